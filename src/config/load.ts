@@ -1,0 +1,70 @@
+// Loading a configuration file: YAML → ${VAR} substitution → defaults → schema validation →
+// cross-key checks → GatewayConfig. Every problem found is reported at once, with file:line:col.
+import { readFileSync } from 'node:fs'
+import type { TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { ConfigSchema, type RawConfig } from './schema.js'
+import type { GatewayConfig } from './types.js'
+import { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js'
+import { coerceSubstituted, positioned, schemaIssues } from './validate.js'
+import { resolveConfig } from './resolve.js'
+import { parseSource } from './yamlSource.js'
+
+export { parseDuration } from './duration.js'
+
+export interface LoadedConfig {
+  config: GatewayConfig
+  /** things that work but are probably not meant (e.g. an http:// publicUrl): "file:line:col: path: message" */
+  warnings: string[]
+}
+
+type Env = Record<string, string | undefined>
+
+/** Read and load a YAML configuration file. Throws ConfigError. */
+export function loadConfigFile (path: string, env: Env = process.env): LoadedConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new ConfigError([{ file: path, path: '', message: `cannot read the configuration file (${code ?? (err as Error).message})` }])
+  }
+  return loadConfigText(text, path, env)
+}
+
+/** Load a configuration from YAML text; `source` names it in messages. Throws ConfigError. */
+export function loadConfigText (text: string, source: string, env: Env = process.env): LoadedConfig {
+  const issues: ConfigIssue[] = []
+  const src = parseSource(text, source, env, issues)
+  if (src === undefined) throw new ConfigError(issues)
+
+  const data = src.data
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigError([{ file: source, line: 1, column: 1, path: '', message: 'expected a YAML mapping (key: value) at the top level' }])
+  }
+  coerceSubstituted(ConfigSchema, data, src.substituted)
+  const rawPsc = (data as { psc?: unknown }).psc
+  const wrote = (key: string): boolean => typeof rawPsc === 'object' && rawPsc !== null && (rawPsc as Record<string, unknown>)[key] !== undefined
+  const written = { redirectPath: wrote('redirectPath'), postLogoutPath: wrote('postLogoutPath') }
+
+  const value = Value.Default(ConfigSchema, Value.Clone(data))
+  applyUpstreamDefaults(value)
+  const schemaProblems = schemaIssues(ConfigSchema, value, src)
+  if (schemaProblems.length > 0) throw new ConfigError(schemaProblems)
+
+  const resolution = resolveConfig(value as RawConfig, src, written)
+  if (resolution.issues.length > 0 || resolution.config === undefined) {
+    throw new ConfigError(positioned(resolution.issues, src))
+  }
+  return { config: resolution.config, warnings: positioned(resolution.warnings, src).map(formatConfigIssue) }
+}
+
+// Value.Default does not descend into Record values whose schema has no default of its own.
+function applyUpstreamDefaults (value: unknown): void {
+  const upstreams = (value as { upstreams?: unknown }).upstreams
+  if (typeof upstreams !== 'object' || upstreams === null) return
+  const schema = Object.values(ConfigSchema.properties.upstreams.patternProperties)[0] as TSchema
+  for (const [name, u] of Object.entries(upstreams)) {
+    (upstreams as Record<string, unknown>)[name] = Value.Default(schema, u)
+  }
+}

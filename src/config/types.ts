@@ -1,0 +1,66 @@
+// The configuration the rest of the gateway reads: the YAML after validation, defaults, PSC
+// environment resolution and unit conversion (durations in ms, absolute URLs). Built by load.ts.
+import type { IdentityField, RouteConfig } from './schema.js'
+
+export interface IdentityHeader {
+  /** header name as configured, e.g. "X-PSC-IdNat" */
+  header: string
+  field: IdentityField
+}
+
+export interface UpstreamSettings {
+  name: string
+  url: string
+  websocket: boolean
+  timeoutMs?: number
+}
+
+export interface GatewayConfig {
+  /** the file it came from, for messages; "<embedded>" for built-in configs */
+  source: string
+  listen: { host: string; port: number }
+  /** origin only, no trailing slash, e.g. "https://dpi.hopital.fr" */
+  publicUrl: string
+  /** publicUrl is https: cookies get Secure and the __Host- prefix */
+  secure: boolean
+  admin: { enabled: boolean; host: string; port: number }
+  /** reserved prefix for the gateway's own endpoints, e.g. "/_psc" */
+  prefix: string
+  trustedProxies: string[]
+  psc: {
+    environment: 'bas' | 'production' | 'custom'
+    issuer: string
+    discoveryUrl: string
+    clientId: string
+    clientSecret: string
+    clientAuth: 'client_secret_basic' | 'client_secret_post'
+    redirectPath: string
+    /** publicUrl + redirectPath */
+    redirectUri: string
+    postLogoutPath: string
+    /** publicUrl + postLogoutPath */
+    postLogoutRedirectUri: string
+    acr: 'eidas1' | 'eidas2' | 'eidas3'
+    scope: string
+    httpTimeoutMs: number
+    allowInsecureHttp: boolean
+  }
+  session: {
+    /** the name actually used, "__Host-" + configured name when secure */
+    cookieName: string
+    secrets: string[]
+    idleTimeoutMs: number
+    absoluteTimeoutMs: number
+    loginTimeoutMs: number
+    store: { type: 'memory'; maxSessions: number }
+  }
+  upstreams: Record<string, UpstreamSettings>
+  routes: RouteConfig[]
+  headers: {
+    identity: IdentityHeader[]
+    encoding: 'percent' | 'latin1'
+    stripPrefixes: string[]
+    requestId: string
+  }
+  log: { level: string }
+}
