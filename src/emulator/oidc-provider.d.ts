@@ -1,0 +1,42 @@
+// oidc-provider 9 ships no type declarations: this is the small part the emulator uses.
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http'
+
+  export interface InteractionDetails {
+    uid: string
+    prompt: { name: string; reasons: string[]; details: Record<string, unknown> }
+    params: Record<string, unknown>
+    session?: { accountId?: string; uid?: string }
+    returnTo: string
+  }
+
+  export class Grant {
+    constructor(init: { accountId: string; clientId: string })
+    jti: string
+    accountId: string
+    clientId: string
+    addOIDCScope(scope: string): void
+    addOIDCClaims(claims: string[]): void
+    save(): Promise<string>
+    static find(id: string): Promise<Grant | undefined>
+  }
+
+  export class Provider {
+    constructor(issuer: string, configuration: Record<string, unknown>)
+    readonly issuer: string
+    proxy: boolean
+    Grant: typeof Grant
+    callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void> | void
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>
+    on(event: string, listener: (...args: any[]) => void): this
+  }
+
+  export const errors: Record<string, new (...args: any[]) => Error>
+  export default Provider
+}

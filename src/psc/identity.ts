@@ -1,0 +1,59 @@
+// The compact identity the gateway keeps for a logged-in practitioner. It is made once, at login,
+// from PSC's UserInfo (see mapUserInfo.ts), and is all that the policy and the header mapping read.
+
+/** A place where an exercice is practised (PSC `activities[]`). Empty PSC strings become absent. */
+export interface Structure {
+  /** identifiantTechniqueDeLaStructure */
+  id?: string
+  /** raisonSocialeSite */
+  name?: string
+  /** numeroFinessSite */
+  finess?: string
+  /** numeroFinessetablissementJuridique */
+  finessLegal?: string
+  /** numeroSiretSite */
+  siret?: string
+  /** codeSecteurDactivite */
+  sector?: string
+  /** codeRole */
+  role?: string
+}
+
+/** One professional exercice (PSC `SubjectRefPro.exercices[]`). */
+export interface Exercice {
+  /** codeProfession, e.g. "10" (médecin); "" when PSC gave none */
+  professionCode: string
+  /** label from the TRE_G15 table, or "unknown" for a code outside it */
+  professionLabel: string
+  /** codeCategorieProfessionnelle: C civil, M agent public, E étudiant */
+  category?: string
+  /** codeSavoirFaire, e.g. "SM26" */
+  specialtyCode?: string
+  /** codeTypeSavoirFaire */
+  specialtyType?: string
+  /** codeCiviliteDexercice, e.g. "DR" */
+  civility?: string
+  /** nomDexercice / prenomDexercice */
+  familyName?: string
+  givenName?: string
+  structures: Structure[]
+}
+
+export interface Identity {
+  /** PSC `sub` from the ID token, e.g. "f:<uuid>:<idNat>" */
+  sub: string
+  /** national identifier (SubjectNameID / preferred_username); an opaque string */
+  idNat: string
+  /** RPPS number, present only when idNat is "8" + 11 digits */
+  rpps?: string
+  familyName: string
+  givenName: string
+  /** codeCivilite, e.g. "M", "MME" */
+  civility?: string
+  /** acr returned by PSC, e.g. "eidas1" */
+  acr: string
+  /** PSC authMode claim, e.g. "CARD" */
+  authMode?: string
+  /** in PSC order; the first one is the "primary" exercice used for single-valued headers */
+  exercices: Exercice[]
+}

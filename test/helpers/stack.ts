@@ -1,0 +1,144 @@
+// A whole gateway stack for integration tests, over real HTTP on loopback: the PSC emulator
+// (oidc-provider), the demo app as upstream, and a gateway built from YAML. Audit events and
+// operational log lines are captured so tests can assert on them.
+import { createServer } from 'node:net'
+import { Writable } from 'node:stream'
+import type { AuditEvent, AuditSink } from '../../src/audit/events.js'
+import { loadConfigText } from '../../src/config/load.js'
+import type { GatewayConfig } from '../../src/config/types.js'
+import { startDemoApp, type RunningDemoApp } from '../../src/demo/app.js'
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { buildGateway, type Gateway } from '../../src/gateway.js'
+
+export const CLIENT_ID = 'psc-gateway-test'
+export const CLIENT_SECRET = 'test-client-secret-0b5f1c2e9a7d'
+export const SESSION_SECRET = 'test-session-secret-0123456789abcdef-AAAA'
+
+export interface StackOptions {
+  /** session secrets, first signs (default [SESSION_SECRET]) */
+  secrets?: string[]
+  idleTimeout?: string
+  absoluteTimeout?: string
+  encoding?: 'percent' | 'latin1'
+  clientAuth?: 'client_secret_basic' | 'client_secret_post'
+  acr?: 'eidas1' | 'eidas2' | 'eidas3'
+  /** extra YAML appended under `headers:` */
+  headersYaml?: string
+  now?: () => number
+  /** reuse a running emulator (its client must allow this stack's redirect URI) */
+  emulator?: RunningEmulator
+  /** fix the gateway port (e.g. to restart a gateway on the same URL) */
+  port?: number
+}
+
+export interface Stack {
+  gateway: Gateway
+  config: GatewayConfig
+  url: string
+  emulator: RunningEmulator
+  upstream: RunningDemoApp
+  audit: AuditEvent[]
+  logs: string[]
+  close(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export function stackYaml(o: { port: number; issuer: string; upstreamUrl: string } & StackOptions): string {
+  const secrets = (o.secrets ?? [SESSION_SECRET]).map((s) => `    - "${s}"`).join('\n')
+  return `
+listen: { host: 127.0.0.1, port: ${o.port} }
+publicUrl: http://127.0.0.1:${o.port}
+admin: { enabled: false }
+psc:
+  environment: custom
+  issuer: ${o.issuer}
+  clientId: ${CLIENT_ID}
+  clientSecret: \${TEST_CLIENT_SECRET}
+  clientAuth: ${o.clientAuth ?? 'client_secret_basic'}
+  acr: ${o.acr ?? 'eidas1'}
+  allowInsecureHttp: true
+session:
+  secrets:
+${secrets}
+  idleTimeout: ${o.idleTimeout ?? '30m'}
+  absoluteTimeout: ${o.absoluteTimeout ?? '8h'}
+upstreams:
+  app: { url: "${o.upstreamUrl}" }
+headers:
+  encoding: ${o.encoding ?? 'percent'}
+${o.headersYaml ?? ''}
+routes:
+  - name: public
+    match: { pathPrefix: /public }
+    upstream: app
+    access: public
+  - name: pharmacie
+    match: { pathPrefix: /pharmacie }
+    upstream: app
+    access: { professions: ["21"] }
+  - name: medecins-civils
+    match: { pathPrefix: /medecins }
+    upstream: app
+    access: { professions: ["10"], categories: [C, M] }
+  - name: admin
+    match: { pathPrefix: /admin, methods: [GET, POST] }
+    upstream: app
+    access: { idNat: ["899700218896"] }
+  - name: application
+    upstream: app
+    access: authenticated
+`
+}
+
+function capture<T>(sink: T[], parse: (line: string) => T): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) sink.push(parse(line))
+      done()
+    }
+  })
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const port = opts.port ?? (await freePort())
+  const publicUrl = `http://127.0.0.1:${port}`
+  const upstream = await startDemoApp(0)
+  const ownEmulator = opts.emulator === undefined
+  const emulator = opts.emulator ?? (await startEmulator({
+    port: 0,
+    clients: [{
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUris: [`${publicUrl}/_psc/callback`],
+      postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`]
+    }]
+  }))
+  const { config } = loadConfigText(stackYaml({ ...opts, port, issuer: emulator.issuer, upstreamUrl: upstream.url }), 'test-stack.yaml', {
+    TEST_CLIENT_SECRET: CLIENT_SECRET
+  })
+  const audit: AuditEvent[] = []
+  const logs: string[] = []
+  const auditSink: AuditSink = { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }
+  const gateway = await buildGateway(config, { audit: auditSink, logStream: capture(logs, (l) => l) as never, now: opts.now })
+  await gateway.psc.start()
+  const { url } = await gateway.listen()
+  return {
+    gateway, config, url: publicUrl, emulator, upstream, audit, logs,
+    async close() {
+      await gateway.close()
+      await upstream.close()
+      if (ownEmulator) await emulator.close()
+      void url
+    }
+  }
+}
