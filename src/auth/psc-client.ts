@@ -1,0 +1,93 @@
+// The gateway's link to PSC: discovery through PSC's wallet document, retried with capped back-off
+// while PSC is unreachable, so the gateway starts (and serves public routes) without it.
+import * as oidc from 'openid-client'
+import type { GatewayConfig } from '../config/types.js'
+
+export interface PscStatus {
+  ready: boolean
+  /** why it is not ready, safe to show to operators (no secret) */
+  reason?: string
+  since: number
+}
+
+export interface PscClientLogger {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
+const FIRST_RETRY_MS = 500
+const MAX_RETRY_MS = 30_000
+
+export class PscClient {
+  #configuration: oidc.Configuration | undefined
+  #status: PscStatus = { ready: false, reason: 'discovery not attempted yet', since: Date.now() }
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+  #retryMs = FIRST_RETRY_MS
+  #started: Promise<void> | undefined
+
+  constructor(
+    private readonly settings: GatewayConfig['psc'],
+    private readonly log: PscClientLogger
+  ) {}
+
+  /** Starts discovery in the background; resolves after the first attempt, whatever its outcome. */
+  start(): Promise<void> {
+    this.#started ??= this.#discover()
+    return this.#started
+  }
+
+  get configuration(): oidc.Configuration | undefined {
+    return this.#configuration
+  }
+
+  get status(): PscStatus {
+    return this.#status
+  }
+
+  close(): void {
+    this.#closed = true
+    if (this.#timer) clearTimeout(this.#timer)
+  }
+
+  async #discover(): Promise<void> {
+    if (this.#closed) return
+    const s = this.settings
+    const auth = s.clientAuth === 'client_secret_post' ? oidc.ClientSecretPost(s.clientSecret) : oidc.ClientSecretBasic(s.clientSecret)
+    try {
+      const configuration = await oidc.discovery(
+        new URL(s.discoveryUrl),
+        s.clientId,
+        { token_endpoint_auth_method: s.clientAuth },
+        auth,
+        { timeout: Math.ceil(s.httpTimeoutMs / 1000), execute: s.allowInsecureHttp ? [oidc.allowInsecureRequests] : [] }
+      )
+      configuration.timeout = Math.ceil(s.httpTimeoutMs / 1000)
+      if (configuration.serverMetadata().issuer !== s.issuer) {
+        throw new Error(`discovery document names issuer ${configuration.serverMetadata().issuer}, expected ${s.issuer}`)
+      }
+      this.#configuration = configuration
+      this.#status = { ready: true, since: Date.now() }
+      this.#retryMs = FIRST_RETRY_MS
+      this.log.info({ discoveryUrl: s.discoveryUrl }, 'PSC discovery loaded')
+    } catch (err) {
+      const reason = `PSC discovery failed (${s.discoveryUrl}): ${describeError(err)}`
+      this.#status = { ready: false, reason, since: this.#status.ready ? Date.now() : this.#status.since }
+      this.log.warn({ retryInMs: this.#retryMs }, reason)
+      if (this.#closed) return
+      this.#timer = setTimeout(() => void this.#discover(), this.#retryMs)
+      this.#timer.unref()
+      this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs * 2)
+    }
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause
+    const causeText = cause instanceof Error ? `: ${cause.message}` : ''
+    const code = (err as { code?: unknown }).code
+    return `${typeof code === 'string' ? code + ' ' : ''}${err.message}${causeText}`
+  }
+  return String(err)
+}

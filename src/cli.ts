@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// psc-gateway's command line: serve, check, demo, emulator, demo-app, schema.
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { describeRouteTable, compileRoutes } from './policy/rules.js'
+import { ConfigError } from './config/errors.js'
+import { configJsonSchemaText } from './config/jsonSchema.js'
+import { loadConfigFile, type LoadedConfig } from './config/load.js'
+import { startDemoApp } from './demo/app.js'
+import { startEmulator } from './emulator/index.js'
+import { buildGateway, type Gateway } from './gateway.js'
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const USAGE = `Usage: psc-gateway <command> [options]
+
+Commands:
+  serve --config FILE      run the gateway (FILE: YAML configuration)
+  check --config FILE      validate FILE and print the compiled route table, without starting
+  demo                     run the whole demo on localhost: PSC emulator, demo app, gateway
+  emulator [--port N] [--practitioners FILE] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--post-logout-uri URI]
+                           run the local PSC emulator alone
+  demo-app [--port N]      run the demo legacy application alone
+  schema                   print the configuration's JSON Schema
+`
+
+function loadOrExit(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  try {
+    const loaded = loadConfigFile(file, env)
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+    return loaded
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`psc-gateway: invalid configuration, not starting:\n${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+}
+
+function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false
+  const handler = () => {
+    if (stopping) return
+    stopping = true
+    stop().then(() => process.exit(0), () => process.exit(1))
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+}
+
+async function serve(configFile: string): Promise<Gateway> {
+  const { config } = loadOrExit(configFile)
+  const gateway = await buildGateway(config)
+  const { url, adminUrl } = await gateway.listen()
+  gateway.app.log.info({ url, adminUrl, publicUrl: config.publicUrl }, 'psc-gateway listening')
+  return gateway
+}
+
+async function demo(): Promise<void> {
+  const started = performance.now()
+  const env = process.env
+  const gatewayPort = Number(env.GATEWAY_PORT ?? 8080)
+  const emulatorPort = Number(env.EMULATOR_PORT ?? 8081)
+  const demoPort = Number(env.DEMO_APP_PORT ?? 8082)
+  const publicUrl = `http://localhost:${gatewayPort}`
+  const clientSecret = env.PSC_CLIENT_SECRET ?? 'demo-client-secret-not-for-production'
+  const app = await startDemoApp(demoPort)
+  const emulator = await startEmulator({
+    port: emulatorPort,
+    clients: [{ clientId: 'psc-gateway-demo', clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+  })
+  const { config } = loadOrExit(join(PACKAGE_ROOT, 'config', 'demo.yaml'), {
+    ...env, PSC_ISSUER: emulator.issuer, GATEWAY_PORT: String(gatewayPort), DEMO_APP_PORT: String(demoPort)
+  })
+  const gateway = await buildGateway(config)
+  await gateway.psc.start()
+  await gateway.listen()
+  const ms = Math.round(performance.now() - started)
+  process.stdout.write(`
+  psc-gateway demo ready in ${ms} ms
+
+    Open        ${publicUrl}/          (log in as a test practitioner)
+    Emulator    ${emulator.origin}       (local Pro Santé Connect)
+    Demo app    ${app.url}       (the "legacy" application)
+    Admin       http://127.0.0.1:${config.admin.port}/readyz
+
+  Ctrl-C to stop.
+`)
+  stopOnSignals(async () => {
+    await gateway.close()
+    await emulator.close()
+    await app.close()
+  })
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      practitioners: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-uri': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' }
+    },
+    allowPositionals: true
+  })
+  switch (command) {
+    case 'serve': {
+      if (!values.config) throw new UsageError('serve needs --config FILE')
+      const gateway = await serve(values.config)
+      stopOnSignals(() => gateway.close())
+      return
+    }
+    case 'check': {
+      if (!values.config) throw new UsageError('check needs --config FILE')
+      const { config, warnings } = loadOrExit(values.config)
+      process.stdout.write(`${values.config}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
+      process.stdout.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
+      process.stdout.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n\n`)
+      process.stdout.write(describeRouteTable(compileRoutes(config.routes)) + '\n')
+      return
+    }
+    case 'demo':
+      return demo()
+    case 'emulator': {
+      const port = Number(values.port ?? 8081)
+      const emulator = await startEmulator({
+        port,
+        host: values.host,
+        practitionersFile: values.practitioners,
+        clients: [{
+          clientId: values['client-id'] ?? 'psc-gateway-demo',
+          clientSecret: values['client-secret'] ?? 'demo-client-secret-not-for-production',
+          redirectUris: values['redirect-uri'] ?? ['http://localhost:8080/_psc/callback'],
+          postLogoutRedirectUris: values['post-logout-uri'] ?? ['http://localhost:8080/_psc/logged-out']
+        }]
+      })
+      process.stdout.write(`PSC emulator: issuer ${emulator.issuer}\ndiscovery ${emulator.discoveryUrl}\n`)
+      stopOnSignals(() => emulator.close())
+      return
+    }
+    case 'demo-app': {
+      const app = await startDemoApp(Number(values.port ?? 8082), values.host)
+      process.stdout.write(`demo app on ${app.url}\n`)
+      stopOnSignals(() => app.close())
+      return
+    }
+    case 'schema':
+      process.stdout.write(configJsonSchemaText())
+      return
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE)
+      return
+    default:
+      throw new UsageError(`unknown command "${command}"`)
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    process.stderr.write(`psc-gateway: ${(err as Error).message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+  process.stderr.write(`psc-gateway: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,72 @@
+// Identity → the headers the legacy application trusts. Pure: no framework, no I/O.
+import type { IdentityField } from '../config/schema.js'
+import type { IdentityHeader } from '../config/types.js'
+import type { Identity } from '../psc/identity.js'
+
+export type HeaderEncoding = 'percent' | 'latin1'
+
+export function identityFieldValue(identity: Identity, field: IdentityField): string | undefined {
+  const primary = identity.exercices[0]
+  const structure = primary?.structures[0]
+  switch (field) {
+    case 'idNat': return identity.idNat
+    case 'rpps': return identity.rpps
+    case 'sub': return identity.sub
+    case 'familyName': return identity.familyName
+    case 'givenName': return identity.givenName
+    case 'civility': return identity.civility
+    case 'acr': return identity.acr
+    case 'authMode': return identity.authMode
+    case 'professionCode': return primary?.professionCode || undefined
+    case 'profession': return primary?.professionLabel
+    case 'category': return primary?.category
+    case 'specialty': return primary?.specialtyCode
+    case 'professionCodes': {
+      const codes = [...new Set(identity.exercices.map((e) => e.professionCode).filter((c) => c !== ''))]
+      return codes.length ? codes.join(',') : undefined
+    }
+    case 'structureId': return structure?.id
+    case 'structureName': return structure?.name
+    case 'structureFiness': return structure?.finess
+  }
+}
+
+const NEEDS_PERCENT = /[^\x20-\x24\x26-\x7e]/
+
+/**
+ * Header values must be bytes a legacy application can read. `percent`: lossless, UTF-8 bytes of
+ * anything outside printable ASCII (and "%" itself) as %XX, e.g. "Lefèvre" → "Lef%C3%A8vre".
+ * `latin1`: ISO-8859-1 bytes as mod_auth_openidc sends them; characters outside Latin-1 (such as
+ * "œ") cannot travel and become "?". Control characters never travel in either form.
+ */
+export function encodeHeaderValue(value: string, encoding: HeaderEncoding): string {
+  if (encoding === 'percent') {
+    if (!NEEDS_PERCENT.test(value)) return value
+    let out = ''
+    for (const ch of value) {
+      if (NEEDS_PERCENT.test(ch)) {
+        for (const byte of Buffer.from(ch, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0')
+      } else {
+        out += ch
+      }
+    }
+    return out
+  }
+  let out = ''
+  for (const ch of value) {
+    const code = ch.codePointAt(0) ?? 0
+    if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0)) out += ' '
+    else out += code <= 0xff ? ch : '?'
+  }
+  return out
+}
+
+/** Computed once per session would be ideal; it is cheap enough to do per request (no I/O). */
+export function identityHeaderValues(identity: Identity, mapping: readonly IdentityHeader[], encoding: HeaderEncoding): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const { header, field } of mapping) {
+    const value = identityFieldValue(identity, field)
+    if (value !== undefined && value !== '') out[header.toLowerCase()] = encodeHeaderValue(value, encoding)
+  }
+  return out
+}

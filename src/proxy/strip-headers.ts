@@ -1,0 +1,48 @@
+// What a client may never tell the upstream: who the user is, or where the request came from.
+// Pure: works on a plain header object.
+
+/** Headers that name a client address, host, scheme or original URL: set only by the gateway. */
+const FORWARDING_HEADERS = new Set([
+  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix',
+  'x-forwarded-uri', 'x-real-ip', 'x-client-ip', 'x-original-url', 'x-original-uri', 'x-rewrite-url', 'x-original-host'
+])
+
+export interface StripRules {
+  /** lower-case, "-" form, e.g. ["x-psc-"] */
+  prefixes: readonly string[]
+  /** every header the gateway sets itself, lower-case "-" form */
+  exact: ReadonlySet<string>
+}
+
+export function compileStripRules(prefixes: readonly string[], ownHeaders: readonly string[]): StripRules {
+  const canon = (h: string) => h.toLowerCase().replaceAll('_', '-')
+  return { prefixes: prefixes.map(canon), exact: new Set([...ownHeaders.map(canon), ...FORWARDING_HEADERS]) }
+}
+
+/**
+ * Node lower-cases header names but keeps "_": some servers (CGI, PHP, nginx with
+ * underscores_in_headers) read X_PSC_IdNat as X-PSC-IdNat, so both spellings are removed.
+ */
+export function isGatewayOwnedHeader(name: string, rules: StripRules): boolean {
+  const canon = name.includes('_') ? name.toLowerCase().replaceAll('_', '-') : name.toLowerCase()
+  if (rules.exact.has(canon)) return true
+  for (const p of rules.prefixes) if (canon.startsWith(p)) return true
+  return false
+}
+
+export function stripGatewayOwnedHeaders(headers: Record<string, unknown>, rules: StripRules): void {
+  for (const name of Object.keys(headers)) if (isGatewayOwnedHeader(name, rules)) delete headers[name]
+}
+
+/** Removes the gateway's own cookies from a Cookie header: the session id is a credential. */
+export function withoutCookies(cookieHeader: string, names: ReadonlySet<string>): string | undefined {
+  const kept = cookieHeader
+    .split(';')
+    .filter((part) => {
+      const eq = part.indexOf('=')
+      const name = (eq === -1 ? part : part.slice(0, eq)).trim()
+      return name !== '' && !names.has(name)
+    })
+    .map((p) => p.trim())
+  return kept.length ? kept.join('; ') : undefined
+}

@@ -1,0 +1,34 @@
+// The session cookie: a random id signed with the first configured secret, verified with any of
+// them (key rotation). @fastify/cookie does the HMAC; this file decides what a valid cookie is.
+import type { CookieSerializeOptions } from '@fastify/cookie'
+import type { FastifyRequest } from 'fastify'
+import { isWellFormedSessionId } from './ids.js'
+
+export interface CookieSettings {
+  secure: boolean
+  maxAgeSeconds: number
+}
+
+export function sessionCookieOptions(s: CookieSettings): CookieSerializeOptions {
+  // __Host- cookies must be Secure, Path=/ and have no Domain: the browser enforces that nobody
+  // on a sibling sub-domain can plant or overwrite ours.
+  return { path: '/', httpOnly: true, sameSite: 'lax', secure: s.secure, signed: true, maxAge: s.maxAgeSeconds }
+}
+
+export type CookieReading =
+  | { kind: 'none' }
+  | { kind: 'invalid'; problem: string }
+  | { kind: 'valid'; id: string; signedWithOldSecret: boolean }
+
+/** Longer than any id we sign: a cookie this long was not made by us. */
+const MAX_SIGNED_LENGTH = 256
+
+export function readSignedId(request: FastifyRequest, cookieName: string): CookieReading {
+  const raw = request.cookies[cookieName]
+  if (raw === undefined || raw === '') return { kind: 'none' }
+  if (raw.length > MAX_SIGNED_LENGTH) return { kind: 'invalid', problem: 'oversized session cookie' }
+  const unsigned = request.unsignCookie(raw)
+  if (!unsigned.valid || unsigned.value === null) return { kind: 'invalid', problem: 'bad session cookie signature' }
+  if (!isWellFormedSessionId(unsigned.value)) return { kind: 'invalid', problem: 'malformed session id' }
+  return { kind: 'valid', id: unsigned.value, signedWithOldSecret: unsigned.renew }
+}

@@ -1,0 +1,51 @@
+// Session life: create at login, load and keep alive on each request, end at logout or timeout.
+import { newSessionId } from './ids.js'
+import { remainingLifetimeMs, sessionState, touchIntervalMs, type SessionTimeouts } from './lifetime.js'
+import type { SessionRecord, SessionStore } from './store.js'
+
+export type LoadedSession =
+  | { kind: 'none' }
+  | { kind: 'ended'; why: 'idle-expired' | 'absolute-expired' }
+  | { kind: 'alive'; record: SessionRecord }
+
+export type NewSession = Omit<SessionRecord, 'createdAt' | 'lastSeenAt'>
+
+export class SessionManager {
+  readonly #touchEveryMs: number
+
+  constructor(
+    readonly store: SessionStore,
+    readonly timeouts: SessionTimeouts,
+    private readonly now: () => number = Date.now
+  ) {
+    this.#touchEveryMs = touchIntervalMs(timeouts)
+  }
+
+  async create(fields: NewSession): Promise<{ id: string; record: SessionRecord }> {
+    const now = this.now()
+    const record: SessionRecord = { ...fields, createdAt: now, lastSeenAt: now }
+    const id = newSessionId()
+    await this.store.set(id, record, remainingLifetimeMs(record, now, this.timeouts))
+    return { id, record }
+  }
+
+  async load(id: string): Promise<LoadedSession> {
+    const record = await this.store.get(id)
+    if (record === undefined) return { kind: 'none' }
+    const now = this.now()
+    const state = sessionState(record, now, this.timeouts)
+    if (state !== 'alive') {
+      await this.store.delete(id)
+      return { kind: 'ended', why: state }
+    }
+    if (now - record.lastSeenAt >= this.#touchEveryMs) {
+      record.lastSeenAt = now
+      await this.store.set(id, record, remainingLifetimeMs(record, now, this.timeouts))
+    }
+    return { kind: 'alive', record }
+  }
+
+  async end(id: string): Promise<void> {
+    await this.store.delete(id)
+  }
+}
