@@ -108,7 +108,8 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
   const absoluteTimeoutMs = ms(['session', 'absoluteTimeout'], s.absoluteTimeout)
   const loginTimeoutMs = ms(['session', 'loginTimeout'], s.loginTimeout)
   if (absoluteTimeoutMs < idleTimeoutMs) {
-    err(['session', 'absoluteTimeout'], `absoluteTimeout (${s.absoluteTimeout}) must be at least idleTimeout (${s.idleTimeout})`)
+    const at = src.doc.hasIn(['session', 'absoluteTimeout']) ? 'absoluteTimeout' : 'idleTimeout'
+    err(['session', at], `absoluteTimeout (${s.absoluteTimeout}) must be at least idleTimeout (${s.idleTimeout})`)
   }
 
   // secrets: distinct, and never echoed
