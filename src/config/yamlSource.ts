@@ -91,6 +91,11 @@ export function substituteVariables (text: string, env: Record<string, string | 
   return { ok: true, value: out, changed }
 }
 
+// A few yaml messages quote the offending source text; it could be a secret written in clear.
+function hideExcerpts (message: string): string {
+  return message.replace(/"([^"\n]{9,})"/g, '"…"')
+}
+
 function keyString (key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value)
   if (typeof key === 'string' || typeof key === 'number') return String(key)
@@ -104,7 +109,7 @@ export function parseSource (text: string, file: string, env: Record<string, str
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       const pos = lineCounter.linePos(err.pos[0])
-      issues.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML syntax error: ${err.message}` })
+      issues.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML syntax error: ${hideExcerpts(err.message)}` })
     }
     return undefined
   }
