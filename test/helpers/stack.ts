@@ -29,13 +29,18 @@ export interface StackOptions {
   emulator?: RunningEmulator
   /** fix the gateway port (e.g. to restart a gateway on the same URL) */
   port?: number
+  /** per-upstream timeout, e.g. "300ms" */
+  upstreamTimeout?: string
+  /** point the gateway at this issuer instead of starting an emulator (e.g. one that is down) */
+  issuer?: string
 }
 
 export interface Stack {
   gateway: Gateway
   config: GatewayConfig
   url: string
-  emulator: RunningEmulator
+  /** undefined when the stack was given an issuer instead */
+  emulator: RunningEmulator | undefined
   upstream: RunningDemoApp
   audit: AuditEvent[]
   logs: string[]
@@ -73,7 +78,7 @@ ${secrets}
   idleTimeout: ${o.idleTimeout ?? '30m'}
   absoluteTimeout: ${o.absoluteTimeout ?? '8h'}
 upstreams:
-  app: { url: "${o.upstreamUrl}" }
+  app: { url: "${o.upstreamUrl}"${o.upstreamTimeout ? `, timeout: ${o.upstreamTimeout}` : ''} }
 headers:
   encoding: ${o.encoding ?? 'percent'}
 ${o.headersYaml ?? ''}
@@ -113,8 +118,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const port = opts.port ?? (await freePort())
   const publicUrl = `http://127.0.0.1:${port}`
   const upstream = await startDemoApp(0)
-  const ownEmulator = opts.emulator === undefined
-  const emulator = opts.emulator ?? (await startEmulator({
+  const ownEmulator = opts.emulator === undefined && opts.issuer === undefined
+  const emulator = opts.emulator ?? (opts.issuer !== undefined ? undefined : await startEmulator({
     port: 0,
     clients: [{
       clientId: CLIENT_ID,
@@ -123,21 +128,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`]
     }]
   }))
-  const { config } = loadConfigText(stackYaml({ ...opts, port, issuer: emulator.issuer, upstreamUrl: upstream.url }), 'test-stack.yaml', {
+  const issuer = opts.issuer ?? emulator?.issuer ?? ''
+  const { config } = loadConfigText(stackYaml({ ...opts, port, issuer, upstreamUrl: upstream.url }), 'test-stack.yaml', {
     TEST_CLIENT_SECRET: CLIENT_SECRET
   })
   const audit: AuditEvent[] = []
   const logs: string[] = []
   const auditSink: AuditSink = { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }
   const gateway = await buildGateway(config, { audit: auditSink, logStream: capture(logs, (l) => l) as never, now: opts.now })
-  await gateway.psc.start()
+  if (opts.issuer === undefined) await gateway.psc.start()
   const { url } = await gateway.listen()
   return {
     gateway, config, url: publicUrl, emulator, upstream, audit, logs,
     async close() {
       await gateway.close()
       await upstream.close()
-      if (ownEmulator) await emulator.close()
+      if (ownEmulator) await emulator?.close()
       void url
     }
   }

@@ -1,0 +1,65 @@
+// The gateway when its neighbours fail: PSC unreachable at start-up (and back later), an upstream
+// that refuses connections or is too slow.
+import { createServer } from 'node:http'
+import t from 'tap'
+import { startEmulator } from '../../src/emulator/index.js'
+import { BrowserLikeClient } from '../helpers/browser-like-client.js'
+import { loginThroughEmulator } from '../helpers/emulator-login.js'
+import { CLIENT_ID, CLIENT_SECRET, freePort, startStack } from '../helpers/stack.js'
+
+t.test('PSC unreachable at start-up: public routes work, protected ones answer 503, and it recovers', async (t) => {
+  const pscPort = await freePort()
+  const gatewayPort = await freePort()
+  const issuer = `http://127.0.0.1:${pscPort}/auth/realms/esante-wallet`
+  const stack = await startStack({ issuer, port: gatewayPort })
+  t.teardown(() => stack.close())
+
+  const pub = await fetch(`${stack.url}/public/?format=json`)
+  t.equal(pub.status, 200, 'public route served without PSC')
+  const client = new BrowserLikeClient()
+  const prot = await client.get(`${stack.url}/dossier`)
+  t.equal(prot.status, 503)
+  t.match(prot.body, /Service de connexion indisponible/)
+  t.equal(stack.gateway.psc.status.ready, false)
+  t.match(stack.gateway.psc.status.reason, /discovery failed/)
+  const login = await client.get(`${stack.url}/_psc/login?rd=/`)
+  t.equal(login.status, 503, 'the login endpoint says so too')
+
+  const emulator = await startEmulator({
+    port: pscPort,
+    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${stack.url}/_psc/callback`], postLogoutRedirectUris: [`${stack.url}/_psc/logged-out`] }]
+  })
+  t.teardown(() => emulator.close())
+  const deadline = Date.now() + 20_000
+  while (!stack.gateway.psc.status.ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  t.equal(stack.gateway.psc.status.ready, true, 'discovery retried until PSC came back')
+  const landed = await loginThroughEmulator(client, `${stack.url}/dossier`, '899700218896')
+  t.equal(landed.status, 200, 'login works after recovery')
+})
+
+t.test('an upstream that refuses connections gives a 502 page; the gateway stays up', async (t) => {
+  const stack = await startStack()
+  t.teardown(() => stack.close())
+  await stack.upstream.close()
+  const res = await fetch(`${stack.url}/public/x`)
+  t.equal(res.status, 502)
+  t.match(await res.text(), /Application indisponible/)
+  const json = await fetch(`${stack.url}/public/x`, { headers: { accept: 'application/json' } })
+  t.match(await json.json(), { error: 'upstream_unavailable', upstream: 'app' })
+  t.ok(stack.audit.some((e) => e.event === 'access' && e.route === 'public' && e.status === 502))
+})
+
+t.test('an upstream slower than its timeout gives a 504 page', async (t) => {
+  const slow = createServer((_req, res) => {
+    setTimeout(() => res.end('late'), 2000).unref()
+  })
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => { slow.closeAllConnections(); slow.close(() => r()) }))
+  const stack = await startStack({ upstreamTimeout: '300ms' })
+  t.teardown(() => stack.close())
+  // Point the stack's upstream at the slow server.
+  stack.config.upstreams.app!.url = `http://127.0.0.1:${(slow.address() as { port: number }).port}`
+  const res = await fetch(`${stack.url}/public/x`)
+  t.equal(res.status, 504)
+  t.match(await res.text(), /ne répond pas/)
+})
