@@ -1,0 +1,74 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { encodeHeaderValue, identityHeaderValues } from '../../src/proxy/identity-headers.js'
+import { compileStripRules, isGatewayOwnedHeader, stripGatewayOwnedHeaders, withoutCookies } from '../../src/proxy/strip-headers.js'
+import type { Identity } from '../../src/psc/identity.js'
+
+const identity: Identity = {
+  sub: 'f:1:899700218896',
+  idNat: '899700218896',
+  rpps: '99700218896',
+  familyName: 'Cœurdevey-D\'Aubigné',
+  givenName: 'Zoé',
+  acr: 'eidas1',
+  authMode: 'CARD',
+  exercices: [
+    { professionCode: '10', professionLabel: 'Médecin', category: 'C', specialtyCode: 'SM26', structures: [{ name: 'CH Saint-Œuf', finess: '750000001' }] },
+    { professionCode: '50', professionLabel: 'Sage-Femme', structures: [] }
+  ]
+}
+
+t.test('percent encoding is lossless UTF-8 and leaves plain ASCII alone', async (t) => {
+  t.equal(encodeHeaderValue('Dupont', 'percent'), 'Dupont')
+  t.equal(encodeHeaderValue("D'Aubigné", 'percent'), "D'Aubign%C3%A9")
+  t.equal(encodeHeaderValue('Cœur', 'percent'), 'C%C5%93ur')
+  t.equal(encodeHeaderValue('100%', 'percent'), '100%25', '"%" itself is escaped so decoding is unambiguous')
+  t.equal(encodeHeaderValue('a\r\nX-Evil: 1', 'percent'), 'a%0D%0AX-Evil: 1', 'no header injection')
+  fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => {
+    const encoded = encodeHeaderValue(s, 'percent')
+    return /^[\x20-\x7e]*$/.test(encoded) && decodeURIComponent(encoded) === s
+  }))
+})
+
+t.test('latin1 keeps Latin-1 characters, replaces others, drops controls', async (t) => {
+  t.equal(encodeHeaderValue('Élodie', 'latin1'), 'Élodie')
+  t.equal(encodeHeaderValue('Cœur', 'latin1'), 'C?ur')
+  t.equal(encodeHeaderValue('a\r\nb', 'latin1'), 'a  b')
+  fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => /^[\x20-\x7e\xa0-\xff]*$/.test(encodeHeaderValue(s, 'latin1'))))
+})
+
+t.test('identity → headers uses the primary exercice and skips empty values', async (t) => {
+  const headers = identityHeaderValues(identity, [
+    { header: 'X-PSC-IdNat', field: 'idNat' },
+    { header: 'X-PSC-Profession', field: 'profession' },
+    { header: 'X-PSC-Professions', field: 'professionCodes' },
+    { header: 'X-PSC-Structure', field: 'structureName' },
+    { header: 'X-PSC-Civility', field: 'civility' }
+  ], 'percent')
+  t.same(headers, {
+    'x-psc-idnat': '899700218896',
+    'x-psc-profession': 'M%C3%A9decin',
+    'x-psc-professions': '10,50',
+    'x-psc-structure': 'CH Saint-%C5%92uf'
+  })
+})
+
+t.test('identity namespace stripping: any case, "_" for "-", forwarding headers, own headers', async (t) => {
+  const rules = compileStripRules(['X-PSC-'], ['Remote-User', 'X-Request-Id'])
+  for (const name of ['x-psc-idnat', 'X-PSC-IDNAT', 'x_psc_idnat', 'X_Psc-Rpps', 'x-psc-', 'remote_user', 'remote-user', 'x-forwarded-for',
+    'x_forwarded_host', 'forwarded', 'x-real-ip', 'x-original-url', 'x-request-id']) {
+    t.ok(isGatewayOwnedHeader(name, rules), name)
+  }
+  for (const name of ['x-pscidnat', 'accept', 'cookie', 'x-ps', 'authorization', 'remote-users']) t.notOk(isGatewayOwnedHeader(name, rules), name)
+  const headers: Record<string, unknown> = { 'x-psc-idnat': 'forged', x_psc_rpps: 'forged', accept: 'text/html' }
+  stripGatewayOwnedHeaders(headers, rules)
+  t.same(headers, { accept: 'text/html' })
+})
+
+t.test('the gateway cookies are removed from the Cookie header', async (t) => {
+  const own = new Set(['psc_session', 'psc_login'])
+  t.equal(withoutCookies('a=1; psc_session=xyz; b=2', own), 'a=1; b=2')
+  t.equal(withoutCookies('psc_session=xyz;psc_login=1', own), undefined)
+  t.equal(withoutCookies('JSESSIONID=abc', own), 'JSESSIONID=abc')
+  t.equal(withoutCookies(' psc_session =x; c=3', own), 'c=3', 'spaces around the name do not smuggle it through')
+})
