@@ -338,6 +338,13 @@ function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string
         },
       },
     },
+    // oidc-provider refuses outgoing requests to loopback/private addresses (SSRF guard), but the
+    // emulator's only outgoing requests are back-channel logouts to relying parties its operator
+    // registered, usually on 127.0.0.1: drop the guarded dispatcher.
+    fetch: (url: string | URL, options: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _guarded, ...rest } = options
+      return globalThis.fetch(url, rest)
+    },
     jwks: { keys: [signingKey()] },
     cookies: {
       keys: [randomBytes(32).toString('hex')],

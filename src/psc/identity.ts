@@ -50,7 +50,7 @@ export interface Identity {
   givenName: string
   /** codeCivilite, e.g. "M", "MME" */
   civility?: string
-  /** acr returned by PSC, e.g. "eidas1" */
+  /** acr returned by PSC, e.g. "eidas1"; "" when PSC gave none (check it with acrSatisfies) */
   acr: string
   /** PSC authMode claim, e.g. "CARD" */
   authMode?: string

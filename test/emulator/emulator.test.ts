@@ -297,3 +297,62 @@ t.test('an SSO session skips the practitioner page on the next authorization', a
   t.match(res.url, `${rp.origin}/_psc/callback?`)
   t.type(new URL(res.url).searchParams.get('code'), 'string')
 })
+
+t.test('back-channel logout: the registered URI receives a logout token with the session sid', async (t) => {
+  const received: string[] = []
+  const bc = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      received.push(body)
+      res.end()
+    })
+  })
+  await new Promise<void>((resolve) => bc.listen(0, '127.0.0.1', resolve))
+  const bcOrigin = `http://127.0.0.1:${(bc.address() as AddressInfo).port}`
+  const emu = await startEmulator({
+    port: 0,
+    clients: [
+      {
+        clientId: 'bc',
+        clientSecret: SECRET,
+        redirectUris: [`${rp.origin}/_psc/callback`],
+        postLogoutRedirectUris: [`${rp.origin}/_psc/logged-out`],
+        backchannelLogoutUri: `${bcOrigin}/_psc/backchannel-logout`,
+      },
+    ],
+    accessTokenTtlSeconds: 30,
+  })
+  t.teardown(async () => {
+    await emu.close()
+    await new Promise<void>((resolve) => bc.close(() => resolve()))
+  })
+  const cfg = await client.discovery(new URL(emu.discoveryUrl), 'bc', undefined, client.ClientSecretBasic(SECRET), {
+    execute: [client.allowInsecureRequests],
+  })
+  const verifier = client.randomPKCECodeVerifier()
+  const browser = new BrowserLikeClient()
+  const url = client.buildAuthorizationUrl(cfg, {
+    redirect_uri: `${rp.origin}/_psc/callback`,
+    scope: 'openid scope_all',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  })
+  const back = await loginThroughEmulator(browser, url.href, '899700218896')
+  const tokens = await client.authorizationCodeGrant(cfg, new URL(back.url), { pkceCodeVerifier: verifier })
+  t.equal(tokens.expires_in, 30, 'configurable access token TTL')
+  const sid = tokens.claims()?.sid
+  t.type(sid, 'string')
+  const res = await browser.follow(
+    client.buildEndSessionUrl(cfg, { id_token_hint: tokens.id_token as string, post_logout_redirect_uri: `${rp.origin}/_psc/logged-out` }).href,
+  )
+  t.equal(res.url, `${rp.origin}/_psc/logged-out`)
+  t.equal(received.length, 1)
+  const logoutToken = new URLSearchParams(received[0]).get('logout_token') ?? ''
+  const payload = JSON.parse(Buffer.from(logoutToken.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+  t.equal(payload.iss, emu.issuer)
+  t.equal(payload.aud, 'bc')
+  t.equal(payload.sid, sid)
+  t.equal(payload.sub, tokens.claims()?.sub)
+  t.ok(payload.events && typeof payload.events === 'object' && 'http://schemas.openid.net/event/backchannel-logout' in payload.events)
+})
