@@ -5,7 +5,7 @@ import { discoveryUrlFor, PSC_ENVIRONMENTS } from '../../src/psc/environments.js
 import { professionLabel, PROFESSIONS } from '../../src/psc/professions.js'
 
 t.test('profession table matches the TRE_G15 reference', async (t) => {
-  const reference = JSON.parse(readFileSync('/work/shared/psc/professions.json', 'utf8')) as { codes: Record<string, string> }
+  const reference = JSON.parse(readFileSync(new URL('../fixtures/professions.json', import.meta.url), 'utf8')) as { codes: Record<string, string> }
   t.same({ ...PROFESSIONS }, reference.codes)
   t.equal(professionLabel('10'), 'Médecin')
   t.equal(professionLabel('50'), 'Sage-Femme')
