@@ -7,8 +7,6 @@ import { describeRouteTable, compileRoutes } from './policy/rules.js'
 import { ConfigError } from './config/errors.js'
 import { configJsonSchemaText } from './config/jsonSchema.js'
 import { loadConfigFile, type LoadedConfig } from './config/load.js'
-import { startDemoApp } from './demo/app.js'
-import { startEmulator } from './emulator/index.js'
 import { buildGateway, type Gateway } from './gateway.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -57,8 +55,14 @@ async function serve(configFile: string): Promise<Gateway> {
   return gateway
 }
 
+// The emulator and the demo app are loaded only by the commands that run them: the product never
+// loads them (nor oidc-provider) in production.
+const loadEmulator = () => import('./emulator/index.js')
+const loadDemoApp = () => import('./demo/app.js')
+
 async function demo(): Promise<void> {
   const started = performance.now()
+  const [{ startEmulator }, { startDemoApp }] = await Promise.all([loadEmulator(), loadDemoApp()])
   const env = process.env
   const gatewayPort = Number(env.GATEWAY_PORT ?? 8080)
   const emulatorPort = Number(env.EMULATOR_PORT ?? 8081)
@@ -130,6 +134,7 @@ async function main(argv: string[]): Promise<void> {
     case 'demo':
       return demo()
     case 'emulator': {
+      const { startEmulator } = await loadEmulator()
       const port = Number(values.port ?? 8081)
       const emulator = await startEmulator({
         port,
@@ -147,6 +152,7 @@ async function main(argv: string[]): Promise<void> {
       return
     }
     case 'demo-app': {
+      const { startDemoApp } = await loadDemoApp()
       const app = await startDemoApp(Number(values.port ?? 8082), values.host)
       process.stdout.write(`demo app on ${app.url}\n`)
       stopOnSignals(() => app.close())
