@@ -112,6 +112,31 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     err(['session', at], `absoluteTimeout (${s.absoluteTimeout}) must be at least idleTimeout (${s.idleTimeout})`)
   }
 
+  // session store
+  const store = s.store
+  const storeSettings: GatewayConfig['session']['store'] = {
+    type: store.type,
+    maxSessions: store.maxSessions,
+    keyPrefix: store.keyPrefix,
+    commandTimeoutMs: ms(['session', 'store', 'commandTimeout'], store.commandTimeout)
+  }
+  if (store.type === 'redis') {
+    if (store.url === undefined) err(['session', 'store', 'type'], 'store type "redis" requires session.store.url (redis://host:port/db)')
+    storeSettings.url = store.url
+    storeSettings.tlsCaFile = store.tlsCaFile
+    if (store.sentinel) {
+      storeSettings.sentinel = {
+        name: store.sentinel.name,
+        hosts: store.sentinel.hosts.map((h) => ({ host: h.slice(0, h.lastIndexOf(':')), port: Number(h.slice(h.lastIndexOf(':') + 1)) }))
+      }
+    }
+  } else {
+    for (const key of ['url', 'tlsCaFile', 'sentinel'] as const) {
+      if (store[key] !== undefined) err(['session', 'store', key], `${key} applies to the redis store only; set type: redis or remove it`)
+    }
+  }
+  const revalidateEveryMs = psc.revalidateEvery === undefined ? undefined : ms(['psc', 'revalidateEvery'], psc.revalidateEvery)
+
   // secrets: distinct, and never echoed
   s.secrets.forEach((secret, j) => {
     const i = s.secrets.indexOf(secret)
@@ -129,7 +154,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     if (url !== undefined && (url.username !== '' || url.password !== '')) {
       err(['upstreams', name, 'url'], 'an upstream URL cannot carry credentials')
     }
-    const settings: UpstreamSettings = { name, url: u.url, websocket: u.websocket }
+    const settings: UpstreamSettings = { name, url: u.url, websocket: u.websocket, forwardAccessToken: u.forwardAccessToken }
     if (u.timeout !== undefined) settings.timeoutMs = ms(['upstreams', name, 'timeout'], u.timeout)
     upstreams[name] = settings
   }
@@ -214,7 +239,9 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       acr: psc.acr,
       scope: psc.scope,
       httpTimeoutMs,
-      allowInsecureHttp: psc.allowInsecureHttp
+      allowInsecureHttp: psc.allowInsecureHttp,
+      revalidateEveryMs,
+      backchannelLogout: psc.backchannelLogout
     },
     session: {
       cookieName: secure ? `__Host-${s.cookieName}` : s.cookieName,
@@ -222,7 +249,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       idleTimeoutMs,
       absoluteTimeoutMs,
       loginTimeoutMs,
-      store: { type: s.store.type, maxSessions: s.store.maxSessions }
+      store: storeSettings
     },
     upstreams,
     routes,
@@ -232,6 +259,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       stripPrefixes: [...raw.headers.stripPrefixes],
       requestId: raw.headers.requestId
     },
+    lifecycle: { shutdownGraceMs: ms(['lifecycle', 'shutdownGrace'], raw.lifecycle.shutdownGrace), watchConfig: raw.lifecycle.watchConfig },
     log: { level: raw.log.level }
   }
   return { config, issues, warnings }

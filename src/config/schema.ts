@@ -65,7 +65,15 @@ const Route = Type.Object({
 const Upstream = Type.Object({
   url: HttpUrl,
   websocket: Type.Boolean({ default: false, description: 'Also proxy WebSocket upgrades' }),
-  timeout: Type.Optional(Duration)
+  timeout: Type.Optional(Duration),
+  forwardAccessToken: Type.Boolean({
+    default: false,
+    description: 'Send the PSC access token as "Authorization: Bearer"; it is refreshed before it expires'
+  }),
+  headers: Type.Optional(Type.Record(HeaderName, Type.String(), {
+    additionalProperties: false,
+    description: 'Static headers added to every request forwarded to this upstream (e.g. a shared secret the upstream checks: X-Gateway-Secret: ${GATEWAY_SECRET}); client-sent headers of these names are removed'
+  }))
 }, { additionalProperties: false })
 
 export const ConfigSchema = Type.Object({
@@ -94,7 +102,12 @@ export const ConfigSchema = Type.Object({
     acr: Type.Union([Type.Literal('eidas1'), Type.Literal('eidas2'), Type.Literal('eidas3')], { default: 'eidas1' }),
     scope: Type.String({ default: 'openid scope_all' }),
     httpTimeout: Type.String({ ...Duration, default: '10s' }),
-    allowInsecureHttp: Type.Boolean({ default: false, description: 'Allow an http:// issuer (the local emulator only)' })
+    allowInsecureHttp: Type.Boolean({ default: false, description: 'Allow an http:// issuer (the local emulator only)' }),
+    revalidateEvery: Type.Optional(Type.String({
+      ...Duration,
+      description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
+    })),
+    backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' })
   }, { additionalProperties: false }),
   session: Type.Object({
     cookieName: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'psc_session' }),
@@ -105,8 +118,19 @@ export const ConfigSchema = Type.Object({
     absoluteTimeout: Type.String({ ...Duration, default: '8h' }),
     loginTimeout: Type.String({ ...Duration, default: '10m', description: 'How long a started login may take' }),
     store: Type.Object({
-      type: Type.Literal('memory', { default: 'memory' }),
-      maxSessions: Type.Integer({ minimum: 1, default: 100000 })
+      type: Type.Union([Type.Literal('memory'), Type.Literal('redis')], {
+        default: 'memory',
+        description: 'memory: one replica (sessions are lost at restart); redis: several replicas sharing sessions'
+      }),
+      maxSessions: Type.Integer({ minimum: 1, default: 100000, description: 'memory store: most live sessions kept (least recently used evicted)' }),
+      url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis store: redis://[user:password@]host:port/db (rediss:// for TLS)' })),
+      keyPrefix: Type.String({ default: 'psc-gateway:', description: 'redis store: prefix of every key' }),
+      commandTimeout: Type.String({ ...Duration, default: '1s', description: 'redis store: a command slower than this fails (closed)' }),
+      tlsCaFile: Type.Optional(Type.String({ minLength: 1, description: 'redis store: CA bundle (PEM) for rediss://' })),
+      sentinel: Type.Optional(Type.Object({
+        name: NonEmpty('The Sentinel master name'),
+        hosts: Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]+$', description: 'host:port of a Sentinel' }), { minItems: 1 })
+      }, { additionalProperties: false }))
     }, { additionalProperties: false, default: {} })
   }, { additionalProperties: false }),
   // additionalProperties: false, or a key that fails the key pattern would be silently accepted
@@ -127,6 +151,19 @@ export const ConfigSchema = Type.Object({
       description: 'Client-sent headers starting with these (any case, "_" for "-") are removed'
     }),
     requestId: Type.String({ ...HeaderName, default: 'X-Request-Id' })
+  }, { additionalProperties: false, default: {} }),
+  lifecycle: Type.Object({
+    shutdownGrace: Type.String({ ...Duration, default: '25s', description: 'On SIGTERM, how long in-flight requests may finish' }),
+    watchConfig: Type.Boolean({ default: true, description: 'Reload routes, upstreams and headers when the file changes (also on SIGHUP)' })
+  }, { additionalProperties: false, default: {} }),
+  limits: Type.Object({
+    maxHeaderSize: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384, description: 'Largest request head (request line and headers) in bytes; larger ones get 431' }),
+    headersTimeout: Type.String({ ...Duration, default: '20s', description: 'A client must send its whole request head within this time (slow clients get 408 and are disconnected)' }),
+    requestTimeout: Type.String({ ...Duration, default: '120s', description: 'A client must send its whole request, body included, within this time' }),
+    rateLimit: Type.Object({
+      max: Type.Integer({ minimum: 0, default: 60, description: 'Requests per window and client address on <prefix>/login and on <prefix>/callback (each counted apart); 0 disables' }),
+      window: Type.String({ ...Duration, default: '1m' })
+    }, { additionalProperties: false, default: {} })
   }, { additionalProperties: false, default: {} }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })

@@ -13,6 +13,7 @@ export interface UpstreamSettings {
   url: string
   websocket: boolean
   timeoutMs?: number
+  forwardAccessToken: boolean
 }
 
 export interface GatewayConfig {
@@ -44,6 +45,8 @@ export interface GatewayConfig {
     scope: string
     httpTimeoutMs: number
     allowInsecureHttp: boolean
+    revalidateEveryMs?: number
+    backchannelLogout: boolean
   }
   session: {
     /** the name actually used, "__Host-" + configured name when secure */
@@ -52,7 +55,15 @@ export interface GatewayConfig {
     idleTimeoutMs: number
     absoluteTimeoutMs: number
     loginTimeoutMs: number
-    store: { type: 'memory'; maxSessions: number }
+    store: {
+      type: 'memory' | 'redis'
+      maxSessions: number
+      url?: string
+      keyPrefix: string
+      commandTimeoutMs: number
+      tlsCaFile?: string
+      sentinel?: { name: string; hosts: Array<{ host: string; port: number }> }
+    }
   }
   upstreams: Record<string, UpstreamSettings>
   routes: RouteConfig[]
@@ -62,5 +73,6 @@ export interface GatewayConfig {
     stripPrefixes: string[]
     requestId: string
   }
+  lifecycle: { shutdownGraceMs: number; watchConfig: boolean }
   log: { level: string }
 }

@@ -21,7 +21,9 @@ export interface Position { line: number; column: number }
 /** Secrets are never echoed: an issue about a value under these paths gives no value. */
 export function isSecretPath (segments: Segments): boolean {
   return (segments[0] === 'psc' && segments[1] === 'clientSecret') ||
-    (segments[0] === 'session' && segments[1] === 'secrets')
+    (segments[0] === 'session' && segments[1] === 'secrets') ||
+    // a Redis URL may carry a password
+    (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url')
 }
 
 export function pointerOf (segments: Segments): string {

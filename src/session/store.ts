@@ -14,18 +14,40 @@ export interface SessionRecord {
   /** epoch ms */
   createdAt: number
   lastSeenAt: number
+  /** epoch ms of the last confirmation by PSC that its session is alive (login or refresh) */
+  validatedAt?: number
+}
+
+export interface StoreHealth {
+  ok: boolean
+  reason?: string
+}
+
+/** The store could not answer: callers must fail closed (never treat this as "no session"). */
+export class SessionStoreUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(`session store unavailable: ${reason}`)
+  }
 }
 
 /**
- * A session store. Implementations must treat ids as secrets (never log them) and may keep the
- * record for at most `ttlMs`; an expired or evicted record simply reads back as undefined.
+ * A session store. Implementations treat ids as secrets (never log them) and keep a record at most
+ * `ttlMs`; an expired or evicted record reads back as undefined. Any failure to reach the backing
+ * service throws SessionStoreUnavailable.
  */
 export interface SessionStore {
   readonly kind: string
   get(id: string): Promise<SessionRecord | undefined>
   set(id: string, record: SessionRecord, ttlMs: number): Promise<void>
   delete(id: string): Promise<void>
-  /** live sessions, approximately (for readiness and metrics) */
+  /** Ends every session of a PSC `sid` and/or `sub` (back-channel logout); resolves with how many. */
+  deleteWhere(match: { sid?: string; sub?: string }): Promise<number>
+  /** Remembers `key` for `ttlMs`; false when it was already remembered (replay protection). */
+  rememberOnce(key: string, ttlMs: number): Promise<boolean>
+  /** A short lock for work that must happen once across replicas; undefined when someone holds it. */
+  tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>
+  health(): StoreHealth
+  /** live sessions, approximately (for metrics) */
   size(): number
   close(): Promise<void>
 }

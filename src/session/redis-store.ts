@@ -1,0 +1,150 @@
+// The shared store for several replicas, on Redis (ioredis). Keys are a hash of the session id, so
+// a dump of Redis hands out no usable cookie. Commands fail fast while Redis is unreachable (no
+// offline queue): the gate then answers 503 instead of waiting or, worse, treating it as "no session".
+import { createHash, randomBytes } from 'node:crypto'
+import { Redis, type RedisOptions } from 'ioredis'
+import { SessionStoreUnavailable, type SessionRecord, type SessionStore, type StoreHealth } from './store.js'
+
+export interface RedisStoreSettings {
+  url: string
+  keyPrefix: string
+  /** per-command timeout */
+  commandTimeoutMs: number
+  tls?: { ca?: string; rejectUnauthorized?: boolean }
+  /** Sentinel: when set, `url` names the credentials/db only and these are asked for the master */
+  sentinel?: { name: string; hosts: Array<{ host: string; port: number }> }
+}
+
+/** How long back-channel indexes live: longer than any session can. */
+const INDEX_TTL_MS = 48 * 3600_000
+
+const hashId = (id: string) => createHash('sha256').update(id).digest('base64url')
+
+export class RedisSessionStore implements SessionStore {
+  readonly kind = 'redis'
+  readonly #redis: Redis
+  readonly #p: string
+  #health: StoreHealth = { ok: false, reason: 'connecting to Redis' }
+  #size = 0
+  #sizeTimer: NodeJS.Timeout
+
+  constructor(settings: RedisStoreSettings) {
+    this.#p = settings.keyPrefix
+    const options: RedisOptions = {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: settings.commandTimeoutMs,
+      connectTimeout: Math.max(1000, settings.commandTimeoutMs * 2),
+      // Reconnect for ever, never faster than every 100 ms nor slower than every 2 s.
+      retryStrategy: (times) => Math.min(2000, 100 * times),
+      ...(settings.tls ? { tls: { ca: settings.tls.ca, rejectUnauthorized: settings.tls.rejectUnauthorized ?? true } } : {}),
+      ...(settings.sentinel ? { sentinels: settings.sentinel.hosts, name: settings.sentinel.name } : {})
+    }
+    this.#redis = settings.sentinel ? new Redis({ ...options, ...redisUrlParts(settings.url) }) : new Redis(settings.url, options)
+    this.#redis.on('ready', () => { this.#health = { ok: true } })
+    this.#redis.on('error', (err: Error) => { this.#health = { ok: false, reason: `Redis: ${err.message}` } })
+    this.#redis.on('close', () => { if (this.#health.ok) this.#health = { ok: false, reason: 'Redis connection closed' } })
+    this.#sizeTimer = setInterval(() => void this.#refreshSize(), 15_000)
+    this.#sizeTimer.unref()
+  }
+
+  /** Resolves once connected, or rejects after `timeoutMs` (start-up does not wait for ever). */
+  async ready(timeoutMs: number): Promise<void> {
+    if (this.#redis.status === 'ready') return
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { cleanup(); reject(new SessionStoreUnavailable(this.#health.reason ?? 'not connected')) }, timeoutMs)
+      const onReady = () => { cleanup(); resolve() }
+      const cleanup = () => { clearTimeout(timer); this.#redis.off('ready', onReady) }
+      this.#redis.on('ready', onReady)
+    })
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const raw = await this.#run(() => this.#redis.get(`${this.#p}s:${hashId(id)}`))
+    if (raw === null) return undefined
+    try {
+      return JSON.parse(raw) as SessionRecord
+    } catch {
+      return undefined
+    }
+  }
+
+  async set(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    const h = hashId(id)
+    const ttl = Math.max(1, Math.ceil(ttlMs))
+    const m = this.#redis.multi().set(`${this.#p}s:${h}`, JSON.stringify(record), 'PX', ttl)
+    m.zadd(`${this.#p}live`, Date.now() + ttl, h)
+    if (record.pscSid) m.sadd(`${this.#p}sid:${record.pscSid}`, h).pexpire(`${this.#p}sid:${record.pscSid}`, INDEX_TTL_MS)
+    m.sadd(`${this.#p}sub:${record.identity.sub}`, h).pexpire(`${this.#p}sub:${record.identity.sub}`, INDEX_TTL_MS)
+    await this.#run(() => m.exec())
+  }
+
+  async delete(id: string): Promise<void> {
+    const h = hashId(id)
+    await this.#run(() => this.#redis.multi().del(`${this.#p}s:${h}`).zrem(`${this.#p}live`, h).exec())
+  }
+
+  async deleteWhere(match: { sid?: string; sub?: string }): Promise<number> {
+    const sets = [match.sid ? `${this.#p}sid:${match.sid}` : undefined, match.sub ? `${this.#p}sub:${match.sub}` : undefined].filter((k): k is string => !!k)
+    if (sets.length === 0) return 0
+    const hashes = await this.#run(() => this.#redis.sunion(...sets))
+    if (hashes.length === 0) return 0
+    const removed = await this.#run(() => this.#redis.del(...hashes.map((h) => `${this.#p}s:${h}`)))
+    await this.#run(() => this.#redis.multi().zrem(`${this.#p}live`, ...hashes).del(...sets).exec())
+    return removed
+  }
+
+  async rememberOnce(key: string, ttlMs: number): Promise<boolean> {
+    const ok = await this.#run(() => this.#redis.set(`${this.#p}once:${key}`, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+    return ok === 'OK'
+  }
+
+  async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    const token = randomBytes(12).toString('base64url')
+    const k = `${this.#p}lock:${key}`
+    const ok = await this.#run(() => this.#redis.set(k, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+    if (ok !== 'OK') return undefined
+    // Release only our own lock, atomically (it may have expired and been taken by another replica).
+    return async () => {
+      await this.#redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, k, token).catch(() => undefined)
+    }
+  }
+
+  health(): StoreHealth {
+    return this.#redis.status === 'ready' ? { ok: true } : { ok: false, reason: this.#health.reason ?? `Redis ${this.#redis.status}` }
+  }
+
+  size(): number {
+    return this.#size
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sizeTimer)
+    await this.#redis.quit().catch(() => this.#redis.disconnect())
+  }
+
+  async #refreshSize(): Promise<void> {
+    try {
+      const now = Date.now()
+      const [, card] = (await this.#redis.multi().zremrangebyscore(`${this.#p}live`, 0, now).zcard(`${this.#p}live`).exec()) ?? []
+      if (card && typeof card[1] === 'number') this.#size = card[1]
+    } catch {
+      // size is a metric only; health() reports the outage
+    }
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch (err) {
+      throw new SessionStoreUnavailable(err instanceof Error ? err.message : String(err))
+    }
+  }
+}
+
+function redisUrlParts(url: string): RedisOptions {
+  const u = new URL(url)
+  const db = Number(u.pathname.slice(1) || 0)
+  return { username: u.username || undefined, password: u.password ? decodeURIComponent(u.password) : undefined, db: Number.isFinite(db) ? db : 0 }
+}
