@@ -1,0 +1,67 @@
+// Bench target: the real gateway, in its own process, built like `psc-gateway serve` does it: the
+// YAML of bench/gateway.bench.yaml through the real configuration loader, then buildGateway. The
+// local PSC emulator runs in this process too (it is only used for the one login before the
+// measurements, and idles during them). The operational log goes to stderr at level "warn"; the
+// audit trail uses the default audit sink (pino JSON lines, asynchronous) writing to the file given
+// as argv[3], so the cost of one audit line per request is counted.
+//
+// Usage: gateway-server.ts UPSTREAM_URL AUDIT_FILE
+// Prints one line `READY {"url": ..., "issuer": ...}` on stdout; exits when stdin closes or on SIGTERM.
+import { randomBytes } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { createAuditSink } from '../src/audit/stdout-sink.js'
+import { loadConfigFile } from '../src/config/load.js'
+import { startEmulator } from '../src/emulator/index.js'
+import { buildGateway } from '../src/gateway.js'
+import { freePort } from '../test/helpers/stack.js'
+
+const [upstreamUrl, auditFile] = process.argv.slice(2)
+if (!upstreamUrl || !auditFile) {
+  process.stderr.write('usage: gateway-server.ts UPSTREAM_URL AUDIT_FILE\n')
+  process.exit(2)
+}
+
+const CLIENT_ID = 'psc-gateway-bench'
+const clientSecret = randomBytes(16).toString('hex')
+const port = await freePort()
+const publicUrl = `http://127.0.0.1:${port}`
+
+const emulator = await startEmulator({
+  port: 0,
+  clients: [{ clientId: CLIENT_ID, clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+})
+const { config, warnings } = loadConfigFile(join(dirname(fileURLToPath(import.meta.url)), 'gateway.bench.yaml'), {
+  BENCH_GATEWAY_PORT: String(port),
+  BENCH_CLIENT_SECRET: clientSecret,
+  BENCH_UPSTREAM_URL: upstreamUrl,
+  PSC_ISSUER: emulator.issuer
+})
+for (const w of warnings) process.stderr.write(`config warning: ${w}\n`)
+
+const auditDestination = pino.destination({ dest: auditFile, sync: false, mkdir: true })
+const audit = createAuditSink(auditDestination)
+const gateway = await buildGateway(config, { audit, logStream: pino.destination({ dest: 2, sync: false }) })
+await gateway.psc.start()
+const { url } = await gateway.listen()
+process.stdout.write(`READY ${JSON.stringify({ url, publicUrl, issuer: emulator.issuer, logLevel: config.log.level })}\n`)
+
+let stopping = false
+const stop = () => {
+  if (stopping) return
+  stopping = true
+  setTimeout(() => process.exit(0), 2000).unref()
+  Promise.allSettled([gateway.close(), emulator.close()]).then(() => {
+    try {
+      auditDestination.flushSync()
+    } catch {
+      // nothing left to flush
+    }
+    process.exit(0)
+  })
+}
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
+process.stdin.on('end', stop)
+process.stdin.resume()

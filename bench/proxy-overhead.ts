@@ -1,0 +1,310 @@
+// npm run bench [-- --duration 10 --warmup 2 --connections 50]
+//
+// What the gateway costs compared to a bare reverse proxy, on the same upstream, in one run:
+//   bare proxy          @fastify/http-proxy, no auth, no logging, no audit
+//   gateway (session)   the real gateway, request with a valid session cookie (route "authenticated")
+//   gateway (public)    the real gateway, route "public" (no session needed, no identity headers)
+// The upstream, the bare proxy and the gateway each run in their own child process (node --import
+// tsx); autocannon runs here. Each target gets a warm-up, then a measured run. Latency percentiles are
+// computed from autocannon's per-response timings (sub-millisecond, 2xx only), req/s is autocannon's.
+// Targets: gateway ≥ 0.8 × bare req/s, and gateway p99 − bare p99 < 2 ms. The exit code is 0 even
+// when a target is missed (this is a report); it is 1 only when the bench itself could not run.
+import autocannon, { type AutocannonResult } from 'autocannon'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { BrowserLikeClient } from '../test/helpers/browser-like-client.js'
+import { loginThroughEmulator } from '../test/helpers/emulator-login.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const OUT = join(ROOT, 'test-output', 'bench')
+const AUDIT_FILE = join(OUT, 'audit.log')
+const MEDECIN = '899700218896'
+// BENCH_CPU_PROF=1: the gateway process writes a V8 CPU profile (.cpuprofile) there at exit.
+const PROFILE = process.env.BENCH_CPU_PROF === '1'
+const PROFILE_DIR = join(OUT, 'profiles')
+const TARGET_RATIO = 0.8
+const TARGET_ADDED_P99_MS = 2
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
+    warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
+    connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' }
+  }
+})
+const DURATION = positive(args.duration, 'duration')
+const WARMUP = positive(args.warmup, 'warmup', true)
+const CONNECTIONS = positive(args.connections, 'connections')
+
+function positive(value: string | undefined, name: string, zeroOk = false): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0 || (!zeroOk && n === 0)) {
+    process.stderr.write(`bench: --${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}\n`)
+    process.exit(2)
+  }
+  return n
+}
+
+// ---------------------------------------------------------------- child processes
+
+interface Child {
+  name: string
+  proc: ChildProcessWithoutNullStreams
+  stderr: string[]
+}
+
+const children: Child[] = []
+
+function killAll(signal: NodeJS.Signals): void {
+  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill(signal)
+}
+// Whatever happens, no child outlives this process.
+process.on('exit', () => killAll('SIGKILL'))
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    process.stderr.write(`\nbench: ${sig}, stopping children\n`)
+    killAll('SIGKILL')
+    process.exit(130)
+  })
+}
+
+/** Starts `node --import tsx bench/<file> ...args`; resolves with the JSON of its `READY {...}` line. */
+function startChild<T>(name: string, file: string, childArgs: string[], nodeArgs: string[] = [], timeoutMs = 30_000): Promise<{ child: Child; info: T }> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', file), ...childArgs], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' }
+  })
+  const child: Child = { name, proc, stderr: [] }
+  children.push(child)
+  proc.stderr.setEncoding('utf8')
+  proc.stderr.on('data', (s: string) => {
+    child.stderr.push(...s.split('\n').filter((l) => l.trim()))
+    if (child.stderr.length > 200) child.stderr.splice(0, child.stderr.length - 200)
+  })
+  return new Promise((resolve, reject) => {
+    let buffer = ''
+    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${child.stderr.slice(-20).join('\n')}`)), timeoutMs)
+    proc.stdout.setEncoding('utf8')
+    proc.stdout.on('data', (s: string) => {
+      buffer += s
+      const m = /^READY (.*)$/m.exec(buffer)
+      if (m) {
+        clearTimeout(timer)
+        resolve({ child, info: JSON.parse(m[1] ?? '{}') as T })
+      }
+    })
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`${name} exited before ready (code ${code}, signal ${signal}):\n${child.stderr.slice(-20).join('\n')}`))
+    })
+  })
+}
+
+/** Closes stdin (the children stop on it), then SIGKILLs whoever is still there after 3 s. */
+async function stopChildren(): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve()
+          const timer = setTimeout(() => {
+            c.proc.kill('SIGKILL')
+            resolve()
+          }, 3000)
+          c.proc.once('exit', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+          c.proc.stdin.end()
+        })
+    )
+  )
+}
+
+// ---------------------------------------------------------------- measuring
+
+interface Target {
+  label: string
+  url: string
+  headers?: Record<string, string>
+}
+
+interface Measured {
+  label: string
+  reqPerSec: number
+  p50: number
+  p99: number
+  ok: number
+  non2xx: number
+  errors: number
+  timeouts: number
+  statusCodes: string
+}
+
+function run(url: string, duration: number, headers: Record<string, string> | undefined, onLatency?: (ms: number) => void): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url, connections: CONNECTIONS, duration, headers, timeout: 10, renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false },
+      (err, result) => (err ? reject(err) : resolve(result))
+    )
+    if (onLatency) {
+      instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+        if (statusCode >= 200 && statusCode < 300) onLatency(responseTime)
+      })
+    }
+  })
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i] ?? Number.NaN
+}
+
+async function measure(target: Target): Promise<Measured> {
+  process.stdout.write(`  ${target.label.padEnd(20)} warm-up ${WARMUP} s, measure ${DURATION} s ... `)
+  if (WARMUP > 0) await run(target.url, WARMUP, target.headers)
+  const latencies: number[] = []
+  const result = await run(target.url, DURATION, target.headers, (ms) => latencies.push(ms))
+  const sorted = Float64Array.from(latencies).sort()
+  const m: Measured = {
+    label: target.label,
+    reqPerSec: result.requests.average,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: Object.entries(result.statusCodeStats).map(([code, { count }]) => `${code}×${count}`).join(' ')
+  }
+  process.stdout.write(`${Math.round(m.reqPerSec)} req/s\n`)
+  await new Promise((r) => setTimeout(r, 500))
+  return m
+}
+
+/** Lines of the audit file, and its access lines per route. */
+async function auditCounts(file: string): Promise<{ lines: number; accessByRoute: Record<string, number> }> {
+  let lines = 0
+  const accessByRoute: Record<string, number> = {}
+  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
+  for await (const line of reader) {
+    if (!line) continue
+    lines++
+    if (!line.includes('"event":"access"')) continue
+    const route = /"route":"([^"]*)"/.exec(line)?.[1] ?? '(none)'
+    accessByRoute[route] = (accessByRoute[route] ?? 0) + 1
+  }
+  return { lines, accessByRoute }
+}
+
+// ---------------------------------------------------------------- the run
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true })
+  writeFileSync(AUDIT_FILE, '')
+  const cpu = cpus()
+  process.stdout.write(
+    `psc-gateway proxy overhead bench\n` +
+      `machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
+      `node ${process.version} ${process.platform}/${process.arch}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n` +
+      `load: ${CONNECTIONS} connections, warm-up ${WARMUP} s + ${DURATION} s per target, autocannon in the parent process, ` +
+      `upstream / bare proxy / gateway each in their own process\n` +
+      `gateway: real config loader (bench/gateway.bench.yaml), log level warn, default audit sink writing to ${relative(ROOT, AUDIT_FILE)} ` +
+      `(audit cost included)\n\n`
+  )
+
+  const { info: upstream } = await startChild<{ url: string }>('upstream', 'upstream.ts', [])
+  const [{ info: bare }, { child: gatewayChild, info: gateway }] = await Promise.all([
+    startChild<{ url: string }>('bare proxy', 'bare-proxy.ts', [upstream.url]),
+    startChild<{ url: string; logLevel: string }>('gateway', 'gateway-server.ts', [upstream.url, AUDIT_FILE], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [])
+  ])
+
+  // One real login through the emulator gives the session cookie autocannon will send.
+  const client = new BrowserLikeClient()
+  const landed = await loginThroughEmulator(client, `${gateway.url}/bench/login`, MEDECIN)
+  const session = client.cookieValue(gateway.url, 'psc_session')
+  if (landed.status !== 200 || session === undefined) {
+    throw new Error(`login through the emulator failed: ended at ${landed.url} with ${landed.status}, session cookie ${session === undefined ? 'absent' : 'set'}`)
+  }
+  const cookie = `psc_session=${session}`
+
+  const targets: Target[] = [
+    // The bare proxy gets the very same request, cookie included (it forwards it upstream as is).
+    { label: 'bare proxy', url: `${bare.url}/bench/item`, headers: { cookie } },
+    { label: 'gateway (session)', url: `${gateway.url}/bench/item`, headers: { cookie } },
+    { label: 'gateway (public)', url: `${gateway.url}/public/item` }
+  ]
+  // Each target must answer 200 with the upstream's body before it is worth measuring.
+  for (const t of targets) {
+    const res = await fetch(t.url, { headers: t.headers, redirect: 'manual' })
+    const body = await res.text()
+    if (res.status !== 200 || !body.includes('bench-upstream')) throw new Error(`${t.label}: ${t.url} answered ${res.status}, not the upstream's 200: ${body.slice(0, 200)}`)
+  }
+
+  process.stdout.write('running:\n')
+  const results: Measured[] = []
+  for (const t of targets) results.push(await measure(t))
+
+  await stopChildren()
+  if (PROFILE) process.stdout.write(`gateway CPU profile written under ${relative(ROOT, PROFILE_DIR)}\n`)
+  const audit = await auditCounts(AUDIT_FILE)
+  const [b, g, p] = results as [Measured, Measured, Measured]
+
+  const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a')
+  const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a')
+  const rows = [
+    ['target', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'timeouts'],
+    ...results.map((r) => [r.label, f1(r.reqPerSec), f2(r.p50), f2(r.p99), String(r.ok), String(r.non2xx), String(r.errors), String(r.timeouts)])
+  ]
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  process.stdout.write(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n\n`)
+
+  const ratio = g.reqPerSec / b.reqPerSec
+  const addedP99 = g.p99 - b.p99
+  const ratioPublic = p.reqPerSec / b.reqPerSec
+  const addedP99Public = p.p99 - b.p99
+  const valid = results.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0)
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISSED')
+  process.stdout.write(
+    `gateway (session) / bare req/s: ${f2(ratio)}×   target ≥ ${TARGET_RATIO}×   ${verdict(ratio >= TARGET_RATIO)}\n` +
+      `gateway (session) added p99:    ${f2(addedP99)} ms   target < ${TARGET_ADDED_P99_MS} ms   ${verdict(addedP99 < TARGET_ADDED_P99_MS)}\n` +
+      `gateway (public) for reference: ${f2(ratioPublic)}× bare req/s, added p99 ${f2(addedP99Public)} ms\n` +
+      `audit lines written by the gateway: ${audit.lines} in ${relative(ROOT, AUDIT_FILE)}; access lines by route (warm-ups included): ` +
+      `${Object.entries(audit.accessByRoute).map(([r, n]) => `${r} ${n}`).join(', ')}\n`
+  )
+  if (!valid) {
+    process.stdout.write(`WARNING: some requests were not 2xx or failed; figures are not comparable:\n`)
+    for (const r of results) process.stdout.write(`  ${r.label}: ${r.statusCodes || 'no responses'}, errors ${r.errors}, timeouts ${r.timeouts}\n`)
+  }
+  const gatewayWarnings = gatewayChild.stderr.filter((l) => !l.startsWith('oidc-provider WARNING'))
+  if (gatewayWarnings.length > 0) process.stdout.write(`gateway stderr (last ${Math.min(10, gatewayWarnings.length)} lines):\n${gatewayWarnings.slice(-10).join('\n')}\n`)
+}
+
+// The whole run is bounded: start-up, login, 3 × (warm-up + measure), shutdown.
+const deadlineMs = (3 * (WARMUP + DURATION) + 90) * 1000
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench: still running after ${deadlineMs / 1000} s, giving up\n`)
+  killAll('SIGKILL')
+  process.exit(1)
+}, deadlineMs)
+watchdog.unref()
+
+main().then(
+  async () => {
+    await stopChildren()
+    process.exit(0)
+  },
+  async (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    await stopChildren()
+    process.exit(1)
+  }
+)
