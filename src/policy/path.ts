@@ -14,6 +14,8 @@
 // - characters that RFC 3986 does not allow raw in a path ("<", ">", '"', "^", "`", "{", "|", "}",
 //   "[", "]") are percent-encoded, so that both spellings authorise alike.
 // - repeated "/" collapse; "." and ".." segments (also as %2E) are resolved (RFC 3986 5.2.4).
+// - a segment that ends in "." or in an encoded space ("/admin.", "/admin%2e", "/admin%20") is
+//   refused: Windows servers (IIS, Kestrel on Windows) strip them and would serve "/admin".
 // - case is preserved: matching is case-sensitive ("/ADMIN" is not "/admin"), as most upstreams are.
 // - a trailing "/" is kept as written; "/a/." and "/a/b/.." end with "/" as in RFC 3986.
 // - the query (from the first "?", included) is kept byte for byte and never used for routing.
@@ -76,6 +78,8 @@ export function normalizeRequestTarget (rawTarget: string): NormalizedTarget {
       if (segments.length === 0) return fail('".." goes above the root')
       segments.pop()
       trailingSlash = true
+    } else if (segment.endsWith('.') || segment.endsWith('%20')) {
+      return fail('a path segment may not end in "." or a space (Windows servers strip them)')
     } else {
       segments.push(segment)
       trailingSlash = false

@@ -37,7 +37,10 @@ const accept: Array<[string, string, string?]> = [
   ['/public?x=/admin', '/public', '?x=/admin'],
   ['/public?', '/public', '?'],
   ['/a?b=%zz&c=..%2f', '/a', '?b=%zz&c=..%2f'],
-  ['/x/..?q', '/', '?q']
+  ['/x/..?q', '/', '?q'],
+  ['/v1.2/x', '/v1.2/x'],
+  ['/.well-known/x', '/.well-known/x'],
+  ['/a%20b', '/a%20b']
 ]
 
 const reject: Array<[string, RegExp]> = [
@@ -81,7 +84,14 @@ const reject: Array<[string, RegExp]> = [
   ['/%c3/', /UTF-8/],
   ['/%c3a', /UTF-8/],
   ['/%80', /UTF-8/],
-  ['/%ff', /UTF-8/]
+  ['/%ff', /UTF-8/],
+  // trailing dots and spaces: IIS and other Windows servers serve "/admin." as "/admin"
+  ['/admin.', /end in "\."/],
+  ['/admin./x', /end in "\."/],
+  ['/admin%2e', /end in "\."/],
+  ['/admin...', /end in "\."/],
+  ['/admin%20', /space/],
+  ['/admin%20/x', /space/]
 ]
 
 t.test('accepted targets', async (t) => {
@@ -100,7 +110,7 @@ t.test('rejected targets', async (t) => {
 
 const targetChars = fc.constantFrom(
   '/', '/', '.', '..', '%2e', '%2E', '%2f', '%5c', '%25', '%3a', '%41', '%c3%a9', '%c0%ae', 'a', 'B', '~', ';', '\\',
-  '?', '#', '%', '%0', ':', '@', '{', ' ', '\t', 'é', '_', '-', '%7e'
+  '?', '#', '%', '%0', ':', '@', '{', ' ', '\t', 'é', '_', '-', '%7e', '%20', 'admin', '...'
 )
 const targets = fc.array(targetChars, { maxLength: 20 }).map((parts) => '/' + parts.join(''))
 
@@ -111,7 +121,7 @@ t.test('properties of normalised paths', async (t) => {
     const again = normalizeRequestTarget(r.path)
     if (!again.ok || again.path !== r.path || again.query !== '') return false
     const segments = r.path.split('/').slice(1)
-    if (segments.some((s) => s === '.' || s === '..')) return false
+    if (segments.some((s) => s === '.' || s === '..' || s.endsWith('.') || s.endsWith('%20'))) return false
     return !r.path.includes('//') && !r.path.includes('\\') && !/%2f/i.test(r.path) &&
       !r.path.includes('#') && !r.path.includes(';') && r.path.startsWith('/')
   }), { numRuns: 5000 })
