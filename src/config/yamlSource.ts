@@ -1,6 +1,8 @@
 // The YAML side of loading: parse keeping positions, substitute ${VAR} in scalar values (on the
 // parsed nodes, so that every line number still points at what the integrator wrote), and find the
 // node behind a key path so that every later error can say file:line:col.
+import { readFileSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import type { ConfigIssue } from './errors.js'
 
@@ -53,11 +55,27 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 type SubstResult = { ok: true; value: string; changed: boolean } | { ok: false; message: string }
 
+/** Reads a mounted secret file; throws an Error whose message never holds the file's content. */
+export type SecretFileReader = (path: string) => string
+
+function readSecretFile (path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}
+
+// A secret written by `echo` or a Kubernetes Secret edited by hand ends with one newline.
+const withoutTrailingNewline = (text: string) => text.replace(/\r?\n$/, '')
+
 /**
  * `${VAR}`, `${VAR:-default}` (default when VAR is unset or empty, as in a shell) and `$${` for a
  * literal `${`. One pass: a value that comes from the environment is never substituted again.
+ * Secrets from mounted files (Docker/Kubernetes secrets): `${file:/abs/path}`, and `${VAR}` with
+ * VAR unset but VAR_FILE set reads the file VAR_FILE names; one trailing newline is dropped.
  */
-export function substituteVariables (text: string, env: Record<string, string | undefined>, hideText = false): SubstResult {
+export function substituteVariables (text: string, env: Record<string, string | undefined>, hideText = false, readFile: SecretFileReader = readSecretFile): SubstResult {
   if (!text.includes('${')) return { ok: true, value: text, changed: false }
   let out = ''
   let changed = false
@@ -73,13 +91,33 @@ export function substituteVariables (text: string, env: Record<string, string | 
       return { ok: false, message: 'unterminated "${": write "${NAME}" or "${NAME:-default}", or "$${" for a literal "${"' }
     }
     const inner = text.slice(dollar + 2, close)
+    if (inner.startsWith('file:')) {
+      const path = inner.slice(5)
+      if (!isAbsolute(path)) return { ok: false, message: `\${file:...} needs an absolute path, got "${path}"` }
+      try {
+        out += withoutTrailingNewline(readFile(path))
+      } catch (err) {
+        return { ok: false, message: `secret file: ${(err as Error).message}` }
+      }
+      changed = true
+      i = close + 1
+      continue
+    }
     const sep = inner.indexOf(':-')
     const name = sep === -1 ? inner : inner.slice(0, sep)
     if (!VAR_NAME.test(name)) {
       const shown = hideText ? '' : ` "\${${inner}}"`
       return { ok: false, message: `invalid variable reference${shown}: expected \${NAME} or \${NAME:-default} with NAME made of letters, digits and "_"` }
     }
-    const fromEnv = env[name]
+    let fromEnv = env[name]
+    const fileVar = `${name}_FILE`
+    if (fromEnv === undefined && env[fileVar] !== undefined && env[fileVar] !== '') {
+      try {
+        fromEnv = withoutTrailingNewline(readFile(env[fileVar]!))
+      } catch (err) {
+        return { ok: false, message: `${name} is unset and ${fileVar} names a file that cannot be read: ${(err as Error).message}` }
+      }
+    }
     if (sep !== -1) {
       out += fromEnv === undefined || fromEnv === '' ? inner.slice(sep + 2) : fromEnv
     } else if (fromEnv === undefined) {
