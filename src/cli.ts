@@ -2,6 +2,7 @@
 // psc-gateway's command line: serve, check, demo, emulator, demo-app, schema.
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { watchFile } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { describeRouteTable, compileRoutes } from './policy/rules.js'
 import { ConfigError } from './config/errors.js'
@@ -52,6 +53,13 @@ async function serve(configFile: string): Promise<Gateway> {
   const gateway = await buildGateway(config)
   const { url, adminUrl } = await gateway.listen()
   gateway.app.log.info({ url, adminUrl, publicUrl: config.publicUrl }, 'psc-gateway listening')
+  const reload = () => gateway.reloadFrom(() => loadConfigFile(configFile).config)
+  process.on('SIGHUP', reload)
+  // Polling, not fs.watch: it follows Kubernetes ConfigMap updates (a symlink swap) and editors
+  // that replace the file, and costs one stat per interval.
+  if (config.lifecycle.watchConfig) watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
+    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload()
+  })
   return gateway
 }
 

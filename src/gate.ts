@@ -9,10 +9,14 @@ import { sendProblem, wantsJson } from './pages/respond.js'
 import { decideAccess } from './policy/decide.js'
 import { matchRoute, type RouteTable } from './policy/rules.js'
 import type { ForwardTarget } from './proxy/forward.js'
+import type { ForwardingRules } from './proxy/forwarding-rules.js'
+import type { TokenKeeper } from './auth/token-keeper.js'
+import { storeUnavailableProblem } from './pages/problems.js'
+import { SessionStoreUnavailable } from './session/store.js'
 import { sessionCookieOptions } from './session/cookies.js'
 import { sessionReference } from './session/ids.js'
 import type { SessionManager } from './session/manager.js'
-import { readRequestSession, renewCookieIfNeeded } from './session/request-session.js'
+import { readRequestSession, renewCookieIfNeeded, type RequestSession } from './session/request-session.js'
 
 /** What the gateway learnt about a request, for the proxy and for the audit line. */
 export interface AccessRecord {
@@ -31,16 +35,25 @@ declare module 'fastify' {
   }
 }
 
-export interface GateDeps {
+/** The reloadable part of the configuration, swapped as one piece by a reload. */
+export interface RoutingState {
   config: GatewayConfig
-  routes: () => RouteTable
+  routes: RouteTable
+  forwarding: ForwardingRules
+}
+
+export interface GateDeps {
+  /** settings that do not change at reload (prefix, cookies, PSC) */
+  config: GatewayConfig
+  state: () => RoutingState
   sessions: SessionManager
+  tokens: TokenKeeper
   psc: PscClient
   audit: AuditSink
 }
 
 export function createAccessGate(deps: GateDeps) {
-  const { config, sessions, psc, audit } = deps
+  const { config, sessions, psc, audit, tokens } = deps
   const prefix = config.prefix
   const loginPath = `${prefix}/login`
   const cookieName = config.session.cookieName
@@ -52,18 +65,37 @@ export function createAccessGate(deps: GateDeps) {
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
 
+    // One snapshot of the routing state for the whole request, even if a reload happens meanwhile.
+    const state = deps.state()
+    // request.host is the Host header, or X-Forwarded-Host from a trusted proxy: the host matched
+    // is the host forwarded upstream (X-Forwarded-Host), never two different ones.
     // Nothing under the reserved prefix is ever forwarded, whatever the route table says.
-    const route = path === prefix || path.startsWith(prefix + '/') ? undefined : matchRoute(deps.routes(), { host: request.headers.host, method: request.method, path })
+    const route = path === prefix || path.startsWith(prefix + '/') ? undefined : matchRoute(state.routes, { host: request.host, method: request.method, path })
     if (!route) {
       access.decision = 'reject'
       access.reason = 'no matching route'
       return void sendProblem(request, reply, notFoundProblem())
     }
     access.route = route.name
-    const upstream = config.upstreams[route.upstream]
+    const upstream = state.config.upstreams[route.upstream]
     if (!upstream) throw new Error(`route ${route.name} names an unknown upstream ${route.upstream}`)
 
-    const session = await readRequestSession(request, cookieName, sessions)
+    let session: RequestSession
+    try {
+      session = await readRequestSession(request, cookieName, sessions)
+    } catch (err) {
+      if (!(err instanceof SessionStoreUnavailable)) throw err
+      // Fail closed: without the store nobody is known. Public routes still work, anonymously.
+      request.log.warn({ reason: err.reason }, 'session store unavailable')
+      if (route.access === 'public') {
+        access.decision = 'allow'
+        access.target = { upstream, identity: undefined, rules: state.forwarding }
+        return
+      }
+      access.decision = 'reject'
+      access.reason = 'session store unavailable'
+      return void sendProblem(request, reply, storeUnavailableProblem())
+    }
     if (session.kind === 'ended') {
       audit.write({ event: 'logout', cause: session.why, requestId: request.id, client: request.ip, session: sessionReference(session.id) })
     }
@@ -75,11 +107,32 @@ export function createAccessGate(deps: GateDeps) {
       access.profession = identity?.exercices[0]?.professionCode
     }
 
-    const decision = decideAccess(route, identity)
+    let decision = decideAccess(route, identity)
+    if (decision.kind === 'allow' && session.kind === 'alive' && tokens.needsRefresh(session.record, upstream.forwardAccessToken)) {
+      const fresh = await tokens.refresh(session.id, session.record)
+      if (fresh.kind === 'fresh') {
+        session = { ...session, record: fresh.record }
+      } else if (fresh.kind === 'revoked' || upstream.forwardAccessToken) {
+        // PSC ended the practitioner's session (or we cannot get a token the upstream needs).
+        request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
+        if (fresh.kind === 'revoked') {
+          await sessions.end(session.id)
+          audit.write({ event: 'logout', cause: 'revoked', requestId: request.id, client: request.ip, session: access.session, idNat: identity?.idNat } as never)
+        }
+        reply.clearCookie(cookieName, { path: '/' })
+        access.reason = fresh.reason
+        decision = route.access === 'public' ? decision : { kind: 'login' }
+      }
+    }
     access.decision = decision.kind
     if (decision.kind === 'allow') {
       renewCookieIfNeeded(reply, session, cookieName, cookieOptions)
-      access.target = { upstream, identity }
+      access.target = {
+        upstream,
+        identity: session.kind === 'alive' && access.reason === undefined ? session.record.identity : undefined,
+        rules: state.forwarding,
+        accessToken: upstream.forwardAccessToken && session.kind === 'alive' ? session.record.accessToken : undefined
+      }
       return
     }
     if (decision.kind === 'deny') {

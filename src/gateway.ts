@@ -2,6 +2,7 @@
 // Request flow: rewriteUrl normalises the path once → reserved routes (auth/) or the access gate
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
 import fastifyCookie from '@fastify/cookie'
+import rateLimit from '@fastify/rate-limit'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
@@ -13,13 +14,20 @@ import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js
 import type { GatewayConfig } from './config/types.js'
 import { createAccessGate } from './gate.js'
 import { buildAdminApp } from './ops/admin.js'
-import { badRequestProblem, internalErrorProblem, notFoundProblem } from './pages/problems.js'
+import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
+import { sessionStoreCheck } from './ops/readiness.js'
+import { HSTS_VALUE } from './pages/html.js'
+import { badRequestProblem, internalErrorProblem, notFoundProblem, tooManyRequestsProblem } from './pages/problems.js'
 import { sendProblem } from './pages/respond.js'
 import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
 import { registerForwarding } from './proxy/forward.js'
 import { SessionManager } from './session/manager.js'
-import { MemorySessionStore } from './session/memory-store.js'
+import { createSessionStore } from './session/create-store.js'
+import { TokenKeeper } from './auth/token-keeper.js'
+import { compileForwardingRules } from './proxy/forwarding-rules.js'
+import { describeReloadBlockers } from './config/reload.js'
+import type { RoutingState } from './gate.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -27,6 +35,8 @@ export interface GatewayOptions {
   /** where audit events go (default stdout, marked "log":"audit") */
   audit?: AuditSink
   now?: () => number
+  /** default Node process metrics on /metrics (default true) */
+  processMetrics?: boolean
 }
 
 export interface Gateway {
@@ -34,9 +44,20 @@ export interface Gateway {
   admin: FastifyInstance | undefined
   psc: PscClient
   sessions: SessionManager
+  /** this gateway's Prometheus metrics (own registry), served on the admin listener */
+  metrics: GatewayMetrics
   /** listens on the configured addresses; resolves with the actual URLs */
   listen(): Promise<{ url: string; adminUrl?: string }>
-  close(): Promise<void>
+  /**
+   * Swaps in a new configuration's routes, upstreams and headers, atomically: requests in flight
+   * finish under the state they started with. Throws (keeping the current state) when the new
+   * configuration changes what cannot change without a restart.
+   */
+  reload(next: GatewayConfig): void
+  /** Loads and reloads, reporting the outcome to the log, the audit trail and the metrics. */
+  reloadFrom(load: () => GatewayConfig): { ok: true } | { ok: false; error: string }
+  /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts what is left. */
+  close(graceMs?: number): Promise<void>
 }
 
 const kTargetProblem = Symbol('psc.targetProblem')
@@ -47,11 +68,12 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets'] },
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
-  const audit = options.audit ?? createAuditSink()
   const now = options.now ?? Date.now
-  const routeTable = compileRoutes(config.routes)
-  const sessions = new SessionManager(new MemorySessionStore(config.session.store.maxSessions), config.session, now)
-  const psc = new PscClient(config.psc, logger)
+  let state: RoutingState = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }
+  const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
+  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), processMetrics: options.processMetrics })
+  const audit = teeAuditSinks(options.audit ?? createAuditSink(), metrics.auditSink)
+  const psc = new PscClient(config.psc, logger, metrics.psc)
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -61,9 +83,23 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Oversized heads (431), slow heads and slow bodies (408, then the socket is closed) are cut off
+    // by Node's parser before any of our code runs. Node checks the timeouts every
+    // connectionsCheckingInterval, so it follows the smallest of them.
+    requestTimeout: config.limits.requestTimeoutMs,
+    http: {
+      maxHeaderSize: config.limits.maxHeaderSize,
+      headersTimeout: config.limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4)))
+    },
     // The path is normalised once, here, before routing: what is matched, authorised and
     // forwarded is this one string. A target that cannot be normalised is answered 400 below.
     rewriteUrl(raw) {
+      // Two Host headers: Node keeps the first, another hop may read the last (RFC 9112: 400).
+      if (raw.rawHeaders.filter((_, i) => i % 2 === 0 && raw.rawHeaders[i]!.toLowerCase() === 'host').length > 1) {
+        ;(raw as RawWithProblem)[kTargetProblem] = 'more than one Host header'
+        return '/'
+      }
       const result = normalizeRequestTarget(raw.url ?? '')
       if (result.ok) return result.path + result.query
       ;(raw as RawWithProblem)[kTargetProblem] = result.reason
@@ -74,6 +110,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await app.register(fastifyCookie, { secret: config.session.secrets })
 
   app.addHook('onRequest', async (request, reply) => {
+    if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
     const problem = (request.raw as RawWithProblem)[kTargetProblem]
     if (problem !== undefined) {
       request.pscAccess = { decision: 'reject', reason: problem }
@@ -101,6 +138,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500
+    if (status === 429) {
+      // @fastify/rate-limit has already set Retry-After (seconds) on the reply.
+      return sendProblem(request, reply, tooManyRequestsProblem(Number(reply.getHeader('retry-after')) || 60))
+    }
     if (status >= 400 && status < 500) {
       request.log.info({ code: error.code, status }, 'client error')
       return sendProblem(request, reply, { ...badRequestProblem(error.message), status })
@@ -110,36 +151,76 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     return sendProblem(request, reply, internalErrorProblem())
   })
 
+  // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
+  // request.ip: the client address as seen through trustedProxies only.
+  await app.register(rateLimit, { global: false })
   await registerAuthRoutes(app, { config, psc, sessions, audit, now })
-  const gate = createAccessGate({ config, routes: () => routeTable, sessions, psc, audit })
+  const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now)
+  const gate = createAccessGate({ config, state: () => state, sessions, tokens, psc, audit })
   await registerForwarding(app, {
     config,
     gate,
     targetOf: (request) => request.pscAccess?.target,
-    gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure)]
+    gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure)],
+    upstreamObserver: metrics.upstream
   })
 
   const admin = config.admin.enabled
     ? buildAdminApp([
         { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason }) },
-        { name: 'config', check: () => ({ ok: true, reason: `${config.source}: ${routeTable.routes.length} routes` }) }
-      ])
+        { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
+        { name: 'sessions', check: () => sessionStoreCheck(sessions.store) }
+      ], { metrics: metrics.registry })
     : undefined
+
+  function reload(next: GatewayConfig): void {
+    const blockers = describeReloadBlockers(config, next)
+    if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
+    state = { config: next, routes: compileRoutes(next.routes), forwarding: compileForwardingRules(next) }
+    logger.level = next.log.level
+  }
 
   return {
     app,
     admin,
     psc,
     sessions,
+    metrics,
     async listen() {
       void psc.start()
       const url = await app.listen({ host: config.listen.host, port: config.listen.port })
       const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
       return { url, adminUrl }
     },
-    async close() {
+    reload,
+    reloadFrom(load) {
+      try {
+        const next = load()
+        reload(next)
+        logger.info({ source: next.source, routes: next.routes.length }, 'configuration reloaded')
+        metrics.configReloads.inc({ outcome: 'ok' })
+        audit.write({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length } as never)
+        return { ok: true }
+      } catch (err) {
+        // ConfigError messages name file, line and key, and never a secret value.
+        const error = err instanceof Error ? err.message : String(err)
+        logger.error({ source: state.config.source, error }, 'configuration reload refused; the previous configuration stays in force')
+        metrics.configReloads.inc({ outcome: 'refused' })
+        audit.write({ event: 'config', outcome: 'refused', source: state.config.source, reason: error } as never)
+        return { ok: false, error }
+      }
+    },
+    async close(graceMs = config.lifecycle.shutdownGraceMs) {
       psc.close()
-      await app.close()
+      // fastify's close stops listening, closes idle keep-alive connections and waits for requests
+      // in flight; past the grace period, whatever is left (slow requests, WebSockets) is cut.
+      const cutoff = setTimeout(() => app.server.closeAllConnections(), graceMs)
+      cutoff.unref()
+      try {
+        await app.close()
+      } finally {
+        clearTimeout(cutoff)
+      }
       await admin?.close()
       await sessions.store.close()
     }

@@ -57,6 +57,21 @@ export function badRequestProblem(reason: string): Problem {
   }
 }
 
+/** Too many logins started (or callbacks) from one client address; Retry-After says when to retry. */
+export function tooManyRequestsProblem(retryAfterSeconds: number): Problem {
+  const wait = retryAfterSeconds <= 60 ? `${retryAfterSeconds} seconde${retryAfterSeconds > 1 ? 's' : ''}` : `${Math.ceil(retryAfterSeconds / 60)} minutes`
+  return {
+    status: 429,
+    code: 'too_many_requests',
+    title: 'Trop de tentatives de connexion',
+    paragraphs: [
+      `Trop de tentatives de connexion ont été faites depuis votre poste en peu de temps. Réessayez dans ${wait}.`,
+      'Si le problème persiste, contactez le support informatique de l\'établissement.'
+    ],
+    json: { retryAfter: retryAfterSeconds }
+  }
+}
+
 export function upstreamProblem(status: 502 | 504, upstream: string): Problem {
   return {
     status,
@@ -90,5 +105,14 @@ export function internalErrorProblem(): Problem {
     code: 'internal_error',
     title: 'Erreur interne',
     paragraphs: ['Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez ou contactez le support avec la référence ci-dessous.']
+  }
+}
+
+export function storeUnavailableProblem(): Problem {
+  return {
+    status: 503,
+    code: 'session_store_unavailable',
+    title: 'Service momentanément indisponible',
+    paragraphs: ['Les sessions ne peuvent pas être vérifiées pour le moment. Réessayez dans quelques instants.']
   }
 }

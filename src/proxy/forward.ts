@@ -9,12 +9,17 @@ import type { Identity } from '../psc/identity.js'
 import { upstreamProblem } from '../pages/problems.js'
 import { sendProblem } from '../pages/respond.js'
 import { identityHeaderValues } from './identity-headers.js'
-import { compileStripRules, stripGatewayOwnedHeaders, withoutCookies } from './strip-headers.js'
+import type { ForwardingRules } from './forwarding-rules.js'
+import { stripGatewayOwnedHeaders, withoutCookies } from './strip-headers.js'
 
 /** What the access gate hands over for an allowed request. */
 export interface ForwardTarget {
   upstream: UpstreamSettings
   identity: Identity | undefined
+  /** the rules of the configuration the request was authorised under */
+  rules: ForwardingRules
+  /** PSC access token, for upstreams with forwardAccessToken */
+  accessToken?: string
 }
 
 export interface ForwardOptions {
@@ -24,34 +29,51 @@ export interface ForwardOptions {
   targetOf(request: FastifyRequest): ForwardTarget | undefined
   /** names of the gateway's own cookies, never forwarded */
   gatewayCookies: string[]
+  /** told of every upstream response (status, seconds to its headers) and every upstream failure */
+  upstreamObserver?: UpstreamObserver
+}
+
+export interface UpstreamObserver {
+  response(upstream: string, status: number, seconds: number): void
+  error(upstream: string, error: unknown, seconds: number): void
 }
 
 export async function registerForwarding(app: FastifyInstance, opts: ForwardOptions): Promise<void> {
   const { config, targetOf } = opts
-  const h = config.headers
-  const stripRules = compileStripRules(h.stripPrefixes, [...h.identity.map((i) => i.header), h.requestId])
   const gatewayCookies = new Set(opts.gatewayCookies)
-  const upstreamBasePath = new Map(Object.values(config.upstreams).map((u) => [u.name, new URL(u.url).pathname.replace(/\/$/, '')]))
+  const observer = opts.upstreamObserver
+  const forwardedAt = new WeakMap<FastifyRequest, number>()
+  const secondsSinceForwarded = (request: FastifyRequest) => (performance.now() - (forwardedAt.get(request) ?? performance.now())) / 1000
 
   function upstreamHeaders(request: FastifyRequest, headers: IncomingHttpHeaders, target: ForwardTarget): IncomingHttpHeaders {
-    stripGatewayOwnedHeaders(headers, stripRules)
+    const rules = target.rules
+    stripGatewayOwnedHeaders(headers, rules.strip)
     if (typeof headers.cookie === 'string') {
       const kept = withoutCookies(headers.cookie, gatewayCookies)
       if (kept === undefined) delete headers.cookie
       else headers.cookie = kept
     }
-    if (target.identity) Object.assign(headers, identityHeaderValues(target.identity, h.identity, h.encoding))
+    if (target.identity) Object.assign(headers, identityHeaderValues(target.identity, rules.identity, rules.encoding))
+    // Static headers of the upstream (e.g. a shared secret it checks): a client-sent header of the
+    // same name, in any case or with "_" for "-", is dropped first, so only the gateway's value goes.
+    for (const [name, value] of Object.entries(target.upstream.headers ?? {})) {
+      const canon = name.toLowerCase()
+      for (const k of Object.keys(headers)) if (k.toLowerCase().replaceAll('_', '-') === canon) delete headers[k]
+      headers[canon] = value
+    }
+    if (target.accessToken) headers.authorization = `Bearer ${target.accessToken}`
     // request.ips is the chain fastify trusted (only hops from configured trusted proxies).
     headers['x-forwarded-for'] = request.ips ? [...request.ips].reverse().join(', ') : request.ip
     headers['x-forwarded-proto'] = request.protocol
     headers['x-forwarded-host'] = request.host
-    headers[h.requestId.toLowerCase()] = request.id
+    headers[rules.requestIdHeader] = request.id
     return headers
   }
 
   function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { statusCode?: number } }) {
     const target = targetOf(reply.request)
     const status = error.statusCode === 504 ? 504 : 502
+    if (target) observer?.error(target.upstream.name, error, secondsSinceForwarded(reply.request))
     reply.request.log.warn({ upstream: target?.upstream.name, err: { message: error.message, code: (error as { code?: string }).code } }, 'upstream error')
     sendProblem(reply.request, reply, upstreamProblem(status, target?.upstream.name ?? 'inconnue'))
   }
@@ -71,6 +93,11 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
           return target ? upstreamHeaders(request, headers, target) : headers
         },
         onError: onUpstreamError,
+        onResponse: (request: FastifyRequest, reply: FastifyReply, res: { statusCode: number; stream: unknown }) => {
+          const target = targetOf(request)
+          if (target) observer?.response(target.upstream.name, res.statusCode, secondsSinceForwarded(request))
+          return reply.send(res.stream)
+        },
         retryDelay: () => null
       } as never,
       wsClientOptions: {
@@ -87,7 +114,8 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
         if (!target) throw new Error('request reached the proxy without an access decision')
         const q = request.url.indexOf('?')
         const path = q === -1 ? request.url : request.url.slice(0, q)
-        return reply.from((upstreamBasePath.get(target.upstream.name) ?? '') + path, { ...options, timeout: target.upstream.timeoutMs })
+        forwardedAt.set(request, performance.now())
+        return reply.from((target.rules.basePath.get(target.upstream.name) ?? '') + path, { ...options, timeout: target.upstream.timeoutMs })
       }
     } as never)
   })

@@ -45,6 +45,11 @@ export class SessionManager {
     return { kind: 'alive', record }
   }
 
+  /** Writes back a changed record (e.g. refreshed tokens), keeping its lifetime. */
+  async save(id: string, record: SessionRecord): Promise<void> {
+    await this.store.set(id, record, remainingLifetimeMs(record, this.now(), this.timeouts))
+  }
+
   async end(id: string): Promise<void> {
     await this.store.delete(id)
   }

@@ -1,0 +1,88 @@
+// Keeps a session's PSC tokens usable: refreshes the 2-minute access token before it expires (for
+// upstreams that receive it) and re-validates the PSC session at a set interval (refresh grant).
+// One refresh per session at a time: in this process by sharing the promise, across replicas by a
+// short lock in the session store; the others wait for the refreshed record.
+import * as oidc from 'openid-client'
+import type { SessionManager } from '../session/manager.js'
+import type { SessionRecord } from '../session/store.js'
+import { sessionReference } from '../session/ids.js'
+import type { PscClient } from './psc-client.js'
+
+/** Refresh this long before expiry, so a token never expires on its way to the upstream. */
+const REFRESH_MARGIN_MS = 30_000
+const LOCK_TTL_MS = 10_000
+const WAIT_STEP_MS = 100
+const WAIT_MAX_MS = 5_000
+
+export type Freshness =
+  | { kind: 'fresh'; record: SessionRecord }
+  /** PSC refused the refresh: the PSC session is over, ours must end */
+  | { kind: 'revoked'; reason: string }
+  /** PSC could not be asked (unreachable, slow): the caller decides what that means */
+  | { kind: 'unavailable'; reason: string }
+
+export class TokenKeeper {
+  readonly #inFlight = new Map<string, Promise<Freshness>>()
+
+  constructor(
+    private readonly psc: PscClient,
+    private readonly sessions: SessionManager,
+    private readonly revalidateEveryMs: number | undefined,
+    private readonly now: () => number = Date.now
+  ) {}
+
+  /** Whether this record needs a round trip to PSC before the request goes on. */
+  needsRefresh(record: SessionRecord, wantsAccessToken: boolean): boolean {
+    const now = this.now()
+    if (wantsAccessToken && record.accessTokenExpiresAt - now < REFRESH_MARGIN_MS) return true
+    return this.revalidateEveryMs !== undefined && now - (record.validatedAt ?? record.createdAt) >= this.revalidateEveryMs
+  }
+
+  refresh(id: string, record: SessionRecord): Promise<Freshness> {
+    let pending = this.#inFlight.get(id)
+    if (!pending) {
+      pending = this.#refreshOnce(id, record).finally(() => this.#inFlight.delete(id))
+      this.#inFlight.set(id, pending)
+    }
+    return pending
+  }
+
+  async #refreshOnce(id: string, record: SessionRecord): Promise<Freshness> {
+    const configuration = this.psc.configuration
+    if (!configuration) return { kind: 'unavailable', reason: 'PSC unreachable' }
+    if (!record.refreshToken) return { kind: 'revoked', reason: 'no refresh token' }
+    const store = this.sessions.store
+    const release = await store.tryLock(`refresh:${sessionReference(id)}`, LOCK_TTL_MS)
+    if (!release) return this.#waitForOtherReplica(id, record)
+    try {
+      const tokens = await oidc.refreshTokenGrant(configuration, record.refreshToken)
+      const now = this.now()
+      const updated: SessionRecord = {
+        ...record,
+        accessToken: tokens.access_token,
+        refreshToken: tokens.refresh_token ?? record.refreshToken,
+        idToken: tokens.id_token ?? record.idToken,
+        accessTokenExpiresAt: now + (tokens.expires_in ?? 120) * 1000,
+        validatedAt: now
+      }
+      await this.sessions.save(id, updated)
+      return { kind: 'fresh', record: updated }
+    } catch (err) {
+      if (err instanceof oidc.ResponseBodyError) return { kind: 'revoked', reason: `PSC refused the refresh: ${err.error}` }
+      return { kind: 'unavailable', reason: err instanceof Error ? err.message : String(err) }
+    } finally {
+      await release()
+    }
+  }
+
+  /** Another replica is refreshing this session: wait for its result in the store. */
+  async #waitForOtherReplica(id: string, before: SessionRecord): Promise<Freshness> {
+    for (let waited = 0; waited < WAIT_MAX_MS; waited += WAIT_STEP_MS) {
+      await new Promise((r) => setTimeout(r, WAIT_STEP_MS))
+      const current = await this.sessions.store.get(id)
+      if (!current) return { kind: 'revoked', reason: 'session ended during refresh' }
+      if (current.accessToken !== before.accessToken) return { kind: 'fresh', record: current }
+    }
+    return { kind: 'unavailable', reason: 'timed out waiting for another replica to refresh' }
+  }
+}
