@@ -16,6 +16,8 @@
 // - repeated "/" collapse; "." and ".." segments (also as %2E) are resolved (RFC 3986 5.2.4).
 // - a segment that ends in "." or in an encoded space ("/admin.", "/admin%2e", "/admin%20") is
 //   refused: Windows servers (IIS, Kestrel on Windows) strip them and would serve "/admin".
+//   A segment that starts with ".." ("/..b") is refused too: no real path needs it, and naive
+//   traversal checks downstream (the proxy library's own among them) refuse it after we allowed it.
 // - case is preserved: matching is case-sensitive ("/ADMIN" is not "/admin"), as most upstreams are.
 // - a trailing "/" is kept as written; "/a/." and "/a/b/.." end with "/" as in RFC 3986.
 // - the query (from the first "?", included) is kept byte for byte and never used for routing.
@@ -80,6 +82,8 @@ export function normalizeRequestTarget (rawTarget: string): NormalizedTarget {
       trailingSlash = true
     } else if (segment.endsWith('.') || segment.endsWith('%20')) {
       return fail('a path segment may not end in "." or a space (Windows servers strip them)')
+    } else if (segment.startsWith('..')) {
+      return fail('a path segment may not start with ".."')
     } else {
       segments.push(segment)
       trailingSlash = false

@@ -91,7 +91,9 @@ const reject: Array<[string, RegExp]> = [
   ['/admin%2e', /end in "\."/],
   ['/admin...', /end in "\."/],
   ['/admin%20', /space/],
-  ['/admin%20/x', /space/]
+  ['/admin%20/x', /space/],
+  ['/..b', /start with "\.\."/],
+  ['/a/%2e%2eb/x', /start with "\.\."/]
 ]
 
 t.test('accepted targets', async (t) => {
@@ -121,7 +123,7 @@ t.test('properties of normalised paths', async (t) => {
     const again = normalizeRequestTarget(r.path)
     if (!again.ok || again.path !== r.path || again.query !== '') return false
     const segments = r.path.split('/').slice(1)
-    if (segments.some((s) => s === '.' || s === '..' || s.endsWith('.') || s.endsWith('%20'))) return false
+    if (segments.some((s) => s === '.' || s === '..' || s.endsWith('.') || s.endsWith('%20') || s.startsWith('..'))) return false
     return !r.path.includes('//') && !r.path.includes('\\') && !/%2f/i.test(r.path) &&
       !r.path.includes('#') && !r.path.includes(';') && r.path.startsWith('/')
   }), { numRuns: 5000 })
