@@ -15,6 +15,13 @@ export interface PscClientLogger {
   warn(obj: object, msg: string): void
 }
 
+/** told of every HTTP call to PSC: which endpoint, how it ended, how long it took */
+export interface PscCallObserver {
+  call(endpoint: PscEndpoint, outcome: PscCallOutcome, seconds: number): void
+}
+export type PscEndpoint = 'discovery' | 'token' | 'userinfo' | 'jwks' | 'revocation' | 'introspection' | 'other'
+export type PscCallOutcome = 'ok' | 'client_error' | 'server_error' | 'timeout' | 'unreachable'
+
 const FIRST_RETRY_MS = 500
 const MAX_RETRY_MS = 30_000
 
@@ -28,8 +35,42 @@ export class PscClient {
 
   constructor(
     private readonly settings: GatewayConfig['psc'],
-    private readonly log: PscClientLogger
+    private readonly log: PscClientLogger,
+    private readonly observer?: PscCallObserver
   ) {}
+
+  /**
+   * openid-client 6 makes every call of a Configuration through this fetch (given at discovery):
+   * one place to time them. The endpoint is named from the discovery metadata, never from the URL
+   * itself (a URL can carry a query string with tokens in it).
+   */
+  #observedFetch = async (url: string, init: RequestInit): Promise<Response> => {
+    const started = performance.now()
+    const endpoint = this.#endpointOf(url)
+    const seconds = () => (performance.now() - started) / 1000
+    try {
+      const response = await fetch(url, init)
+      this.observer?.call(endpoint, response.status >= 500 ? 'server_error' : response.status >= 400 ? 'client_error' : 'ok', seconds())
+      return response
+    } catch (err) {
+      const name = (err as Error | undefined)?.name
+      this.observer?.call(endpoint, name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable', seconds())
+      throw err
+    }
+  }
+
+  #endpointOf(url: string): PscEndpoint {
+    const bare = url.split('?')[0]
+    if (bare === this.settings.discoveryUrl) return 'discovery'
+    const m = this.#configuration?.serverMetadata()
+    if (!m) return 'other'
+    if (bare === m.token_endpoint) return 'token'
+    if (bare === m.userinfo_endpoint) return 'userinfo'
+    if (bare === m.jwks_uri) return 'jwks'
+    if (bare === m.revocation_endpoint) return 'revocation'
+    if (bare === m.introspection_endpoint) return 'introspection'
+    return 'other'
+  }
 
   /** Starts discovery in the background; resolves after the first attempt, whatever its outcome. */
   start(): Promise<void> {
@@ -60,7 +101,11 @@ export class PscClient {
         s.clientId,
         { token_endpoint_auth_method: s.clientAuth },
         auth,
-        { timeout: Math.ceil(s.httpTimeoutMs / 1000), execute: s.allowInsecureHttp ? [oidc.allowInsecureRequests] : [] }
+        {
+          timeout: Math.ceil(s.httpTimeoutMs / 1000),
+          execute: s.allowInsecureHttp ? [oidc.allowInsecureRequests] : [],
+          [oidc.customFetch]: this.#observedFetch as never
+        }
       )
       configuration.timeout = Math.ceil(s.httpTimeoutMs / 1000)
       if (configuration.serverMetadata().issuer !== s.issuer) {

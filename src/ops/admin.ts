@@ -1,18 +1,50 @@
 // The admin listener, on its own port so probes and metrics are never reachable from the public one.
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
+
+export interface CheckResult { ok: boolean; reason?: string }
 
 export interface ReadinessCheck {
   name: string
-  check(): { ok: boolean; reason?: string }
+  check(): CheckResult | Promise<CheckResult>
 }
 
-export function buildAdminApp(checks: ReadinessCheck[]): FastifyInstance {
+export interface AdminOptions {
+  /** served at /metrics in the Prometheus text format */
+  metrics?: Registry
+  /** a check slower than this counts as failed (default 2 s: probes time out soon after) */
+  checkTimeoutMs?: number
+}
+
+export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = {}): FastifyInstance {
   const admin = Fastify({ logger: false })
+  const timeoutMs = options.checkTimeoutMs ?? 2000
   admin.get('/healthz', async () => ({ status: 'ok' }))
   admin.get('/readyz', async (_request, reply) => {
-    const results = Object.fromEntries(checks.map((c) => [c.name, c.check()]))
+    const results = Object.fromEntries(await Promise.all(checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const)))
     const ready = Object.values(results).every((r) => r.ok)
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results })
+    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ status: ready ? 'ready' : 'not ready', checks: results })
   })
+  const registry = options.metrics
+  if (registry) {
+    admin.get('/metrics', async (_request, reply) => {
+      const text = await registry.metrics()
+      return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text)
+    })
+  }
   return admin
+}
+
+async function runCheck(c: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const timeout = new Promise<CheckResult>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${timeoutMs} ms` }), timeoutMs)
+    })
+    return await Promise.race([Promise.resolve().then(() => c.check()), timeout])
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) }
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -1,0 +1,209 @@
+// Prometheus metrics of one gateway, in its own Registry (never prom-client's global one: tests and
+// tools build several gateways in one process). Request, login and logout counts are derived from
+// the audit events, so that what the dashboards count is exactly what the audit trail records.
+// Labels are bounded sets (route and upstream names from the configuration, fixed vocabularies):
+// never an idNat, a name, a path or any other personal or unbounded value.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { AuditEvent, AuditSink } from '../audit/events.js'
+
+export interface GatewayMetrics {
+  registry: Registry
+  /** counts requests from `access` audit events (tee it with the configured audit sink) */
+  auditSink: AuditSink
+  /** another part calls this when a configuration reload is applied (ok) or refused */
+  configReloads: Counter<'outcome'>
+  upstream: {
+    response(upstream: string, status: number, seconds: number): void
+    error(upstream: string, error: unknown, seconds: number): void
+  }
+  psc: {
+    call(endpoint: string, outcome: string, seconds: number): void
+  }
+}
+
+export interface MetricsOptions {
+  /** live sessions (approximate), read at scrape time */
+  activeSessions(): number
+  /** default Node process metrics (CPU, memory, event loop, GC); default true */
+  processMetrics?: boolean
+}
+
+const PREFIX = 'psc_gateway_'
+// Request latencies of a proxy: from a cached static file to a slow legacy report.
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
+  const registry = new Registry()
+  const registers = [registry]
+
+  const requests = new Counter({
+    name: `${PREFIX}requests_total`,
+    help: 'Requests by route, access decision (allow, deny, login, reject) and status class',
+    labelNames: ['route', 'decision', 'status_class'] as const,
+    registers
+  })
+  const requestDuration = new Histogram({
+    name: `${PREFIX}request_duration_seconds`,
+    help: 'Whole request duration as seen by the gateway, by route and decision',
+    labelNames: ['route', 'decision'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers
+  })
+  const logins = new Counter({
+    name: `${PREFIX}logins_total`,
+    help: 'PSC logins by outcome (started, succeeded, failed) and, for failures, reason',
+    labelNames: ['outcome', 'reason'] as const,
+    registers
+  })
+  const logouts = new Counter({
+    name: `${PREFIX}logouts_total`,
+    help: 'Sessions ended, by cause (user, idle-expired, absolute-expired)',
+    labelNames: ['cause'] as const,
+    registers
+  })
+  new Gauge({
+    name: `${PREFIX}active_sessions`,
+    help: 'Sessions held by the session store (approximate)',
+    registers,
+    collect() {
+      this.set(options.activeSessions())
+    }
+  })
+  const upstreamDuration = new Histogram({
+    name: `${PREFIX}upstream_duration_seconds`,
+    help: 'Time from forwarding a request to the upstream response headers, by upstream and status class',
+    labelNames: ['upstream', 'status_class'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers
+  })
+  const upstreamErrors = new Counter({
+    name: `${PREFIX}upstream_errors_total`,
+    help: 'Upstream requests that got no response, by upstream and kind (timeout, refused, reset, unresolved, socket, bad_response, other)',
+    labelNames: ['upstream', 'kind'] as const,
+    registers
+  })
+  const pscCalls = new Counter({
+    name: `${PREFIX}psc_calls_total`,
+    help: 'HTTP calls to PSC by endpoint (discovery, token, userinfo, jwks, ...) and outcome',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers
+  })
+  const pscDuration = new Histogram({
+    name: `${PREFIX}psc_call_duration_seconds`,
+    help: 'Duration of HTTP calls to PSC by endpoint',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers
+  })
+  const configReloads = new Counter({
+    name: `${PREFIX}config_reloads_total`,
+    help: 'Configuration reloads by outcome (ok, refused)',
+    labelNames: ['outcome'] as const,
+    registers
+  })
+  // Zero series exist from the start, so rate() and alerts work before the first event.
+  for (const outcome of ['ok', 'refused']) configReloads.inc({ outcome }, 0)
+  for (const outcome of ['started', 'succeeded']) logins.inc({ outcome, reason: '' }, 0)
+
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
+
+  const auditSink: AuditSink = {
+    write(event: AuditEvent) {
+      switch (event.event) {
+        case 'access': {
+          const route = event.route ?? '(none)'
+          requests.inc({ route, decision: event.decision, status_class: statusClass(event.status) })
+          requestDuration.observe({ route, decision: event.decision }, event.durationMs / 1000)
+          return
+        }
+        case 'login':
+          logins.inc({ outcome: event.outcome, reason: event.outcome === 'failed' ? loginFailureKind(event.reason) : '' })
+          return
+        case 'logout':
+          logouts.inc({ cause: event.cause })
+      }
+    }
+  }
+
+  return {
+    registry,
+    auditSink,
+    configReloads,
+    upstream: {
+      response(upstream, status, seconds) {
+        upstreamDuration.observe({ upstream, status_class: statusClass(status) }, seconds)
+      },
+      error(upstream, error, seconds) {
+        upstreamErrors.inc({ upstream, kind: upstreamErrorKind(error) })
+        upstreamDuration.observe({ upstream, status_class: 'error' }, seconds)
+      }
+    },
+    psc: {
+      call(endpoint, outcome, seconds) {
+        pscCalls.inc({ endpoint, outcome })
+        pscDuration.observe({ endpoint }, seconds)
+      }
+    }
+  }
+}
+
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other'
+}
+
+export const LOGIN_FAILURE_KINDS = ['state', 'acr', 'psc_error', 'userinfo', 'unreachable', 'other'] as const
+export type LoginFailureKind = (typeof LOGIN_FAILURE_KINDS)[number]
+
+/**
+ * Login failure reasons are free text written for people (audit trail, error page); a metric label
+ * must be one of a few fixed values. The order matters: a UserInfo call that timed out is a
+ * UserInfo failure first.
+ */
+export function loginFailureKind(reason: string | undefined): LoginFailureKind {
+  const r = reason ?? ''
+  if (r.startsWith('UserInfo:')) return 'userinfo'
+  if (/unreachable|fetch failed|timed? ?out|aborted|ECONNREFUSED|ENOTFOUND|ECONNRESET/i.test(r)) return 'unreachable'
+  if (/\bstate\b/i.test(r)) return 'state'
+  if (/^authentication level /.test(r)) return 'acr'
+  if (/^PSC (answered|returned)\b/.test(r)) return 'psc_error'
+  return 'other'
+}
+
+/** reply-from's errors (and their undici causes) → a fixed vocabulary. */
+export function upstreamErrorKind(error: unknown): string {
+  const codes: string[] = []
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string') codes.push(e.code)
+  }
+  const has = (...c: string[]) => codes.some((x) => c.includes(x))
+  if (has('FST_REPLY_FROM_GATEWAY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'FST_REPLY_FROM_TIMEOUT', 'ETIMEDOUT')) return 'timeout'
+  if (has('ECONNREFUSED')) return 'refused'
+  if (has('ECONNRESET')) return 'reset'
+  if (has('ENOTFOUND', 'EAI_AGAIN', 'FST_REPLY_FROM_SERVICE_UNAVAILABLE')) return 'unresolved'
+  if (has('UND_ERR_SOCKET')) return 'socket'
+  if (has('FST_REPLY_FROM_BAD_GATEWAY')) return 'bad_response'
+  return 'other'
+}
+
+/**
+ * The configured audit sink first, unchanged: its result (backpressure promise) and `whenRoom` are
+ * passed through. Then observers such as the metrics sink, which must never break the audit trail
+ * or a request.
+ */
+export function teeAuditSinks(primary: AuditSink, ...observers: AuditSink[]): AuditSink {
+  const tee: AuditSink = {
+    write(event) {
+      const result = primary.write(event)
+      for (const observer of observers) {
+        try {
+          void observer.write(event)
+        } catch {
+          // a metric lost is not worth a failed request
+        }
+      }
+      return result
+    }
+  }
+  if (primary.whenRoom) tee.whenRoom = () => primary.whenRoom!()
+  return tee
+}
