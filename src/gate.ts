@@ -1,7 +1,7 @@
 // The access gate: for every request bound for an upstream, match the route table, read the
 // session, decide, and either hand the request to the proxy or answer it (login, 403, 404, 503).
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { AuditSink } from './audit/events.js'
+import type { AuditTrail } from './audit/trail.js'
 import type { PscClient } from './auth/psc-client.js'
 import type { GatewayConfig } from './config/types.js'
 import { deniedProblem, loginRequiredProblem, notFoundProblem, pscUnavailableProblem } from './pages/problems.js'
@@ -49,7 +49,7 @@ export interface GateDeps {
   sessions: SessionManager
   tokens: TokenKeeper
   psc: PscClient
-  audit: AuditSink
+  audit: AuditTrail
 }
 
 export function createAccessGate(deps: GateDeps) {
@@ -97,7 +97,9 @@ export function createAccessGate(deps: GateDeps) {
       return void sendProblem(request, reply, storeUnavailableProblem())
     }
     if (session.kind === 'ended') {
-      audit.write({ event: 'logout', cause: session.why, requestId: request.id, client: request.ip, session: sessionReference(session.id) })
+      const ref = sessionReference(session.id)
+      audit.record(request, { event: 'logout', cause: session.why, session: ref })
+      audit.record(request, { event: 'session', outcome: 'ended', reason: session.why, session: ref })
     }
     if (session.kind === 'ended' || session.kind === 'invalid') reply.clearCookie(cookieName, { path: '/' })
     const identity = session.kind === 'alive' ? session.record.identity : undefined
@@ -117,7 +119,8 @@ export function createAccessGate(deps: GateDeps) {
         request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
         if (fresh.kind === 'revoked') {
           await sessions.end(session.id)
-          audit.write({ event: 'logout', cause: 'revoked', requestId: request.id, client: request.ip, session: access.session, idNat: identity?.idNat } as never)
+          audit.record(request, { event: 'logout', cause: 'revoked', session: access.session, idNat: identity?.idNat, profession: access.profession })
+          audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', session: access.session, idNat: identity?.idNat, profession: access.profession })
         }
         reply.clearCookie(cookieName, { path: '/' })
         access.reason = fresh.reason

@@ -3,12 +3,13 @@
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
 import fastifyCookie from '@fastify/cookie'
 import rateLimit from '@fastify/rate-limit'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { pino, type DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
-import { createAuditSink } from './audit/stdout-sink.js'
+import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
+import { AuditTrail, type AccessFacts } from './audit/trail.js'
 import { PscClient } from './auth/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import type { GatewayConfig } from './config/types.js'
@@ -32,7 +33,7 @@ import type { RoutingState } from './gate.js'
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
   logStream?: DestinationStream
-  /** where audit events go (default stdout, marked "log":"audit") */
+  /** where audit events go (default: the sinks of config.audit); tests inject a capturing sink here */
   audit?: AuditSink
   now?: () => number
   /** default Node process metrics on /metrics (default true) */
@@ -46,6 +47,8 @@ export interface Gateway {
   sessions: SessionManager
   /** this gateway's Prometheus metrics (own registry), served on the admin listener */
   metrics: GatewayMetrics
+  /** the audit outputs: reopen() on SIGUSR2, droppedEvents for metrics */
+  audit: AuditOutput
   /** listens on the configured addresses; resolves with the actual URLs */
   listen(): Promise<{ url: string; adminUrl?: string }>
   /**
@@ -65,14 +68,18 @@ type RawWithProblem = IncomingMessage & { [kTargetProblem]?: string }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = pino(
-    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets'] },
+    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.hmacKey'] },
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
   const now = options.now ?? Date.now
   let state: RoutingState = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), processMetrics: options.processMetrics })
-  const audit = teeAuditSinks(options.audit ?? createAuditSink(), metrics.auditSink)
+  const auditOutput = options.audit !== undefined
+    ? outputOf(options.audit)
+    : createAuditOutput(config.audit, (err) => logger.error({ err: { message: err.message } }, 'audit write failed; retrying (events are kept)'))
+  const audit = new AuditTrail(teeAuditSinks(auditOutput, metrics.auditSink), { includeQuery: config.audit.includeQuery, reservedPrefix: config.prefix, now })
+  void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length })
   const psc = new PscClient(config.psc, logger, metrics.psc)
 
   const app = Fastify({
@@ -118,18 +125,38 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     }
   })
 
-  app.addHook('onResponse', async (request, reply) => {
-    const a = request.pscAccess
-    if (!a?.decision) return
-    const q = request.url.indexOf('?')
-    audit.write({
-      event: 'access', decision: a.decision, route: a.route, reason: a.reason,
-      method: request.method, path: a.decision === 'reject' && a.reason !== 'no matching route' ? '(invalid)' : q === -1 ? request.url : request.url.slice(0, q),
-      status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100,
-      requestId: request.id, client: request.ip, userAgent: request.headers['user-agent'],
-      session: a.session, idNat: a.idNat, profession: a.profession
+  // Audit: exactly one access event per request (with the login/logout/session events the request
+  // caused), when the response is done, or when the client went away before. In block mode a full
+  // audit queue makes new requests wait here for room: the traffic slows to the disk's pace.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
     })
+    const room = audit.whenRoom()
+    if (room !== undefined) await room
   })
+  app.addHook('onResponse', async (request, reply) => {
+    const wait = audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, access: accessFacts(request, reply.statusCode) })
+    if (wait !== undefined) await wait
+  })
+  function accessFacts(request: FastifyRequest, status: number): AccessFacts {
+    const a = request.pscAccess
+    if (a?.decision) {
+      const invalidPath = (request.raw as RawWithProblem)[kTargetProblem] !== undefined
+      return { decision: a.decision, route: a.route, reason: a.reason, session: a.session, idNat: a.idNat, profession: a.profession, invalidPath }
+    }
+    // The gateway's own endpoints (login, callback, logout, me, ...), served without the gate.
+    const q = request.url.indexOf('?')
+    const path = q === -1 ? request.url : request.url.slice(0, q)
+    const prefix = config.prefix
+    if (path.startsWith(prefix + '/')) {
+      const route = `gateway:${path.slice(prefix.length + 1)}`
+      if (status === 401) return { decision: 'login', route }
+      if (status === 429) return { decision: 'reject', route, reason: 'too many requests' }
+      return { decision: 'allow', route }
+    }
+    return { decision: 'reject', route: a?.route, reason: status >= 500 ? 'error' : `answered ${status} before any decision` }
+  }
 
   app.setNotFoundHandler(async (request, reply) => {
     request.pscAccess = { decision: 'reject', reason: 'no matching route' }
@@ -186,6 +213,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     psc,
     sessions,
     metrics,
+    audit: auditOutput,
     async listen() {
       void psc.start()
       const url = await app.listen({ host: config.listen.host, port: config.listen.port })
@@ -199,14 +227,14 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
         reload(next)
         logger.info({ source: next.source, routes: next.routes.length }, 'configuration reloaded')
         metrics.configReloads.inc({ outcome: 'ok' })
-        audit.write({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length } as never)
+        void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length })
         return { ok: true }
       } catch (err) {
         // ConfigError messages name file, line and key, and never a secret value.
         const error = err instanceof Error ? err.message : String(err)
         logger.error({ source: state.config.source, error }, 'configuration reload refused; the previous configuration stays in force')
         metrics.configReloads.inc({ outcome: 'refused' })
-        audit.write({ event: 'config', outcome: 'refused', source: state.config.source, reason: error } as never)
+        void audit.emit({ event: 'config', outcome: 'refused', source: state.config.source, reason: error })
         return { ok: false, error }
       }
     },
@@ -223,6 +251,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       }
       await admin?.close()
       await sessions.store.close()
+      // Everything the requests wrote reaches the audit file before the process ends.
+      await auditOutput.close()
     }
   }
 }

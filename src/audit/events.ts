@@ -1,44 +1,23 @@
 // The audit trail's vocabulary: what security teams read to answer "who opened what, when, and was
-// it allowed?". Never a token, a secret, a cookie value or a session id (only its hash reference).
+// it allowed?". The types come from schema.ts (the one description, also published as
+// docs/audit-events.schema.json). Never a token, a secret, a cookie value or a session id (only its
+// hash reference), and no query string unless audit.includeQuery.
+export type {
+  AccessEvent, AuditEvent, ChainStart, ConfigEvent, LoginEvent, LogoutEvent, SessionEvent
+} from './schema.js'
+export { AUDIT_SCHEMA_VERSION } from './schema.js'
+import type { AuditEvent } from './schema.js'
 
-interface EventBase {
-  requestId: string
-  /** client address as seen through trusted proxies */
-  client: string
-  userAgent?: string
-  /** hash reference of the session id, never the id itself */
-  session?: string
-  idNat?: string
-  profession?: string
-}
+export type AccessDecision = 'allow' | 'deny' | 'login' | 'reject'
+export type LogoutCause = 'user' | 'backchannel' | 'idle-expired' | 'absolute-expired' | 'revoked'
 
-export interface AccessEvent extends EventBase {
-  event: 'access'
-  /** reject: the request was refused before any rule (bad path, no matching route) */
-  decision: 'allow' | 'deny' | 'login' | 'reject'
-  route?: string
-  reason?: string
-  method: string
-  path: string
-  status: number
-  durationMs: number
-}
-
-export interface LoginEvent extends EventBase {
-  event: 'login'
-  outcome: 'started' | 'succeeded' | 'failed'
-  reason?: string
-  acr?: string
-  authMode?: string
-}
-
-export interface LogoutEvent extends EventBase {
-  event: 'logout'
-  cause: 'user' | 'idle-expired' | 'absolute-expired'
-}
-
-export type AuditEvent = AccessEvent | LoginEvent | LogoutEvent
-
+/**
+ * Where complete events go. `write` never throws and normally returns nothing; a sink in "block"
+ * mode whose queue is full returns a promise that resolves when there is room again: the caller
+ * awaits it (that is the backpressure), and the event itself is already queued, never lost.
+ */
 export interface AuditSink {
-  write(event: AuditEvent): void
+  write(event: AuditEvent): void | Promise<void>
+  /** resolves when a full queue has room again; undefined when there is room now */
+  whenRoom?(): Promise<void> | undefined
 }

@@ -1,6 +1,6 @@
 // The gateway's own endpoints under the reserved prefix: login, callback, logout, logged-out, me.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AuditSink } from '../audit/events.js'
+import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import { loginFailedProblem, pscUnavailableProblem } from '../pages/problems.js'
 import { sendPage, sendProblem } from '../pages/respond.js'
@@ -17,7 +17,7 @@ export interface AuthRoutesOptions {
   config: GatewayConfig
   psc: PscClient
   sessions: SessionManager
-  audit: AuditSink
+  audit: AuditTrail
   now?: () => number
 }
 
@@ -33,8 +33,6 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
   const txCookie = loginTransactionCookieName(config.secure)
   const txCookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: config.secure, signed: true }
   const sessionCookie = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
-
-  const who = (request: FastifyRequest) => ({ requestId: request.id, client: request.ip, userAgent: request.headers['user-agent'] })
 
   function readTransactions(request: FastifyRequest) {
     const raw = request.cookies[txCookie]
@@ -55,7 +53,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     const returnTo = safeReturnPath(rd) ?? '/'
     const { url, transaction } = await startLogin(configuration, config.psc, returnTo, now() + config.session.loginTimeoutMs)
     writeTransactions(reply, addTransaction(readTransactions(request), transaction, now()))
-    audit.write({ event: 'login', outcome: 'started', ...who(request) })
+    audit.record(request, { event: 'login', outcome: 'started' })
     return reply.header('cache-control', 'no-store').redirect(url.href, 302)
   })
 
@@ -63,7 +61,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     // The authorization code is in this URL: keep it out of any Referer the next page would send.
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store')
     const fail = (reason: string, status = 400) => {
-      audit.write({ event: 'login', outcome: 'failed', reason, ...who(request) })
+      audit.record(request, { event: 'login', outcome: 'failed', reason })
       return sendProblem(request, reply, loginFailedProblem(reason, loginPath, status))
     }
     const configuration = psc.configuration
@@ -78,13 +76,15 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
       const fields = await finishLogin(configuration, config.psc, new URL(config.publicUrl + request.url), found, now())
       // A new id at every login: a cookie planted before login is never promoted (no fixation).
       const previous = await readRequestSession(request, config.session.cookieName, sessions)
-      if (previous.kind === 'alive' || previous.kind === 'ended') await sessions.end(previous.id)
+      if (previous.kind === 'alive' || previous.kind === 'ended') {
+        await sessions.end(previous.id)
+        audit.record(request, { event: 'session', outcome: 'ended', reason: previous.kind === 'alive' ? 'replaced' : previous.why, session: sessionReference(previous.id) })
+      }
       const { id } = await sessions.create(fields)
       reply.setCookie(config.session.cookieName, id, sessionCookie)
-      audit.write({
-        event: 'login', outcome: 'succeeded', ...who(request), session: sessionReference(id), idNat: fields.identity.idNat,
-        profession: fields.identity.exercices[0]?.professionCode, acr: fields.identity.acr, authMode: fields.identity.authMode
-      })
+      const who = { session: sessionReference(id), idNat: fields.identity.idNat, profession: fields.identity.exercices[0]?.professionCode }
+      audit.record(request, { event: 'login', outcome: 'succeeded', ...who, acr: fields.identity.acr, authMode: fields.identity.authMode })
+      audit.record(request, { event: 'session', outcome: 'created', ...who })
       return reply.redirect(found.returnTo, 302)
     } catch (err) {
       if (err instanceof LoginFailure) return fail(err.reason, err.status)
@@ -96,8 +96,14 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     const session = await readRequestSession(request, config.session.cookieName, sessions)
     reply.clearCookie(config.session.cookieName, { path: '/' }).header('cache-control', 'no-store')
     if (session.kind === 'alive' || session.kind === 'ended') await sessions.end(session.id)
+    if (session.kind === 'ended') {
+      audit.record(request, { event: 'logout', cause: session.why, session: sessionReference(session.id) })
+      audit.record(request, { event: 'session', outcome: 'ended', reason: session.why, session: sessionReference(session.id) })
+    }
     if (session.kind !== 'alive') return reply.redirect(config.psc.postLogoutPath, 302)
-    audit.write({ event: 'logout', cause: 'user', ...who(request), session: sessionReference(session.id), idNat: session.record.identity.idNat })
+    const who = { session: sessionReference(session.id), idNat: session.record.identity.idNat, profession: session.record.identity.exercices[0]?.professionCode }
+    audit.record(request, { event: 'logout', cause: 'user', ...who })
+    audit.record(request, { event: 'session', outcome: 'ended', reason: 'logout', ...who })
     // An explicit disconnect ends the PSC session too (RP-initiated logout), when PSC is reachable.
     const configuration = psc.configuration
     const target = configuration ? logoutUrl(configuration, config.psc, session.record.idToken) : config.psc.postLogoutPath

@@ -137,6 +137,11 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
   }
   const revalidateEveryMs = psc.revalidateEvery === undefined ? undefined : ms(['psc', 'revalidateEvery'], psc.revalidateEvery)
 
+  // audit: a file is only worth keeping if it is tamper-evident
+  if (raw.audit.file !== undefined && raw.audit.hmacKey === undefined) {
+    err(['audit', 'file'], 'audit.file needs audit.hmacKey, the key of the hash chain (e.g. hmacKey: ${AUDIT_HMAC_KEY})')
+  }
+
   // secrets: distinct, and never echoed
   s.secrets.forEach((secret, j) => {
     const i = s.secrets.indexOf(secret)
@@ -260,6 +265,14 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       requestId: raw.headers.requestId
     },
     lifecycle: { shutdownGraceMs: ms(['lifecycle', 'shutdownGrace'], raw.lifecycle.shutdownGrace), watchConfig: raw.lifecycle.watchConfig },
+    audit: {
+      stdout: raw.audit.stdout,
+      ...(raw.audit.file !== undefined && { file: raw.audit.file }),
+      ...(raw.audit.hmacKey !== undefined && { hmacKey: raw.audit.hmacKey }),
+      onBackpressure: raw.audit.onBackpressure,
+      maxQueuedEvents: raw.audit.maxQueuedEvents,
+      includeQuery: raw.audit.includeQuery
+    },
     log: { level: raw.log.level }
   }
   return { config, issues, warnings }

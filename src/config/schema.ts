@@ -165,6 +165,17 @@ export const ConfigSchema = Type.Object({
       window: Type.String({ ...Duration, default: '1m' })
     }, { additionalProperties: false, default: {} })
   }, { additionalProperties: false, default: {} }),
+  audit: Type.Object({
+    stdout: Type.Boolean({ default: true, description: 'Audit events on stdout, one JSON line each, marked "log":"audit"' }),
+    file: Type.Optional(Type.String({ minLength: 1, description: 'Also append audit events to this file, hash-chained (needs hmacKey); reopened on SIGUSR2 and when logrotate moves it' })),
+    hmacKey: Type.Optional(Type.String({ minLength: 32, description: 'Key of the HMAC-SHA256 chain of the audit file (at least 32 characters); keep it out of the file: ${AUDIT_HMAC_KEY}' })),
+    onBackpressure: Type.Union([Type.Literal('block'), Type.Literal('drop')], {
+      default: 'block',
+      description: 'When the audit output cannot keep up: block (requests wait, nothing is lost) or drop (events are counted and lost)'
+    }),
+    maxQueuedEvents: Type.Integer({ minimum: 1, default: 10000, description: 'Audit events held in memory before onBackpressure applies' }),
+    includeQuery: Type.Boolean({ default: false, description: 'Write the query string of proxied requests (never for the gateway\'s own endpoints)' })
+  }, { additionalProperties: false, default: {} }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })
   }, { additionalProperties: false, default: {} })

@@ -74,5 +74,14 @@ export interface GatewayConfig {
     requestId: string
   }
   lifecycle: { shutdownGraceMs: number; watchConfig: boolean }
+  audit: {
+    stdout: boolean
+    /** a hash-chained audit file (hmacKey is then set) */
+    file?: string
+    hmacKey?: string
+    onBackpressure: 'block' | 'drop'
+    maxQueuedEvents: number
+    includeQuery: boolean
+  }
   log: { level: string }
 }

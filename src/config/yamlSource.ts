@@ -24,6 +24,7 @@ export interface Position { line: number; column: number }
 export function isSecretPath (segments: Segments): boolean {
   return (segments[0] === 'psc' && segments[1] === 'clientSecret') ||
     (segments[0] === 'session' && segments[1] === 'secrets') ||
+    (segments[0] === 'audit' && segments[1] === 'hmacKey') ||
     // a Redis URL may carry a password
     (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url')
 }

@@ -1,0 +1,88 @@
+// The hash chain that makes an audit file tamper-evident. Every line is one JSON object:
+//
+//   {"log":"audit","seq":12,<the event's fields>,"prev":"<mac of line seq 11>","mac":"<mac of this line>"}
+//
+// mac = base64url(HMAC-SHA256(key, the line's exact text up to `,"mac":` followed by `}`)), so
+// each line is authenticated on its own (an edit or a line forged without the key is caught on that
+// very line), and `prev` links it to the line before (a removal, a reordering or a splice from
+// another chain is caught where the link breaks). `seq` counts lines within the chain, so a break
+// says how many lines are missing. Each opening of a file (start, SIGUSR2, rotation) writes a
+// signed `chain-start` line with seq 0, prev "" and `previous` = {seq, mac} of the last line written
+// before (in the previous file, or earlier in the same file), so rotated files link up and the
+// removal of a file's last lines shows in the next file. Verification: verify.ts.
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { AUDIT_SCHEMA_VERSION, type ChainStart } from './schema.js'
+
+const MAC_SUFFIX = /,"mac":"([A-Za-z0-9_-]{43})"\}$/
+
+export interface ChainPosition {
+  seq: number
+  mac: string
+}
+
+export function macOf (key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('base64url')
+}
+
+/** Splits a line into the text its mac covers and the mac; undefined when it has no mac field. */
+export function splitMac (line: string): { body: string; mac: string } | undefined {
+  const m = MAC_SUFFIX.exec(line)
+  if (m === null) return undefined
+  return { body: line.slice(0, m.index) + '}', mac: m[1]! }
+}
+
+export function macMatches (key: Buffer, body: string, mac: string): boolean {
+  const expected = Buffer.from(macOf(key, body))
+  const given = Buffer.from(mac)
+  return expected.length === given.length && timingSafeEqual(expected, given)
+}
+
+/**
+ * Seals serialised events into chained lines. Not thread-safe across writers: one per destination.
+ * `position` is what the last line written carries; `commit` only after the bytes are written, so
+ * a failed write can be retried with the same seq numbers.
+ */
+export class ChainSealer {
+  #key: Buffer
+  /** the last line written (committed) */
+  position: ChainPosition | null
+
+  constructor (key: Buffer, previous: ChainPosition | null = null) {
+    this.#key = key
+    this.position = previous
+  }
+
+  /** A chain-start line and the position after it. */
+  start (file: string, reason: ChainStart['reason'], now: Date = new Date()): { text: string; after: ChainPosition } {
+    const marker: ChainStart = {
+      v: AUDIT_SCHEMA_VERSION, time: now.toISOString(), event: 'chain-start', file, reason, pid: process.pid,
+      previous: this.position === null ? null : { seq: this.position.seq, mac: this.position.mac }
+    }
+    return this.#seal(`{"log":"audit","seq":0,${JSON.stringify(marker).slice(1, -1)},"prev":""}`, 0)
+  }
+
+  /** Seals `body` (a JSON object's text, as JSON.stringify gives it) after `after`. */
+  seal (body: string, after: ChainPosition): { text: string; after: ChainPosition } {
+    const seq = after.seq + 1
+    return this.#seal(`{"log":"audit","seq":${seq},${body.slice(1, -1)},"prev":"${after.mac}"}`, seq)
+  }
+
+  #seal (unsigned: string, seq: number): { text: string; after: ChainPosition } {
+    const mac = macOf(this.#key, unsigned)
+    return { text: `${unsigned.slice(0, -1)},"mac":"${mac}"}\n`, after: { seq, mac } }
+  }
+}
+
+/** The last complete chained line of a file's tail, to continue the chain across a restart. */
+export function lastPositionIn (tail: string): ChainPosition | null {
+  const lines = tail.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!
+    const split = splitMac(line)
+    if (split === undefined) continue
+    const seq = /^\{"log":"audit","seq":(\d+),/.exec(line)
+    if (seq === null) continue
+    return { seq: Number(seq[1]), mac: split.mac }
+  }
+  return null
+}

@@ -1,0 +1,139 @@
+// The audit events' one description: the TypeScript types (Static), the validation used in tests and
+// the published JSON Schema (docs/audit-events.schema.json, regenerated with
+//   npx tsx src/audit/schema.ts > docs/audit-events.schema.json
+// and checked for drift by test/audit/schema.test.ts). Bump AUDIT_SCHEMA_VERSION on any change a
+// reader of old files must know about (a renamed or removed field, a changed meaning); adding an
+// optional field or a new enum value keeps the version.
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
+
+export const AUDIT_SCHEMA_VERSION = 1
+
+const Str = (description: string) => Type.String({ description })
+
+/** What every event carries, whatever happened. */
+const Common = {
+  v: Type.Literal(AUDIT_SCHEMA_VERSION, { description: 'Schema version of this event' }),
+  time: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$', description: 'When it happened, ISO 8601 UTC with milliseconds' })
+}
+
+/** What an event caused by an HTTP request carries (all of it, once the response is done). */
+const RequestFacts = {
+  requestId: Str('The request id (also sent upstream as X-Request-Id)'),
+  client: Str('Client address as seen through the trusted proxies'),
+  userAgent: Type.Optional(Str('User-Agent header as sent by the client')),
+  session: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16}$', description: 'Reference of the session: a hash of its id, never the id' })),
+  idNat: Type.Optional(Str('National identifier of the practitioner, when known')),
+  profession: Type.Optional(Str('TRE_G15 profession code of the first exercice, when known')),
+  route: Type.Optional(Str('Route name; "gateway:<endpoint>" for the gateway\'s own endpoints')),
+  method: Str('HTTP method'),
+  path: Str('Normalised path, without the query string ("(invalid)" when it could not be normalised)'),
+  query: Type.Optional(Str('The query string, only with audit.includeQuery (never for the gateway\'s own endpoints)')),
+  status: Type.Integer({ description: 'HTTP status of the response' }),
+  durationMs: Type.Number({ description: 'Time from request to response, in milliseconds' }),
+  aborted: Type.Optional(Type.Literal(true, { description: 'The client went away before the response was complete' }))
+}
+const OptionalRequestFacts = Type.Partial(Type.Object(RequestFacts)).properties
+
+const object = <T extends TProperties>(props: T, description: string) =>
+  Type.Object(props, { additionalProperties: false, description })
+
+export const AccessEventSchema = object({
+  ...Common,
+  event: Type.Literal('access'),
+  decision: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('login'), Type.Literal('reject')], {
+    description: 'allow: forwarded or served; deny: refused by the rule named in "route" (403); login: login needed (302/401/503); ' +
+      'reject: refused before any rule (400 bad path, 404 no route, error)'
+  }),
+  reason: Type.Optional(Str('Why it was denied or rejected (codes, never personal data)')),
+  ...RequestFacts
+}, 'One per HTTP request: the access decision and its outcome')
+
+export const LoginEventSchema = object({
+  ...Common,
+  event: Type.Literal('login'),
+  outcome: Type.Union([Type.Literal('started'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  reason: Type.Optional(Str('Why the login failed')),
+  acr: Type.Optional(Str('Authentication level PSC asserted (eidas1, ...)')),
+  authMode: Type.Optional(Str('How the practitioner authenticated (CARD, MOBILE, ...)')),
+  ...RequestFacts
+}, 'A PSC login: started (sent to PSC), succeeded, failed')
+
+export const LogoutEventSchema = object({
+  ...Common,
+  event: Type.Literal('logout'),
+  cause: Type.Union([
+    Type.Literal('user'), Type.Literal('backchannel'), Type.Literal('idle-expired'), Type.Literal('absolute-expired'), Type.Literal('revoked')
+  ], { description: 'user: the practitioner logged out; backchannel: PSC said so; idle-expired/absolute-expired: timeouts; revoked: PSC refused to renew the session, or an operator ended it' }),
+  sessionsEnded: Type.Optional(Type.Integer({ description: 'Back-channel: how many local sessions the logout ended' })),
+  ...OptionalRequestFacts
+}, 'A practitioner\'s session ended as a logout')
+
+export const SessionEventSchema = object({
+  ...Common,
+  event: Type.Literal('session'),
+  outcome: Type.Union([Type.Literal('created'), Type.Literal('refreshed'), Type.Literal('ended')]),
+  reason: Type.Optional(Str('Why a session ended: logout, replaced (a new login in the same browser), idle-expired, absolute-expired, backchannel, revoked')),
+  ...OptionalRequestFacts
+}, 'Server-side session life')
+
+export const ConfigEventSchema = object({
+  ...Common,
+  event: Type.Literal('config'),
+  outcome: Type.Union([Type.Literal('loaded'), Type.Literal('reloaded'), Type.Literal('refused')]),
+  source: Str('The configuration file'),
+  routes: Type.Optional(Type.Integer({ description: 'Number of routes in force' })),
+  reason: Type.Optional(Str('Why a reload was refused (never a secret value)')),
+  // none today; there for a reload asked over HTTP
+  ...OptionalRequestFacts
+}, 'The configuration in force changed (or a change was refused)')
+
+export const AuditEventSchema = Type.Union([AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema])
+
+/** The chain marker a file sink writes first at every file open (see src/audit/chain.ts). */
+export const ChainStartSchema = object({
+  ...Common,
+  event: Type.Literal('chain-start'),
+  file: Str('The file the sink opened'),
+  reason: Type.Union([Type.Literal('open'), Type.Literal('reopen')], { description: 'open: process start; reopen: SIGUSR2 or rotation detected' }),
+  pid: Type.Integer(),
+  previous: Type.Union([
+    Type.Object({ seq: Type.Integer(), mac: Type.String() }, { additionalProperties: false }),
+    Type.Null()
+  ], { description: 'seq and mac of the last line written before this open (in the previous file or earlier in this one); null when none is known' })
+}, 'Restarts the hash chain')
+
+/** Fields every line of a file sink carries in addition to the event (see src/audit/chain.ts). */
+export const ChainFields = {
+  log: Type.Literal('audit'),
+  seq: Type.Integer({ minimum: 0, description: 'Line number within the chain; 0 is the chain-start' }),
+  prev: Type.String({ description: 'mac of the previous line of the chain ("" for the chain-start)' }),
+  mac: Type.String({ description: 'base64url HMAC-SHA256(key, this line\'s text up to the mac field, closed by "}")' })
+}
+
+export type AccessEvent = Static<typeof AccessEventSchema>
+export type LoginEvent = Static<typeof LoginEventSchema>
+export type LogoutEvent = Static<typeof LogoutEventSchema>
+export type SessionEvent = Static<typeof SessionEventSchema>
+export type ConfigEvent = Static<typeof ConfigEventSchema>
+export type AuditEvent = Static<typeof AuditEventSchema>
+export type ChainStart = Static<typeof ChainStartSchema>
+
+export function auditEventsJsonSchema (): object {
+  const plain = (s: TSchema) => JSON.parse(JSON.stringify(s)) as object
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://github.com/psc-gateway/psc-gateway/docs/audit-events.schema.json',
+    title: `psc-gateway audit event, version ${AUDIT_SCHEMA_VERSION}`,
+    description: 'One JSON object per line. Stdout lines add "log":"audit"; file lines add log, seq, prev and mac (the hash chain, see docs/audit.md).',
+    oneOf: [plain(AuditEventSchema), plain(ChainStartSchema)],
+    $defs: { chainFields: { type: 'object', properties: JSON.parse(JSON.stringify(ChainFields)) as object } }
+  }
+}
+
+export function auditEventsJsonSchemaText (): string {
+  return JSON.stringify(auditEventsJsonSchema(), null, 2) + '\n'
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.write(auditEventsJsonSchemaText())
+}

@@ -1,0 +1,158 @@
+// What the rest of the gateway calls to audit: `record` an event a request caused (login, logout,
+// session), `finish` the request when its response is done (writes those events and the one access
+// event, all with the request's status and duration), or `emit` an event no request caused (config
+// loaded, a session that expired in the background). Filling the common fields here keeps every
+// event complete and keeps secrets out: callers never hand over a cookie, a token or a query string.
+import type { AccessDecision, AuditSink } from './events.js'
+import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './schema.js'
+
+/** The little of a fastify request the trail reads (fastify's request fits). */
+export interface RequestLike {
+  id: string
+  ip: string
+  method: string
+  /** the normalised path and the query, as fastify's rewriteUrl left it */
+  url: string
+  headers: { 'user-agent'?: string | string[] | undefined }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+type FilledByTrail = 'v' | 'time' | 'requestId' | 'client' | 'userAgent' | 'route' | 'method' | 'path' | 'query' | 'status' | 'durationMs' | 'aborted'
+
+/** An event a request caused; the request's own facts are filled in by the trail. */
+export type RequestEventInput = DistributiveOmit<LoginEvent | LogoutEvent | SessionEvent, FilledByTrail>
+/** An event outside any request. */
+export type StandaloneEventInput = DistributiveOmit<ConfigEvent | LogoutEvent | SessionEvent, 'v' | 'time'>
+/** Any event but for its version and time. */
+export type AuditEventInput = DistributiveOmit<AuditEvent, 'v' | 'time'>
+
+/** What the gate (or the gateway's hooks) learnt about the request. */
+export interface AccessFacts {
+  decision: AccessDecision
+  route?: string | undefined
+  reason?: string | undefined
+  session?: string | undefined
+  idNat?: string | undefined
+  profession?: string | undefined
+  /** the path could not be normalised: it is not written (it is attacker-controlled garbage) */
+  invalidPath?: boolean
+}
+
+export interface TrailOptions {
+  includeQuery?: boolean
+  /** the gateway's reserved prefix: query strings under it (the callback's code) are never written */
+  reservedPrefix?: string
+  now?: () => number
+}
+
+const MAX_USER_AGENT = 512
+
+interface Pending {
+  time: string
+  input: RequestEventInput
+}
+
+export class AuditTrail {
+  #sink: AuditSink
+  #pending = new WeakMap<object, Pending[]>()
+  #finished = new WeakSet<object>()
+  #includeQuery: boolean
+  #prefix: string
+  #now: () => number
+
+  constructor (sink: AuditSink, options: TrailOptions = {}) {
+    this.#sink = sink
+    this.#includeQuery = options.includeQuery ?? false
+    this.#prefix = options.reservedPrefix ?? '/_psc'
+    this.#now = options.now ?? Date.now
+  }
+
+  record (request: RequestLike, input: RequestEventInput): void {
+    const list = this.#pending.get(request)
+    const item = { time: this.#time(), input }
+    if (list === undefined) this.#pending.set(request, [item])
+    else list.push(item)
+  }
+
+  emit (input: StandaloneEventInput): void | Promise<void> {
+    return this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: this.#time(), ...input } as AuditEvent))
+  }
+
+  /** Writes an event at once, stamped with the version and the time (prefer record or emit). */
+  write (input: AuditEventInput): void | Promise<void> {
+    return this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: this.#time(), ...input } as AuditEvent))
+  }
+
+  /** Resolves when the sinks have room again (block mode); undefined when they have room now. */
+  whenRoom (): Promise<void> | undefined {
+    return this.#sink.whenRoom?.()
+  }
+
+  /** Writes the request's events, then its access event. Returns a promise only when the sink is full. */
+  finish (request: RequestLike, done: { status: number; durationMs: number; aborted?: boolean; access: AccessFacts }): void | Promise<void> {
+    // Once per request, whether the response finished or the client went away first.
+    if (this.#finished.has(request)) return
+    this.#finished.add(request)
+    const time = this.#time()
+    const url = request.url
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    const { access } = done
+    const ua = request.headers['user-agent']
+    const userAgent = typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : undefined
+    const facts = {
+      requestId: request.id,
+      client: request.ip,
+      ...(userAgent !== undefined && { userAgent }),
+      ...(access.route !== undefined && { route: access.route }),
+      method: request.method,
+      path: access.invalidPath === true ? '(invalid)' : path,
+      ...(this.#includeQuery && q !== -1 && q < url.length - 1 && access.invalidPath !== true && !this.#reserved(path) && { query: url.slice(q + 1) }),
+      status: done.status,
+      durationMs: Math.round(done.durationMs * 100) / 100,
+      ...(done.aborted === true && { aborted: true as const })
+    }
+    const who = { session: access.session, idNat: access.idNat, profession: access.profession }
+    let waits: Promise<void>[] | undefined
+    const write = (event: AuditEvent) => {
+      const w = this.#sink.write(dropUndefined(event))
+      if (w !== undefined) (waits ??= []).push(w)
+    }
+    const pending = this.#pending.get(request)
+    if (pending !== undefined) {
+      this.#pending.delete(request)
+      for (const p of pending) {
+        write({ v: AUDIT_SCHEMA_VERSION, time: p.time, ...p.input, ...facts } as AuditEvent)
+        // The access line names the practitioner a login or logout of this request was about.
+        if (who.session === undefined && p.input.session !== undefined) who.session = p.input.session
+        if (who.idNat === undefined && p.input.idNat !== undefined) {
+          who.idNat = p.input.idNat
+          who.profession ??= p.input.profession
+        }
+      }
+    }
+    const event: AccessEvent = {
+      v: AUDIT_SCHEMA_VERSION, time, event: 'access', decision: access.decision,
+      ...(access.reason !== undefined && { reason: access.reason }),
+      ...facts,
+      ...(who.session !== undefined && { session: who.session }),
+      ...(who.idNat !== undefined && { idNat: who.idNat }),
+      ...(who.profession !== undefined && { profession: who.profession })
+    }
+    write(event)
+    if (waits !== undefined) return Promise.all(waits).then(() => {})
+  }
+
+  #reserved (path: string): boolean {
+    return path === this.#prefix || path.startsWith(this.#prefix + '/')
+  }
+
+  #time (): string {
+    return new Date(this.#now()).toISOString()
+  }
+}
+
+function dropUndefined<T extends object> (event: T): T {
+  for (const k of Object.keys(event) as (keyof T)[]) if (event[k] === undefined) delete event[k]
+  return event
+}
