@@ -125,7 +125,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
       redirectUris: [`${publicUrl}/_psc/callback`],
-      postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`]
+      postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
+      backchannelLogoutUri: `${publicUrl}/_psc/backchannel-logout`
     }]
   }))
   const issuer = opts.issuer ?? emulator?.issuer ?? ''
