@@ -33,6 +33,10 @@ export interface StackOptions {
   upstreamTimeout?: string
   /** point the gateway at this issuer instead of starting an emulator (e.g. one that is down) */
   issuer?: string
+  /** use the Redis session store at this URL */
+  redisUrl?: string
+  /** enable the admin listener on this port */
+  adminPort?: number
 }
 
 export interface Stack {
@@ -63,7 +67,7 @@ export function stackYaml(o: { port: number; issuer: string; upstreamUrl: string
   return `
 listen: { host: 127.0.0.1, port: ${o.port} }
 publicUrl: http://127.0.0.1:${o.port}
-admin: { enabled: false }
+admin: ${o.adminPort ? `{ enabled: true, host: 127.0.0.1, port: ${o.adminPort} }` : '{ enabled: false }'}
 psc:
   environment: custom
   issuer: ${o.issuer}
@@ -77,7 +81,8 @@ session:
 ${secrets}
   idleTimeout: ${o.idleTimeout ?? '30m'}
   absoluteTimeout: ${o.absoluteTimeout ?? '8h'}
-upstreams:
+${o.redisUrl ? `  store: { type: redis, url: "${o.redisUrl}", keyPrefix: "test:" }
+` : ''}upstreams:
   app: { url: "${o.upstreamUrl}"${o.upstreamTimeout ? `, timeout: ${o.upstreamTimeout}` : ''} }
 headers:
   encoding: ${o.encoding ?? 'percent'}

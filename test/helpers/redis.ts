@@ -1,0 +1,59 @@
+// A real redis-server (Debian package) on a free loopback port, for the Redis store's tests.
+// Persistence is on (append-only file in a temp dir) so a restart keeps the sessions, as it would
+// in production; `stop()` then `start()` is a Redis restart.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from './stack.js'
+
+export interface RedisServer {
+  port: number
+  url: string
+  start(): Promise<void>
+  stop(): Promise<void>
+  close(): Promise<void>
+}
+
+const REDIS_BIN = process.env.REDIS_SERVER ?? 'redis-server'
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ port, host: '127.0.0.1' }, () => { s.end(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'psc-redis-'))
+  let child: ChildProcess | undefined
+  const server: RedisServer = {
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    async start() {
+      child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes'], { stdio: 'ignore' })
+      const failed = new Promise<never>((_, reject) => child!.once('error', (err) => reject(new Error(`cannot start ${REDIS_BIN} (apt-get install redis-server): ${err.message}`))))
+      await Promise.race([waitForPort(port, 10_000), failed])
+    },
+    async stop() {
+      const c = child
+      child = undefined
+      if (!c || c.exitCode !== null) return
+      await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
+    },
+    async close() {
+      await server.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  await server.start()
+  return server
+}

@@ -1,0 +1,124 @@
+// Several replicas sharing sessions in a real redis-server: two gateway PROCESSES (the CLI's
+// `serve`), one emulator, one upstream. Log in through A, browse through B, log out through B and A
+// refuses at once; Redis down fails closed and recovers by itself.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { startDemoApp } from '../../src/demo/app.js'
+import { startEmulator } from '../../src/emulator/index.js'
+import { BrowserLikeClient } from '../helpers/browser-like-client.js'
+import { loginThroughEmulator } from '../helpers/emulator-login.js'
+import { startRedis } from '../helpers/redis.js'
+import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+
+interface Replica {
+  url: string
+  adminUrl: string
+  process: ChildProcess
+  output: string[]
+}
+
+async function startReplica(yaml: string, dir: string, name: string, port: number, adminPort: number): Promise<Replica> {
+  const file = join(dir, `${name}.yaml`)
+  writeFileSync(file, yaml)
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file], {
+    cwd: ROOT, env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const output: string[] = []
+  child.stdout!.on('data', (c: Buffer) => output.push(c.toString()))
+  child.stderr!.on('data', (c: Buffer) => output.push(c.toString()))
+  const replica = { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, process: child, output }
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const ready = await fetch(`${replica.adminUrl}/readyz`).then((r) => r.status === 200, () => false)
+    if (ready) return replica
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`replica ${name} did not become ready:\n${output.join('')}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+async function stopReplica(r: Replica): Promise<number | null> {
+  if (r.process.exitCode !== null) return r.process.exitCode
+  return new Promise((resolve) => {
+    r.process.once('exit', (code) => resolve(code))
+    r.process.kill('SIGTERM')
+  })
+}
+
+t.test('two replicas share sessions through Redis', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const upstream = await startDemoApp(0)
+  t.teardown(() => upstream.close())
+  const [portA, portB, adminA, adminB] = [await freePort(), await freePort(), await freePort(), await freePort()]
+  const urls = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`]
+  const emulator = await startEmulator({
+    port: 0,
+    clients: [{
+      clientId: CLIENT_ID, clientSecret: CLIENT_SECRET,
+      redirectUris: urls.map((u) => `${u}/_psc/callback`), postLogoutRedirectUris: urls.map((u) => `${u}/_psc/logged-out`)
+    }]
+  })
+  t.teardown(() => emulator.close())
+  const dir = mkdtempSync(join(tmpdir(), 'psc-replicas-'))
+  const yaml = (port: number, adminPort: number) =>
+    stackYaml({ port, adminPort, issuer: emulator.issuer, upstreamUrl: upstream.url, redisUrl: redis.url })
+  const [a, b] = await Promise.all([startReplica(yaml(portA, adminA), dir, 'a', portA, adminA), startReplica(yaml(portB, adminB), dir, 'b', portB, adminB)])
+  t.teardown(async () => { await stopReplica(a); await stopReplica(b) })
+
+  const client = new BrowserLikeClient()
+  await loginThroughEmulator(client, `${a.url}/dossier`, '899700218896')
+  const cookie = client.cookieValue(a.url, 'psc_session')!
+  t.ok(cookie, 'logged in through A')
+
+  // The load balancer sends the next request to B: same cookie, other replica.
+  client.setCookie(b.url, { name: 'psc_session', value: cookie })
+  const throughB = await client.get(`${b.url}/dossier?format=json`)
+  t.equal(throughB.status, 200, 'B knows the session')
+  t.equal((JSON.parse(throughB.body) as { headers: Record<string, string> }).headers['x-psc-idnat'], '899700218896')
+
+  // No usable cookie in a Redis dump: keys are hashes of the session id.
+  const inspector = new Redis(redis.url)
+  t.teardown(() => inspector.quit())
+  const keys = await inspector.keys('test:*')
+  const id = decodeURIComponent(cookie).split('.')[0]!
+  t.ok(keys.some((k) => k.startsWith('test:s:')), 'session keys under the prefix')
+  t.notOk(keys.some((k) => k.includes(id)), 'no key contains the session id')
+  const values = await Promise.all(keys.filter((k) => k.startsWith('test:s:')).map((k) => inspector.get(k)))
+  t.notOk(values.some((v) => v?.includes(id)), 'no value contains the session id')
+  const ttl = await inspector.pttl(keys.find((k) => k.startsWith('test:s:'))!)
+  t.ok(ttl > 0 && ttl <= 30 * 60_000, 'TTL follows the idle timeout')
+
+  // Redis goes down: protected routes fail closed (503), public routes still work, readiness says why.
+  await redis.stop()
+  const down = await client.get(`${a.url}/dossier`)
+  t.equal(down.status, 503, 'fail closed while Redis is down')
+  t.match(down.body, /momentanément indisponible/)
+  t.equal((await fetch(`${a.url}/public/x?format=json`)).status, 200, 'public route still served')
+  const notReady = await fetch(`${a.adminUrl}/readyz`)
+  t.equal(notReady.status, 503)
+  t.match(await notReady.json(), { checks: { sessions: { ok: false } } })
+
+  // Redis comes back (with its data): everything recovers without a restart.
+  await redis.start()
+  const deadline = Date.now() + 15_000
+  let status = 0
+  while (Date.now() < deadline && (status = (await client.get(`${a.url}/dossier?format=json`)).status) !== 200) await new Promise((r) => setTimeout(r, 200))
+  t.equal(status, 200, 'the same session works again after the Redis restart')
+  t.equal((await fetch(`${a.adminUrl}/readyz`)).status, 200, 'ready again')
+
+  // Logout through B: A refuses the session at once.
+  const logout = await client.get(`${b.url}/_psc/logout`)
+  t.equal(logout.status, 302)
+  client.setCookie(a.url, { name: 'psc_session', value: cookie })
+  const afterLogout = await client.get(`${a.url}/dossier`)
+  t.equal(afterLogout.status, 302, 'A refuses the session ended through B')
+
+  // SIGTERM: the process drains and exits 0, as Kubernetes expects.
+  t.equal(await stopReplica(a), 0, 'exit code 0 on SIGTERM')
+})
