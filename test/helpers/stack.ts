@@ -37,6 +37,9 @@ export interface StackOptions {
   redisUrl?: string
   /** enable the admin listener on this port */
   adminPort?: number
+  /** the upstream receives the PSC access token */
+  forwardAccessToken?: boolean
+  revalidateEvery?: string
 }
 
 export interface Stack {
@@ -76,14 +79,13 @@ psc:
   clientAuth: ${o.clientAuth ?? 'client_secret_basic'}
   acr: ${o.acr ?? 'eidas1'}
   allowInsecureHttp: true
-session:
+${o.revalidateEvery ? `  revalidateEvery: ${o.revalidateEvery}\n` : ''}session:
   secrets:
 ${secrets}
   idleTimeout: ${o.idleTimeout ?? '30m'}
   absoluteTimeout: ${o.absoluteTimeout ?? '8h'}
-${o.redisUrl ? `  store: { type: redis, url: "${o.redisUrl}", keyPrefix: "test:" }
-` : ''}upstreams:
-  app: { url: "${o.upstreamUrl}"${o.upstreamTimeout ? `, timeout: ${o.upstreamTimeout}` : ''} }
+${o.redisUrl ? `  store: { type: redis, url: "${o.redisUrl}", keyPrefix: "test:" }\n` : ''}upstreams:
+  app: { url: "${o.upstreamUrl}"${o.upstreamTimeout ? `, timeout: ${o.upstreamTimeout}` : ''}${o.forwardAccessToken ? ', forwardAccessToken: true' : ''} }
 headers:
   encoding: ${o.encoding ?? 'percent'}
 ${o.headersYaml ?? ''}
