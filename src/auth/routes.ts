@@ -34,6 +34,12 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
   const txCookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: config.secure, signed: true }
   const sessionCookie = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
 
+  // Per client address, each endpoint counted apart (see limits.rateLimit); the 429 page is built
+  // by the gateway's error handler.
+  const limited = config.limits.rateLimit.max > 0
+    ? { config: { rateLimit: { max: config.limits.rateLimit.max, timeWindow: config.limits.rateLimit.windowMs } } }
+    : {}
+
   function readTransactions(request: FastifyRequest) {
     const raw = request.cookies[txCookie]
     if (!raw) return []
@@ -46,7 +52,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     else reply.setCookie(txCookie, encodeTransactions(list), { ...txCookieOptions, maxAge: Math.ceil(config.session.loginTimeoutMs / 1000) })
   }
 
-  app.get(loginPath, async (request, reply) => {
+  app.get(loginPath, limited, async (request, reply) => {
     const configuration = psc.configuration
     if (!configuration) return sendProblem(request, reply, pscUnavailableProblem(request.url))
     const rd = (request.query as Record<string, unknown>).rd
@@ -57,7 +63,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     return reply.header('cache-control', 'no-store').redirect(url.href, 302)
   })
 
-  app.get(config.psc.redirectPath, async (request, reply) => {
+  app.get(config.psc.redirectPath, limited, async (request, reply) => {
     // The authorization code is in this URL: keep it out of any Referer the next page would send.
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store')
     const fail = (reason: string, status = 400) => {

@@ -135,6 +135,17 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       if (store[key] !== undefined) err(['session', 'store', key], `${key} applies to the redis store only; set type: redis or remove it`)
     }
   }
+  // limits: Node refuses a headers timeout longer than the request timeout
+  const lim = raw.limits
+  const limits: GatewayConfig['limits'] = {
+    maxHeaderSize: lim.maxHeaderSize,
+    headersTimeoutMs: ms(['limits', 'headersTimeout'], lim.headersTimeout),
+    requestTimeoutMs: ms(['limits', 'requestTimeout'], lim.requestTimeout),
+    rateLimit: { max: lim.rateLimit.max, windowMs: ms(['limits', 'rateLimit', 'window'], lim.rateLimit.window) }
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    err(['limits', 'headersTimeout'], `headersTimeout (${lim.headersTimeout}) must not exceed requestTimeout (${lim.requestTimeout})`)
+  }
   const revalidateEveryMs = psc.revalidateEvery === undefined ? undefined : ms(['psc', 'revalidateEvery'], psc.revalidateEvery)
 
   // audit: a file is only worth keeping if it is tamper-evident
@@ -159,7 +170,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     if (url !== undefined && (url.username !== '' || url.password !== '')) {
       err(['upstreams', name, 'url'], 'an upstream URL cannot carry credentials')
     }
-    const settings: UpstreamSettings = { name, url: u.url, websocket: u.websocket, forwardAccessToken: u.forwardAccessToken }
+    const settings: UpstreamSettings = { name, url: u.url, websocket: u.websocket, forwardAccessToken: u.forwardAccessToken, headers: { ...u.headers } }
     if (u.timeout !== undefined) settings.timeoutMs = ms(['upstreams', name, 'timeout'], u.timeout)
     upstreams[name] = settings
   }
@@ -265,6 +276,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       requestId: raw.headers.requestId
     },
     lifecycle: { shutdownGraceMs: ms(['lifecycle', 'shutdownGrace'], raw.lifecycle.shutdownGrace), watchConfig: raw.lifecycle.watchConfig },
+    limits,
     audit: {
       stdout: raw.audit.stdout,
       ...(raw.audit.file !== undefined && { file: raw.audit.file }),

@@ -14,6 +14,8 @@ export interface UpstreamSettings {
   websocket: boolean
   timeoutMs?: number
   forwardAccessToken: boolean
+  /** static headers added on forward (e.g. a shared secret the upstream checks); never logged */
+  headers?: Record<string, string>
 }
 
 export interface GatewayConfig {
@@ -74,6 +76,13 @@ export interface GatewayConfig {
     requestId: string
   }
   lifecycle: { shutdownGraceMs: number; watchConfig: boolean }
+  limits: {
+    maxHeaderSize: number
+    headersTimeoutMs: number
+    requestTimeoutMs: number
+    /** per client address (request.ip, i.e. through trustedProxies only), on login and callback; max 0 = off */
+    rateLimit: { max: number; windowMs: number }
+  }
   audit: {
     stdout: boolean
     /** a hash-chained audit file (hmacKey is then set) */

@@ -50,3 +50,10 @@ export const PAGE_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer'
 }
+
+/**
+ * HSTS, sent when publicUrl is https: on the gateway's own responses and on proxied ones that do
+ * not set their own (the gateway is the origin the browser sees). One year; no includeSubDomains,
+ * which would bind sibling hosts the gateway knows nothing about.
+ */
+export const HSTS_VALUE = 'max-age=31536000'
