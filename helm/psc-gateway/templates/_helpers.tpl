@@ -1,0 +1,127 @@
+{{/* Names and labels, the usual way. */}}
+{{- define "psc-gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "psc-gateway.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "psc-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "psc-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "psc-gateway.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "psc-gateway.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "psc-gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "psc-gateway.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "psc-gateway.secretName" -}}
+{{- default (include "psc-gateway.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{/* The session store type written in the configuration (memory when unset). */}}
+{{- define "psc-gateway.storeType" -}}
+{{- $session := default dict .Values.config.session }}
+{{- $store := default dict $session.store }}
+{{- default "memory" $store.type }}
+{{- end }}
+
+{{- define "psc-gateway.rotating" -}}
+{{- if or .Values.secrets.sessionSecretPrevious (and .Values.secrets.existingSecret .Values.secrets.rotating) }}true{{ end }}
+{{- end }}
+
+{{/* Redis URL from the Secret: when the store is redis and config does not give a URL itself. */}}
+{{- define "psc-gateway.redisUrlFromSecret" -}}
+{{- $session := default dict .Values.config.session }}
+{{- $store := default dict $session.store }}
+{{- if and (eq (include "psc-gateway.storeType" .) "redis") (not $store.url) (not $store.sentinel) }}true{{ end }}
+{{- end }}
+
+{{/*
+Checks that fail the install with a message instead of rendering something that cannot work or
+that would leak a secret into a ConfigMap.
+*/}}
+{{- define "psc-gateway.validate" -}}
+{{- $store := include "psc-gateway.storeType" . }}
+{{- if and (ne $store "redis") (or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled) }}
+{{- fail (printf "psc-gateway: replicaCount %d / autoscaling.enabled %v need a shared session store: set config.session.store.type: redis (and secrets.redisUrl). With the memory store each replica knows only its own sessions." (int .Values.replicaCount) .Values.autoscaling.enabled) }}
+{{- end }}
+{{- $ref := "^\\$\\{(file:/[^}]+|[A-Za-z_][A-Za-z0-9_]*)\\}$" }}
+{{- $psc := default dict .Values.config.psc }}
+{{- if and (hasKey $psc "clientSecret") (not (regexMatch $ref (toString $psc.clientSecret))) }}
+{{- fail "psc-gateway: config.psc.clientSecret must not be written in values (it would land in a ConfigMap): set secrets.pscClientSecret or secrets.existingSecret, and leave config.psc.clientSecret out" }}
+{{- end }}
+{{- $session := default dict .Values.config.session }}
+{{- range (default list $session.secrets) }}
+{{- if not (regexMatch $ref (toString .)) }}
+{{- fail "psc-gateway: config.session.secrets must not be written in values (it would land in a ConfigMap): set secrets.sessionSecret or secrets.existingSecret, and leave config.session.secrets out" }}
+{{- end }}
+{{- end }}
+{{- $storeValues := default dict $session.store }}
+{{- if and $storeValues.url (contains "@" (toString $storeValues.url)) (not (regexMatch $ref (toString $storeValues.url))) }}
+{{- fail "psc-gateway: config.session.store.url carries credentials: put the URL in secrets.redisUrl (or the existing Secret) and leave config.session.store.url out" }}
+{{- end }}
+{{- if and (include "psc-gateway.redisUrlFromSecret" .) (not .Values.secrets.existingSecret) (not .Values.secrets.redisUrl) }}
+{{- fail "psc-gateway: config.session.store.type is redis: set secrets.redisUrl (redis://[user:password@]host:6379/0) or secrets.existingSecret" }}
+{{- end }}
+{{- if and .Values.ingress.enabled .Values.config.publicUrl }}
+{{- $host := (urlParse .Values.config.publicUrl).hostname }}
+{{- if not (has $host .Values.ingress.hosts) }}
+{{- fail (printf "psc-gateway: the host of config.publicUrl (%s) must be one of ingress.hosts %v: PSC redirects browsers to <publicUrl>/_psc/callback" $host .Values.ingress.hosts) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.mtls.enabled (not .Values.mtls.secretName) }}
+{{- fail "psc-gateway: mtls.enabled needs mtls.secretName (a kubernetes.io/tls Secret)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The configuration file: values.config, with what the chart owns put in: the listeners (ports of
+the pod, all interfaces) and the secrets as ${VAR} references to the container's environment.
+*/}}
+{{- define "psc-gateway.configYaml" -}}
+{{- $config := deepCopy .Values.config }}
+{{- $_ := set $config "listen" (dict "host" "0.0.0.0" "port" (int .Values.ports.http)) }}
+{{- $_ := set $config "admin" (dict "enabled" true "host" "0.0.0.0" "port" (int .Values.ports.admin)) }}
+{{- $psc := default dict $config.psc }}
+{{- if not (hasKey $psc "clientSecret") }}
+{{- $_ := set $psc "clientSecret" "${PSC_CLIENT_SECRET}" }}
+{{- end }}
+{{- $_ := set $config "psc" $psc }}
+{{- $session := default dict $config.session }}
+{{- $secrets := list "${SESSION_SECRET}" }}
+{{- if include "psc-gateway.rotating" . }}
+{{- $secrets = append $secrets "${SESSION_SECRET_PREVIOUS}" }}
+{{- end }}
+{{- if not (hasKey $session "secrets") }}
+{{- $_ := set $session "secrets" $secrets }}
+{{- end }}
+{{- if include "psc-gateway.redisUrlFromSecret" . }}
+{{- $store := default dict $session.store }}
+{{- $_ := set $store "url" "${REDIS_URL}" }}
+{{- $_ := set $session "store" $store }}
+{{- end }}
+{{- $_ := set $config "session" $session }}
+{{- toYaml $config }}
+{{- end }}
