@@ -18,7 +18,7 @@ routes: [ { name: all, upstream: app, access: public } ]
 })
 t.teardown(() => gw.close())
 
-async function stillAlive(t: Tap.Test) {
+async function stillAlive(t: { equal(a: unknown, b: unknown, m?: string): unknown }) {
   const { response } = await rawGet(gw.url, '/alive')
   t.equal(response?.status, 200, 'a follow-up request works')
 }
