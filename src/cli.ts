@@ -9,6 +9,7 @@ import { ConfigError } from './config/errors.js'
 import { configJsonSchemaText } from './config/jsonSchema.js'
 import { loadConfigFile, type LoadedConfig } from './config/load.js'
 import { buildGateway, type Gateway } from './gateway.js'
+import { AUDIT_USAGE, AuditUsageError, runAuditCommand } from './audit/commands.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const USAGE = `Usage: psc-gateway <command> [options]
@@ -21,7 +22,7 @@ Commands:
                            run the local PSC emulator alone
   demo-app [--port N]      run the demo legacy application alone
   schema                   print the configuration's JSON Schema
-`
+${AUDIT_USAGE}`
 
 function loadOrExit(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   try {
@@ -55,6 +56,8 @@ async function serve(configFile: string): Promise<Gateway> {
   gateway.app.log.info({ url, adminUrl, publicUrl: config.publicUrl }, 'psc-gateway listening')
   const reload = () => gateway.reloadFrom(() => loadConfigFile(configFile).config)
   process.on('SIGHUP', reload)
+  // logrotate's postrotate sends SIGUSR2: the audit file is reopened under its configured path.
+  process.on('SIGUSR2', () => gateway.audit.reopen())
   // Polling, not fs.watch: it follows Kubernetes ConfigMap updates (a symlink swap) and editors
   // that replace the file, and costs one stat per interval.
   if (config.lifecycle.watchConfig) watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
@@ -108,7 +111,7 @@ async function demo(): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     options: {
       config: { type: 'string', short: 'c' },
@@ -119,7 +122,17 @@ async function main(argv: string[]): Promise<void> {
       'client-secret': { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       'post-logout-uri': { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' }
+      help: { type: 'boolean', short: 'h' },
+      // audit verify / query
+      'key-env': { type: 'string' },
+      'key-file': { type: 'string' },
+      idnat: { type: 'string' },
+      route: { type: 'string' },
+      decision: { type: 'string' },
+      event: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' }
     },
     allowPositionals: true
   })
@@ -166,6 +179,9 @@ async function main(argv: string[]): Promise<void> {
       stopOnSignals(() => app.close())
       return
     }
+    case 'audit':
+      process.exitCode = await runAuditCommand(positionals, values)
+      return
     case 'schema':
       process.stdout.write(configJsonSchemaText())
       return

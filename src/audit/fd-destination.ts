@@ -110,7 +110,8 @@ export class FileDestination implements BatchDestination {
   #open (): void {
     if (this.#fd !== undefined && this.#reopenDue === undefined) return
     const reason = this.#reopenDue ?? 'reopen'
-    const fd = openSync(this.path, 'a', 0o640)
+    // a+: appends, and lets the tail be read to continue the chain
+    const fd = openSync(this.path, 'a+', 0o640)
     const st = fstatSync(fd)
     // After a restart, the chain continues from the last line already in the file.
     const previous = this.format.sealer !== undefined && this.format.sealer.position === null && st.size > 0 ? readLastPosition(fd, st.size) : undefined

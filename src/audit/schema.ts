@@ -65,6 +65,7 @@ export const LogoutEventSchema = object({
     Type.Literal('user'), Type.Literal('backchannel'), Type.Literal('idle-expired'), Type.Literal('absolute-expired'), Type.Literal('revoked')
   ], { description: 'user: the practitioner logged out; backchannel: PSC said so; idle-expired/absolute-expired: timeouts; revoked: PSC refused to renew the session, or an operator ended it' }),
   sessionsEnded: Type.Optional(Type.Integer({ description: 'Back-channel: how many local sessions the logout ended' })),
+  reason: Type.Optional(Str('Details, e.g. why PSC refused to renew the session')),
   ...OptionalRequestFacts
 }, 'A practitioner\'s session ended as a logout')
 
