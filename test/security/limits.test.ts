@@ -1,7 +1,7 @@
 // Attack class 6: header and body limits. Oversized heads, many cookies, slow clients, request
 // smuggling: each gets a clean 4xx (or a closed connection), the process stays up, and nothing
 // reaches the upstream.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { rawGet, rawRequest } from '../helpers/raw-http.js'
 import { startTestGateway, type TestGateway } from './fixture.js'
 
@@ -18,7 +18,7 @@ routes: [ { name: all, upstream: app, access: public } ]
 })
 t.teardown(() => gw.close())
 
-async function stillAlive(t: { equal(a: unknown, b: unknown, m?: string): unknown }) {
+async function stillAlive(t: Test) {
   const { response } = await rawGet(gw.url, '/alive')
   t.equal(response?.status, 200, 'a follow-up request works')
 }
