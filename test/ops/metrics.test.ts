@@ -6,10 +6,20 @@ import { createServer } from 'node:http'
 import t from 'tap'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
-import { startStack } from '../helpers/stack.js'
+import { startStack, type Stack } from '../helpers/stack.js'
 import { parsePrometheusText, sampleValue } from './prometheus-text.js'
 
 const MEDECIN = '899700218896'
+
+/** The access audit event (and so the metric) is written when the response is done, which can be
+ * just after the client has it: wait for the count of access events. */
+async function accessEvents(stack: Stack, count: number): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (stack.audit.filter((e) => e.event === 'access').length < count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} access events, got ${stack.audit.filter((e) => e.event === 'access').length}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
 const PHARMACIEN = '899700367915'
 
 t.test('requests, logins, logouts, sessions, PSC calls and upstream latency are counted', async (t) => {
@@ -38,6 +48,8 @@ t.test('requests, logins, logouts, sessions, PSC calls and upstream latency are 
   // A callback that matches no started login: a failed login, reason "state".
   t.equal((await fetch(`${stack.url}/_psc/callback?state=forged&code=x`)).status, 400)
 
+  await accessEvents(stack, 4)
+  while (!stack.audit.some((e) => e.event === 'access' && e.decision === 'reject')) await new Promise((r) => setTimeout(r, 10))
   const during = await metrics()
   t.equal(sampleValue(during, 'psc_gateway_active_sessions', {}), 1)
   t.equal(sampleValue(during, 'psc_gateway_logins_total', { outcome: 'started', reason: '' }), 1)
@@ -82,6 +94,7 @@ t.test('upstream errors are counted by upstream and kind', async (t) => {
   await stack.upstream.close()
   t.equal((await fetch(`${stack.url}/public/x`)).status, 502)
 
+  await accessEvents(stack, 2)
   const samples = parsePrometheusText(await stack.gateway.metrics.registry.metrics())
   t.equal(sampleValue(samples, 'psc_gateway_upstream_errors_total', { upstream: 'app', kind: 'timeout' }), 1)
   t.equal(sampleValue(samples, 'psc_gateway_upstream_errors_total', { upstream: 'app', kind: 'refused' }), 1)
@@ -109,6 +122,7 @@ t.test('two gateways in one process keep separate registries', async (t) => {
   const b = await startStack({ emulator: a.emulator! })
   t.teardown(() => b.close())
   await fetch(`${a.url}/public/x`).then((r) => r.text())
+  await accessEvents(a, 1)
   const count = async (s: typeof a) => sampleValue(parsePrometheusText(await s.gateway.metrics.registry.metrics()), 'psc_gateway_requests_total', { route: 'public', decision: 'allow', status_class: '2xx' })
   t.equal(await count(a), 1)
   t.equal(await count(b), undefined)

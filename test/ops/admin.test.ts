@@ -1,0 +1,83 @@
+// The admin listener over real HTTP: its own port, /healthz, /readyz with every check and its
+// reason, /metrics in the Prometheus text format; none of it on the public port.
+import t from 'tap'
+import { buildAdminApp } from '../../src/ops/admin.js'
+import { loadConfigText } from '../../src/config/load.js'
+import { buildGateway } from '../../src/gateway.js'
+import { startDemoApp } from '../../src/demo/app.js'
+import { CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
+import { Writable } from 'node:stream'
+import { createServer } from 'node:http'
+import { parsePrometheusText } from './prometheus-text.js'
+
+const quiet = () => new Writable({ write: (_c, _e, done) => done() })
+
+async function closedPort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const port = (s.address() as { port: number }).port
+  await new Promise<void>((r) => s.close(() => r()))
+  return port
+}
+
+t.test('a gateway with its admin listener: probes and metrics on the admin port only', async (t) => {
+  const upstream = await startDemoApp(0)
+  t.teardown(() => upstream.close())
+  const port = await freePort()
+  // PSC down: the process is alive, not ready, and says why.
+  const yaml = stackYaml({ port, issuer: `http://127.0.0.1:${await closedPort()}`, upstreamUrl: upstream.url })
+    .replace('admin: { enabled: false }', 'admin: { enabled: true, host: 127.0.0.1, port: 0 }')
+  const { config } = loadConfigText(yaml, 'admin-test.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET })
+  const gateway = await buildGateway(config, { logStream: quiet() as never, audit: { write: () => undefined } })
+  t.teardown(() => gateway.close())
+  const { url, adminUrl } = await gateway.listen()
+  t.ok(adminUrl)
+  t.not(new URL(adminUrl!).port, new URL(url).port, 'its own port')
+
+  t.same(await (await fetch(`${adminUrl}/healthz`)).json(), { status: 'ok' })
+
+  const notReady = await fetch(`${adminUrl}/readyz`)
+  t.equal(notReady.status, 503)
+  t.equal(notReady.headers.get('cache-control'), 'no-store')
+  const body = (await notReady.json()) as { status: string; checks: Record<string, { ok: boolean; reason?: string }> }
+  t.equal(body.status, 'not ready')
+  t.same(Object.keys(body.checks).sort(), ['config', 'psc', 'sessions'])
+  t.match(body.checks.psc, { ok: false, reason: /PSC discovery failed/ })
+  t.same(body.checks.sessions, { ok: true, reason: 'memory store reachable' })
+  t.match(body.checks.config, { ok: true, reason: /admin-test\.yaml: 5 routes/ })
+
+  const metrics = await fetch(`${adminUrl}/metrics`)
+  t.equal(metrics.status, 200)
+  t.match(metrics.headers.get('content-type'), /^text\/plain; version=0\.0\.4/)
+  const samples = parsePrometheusText(await metrics.text())
+  t.ok(samples.some((s) => s.name === 'psc_gateway_psc_calls_total' && s.labels.endpoint === 'discovery' && s.labels.outcome === 'unreachable'))
+
+  for (const path of ['/metrics', '/healthz', '/readyz']) {
+    const res = await fetch(url + path, { headers: { accept: 'application/json' } })
+    const text = await res.text()
+    t.not(res.status, 200, `${path} is not served on the public port`)
+    t.notMatch(text, /psc_gateway_|"checks"/)
+  }
+})
+
+t.test('readiness checks: async, failing, throwing and hanging checks each report a reason', async (t) => {
+  const admin = buildAdminApp([
+    { name: 'fast', check: () => ({ ok: true }) },
+    { name: 'async', check: async () => ({ ok: true, reason: 'pong' }) },
+    { name: 'throws', check: () => { throw new Error('store exploded') } },
+    { name: 'hangs', check: () => new Promise(() => undefined) }
+  ], { checkTimeoutMs: 100 })
+  t.teardown(() => admin.close())
+  const res = await admin.inject('/readyz')
+  t.equal(res.statusCode, 503)
+  t.same(res.json(), {
+    status: 'not ready',
+    checks: {
+      fast: { ok: true },
+      async: { ok: true, reason: 'pong' },
+      throws: { ok: false, reason: 'store exploded' },
+      hangs: { ok: false, reason: 'no answer within 100 ms' }
+    }
+  })
+  t.equal((await admin.inject('/metrics')).statusCode, 404, 'no /metrics without a registry')
+})

@@ -1,0 +1,56 @@
+// Free-text reasons and error objects → the few fixed label values metrics may carry.
+import t from 'tap'
+import type { AuditEvent, AuditSink } from '../../src/audit/events.js'
+import { loginFailureKind, statusClass, teeAuditSinks, upstreamErrorKind } from '../../src/ops/metrics.js'
+
+t.test('login failure reasons (as routes.ts and login-flow.ts write them)', async (t) => {
+  const cases: [string | undefined, string][] = [
+    ['PSC is unreachable', 'unreachable'],
+    ['the callback carries no state', 'state'],
+    ['unknown or expired login (state does not match a login started in this browser)', 'state'],
+    ['authentication level eidas1 is below the required eidas2', 'acr'],
+    ['PSC answered access_denied: user cancelled', 'psc_error'],
+    ['PSC answered invalid_grant', 'psc_error'],
+    ['PSC returned no ID token', 'psc_error'],
+    ['UserInfo: PSC answered invalid_token', 'userinfo'],
+    ['UserInfo: fetch failed', 'userinfo'],
+    ['fetch failed', 'unreachable'],
+    ['The operation was aborted due to timeout (TimeoutError)', 'unreachable'],
+    ['unexpected JWT "nonce" claim value (OAUTH_JWT_CLAIM_COMPARISON_FAILED)', 'other'],
+    [undefined, 'other'],
+    ['899700218896 is not allowed', 'other']
+  ]
+  for (const [reason, kind] of cases) t.equal(loginFailureKind(reason), kind, String(reason))
+})
+
+t.test('upstream error kinds, from reply-from errors and their causes', async (t) => {
+  const err = (code: string, cause?: object) => Object.assign(new Error(code), { code, cause })
+  t.equal(upstreamErrorKind(err('FST_REPLY_FROM_GATEWAY_TIMEOUT')), 'timeout')
+  t.equal(upstreamErrorKind(err('UND_ERR_CONNECT_TIMEOUT')), 'timeout')
+  t.equal(upstreamErrorKind(err('FST_REPLY_FROM_INTERNAL_SERVER_ERROR', err('ECONNREFUSED'))), 'refused')
+  t.equal(upstreamErrorKind(err('ECONNRESET')), 'reset')
+  t.equal(upstreamErrorKind(err('FST_REPLY_FROM_SERVICE_UNAVAILABLE', err('ENOTFOUND'))), 'unresolved')
+  t.equal(upstreamErrorKind(err('UND_ERR_SOCKET')), 'socket')
+  t.equal(upstreamErrorKind(err('FST_REPLY_FROM_BAD_GATEWAY')), 'bad_response')
+  t.equal(upstreamErrorKind(new Error('x')), 'other')
+  t.equal(upstreamErrorKind(undefined), 'other')
+})
+
+t.test('status classes', async (t) => {
+  t.same([200, 302, 404, 503, 99, 600].map(statusClass), ['2xx', '3xx', '4xx', '5xx', 'other', 'other'])
+})
+
+t.test('tee: the primary sink first and unchanged; a failing observer never breaks it', async (t) => {
+  const seen: string[] = []
+  const room = Promise.resolve()
+  const primary: AuditSink = { write: (e) => { seen.push('primary:' + e.event); return room }, whenRoom: () => room }
+  const broken: AuditSink = { write: () => { throw new Error('metrics broke') } }
+  const after: AuditSink = { write: (e) => void seen.push('after:' + e.event) }
+  const tee = teeAuditSinks(primary, broken, after)
+  const event = { event: 'logout', cause: 'user' } as unknown as AuditEvent
+  t.equal(tee.write(event), room, 'backpressure promise passed through')
+  t.equal(tee.whenRoom?.(), room)
+  t.same(seen, ['primary:logout', 'after:logout'])
+  const failing = teeAuditSinks({ write: () => { throw new Error('disk full') } }, after)
+  t.throws(() => failing.write(event), /disk full/, 'a failing audit sink still fails as before')
+})
