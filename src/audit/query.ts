@@ -109,7 +109,7 @@ function str (v: unknown): string {
 
 // Fixed widths, so the table streams (no pass over the data to size columns); the path comes last
 // and is never cut.
-const WIDTHS: Record<(typeof COLUMNS)[number], number> = { time: 24, event: 8, decision: 16, idNat: 18, route: 20, method: 7, status: 6, path: 0 }
+const WIDTHS: Record<(typeof COLUMNS)[number], number> = { time: 25, event: 8, decision: 17, idNat: 18, route: 21, method: 8, status: 7, path: 0 }
 
 function tableLine (row: Row): string {
   const cell = (c: (typeof COLUMNS)[number]) => {
