@@ -1,7 +1,8 @@
 // The Helm chart, rendered by a real helm (scripts/fetch-helm.sh provides one; .ci/run exports
 // HELM_BIN) and read back as objects: every template's shape, the guards, and the rendered
 // configuration loaded by the gateway's own loader.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
@@ -150,6 +151,7 @@ function chartTests(helm: string): void {
     const { config } = loadRendered(r, { PSC_CLIENT_SECRET: secret['psc-client-secret']!, SESSION_SECRET: secret['session-secret']!, REDIS_URL: secret['redis-url']! })
     t.match(config.session.store, { type: 'redis', url: REDIS_URL })
     t.same(config.routes.map((x) => x.name), ['dpi-static', 'pharmacie', 'dpi'])
+    t.same(Object.keys(config.upstreams), ['app'], 'no leftover upstream from the chart defaults')
 
     const ing = r.one('Ingress')
     t.equal(ing.spec.ingressClassName, 'nginx')
@@ -187,6 +189,29 @@ function chartTests(helm: string): void {
     t.same(sm.spec, { selector: { matchLabels: SELECTOR }, endpoints: [{ port: 'admin', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }] })
   })
 
+  t.test("the README's worked values file renders and gives a configuration the gateway loads", async (t) => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('### Helm\n'))
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1]
+    if (block === undefined) throw new Error('no yaml block in the README Helm section')
+    const dir = mkdtempSync(join(tmpdir(), 'psc-readme-values-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    writeFileSync(join(dir, 'values.yaml'), block)
+    const o = { values: [join(dir, 'values.yaml')], setString: { 'secrets.pscClientSecret': CLIENT_SECRET, 'secrets.redisUrl': REDIS_URL } }
+    const result = await lint(helm, o)
+    t.ok(result.ok, result.output)
+    const r = await template(helm, o)
+    t.same(r.kinds(), ['ConfigMap', 'Deployment', 'Ingress', 'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor'])
+    const secret = secretData(r)
+    const { config } = loadRendered(r, { PSC_CLIENT_SECRET: secret['psc-client-secret']!, SESSION_SECRET: secret['session-secret']!, REDIS_URL: secret['redis-url']! })
+    t.equal(config.psc.redirectUri, 'https://dpi.hopital-exemple.fr/_psc/callback', 'the redirect URI the README says to register')
+    t.equal(config.psc.postLogoutRedirectUri, 'https://dpi.hopital-exemple.fr/_psc/logged-out')
+    t.equal(config.psc.issuer, 'https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet', 'PSC BAS')
+    // The example file in the chart says the same as the README.
+    const example = await template(helm, { ...o, values: [EXAMPLE] })
+    t.same(parse(gatewayYaml(example)), parse(gatewayYaml(r)), 'examples/bas.yaml and the README render the same configuration')
+  })
+
   t.test('existing Secret with its own key names, during a rotation', async (t) => {
     const r = await template(helm, { values: [join(VALUES, 'existing-secret.yaml')] })
     t.same(r.all('Secret'), [], 'the chart creates no Secret')
@@ -215,8 +240,8 @@ function chartTests(helm: string): void {
     const base = await checksums({ setString: { 'secrets.sessionSecret': SESSION_SECRET } })
     t.match(base[0], /^[0-9a-f]{64}$/)
     t.same(await checksums({ setString: { 'secrets.sessionSecret': SESSION_SECRET }, set: { 'resources.limits.memory': '1Gi' } }), base, 'unrelated change: same checksums')
-    const routes = await checksums({ setString: { 'secrets.sessionSecret': SESSION_SECRET, 'config.routes[0].access': 'public' } })
-    t.not(routes[0], base[0], 'a route change rolls the pods')
+    const routes = await checksums({ setString: { 'secrets.sessionSecret': SESSION_SECRET, 'config.session.idleTimeout': '15m' } })
+    t.not(routes[0], base[0], 'a configuration change rolls the pods')
     t.equal(routes[1], base[1])
     const secret = await checksums({ setString: { 'secrets.sessionSecret': SESSION_SECRET, 'secrets.pscClientSecret': CLIENT_SECRET } })
     t.equal(secret[0], base[0])
@@ -253,6 +278,7 @@ function chartTests(helm: string): void {
       ['a Redis URL with a password in config', { setString: { 'config.session.store.type': 'redis', 'config.session.store.url': REDIS_URL } }, /config\.session\.store\.url carries credentials/],
       ['redis without a URL', { setString: { 'config.session.store.type': 'redis' } }, /set secrets\.redisUrl/],
       ['an Ingress host other than publicUrl', { set: { 'ingress.enabled': true }, setString: { 'ingress.hosts[0]': 'other.example.fr' } }, /host of config\.publicUrl \(dpi\.hopital-exemple\.fr\) must be one of ingress\.hosts/],
+      ['an upstream merged in from the defaults that no route uses', { setString: { 'config.upstreams.dpi.url': 'http://dpi:8080', 'config.routes[0].name': 'dpi', 'config.routes[0].upstream': 'dpi', 'config.routes[0].access': 'authenticated' } }, /config\.upstreams\.app is used by no route\. Helm merges config\.upstreams with the chart's default \(app\)/],
       ['mTLS without a Secret', { set: { 'mtls.enabled': true } }, /mtls\.enabled needs mtls\.secretName/],
       ['an unknown value (typo)', { set: { replicaCout: 2 } }, /additional properties 'replicaCout' not allowed/],
       ['a short session secret', { setString: { 'secrets.sessionSecret': 'short' } }, /sessionSecret/]

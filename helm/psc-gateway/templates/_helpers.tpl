@@ -91,6 +91,16 @@ that would leak a secret into a ConfigMap.
 {{- fail (printf "psc-gateway: the host of config.publicUrl (%s) must be one of ingress.hosts %v: PSC redirects browsers to <publicUrl>/_psc/callback" $host .Values.ingress.hosts) }}
 {{- end }}
 {{- end }}
+{{- /* Helm merges maps with the chart defaults: a default upstream nobody routes to is a leftover. */}}
+{{- $used := list }}
+{{- range (default list .Values.config.routes) }}
+{{- $used = append $used .upstream }}
+{{- end }}
+{{- range $name, $u := (default dict .Values.config.upstreams) }}
+{{- if and $u (not (has $name $used)) }}
+{{- fail (printf "psc-gateway: config.upstreams.%s is used by no route. Helm merges config.upstreams with the chart's default (app): name your upstream app, or set config.upstreams.%s: null" $name $name) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.mtls.enabled (not .Values.mtls.secretName) }}
 {{- fail "psc-gateway: mtls.enabled needs mtls.secretName (a kubernetes.io/tls Secret)" }}
 {{- end }}
