@@ -1,0 +1,85 @@
+// npm run bench:audit -- query   (or: npx tsx bench/audit-query.ts [--lines 1000000])
+// Generates a chained audit file of N lines in a temp dir (through the real file sink), then times
+// `audit query` on it (the real CLI code path, output to /dev/null) and `audit verify`, and reports
+// RSS before/after and its peak, sampled every 50 ms: memory must stay flat whatever N.
+// Target: query over 1,000,000 lines in under 10 s.
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { AuditEvent } from '../src/audit/events.js'
+import { FileDestination } from '../src/audit/fd-destination.js'
+import { queryAuditFiles } from '../src/audit/query.js'
+import { QueuedSink } from '../src/audit/queued-sink.js'
+import { verifyAuditFiles } from '../src/audit/verify.js'
+
+const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' } } })
+const N = Number(values.lines)
+const KEY = 'bench-audit-hmac-key-0123456789abcdef0123'
+const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`
+
+const dir = mkdtempSync(join(tmpdir(), 'audit-query-bench-'))
+const file = join(dir, 'audit.log')
+const routes = ['application', 'pharmacie', 'medecins-civils', 'admin', 'public']
+const people = Array.from({ length: 500 }, (_, i) => `8997${String(i).padStart(8, '0')}`)
+
+process.stdout.write(`generating ${N} lines in ${file} ... `)
+let t0 = performance.now()
+const sink = new QueuedSink(new FileDestination(file, { hmacKey: KEY }), { maxQueuedEvents: 20_000 })
+const start = Date.UTC(2025, 2, 1)
+for (let i = 0; i < N - 1; i++) {
+  const route = routes[i % routes.length]!
+  const e: AuditEvent = {
+    v: 1, time: new Date(start + i * 50).toISOString(), event: 'access', decision: i % 13 === 0 ? 'deny' : 'allow',
+    ...(i % 13 === 0 && { reason: 'profession 10 not in [21]' }),
+    requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, client: '10.1.2.3', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0',
+    session: 'AbCdEfGhIjKlMnOp', idNat: people[i % people.length]!, profession: '10', route, method: 'GET',
+    path: `/${route}/dossier/${i % 10_000}`, status: i % 13 === 0 ? 403 : 200, durationMs: 2.31
+  }
+  const wait = sink.write(e)
+  if (wait !== undefined) await wait
+}
+await sink.close()
+const size = statSync(file).size
+process.stdout.write(`${((performance.now() - t0) / 1000).toFixed(1)} s, ${mb(size)}\n`)
+
+let peak = 0
+const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 50)
+const devnull = createWriteStream('/dev/null')
+
+async function timed (label: string, fn: () => Promise<string>): Promise<number> {
+  global.gc?.()
+  const before = process.memoryUsage().rss
+  peak = before
+  t0 = performance.now()
+  const what = await fn()
+  const s = (performance.now() - t0) / 1000
+  const after = process.memoryUsage().rss
+  process.stdout.write(`${label.padEnd(44)} ${s.toFixed(2)} s   RSS before ${mb(before)}, after ${mb(after)}, peak ${mb(peak)}   ${what}\n`)
+  return s
+}
+
+process.stdout.write(`\nfile: ${N} lines, ${mb(size)}\n`)
+const table = await timed('query (no filter, table format)', async () => {
+  const r = await queryAuditFiles([file], {}, 'table', devnull)
+  return `${r.matched} rows`
+})
+await timed('query --idnat X --decision deny (table)', async () => {
+  const r = await queryAuditFiles([file], { idNat: people[13]!, decision: 'deny' }, 'table', devnull)
+  return `${r.matched} rows`
+})
+await timed('query --route pharmacie --format csv', async () => {
+  const r = await queryAuditFiles([file], { route: 'pharmacie' }, 'csv', devnull)
+  return `${r.matched} rows`
+})
+await timed('query --since/--until (json)', async () => {
+  const r = await queryAuditFiles([file], { since: new Date(start + 3_600_000).toISOString(), until: new Date(start + 7_200_000).toISOString() }, 'json', devnull)
+  return `${r.matched} rows`
+})
+await timed('verify (HMAC of every line)', async () => {
+  const r = await verifyAuditFiles([file], Buffer.from(KEY))
+  return r.ok ? `intact, ${r.lines} lines` : `BROKEN: ${r.findings.length} findings`
+})
+clearInterval(sampler)
+process.stdout.write(`\nquery over ${N} lines, no filter: ${table.toFixed(2)} s   target < 10 s   ${table < 10 ? 'PASS' : 'MISSED'}\n`)
+rmSync(dir, { recursive: true, force: true })
