@@ -119,7 +119,7 @@ export function createAccessGate(deps: GateDeps) {
         request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
         if (fresh.kind === 'revoked') {
           await sessions.end(session.id)
-          audit.record(request, { event: 'logout', cause: 'revoked', session: access.session, idNat: identity?.idNat, profession: access.profession })
+          audit.record(request, { event: 'logout', cause: 'revoked', reason: fresh.reason, session: access.session, idNat: identity?.idNat, profession: access.profession })
           audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', session: access.session, idNat: identity?.idNat, profession: access.profession })
         }
         reply.clearCookie(cookieName, { path: '/' })
