@@ -39,6 +39,10 @@ const { config, warnings } = loadConfigFile(join(dirname(fileURLToPath(import.me
   PSC_ISSUER: emulator.issuer
 })
 for (const w of warnings) process.stderr.write(`config warning: ${w}\n`)
+// BENCH_REDIS_URL: the same gateway with the Redis session store (bench/session-stores.ts).
+if (process.env.BENCH_REDIS_URL) {
+  config.session.store = { ...config.session.store, type: 'redis', url: process.env.BENCH_REDIS_URL, keyPrefix: `bench-${port}:` }
+}
 
 const auditDestination = pino.destination({ dest: auditFile, sync: false, mkdir: true })
 const audit = createAuditSink(auditDestination)

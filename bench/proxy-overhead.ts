@@ -9,8 +9,7 @@
 // computed from autocannon's per-response timings (sub-millisecond, 2xx only), req/s is autocannon's.
 // Targets: gateway ≥ 0.8 × bare req/s, and gateway p99 − bare p99 < 2 ms. The exit code is 0 even
 // when a target is missed (this is a report); it is 1 only when the bench itself could not run.
-import autocannon, { type AutocannonResult } from 'autocannon'
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { killAll, measure, startChild, stopChildren, type Measured, type Target } from './harness.js'
 import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -40,6 +39,7 @@ const { values: args } = parseArgs({
 const DURATION = positive(args.duration, 'duration')
 const WARMUP = positive(args.warmup, 'warmup', true)
 const CONNECTIONS = positive(args.connections, 'connections')
+const LOAD = { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP }
 
 function positive(value: string | undefined, name: string, zeroOk = false): number {
   const n = Number(value)
@@ -48,145 +48,6 @@ function positive(value: string | undefined, name: string, zeroOk = false): numb
     process.exit(2)
   }
   return n
-}
-
-// ---------------------------------------------------------------- child processes
-
-interface Child {
-  name: string
-  proc: ChildProcessWithoutNullStreams
-  stderr: string[]
-}
-
-const children: Child[] = []
-
-function killAll(signal: NodeJS.Signals): void {
-  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill(signal)
-}
-// Whatever happens, no child outlives this process.
-process.on('exit', () => killAll('SIGKILL'))
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    process.stderr.write(`\nbench: ${sig}, stopping children\n`)
-    killAll('SIGKILL')
-    process.exit(130)
-  })
-}
-
-/** Starts `node --import tsx bench/<file> ...args`; resolves with the JSON of its `READY {...}` line. */
-function startChild<T>(name: string, file: string, childArgs: string[], nodeArgs: string[] = [], timeoutMs = 30_000): Promise<{ child: Child; info: T }> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', file), ...childArgs], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' }
-  })
-  const child: Child = { name, proc, stderr: [] }
-  children.push(child)
-  proc.stderr.setEncoding('utf8')
-  proc.stderr.on('data', (s: string) => {
-    child.stderr.push(...s.split('\n').filter((l) => l.trim()))
-    if (child.stderr.length > 200) child.stderr.splice(0, child.stderr.length - 200)
-  })
-  return new Promise((resolve, reject) => {
-    let buffer = ''
-    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${child.stderr.slice(-20).join('\n')}`)), timeoutMs)
-    proc.stdout.setEncoding('utf8')
-    proc.stdout.on('data', (s: string) => {
-      buffer += s
-      const m = /^READY (.*)$/m.exec(buffer)
-      if (m) {
-        clearTimeout(timer)
-        resolve({ child, info: JSON.parse(m[1] ?? '{}') as T })
-      }
-    })
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`${name} exited before ready (code ${code}, signal ${signal}):\n${child.stderr.slice(-20).join('\n')}`))
-    })
-  })
-}
-
-/** Closes stdin (the children stop on it), then SIGKILLs whoever is still there after 3 s. */
-async function stopChildren(): Promise<void> {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve()
-          const timer = setTimeout(() => {
-            c.proc.kill('SIGKILL')
-            resolve()
-          }, 3000)
-          c.proc.once('exit', () => {
-            clearTimeout(timer)
-            resolve()
-          })
-          c.proc.stdin.end()
-        })
-    )
-  )
-}
-
-// ---------------------------------------------------------------- measuring
-
-interface Target {
-  label: string
-  url: string
-  headers?: Record<string, string>
-}
-
-interface Measured {
-  label: string
-  reqPerSec: number
-  p50: number
-  p99: number
-  ok: number
-  non2xx: number
-  errors: number
-  timeouts: number
-  statusCodes: string
-}
-
-function run(url: string, duration: number, headers: Record<string, string> | undefined, onLatency?: (ms: number) => void): Promise<AutocannonResult> {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      { url, connections: CONNECTIONS, duration, headers, timeout: 10, renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false },
-      (err, result) => (err ? reject(err) : resolve(result))
-    )
-    if (onLatency) {
-      instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-        if (statusCode >= 200 && statusCode < 300) onLatency(responseTime)
-      })
-    }
-  })
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[i] ?? Number.NaN
-}
-
-async function measure(target: Target): Promise<Measured> {
-  process.stdout.write(`  ${target.label.padEnd(20)} warm-up ${WARMUP} s, measure ${DURATION} s ... `)
-  if (WARMUP > 0) await run(target.url, WARMUP, target.headers)
-  const latencies: number[] = []
-  const result = await run(target.url, DURATION, target.headers, (ms) => latencies.push(ms))
-  const sorted = Float64Array.from(latencies).sort()
-  const m: Measured = {
-    label: target.label,
-    reqPerSec: result.requests.average,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes: Object.entries(result.statusCodeStats).map(([code, { count }]) => `${code}×${count}`).join(' ')
-  }
-  process.stdout.write(`${Math.round(m.reqPerSec)} req/s\n`)
-  await new Promise((r) => setTimeout(r, 500))
-  return m
 }
 
 /** Lines of the audit file, and its access lines per route. */
@@ -250,7 +111,7 @@ async function main(): Promise<void> {
 
   process.stdout.write('running:\n')
   const results: Measured[] = []
-  for (const t of targets) results.push(await measure(t))
+  for (const t of targets) results.push(await measure(LOAD, t))
 
   await stopChildren()
   if (PROFILE) process.stdout.write(`gateway CPU profile written under ${relative(ROOT, PROFILE_DIR)}\n`)

@@ -1,16 +1,22 @@
 // The default store for one replica: bounded by entry count (least recently used evicted first)
 // and by per-entry TTL, so memory stays flat whatever the traffic.
 import { LRUCache } from 'lru-cache'
+import type { Structure } from '../psc/identity.js'
 import type { SessionRecord, SessionStore, StoreHealth } from './store.js'
 
 export class MemorySessionStore implements SessionStore {
   readonly kind = 'memory'
   readonly #cache: LRUCache<string, SessionRecord>
-  /** PSC sid / sub → our session ids, for back-channel logout */
-  readonly #bySid = new Map<string, Set<string>>()
-  readonly #bySub = new Map<string, Set<string>>()
+  /** PSC sid / sub → our session id(s), for back-channel logout */
+  readonly #bySid: SessionIndex = new Map()
+  readonly #bySub: SessionIndex = new Map()
   readonly #remembered: LRUCache<string, true>
   readonly #locks = new Map<string, number>()
+  /**
+   * The practitioners of one hospital work in the same few structures: each session points at one
+   * shared copy of a structure instead of holding its own (a few hundred bytes per session).
+   */
+  readonly #structures = new LRUCache<string, Structure>({ max: 10_000 })
 
   constructor(maxSessions: number) {
     this.#cache = new LRUCache<string, SessionRecord>({
@@ -27,6 +33,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async set(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    for (const exercice of record.identity.exercices) exercice.structures = exercice.structures.map((s) => this.#shared(s))
     this.#cache.set(id, record, { ttl: Math.max(1, ttlMs) })
     if (record.pscSid) index(this.#bySid, record.pscSid, id)
     index(this.#bySub, record.identity.sub, id)
@@ -37,7 +44,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async deleteWhere(match: { sid?: string; sub?: string }): Promise<number> {
-    const ids = new Set<string>([...(match.sid ? this.#bySid.get(match.sid) ?? [] : []), ...(match.sub ? this.#bySub.get(match.sub) ?? [] : [])])
+    const ids = new Set<string>([...(match.sid ? idsOf(this.#bySid, match.sid) : []), ...(match.sub ? idsOf(this.#bySub, match.sub) : [])])
     let ended = 0
     for (const id of ids) if (this.#cache.delete(id)) ended++
     return ended
@@ -69,21 +76,46 @@ export class MemorySessionStore implements SessionStore {
     this.#cache.clear()
   }
 
+  #shared(structure: Structure): Structure {
+    const key = JSON.stringify(structure)
+    const known = this.#structures.get(key)
+    if (known) return known
+    const frozen = Object.freeze({ ...structure })
+    this.#structures.set(key, frozen)
+    return frozen
+  }
+
   #unindex(id: string, record: SessionRecord): void {
     if (record.pscSid) unindex(this.#bySid, record.pscSid, id)
     unindex(this.#bySub, record.identity.sub, id)
   }
 }
 
-function index(map: Map<string, Set<string>>, key: string, id: string): void {
-  let ids = map.get(key)
-  if (!ids) map.set(key, (ids = new Set()))
-  ids.add(id)
+/**
+ * Most practitioners have one session: the index holds that id as a plain string, and a Set only
+ * for several (a Set per session would cost a few hundred bytes each, at 50,000 sessions).
+ */
+type SessionIndex = Map<string, string | Set<string>>
+
+function idsOf(map: SessionIndex, key: string): Iterable<string> {
+  const ids = map.get(key)
+  return ids === undefined ? [] : typeof ids === 'string' ? [ids] : ids
 }
 
-function unindex(map: Map<string, Set<string>>, key: string, id: string): void {
+function index(map: SessionIndex, key: string, id: string): void {
   const ids = map.get(key)
-  if (!ids) return
+  if (ids === undefined || ids === id) map.set(key, id)
+  else if (typeof ids === 'string') map.set(key, new Set([ids, id]))
+  else ids.add(id)
+}
+
+function unindex(map: SessionIndex, key: string, id: string): void {
+  const ids = map.get(key)
+  if (ids === undefined) return
+  if (typeof ids === 'string') {
+    if (ids === id) map.delete(key)
+    return
+  }
   ids.delete(id)
-  if (ids.size === 0) map.delete(key)
+  if (ids.size === 1) map.set(key, ids.values().next().value as string)
 }

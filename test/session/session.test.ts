@@ -62,3 +62,43 @@ t.test('the memory store is bounded: the least recently used session is evicted'
   t.equal(await store.get('b'), undefined, 'b was least recently used')
   t.ok(await store.get('a'))
 })
+
+t.test('memory store: back-channel indexes by sid and sub, one or several sessions each', async (t) => {
+  const store = new MemorySessionStore(100)
+  const rec = (sub: string, sid: string) => ({ ...fields, identity: { ...fields.identity, sub }, pscSid: sid, createdAt: Date.now(), lastSeenAt: Date.now() }) as SessionRecord
+  await store.set('a1', rec('alice', 'sid-1'), 60_000)
+  await store.set('a2', rec('alice', 'sid-2'), 60_000)
+  await store.set('a3', rec('alice', 'sid-3'), 60_000)
+  await store.set('b1', rec('bob', 'sid-4'), 60_000)
+  await store.set('a1', rec('alice', 'sid-1'), 60_000) // a touch re-sets the same session
+  t.equal(await store.deleteWhere({ sid: 'sid-2' }), 1)
+  t.ok(await store.get('a1'))
+  await store.delete('a3')
+  t.equal(await store.deleteWhere({ sub: 'alice' }), 1, 'a1 is the only alice session left')
+  t.ok(await store.get('b1'), 'other practitioners untouched')
+  t.equal(await store.deleteWhere({ sub: 'alice' }), 0)
+  t.equal(await store.rememberOnce('jti-1', 60_000), true)
+  t.equal(await store.rememberOnce('jti-1', 60_000), false, 'a key is remembered once')
+  const release = await store.tryLock('k', 60_000)
+  t.ok(release)
+  t.equal(await store.tryLock('k', 60_000), undefined, 'a held lock is refused')
+  await release!()
+  t.ok(await store.tryLock('k', 60_000), 'released')
+})
+
+t.test('memory store: sessions in the same structure share one copy of it', async (t) => {
+  const store = new MemorySessionStore(100)
+  const structure = () => ({ id: 'F750000001', name: 'Centre Hospitalier de Saint-Œuf', finess: '750000001' })
+  const rec = (sub: string) => ({
+    ...fields,
+    identity: { ...fields.identity, sub, exercices: [{ professionCode: '10', professionLabel: 'Médecin', structures: [structure()] }] },
+    createdAt: Date.now(), lastSeenAt: Date.now()
+  }) as SessionRecord
+  await store.set('x', rec('x'), 60_000)
+  await store.set('y', rec('y'), 60_000)
+  const sx = (await store.get('x'))!.identity.exercices[0]!.structures[0]
+  const sy = (await store.get('y'))!.identity.exercices[0]!.structures[0]
+  t.equal(sx, sy, 'one shared object')
+  t.same(sx, structure(), 'with the same content')
+  t.ok(Object.isFrozen(sx), 'frozen, so one session cannot change another')
+})
