@@ -74,8 +74,11 @@ t.test('a valid file resolves, with defaults', async (t) => {
   t.equal(config.session.idleTimeoutMs, 30 * 60_000)
   t.equal(config.session.absoluteTimeoutMs, 8 * 3_600_000)
   t.equal(config.session.loginTimeoutMs, 10 * 60_000)
-  t.same(config.session.store, { type: 'memory', maxSessions: 100000 })
-  t.same(config.upstreams, { dpi: { name: 'dpi', url: 'http://dpi.internal:8080', websocket: false } })
+  t.same(config.session.store, { type: 'memory', maxSessions: 100000, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000 })
+  t.same(config.upstreams, { dpi: { name: 'dpi', url: 'http://dpi.internal:8080', websocket: false, forwardAccessToken: false, headers: {} } })
+  t.equal(config.psc.backchannelLogout, true)
+  t.equal(config.psc.revalidateEveryMs, undefined)
+  t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true })
   t.equal(config.routes[1]!.match.pathPrefix, '/')
   t.equal(config.routes[0]!.match.pathPrefix, '/admin')
   t.equal(config.headers.encoding, 'percent')
@@ -384,4 +387,18 @@ t.test('the example file loads', async (t) => {
 t.test('a missing file', async (t) => {
   const e = t.throws(() => loadConfigFile('config/does-not-exist.yaml')) as ConfigError
   t.equal(e.message, 'config/does-not-exist.yaml: cannot read the configuration file (ENOENT)')
+})
+
+t.test('session store: redis needs a url, redis-only keys refused with memory, the url is a secret', async (t) => {
+  const withStore = (store: string) => BASE.replace('session:\n  secrets:\n    - ${SESSION_SECRET}\n', `session:\n  secrets:\n    - \${SESSION_SECRET}\n  store:\n${store}`)
+  const redis = load(withStore('    type: redis\n    url: redis://:pw@redis.internal:6379/2\n    keyPrefix: "gw:"\n    sentinel:\n      name: main\n      hosts: [s1:26379, "s2:26380"]\n')).config
+  t.same(redis.session.store, {
+    type: 'redis', maxSessions: 100000, url: 'redis://:pw@redis.internal:6379/2', keyPrefix: 'gw:', commandTimeoutMs: 1000, tlsCaFile: undefined,
+    sentinel: { name: 'main', hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }] }
+  })
+  t.same(brief(issuesOf(withStore('    type: redis\n'))), ['10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db)'])
+  t.match(brief(issuesOf(withStore('    url: redis://x:6379\n'))), [/session\.store\.url: url applies to the redis store only/])
+  const bad = issuesOf(withStore('    type: redis\n    url: http://:Secr3tRedisPw@x\n'))
+  t.match(brief(bad), [/session\.store\.url/])
+  t.notOk(JSON.stringify(bad).includes('Secr3tRedisPw'), 'a Redis password is never echoed')
 })
