@@ -26,6 +26,7 @@ import { registerForwarding } from './proxy/forward.js'
 import { SessionManager } from './session/manager.js'
 import { createSessionStore } from './session/create-store.js'
 import { TokenKeeper } from './auth/token-keeper.js'
+import { registerBackchannelLogout } from './auth/backchannel-route.js'
 import { compileForwardingRules } from './proxy/forwarding-rules.js'
 import { describeReloadBlockers } from './config/reload.js'
 import type { RoutingState } from './gate.js'
@@ -182,6 +183,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   // request.ip: the client address as seen through trustedProxies only.
   await app.register(rateLimit, { global: false })
   await registerAuthRoutes(app, { config, psc, sessions, audit, now })
+  if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now)
   const gate = createAccessGate({ config, state: () => state, sessions, tokens, psc, audit })
   await registerForwarding(app, {
