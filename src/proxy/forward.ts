@@ -38,6 +38,20 @@ export interface UpstreamObserver {
   error(upstream: string, error: unknown, seconds: number): void
 }
 
+/**
+ * A session's identity headers are the same on every request: computed once per identity object
+ * (the memory store keeps it for the session's life) and per configuration.
+ */
+const identityHeaderCache = new WeakMap<Identity, { rules: ForwardingRules; values: Record<string, string> }>()
+
+function identityHeadersOf(identity: Identity, rules: ForwardingRules): Record<string, string> {
+  const cached = identityHeaderCache.get(identity)
+  if (cached?.rules === rules) return cached.values
+  const values = identityHeaderValues(identity, rules.identity, rules.encoding)
+  identityHeaderCache.set(identity, { rules, values })
+  return values
+}
+
 export async function registerForwarding(app: FastifyInstance, opts: ForwardOptions): Promise<void> {
   const { config, targetOf } = opts
   const gatewayCookies = new Set(opts.gatewayCookies)
@@ -53,7 +67,7 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       if (kept === undefined) delete headers.cookie
       else headers.cookie = kept
     }
-    if (target.identity) Object.assign(headers, identityHeaderValues(target.identity, rules.identity, rules.encoding))
+    if (target.identity) Object.assign(headers, identityHeadersOf(target.identity, rules))
     // Static headers of the upstream (e.g. a shared secret it checks): a client-sent header of the
     // same name, in any case or with "_" for "-", is dropped first, so only the gateway's value goes.
     for (const [name, value] of Object.entries(target.upstream.headers ?? {})) {

@@ -1,5 +1,5 @@
 // Session life: create at login, load and keep alive on each request, end at logout or timeout.
-import { newSessionId } from './ids.js'
+import { newSessionId, sessionReference } from './ids.js'
 import { remainingLifetimeMs, sessionState, touchIntervalMs, type SessionTimeouts } from './lifetime.js'
 import type { SessionRecord, SessionStore } from './store.js'
 
@@ -23,8 +23,8 @@ export class SessionManager {
 
   async create(fields: NewSession): Promise<{ id: string; record: SessionRecord }> {
     const now = this.now()
-    const record: SessionRecord = { ...fields, createdAt: now, lastSeenAt: now }
     const id = newSessionId()
+    const record: SessionRecord = { ...fields, createdAt: now, lastSeenAt: now, validatedAt: now, ref: sessionReference(id) }
     await this.store.set(id, record, remainingLifetimeMs(record, now, this.timeouts))
     return { id, record }
   }

@@ -16,6 +16,8 @@ export interface SessionRecord {
   lastSeenAt: number
   /** epoch ms of the last confirmation by PSC that its session is alive (login or refresh) */
   validatedAt?: number
+  /** sessionReference(id), computed once at creation so requests do not hash the id again */
+  ref?: string
 }
 
 export interface StoreHealth {
