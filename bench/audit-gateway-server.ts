@@ -2,13 +2,13 @@
 // from the configuration like `serve` does, in one of two modes:
 //   off    audit.stdout: false and no file (no audit output at all)
 //   file   audit.stdout: false, audit.file with the HMAC chain (the tamper-evident production setup)
-// The local PSC emulator runs in this process for the one login. Operational log: stderr, warn.
+// The local PSC emulator runs in its own process for the one login. Operational log: stderr, warn.
 // Usage: audit-gateway-server.ts UPSTREAM_URL off|file AUDIT_FILE
 // Prints `READY {"url": ...}`; exits when stdin closes, after flushing the audit file.
 import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
 import { loadConfigText } from '../src/config/load.js'
-import { startEmulator } from '../src/emulator/index.js'
+import { startEmulatorProcess } from './emulator-process.js'
 import { buildGateway } from '../src/gateway.js'
 import { freePort } from '../test/helpers/stack.js'
 
@@ -20,10 +20,8 @@ if (!upstreamUrl || (mode !== 'off' && mode !== 'file') || !auditFile) {
 const clientSecret = randomBytes(16).toString('hex')
 const port = await freePort()
 const publicUrl = `http://127.0.0.1:${port}`
-const emulator = await startEmulator({
-  port: 0,
-  clients: [{ clientId: 'psc-gateway-bench', clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
-})
+// The emulator runs in its own process: see bench/emulator-process.ts for why.
+const emulator = await startEmulatorProcess('psc-gateway-bench', clientSecret, publicUrl)
 const yaml = `
 listen: { host: 127.0.0.1, port: ${port} }
 publicUrl: "${publicUrl}"
@@ -55,7 +53,7 @@ const stop = () => {
   if (stopping) return
   stopping = true
   setTimeout(() => process.exit(0), 5000).unref()
-  void Promise.allSettled([gateway.close(1000), emulator.close()]).then(() => process.exit(0))
+  void Promise.allSettled([gateway.close(1000), Promise.resolve(emulator.stop())]).then(() => process.exit(0))
 }
 process.on('SIGTERM', stop)
 process.stdin.on('end', stop)

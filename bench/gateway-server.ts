@@ -1,6 +1,6 @@
 // Bench target: the real gateway, in its own process, built like `psc-gateway serve` does it: the
 // YAML of bench/gateway.bench.yaml through the real configuration loader, then buildGateway. The
-// local PSC emulator runs in this process too (it is only used for the one login before the
+// local PSC emulator runs in a process of its own (bench/emulator-process.ts; used for the one login before the
 // measurements, and idles during them). The operational log goes to stderr at level "warn"; the
 // audit trail uses the default audit sink (pino JSON lines, asynchronous) writing to the file given
 // as argv[3], so the cost of one audit line per request is counted.
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { createAuditSink } from '../src/audit/stdout-sink.js'
 import { loadConfigFile } from '../src/config/load.js'
-import { startEmulator } from '../src/emulator/index.js'
+import { startEmulatorProcess } from './emulator-process.js'
 import { buildGateway } from '../src/gateway.js'
 import { freePort } from '../test/helpers/stack.js'
 
@@ -28,10 +28,8 @@ const clientSecret = randomBytes(16).toString('hex')
 const port = await freePort()
 const publicUrl = `http://127.0.0.1:${port}`
 
-const emulator = await startEmulator({
-  port: 0,
-  clients: [{ clientId: CLIENT_ID, clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
-})
+// The emulator runs in its own process: see bench/emulator-process.ts for why.
+const emulator = await startEmulatorProcess(CLIENT_ID, clientSecret, publicUrl)
 const { config, warnings } = loadConfigFile(join(dirname(fileURLToPath(import.meta.url)), 'gateway.bench.yaml'), {
   BENCH_GATEWAY_PORT: String(port),
   BENCH_CLIENT_SECRET: clientSecret,
@@ -56,7 +54,7 @@ const stop = () => {
   if (stopping) return
   stopping = true
   setTimeout(() => process.exit(0), 2000).unref()
-  Promise.allSettled([gateway.close(), emulator.close()]).then(() => {
+  Promise.allSettled([gateway.close(), Promise.resolve(emulator.stop())]).then(() => {
     try {
       auditDestination.flushSync()
     } catch {

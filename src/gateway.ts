@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http'
 import { pino, type DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
-import { AuditTrail, type AccessFacts } from './audit/trail.js'
+import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
 import { PscClient } from './auth/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import type { GatewayConfig } from './config/types.js'
@@ -104,7 +104,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     // forwarded is this one string. A target that cannot be normalised is answered 400 below.
     rewriteUrl(raw) {
       // Two Host headers: Node keeps the first, another hop may read the last (RFC 9112: 400).
-      if (raw.rawHeaders.filter((_, i) => i % 2 === 0 && raw.rawHeaders[i]!.toLowerCase() === 'host').length > 1) {
+      if (hostHeaderCount(raw.rawHeaders) > 1) {
         ;(raw as RawWithProblem)[kTargetProblem] = 'more than one Host header'
         return '/'
       }
@@ -115,30 +115,34 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     }
   })
   app.decorateRequest('pscAccess', null)
+  app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
   await app.register(fastifyCookie, { secret: config.session.secrets })
 
-  app.addHook('onRequest', async (request, reply) => {
+  // The per-request hooks below are callback-style, not async: no promise per request for hooks
+  // that almost never wait.
+  app.addHook('onRequest', (request, reply, done) => {
     if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
     const problem = (request.raw as RawWithProblem)[kTargetProblem]
-    if (problem !== undefined) {
-      request.pscAccess = { decision: 'reject', reason: problem }
-      return sendProblem(request, reply, badRequestProblem(problem))
-    }
+    if (problem === undefined) return done()
+    request.pscAccess = { decision: 'reject', reason: problem }
+    sendProblem(request, reply, badRequestProblem(problem))
   })
 
   // Audit: exactly one access event per request (with the login/logout/session events the request
   // caused), when the response is done, or when the client went away before. In block mode a full
   // audit queue makes new requests wait here for room: the traffic slows to the disk's pace.
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
     })
     const room = audit.whenRoom()
-    if (room !== undefined) await room
+    if (room === undefined) done()
+    else room.then(() => done(), done)
   })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const wait = audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, access: accessFacts(request, reply.statusCode) })
-    if (wait !== undefined) await wait
+    if (wait === undefined) done()
+    else wait.then(() => done(), done)
   })
   function accessFacts(request: FastifyRequest, status: number): AccessFacts {
     const a = request.pscAccess
@@ -257,4 +261,14 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       await auditOutput.close()
     }
   }
+}
+
+/** Counts Host headers without allocating: this runs before routing, on every request. */
+function hostHeaderCount(rawHeaders: string[]): number {
+  let n = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!
+    if (name.length === 4 && name.toLowerCase() === 'host') n++
+  }
+  return n
 }

@@ -107,13 +107,24 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
 
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
 
+  // Per request, prom-client would hash the label set on every inc/observe: the labelled children
+  // are looked up once per (route, decision, status class) and kept (a bounded set: routes are
+  // configured, decisions and classes fixed).
+  const requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>()
   const auditSink: AuditSink = {
     write(event: AuditEvent) {
       switch (event.event) {
         case 'access': {
           const route = event.route ?? '(none)'
-          requests.inc({ route, decision: event.decision, status_class: statusClass(event.status) })
-          requestDuration.observe({ route, decision: event.decision }, event.durationMs / 1000)
+          const cls = statusClass(event.status)
+          const key = `${route}\u0000${event.decision}\u0000${cls}`
+          let child = requestChildren.get(key)
+          if (child === undefined) {
+            child = { count: requests.labels({ route, decision: event.decision, status_class: cls }), duration: requestDuration.labels({ route, decision: event.decision }) }
+            requestChildren.set(key, child)
+          }
+          child.count.inc()
+          child.duration.observe(event.durationMs / 1000)
           return
         }
         case 'login':

@@ -1,4 +1,5 @@
 // Session life: create at login, load and keep alive on each request, end at logout or timeout.
+import { VerifiedCookies } from './cookies.js'
 import { newSessionId, sessionReference } from './ids.js'
 import { remainingLifetimeMs, sessionState, touchIntervalMs, type SessionTimeouts } from './lifetime.js'
 import type { SessionRecord, SessionStore } from './store.js'
@@ -12,6 +13,8 @@ export type NewSession = Omit<SessionRecord, 'createdAt' | 'lastSeenAt'>
 
 export class SessionManager {
   readonly #touchEveryMs: number
+  /** session cookies already verified against this gateway's secrets */
+  readonly cookies = new VerifiedCookies()
 
   constructor(
     readonly store: SessionStore,

@@ -1,6 +1,5 @@
 // Reads the session that a request's cookie points at, once per request.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { readSignedId } from './cookies.js'
 import type { SessionManager } from './manager.js'
 import type { SessionRecord } from './store.js'
 
@@ -11,7 +10,7 @@ export type RequestSession =
   | { kind: 'alive'; id: string; record: SessionRecord; signedWithOldSecret: boolean }
 
 export async function readRequestSession(request: FastifyRequest, cookieName: string, sessions: SessionManager): Promise<RequestSession> {
-  const cookie = readSignedId(request, cookieName)
+  const cookie = sessions.cookies.read(request, cookieName)
   if (cookie.kind !== 'valid') return cookie
   const loaded = await sessions.load(cookie.id)
   if (loaded.kind === 'none') return { kind: 'none' }

@@ -102,3 +102,30 @@ t.test('memory store: sessions in the same structure share one copy of it', asyn
   t.same(sx, structure(), 'with the same content')
   t.ok(Object.isFrozen(sx), 'frozen, so one session cannot change another')
 })
+
+t.test('verified cookies: a cookie is checked once, then recognised by its exact text', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { default: fastifyCookie, sign } = await import('@fastify/cookie')
+  const { VerifiedCookies } = await import('../../src/session/cookies.js')
+  const NEW = 'n'.repeat(40)
+  const OLD = 'o'.repeat(40)
+  const app = Fastify()
+  await app.register(fastifyCookie, { secret: [NEW, OLD] })
+  const verified = new VerifiedCookies()
+  let unsignCalls = 0
+  app.addHook('onRequest', async (request) => {
+    const original = request.unsignCookie.bind(request)
+    request.unsignCookie = (v: string) => { unsignCalls++; return original(v) }
+  })
+  app.get('/', async (request) => verified.read(request, 'psc_session'))
+  const id = newSessionId()
+  const ask = async (cookie: string) => (await app.inject({ url: '/', headers: { cookie: `psc_session=${encodeURIComponent(cookie)}` } })).json()
+  t.same(await ask(sign(id, NEW)), { kind: 'valid', id, signedWithOldSecret: false })
+  t.same(await ask(sign(id, NEW)), { kind: 'valid', id, signedWithOldSecret: false })
+  t.equal(unsignCalls, 1, 'the second request did not verify the signature again')
+  t.same(await ask(sign(id, OLD)), { kind: 'valid', id, signedWithOldSecret: true }, 'an old-secret cookie is still flagged for renewal')
+  const tampered = sign(id, NEW).slice(0, -1) + (sign(id, NEW).endsWith('A') ? 'B' : 'A')
+  t.match(await ask(tampered), { kind: 'invalid' }, 'another text is verified, and refused')
+  t.match(await ask(tampered), { kind: 'invalid' }, 'refusals are not cached as valid')
+  await app.close()
+})
