@@ -110,11 +110,15 @@ export function createAccessGate(deps: GateDeps) {
     }
 
     let decision = decideAccess(route, identity)
+    // What the upstream will be told: the identity, unless PSC just refused to renew the session.
+    let forwardedIdentity = identity
     if (decision.kind === 'allow' && session.kind === 'alive' && tokens.needsRefresh(session.record, upstream.forwardAccessToken)) {
       const fresh = await tokens.refresh(session.id, session.record)
       if (fresh.kind === 'fresh') {
         session = { ...session, record: fresh.record }
+        if (fresh.refreshed) audit.record(request, { event: 'session', outcome: 'refreshed', session: access.session, idNat: identity?.idNat, profession: access.profession })
       } else if (fresh.kind === 'revoked' || upstream.forwardAccessToken) {
+        forwardedIdentity = undefined
         // PSC ended the practitioner's session (or we cannot get a token the upstream needs).
         request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
         if (fresh.kind === 'revoked') {
@@ -132,7 +136,7 @@ export function createAccessGate(deps: GateDeps) {
       renewCookieIfNeeded(reply, session, cookieName, cookieOptions)
       access.target = {
         upstream,
-        identity: session.kind === 'alive' && access.reason === undefined ? session.record.identity : undefined,
+        identity: forwardedIdentity,
         rules: state.forwarding,
         accessToken: upstream.forwardAccessToken && session.kind === 'alive' ? session.record.accessToken : undefined
       }

@@ -75,10 +75,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const now = options.now ?? Date.now
   let state: RoutingState = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
-  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), processMetrics: options.processMetrics })
   const auditOutput = options.audit !== undefined
     ? outputOf(options.audit)
     : createAuditOutput(config.audit, (err) => logger.error({ err: { message: err.message } }, 'audit write failed; retrying (events are kept)'))
+  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), auditDropped: () => auditOutput.droppedEvents, processMetrics: options.processMetrics })
   const audit = new AuditTrail(teeAuditSinks(auditOutput, metrics.auditSink), { includeQuery: config.audit.includeQuery, reservedPrefix: config.prefix, now })
   void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length })
   const psc = new PscClient(config.psc, logger, metrics.psc)

@@ -1,6 +1,6 @@
 // POST <prefix>/backchannel-logout: PSC's server calls it, never a browser.
 import type { FastifyInstance } from 'fastify'
-import type { AuditSink } from '../audit/events.js'
+import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import type { SessionStore } from '../session/store.js'
 import { BackchannelLogout, LogoutTokenError } from './backchannel.js'
@@ -8,7 +8,7 @@ import type { PscClient } from './psc-client.js'
 
 export async function registerBackchannelLogout(
   app: FastifyInstance,
-  opts: { config: GatewayConfig; psc: PscClient; store: SessionStore; audit: AuditSink }
+  opts: { config: GatewayConfig; psc: PscClient; store: SessionStore; audit: AuditTrail }
 ): Promise<void> {
   const receiver = new BackchannelLogout(opts.psc, opts.config.psc, opts.store)
   // Form bodies are parsed in this scope only: elsewhere they are streamed to the upstream untouched.
@@ -21,7 +21,7 @@ export async function registerBackchannelLogout(
       const form = request.body instanceof URLSearchParams ? request.body : undefined
       try {
         const result = await receiver.handle(form?.get('logout_token') ?? undefined)
-        opts.audit.write({ event: 'logout', cause: 'backchannel', requestId: request.id, client: request.ip, sessionsEnded: result.ended } as never)
+        opts.audit.record(request, { event: 'logout', cause: 'backchannel', sessionsEnded: result.ended })
         request.log.info({ ended: result.ended }, 'back-channel logout')
         return reply.code(200).send()
       } catch (err) {

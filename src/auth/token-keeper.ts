@@ -15,7 +15,8 @@ const WAIT_STEP_MS = 100
 const WAIT_MAX_MS = 5_000
 
 export type Freshness =
-  | { kind: 'fresh'; record: SessionRecord }
+  /** `refreshed`: this call did the refresh (the others shared its result, or found it done) */
+  | { kind: 'fresh'; record: SessionRecord; refreshed: boolean }
   /** PSC refused the refresh: the PSC session is over, ours must end */
   | { kind: 'revoked'; reason: string }
   /** PSC could not be asked (unreachable, slow): the caller decides what that means */
@@ -39,11 +40,10 @@ export class TokenKeeper {
   }
 
   refresh(id: string, record: SessionRecord): Promise<Freshness> {
-    let pending = this.#inFlight.get(id)
-    if (!pending) {
-      pending = this.#refreshOnce(id, record).finally(() => this.#inFlight.delete(id))
-      this.#inFlight.set(id, pending)
-    }
+    const shared = this.#inFlight.get(id)
+    if (shared) return shared.then((r) => (r.kind === 'fresh' ? { ...r, refreshed: false } : r))
+    const pending = this.#refreshOnce(id, record).finally(() => this.#inFlight.delete(id))
+    this.#inFlight.set(id, pending)
     return pending
   }
 
@@ -66,7 +66,7 @@ export class TokenKeeper {
         validatedAt: now
       }
       await this.sessions.save(id, updated)
-      return { kind: 'fresh', record: updated }
+      return { kind: 'fresh', record: updated, refreshed: true }
     } catch (err) {
       if (err instanceof oidc.ResponseBodyError) return { kind: 'revoked', reason: `PSC refused the refresh: ${err.error}` }
       return { kind: 'unavailable', reason: err instanceof Error ? err.message : String(err) }
@@ -81,7 +81,7 @@ export class TokenKeeper {
       await new Promise((r) => setTimeout(r, WAIT_STEP_MS))
       const current = await this.sessions.store.get(id)
       if (!current) return { kind: 'revoked', reason: 'session ended during refresh' }
-      if (current.accessToken !== before.accessToken) return { kind: 'fresh', record: current }
+      if (current.accessToken !== before.accessToken) return { kind: 'fresh', record: current, refreshed: false }
     }
     return { kind: 'unavailable', reason: 'timed out waiting for another replica to refresh' }
   }

@@ -24,6 +24,8 @@ export interface GatewayMetrics {
 export interface MetricsOptions {
   /** live sessions (approximate), read at scrape time */
   activeSessions(): number
+  /** audit events discarded because the sink could not keep up (drop mode), read at scrape time */
+  auditDropped?(): number
   /** default Node process metrics (CPU, memory, event loop, GC); default true */
   processMetrics?: boolean
 }
@@ -67,6 +69,20 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
     registers,
     collect() {
       this.set(options.activeSessions())
+    }
+  })
+  let auditDroppedReported = 0
+  new Counter({
+    name: `${PREFIX}audit_dropped_events_total`,
+    help: 'Audit events discarded because the audit sink could not keep up (audit.onBackpressure: drop)',
+    registers,
+    collect() {
+      // The sink keeps the running total; a counter only goes up, so set it to that total.
+      const total = options.auditDropped?.() ?? 0
+      if (total > auditDroppedReported) {
+        this.inc(total - auditDroppedReported)
+        auditDroppedReported = total
+      }
     }
   })
   const upstreamDuration = new Histogram({

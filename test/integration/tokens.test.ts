@@ -32,6 +32,7 @@ t.test('the access token is forwarded, refreshed before expiry, once for concurr
   const seen = await Promise.all(Array.from({ length: 20 }, () => bearerSeen(client, stack)))
   t.equal(new Set(seen).size, 1, 'every concurrent request got the same refreshed token')
   t.not(seen[0], first, 'a new access token')
+  t.equal(stack.audit.filter((e) => e.event === 'session' && (e as { outcome?: string }).outcome === 'refreshed').length, 1, 'one refresh, audited once')
   // Every refresh grant returns a new access token: one token across 20 responses means one refresh.
 })
 

@@ -54,3 +54,16 @@ t.test('tee: the primary sink first and unchanged; a failing observer never brea
   const failing = teeAuditSinks({ write: () => { throw new Error('disk full') } }, after)
   t.throws(() => failing.write(event), /disk full/, 'a failing audit sink still fails as before')
 })
+
+t.test('dropped audit events are exported as a counter that follows the sink total', async (t) => {
+  const { createGatewayMetrics } = await import('../../src/ops/metrics.js')
+  let dropped = 0
+  const metrics = createGatewayMetrics({ activeSessions: () => 0, auditDropped: () => dropped, processMetrics: false })
+  const value = async () => Number(/^psc_gateway_audit_dropped_events_total (\d+)$/m.exec(await metrics.registry.metrics())?.[1])
+  t.equal(await value(), 0)
+  dropped = 5
+  t.equal(await value(), 5)
+  t.equal(await value(), 5, 'a scrape does not count twice')
+  dropped = 12
+  t.equal(await value(), 12)
+})
