@@ -117,18 +117,22 @@ export function createAccessGate(deps: GateDeps) {
       if (fresh.kind === 'fresh') {
         session = { ...session, record: fresh.record }
         if (fresh.refreshed) audit.record(request, { event: 'session', outcome: 'refreshed', session: access.session, idNat: identity?.idNat, profession: access.profession })
-      } else if (fresh.kind === 'revoked' || upstream.forwardAccessToken) {
-        forwardedIdentity = undefined
-        // PSC ended the practitioner's session (or we cannot get a token the upstream needs).
+      } else if (fresh.kind === 'revoked') {
+        // PSC ended the practitioner's session: ours ends too.
         request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
-        if (fresh.kind === 'revoked') {
-          await sessions.end(session.id)
-          audit.record(request, { event: 'logout', cause: 'revoked', reason: fresh.reason, session: access.session, idNat: identity?.idNat, profession: access.profession })
-          audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', session: access.session, idNat: identity?.idNat, profession: access.profession })
-        }
+        forwardedIdentity = undefined
+        await sessions.end(session.id)
+        audit.record(request, { event: 'logout', cause: 'revoked', reason: fresh.reason, session: access.session, idNat: identity?.idNat, profession: access.profession })
+        audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', session: access.session, idNat: identity?.idNat, profession: access.profession })
         reply.clearCookie(cookieName, { path: '/' })
         access.reason = fresh.reason
         decision = route.access === 'public' ? decision : { kind: 'login' }
+      } else if (upstream.forwardAccessToken) {
+        // PSC cannot be asked for the token this upstream needs: try again later, session kept.
+        // (Re-validation alone keeps the session while PSC is unreachable, and asks again next time.)
+        access.decision = 'reject'
+        access.reason = `access token not renewed: ${fresh.reason}`
+        return void sendProblem(request, reply, pscUnavailableProblem(url))
       }
     }
     access.decision = decision.kind
