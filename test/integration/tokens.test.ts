@@ -79,3 +79,18 @@ t.test('re-validation: PSC still knows the session, then PSC refuses it', async 
   t.equal(refused.status, 302, 'back to the login')
   t.ok(stack.audit.some((e) => e.event === 'logout' && (e as { cause?: string }).cause === 'revoked'), 'audited as revoked')
 })
+
+t.test('PSC unreachable when a needed access token must be renewed: 503, the session is kept', async (t) => {
+  let clock = Date.now()
+  const stack = await startStack({ forwardAccessToken: true, now: () => clock })
+  t.teardown(() => stack.close().catch(() => undefined))
+  const client = new BrowserLikeClient()
+  await loginThroughEmulator(client, `${stack.url}/`, '899700218896')
+  await stack.emulator!.close()
+  clock += 2 * MIN
+  const res = await client.get(`${stack.url}/dossier`)
+  t.equal(res.status, 503, 'not a login redirect: nothing says the practitioner is logged out')
+  t.notMatch(String(res.headers['set-cookie'] ?? ''), /psc_session=;/, 'the session cookie is kept')
+  const cookie = decodeURIComponent(client.cookieValue(stack.url, 'psc_session')!)
+  t.ok(await stack.gateway.sessions.store.get(cookie.slice(0, cookie.lastIndexOf('.'))), 'the session is kept server-side')
+})
