@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditTrail } from './audit/trail.js'
 import type { PscClient } from './auth/psc-client.js'
 import type { GatewayConfig } from './config/types.js'
-import { deniedProblem, loginRequiredProblem, notFoundProblem, pscUnavailableProblem } from './pages/problems.js'
+import { badRequestProblem, deniedProblem, loginRequiredProblem, notFoundProblem, pscUnavailableProblem } from './pages/problems.js'
 import { sendProblem, wantsJson } from './pages/respond.js'
 import { decideAccess } from './policy/decide.js'
 import { matchRoute, type RouteTable } from './policy/rules.js'
@@ -79,6 +79,11 @@ export function createAccessGate(deps: GateDeps) {
     access.route = route.name
     const upstream = state.config.upstreams[route.upstream]
     if (!upstream) throw new Error(`route ${route.name} names an unknown upstream ${route.upstream}`)
+    if (!upstream.websocket && isWebSocketUpgrade(request)) {
+      access.decision = 'reject'
+      access.reason = `WebSocket is not enabled for upstream ${upstream.name}`
+      return void sendProblem(request, reply, badRequestProblem(access.reason))
+    }
 
     let session: RequestSession
     try {
@@ -163,4 +168,9 @@ export function createAccessGate(deps: GateDeps) {
     }
     return void reply.header('cache-control', 'no-store').redirect(loginHref, 302)
   }
+}
+
+function isWebSocketUpgrade(request: FastifyRequest): boolean {
+  const upgrade = request.headers.upgrade
+  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket'
 }

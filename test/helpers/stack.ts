@@ -39,6 +39,9 @@ export interface StackOptions {
   adminPort?: number
   /** the upstream receives the PSC access token */
   forwardAccessToken?: boolean
+  /** use this upstream instead of the demo app (and proxy WebSocket upgrades to it) */
+  upstreamUrl?: string
+  websocket?: boolean
   revalidateEvery?: string
 }
 
@@ -85,7 +88,7 @@ ${secrets}
   idleTimeout: ${o.idleTimeout ?? '30m'}
   absoluteTimeout: ${o.absoluteTimeout ?? '8h'}
 ${o.redisUrl ? `  store: { type: redis, url: "${o.redisUrl}", keyPrefix: "test:" }\n` : ''}upstreams:
-  app: { url: "${o.upstreamUrl}"${o.upstreamTimeout ? `, timeout: ${o.upstreamTimeout}` : ''}${o.forwardAccessToken ? ', forwardAccessToken: true' : ''} }
+  app: { url: "${o.upstreamUrl}"${o.upstreamTimeout ? `, timeout: ${o.upstreamTimeout}` : ''}${o.forwardAccessToken ? ', forwardAccessToken: true' : ''}${o.websocket ? ', websocket: true' : ''} }
 headers:
   encoding: ${o.encoding ?? 'percent'}
 ${o.headersYaml ?? ''}
@@ -137,7 +140,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }]
   }))
   const issuer = opts.issuer ?? emulator?.issuer ?? ''
-  const { config } = loadConfigText(stackYaml({ ...opts, port, issuer, upstreamUrl: upstream.url }), 'test-stack.yaml', {
+  const { config } = loadConfigText(stackYaml({ ...opts, port, issuer, upstreamUrl: opts.upstreamUrl ?? upstream.url }), 'test-stack.yaml', {
     TEST_CLIENT_SECRET: CLIENT_SECRET
   })
   const audit: AuditEvent[] = []
