@@ -39,6 +39,8 @@ export interface StackOptions {
   adminPort?: number
   /** the upstream receives the PSC access token */
   forwardAccessToken?: boolean
+  /** publicUrl is https (TLS ends at a load balancer in front; the gateway itself listens on http) */
+  https?: boolean
   /** use this upstream instead of the demo app (and proxy WebSocket upgrades to it) */
   upstreamUrl?: string
   websocket?: boolean
@@ -72,7 +74,7 @@ export function stackYaml(o: { port: number; issuer: string; upstreamUrl: string
   const secrets = (o.secrets ?? [SESSION_SECRET]).map((s) => `    - "${s}"`).join('\n')
   return `
 listen: { host: 127.0.0.1, port: ${o.port} }
-publicUrl: http://127.0.0.1:${o.port}
+publicUrl: ${o.https ? 'https' : 'http'}://127.0.0.1:${o.port}
 admin: ${o.adminPort ? `{ enabled: true, host: 127.0.0.1, port: ${o.adminPort} }` : '{ enabled: false }'}
 psc:
   environment: custom
@@ -126,7 +128,7 @@ function capture<T>(sink: T[], parse: (line: string) => T): Writable {
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const port = opts.port ?? (await freePort())
-  const publicUrl = `http://127.0.0.1:${port}`
+  const publicUrl = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`
   const upstream = await startDemoApp(0)
   const ownEmulator = opts.emulator === undefined && opts.issuer === undefined
   const emulator = opts.emulator ?? (opts.issuer !== undefined ? undefined : await startEmulator({
@@ -150,7 +152,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.issuer === undefined) await gateway.psc.start()
   const { url } = await gateway.listen()
   return {
-    gateway, config, url: publicUrl, emulator, upstream, audit, logs,
+    gateway, config, url: `http://127.0.0.1:${port}`, emulator, upstream, audit, logs,
     async close() {
       await gateway.close()
       await upstream.close()
