@@ -74,13 +74,10 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       else headers.cookie = kept
     }
     if (target.identity) Object.assign(headers, identityHeadersOf(target.identity, rules))
-    // Static headers of the upstream (e.g. a shared secret it checks): a client-sent header of the
-    // same name, in any case or with "_" for "-", is dropped first, so only the gateway's value goes.
-    for (const [name, value] of Object.entries(target.upstream.headers ?? {})) {
-      const canon = name.toLowerCase()
-      for (const k of Object.keys(headers)) if (k.toLowerCase().replaceAll('_', '-') === canon) delete headers[k]
-      headers[canon] = value
-    }
+    // Static headers of the upstream (e.g. a shared secret it checks). Their names are in the strip
+    // rules, so a client-sent copy (any case, "_" for "-") is already gone.
+    const statics = target.upstream.headers
+    if (statics !== undefined) for (const name in statics) headers[name.toLowerCase()] = statics[name]
     if (target.accessToken) headers.authorization = `Bearer ${target.accessToken}`
     // request.ips is the chain fastify trusted (only hops from configured trusted proxies).
     headers['x-forwarded-for'] = request.ips ? [...request.ips].reverse().join(', ') : request.ip

@@ -17,7 +17,13 @@ export interface ForwardingRules {
 export function compileForwardingRules(config: GatewayConfig): ForwardingRules {
   const h = config.headers
   return {
-    strip: compileStripRules(h.stripPrefixes, [...h.identity.map((i) => i.header), h.requestId]),
+    // Every header the gateway sets is also one a client may never send: identity headers, the
+    // request id, and the static headers of every upstream (e.g. a shared secret).
+    strip: compileStripRules(h.stripPrefixes, [
+      ...h.identity.map((i) => i.header),
+      h.requestId,
+      ...Object.values(config.upstreams).flatMap((u) => Object.keys(u.headers ?? {}))
+    ]),
     identity: h.identity,
     encoding: h.encoding,
     requestIdHeader: h.requestId.toLowerCase(),
