@@ -15,7 +15,7 @@ export function deniedProblem(routeName: string, reason: string, who: Who, logou
       'Votre profil Pro Santé Connect ne permet pas d\'accéder à cette page.',
       'Si vous pensez que c\'est une erreur, contactez le support informatique de l\'établissement en donnant la référence ci-dessous.'
     ],
-    details: [['Connecté en tant que', `${who.displayName} (${who.idNat})`], ['Règle', routeName], ['Motif', reason]],
+    details: [['Connecté en tant que', `${who.displayName} (${who.idNat})`], ['Règle', routeName], ['Motif (technique)', reason]],
     links: [{ href: logoutHref, label: 'Se déconnecter' }],
     json: { route: routeName, reason }
   }

@@ -63,3 +63,43 @@ t.test('an upstream slower than its timeout gives a 504 page', async (t) => {
   t.equal(res.status, 504)
   t.match(await res.text(), /ne répond pas/)
 })
+
+t.test('PSC failing during the callback: a clear page, a fresh login link, no half-made session', async (t) => {
+  const stack = await startStack()
+  t.teardown(() => stack.close().catch(() => undefined))
+  const client = new BrowserLikeClient()
+  const page = await client.follow(`${stack.url}/_psc/login?rd=/dossier`)
+  const { parseForms } = await import('../helpers/browser-like-client.js')
+  const form = parseForms(page.body, page.url).find((f) => f.method === 'POST')!
+  let res = await client.postForm(form.action, { ...form.fields, practitioner: '899700218896' })
+  let callback: string | undefined
+  for (let i = 0; i < 10 && !callback; i++) {
+    const next = new URL(res.headers.location!, res.url)
+    if (next.pathname === '/_psc/callback') callback = next.href
+    else res = await client.get(next.href)
+  }
+  t.ok(callback, 'PSC sent the browser back with a code')
+  await stack.emulator!.close() // PSC goes down before the gateway redeems the code
+  const failed = await client.get(callback!)
+  t.equal(failed.status, 502)
+  t.match(failed.body, /La connexion n(&#39;|')a pas abouti/)
+  t.match(failed.body, /href="\/_psc\/login"/, 'a fresh login link')
+  t.notOk(client.cookieValue(stack.url, 'psc_session'), 'no session cookie')
+  t.equal(stack.gateway.sessions.store.size(), 0, 'no session server-side')
+  t.ok(stack.audit.some((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed'), 'the failure is audited')
+})
+
+t.test('an upstream that resets connections gives a 502 page; the next request is fine', async (t) => {
+  const { createServer: createNetServer } = await import('node:net')
+  const resetting = createNetServer((socket) => socket.on('data', () => socket.resetAndDestroy()))
+  await new Promise<void>((r) => resetting.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => resetting.close(() => r())))
+  const stack = await startStack({ upstreamUrl: `http://127.0.0.1:${(resetting.address() as { port: number }).port}` })
+  t.teardown(() => stack.close())
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${stack.url}/public/x`)
+    t.equal(res.status, 502, `reset ${i + 1}: 502`)
+    t.match(await res.text(), /Application indisponible/)
+  }
+  t.equal((await fetch(`${stack.url}/_psc/me`)).status, 401, 'the gateway itself still answers')
+})
