@@ -2,17 +2,18 @@
 // paths, wallet discovery document, scope_all, eidas acr values, PSC claims), with a page that lists
 // test practitioners instead of asking for a CPS card. For development and tests only.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import Provider from 'oidc-provider'
-import { EIDAS_LEVELS } from '../psc/acr.js'
+import type Provider from 'oidc-provider'
 import { WALLET_DISCOVERY_PATH } from '../psc/environments.js'
-import { PSC_SCOPE_ALL_CLAIMS, pscClaimsFor, pscIdTokenClaimsFor, pscSubFor } from './claims.js'
-import { autoLogoutPage, loggedOutPage, loginPage, messagePage } from './pages.js'
+import { pscSubFor } from './claims.js'
+import { createProvider, INTERACTION_PATH, ISSUER_PATH } from './provider.js'
+
+export { ISSUER_PATH } from './provider.js'
+import { loginPage, messagePage } from './pages.js'
 import { loadPractitioners, type Practitioner } from './practitioners.js'
 
 export { pscClaimsFor, pscIdTokenClaimsFor, pscSubFor, otherIdsFor } from './claims.js'
@@ -62,14 +63,7 @@ export interface RunningEmulator {
   close(): Promise<void>
 }
 
-export const ISSUER_PATH = '/auth/realms/esante-wallet'
-const OIDC_PATH = '/protocol/openid-connect'
-const INTERACTION_PATH = `${ISSUER_PATH}/interaction/`
-const SUPPORTED_SCOPES = ['openid', 'scope_all', 'offline_access']
 
-/** PSC's published lifetimes: refresh token 30 min, SSO session 4 h. */
-const REFRESH_TOKEN_TTL = 30 * 60
-const SESSION_TTL = 4 * 60 * 60
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
@@ -85,10 +79,6 @@ export function defaultPractitionersFile(): string {
   return join(packageRoot(), 'config', 'practitioners.yaml')
 }
 
-function signingKey(): Record<string, unknown> {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' }
-}
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = []
@@ -237,134 +227,4 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         server.closeAllConnections()
       }),
   }
-}
-
-function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string, Practitioner>): Provider {
-  const accessTokenTtl = opts.accessTokenTtlSeconds ?? 120
-  if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
-    throw new TypeError('startEmulator: accessTokenTtlSeconds must be a positive integer')
-  }
-  const provider = new Provider(issuer, {
-    clients: opts.clients.map((c) => ({
-      client_id: c.clientId,
-      client_secret: c.clientSecret,
-      redirect_uris: c.redirectUris,
-      post_logout_redirect_uris: c.postLogoutRedirectUris,
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      // the method registered is "basic", but oidc-provider accepts client_secret_post as well
-      token_endpoint_auth_method: 'client_secret_basic',
-      require_auth_time: true,
-      ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
-    })),
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-    async findAccount(_ctx: unknown, sub: string) {
-      const practitioner = bySub.get(sub)
-      if (practitioner === undefined) return undefined
-      return {
-        accountId: sub,
-        async claims(use: string) {
-          return use === 'id_token'
-            ? { sub, ...pscIdTokenClaimsFor(practitioner) }
-            : { sub, ...pscClaimsFor(practitioner) }
-        },
-      }
-    },
-    claims: {
-      openid: ['sub'],
-      scope_all: PSC_SCOPE_ALL_CLAIMS,
-    },
-    scopes: SUPPORTED_SCOPES,
-    acrValues: [...EIDAS_LEVELS],
-    // PSC puts preferred_username, authMode and otherIds in the ID token even in the code flow
-    conformIdTokenClaims: false,
-    responseTypes: ['code'],
-    pkce: { required: () => true },
-    routes: {
-      authorization: `${OIDC_PATH}/auth`,
-      token: `${OIDC_PATH}/token`,
-      userinfo: `${OIDC_PATH}/userinfo`,
-      end_session: `${OIDC_PATH}/logout`,
-      jwks: `${OIDC_PATH}/certs`,
-      revocation: `${OIDC_PATH}/revoke`,
-      introspection: `${OIDC_PATH}/token/introspect`,
-    },
-    interactions: {
-      url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}${interaction.uid}`,
-    },
-    // PSC shows no consent screen: whatever supported scope or claim the client asks for is granted.
-    async loadExistingGrant(ctx: any) {
-      const clientId: string = ctx.oidc.client.clientId
-      const accountId: string | undefined = ctx.oidc.session.accountId
-      const grantId: string | undefined = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(clientId)
-      let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined
-      if (accountId === undefined) return grant
-      if (grant === undefined || grant.accountId !== accountId) grant = new ctx.oidc.provider.Grant({ accountId, clientId })
-      const scopes = [...(ctx.oidc.requestParamScopes as Set<string>)].filter((s) => SUPPORTED_SCOPES.includes(s))
-      grant.addOIDCScope(scopes.join(' '))
-      const claims = [...(ctx.oidc.requestParamClaims as Set<string>)]
-      if (claims.length > 0) grant.addOIDCClaims(claims)
-      await grant.save()
-      return grant
-    },
-    // PSC issues a refresh token to every authorization_code client, without offline_access
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }, source: { kind?: string }) =>
-      client.grantTypeAllowed('refresh_token') && (source.kind === 'AuthorizationCode' || source.kind === 'RefreshToken'),
-    ttl: {
-      AccessToken: accessTokenTtl,
-      AuthorizationCode: 60,
-      IdToken: 3600,
-      RefreshToken: REFRESH_TOKEN_TTL,
-      Interaction: 15 * 60,
-      Session: SESSION_TTL,
-      Grant: SESSION_TTL,
-    },
-    features: {
-      devInteractions: { enabled: false },
-      // not offered by PSC
-      pushedAuthorizationRequests: { enabled: false },
-      dPoP: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
-      userinfo: { enabled: true },
-      backchannelLogout: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        logoutSource: async (ctx: { body: string }, form: string) => {
-          ctx.body = autoLogoutPage(form)
-        },
-        postLogoutSuccessSource: async (ctx: { body: string }) => {
-          ctx.body = loggedOutPage()
-        },
-      },
-    },
-    // oidc-provider refuses outgoing requests to loopback/private addresses (SSRF guard), but the
-    // emulator's only outgoing requests are back-channel logouts to relying parties its operator
-    // registered, usually on 127.0.0.1: drop the guarded dispatcher.
-    fetch: (url: string | URL, options: RequestInit & { dispatcher?: unknown }) => {
-      const { dispatcher: _guarded, ...rest } = options
-      return globalThis.fetch(url, rest)
-    },
-    jwks: { keys: [signingKey()] },
-    cookies: {
-      keys: [randomBytes(32).toString('hex')],
-    },
-    discovery: {
-      // as in PSC's document
-      claims_parameter_supported: false,
-      service_documentation: 'https://industriels.esante.gouv.fr/produits-et-services/pro-sante-connect',
-    },
-    renderError: async (ctx: { type: string; body: string }, out: Record<string, unknown>) => {
-      ctx.type = 'html'
-      ctx.body = messagePage(
-        'Pro Santé Connect — erreur',
-        `${String(out.error ?? 'error')}: ${String(out.error_description ?? '')}`,
-      )
-    },
-  })
-  provider.proxy = false
-  // PSC's ID tokens always carry sid; oidc-provider adds it only for back-channel logout clients.
-  const clientModel = (provider as unknown as { Client: { prototype: { includeSid(): boolean } } }).Client
-  clientModel.prototype.includeSid = () => true
-  return provider
 }
