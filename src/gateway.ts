@@ -15,10 +15,11 @@ import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js
 import type { GatewayConfig } from './config/types.js'
 import { createAccessGate } from './gate.js'
 import { buildAdminApp } from './ops/admin.js'
+import { Drain } from './ops/drain.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
 import { HSTS_VALUE } from './pages/html.js'
-import { badRequestProblem, internalErrorProblem, notFoundProblem, tooManyRequestsProblem } from './pages/problems.js'
+import { badRequestProblem, internalErrorProblem, notFoundProblem, shuttingDownProblem, tooManyRequestsProblem } from './pages/problems.js'
 import { sendProblem } from './pages/respond.js'
 import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
@@ -120,8 +121,16 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   // The per-request hooks below are callback-style, not async: no promise per request for hooks
   // that almost never wait.
+  const drain = new Drain()
+  if (Object.values(config.upstreams).some((u) => u.websocket)) drain.trackWebSockets(app.server)
   app.addHook('onRequest', (request, reply, done) => {
     if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
+    if (drain.closing) {
+      request.pscAccess = { decision: 'reject', reason: 'shutting down' }
+      reply.header('connection', 'close')
+      sendProblem(request, reply, shuttingDownProblem())
+      return
+    }
     const problem = (request.raw as RawWithProblem)[kTargetProblem]
     if (problem === undefined) return done()
     request.pscAccess = { decision: 'reject', reason: problem }
@@ -202,7 +211,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     ? buildAdminApp([
         { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason }) },
         { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
-        { name: 'sessions', check: () => sessionStoreCheck(sessions.store) }
+        { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
+        { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) }
       ], { metrics: metrics.registry })
     : undefined
 
@@ -245,10 +255,14 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       }
     },
     async close(graceMs = config.lifecycle.shutdownGraceMs) {
+      const deadline = Date.now() + graceMs
+      drain.closing = true
       psc.close()
+      // Open WebSockets keep working for the grace period (or until their clients close them).
+      await drain.webSocketsClosed(deadline)
       // fastify's close stops listening, closes idle keep-alive connections and waits for requests
-      // in flight; past the grace period, whatever is left (slow requests, WebSockets) is cut.
-      const cutoff = setTimeout(() => app.server.closeAllConnections(), graceMs)
+      // in flight; past the grace period, whatever is left is cut.
+      const cutoff = setTimeout(() => app.server.closeAllConnections(), Math.max(0, deadline - Date.now()))
       cutoff.unref()
       try {
         await app.close()

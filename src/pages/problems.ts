@@ -116,3 +116,12 @@ export function storeUnavailableProblem(): Problem {
     paragraphs: ['Les sessions ne peuvent pas être vérifiées pour le moment. Réessayez dans quelques instants.']
   }
 }
+
+export function shuttingDownProblem(): Problem {
+  return {
+    status: 503,
+    code: 'shutting_down',
+    title: 'Service en cours de redémarrage',
+    paragraphs: ['Cette instance de la passerelle s\'arrête. Réessayez : une autre instance vous répondra.']
+  }
+}

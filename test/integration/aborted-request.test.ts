@@ -1,0 +1,25 @@
+// A client that goes away before its response still leaves exactly one access line, marked aborted.
+import { createServer } from 'node:http'
+import { connect } from 'node:net'
+import t from 'tap'
+import { startStack } from '../helpers/stack.js'
+
+t.test('a request whose client disconnects is audited once, as aborted', async (t) => {
+  const slow = createServer((_req, res) => { setTimeout(() => res.end('late'), 1500).unref() })
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => { slow.closeAllConnections(); slow.close(() => r()) }))
+  const stack = await startStack({ upstreamUrl: `http://127.0.0.1:${(slow.address() as { port: number }).port}` })
+  t.teardown(() => stack.close())
+  const port = Number(new URL(stack.url).port)
+
+  const socket = connect(port, '127.0.0.1')
+  await new Promise<void>((r) => socket.once('connect', () => r()))
+  socket.write('GET /public/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: leaver\r\n\r\n')
+  await new Promise((r) => setTimeout(r, 300))
+  socket.destroy()
+  await new Promise((r) => setTimeout(r, 2000)) // past the upstream's answer
+  const lines = stack.audit.filter((e) => e.event === 'access' && (e as { userAgent?: string }).userAgent === 'leaver')
+  t.equal(lines.length, 1, 'exactly one access line')
+  t.match(lines[0], { route: 'public', path: '/public/slow', aborted: true })
+  t.equal((await fetch(`${stack.url}/_psc/me`)).status, 401, 'the gateway is unharmed')
+})
