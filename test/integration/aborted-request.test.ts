@@ -1,14 +1,13 @@
 // A client that goes away before its response still leaves exactly one access line, marked aborted.
-import { createServer } from 'node:http'
 import { connect } from 'node:net'
 import t from 'tap'
+import { startDelayedUpstream } from '../helpers/delayed-upstream.js'
 import { startStack } from '../helpers/stack.js'
 
 t.test('a request whose client disconnects is audited once, as aborted', async (t) => {
-  const slow = createServer((_req, res) => { setTimeout(() => res.end('late'), 1500).unref() })
-  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => { slow.closeAllConnections(); slow.close(() => r()) }))
-  const stack = await startStack({ upstreamUrl: `http://127.0.0.1:${(slow.address() as { port: number }).port}` })
+  const slow = await startDelayedUpstream(1500)
+  t.teardown(() => slow.close())
+  const stack = await startStack({ upstreamUrl: slow.url })
   t.teardown(() => stack.close())
   const port = Number(new URL(stack.url).port)
 

@@ -1,10 +1,10 @@
 // The gateway when its neighbours fail: PSC unreachable at start-up (and back later), an upstream
 // that refuses connections or is too slow.
-import { createServer } from 'node:http'
 import t from 'tap'
 import { startEmulator } from '../../src/emulator/index.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
+import { startDelayedUpstream } from '../helpers/delayed-upstream.js'
 import { CLIENT_ID, CLIENT_SECRET, freePort, startStack } from '../helpers/stack.js'
 
 t.test('PSC unreachable at start-up: public routes work, protected ones answer 503, and it recovers', async (t) => {
@@ -50,15 +50,10 @@ t.test('an upstream that refuses connections gives a 502 page; the gateway stays
 })
 
 t.test('an upstream slower than its timeout gives a 504 page', async (t) => {
-  const slow = createServer((_req, res) => {
-    setTimeout(() => res.end('late'), 2000).unref()
-  })
-  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => { slow.closeAllConnections(); slow.close(() => r()) }))
-  const stack = await startStack({ upstreamTimeout: '300ms' })
+  const slow = await startDelayedUpstream(2000)
+  t.teardown(() => slow.close())
+  const stack = await startStack({ upstreamTimeout: '300ms', upstreamUrl: slow.url })
   t.teardown(() => stack.close())
-  // Point the stack's upstream at the slow server.
-  stack.config.upstreams.app!.url = `http://127.0.0.1:${(slow.address() as { port: number }).port}`
   const res = await fetch(`${stack.url}/public/x`)
   t.equal(res.status, 504)
   t.match(await res.text(), /ne répond pas/)

@@ -1,25 +1,12 @@
 // The gateway process's life, through the real CLI: configuration reload on file change and on
 // SIGHUP (a bad file is refused and the old configuration kept), and SIGTERM draining requests in
 // flight before exiting 0.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer, request as httpRequest } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import t from 'tap'
-import { CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
-
-const ROOT = join(import.meta.dirname, '..', '..')
-
-/** An upstream that answers after `?delay=ms`, and says which path it got. */
-async function slowUpstream() {
-  const server = createServer((req, res) => {
-    const delay = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('delay') ?? 0)
-    setTimeout(() => res.end(JSON.stringify({ url: req.url })), delay)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }) }
-}
+import { startDelayedUpstream } from '../helpers/delayed-upstream.js'
+import { spawnGateway, until } from '../helpers/gateway-process.js'
+import { freePort, stackYaml } from '../helpers/stack.js'
 
 /** GET over node:http (a fresh connection), resolving with status and body. */
 function get(url: string): Promise<{ status: number; body: string }> {
@@ -34,38 +21,18 @@ function get(url: string): Promise<{ status: number; body: string }> {
   })
 }
 
-async function startGateway(file: string): Promise<{ child: ChildProcess; output: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file], {
-    cwd: ROOT, env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET }, stdio: ['ignore', 'pipe', 'pipe']
-  })
-  const output: string[] = []
-  child.stdout!.on('data', (c: Buffer) => output.push(c.toString()))
-  child.stderr!.on('data', (c: Buffer) => output.push(c.toString()))
-  return { child, output }
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 const withRoute = (yaml: string, route: string) => yaml.replace('  - name: application', `${route}\n  - name: application`)
 
 t.test('reload on file change and SIGHUP; a bad file is refused; SIGTERM drains', async (t) => {
-  const upstream = await slowUpstream()
+  const upstream = await startDelayedUpstream()
   t.teardown(() => upstream.close())
   const port = await freePort()
   const adminPort = await freePort()
   // PSC is not needed here (public routes only): an issuer nobody answers at.
   const base = stackYaml({ port, adminPort, issuer: `http://127.0.0.1:${await freePort()}/auth/realms/esante-wallet`, upstreamUrl: upstream.url })
-  const dir = mkdtempSync(join(tmpdir(), 'psc-lifecycle-'))
-  const file = join(dir, 'gateway.yaml')
-  writeFileSync(file, base)
-  const gw = await startGateway(file)
-  t.teardown(() => { if (gw.child.exitCode === null) gw.child.kill('SIGKILL') })
+  const gw = spawnGateway(base)
+  const file = gw.file
+  t.teardown(() => gw.stop('SIGKILL'))
   const url = `http://127.0.0.1:${port}`
   await until('the gateway to listen', async () => (await get(`${url}/public/x`)).status === 200)
 
@@ -96,8 +63,7 @@ t.test('reload on file change and SIGHUP; a bad file is refused; SIGTERM drains'
   // SIGTERM: the request in flight completes, then the process exits 0.
   const draining = get(`${url}/public/slow?delay=1500`)
   await new Promise((r) => setTimeout(r, 200))
-  const exited = new Promise<number | null>((r) => gw.child.once('exit', (code) => r(code)))
-  gw.child.kill('SIGTERM')
+  const exited = gw.stop('SIGTERM')
   t.equal((await draining).status, 200, 'in-flight request drained')
   t.equal(await exited, 0, 'exit 0')
   await t.rejects(get(`${url}/public/x`), 'no longer accepting')

@@ -1,53 +1,30 @@
 // Several replicas sharing sessions in a real redis-server: two gateway PROCESSES (the CLI's
 // `serve`), one emulator, one upstream. Log in through A, browse through B, log out through B and A
 // refuses at once; Redis down fails closed and recovers by itself.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { startDemoApp } from '../../src/demo/app.js'
 import { startEmulator } from '../../src/emulator/index.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
+import { spawnGateway, until, type GatewayProcess } from '../helpers/gateway-process.js'
 import { startRedis } from '../helpers/redis.js'
 import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
-
-const ROOT = join(import.meta.dirname, '..', '..')
 
 interface Replica {
   url: string
   adminUrl: string
-  process: ChildProcess
-  output: string[]
+  gateway: GatewayProcess
 }
 
-async function startReplica(yaml: string, dir: string, name: string, port: number, adminPort: number): Promise<Replica> {
-  const file = join(dir, `${name}.yaml`)
-  writeFileSync(file, yaml)
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file], {
-    cwd: ROOT, env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET }, stdio: ['ignore', 'pipe', 'pipe']
+async function startReplica(yaml: string, name: string, port: number, adminPort: number): Promise<Replica> {
+  const gateway = spawnGateway(yaml, name)
+  const replica = { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, gateway }
+  await until(`replica ${name} to be ready`, async () => {
+    if (gateway.child.exitCode !== null) throw new Error(`replica ${name} exited:\n${gateway.output.join('')}`)
+    return (await fetch(`${replica.adminUrl}/readyz`)).status === 200
   })
-  const output: string[] = []
-  child.stdout!.on('data', (c: Buffer) => output.push(c.toString()))
-  child.stderr!.on('data', (c: Buffer) => output.push(c.toString()))
-  const replica = { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, process: child, output }
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    const ready = await fetch(`${replica.adminUrl}/readyz`).then((r) => r.status === 200, () => false)
-    if (ready) return replica
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`replica ${name} did not become ready:\n${output.join('')}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-async function stopReplica(r: Replica): Promise<number | null> {
-  if (r.process.exitCode !== null) return r.process.exitCode
-  return new Promise((resolve) => {
-    r.process.once('exit', (code) => resolve(code))
-    r.process.kill('SIGTERM')
-  })
+  return replica
 }
 
 t.test('two replicas share sessions through Redis', async (t) => {
@@ -65,11 +42,10 @@ t.test('two replicas share sessions through Redis', async (t) => {
     }]
   })
   t.teardown(() => emulator.close())
-  const dir = mkdtempSync(join(tmpdir(), 'psc-replicas-'))
   const yaml = (port: number, adminPort: number) =>
     stackYaml({ port, adminPort, issuer: emulator.issuer, upstreamUrl: upstream.url, redisUrl: redis.url })
-  const [a, b] = await Promise.all([startReplica(yaml(portA, adminA), dir, 'a', portA, adminA), startReplica(yaml(portB, adminB), dir, 'b', portB, adminB)])
-  t.teardown(async () => { await stopReplica(a); await stopReplica(b) })
+  const [a, b] = await Promise.all([startReplica(yaml(portA, adminA), 'a', portA, adminA), startReplica(yaml(portB, adminB), 'b', portB, adminB)])
+  t.teardown(async () => { await a.gateway.stop(); await b.gateway.stop() })
 
   const client = new BrowserLikeClient()
   await loginThroughEmulator(client, `${a.url}/dossier`, '899700218896')
@@ -120,5 +96,5 @@ t.test('two replicas share sessions through Redis', async (t) => {
   t.equal(afterLogout.status, 302, 'A refuses the session ended through B')
 
   // SIGTERM: the process drains and exits 0, as Kubernetes expects.
-  t.equal(await stopReplica(a), 0, 'exit code 0 on SIGTERM')
+  t.equal(await a.gateway.stop(), 0, 'exit code 0 on SIGTERM')
 })

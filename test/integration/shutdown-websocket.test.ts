@@ -1,15 +1,10 @@
 // SIGTERM with a WebSocket open: the process stops accepting, keeps the socket for the grace period,
 // then closes it and exits 0 (what Kubernetes expects of a terminating pod).
-import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
 import { WebSocket, WebSocketServer } from 'ws'
-import { CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
-
-const ROOT = join(import.meta.dirname, '..', '..')
+import { spawnGateway } from '../helpers/gateway-process.js'
+import { freePort, stackYaml } from '../helpers/stack.js'
 
 t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0', async (t) => {
   const server = createServer()
@@ -23,12 +18,8 @@ t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0
     port, adminPort, issuer: `http://127.0.0.1:${await freePort()}/auth/realms/esante-wallet`,
     upstreamUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, websocket: true
   }) + 'lifecycle: { shutdownGrace: 1500ms, watchConfig: false }\n'
-  const file = join(mkdtempSync(join(tmpdir(), 'psc-ws-')), 'gateway.yaml')
-  writeFileSync(file, yaml)
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file], {
-    cwd: ROOT, env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET }, stdio: 'ignore'
-  })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const gw = spawnGateway(yaml)
+  t.teardown(() => gw.stop('SIGKILL'))
   const url = `ws://127.0.0.1:${port}/public/live`
   let socket: WebSocket | undefined
   for (let i = 0; i < 100 && !socket; i++) {
@@ -45,8 +36,7 @@ t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0
 
   const started = Date.now()
   const closed = new Promise<number>((r) => socket!.once('close', () => r(Date.now() - started)))
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  child.kill('SIGTERM')
+  const exited = gw.stop('SIGTERM')
   await new Promise((r) => setTimeout(r, 300))
   t.equal(await echo('pendant'), 'echo:pendant', 'the open WebSocket still works during the grace period')
   const refused = await new Promise<boolean>((resolve) => {

@@ -6,6 +6,7 @@ import { createServer } from 'node:http'
 import t from 'tap'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
+import { startDelayedUpstream } from '../helpers/delayed-upstream.js'
 import { startStack, type Stack } from '../helpers/stack.js'
 import { parsePrometheusText, sampleValue } from './prometheus-text.js'
 
@@ -79,19 +80,12 @@ t.test('requests, logins, logouts, sessions, PSC calls and upstream latency are 
 })
 
 t.test('upstream errors are counted by upstream and kind', async (t) => {
-  const slow = createServer((_req, res) => {
-    setTimeout(() => res.end('late'), 2000).unref()
-  })
-  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => { slow.closeAllConnections(); slow.close(() => r()) }))
-  const stack = await startStack({ upstreamTimeout: '300ms' })
+  const slow = await startDelayedUpstream(2000)
+  const stack = await startStack({ upstreamTimeout: '300ms', upstreamUrl: slow.url })
   t.teardown(() => stack.close())
-  const upstreamUrl = stack.config.upstreams.app!.url
 
-  stack.config.upstreams.app!.url = `http://127.0.0.1:${(slow.address() as { port: number }).port}`
   t.equal((await fetch(`${stack.url}/public/x`)).status, 504)
-  stack.config.upstreams.app!.url = upstreamUrl
-  await stack.upstream.close()
+  await slow.close() // now the same upstream refuses connections
   t.equal((await fetch(`${stack.url}/public/x`)).status, 502)
 
   await accessEvents(stack, 2)
