@@ -2,8 +2,8 @@
 // YAML of bench/gateway.bench.yaml through the real configuration loader, then buildGateway. The
 // local PSC emulator runs in a process of its own (bench/emulator-process.ts; used for the one login before the
 // measurements, and idles during them). The operational log goes to stderr at level "warn"; the
-// audit trail uses the default audit sink (pino JSON lines, asynchronous) writing to the file given
-// as argv[3], so the cost of one audit line per request is counted.
+// audit trail is the gateway's own chained file sink (audit.file + hmacKey) writing to the file
+// given as argv[3], so the cost of one audit line per request is counted.
 //
 // Usage: gateway-server.ts UPSTREAM_URL AUDIT_FILE
 // Prints one line `READY {"url": ..., "issuer": ...}` on stdout; exits when stdin closes or on SIGTERM.
@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { createAuditSink } from '../src/audit/stdout-sink.js'
 import { loadConfigFile } from '../src/config/load.js'
 import { startEmulatorProcess } from './emulator-process.js'
 import { buildGateway } from '../src/gateway.js'
@@ -34,7 +33,9 @@ const { config, warnings } = loadConfigFile(join(dirname(fileURLToPath(import.me
   BENCH_GATEWAY_PORT: String(port),
   BENCH_CLIENT_SECRET: clientSecret,
   BENCH_UPSTREAM_URL: upstreamUrl,
-  PSC_ISSUER: emulator.issuer
+  PSC_ISSUER: emulator.issuer,
+  BENCH_AUDIT_FILE: auditFile,
+  BENCH_AUDIT_KEY: randomBytes(32).toString('hex')
 })
 for (const w of warnings) process.stderr.write(`config warning: ${w}\n`)
 // BENCH_REDIS_URL: the same gateway with the Redis session store (bench/session-stores.ts).
@@ -42,9 +43,7 @@ if (process.env.BENCH_REDIS_URL) {
   config.session.store = { ...config.session.store, type: 'redis', url: process.env.BENCH_REDIS_URL, keyPrefix: `bench-${port}:` }
 }
 
-const auditDestination = pino.destination({ dest: auditFile, sync: false, mkdir: true })
-const audit = createAuditSink(auditDestination)
-const gateway = await buildGateway(config, { audit, logStream: pino.destination({ dest: 2, sync: false }) })
+const gateway = await buildGateway(config, { logStream: pino.destination({ dest: 2, sync: false }) })
 await gateway.psc.start()
 const { url } = await gateway.listen()
 process.stdout.write(`READY ${JSON.stringify({ url, publicUrl, issuer: emulator.issuer, logLevel: config.log.level })}\n`)
@@ -54,14 +53,8 @@ const stop = () => {
   if (stopping) return
   stopping = true
   setTimeout(() => process.exit(0), 2000).unref()
-  Promise.allSettled([gateway.close(), Promise.resolve(emulator.stop())]).then(() => {
-    try {
-      auditDestination.flushSync()
-    } catch {
-      // nothing left to flush
-    }
-    process.exit(0)
-  })
+  // gateway.close() flushes the audit file before it resolves.
+  Promise.allSettled([gateway.close(), Promise.resolve(emulator.stop())]).then(() => process.exit(0))
 }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       `node ${process.version} ${process.platform}/${process.arch}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n` +
       `load: ${CONNECTIONS} connections, warm-up ${WARMUP} s + ${DURATION} s per target, autocannon in the parent process, ` +
       `upstream / bare proxy / gateway each in their own process\n` +
-      `gateway: real config loader (bench/gateway.bench.yaml), log level warn, default audit sink writing to ${relative(ROOT, AUDIT_FILE)} ` +
+      `gateway: real config loader (bench/gateway.bench.yaml), log level warn, chained audit file (audit.file + hmacKey) at ${relative(ROOT, AUDIT_FILE)} ` +
       `(audit cost included)\n\n`
   )
 
