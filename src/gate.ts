@@ -109,7 +109,7 @@ export function createAccessGate(deps: GateDeps) {
     if (session.kind === 'ended' || session.kind === 'invalid') reply.clearCookie(cookieName, { path: '/' })
     const identity = session.kind === 'alive' ? session.record.identity : undefined
     if (session.kind === 'alive') {
-      access.session = session.record.ref ?? sessionReference(session.id)
+      access.session = session.record.ref
       access.idNat = identity?.idNat
       access.profession = identity?.exercices[0]?.professionCode
     }

@@ -9,7 +9,7 @@ export type LoadedSession =
   | { kind: 'ended'; why: 'idle-expired' | 'absolute-expired' }
   | { kind: 'alive'; record: SessionRecord }
 
-export type NewSession = Omit<SessionRecord, 'createdAt' | 'lastSeenAt'>
+export type NewSession = Omit<SessionRecord, 'createdAt' | 'lastSeenAt' | 'validatedAt' | 'ref'>
 
 export class SessionManager {
   readonly #touchEveryMs: number

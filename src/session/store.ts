@@ -17,7 +17,7 @@ export interface SessionRecord {
   /** epoch ms of the last confirmation by PSC that its session is alive (login or refresh) */
   validatedAt?: number
   /** sessionReference(id), computed once at creation so requests do not hash the id again */
-  ref?: string
+  ref: string
 }
 
 export interface StoreHealth {

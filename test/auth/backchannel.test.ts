@@ -32,7 +32,7 @@ t.test('logout token validation', async (t) => {
 
   const record = (sub: string, sid: string) => ({
     identity: { sub, idNat: 'x', familyName: 'A', givenName: 'B', acr: 'eidas1', exercices: [] },
-    idToken: 'i', accessToken: 'a', accessTokenExpiresAt: 0, pscSid: sid, createdAt: Date.now(), lastSeenAt: Date.now()
+    idToken: 'i', accessToken: 'a', accessTokenExpiresAt: 0, pscSid: sid, createdAt: Date.now(), lastSeenAt: Date.now(), ref: sid
   })
   await store.set('s1', record('f:1:a', 'sid-a'), 60_000)
   await store.set('s2', record('f:1:a', 'sid-b'), 60_000)

@@ -9,7 +9,7 @@ const MIN = 60_000
 const timeouts = { idleTimeoutMs: 30 * MIN, absoluteTimeoutMs: 8 * 60 * MIN }
 const fields = {
   identity: { sub: 's', idNat: '899700218896', familyName: 'A', givenName: 'B', acr: 'eidas1', exercices: [] },
-  idToken: 'id', accessToken: 'at', accessTokenExpiresAt: 0
+  idToken: 'id', accessToken: 'at', accessTokenExpiresAt: 0, ref: 'r'
 }
 
 t.test('session ids are random, well-formed, and their reference does not reveal them', async (t) => {
