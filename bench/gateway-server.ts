@@ -9,12 +9,16 @@
 // Prints one line `READY {"url": ..., "issuer": ...}` on stdout; exits when stdin closes or on SIGTERM.
 import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { pino } from 'pino'
-import { loadConfigFile } from '../src/config/load.js'
 import { startEmulatorProcess } from './emulator-process.js'
-import { buildGateway } from '../src/gateway.js'
 import { freePort } from '../test/helpers/stack.js'
+
+// The gateway under test is the compiled one (dist/, built by the bench before it starts this
+// process), as `psc-gateway serve` runs it in production; the types come from src/.
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')
+const { loadConfigFile } = (await import(pathToFileURL(join(DIST, 'config', 'load.js')).href)) as typeof import('../src/config/load.js')
+const { buildGateway } = (await import(pathToFileURL(join(DIST, 'gateway.js')).href)) as typeof import('../src/gateway.js')
 
 const [upstreamUrl, auditFile] = process.argv.slice(2)
 if (!upstreamUrl || !auditFile) {

@@ -2,6 +2,7 @@
 // and autocannon runs with sub-millisecond latency percentiles.
 import autocannon, { type AutocannonResult } from 'autocannon'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -108,6 +109,36 @@ export interface Measured {
   errors: number
   timeouts: number
   statusCodes: string
+  /** CPU time (user + system) per answered request during the measured run, µs, per process watched */
+  cpuPerRequestUs: Record<string, number>
+}
+
+/** A process whose CPU time is sampled around each measured run. */
+export interface Watched {
+  name: string
+  pid: number
+}
+
+/** utime + stime of a process, in µs, from /proc (Linux); NaN elsewhere. */
+function cpuTimeUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may contain spaces), counted from field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return (ticks * 1e6) / CLOCK_TICKS
+  } catch {
+    return Number.NaN
+  }
+}
+// USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK).
+const CLOCK_TICKS = 100
+
+function cpuSnapshot(watched: Watched[]): Record<string, number> {
+  const own = process.cpuUsage()
+  const snap: Record<string, number> = { autocannon: own.user + own.system }
+  for (const w of watched) snap[w.name] = cpuTimeUs(w.pid)
+  return snap
 }
 
 export function run(load: LoadSettings, url: string, duration: number, headers: Record<string, string> | undefined, onLatency?: (ms: number) => void): Promise<AutocannonResult> {
@@ -130,11 +161,16 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[i] ?? Number.NaN
 }
 
-export async function measure(load: LoadSettings, target: Target): Promise<Measured> {
+export async function measure(load: LoadSettings, target: Target, watched: Watched[] = []): Promise<Measured> {
   process.stdout.write(`  ${target.label.padEnd(20)} warm-up ${load.warmup} s, measure ${load.duration} s ... `)
   if (load.warmup > 0) await run(load, target.url, load.warmup, target.headers)
   const latencies: number[] = []
+  const before = cpuSnapshot(watched)
   const result = await run(load, target.url, load.duration, target.headers, (ms) => latencies.push(ms))
+  const after = cpuSnapshot(watched)
+  const answered = result.requests.total || 1
+  const cpuPerRequestUs: Record<string, number> = {}
+  for (const name in after) cpuPerRequestUs[name] = ((after[name] ?? Number.NaN) - (before[name] ?? Number.NaN)) / answered
   const sorted = Float64Array.from(latencies).sort()
   const m: Measured = {
     label: target.label,
@@ -145,7 +181,8 @@ export async function measure(load: LoadSettings, target: Target): Promise<Measu
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    statusCodes: Object.entries(result.statusCodeStats).map(([code, { count }]) => `${code}×${count}`).join(' ')
+    statusCodes: Object.entries(result.statusCodeStats).map(([code, { count }]) => `${code}×${count}`).join(' '),
+    cpuPerRequestUs
   }
   process.stdout.write(`${Math.round(m.reqPerSec)} req/s\n`)
   await new Promise((r) => setTimeout(r, 500))

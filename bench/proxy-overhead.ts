@@ -10,6 +10,7 @@
 // Targets: gateway ≥ 0.8 × bare req/s, and gateway p99 − bare p99 < 2 ms. The exit code is 0 even
 // when a target is missed (this is a report); it is 1 only when the bench itself could not run.
 import { killAll, measure, startChild, stopChildren, type Measured, type Target } from './harness.js'
+import { execFileSync } from 'node:child_process'
 import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -70,6 +71,9 @@ async function auditCounts(file: string): Promise<{ lines: number; accessByRoute
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true })
   writeFileSync(AUDIT_FILE, '')
+  // The gateway runs compiled (dist/), as in production: build it from the current sources.
+  process.stdout.write('building dist/ ...\n')
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' })
   const cpu = cpus()
   process.stdout.write(
     `psc-gateway proxy overhead bench\n` +
@@ -81,10 +85,10 @@ async function main(): Promise<void> {
       `(audit cost included)\n\n`
   )
 
-  const { info: upstream } = await startChild<{ url: string }>('upstream', 'upstream.ts', [])
-  const [{ info: bare }, { child: gatewayChild, info: gateway }] = await Promise.all([
-    startChild<{ url: string }>('bare proxy', 'bare-proxy.ts', [upstream.url]),
-    startChild<{ url: string; logLevel: string }>('gateway', 'gateway-server.ts', [upstream.url, AUDIT_FILE], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : [])
+  const { child: upstreamChild, info: upstream } = await startChild<{ url: string }>('upstream', 'upstream.ts', [])
+  const [{ child: bareChild, info: bare }, { child: gatewayChild, info: gateway }] = await Promise.all([
+    startChild<{ url: string }>('bare proxy', 'bare-proxy.ts', [upstream.url], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'bare')] : []),
+    startChild<{ url: string; logLevel: string }>('gateway', 'gateway-server.ts', [upstream.url, AUDIT_FILE], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'gateway')] : [])
   ])
 
   // One real login through the emulator gives the session cookie autocannon will send.
@@ -111,7 +115,9 @@ async function main(): Promise<void> {
 
   process.stdout.write('running:\n')
   const results: Measured[] = []
-  for (const t of targets) results.push(await measure(LOAD, t))
+  // CPU per request of every process, to see where the time goes (the 2 cores are saturated).
+  const watched = [upstreamChild, bareChild, gatewayChild].map((c) => ({ name: c.name, pid: c.proc.pid ?? -1 }))
+  for (const t of targets) results.push(await measure(LOAD, t, watched))
 
   await stopChildren()
   if (PROFILE) process.stdout.write(`gateway CPU profile written under ${relative(ROOT, PROFILE_DIR)}\n`)
@@ -127,6 +133,14 @@ async function main(): Promise<void> {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   process.stdout.write(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n\n`)
+  const procs = ['autocannon', ...watched.map((w) => w.name)]
+  const cpuRows = [['CPU µs per request', ...procs, 'total'], ...results.map((r) => {
+    const values = procs.map((n) => r.cpuPerRequestUs[n] ?? Number.NaN)
+    return [r.label, ...values.map(f1), f1(values.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0))]
+  })]
+  const cw = cpuRows[0]!.map((_, i) => Math.max(...cpuRows.map((r) => r[i]!.length)))
+  const cline = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(cw[i]!) : c.padStart(cw[i]!))).join('  ')
+  process.stdout.write(`${cline(cpuRows[0]!)}\n${cw.map((w) => '-'.repeat(w)).join('  ')}\n${cpuRows.slice(1).map(cline).join('\n')}\n\n`)
 
   const ratio = g.reqPerSec / b.reqPerSec
   const addedP99 = g.p99 - b.p99
