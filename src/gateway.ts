@@ -16,6 +16,7 @@ import type { GatewayConfig } from './config/types.js'
 import { createAccessGate } from './gate.js'
 import { buildAdminApp } from './ops/admin.js'
 import { Drain } from './ops/drain.js'
+import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
 import { HSTS_VALUE } from './pages/html.js'
@@ -88,6 +89,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     loggerInstance: logger as FastifyBaseLogger,
     // Requests are recorded once, in the audit trail; the operational log keeps to events.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     genReqId: () => randomUUID(),
     requestIdHeader: false,

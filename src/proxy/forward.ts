@@ -95,15 +95,31 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     sendProblem(reply.request, reply, upstreamProblem(status, target?.upstream.name ?? 'inconnue'))
   }
 
+  // Options of reply.from per upstream, made once: no object spread per request. A reload brings new
+  // UpstreamSettings objects, hence new entries; the old ones go with them.
+  const fromOptionsByUpstream = new WeakMap<UpstreamSettings, object>()
+  const fromOptionsFor = (upstream: UpstreamSettings, proxyOptions: object): object => {
+    let made = fromOptionsByUpstream.get(upstream)
+    if (made === undefined) {
+      const url = upstream.url
+      made = { ...proxyOptions, getUpstream: () => url, timeout: upstream.timeoutMs }
+      fromOptionsByUpstream.set(upstream, made)
+    }
+    return made
+  }
+  const websocket = Object.values(config.upstreams).some((u) => u.websocket)
+
   await app.register(async (scope) => {
     scope.addHook('onRequest', opts.gate)
     await scope.register(httpProxy, {
       upstream: '',
       prefix: '/',
-      websocket: Object.values(config.upstreams).some((u) => u.websocket),
+      websocket,
       disableRequestLogging: true,
       // The gate already decided; reply-from must not retry a request on its own (side effects).
       replyOptions: {
+        // http-proxy requires it (and the WebSocket proxy uses it); HTTP requests take the options
+        // made per upstream in the handler below.
         getUpstream: (request: FastifyRequest) => targetOf(request)?.upstream.url ?? 'http://upstream.invalid',
         rewriteRequestHeaders: (request: FastifyRequest, headers: IncomingHttpHeaders) => {
           const target = targetOf(request)
@@ -132,7 +148,7 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
         const q = request.url.indexOf('?')
         const path = q === -1 ? request.url : request.url.slice(0, q)
         target.forwardedAt = performance.now()
-        return reply.from((target.rules.basePath.get(target.upstream.name) ?? '') + path, { ...options, timeout: target.upstream.timeoutMs })
+        return reply.from((target.rules.basePath.get(target.upstream.name) ?? '') + path, fromOptionsFor(target.upstream, options))
       }
     } as never)
   })
