@@ -5,6 +5,7 @@
 // never an idNat, a name, a path or any other personal or unbounded value.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AuditEvent, AuditSink } from '../audit/events.js'
+import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics.js'
 
 export interface GatewayMetrics {
   registry: Registry
@@ -38,19 +39,9 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
   const registry = new Registry()
   const registers = [registry]
 
-  const requests = new Counter({
-    name: `${PREFIX}requests_total`,
-    help: 'Requests by route, access decision (allow, deny, login, reject) and status class',
-    labelNames: ['route', 'decision', 'status_class'] as const,
-    registers
-  })
-  const requestDuration = new Histogram({
-    name: `${PREFIX}request_duration_seconds`,
-    help: 'Whole request duration as seen by the gateway, by route and decision',
-    labelNames: ['route', 'decision'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers
-  })
+  // Updated on every request: series kept by their label values (series-metrics.ts says why).
+  const requests = new SeriesCounter(`${PREFIX}requests_total`, 'Requests by route, access decision (allow, deny, login, reject) and status class', registry)
+  const requestDuration = new SeriesHistogram(`${PREFIX}request_duration_seconds`, 'Whole request duration as seen by the gateway, by route and decision', LATENCY_BUCKETS, registry)
   const logins = new Counter({
     name: `${PREFIX}logins_total`,
     help: 'PSC logins by outcome (started, succeeded, failed) and, for failures, reason',
@@ -85,13 +76,17 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
       }
     }
   })
-  const upstreamDuration = new Histogram({
-    name: `${PREFIX}upstream_duration_seconds`,
-    help: 'Time from forwarding a request to the upstream response headers, by upstream and status class',
-    labelNames: ['upstream', 'status_class'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers
-  })
+  const upstreamDuration = new SeriesHistogram(`${PREFIX}upstream_duration_seconds`, 'Time from forwarding a request to the upstream response headers, by upstream and status class', LATENCY_BUCKETS, registry)
+  const upstreamSeries = new Map<string, HistogramSeries>()
+  const upstreamDurationOf = (upstream: string, cls: string): HistogramSeries => {
+    const key = `${upstream}\u0000${cls}`
+    let series = upstreamSeries.get(key)
+    if (series === undefined) {
+      series = upstreamDuration.series({ upstream, status_class: cls })
+      upstreamSeries.set(key, series)
+    }
+    return series
+  }
   const upstreamErrors = new Counter({
     name: `${PREFIX}upstream_errors_total`,
     help: 'Upstream requests that got no response, by upstream and kind (timeout, refused, reset, unresolved, socket, bad_response, other)',
@@ -123,10 +118,9 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
 
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
 
-  // Per request, prom-client would hash the label set on every inc/observe: the labelled children
-  // are looked up once per (route, decision, status class) and kept (a bounded set: routes are
-  // configured, decisions and classes fixed).
-  const requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>()
+  // The series are looked up once per (route, decision, status class) and kept (a bounded set:
+  // routes are configured, decisions and classes fixed).
+  const requestChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>()
   const auditSink: AuditSink = {
     write(event: AuditEvent) {
       switch (event.event) {
@@ -136,7 +130,7 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
           const key = `${route}\u0000${event.decision}\u0000${cls}`
           let child = requestChildren.get(key)
           if (child === undefined) {
-            child = { count: requests.labels({ route, decision: event.decision, status_class: cls }), duration: requestDuration.labels({ route, decision: event.decision }) }
+            child = { count: requests.series({ route, decision: event.decision, status_class: cls }), duration: requestDuration.series({ route, decision: event.decision }) }
             requestChildren.set(key, child)
           }
           child.count.inc()
@@ -158,11 +152,11 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
     configReloads,
     upstream: {
       response(upstream, status, seconds) {
-        upstreamDuration.observe({ upstream, status_class: statusClass(status) }, seconds)
+        upstreamDurationOf(upstream, statusClass(status)).observe(seconds)
       },
       error(upstream, error, seconds) {
         upstreamErrors.inc({ upstream, kind: upstreamErrorKind(error) })
-        upstreamDuration.observe({ upstream, status_class: 'error' }, seconds)
+        upstreamDurationOf(upstream, 'error').observe(seconds)
       }
     },
     psc: {
