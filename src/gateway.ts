@@ -3,9 +3,9 @@
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
 import fastifyCookie from '@fastify/cookie'
 import rateLimit from '@fastify/rate-limit'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino, type DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
@@ -68,6 +68,8 @@ export interface Gateway {
 
 const kTargetProblem = Symbol('psc.targetProblem')
 type RawWithProblem = IncomingMessage & { [kTargetProblem]?: string }
+const kReply = Symbol('psc.reply')
+type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = pino(
@@ -142,10 +144,16 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   // Audit: exactly one access event per request (with the login/logout/session events the request
   // caused), when the response is done, or when the client went away before. In block mode a full
   // audit queue makes new requests wait here for room: the traffic slows to the disk's pace.
+  // One listener function for every response (no closure per request); it finds its reply here.
+  function auditAbortedResponse(this: ResponseWithReply) {
+    const reply = this[kReply]
+    if (reply === undefined || this.writableFinished) return
+    const request = reply.request
+    void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
+  }
   app.addHook('onRequest', (request, reply, done) => {
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
-    })
+    ;(reply.raw as ResponseWithReply)[kReply] = reply
+    reply.raw.on('close', auditAbortedResponse)
     const room = audit.whenRoom()
     if (room === undefined) done()
     else room.then(() => done(), done)
