@@ -66,6 +66,8 @@ export class AuditTrail {
   #includeQuery: boolean
   #prefix: string
   #now: () => number
+  #lastMs = Number.NaN
+  #lastIso = ''
 
   constructor (sink: AuditSink, options: TrailOptions = {}) {
     this.#sink = sink
@@ -153,7 +155,13 @@ export class AuditTrail {
   }
 
   #time (): string {
-    return new Date(this.#now()).toISOString()
+    // Many requests end within the same millisecond: format each millisecond once.
+    const ms = this.#now()
+    if (ms !== this.#lastMs) {
+      this.#lastMs = ms
+      this.#lastIso = new Date(ms).toISOString()
+    }
+    return this.#lastIso
   }
 }
 
