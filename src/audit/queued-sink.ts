@@ -27,6 +27,12 @@ export interface QueueOptions {
   retryDelayMs?: number
   /** events per write at most (default 2,000) */
   maxBatch?: number
+  /**
+   * How long the first event of a batch waits for others (default 10 ms). Each write costs a
+   * thread-pool round trip (or a message to the writer thread) whatever its size: at a few thousand
+   * requests a second, a write per event-loop turn costs the request thread more than the lines.
+   */
+  batchDelayMs?: number
 }
 
 export class QueuedSink implements AuditSink {
@@ -42,6 +48,9 @@ export class QueuedSink implements AuditSink {
   #onError: (err: Error) => void
   #retryDelayMs: number
   #maxBatch: number
+  #batchDelayMs: number
+  /** the timer of a batch waiting for more events */
+  #delay: NodeJS.Timeout | undefined
   #closed = false
 
   constructor (destination: BatchDestination, options: QueueOptions = {}) {
@@ -51,6 +60,7 @@ export class QueuedSink implements AuditSink {
     this.#onError = options.onError ?? ((err) => process.stderr.write(`psc-gateway audit: write failed, will retry: ${err.message}\n`))
     this.#retryDelayMs = options.retryDelayMs ?? 1000
     this.#maxBatch = options.maxBatch ?? 2000
+    this.#batchDelayMs = options.batchDelayMs ?? 10
   }
 
   /** events waiting to be written */
@@ -106,11 +116,26 @@ export class QueuedSink implements AuditSink {
   }
 
   #kick (evenIfEmpty = false): void {
-    if (this.#busy) return
+    if (this.#busy) {
+      // A batch waiting for its delay that has become full goes now.
+      if (this.#delay !== undefined && this.#queue.length >= this.#maxBatch) {
+        clearTimeout(this.#delay)
+        this.#delay = undefined
+        setImmediate(() => this.#drain())
+      }
+      return
+    }
     if (this.#queue.length === 0 && !evenIfEmpty) return
     this.#busy = true
-    // Events queued in the same turn of the event loop go out in one write.
-    setImmediate(() => this.#drain())
+    // Events queued within batchDelayMs go out in one write; a full batch goes at once.
+    if (this.#batchDelayMs === 0 || this.#queue.length >= this.#maxBatch) {
+      setImmediate(() => this.#drain())
+      return
+    }
+    this.#delay = setTimeout(() => {
+      this.#delay = undefined
+      this.#drain()
+    }, this.#batchDelayMs)
   }
 
   #drain (): void {
@@ -128,11 +153,12 @@ export class QueuedSink implements AuditSink {
         this.#roomWaiters = []
         for (const w of waiters) w()
       }
+      this.#busy = false
       if (this.#queue.length > 0) {
-        setImmediate(() => this.#drain())
+        // What came in meanwhile waits for its batch like any other (at once when a batch is full).
+        this.#kick()
         return
       }
-      this.#busy = false
       const idle = this.#idleWaiters
       this.#idleWaiters = []
       for (const w of idle) w()
