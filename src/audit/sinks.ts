@@ -1,9 +1,10 @@
 // The audit outputs a configuration asks for (stdout, a chained file, both), behind one AuditSink,
 // with what operations need: reopen (SIGUSR2), droppedEvents (metrics), flush and close (shutdown).
 import type { AuditSink } from './events.js'
-import { FdDestination, FileDestination } from './fd-destination.js'
+import { FdDestination } from './fd-destination.js'
 import { QueuedSink, type BackpressureMode } from './queued-sink.js'
 import type { AuditEvent } from './schema.js'
+import { WorkerDestination } from './worker-destination.js'
 
 export interface AuditSettings {
   stdout: boolean
@@ -26,11 +27,12 @@ export interface AuditOutput extends AuditSink {
 export function createAuditOutput (settings: AuditSettings, onError?: (err: Error) => void): AuditOutput {
   const queueOptions = { onBackpressure: settings.onBackpressure, maxQueuedEvents: settings.maxQueuedEvents, onError }
   const sinks: QueuedSink[] = []
-  let file: { dest: FileDestination; sink: QueuedSink } | undefined
+  let file: { dest: WorkerDestination; sink: QueuedSink } | undefined
   if (settings.stdout) sinks.push(new QueuedSink(new FdDestination(1), queueOptions))
   if (settings.file !== undefined) {
-    const dest = new FileDestination(settings.file, { hmacKey: settings.hmacKey })
-    dest.openNow()
+    // Formatting, sealing and writing the file run in a worker thread; a path that cannot be
+    // opened still throws here, so the gateway refuses to start.
+    const dest = new WorkerDestination(settings.file, { hmacKey: settings.hmacKey })
     const sink = new QueuedSink(dest, queueOptions)
     sinks.push(sink)
     file = { dest, sink }

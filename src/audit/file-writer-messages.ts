@@ -1,0 +1,21 @@
+// What the gateway and the audit file's writer thread (file-writer-worker.ts) say to each other.
+// Only serialised events and error messages cross: the HMAC key goes once, in FileWriterSettings
+// (the thread's workerData), and is never part of a message or an error.
+
+/** The thread's workerData: what it needs to build its FileDestination. */
+export interface FileWriterSettings {
+  path: string
+  hmacKey?: string | undefined
+  checkEveryMs?: number | undefined
+}
+
+export type ToFileWriter =
+  | { kind: 'batch'; id: number; bodies: string[] }
+  | { kind: 'reopen' }
+  | { kind: 'close'; id: number }
+
+/** The answer to a batch or a close, by its id; `error` is the message of a failed write. */
+export interface FromFileWriter {
+  id: number
+  error?: string
+}
