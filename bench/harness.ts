@@ -119,10 +119,10 @@ export interface Watched {
   pid: number
 }
 
-/** utime + stime of a process, in µs, from /proc (Linux); NaN elsewhere. */
-function cpuTimeUs(pid: number): number {
+/** utime + stime of a process (or of one of its threads), in µs, from /proc (Linux); NaN elsewhere. */
+function cpuTimeUs(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8')
     // Fields after the command name (which may contain spaces), counted from field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const ticks = Number(fields[11]) + Number(fields[12])
@@ -137,7 +137,11 @@ const CLOCK_TICKS = 100
 function cpuSnapshot(watched: Watched[]): Record<string, number> {
   const own = process.cpuUsage()
   const snap: Record<string, number> = { autocannon: own.user + own.system }
-  for (const w of watched) snap[w.name] = cpuTimeUs(w.pid)
+  for (const w of watched) {
+    snap[w.name] = cpuTimeUs(w.pid)
+    // The main thread alone (its tid is the pid): the event loop, which is what saturates first.
+    snap[`${w.name} main thread`] = cpuTimeUs(w.pid, w.pid)
+  }
   return snap
 }
 

@@ -134,9 +134,10 @@ async function main(): Promise<void> {
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   process.stdout.write(`\n${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n\n`)
   const procs = ['autocannon', ...watched.map((w) => w.name)]
-  const cpuRows = [['CPU µs per request', ...procs, 'total'], ...results.map((r) => {
+  const mainThreads = ['bare proxy main thread', 'gateway main thread']
+  const cpuRows = [['CPU µs per request', ...procs, 'total', ...mainThreads], ...results.map((r) => {
     const values = procs.map((n) => r.cpuPerRequestUs[n] ?? Number.NaN)
-    return [r.label, ...values.map(f1), f1(values.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0))]
+    return [r.label, ...values.map(f1), f1(values.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0)), ...mainThreads.map((n) => f1(r.cpuPerRequestUs[n] ?? Number.NaN))]
   })]
   const cw = cpuRows[0]!.map((_, i) => Math.max(...cpuRows.map((r) => r[i]!.length)))
   const cline = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(cw[i]!) : c.padStart(cw[i]!))).join('  ')
