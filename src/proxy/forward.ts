@@ -69,9 +69,9 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     const rules = target.rules
     stripGatewayOwnedHeaders(headers, rules.strip)
     if (typeof headers.cookie === 'string') {
-      const kept = withoutCookies(headers.cookie, gatewayCookies)
-      if (kept === undefined) delete headers.cookie
-      else headers.cookie = kept
+      // undefined rather than delete: undici skips it, and a delete turns the object into a slow
+      // dictionary for every header written after it.
+      headers.cookie = withoutCookies(headers.cookie, gatewayCookies)
     }
     if (target.identity) Object.assign(headers, identityHeadersOf(target.identity, rules))
     // Static headers of the upstream (e.g. a shared secret it checks). Their names are in the strip
@@ -138,7 +138,10 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
           const target = targetOf(request)
           const base: IncomingHttpHeaders = {}
           if (typeof request.headers.cookie === 'string') base.cookie = request.headers.cookie
-          return target ? upstreamHeaders(request, base, target) : base
+          const headers = target ? upstreamHeaders(request, base, target) : base
+          // ws hands these to node:http, which refuses undefined values.
+          if (headers.cookie === undefined) delete headers.cookie
+          return headers
         }
       },
       // Forward exactly the normalised path that was authorised, and the raw query string.

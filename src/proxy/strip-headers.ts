@@ -34,15 +34,30 @@ export function stripGatewayOwnedHeaders(headers: Record<string, unknown>, rules
   for (const name of Object.keys(headers)) if (isGatewayOwnedHeader(name, rules)) delete headers[name]
 }
 
-/** Removes the gateway's own cookies from a Cookie header: the session id is a credential. */
+/**
+ * Removes the gateway's own cookies from a Cookie header: the session id is a credential. A header
+ * without any of them is forwarded as the client sent it. Runs on every request (one scan, no
+ * arrays): the session cookie is in nearly every request's header.
+ */
 export function withoutCookies(cookieHeader: string, names: ReadonlySet<string>): string | undefined {
-  const kept = cookieHeader
-    .split(';')
-    .filter((part) => {
-      const eq = part.indexOf('=')
-      const name = (eq === -1 ? part : part.slice(0, eq)).trim()
-      return name !== '' && !names.has(name)
-    })
-    .map((p) => p.trim())
-  return kept.length ? kept.join('; ') : undefined
+  let kept = ''
+  let removed = false
+  let start = 0
+  const length = cookieHeader.length
+  while (start < length) {
+    let end = cookieHeader.indexOf(';', start)
+    if (end === -1) end = length
+    const part = cookieHeader.slice(start, end).trim()
+    start = end + 1
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const name = (eq === -1 ? part : part.slice(0, eq)).trimEnd()
+    if (name === '' || names.has(name)) {
+      removed = true
+      continue
+    }
+    kept = kept === '' ? part : `${kept}; ${part}`
+  }
+  if (!removed) return cookieHeader
+  return kept === '' ? undefined : kept
 }

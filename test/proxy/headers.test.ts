@@ -72,3 +72,28 @@ t.test('the gateway cookies are removed from the Cookie header', async (t) => {
   t.equal(withoutCookies('JSESSIONID=abc', own), 'JSESSIONID=abc')
   t.equal(withoutCookies(' psc_session =x; c=3', own), 'c=3', 'spaces around the name do not smuggle it through')
 })
+
+t.test('a Cookie header without the gateway cookies is forwarded exactly as sent', async (t) => {
+  const own = new Set(['psc_session', 'psc_login'])
+  for (const h of ['a=1;b=2', 'a=1;;b=2 ', 'x_psc_session=1; psc_sessionx=2', 'psc=1']) t.equal(withoutCookies(h, own), h)
+  t.equal(withoutCookies('=x; a=1', own), 'a=1', 'a part without a name is dropped once anything is rewritten')
+})
+
+t.test('property: the gateway cookies never survive, every other part is kept in order', async (t) => {
+  const own = new Set(['psc_session', 'psc_login'])
+  const name = fc.oneof(fc.constantFrom('psc_session', 'psc_login', 'JSESSIONID', 'a', 'psc_sessio', ''), fc.stringMatching(/^[A-Za-z0-9_]{1,8}$/))
+  const part = fc.tuple(fc.constantFrom('', ' ', '  '), name, fc.constantFrom('', ' '), fc.option(fc.stringMatching(/^[A-Za-z0-9=.]{0,6}$/), { nil: undefined }), fc.constantFrom('', ' '))
+    .map(([a, n, b, v, c]) => `${a}${n}${b}${v === undefined ? '' : `=${v}`}${c}`)
+  fc.assert(
+    fc.property(fc.array(part, { maxLength: 6 }), (parts) => {
+      const header = parts.join(';')
+      const result = withoutCookies(header, own)
+      const nameOf = (p: string) => { const eq = p.indexOf('='); return (eq === -1 ? p : p.slice(0, eq)).trim() }
+      const expected = parts.map((p) => p.trim()).filter((p) => p !== '' && nameOf(p) !== '' && !own.has(nameOf(p)))
+      const touched = parts.some((p) => p.trim() !== '' && (nameOf(p) === '' || own.has(nameOf(p))))
+      if (!touched) return result === header
+      return expected.length === 0 ? result === undefined : result === expected.join('; ')
+    }),
+    { numRuns: 2000 }
+  )
+})
