@@ -167,6 +167,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     const a = request.pscAccess
     if (a?.decision) {
       const invalidPath = (request.raw as RawWithProblem)[kTargetProblem] !== undefined
+      // The gate's record has every fact the trail reads: handed over as it is, no copy per request.
+      if (!invalidPath) return a as AccessFacts
       return { decision: a.decision, route: a.route, reason: a.reason, session: a.session, idNat: a.idNat, profession: a.profession, invalidPath }
     }
     // The gateway's own endpoints (login, callback, logout, me, ...), served without the gate.

@@ -109,44 +109,42 @@ export class AuditTrail {
     const path = q === -1 ? url : url.slice(0, q)
     const { access } = done
     const ua = request.headers['user-agent']
-    const userAgent = typeof ua === 'string' ? ua.slice(0, MAX_USER_AGENT) : undefined
-    // The request's facts, shared by its events. Built key by key (no spreads, no deletes): this runs
-    // for every request, and objects that keep one shape serialise fastest.
-    const facts: Record<string, unknown> = { requestId: request.id, client: request.ip }
-    if (userAgent !== undefined) facts.userAgent = userAgent
-    if (access.route !== undefined) facts.route = access.route
-    facts.method = request.method
-    facts.path = access.invalidPath === true ? '(invalid)' : path
-    if (this.#includeQuery && q !== -1 && q < url.length - 1 && access.invalidPath !== true && !this.#reserved(path)) facts.query = url.slice(q + 1)
-    facts.status = done.status
-    facts.durationMs = Math.round(done.durationMs * 100) / 100
-    if (done.aborted === true) facts.aborted = true
-    const who = { session: access.session, idNat: access.idNat, profession: access.profession }
+    // The access event, built key by key (no spreads, no deletes, no intermediate objects): this
+    // runs for every request, and objects that keep one shape serialise fastest.
+    const event: Record<string, unknown> = { v: AUDIT_SCHEMA_VERSION, time, event: 'access', decision: access.decision }
+    if (access.reason !== undefined) event.reason = access.reason
+    event.requestId = request.id
+    event.client = request.ip
+    if (typeof ua === 'string') event.userAgent = ua.slice(0, MAX_USER_AGENT)
+    if (access.route !== undefined) event.route = access.route
+    event.method = request.method
+    event.path = access.invalidPath === true ? '(invalid)' : path
+    if (this.#includeQuery && q !== -1 && q < url.length - 1 && access.invalidPath !== true && !this.#reserved(path)) event.query = url.slice(q + 1)
+    event.status = done.status
+    event.durationMs = Math.round(done.durationMs * 100) / 100
+    if (done.aborted === true) event.aborted = true
+    let { session, idNat, profession } = access
     let waits: Promise<void>[] | undefined
-    const write = (event: AuditEvent) => {
-      const w = this.#sink.write(event)
-      if (w !== undefined) (waits ??= []).push(w)
-    }
     const pending = this.#pending.get(request)
     if (pending !== undefined) {
       this.#pending.delete(request)
       for (const p of pending) {
-        write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: p.time, ...p.input, ...facts } as AuditEvent))
+        // The login, logout or session event carries the request's facts too.
+        const w = this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: p.time, ...p.input, ...requestFacts(event) } as AuditEvent))
+        if (w !== undefined) (waits ??= []).push(w)
         // The access line names the practitioner a login or logout of this request was about.
-        if (who.session === undefined && p.input.session !== undefined) who.session = p.input.session
-        if (who.idNat === undefined && p.input.idNat !== undefined) {
-          who.idNat = p.input.idNat
-          who.profession ??= p.input.profession
+        if (session === undefined && p.input.session !== undefined) session = p.input.session
+        if (idNat === undefined && p.input.idNat !== undefined) {
+          idNat = p.input.idNat
+          profession ??= p.input.profession
         }
       }
     }
-    const event: Record<string, unknown> = { v: AUDIT_SCHEMA_VERSION, time, event: 'access', decision: access.decision }
-    if (access.reason !== undefined) event.reason = access.reason
-    for (const key in facts) event[key] = facts[key]
-    if (who.session !== undefined) event.session = who.session
-    if (who.idNat !== undefined) event.idNat = who.idNat
-    if (who.profession !== undefined) event.profession = who.profession
-    write(event as unknown as AccessEvent)
+    if (session !== undefined) event.session = session
+    if (idNat !== undefined) event.idNat = idNat
+    if (profession !== undefined) event.profession = profession
+    const w = this.#sink.write(event as unknown as AccessEvent)
+    if (w !== undefined) (waits ??= []).push(w)
     if (waits !== undefined) return Promise.all(waits).then(() => {})
   }
 
@@ -163,6 +161,15 @@ export class AuditTrail {
     }
     return this.#lastIso
   }
+}
+
+const REQUEST_FACTS = ['requestId', 'client', 'userAgent', 'route', 'method', 'path', 'query', 'status', 'durationMs', 'aborted'] as const
+
+/** The request's own facts, as the access event has them, for the other events of the request. */
+function requestFacts (access: Record<string, unknown>): Record<string, unknown> {
+  const facts: Record<string, unknown> = {}
+  for (const key of REQUEST_FACTS) if (access[key] !== undefined) facts[key] = access[key]
+  return facts
 }
 
 function dropUndefined<T extends object> (event: T): T {

@@ -32,18 +32,21 @@ const MAX_SIGNED_LENGTH = 256
  * gateway, so one set of secrets.
  */
 export class VerifiedCookies {
-  readonly #cache = new LRUCache<string, { id: string; old: boolean }>({ max: 20_000 })
+  // The readings themselves are kept (frozen, shared by every request that sends the cookie).
+  readonly #cache = new LRUCache<string, Readonly<CookieReading>>({ max: 20_000 })
 
   read(request: FastifyRequest, cookieName: string): CookieReading {
     const raw = request.cookies[cookieName]
-    if (raw === undefined || raw === '') return { kind: 'none' }
+    if (raw === undefined || raw === '') return NO_COOKIE
     const known = this.#cache.get(raw)
-    if (known) return { kind: 'valid', id: known.id, signedWithOldSecret: known.old }
+    if (known !== undefined) return known
     const reading = readSignedId(request, cookieName)
-    if (reading.kind === 'valid') this.#cache.set(raw, { id: reading.id, old: reading.signedWithOldSecret })
+    if (reading.kind === 'valid') this.#cache.set(raw, Object.freeze(reading))
     return reading
   }
 }
+
+const NO_COOKIE: CookieReading = Object.freeze({ kind: 'none' })
 
 export function readSignedId(request: FastifyRequest, cookieName: string): CookieReading {
   const raw = request.cookies[cookieName]
