@@ -1,7 +1,7 @@
 // Shared by the bench scripts: child processes that print `READY {json}` and die with their parent,
 // and autocannon runs with sub-millisecond latency percentiles.
 import autocannon, { type AutocannonResult } from 'autocannon'
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +15,12 @@ export interface LoadSettings {
 }
 
 // ---------------------------------------------------------------- child processes
+
+/** Compiles src/ into dist/: the gateway under test runs compiled, as in production. */
+export function buildDist(): void {
+  process.stdout.write('building dist/ ...\n')
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' })
+}
 
 export interface Child {
   name: string

@@ -6,7 +6,7 @@
 // N sessions shaped like it (own strings for every token and identity, as separate logins would),
 // and a sample of them is checked live over HTTP with properly signed cookies.
 import { sign } from '@fastify/cookie'
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
@@ -15,7 +15,7 @@ import { startEmulator } from '../src/emulator/index.js'
 import { BrowserLikeClient } from '../test/helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../test/helpers/emulator-login.js'
 import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, freePort, stackYaml } from '../test/helpers/stack.js'
-import { ROOT } from './harness.js'
+import { buildDist, ROOT } from './harness.js'
 
 const { values } = parseArgs({ options: { sessions: { type: 'string', default: process.env.BENCH_SESSIONS ?? '50000' } } })
 const N = Number(values.sessions)
@@ -23,8 +23,7 @@ const TARGET_MB = 256
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1)
 
 async function main(): Promise<void> {
-  process.stdout.write('building dist/ ...\n')
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' })
+  buildDist()
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const upstream = await startDemoApp(0)

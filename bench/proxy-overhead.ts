@@ -10,8 +10,7 @@
 // autocannon's per-response timings (sub-millisecond, 2xx only), req/s is autocannon's.
 // Targets, on the median of the rounds: gateway ≥ 0.8 × bare req/s, and gateway p99 − bare p99 < 2 ms. The exit code is 0 even
 // when a target is missed (this is a report); it is 1 only when the bench itself could not run.
-import { killAll, measure, startChild, stopChildren, type Measured, type Target } from './harness.js'
-import { execFileSync } from 'node:child_process'
+import { buildDist, killAll, measure, startChild, stopChildren, type Measured, type Target } from './harness.js'
 import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -75,8 +74,7 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true })
   writeFileSync(AUDIT_FILE, '')
   // The gateway runs compiled (dist/), as in production: build it from the current sources.
-  process.stdout.write('building dist/ ...\n')
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' })
+  buildDist()
   const cpu = cpus()
   process.stdout.write(
     `psc-gateway proxy overhead bench\n` +

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { BrowserLikeClient } from '../test/helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../test/helpers/emulator-login.js'
 import { startRedis } from '../test/helpers/redis.js'
-import { killAll, measure, ROOT, startChild, stopChildren, type Measured } from './harness.js'
+import { buildDist, killAll, measure, ROOT, startChild, stopChildren, type Measured } from './harness.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +23,7 @@ const TARGET = 0.7
 const AUDIT_FILE = join(ROOT, 'test-output', 'bench', 'audit-stores.log')
 
 async function main(): Promise<void> {
+  buildDist()
   process.stdout.write(`psc-gateway session store bench: ${cpus().length} cores, node ${process.version}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n` +
     `${LOAD.connections} connections, warm-up ${LOAD.warmup} s + ${LOAD.duration} s per store\n\n`)
   const redis = await startRedis()
