@@ -42,8 +42,10 @@ export class SessionManager {
       return { kind: 'ended', why: state }
     }
     if (now - record.lastSeenAt >= this.#touchEveryMs) {
-      record.lastSeenAt = now
-      await this.store.set(id, record, remainingLifetimeMs(record, now, this.timeouts))
+      // A copy: stores may hand the same record to concurrent requests (memory, Redis's decoded cache).
+      const touched = { ...record, lastSeenAt: now }
+      await this.store.set(id, touched, remainingLifetimeMs(touched, now, this.timeouts))
+      return { kind: 'alive', record: touched }
     }
     return { kind: 'alive', record }
   }

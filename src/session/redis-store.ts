@@ -3,6 +3,7 @@
 // offline queue): the gate then answers 503 instead of waiting or, worse, treating it as "no session".
 import { createHash, randomBytes } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
+import { LRUCache } from 'lru-cache'
 import { SessionStoreUnavailable, type SessionRecord, type SessionStore, type StoreHealth } from './store.js'
 
 export interface RedisStoreSettings {
@@ -20,6 +21,9 @@ const INDEX_TTL_MS = 48 * 3600_000
 
 const hashId = (id: string) => createHash('sha256').update(id).digest('base64url')
 
+/** Text of decoded records kept per replica (raw JSON length): a few thousand active sessions. */
+const DECODED_MAX_CHARS = 16 * 2 ** 20
+
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis'
   readonly #redis: Redis
@@ -27,6 +31,11 @@ export class RedisSessionStore implements SessionStore {
   #health: StoreHealth = { ok: false, reason: 'connecting to Redis' }
   #size = 0
   #sizeTimer: NodeJS.Timeout
+  // Per request, only the GET is I/O: the key's SHA-256 is computed once per session id, and a
+  // record is decoded once per exact text Redis holds for it (the same bytes give the same record;
+  // a changed, expired or deleted session is a different text or none, so nothing stale is served).
+  readonly #keys = new LRUCache<string, string>({ max: 20_000 })
+  readonly #decoded = new LRUCache<string, SessionRecord>({ maxSize: DECODED_MAX_CHARS, sizeCalculation: (_record, raw) => Math.max(1, raw.length) })
 
   constructor(settings: RedisStoreSettings) {
     this.#p = settings.keyPrefix
@@ -61,13 +70,26 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    const raw = await this.#run(() => this.#redis.get(`${this.#p}s:${hashId(id)}`))
+    const raw = await this.#run(() => this.#redis.get(this.#keyOf(id)))
     if (raw === null) return undefined
+    const known = this.#decoded.get(raw)
+    if (known !== undefined) return known
     try {
-      return JSON.parse(raw) as SessionRecord
+      const record = JSON.parse(raw) as SessionRecord
+      this.#decoded.set(raw, record)
+      return record
     } catch {
       return undefined
     }
+  }
+
+  #keyOf(id: string): string {
+    let key = this.#keys.get(id)
+    if (key === undefined) {
+      key = `${this.#p}s:${hashId(id)}`
+      this.#keys.set(id, key)
+    }
+    return key
   }
 
   async set(id: string, record: SessionRecord, ttlMs: number): Promise<void> {

@@ -1,0 +1,63 @@
+// The Redis store on a real redis-server: per request only the GET is I/O (the key's hash is
+// computed once per id, a record decoded once per exact text Redis holds), and that never serves a
+// stale record: a changed, deleted or expired session reads back as what Redis holds now.
+import t from 'tap'
+import { RedisSessionStore } from '../../src/session/redis-store.js'
+import { SessionManager } from '../../src/session/manager.js'
+import type { SessionRecord } from '../../src/session/store.js'
+import { startRedis } from '../helpers/redis.js'
+
+function record(over: Partial<SessionRecord> = {}): SessionRecord {
+  const now = Date.now()
+  return {
+    identity: { sub: 'f:1:899700218896', idNat: '899700218896', rpps: '99700218896', familyName: 'Martin', givenName: 'Zoé', acr: 'eidas1', authMode: 'CARD', exercices: [] },
+    idToken: 'id-token', accessToken: 'access-token', refreshToken: 'refresh-token', accessTokenExpiresAt: now + 120_000,
+    createdAt: now, lastSeenAt: now, ref: 'ref-1',
+    ...over
+  } as SessionRecord
+}
+
+t.test('decoded once per text, never stale', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const store = new RedisSessionStore({ url: redis.url, keyPrefix: 'test:', commandTimeoutMs: 2000 })
+  t.teardown(() => store.close())
+  await store.ready(5000)
+  const id = 'A'.repeat(43)
+  await store.set(id, record(), 60_000)
+  const first = await store.get(id)
+  const second = await store.get(id)
+  t.equal(first, second, 'the same text gives the same decoded record')
+  t.equal(first?.accessToken, 'access-token')
+
+  await store.set(id, record({ accessToken: 'refreshed' }), 60_000)
+  const changed = await store.get(id)
+  t.not(changed, first, 'a changed record is decoded again')
+  t.equal(changed?.accessToken, 'refreshed')
+
+  await store.delete(id)
+  t.equal(await store.get(id), undefined, 'a deleted session is gone at once')
+
+  await store.set(id, record(), 50)
+  await new Promise((r) => setTimeout(r, 150))
+  t.equal(await store.get(id), undefined, 'an expired session is gone')
+  t.equal(await store.get('B'.repeat(43)), undefined)
+})
+
+t.test('a touch writes a copy: the record another request holds is not changed under it', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const store = new RedisSessionStore({ url: redis.url, keyPrefix: 'test:', commandTimeoutMs: 2000 })
+  t.teardown(() => store.close())
+  await store.ready(5000)
+  let now = Date.now()
+  const manager = new SessionManager(store, { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }, () => now)
+  const { id } = await manager.create({ identity: record().identity, idToken: 'i', accessToken: 'a', accessTokenExpiresAt: now + 120_000 } as never)
+  const held = await store.get(id)
+  const seenAt = held!.lastSeenAt
+  now += 10 * 60_000
+  const loaded = await manager.load(id)
+  t.equal(loaded.kind, 'alive')
+  t.equal(held!.lastSeenAt, seenAt, 'the shared record is unchanged')
+  t.equal((await store.get(id))?.lastSeenAt, now, 'Redis has the new time')
+})
