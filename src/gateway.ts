@@ -121,26 +121,13 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   })
   app.decorateRequest('pscAccess', null)
   app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
-  await app.register(fastifyCookie, { secret: config.session.secrets })
+  // Cookies are parsed when read (session/request-cookies.ts), not by a hook on every request.
+  await app.register(fastifyCookie, { secret: config.session.secrets, hook: false })
 
   // The per-request hooks below are callback-style, not async: no promise per request for hooks
   // that almost never wait.
   const drain = new Drain()
   if (Object.values(config.upstreams).some((u) => u.websocket)) drain.trackWebSockets(app.server)
-  app.addHook('onRequest', (request, reply, done) => {
-    if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
-    if (drain.closing) {
-      request.pscAccess = { decision: 'reject', reason: 'shutting down' }
-      reply.header('connection', 'close')
-      sendProblem(request, reply, shuttingDownProblem())
-      return
-    }
-    const problem = (request.raw as RawWithProblem)[kTargetProblem]
-    if (problem === undefined) return done()
-    request.pscAccess = { decision: 'reject', reason: problem }
-    sendProblem(request, reply, badRequestProblem(problem))
-  })
-
   // Audit: exactly one access event per request (with the login/logout/session events the request
   // caused), when the response is done, or when the client went away before. In block mode a full
   // audit queue makes new requests wait here for room: the traffic slows to the disk's pace.
@@ -151,9 +138,23 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     const request = reply.request
     void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
   }
+  // One hook for what every request goes through first (one hook call per request, not three).
   app.addHook('onRequest', (request, reply, done) => {
     ;(reply.raw as ResponseWithReply)[kReply] = reply
     reply.raw.on('close', auditAbortedResponse)
+    if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
+    if (drain.closing) {
+      request.pscAccess = { decision: 'reject', reason: 'shutting down' }
+      reply.header('connection', 'close')
+      sendProblem(request, reply, shuttingDownProblem())
+      return
+    }
+    const problem = (request.raw as RawWithProblem)[kTargetProblem]
+    if (problem !== undefined) {
+      request.pscAccess = { decision: 'reject', reason: problem }
+      sendProblem(request, reply, badRequestProblem(problem))
+      return
+    }
     const room = audit.whenRoom()
     if (room === undefined) done()
     else room.then(() => done(), done)

@@ -12,6 +12,7 @@ import { readRequestSession } from '../session/request-session.js'
 import { finishLogin, LoginFailure, logoutUrl, startLogin } from './login-flow.js'
 import type { PscClient } from './psc-client.js'
 import { addTransaction, decodeTransactions, encodeTransactions, takeTransaction } from './transaction.js'
+import { requestCookies } from '../session/request-cookies.js'
 
 export interface AuthRoutesOptions {
   config: GatewayConfig
@@ -41,7 +42,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     : {}
 
   function readTransactions(request: FastifyRequest) {
-    const raw = request.cookies[txCookie]
+    const raw = requestCookies(request)[txCookie]
     if (!raw) return []
     const unsigned = request.unsignCookie(raw)
     return unsigned.valid && unsigned.value !== null ? decodeTransactions(unsigned.value, now()) : []

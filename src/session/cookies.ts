@@ -4,6 +4,7 @@ import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { isWellFormedSessionId } from './ids.js'
+import { requestCookies } from './request-cookies.js'
 
 export interface CookieSettings {
   secure: boolean
@@ -36,7 +37,7 @@ export class VerifiedCookies {
   readonly #cache = new LRUCache<string, Readonly<CookieReading>>({ max: 20_000 })
 
   read(request: FastifyRequest, cookieName: string): CookieReading {
-    const raw = request.cookies[cookieName]
+    const raw = requestCookies(request)[cookieName]
     if (raw === undefined || raw === '') return NO_COOKIE
     const known = this.#cache.get(raw)
     if (known !== undefined) return known
@@ -49,7 +50,7 @@ export class VerifiedCookies {
 const NO_COOKIE: CookieReading = Object.freeze({ kind: 'none' })
 
 export function readSignedId(request: FastifyRequest, cookieName: string): CookieReading {
-  const raw = request.cookies[cookieName]
+  const raw = requestCookies(request)[cookieName]
   if (raw === undefined || raw === '') return { kind: 'none' }
   if (raw.length > MAX_SIGNED_LENGTH) return { kind: 'invalid', problem: 'oversized session cookie' }
   const unsigned = request.unsignCookie(raw)

@@ -6,15 +6,17 @@ import fc from 'fast-check'
 import t from 'tap'
 import { decodeTransactions } from '../../src/auth/transaction.js'
 import { readSignedId } from '../../src/session/cookies.js'
+import { requestCookies } from '../../src/session/request-cookies.js'
 
 const SECRET = 'property-test-secret-0123456789abcdef-ZZ'
 
 t.test('any Cookie header: the session and transaction cookies read without throwing', async (t) => {
   const app = Fastify()
-  await app.register(fastifyCookie, { secret: [SECRET] })
+  // as the gateway registers it: cookies parsed when read
+  await app.register(fastifyCookie, { secret: [SECRET], hook: false })
   app.get('/', async (request) => {
     const session = readSignedId(request, 'psc_session')
-    const raw = request.cookies.psc_login
+    const raw = requestCookies(request).psc_login
     const unsigned = raw === undefined ? undefined : request.unsignCookie(raw)
     const tx = unsigned?.valid && unsigned.value !== null ? decodeTransactions(unsigned.value, Date.now()) : []
     return { session, tx: tx.length }
