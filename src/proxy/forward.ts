@@ -10,7 +10,7 @@ import { upstreamProblem } from '../pages/problems.js'
 import { sendProblem } from '../pages/respond.js'
 import { identityHeaderValues } from './identity-headers.js'
 import type { ForwardingRules } from './forwarding-rules.js'
-import { stripGatewayOwnedHeaders, withoutCookies } from './strip-headers.js'
+import { clientHeadersForUpstream } from './strip-headers.js'
 
 /** What the access gate hands over for an allowed request. */
 export interface ForwardTarget {
@@ -65,14 +65,9 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     return at === undefined ? 0 : (performance.now() - at) / 1000
   }
 
-  function upstreamHeaders(request: FastifyRequest, headers: IncomingHttpHeaders, target: ForwardTarget): IncomingHttpHeaders {
+  function upstreamHeaders(request: FastifyRequest, clientHeaders: IncomingHttpHeaders, target: ForwardTarget): IncomingHttpHeaders {
     const rules = target.rules
-    stripGatewayOwnedHeaders(headers, rules.strip)
-    if (typeof headers.cookie === 'string') {
-      // undefined rather than delete: undici skips it, and a delete turns the object into a slow
-      // dictionary for every header written after it.
-      headers.cookie = withoutCookies(headers.cookie, gatewayCookies)
-    }
+    const headers: IncomingHttpHeaders = clientHeadersForUpstream(clientHeaders, rules.strip, gatewayCookies)
     if (target.identity) Object.assign(headers, identityHeadersOf(target.identity, rules))
     // Static headers of the upstream (e.g. a shared secret it checks). Their names are in the strip
     // rules, so a client-sent copy (any case, "_" for "-") is already gone.
@@ -138,10 +133,7 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
           const target = targetOf(request)
           const base: IncomingHttpHeaders = {}
           if (typeof request.headers.cookie === 'string') base.cookie = request.headers.cookie
-          const headers = target ? upstreamHeaders(request, base, target) : base
-          // ws hands these to node:http, which refuses undefined values.
-          if (headers.cookie === undefined) delete headers.cookie
-          return headers
+          return target ? upstreamHeaders(request, base, target) : base
         }
       },
       // Forward exactly the normalised path that was authorised, and the raw query string.

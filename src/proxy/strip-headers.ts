@@ -30,8 +30,28 @@ export function isGatewayOwnedHeader(name: string, rules: StripRules): boolean {
   return false
 }
 
-export function stripGatewayOwnedHeaders(headers: Record<string, unknown>, rules: StripRules): void {
-  for (const name of Object.keys(headers)) if (isGatewayOwnedHeader(name, rules)) delete headers[name]
+type Headers = Record<string, string | string[] | undefined>
+
+/**
+ * The client's headers as the upstream may see them, in a new object: none in the gateway's
+ * namespace, none of the forwarding headers, and the Cookie header without the gateway's cookies.
+ * A new object rather than deletes on the client's: a delete (or an undefined stored where a
+ * string was) turns a header object into a slow dictionary (or deprecates its hidden class), and
+ * reply-from and undici copy and walk it again on every request.
+ */
+export function clientHeadersForUpstream(headers: Headers, rules: StripRules, ownCookies: ReadonlySet<string>): Headers {
+  const out: Headers = {}
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined || isGatewayOwnedHeader(name, rules)) continue
+    if (name === 'cookie' && typeof value === 'string') {
+      const kept = withoutCookies(value, ownCookies)
+      if (kept !== undefined) out.cookie = kept
+      continue
+    }
+    out[name] = value
+  }
+  return out
 }
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { encodeHeaderValue, identityHeaderValues } from '../../src/proxy/identity-headers.js'
-import { compileStripRules, isGatewayOwnedHeader, stripGatewayOwnedHeaders, withoutCookies } from '../../src/proxy/strip-headers.js'
+import { clientHeadersForUpstream, compileStripRules, isGatewayOwnedHeader, withoutCookies } from '../../src/proxy/strip-headers.js'
 import type { Identity } from '../../src/psc/identity.js'
 
 const identity: Identity = {
@@ -60,9 +60,12 @@ t.test('identity namespace stripping: any case, "_" for "-", forwarding headers,
     t.ok(isGatewayOwnedHeader(name, rules), name)
   }
   for (const name of ['x-pscidnat', 'accept', 'cookie', 'x-ps', 'authorization', 'remote-users']) t.notOk(isGatewayOwnedHeader(name, rules), name)
-  const headers: Record<string, unknown> = { 'x-psc-idnat': 'forged', x_psc_rpps: 'forged', accept: 'text/html' }
-  stripGatewayOwnedHeaders(headers, rules)
-  t.same(headers, { accept: 'text/html' })
+  const headers = { 'x-psc-idnat': 'forged', x_psc_rpps: 'forged', accept: 'text/html', cookie: 'a=1; psc_session=s; b=2', 'x-forwarded-for': '6.6.6.6' }
+  const own = new Set(['psc_session'])
+  t.same(clientHeadersForUpstream(headers, rules, own), { accept: 'text/html', cookie: 'a=1; b=2' })
+  t.same(headers, { 'x-psc-idnat': 'forged', x_psc_rpps: 'forged', accept: 'text/html', cookie: 'a=1; psc_session=s; b=2', 'x-forwarded-for': '6.6.6.6' }, 'the client headers are left as they were')
+  t.same(clientHeadersForUpstream({ cookie: 'psc_session=s', accept: '*/*' }, rules, own), { accept: '*/*' }, 'no Cookie header at all when only gateway cookies were sent')
+  t.notOk('cookie' in clientHeadersForUpstream({ cookie: 'psc_session=s' }, rules, own))
 })
 
 t.test('the gateway cookies are removed from the Cookie header', async (t) => {
