@@ -77,14 +77,13 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
     }
   })
   const upstreamDuration = new SeriesHistogram(`${PREFIX}upstream_duration_seconds`, 'Time from forwarding a request to the upstream response headers, by upstream and status class', LATENCY_BUCKETS, registry)
-  const upstreamSeries = new Map<string, HistogramSeries>()
+  // Nested maps on the label values (configured names, constant classes): no key string per request.
+  const upstreamSeries = new Map<string, Map<string, HistogramSeries>>()
   const upstreamDurationOf = (upstream: string, cls: string): HistogramSeries => {
-    const key = `${upstream}\u0000${cls}`
-    let series = upstreamSeries.get(key)
-    if (series === undefined) {
-      series = upstreamDuration.series({ upstream, status_class: cls })
-      upstreamSeries.set(key, series)
-    }
+    let byClass = upstreamSeries.get(upstream)
+    if (byClass === undefined) upstreamSeries.set(upstream, (byClass = new Map()))
+    let series = byClass.get(cls)
+    if (series === undefined) byClass.set(cls, (series = upstreamDuration.series({ upstream, status_class: cls })))
     return series
   }
   const upstreamErrors = new Counter({
@@ -120,19 +119,25 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
 
   // The series are looked up once per (route, decision, status class) and kept (a bounded set:
   // routes are configured, decisions and classes fixed).
-  const requestChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>()
+  type RequestSeries = { count: CounterSeries; duration: HistogramSeries }
+  const requestChildren = new Map<string, Map<string, Map<string, RequestSeries>>>()
+  const requestSeriesOf = (route: string, decision: string, cls: string): RequestSeries => {
+    let byDecision = requestChildren.get(route)
+    if (byDecision === undefined) requestChildren.set(route, (byDecision = new Map()))
+    let byClass = byDecision.get(decision)
+    if (byClass === undefined) byDecision.set(decision, (byClass = new Map()))
+    let series = byClass.get(cls)
+    if (series === undefined) {
+      series = { count: requests.series({ route, decision, status_class: cls }), duration: requestDuration.series({ route, decision }) }
+      byClass.set(cls, series)
+    }
+    return series
+  }
   const auditSink: AuditSink = {
     write(event: AuditEvent) {
       switch (event.event) {
         case 'access': {
-          const route = event.route ?? '(none)'
-          const cls = statusClass(event.status)
-          const key = `${route}\u0000${event.decision}\u0000${cls}`
-          let child = requestChildren.get(key)
-          if (child === undefined) {
-            child = { count: requests.series({ route, decision: event.decision, status_class: cls }), duration: requestDuration.series({ route, decision: event.decision }) }
-            requestChildren.set(key, child)
-          }
+          const child = requestSeriesOf(event.route ?? '(none)', event.decision, statusClass(event.status))
           child.count.inc()
           child.duration.observe(event.durationMs / 1000)
           return
@@ -168,8 +173,11 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
   }
 }
 
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx']
+
+/** A constant string per class: no string built per request. */
 export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other'
+  return status >= 100 && status < 600 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : 'other'
 }
 
 export const LOGIN_FAILURE_KINDS = ['state', 'acr', 'psc_error', 'userinfo', 'unreachable', 'other'] as const
