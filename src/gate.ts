@@ -87,7 +87,9 @@ export function createAccessGate(deps: GateDeps) {
 
     let session: RequestSession
     try {
-      session = await readRequestSession(request, cookieName, sessions)
+      // The memory store answers without a promise: no await (and no microtask) on that path.
+      const read = readRequestSession(request, cookieName, sessions)
+      session = read instanceof Promise ? await read : read
     } catch (err) {
       if (!(err instanceof SessionStoreUnavailable)) throw err
       // Fail closed: without the store nobody is known. Public routes still work, anonymously.

@@ -4,6 +4,8 @@ import { newSessionId, sessionReference } from './ids.js'
 import { remainingLifetimeMs, sessionState, touchIntervalMs, type SessionTimeouts } from './lifetime.js'
 import type { SessionRecord, SessionStore } from './store.js'
 
+const NO_SESSION = Object.freeze({ kind: 'none' as const })
+
 export type LoadedSession =
   | { kind: 'none' }
   | { kind: 'ended'; why: 'idle-expired' | 'absolute-expired' }
@@ -32,20 +34,21 @@ export class SessionManager {
     return { id, record }
   }
 
-  async load(id: string): Promise<LoadedSession> {
-    const record = await this.store.get(id)
-    if (record === undefined) return { kind: 'none' }
+  /** Without a promise when the store answers at once and nothing has to be written back. */
+  load(id: string): LoadedSession | Promise<LoadedSession> {
+    const got = this.store.get(id)
+    return got instanceof Promise ? got.then((record) => this.#loaded(id, record)) : this.#loaded(id, got)
+  }
+
+  #loaded(id: string, record: SessionRecord | undefined): LoadedSession | Promise<LoadedSession> {
+    if (record === undefined) return NO_SESSION
     const now = this.now()
     const state = sessionState(record, now, this.timeouts)
-    if (state !== 'alive') {
-      await this.store.delete(id)
-      return { kind: 'ended', why: state }
-    }
+    if (state !== 'alive') return this.store.delete(id).then(() => ({ kind: 'ended', why: state }))
     if (now - record.lastSeenAt >= this.#touchEveryMs) {
       // A copy: stores may hand the same record to concurrent requests (memory, Redis's decoded cache).
       const touched = { ...record, lastSeenAt: now }
-      await this.store.set(id, touched, remainingLifetimeMs(touched, now, this.timeouts))
-      return { kind: 'alive', record: touched }
+      return this.store.set(id, touched, remainingLifetimeMs(touched, now, this.timeouts)).then(() => ({ kind: 'alive', record: touched }))
     }
     return { kind: 'alive', record }
   }

@@ -28,7 +28,7 @@ export class MemorySessionStore implements SessionStore {
     this.#remembered = new LRUCache<string, true>({ max: 100_000, ttlAutopurge: false })
   }
 
-  async get(id: string): Promise<SessionRecord | undefined> {
+  get(id: string): SessionRecord | undefined {
     return this.#cache.get(id)
   }
 

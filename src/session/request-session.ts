@@ -1,6 +1,6 @@
 // Reads the session that a request's cookie points at, once per request.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { SessionManager } from './manager.js'
+import type { LoadedSession, SessionManager } from './manager.js'
 import type { SessionRecord } from './store.js'
 
 export type RequestSession =
@@ -9,14 +9,21 @@ export type RequestSession =
   | { kind: 'ended'; id: string; why: 'idle-expired' | 'absolute-expired' }
   | { kind: 'alive'; id: string; record: SessionRecord; signedWithOldSecret: boolean }
 
-export async function readRequestSession(request: FastifyRequest, cookieName: string, sessions: SessionManager): Promise<RequestSession> {
+/** Without a promise when the store answered at once (the memory store, on every request). */
+export function readRequestSession(request: FastifyRequest, cookieName: string, sessions: SessionManager): RequestSession | Promise<RequestSession> {
   const cookie = sessions.cookies.read(request, cookieName)
   if (cookie.kind !== 'valid') return cookie
-  const loaded = await sessions.load(cookie.id)
-  if (loaded.kind === 'none') return { kind: 'none' }
+  const loaded = sessions.load(cookie.id)
+  return loaded instanceof Promise ? loaded.then((l) => fromLoaded(cookie, l)) : fromLoaded(cookie, loaded)
+}
+
+function fromLoaded(cookie: { id: string; signedWithOldSecret: boolean }, loaded: LoadedSession): RequestSession {
+  if (loaded.kind === 'none') return NONE
   if (loaded.kind === 'ended') return { kind: 'ended', id: cookie.id, why: loaded.why }
   return { kind: 'alive', id: cookie.id, record: loaded.record, signedWithOldSecret: cookie.signedWithOldSecret }
 }
+
+const NONE: RequestSession = Object.freeze({ kind: 'none' })
 
 /** After a secret rotation, cookies signed with an older secret are re-signed with the first one. */
 export function renewCookieIfNeeded(reply: FastifyReply, session: RequestSession, cookieName: string, options: object): void {

@@ -39,7 +39,8 @@ export class SessionStoreUnavailable extends Error {
  */
 export interface SessionStore {
   readonly kind: string
-  get(id: string): Promise<SessionRecord | undefined>
+  /** A store that can answer at once (memory) does, without a promise: this is on every request. */
+  get(id: string): SessionRecord | undefined | Promise<SessionRecord | undefined>
   set(id: string, record: SessionRecord, ttlMs: number): Promise<void>
   delete(id: string): Promise<void>
   /** Ends every session of a PSC `sid` and/or `sub` (back-channel logout); resolves with how many. */
