@@ -17,6 +17,9 @@ import { freePort } from '../test/helpers/stack.js'
 // The gateway under test is the compiled one (dist/, built by the bench before it starts this
 // process), as `psc-gateway serve` runs it in production; the types come from src/.
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')
+const { applyGatewayRuntimeTuning } = (await import(pathToFileURL(join(DIST, 'ops', 'runtime-tuning.js')).href)) as typeof import('../src/ops/runtime-tuning.js')
+// As `psc-gateway serve` does at start-up.
+applyGatewayRuntimeTuning()
 const { loadConfigFile } = (await import(pathToFileURL(join(DIST, 'config', 'load.js')).href)) as typeof import('../src/config/load.js')
 const { buildGateway } = (await import(pathToFileURL(join(DIST, 'gateway.js')).href)) as typeof import('../src/gateway.js')
 

@@ -9,6 +9,7 @@ import { ConfigError } from './config/errors.js'
 import { configJsonSchemaText } from './config/jsonSchema.js'
 import { loadConfigFile, type LoadedConfig } from './config/load.js'
 import { buildGateway, type Gateway } from './gateway.js'
+import { applyGatewayRuntimeTuning } from './ops/runtime-tuning.js'
 import { AUDIT_USAGE, AuditUsageError, runAuditCommand } from './audit/commands.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -50,6 +51,7 @@ function stopOnSignals(stop: () => Promise<void>): void {
 }
 
 async function serve(configFile: string): Promise<Gateway> {
+  applyGatewayRuntimeTuning()
   const { config } = loadOrExit(configFile)
   const gateway = await buildGateway(config)
   const { url, adminUrl } = await gateway.listen()
