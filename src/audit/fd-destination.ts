@@ -66,11 +66,6 @@ export class FileDestination implements BatchDestination {
     if (this.#fd !== undefined) this.#reopenDue = 'reopen'
   }
 
-  /** Opens now, so that a bad path fails at start-up rather than at the first request. */
-  openNow (): void {
-    this.#open()
-  }
-
   writeBatch (bodies: string[], done: (err?: Error | null) => void): void {
     const proceed = () => {
       try {

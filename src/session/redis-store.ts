@@ -34,7 +34,7 @@ export class RedisSessionStore implements SessionStore {
   // Per request, only the GET is I/O: the key's SHA-256 is computed once per session id, and a
   // record is decoded once per exact text Redis holds for it (the same bytes give the same record;
   // a changed, expired or deleted session is a different text or none, so nothing stale is served).
-  readonly #keys = new LRUCache<string, string>({ max: 20_000 })
+  readonly #hashes = new LRUCache<string, string>({ max: 20_000 })
   readonly #decoded = new LRUCache<string, SessionRecord>({ maxSize: DECODED_MAX_CHARS, sizeCalculation: (_record, raw) => Math.max(1, raw.length) })
 
   constructor(settings: RedisStoreSettings) {
@@ -70,7 +70,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    const raw = await this.#run(() => this.#redis.get(this.#keyOf(id)))
+    const raw = await this.#run(() => this.#redis.get(`${this.#p}s:${this.#hashOf(id)}`))
     if (raw === null) return undefined
     const known = this.#decoded.get(raw)
     if (known !== undefined) return known
@@ -83,17 +83,17 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  #keyOf(id: string): string {
-    let key = this.#keys.get(id)
-    if (key === undefined) {
-      key = `${this.#p}s:${hashId(id)}`
-      this.#keys.set(id, key)
+  #hashOf(id: string): string {
+    let hash = this.#hashes.get(id)
+    if (hash === undefined) {
+      hash = hashId(id)
+      this.#hashes.set(id, hash)
     }
-    return key
+    return hash
   }
 
   async set(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
-    const h = hashId(id)
+    const h = this.#hashOf(id)
     const ttl = Math.max(1, Math.ceil(ttlMs))
     const m = this.#redis.multi().set(`${this.#p}s:${h}`, JSON.stringify(record), 'PX', ttl)
     m.zadd(`${this.#p}live`, Date.now() + ttl, h)
@@ -103,7 +103,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    const h = hashId(id)
+    const h = this.#hashOf(id)
     await this.#run(() => this.#redis.multi().del(`${this.#p}s:${h}`).zrem(`${this.#p}live`, h).exec())
   }
 

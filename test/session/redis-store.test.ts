@@ -1,7 +1,7 @@
 // The Redis store on a real redis-server: per request only the GET is I/O (the key's hash is
 // computed once per id, a record decoded once per exact text Redis holds), and that never serves a
 // stale record: a changed, deleted or expired session reads back as what Redis holds now.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { RedisSessionStore } from '../../src/session/redis-store.js'
 import { SessionManager } from '../../src/session/manager.js'
 import type { SessionRecord } from '../../src/session/store.js'
@@ -17,12 +17,19 @@ function record(over: Partial<SessionRecord> = {}): SessionRecord {
   } as SessionRecord
 }
 
-t.test('decoded once per text, never stale', async (t) => {
-  const redis = await startRedis()
-  t.teardown(() => redis.close())
-  const store = new RedisSessionStore({ url: redis.url, keyPrefix: 'test:', commandTimeoutMs: 2000 })
+// One redis-server for the file; each test has its own key prefix.
+const redis = await startRedis()
+t.teardown(() => redis.close())
+
+async function storeFor(t: Test, keyPrefix: string): Promise<RedisSessionStore> {
+  const store = new RedisSessionStore({ url: redis.url, keyPrefix, commandTimeoutMs: 2000 })
   t.teardown(() => store.close())
   await store.ready(5000)
+  return store
+}
+
+t.test('decoded once per text, never stale', async (t) => {
+  const store = await storeFor(t, 'decoded:')
   const id = 'A'.repeat(43)
   await store.set(id, record(), 60_000)
   const first = await store.get(id)
@@ -45,11 +52,7 @@ t.test('decoded once per text, never stale', async (t) => {
 })
 
 t.test('a touch writes a copy: the record another request holds is not changed under it', async (t) => {
-  const redis = await startRedis()
-  t.teardown(() => redis.close())
-  const store = new RedisSessionStore({ url: redis.url, keyPrefix: 'test:', commandTimeoutMs: 2000 })
-  t.teardown(() => store.close())
-  await store.ready(5000)
+  const store = await storeFor(t, 'touch:')
   let now = Date.now()
   const manager = new SessionManager(store, { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }, () => now)
   const { id } = await manager.create({ identity: record().identity, idToken: 'i', accessToken: 'a', accessTokenExpiresAt: now + 120_000 } as never)
