@@ -7,6 +7,14 @@ const FORWARDING_HEADERS = new Set([
   'x-forwarded-uri', 'x-real-ip', 'x-client-ip', 'x-original-url', 'x-original-uri', 'x-rewrite-url', 'x-original-host'
 ])
 
+/**
+ * Hop-by-hop headers of the client's connection (RFC 9110 §7.6.1, and the legacy Proxy-Connection):
+ * they describe that connection, not the request, and undici refuses several of them outright.
+ * Expect is answered by the gateway itself (Node sends the 100 Continue), so it is not passed on.
+ * Connection, and the headers it lists, reply-from removes before we see the headers.
+ */
+const HOP_BY_HOP = new Set(['keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'])
+
 export interface StripRules {
   /** lower-case, "-" form, e.g. ["x-psc-"] */
   prefixes: readonly string[]
@@ -34,7 +42,8 @@ type Headers = Record<string, string | string[] | undefined>
 
 /**
  * The client's headers as the upstream may see them, in a new object: none in the gateway's
- * namespace, none of the forwarding headers, and the Cookie header without the gateway's cookies.
+ * namespace, none of the forwarding headers, no hop-by-hop header, and the Cookie header without
+ * the gateway's cookies. Names come from Node, lower-cased.
  * A new object rather than deletes on the client's: a delete (or an undefined stored where a
  * string was) turns a header object into a slow dictionary (or deprecates its hidden class), and
  * reply-from and undici copy and walk it again on every request.
@@ -43,7 +52,7 @@ export function clientHeadersForUpstream(headers: Headers, rules: StripRules, ow
   const out: Headers = {}
   for (const name in headers) {
     const value = headers[name]
-    if (value === undefined || isGatewayOwnedHeader(name, rules)) continue
+    if (value === undefined || HOP_BY_HOP.has(name) || isGatewayOwnedHeader(name, rules)) continue
     if (name === 'cookie' && typeof value === 'string') {
       const kept = withoutCookies(value, ownCookies)
       if (kept !== undefined) out.cookie = kept

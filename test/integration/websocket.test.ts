@@ -1,6 +1,6 @@
 // WebSocket upgrades through the gateway: judged by the same gate, forwarded with the identity
 // headers (client-sent ones stripped), refused without a session.
-import { createServer, type IncomingHttpHeaders } from 'node:http'
+import { createServer, get as httpGet, type IncomingHttpHeaders } from 'node:http'
 import t from 'tap'
 import { WebSocket, WebSocketServer } from 'ws'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
@@ -70,6 +70,20 @@ t.test('WebSocket upgrades are authorised by the gate and carry the identity', a
   t.equal(echoed, 'echo:bonjour', 'messages flow both ways')
 
   t.equal(await refusal(open(`${wsUrl}/medecins/live`, { cookie })), 403, 'a denied route refuses the upgrade')
+
+  // The same paths over plain HTTP go to the HTTP proxy, not to the WebSocket one.
+  const plain = await client.get(`${stack.url}/live/feed`)
+  t.equal(plain.status, 200)
+  t.equal(plain.body, 'plain http', 'a request that is not an upgrade is forwarded as HTTP')
+  // (node:http: fetch refuses to send an Upgrade header)
+  const withUpgradeHeaderOnly = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+    httpGet(`${stack.url}/live/feed`, { headers: { cookie, upgrade: 'websocket', connection: 'keep-alive' } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => resolve({ status: res.statusCode, body }))
+    }).on('error', reject)
+  })
+  t.equal(withUpgradeHeaderOnly.status, 200, 'an Upgrade header without Connection: upgrade is plain HTTP')
+  t.equal(withUpgradeHeaderOnly.body, 'plain http')
 })
 
 t.test('an upstream without websocket: true refuses upgrades', async (t) => {
