@@ -3,11 +3,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditTrail } from './audit/trail.js'
 import type { PscClient } from './auth/psc-client.js'
-import type { GatewayConfig } from './config/types.js'
+import type { GatewayConfig, UpstreamSettings } from './config/types.js'
 import { badRequestProblem, deniedProblem, loginRequiredProblem, notFoundProblem, pscUnavailableProblem } from './pages/problems.js'
 import { sendProblem, wantsJson } from './pages/respond.js'
-import { decideAccess } from './policy/decide.js'
-import { matchRoute, type RouteTable } from './policy/rules.js'
+import { decideAccess, type AccessDecision } from './policy/decide.js'
+import { matchRoute, type CompiledRoute, type RouteTable } from './policy/rules.js'
+import type { Identity } from './psc/identity.js'
 import type { ForwardTarget } from './proxy/forward.js'
 import type { ForwardingRules } from './proxy/forwarding-rules.js'
 import type { TokenKeeper } from './auth/token-keeper.js'
@@ -59,7 +60,21 @@ export function createAccessGate(deps: GateDeps) {
   const cookieName = config.session.cookieName
   const cookieOptions = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
 
-  return async function accessGate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  // The gate is a callback hook that finishes without a promise when nothing has to wait (the
+  // memory store, no token to renew): an async hook costs a promise and a microtask per request.
+  return function accessGate(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    let outcome: void | Promise<void>
+    try {
+      outcome = judge(request, reply)
+    } catch (err) {
+      return done(err as Error)
+    }
+    if (outcome === undefined) done()
+    else outcome.then(() => done(), done)
+  }
+
+  /** Answers the request, or leaves an allowed request with its target; a promise only if it waits. */
+  function judge(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
     const access: AccessRecord = (request.pscAccess ??= {})
     const url = request.url
     const q = url.indexOf('?')
@@ -84,25 +99,34 @@ export function createAccessGate(deps: GateDeps) {
       access.reason = `WebSocket is not enabled for upstream ${upstream.name}`
       return void sendProblem(request, reply, badRequestProblem(access.reason))
     }
-
-    let session: RequestSession
+    const matched: Matched = { access, url, state, route, upstream }
+    // The memory store answers without a promise: no await (and no microtask) on that path.
+    let read: RequestSession | Promise<RequestSession>
     try {
-      // The memory store answers without a promise: no await (and no microtask) on that path.
-      const read = readRequestSession(request, cookieName, sessions)
-      session = read instanceof Promise ? await read : read
+      read = readRequestSession(request, cookieName, sessions)
     } catch (err) {
-      if (!(err instanceof SessionStoreUnavailable)) throw err
-      // Fail closed: without the store nobody is known. Public routes still work, anonymously.
-      request.log.warn({ reason: err.reason }, 'session store unavailable')
-      if (route.access === 'public') {
-        access.decision = 'allow'
-        access.target = { upstream, identity: undefined, rules: state.forwarding }
-        return
-      }
-      access.decision = 'reject'
-      access.reason = 'session store unavailable'
-      return void sendProblem(request, reply, storeUnavailableProblem())
+      return storeFailed(request, reply, matched, err)
     }
+    if (read instanceof Promise) return read.then((session) => withSession(request, reply, matched, session), (err: unknown) => storeFailed(request, reply, matched, err))
+    return withSession(request, reply, matched, read)
+  }
+
+  function storeFailed(request: FastifyRequest, reply: FastifyReply, { access, state, route, upstream }: Matched, err: unknown): void {
+    if (!(err instanceof SessionStoreUnavailable)) throw err
+    // Fail closed: without the store nobody is known. Public routes still work, anonymously.
+    request.log.warn({ reason: err.reason }, 'session store unavailable')
+    if (route.access === 'public') {
+      access.decision = 'allow'
+      access.target = { upstream, identity: undefined, rules: state.forwarding }
+      return
+    }
+    access.decision = 'reject'
+    access.reason = 'session store unavailable'
+    sendProblem(request, reply, storeUnavailableProblem())
+  }
+
+  function withSession(request: FastifyRequest, reply: FastifyReply, matched: Matched, session: RequestSession): void | Promise<void> {
+    const { access, route, upstream } = matched
     if (session.kind === 'ended') {
       const ref = sessionReference(session.id)
       audit.record(request, { event: 'logout', cause: session.why, session: ref })
@@ -115,33 +139,46 @@ export function createAccessGate(deps: GateDeps) {
       access.idNat = identity?.idNat
       access.profession = identity?.exercices[0]?.professionCode
     }
-
-    let decision = decideAccess(route, identity)
-    // What the upstream will be told: the identity, unless PSC just refused to renew the session.
-    let forwardedIdentity = identity
+    const decision = decideAccess(route, identity)
     if (decision.kind === 'allow' && session.kind === 'alive' && tokens.needsRefresh(session.record, upstream.forwardAccessToken)) {
-      const fresh = await tokens.refresh(session.id, session.record)
-      if (fresh.kind === 'fresh') {
-        session = { ...session, record: fresh.record }
-        if (fresh.refreshed) audit.record(request, { event: 'session', outcome: 'refreshed', session: access.session, idNat: identity?.idNat, profession: access.profession })
-      } else if (fresh.kind === 'revoked') {
-        // PSC ended the practitioner's session: ours ends too.
-        request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
-        forwardedIdentity = undefined
-        await sessions.end(session.id)
-        audit.record(request, { event: 'logout', cause: 'revoked', reason: fresh.reason, session: access.session, idNat: identity?.idNat, profession: access.profession })
-        audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', session: access.session, idNat: identity?.idNat, profession: access.profession })
-        reply.clearCookie(cookieName, { path: '/' })
-        access.reason = fresh.reason
-        decision = route.access === 'public' ? decision : { kind: 'login' }
-      } else if (upstream.forwardAccessToken) {
-        // PSC cannot be asked for the token this upstream needs: try again later, session kept.
-        // (Re-validation alone keeps the session while PSC is unreachable, and asks again next time.)
-        access.decision = 'reject'
-        access.reason = `access token not renewed: ${fresh.reason}`
-        return void sendProblem(request, reply, pscUnavailableProblem(url))
-      }
+      return renewThenConclude(request, reply, matched, session, decision)
     }
+    conclude(request, reply, matched, session, identity, identity, decision)
+  }
+
+  /** The session's tokens are due for renewal (forwarded access token, or re-validation with PSC). */
+  async function renewThenConclude(request: FastifyRequest, reply: FastifyReply, matched: Matched, alive: RequestSession & { kind: 'alive' }, allowed: AccessDecision): Promise<void> {
+    const { access, route, upstream, url } = matched
+    const identity = alive.record.identity
+    let session: RequestSession = alive
+    let decision = allowed
+    // What the upstream will be told: the identity, unless PSC just refused to renew the session.
+    let forwardedIdentity: typeof identity | undefined = identity
+    const fresh = await tokens.refresh(alive.id, alive.record)
+    if (fresh.kind === 'fresh') {
+      session = { ...alive, record: fresh.record }
+      if (fresh.refreshed) audit.record(request, { event: 'session', outcome: 'refreshed', session: access.session, idNat: identity.idNat, profession: access.profession })
+    } else if (fresh.kind === 'revoked') {
+      // PSC ended the practitioner's session: ours ends too.
+      request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
+      forwardedIdentity = undefined
+      await sessions.end(alive.id)
+      audit.record(request, { event: 'logout', cause: 'revoked', reason: fresh.reason, session: access.session, idNat: identity.idNat, profession: access.profession })
+      audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', session: access.session, idNat: identity.idNat, profession: access.profession })
+      reply.clearCookie(cookieName, { path: '/' })
+      access.reason = fresh.reason
+      decision = route.access === 'public' ? decision : { kind: 'login' }
+    } else if (upstream.forwardAccessToken) {
+      // PSC cannot be asked for the token this upstream needs: try again later, session kept.
+      // (Re-validation alone keeps the session while PSC is unreachable, and asks again next time.)
+      access.decision = 'reject'
+      access.reason = `access token not renewed: ${fresh.reason}`
+      return void sendProblem(request, reply, pscUnavailableProblem(url))
+    }
+    conclude(request, reply, matched, session, identity, forwardedIdentity, decision)
+  }
+
+  function conclude(request: FastifyRequest, reply: FastifyReply, { access, url, state, route, upstream }: Matched, session: RequestSession, identity: Identity | undefined, forwardedIdentity: Identity | undefined, decision: AccessDecision): void {
     access.decision = decision.kind
     if (decision.kind === 'allow') {
       renewCookieIfNeeded(reply, session, cookieName, cookieOptions)
@@ -170,6 +207,16 @@ export function createAccessGate(deps: GateDeps) {
     }
     return void reply.header('cache-control', 'no-store').redirect(loginHref, 302)
   }
+}
+
+/** What the gate matched, carried to the steps after the session read. */
+interface Matched {
+  access: AccessRecord
+  /** the normalised path and the query */
+  url: string
+  state: RoutingState
+  route: CompiledRoute
+  upstream: UpstreamSettings
 }
 
 function isWebSocketUpgrade(request: FastifyRequest): boolean {
