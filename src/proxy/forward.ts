@@ -94,18 +94,6 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     sendProblem(reply.request, reply, upstreamProblem(status, target?.upstream.name ?? 'inconnue'))
   }
 
-  // Options of reply.from per upstream, made once: no object spread per request. A reload brings new
-  // UpstreamSettings objects, hence new entries; the old ones go with them.
-  const fromOptionsByUpstream = new WeakMap<UpstreamSettings, object>()
-  const fromOptionsFor = (upstream: UpstreamSettings, proxyOptions: object): object => {
-    let made = fromOptionsByUpstream.get(upstream)
-    if (made === undefined) {
-      const url = upstream.url
-      made = { ...proxyOptions, getUpstream: () => url, timeout: upstream.timeoutMs }
-      fromOptionsByUpstream.set(upstream, made)
-    }
-    return made
-  }
   // HTTP: reply-from, called by our own route. The gate has already matched the route on the one
   // normalised path (dot segments resolved, encoded "/" and "\\" refused), so http-proxy's own
   // handler would only do that work again: it parses the destination three times with new URL and
@@ -126,6 +114,18 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     // The gate already decided; reply-from must not retry a request on its own (side effects).
     retryDelay: () => null
   }
+  // Options of reply.from per upstream, made once: no object spread per request. A reload brings new
+  // UpstreamSettings objects, hence new entries; the old ones go with them.
+  const fromOptionsByUpstream = new WeakMap<UpstreamSettings, object>()
+  const fromOptionsFor = (upstream: UpstreamSettings): object => {
+    let made = fromOptionsByUpstream.get(upstream)
+    if (made === undefined) {
+      const url = upstream.url
+      made = { ...replyOptions, getUpstream: () => url, timeout: upstream.timeoutMs }
+      fromOptionsByUpstream.set(upstream, made)
+    }
+    return made
+  }
   const forward = (request: FastifyRequest, reply: FastifyReply) => {
     const target = targetOf(request)
     if (!target) throw new Error('request reached the proxy without an access decision')
@@ -133,7 +133,7 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     const q = request.url.indexOf('?')
     const path = q === -1 ? request.url : request.url.slice(0, q)
     target.forwardedAt = performance.now()
-    return reply.from((target.rules.basePath.get(target.upstream.name) ?? '') + path, fromOptionsFor(target.upstream, replyOptions))
+    return reply.from((target.rules.basePath.get(target.upstream.name) ?? '') + path, fromOptionsFor(target.upstream))
   }
 
   const websocket = Object.values(config.upstreams).some((u) => u.websocket)
