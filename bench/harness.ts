@@ -77,9 +77,9 @@ export function startChild<T>(name: string, file: string, childArgs: string[], n
 }
 
 /** Closes stdin (the children stop on it), then SIGKILLs whoever is still there after 3 s. */
-export async function stopChildren(): Promise<void> {
+export async function stopChildren(which: readonly Child[] = children): Promise<void> {
   await Promise.all(
-    children.map(
+    which.map(
       (c) =>
         new Promise<void>((resolve) => {
           if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve()

@@ -6,7 +6,8 @@
 //   gateway (public)    the real gateway, route "public" (no session needed, no identity headers)
 // The upstream, the bare proxy and the gateway each run in their own child process (node --import
 // tsx; the gateway compiled, from dist/); autocannon runs here. Each target gets a warm-up, then a
-// measured run, in rounds (order reversed every other round). Latency percentiles are computed from
+// measured run, in rounds (order reversed every other round); each round starts its own bare proxy
+// and gateway, the upstream stays. Latency percentiles are computed from
 // autocannon's per-response timings (sub-millisecond, 2xx only), req/s is autocannon's.
 // Targets, on the median of the rounds: gateway ≥ 0.8 × bare req/s, and gateway p99 − bare p99 < 2 ms. The exit code is 0 even
 // when a target is missed (this is a report); it is 1 only when the bench itself could not run.
@@ -70,6 +71,32 @@ async function auditCounts(file: string): Promise<{ lines: number; accessByRoute
 
 // ---------------------------------------------------------------- the run
 
+/**
+ * One real login through the gateway's emulator gives the session cookie autocannon will send; each
+ * target must then answer 200 with the upstream's body before it is worth measuring.
+ */
+async function prepareTargets(bareUrl: string, gatewayUrl: string): Promise<Target[]> {
+  const client = new BrowserLikeClient()
+  const landed = await loginThroughEmulator(client, `${gatewayUrl}/bench/login`, MEDECIN)
+  const session = client.cookieValue(gatewayUrl, 'psc_session')
+  if (landed.status !== 200 || session === undefined) {
+    throw new Error(`login through the emulator failed: ended at ${landed.url} with ${landed.status}, session cookie ${session === undefined ? 'absent' : 'set'}`)
+  }
+  const cookie = `psc_session=${session}`
+  const targets: Target[] = [
+    // The bare proxy gets the very same request, cookie included (it forwards it upstream as is).
+    { label: 'bare proxy', url: `${bareUrl}/bench/item`, headers: { cookie } },
+    { label: 'gateway (session)', url: `${gatewayUrl}/bench/item`, headers: { cookie } },
+    { label: 'gateway (public)', url: `${gatewayUrl}/public/item` }
+  ]
+  for (const t of targets) {
+    const res = await fetch(t.url, { headers: t.headers, redirect: 'manual' })
+    const body = await res.text()
+    if (res.status !== 200 || !body.includes('bench-upstream')) throw new Error(`${t.label}: ${t.url} answered ${res.status}, not the upstream's 200: ${body.slice(0, 200)}`)
+  }
+  return targets
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true })
   writeFileSync(AUDIT_FILE, '')
@@ -87,46 +114,31 @@ async function main(): Promise<void> {
   )
 
   const { child: upstreamChild, info: upstream } = await startChild<{ url: string }>('upstream', 'upstream.ts', [])
-  const [{ child: bareChild, info: bare }, { child: gatewayChild, info: gateway }] = await Promise.all([
-    startChild<{ url: string }>('bare proxy', 'bare-proxy.ts', [upstream.url], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'bare')] : []),
-    startChild<{ url: string; logLevel: string }>('gateway', 'gateway-server.ts', [upstream.url, AUDIT_FILE], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'gateway')] : [])
-  ])
 
-  // One real login through the emulator gives the session cookie autocannon will send.
-  const client = new BrowserLikeClient()
-  const landed = await loginThroughEmulator(client, `${gateway.url}/bench/login`, MEDECIN)
-  const session = client.cookieValue(gateway.url, 'psc_session')
-  if (landed.status !== 200 || session === undefined) {
-    throw new Error(`login through the emulator failed: ended at ${landed.url} with ${landed.status}, session cookie ${session === undefined ? 'absent' : 'set'}`)
-  }
-  const cookie = `psc_session=${session}`
-
-  const targets: Target[] = [
-    // The bare proxy gets the very same request, cookie included (it forwards it upstream as is).
-    { label: 'bare proxy', url: `${bare.url}/bench/item`, headers: { cookie } },
-    { label: 'gateway (session)', url: `${gateway.url}/bench/item`, headers: { cookie } },
-    { label: 'gateway (public)', url: `${gateway.url}/public/item` }
-  ]
-  // Each target must answer 200 with the upstream's body before it is worth measuring.
-  for (const t of targets) {
-    const res = await fetch(t.url, { headers: t.headers, redirect: 'manual' })
-    const body = await res.text()
-    if (res.status !== 200 || !body.includes('bench-upstream')) throw new Error(`${t.label}: ${t.url} answered ${res.status}, not the upstream's 200: ${body.slice(0, 200)}`)
-  }
-
-  process.stdout.write(`running ${ROUNDS} round(s):\n`)
-  // CPU per request of every process, to see where the time goes (the 2 cores are saturated).
-  const watched = [upstreamChild, bareChild, gatewayChild].map((c) => ({ name: c.name, pid: c.proc.pid ?? -1 }))
-  // The machine's speed drifts (a shared VM): the targets are measured in rounds, in reverse order
-  // every other round, and each round's ratio compares measurements minutes apart at most.
+  // Each round starts its own bare proxy and gateway: V8 sometimes settles a process into a slower
+  // state for its whole life (seen here: Node's nextTick costing ~5 µs more per request in some
+  // bare-proxy processes and not in others), so rounds on the same processes would all share it.
+  // The median of rounds is then the median of independent pairs of processes.
+  process.stdout.write(`running ${ROUNDS} round(s), each with a fresh bare proxy and gateway:\n`)
   const rounds: Measured[][] = []
+  const gatewayStderr: string[] = []
   for (let round = 1; round <= ROUNDS; round++) {
+    const [{ child: bareChild, info: bare }, { child: gatewayChild, info: gateway }] = await Promise.all([
+      startChild<{ url: string }>('bare proxy', 'bare-proxy.ts', [upstream.url], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'bare')] : []),
+      startChild<{ url: string; logLevel: string }>('gateway', 'gateway-server.ts', [upstream.url, AUDIT_FILE], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'gateway')] : [])
+    ])
+    const targets = await prepareTargets(bare.url, gateway.url)
+    // CPU per request of every process, to see where the time goes (the 2 cores are saturated).
+    const watched = [upstreamChild, bareChild, gatewayChild].map((c) => ({ name: c.name, pid: c.proc.pid ?? -1 }))
+    // The machine's speed drifts (a shared VM): the targets are measured in reverse order every
+    // other round, and each round's ratio compares measurements a minute apart at most.
     const order = round % 2 === 1 ? targets : [...targets].reverse()
     const measured = new Map<string, Measured>()
     for (const t of order) measured.set(t.label, await measure(LOAD, { ...t, label: t.label }, watched))
     rounds.push(targets.map((t) => measured.get(t.label)!))
+    await stopChildren([bareChild, gatewayChild])
+    gatewayStderr.push(...gatewayChild.stderr)
   }
-
   await stopChildren()
   if (PROFILE) process.stdout.write(`CPU profiles written under ${relative(ROOT, PROFILE_DIR)}\n`)
   const audit = await auditCounts(AUDIT_FILE)
@@ -144,7 +156,7 @@ async function main(): Promise<void> {
     ['target', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'timeouts'],
     ...all.map(({ r, i }) => [roundLabel(r, i), f1(r.reqPerSec), f2(r.p50), f2(r.p99), String(r.ok), String(r.non2xx), String(r.errors), String(r.timeouts)])
   ]))
-  const procs = ['autocannon', ...watched.map((w) => w.name)]
+  const procs = ['autocannon', 'upstream', 'bare proxy', 'gateway']
   const mainThreads = ['bare proxy main thread', 'gateway main thread']
   process.stdout.write(table([
     ['CPU µs per request', ...procs, 'total', ...mainThreads],
@@ -176,12 +188,12 @@ async function main(): Promise<void> {
     process.stdout.write(`WARNING: some requests were not 2xx or failed; figures are not comparable:\n`)
     for (const { r, i } of all) process.stdout.write(`  ${roundLabel(r, i)}: ${r.statusCodes || 'no responses'}, errors ${r.errors}, timeouts ${r.timeouts}\n`)
   }
-  const gatewayWarnings = gatewayChild.stderr.filter((l) => !l.startsWith('oidc-provider WARNING'))
+  const gatewayWarnings = gatewayStderr.filter((l) => !l.startsWith('oidc-provider WARNING'))
   if (gatewayWarnings.length > 0) process.stdout.write(`gateway stderr (last ${Math.min(10, gatewayWarnings.length)} lines):\n${gatewayWarnings.slice(-10).join('\n')}\n`)
 }
 
-// The whole run is bounded: start-up, login, rounds × 3 × (warm-up + measure), shutdown.
-const deadlineMs = (ROUNDS * 3 * (WARMUP + DURATION + 1) + 90) * 1000
+// The whole run is bounded: per round start-up, login, 3 × (warm-up + measure) and shutdown.
+const deadlineMs = (ROUNDS * (3 * (WARMUP + DURATION + 1) + 40) + 90) * 1000
 const watchdog = setTimeout(() => {
   process.stderr.write(`bench: still running after ${deadlineMs / 1000} s, giving up\n`)
   killAll('SIGKILL')
