@@ -198,6 +198,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     }
     if (status >= 400 && status < 500) {
       request.log.info({ code: error.code, status }, 'client error')
+      // The rest of a body too large is not read: the connection cannot serve another request.
+      if (status === 413) reply.header('connection', 'close')
       return sendProblem(request, reply, { ...badRequestProblem(error.message), status })
     }
     // Full details go to the operational log only; the browser gets a reference, never a stack.

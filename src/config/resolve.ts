@@ -141,6 +141,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     maxHeaderSize: lim.maxHeaderSize,
     headersTimeoutMs: ms(['limits', 'headersTimeout'], lim.headersTimeout),
     requestTimeoutMs: ms(['limits', 'requestTimeout'], lim.requestTimeout),
+    maxBodySize: lim.maxBodySize,
     rateLimit: { max: lim.rateLimit.max, windowMs: ms(['limits', 'rateLimit', 'window'], lim.rateLimit.window) }
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {

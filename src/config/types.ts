@@ -80,6 +80,8 @@ export interface GatewayConfig {
     maxHeaderSize: number
     headersTimeoutMs: number
     requestTimeoutMs: number
+    /** bytes; 0 = no limit */
+    maxBodySize: number
     /** per client address (request.ip, i.e. through trustedProxies only), on login and callback; max 0 = off */
     rateLimit: { max: number; windowMs: number }
   }

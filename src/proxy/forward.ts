@@ -5,6 +5,7 @@
 import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
 import replyFrom from '@fastify/reply-from'
 import type { ConstraintStrategy, Handler, HTTPVersion } from 'find-my-way'
 import type { GatewayConfig, UpstreamSettings } from '../config/types.js'
@@ -13,6 +14,7 @@ import { upstreamProblem } from '../pages/problems.js'
 import { sendProblem } from '../pages/respond.js'
 import { identityHeaderValues } from './identity-headers.js'
 import type { ForwardingRules } from './forwarding-rules.js'
+import { BodyTooLarge, limitedBody } from './body-limit.js'
 import { sanitizeResponseHeaders } from './response-headers.js'
 import { clientHeadersForUpstream } from './strip-headers.js'
 
@@ -87,6 +89,11 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
   }
 
   function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { statusCode?: number } }) {
+    const tooLarge = bodyTooLargeIn(error)
+    if (tooLarge !== undefined) {
+      // The client's body went over the limit while it streamed: the upstream request was aborted.
+      return void reply.code(413).send(tooLarge)
+    }
     const target = targetOf(reply.request)
     const status = error.statusCode === 504 ? 504 : 502
     if (target) observer?.error(target.upstream.name, error, secondsSinceForwarded(reply.request))
@@ -145,9 +152,15 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     scope.addHook('onRequest', opts.gate)
     await scope.register(async (http) => {
       await http.register(replyFrom, { disableRequestLogging: true })
-      // Bodies are streamed to the upstream as they come, never parsed.
-      const passThrough = (_request: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) => done(null, payload)
-      http.addContentTypeParser('application/json', passThrough)
+      // Bodies are streamed to the upstream as they come, never parsed, up to limits.maxBodySize.
+      const maxBodySize = config.limits.maxBodySize
+      const passThrough = (request: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => {
+        const body = limitedBody(payload, request.headers['content-length'], maxBodySize)
+        if (body instanceof BodyTooLarge) done(body)
+        else done(null, body)
+      }
+      // Every type, text/plain and JSON included (fastify would otherwise buffer and parse those).
+      http.removeAllContentTypeParsers()
       http.addContentTypeParser('*', passThrough)
       for (const url of ['/', '/*']) http.route({ url, method: [...PROXIED_METHODS], handler: forward })
     })
@@ -171,6 +184,12 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       }
     } as never)
   })
+}
+
+/** undici and reply-from wrap the body stream's error: look for ours along the causes. */
+function bodyTooLargeIn(error: unknown): BodyTooLarge | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (e instanceof BodyTooLarge) return e
+  return undefined
 }
 
 /** Methods forwarded upstream (http-proxy's list); any other is answered 404 by the gateway. */

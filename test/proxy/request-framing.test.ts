@@ -41,8 +41,46 @@ t.test('Expect: 100-continue: the gateway answers the expectation, the body is f
   t.notOk('expect' in echo.headers, 'the expectation is not passed on')
 })
 
+t.test('bodies pass through byte for byte, whatever their type and beyond fastify\'s 1 MiB default', async (t) => {
+  const json = '{ "a" :  1,\n "b": [ ] }'
+  const asJson = await forwarded(t, `POST /api HTTP/1.1\r\n${H}\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nConnection: close\r\n\r\n${json}`)
+  t.equal(asJson.body, json, 'JSON is not parsed and re-serialised')
+  const big = 'é'.repeat(1_100_000)
+  const bytes = Buffer.byteLength(big)
+  const asText = await forwarded(t, `POST /notes HTTP/1.1\r\n${H}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n${big}`)
+  t.equal(asText.body.length, big.length, `a ${bytes}-byte text/plain body arrives whole`)
+})
+
 t.test('hop-by-hop headers of the client connection are not forwarded', async (t) => {
   const echo = await forwarded(t, `GET /page HTTP/1.1\r\n${H}\r\nKeep-Alive: timeout=5, max=100\r\nTE: trailers\r\nTrailer: x-checksum\r\nProxy-Connection: keep-alive\r\nX-Kept: yes\r\nConnection: close\r\n\r\n`)
   for (const name of ['keep-alive', 'te', 'trailer', 'proxy-connection']) t.notOk(name in echo.headers, `${name} is not forwarded`)
   t.equal(echo.headers['x-kept'], 'yes', 'an ordinary header is')
+})
+
+t.test('limits.maxBodySize: a larger body gets 413 and never reaches the upstream whole', async (t) => {
+  const small = await startTestGateway(`
+limits: { maxBodySize: 1000 }
+upstreams: { app: { url: "UPSTREAM" } }
+routes: [ { name: all, upstream: app, access: public } ]
+`)
+  t.teardown(() => small.close())
+  const send = (bytes: string) => rawRequest(small.url, bytes, { timeoutMs: 3000 })
+
+  const declared = await send(`POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nContent-Length: 2000\r\n\r\n${'a'.repeat(2000)}`)
+  t.equal(declared.response?.status, 413, 'a Content-Length over the limit is refused')
+  t.equal(declared.response?.headers.connection, 'close', 'and the connection is closed (the body is not read)')
+  t.match(declared.response?.body, /maxBodySize/, 'the page says which limit')
+
+  const chunk = `258\r\n${'b'.repeat(600)}\r\n`
+  const chunked = await send(`POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\n`)
+  t.equal(chunked.response?.status, 413, 'a chunked body is stopped once over the limit')
+
+  t.equal(small.upstream.received.length, 0, 'the upstream received no complete request')
+  const atLimit = await send(`POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n${'c'.repeat(1000)}`)
+  t.equal(atLimit.response?.status, 200, 'a body at the limit is forwarded')
+  const chunkedUnder = await send(`POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk}0\r\n\r\n`)
+  t.equal(chunkedUnder.response?.status, 200, 'a chunked body under the limit is forwarded')
+  t.same(small.upstream.received.map((e) => e.body.length), [1000, 600], 'whole')
+  const audited = small.audit.filter((e) => e.event === 'access' && e.status === 413)
+  t.equal(audited.length, 2, 'both refusals are in the audit trail with their status')
 })
