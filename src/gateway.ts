@@ -20,7 +20,7 @@ import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
 import { HSTS_VALUE } from './pages/html.js'
-import { badRequestProblem, internalErrorProblem, notFoundProblem, shuttingDownProblem, tooManyRequestsProblem } from './pages/problems.js'
+import { badRequestProblem, internalErrorProblem, notFoundProblem, payloadTooLargeProblem, shuttingDownProblem, tooManyRequestsProblem } from './pages/problems.js'
 import { sendProblem } from './pages/respond.js'
 import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
@@ -198,8 +198,11 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     }
     if (status >= 400 && status < 500) {
       request.log.info({ code: error.code, status }, 'client error')
-      // The rest of a body too large is not read: the connection cannot serve another request.
-      if (status === 413) reply.header('connection', 'close')
+      if (status === 413) {
+        // The rest of a body too large is not read: the connection cannot serve another request.
+        reply.header('connection', 'close')
+        return sendProblem(request, reply, payloadTooLargeProblem(config.limits.maxBodySize))
+      }
       return sendProblem(request, reply, { ...badRequestProblem(error.message), status })
     }
     // Full details go to the operational log only; the browser gets a reference, never a stack.

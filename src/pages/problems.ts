@@ -72,6 +72,22 @@ export function tooManyRequestsProblem(retryAfterSeconds: number): Problem {
   }
 }
 
+/** A request body over limits.maxBodySize (a file too large to upload, most of the time). */
+export function payloadTooLargeProblem(limitBytes: number): Problem {
+  const size = limitBytes >= 1024 * 1024 ? `${Math.floor(limitBytes / (1024 * 1024))} Mio` : `${limitBytes} octets`
+  return {
+    status: 413,
+    code: 'payload_too_large',
+    title: 'Envoi trop volumineux',
+    paragraphs: [
+      `Le contenu envoyé dépasse la taille maximale acceptée (${size}) et n'a pas été transmis à l'application.`,
+      'Réduisez la taille du fichier, ou contactez le support informatique de l\'établissement.'
+    ],
+    details: [['Limite', `${limitBytes} octets (limits.maxBodySize)`]],
+    json: { limit: limitBytes }
+  }
+}
+
 export function upstreamProblem(status: 502 | 504, upstream: string): Problem {
   return {
     status,

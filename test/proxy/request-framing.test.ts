@@ -69,7 +69,8 @@ routes: [ { name: all, upstream: app, access: public } ]
   const declared = await send(`POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nContent-Length: 2000\r\n\r\n${'a'.repeat(2000)}`)
   t.equal(declared.response?.status, 413, 'a Content-Length over the limit is refused')
   t.equal(declared.response?.headers.connection, 'close', 'and the connection is closed (the body is not read)')
-  t.match(declared.response?.body, /maxBodySize/, 'the page says which limit')
+  t.match(declared.response?.body, /Envoi trop volumineux/, 'a page in French')
+  t.match(declared.response?.body, /1000 octets \(limits\.maxBodySize\)/, 'that says which limit')
 
   const chunk = `258\r\n${'b'.repeat(600)}\r\n`
   const chunked = await send(`POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\n`)
