@@ -22,6 +22,7 @@ import { sessionStoreCheck } from './ops/readiness.js'
 import { HSTS_VALUE } from './pages/html.js'
 import { badRequestProblem, internalErrorProblem, notFoundProblem, payloadTooLargeProblem, shuttingDownProblem, tooManyRequestsProblem } from './pages/problems.js'
 import { sendProblem } from './pages/respond.js'
+import { BodyTooLarge } from './proxy/body-limit.js'
 import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
 import { registerForwarding } from './proxy/forward.js'
@@ -201,7 +202,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       if (status === 413) {
         // The rest of a body too large is not read: the connection cannot serve another request.
         reply.header('connection', 'close')
-        return sendProblem(request, reply, payloadTooLargeProblem(config.limits.maxBodySize))
+        // A proxied body over limits.maxBodySize, or a body to one of our own endpoints over fastify's bodyLimit.
+        const problem = error instanceof BodyTooLarge ? payloadTooLargeProblem(error.limit, 'limits.maxBodySize') : payloadTooLargeProblem(app.initialConfig.bodyLimit ?? 1048576)
+        return sendProblem(request, reply, problem)
       }
       return sendProblem(request, reply, { ...badRequestProblem(error.message), status })
     }

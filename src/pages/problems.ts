@@ -72,8 +72,11 @@ export function tooManyRequestsProblem(retryAfterSeconds: number): Problem {
   }
 }
 
-/** A request body over limits.maxBodySize (a file too large to upload, most of the time). */
-export function payloadTooLargeProblem(limitBytes: number): Problem {
+/**
+ * A request body over its limit: limits.maxBodySize on proxied routes (a file too large to upload,
+ * most of the time), fastify's bodyLimit on the gateway's own endpoints. `setting` names the first.
+ */
+export function payloadTooLargeProblem(limitBytes: number, setting?: string): Problem {
   const size = limitBytes >= 1024 * 1024 ? `${Math.floor(limitBytes / (1024 * 1024))} Mio` : `${limitBytes} octets`
   return {
     status: 413,
@@ -83,7 +86,7 @@ export function payloadTooLargeProblem(limitBytes: number): Problem {
       `Le contenu envoyé dépasse la taille maximale acceptée (${size}) et n'a pas été transmis à l'application.`,
       'Réduisez la taille du fichier, ou contactez le support informatique de l\'établissement.'
     ],
-    details: [['Limite', `${limitBytes} octets (limits.maxBodySize)`]],
+    details: [['Limite', setting === undefined ? `${limitBytes} octets` : `${limitBytes} octets (${setting})`]],
     json: { limit: limitBytes }
   }
 }

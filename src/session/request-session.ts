@@ -18,12 +18,11 @@ export function readRequestSession(request: FastifyRequest, cookieName: string, 
 }
 
 function fromLoaded(cookie: { id: string; signedWithOldSecret: boolean }, loaded: LoadedSession): RequestSession {
-  if (loaded.kind === 'none') return NONE
+  // the manager's shared, frozen "no session"
+  if (loaded.kind === 'none') return loaded
   if (loaded.kind === 'ended') return { kind: 'ended', id: cookie.id, why: loaded.why }
   return { kind: 'alive', id: cookie.id, record: loaded.record, signedWithOldSecret: cookie.signedWithOldSecret }
 }
-
-const NONE: RequestSession = Object.freeze({ kind: 'none' })
 
 /** After a secret rotation, cookies signed with an older secret are re-signed with the first one. */
 export function renewCookieIfNeeded(reply: FastifyReply, session: RequestSession, cookieName: string, options: object): void {

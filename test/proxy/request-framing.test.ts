@@ -85,3 +85,24 @@ routes: [ { name: all, upstream: app, access: public } ]
   const audited = small.audit.filter((e) => e.event === 'access' && e.status === 413)
   t.equal(audited.length, 2, 'both refusals are in the audit trail with their status')
 })
+
+t.test('limits.maxBodySize: 0 is no limit', async (t) => {
+  const unlimited = await startTestGateway(`
+limits: { maxBodySize: 0 }
+upstreams: { app: { url: "UPSTREAM" } }
+routes: [ { name: all, upstream: app, access: public } ]
+`)
+  t.teardown(() => unlimited.close())
+  const chunk = `258\r\n${'d'.repeat(600)}\r\n`
+  const res = await rawRequest(unlimited.url, `POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk}${chunk}0\r\n\r\n`, { timeoutMs: 3000 })
+  t.equal(res.response?.status, 200)
+  t.same(unlimited.upstream.received.map((e) => e.body.length), [1200])
+})
+
+t.test('a body too large for one of the gateway\'s own endpoints names that limit, not maxBodySize', async (t) => {
+  const body = `{"pad":"${'e'.repeat(1_100_000)}"}`
+  const res = await rawRequest(gw.url, `POST /_psc/logout HTTP/1.1\r\n${H}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, { timeoutMs: 3000 })
+  t.equal(res.response?.status, 413)
+  t.match(res.response?.body, /1048576 octets/, 'fastify\'s bodyLimit')
+  t.notMatch(res.response?.body, /maxBodySize/)
+})
