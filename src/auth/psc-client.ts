@@ -2,12 +2,29 @@
 // while PSC is unreachable, so the gateway starts (and serves public routes) without it.
 import * as oidc from 'openid-client'
 import type { GatewayConfig } from '../config/types.js'
+import { OutboundHttp, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from './outbound-http.js'
+
+export {
+  PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, PSC_ERR_PSC_RESPONSE, PSC_ERR_CLIENT_CERTIFICATE,
+  type OutboundErrorCode
+} from './outbound-http.js'
 
 export interface PscStatus {
   ready: boolean
-  /** why it is not ready, safe to show to operators (no secret) */
+  /** why it is not ready, safe to show to operators (no secret): names the outbound proxy when it is at fault */
   reason?: string
+  /** stable code of the failure (PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE, ...) */
+  code?: OutboundErrorCode
   since: number
+}
+
+/** openid-client's way of authenticating the client, from the configuration. */
+export function clientAuthFor(s: GatewayConfig['psc']): oidc.ClientAuth {
+  switch (s.clientAuth) {
+    case 'tls_client_auth': return oidc.TlsClientAuth()
+    case 'client_secret_post': return oidc.ClientSecretPost(s.clientSecret)
+    default: return oidc.ClientSecretBasic(s.clientSecret)
+  }
 }
 
 export interface PscClientLogger {
@@ -32,12 +49,17 @@ export class PscClient {
   #closed = false
   #retryMs = FIRST_RETRY_MS
   #started: Promise<void> | undefined
+  /** every call to PSC goes through it: outbound proxy, CA bundle, client certificate */
+  readonly http: OutboundHttp
 
   constructor(
     private readonly settings: GatewayConfig['psc'],
     private readonly log: PscClientLogger,
-    private readonly observer?: PscCallObserver
-  ) {}
+    private readonly observer?: PscCallObserver,
+    env: Record<string, string | undefined> = process.env
+  ) {
+    this.http = new OutboundHttp(settings.outbound, env)
+  }
 
   /**
    * openid-client 6 makes every call of a Configuration through this fetch (given at discovery):
@@ -49,7 +71,7 @@ export class PscClient {
     const endpoint = this.#endpointOf(url)
     const seconds = () => (performance.now() - started) / 1000
     try {
-      const response = await fetch(url, init)
+      const response = await this.http.fetch(url, init)
       this.observer?.call(endpoint, response.status >= 500 ? 'server_error' : response.status >= 400 ? 'client_error' : 'ok', seconds())
       return response
     } catch (err) {
@@ -89,12 +111,13 @@ export class PscClient {
   close(): void {
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
+    void this.http.close()
   }
 
   async #discover(): Promise<void> {
     if (this.#closed) return
     const s = this.settings
-    const auth = s.clientAuth === 'client_secret_post' ? oidc.ClientSecretPost(s.clientSecret) : oidc.ClientSecretBasic(s.clientSecret)
+    const auth = clientAuthFor(s)
     try {
       const configuration = await oidc.discovery(
         new URL(s.discoveryUrl),
@@ -109,16 +132,19 @@ export class PscClient {
       )
       configuration.timeout = Math.ceil(s.httpTimeoutMs / 1000)
       if (configuration.serverMetadata().issuer !== s.issuer) {
-        throw new Error(`discovery document names issuer ${configuration.serverMetadata().issuer}, expected ${s.issuer}`)
+        throw new InconsistentDiscovery(`discovery document names issuer ${configuration.serverMetadata().issuer}, expected ${s.issuer}`)
       }
       this.#configuration = configuration
       this.#status = { ready: true, since: Date.now() }
       this.#retryMs = FIRST_RETRY_MS
       this.log.info({ discoveryUrl: s.discoveryUrl }, 'PSC discovery loaded')
     } catch (err) {
-      const reason = `PSC discovery failed (${s.discoveryUrl}): ${describeError(err)}`
-      this.#status = { ready: false, reason, since: this.#status.ready ? Date.now() : this.#status.since }
-      this.log.warn({ retryInMs: this.#retryMs }, reason)
+      const failure = err instanceof InconsistentDiscovery
+        ? { code: PSC_ERR_PSC_RESPONSE as OutboundErrorCode, message: err.message }
+        : this.http.describeFailure(err, s.discoveryUrl)
+      const reason = `PSC discovery failed (${s.discoveryUrl}): ${failure.message}`
+      this.#status = { ready: false, reason, code: failure.code, since: this.#status.ready ? Date.now() : this.#status.since }
+      this.log.warn({ retryInMs: this.#retryMs, code: failure.code, detail: describeError(err) }, reason)
       if (this.#closed) return
       this.#timer = setTimeout(() => void this.#discover(), this.#retryMs)
       this.#timer.unref()
@@ -126,6 +152,8 @@ export class PscClient {
     }
   }
 }
+
+class InconsistentDiscovery extends Error {}
 
 export function describeError(err: unknown): string {
   if (err instanceof Error) {

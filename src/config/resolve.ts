@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js'
 import { closest, type RawIssue } from './validate.js'
 import { locate, type ParsedSource } from './yamlSource.js'
 import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../psc/environments.js'
+import { resolvePscProduction } from './resolve-psc-production.js'
 
 export interface Resolution {
   config?: GatewayConfig
@@ -230,6 +231,9 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     err(['headers', 'requestId'], `"${raw.headers.requestId}" is also an identity header`)
   }
 
+  const sentUrls = publicUrl === undefined ? {} : { redirectUri: publicUrl.origin + redirectPath, postLogoutRedirectUri: publicUrl.origin + postLogoutPath }
+  const pscProduction = resolvePscProduction(psc, src, sentUrls, err, (segments, message, atKey) => { warnings.push({ segments, message, atKey }) })
+
   if (issues.length > 0 || publicUrl === undefined) return { issues, warnings }
 
   const origin = publicUrl.origin
@@ -247,7 +251,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       issuer,
       discoveryUrl,
       clientId: psc.clientId,
-      clientSecret: psc.clientSecret,
+      clientSecret: pscProduction.clientSecret,
       clientAuth: psc.clientAuth,
       redirectPath,
       redirectUri: origin + redirectPath,
@@ -258,7 +262,9 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       httpTimeoutMs,
       allowInsecureHttp: psc.allowInsecureHttp,
       revalidateEveryMs,
-      backchannelLogout: psc.backchannelLogout
+      backchannelLogout: psc.backchannelLogout,
+      outbound: pscProduction.outbound,
+      onboarding: pscProduction.onboarding
     },
     session: {
       cookieName: secure ? `__Host-${s.cookieName}` : s.cookieName,

@@ -76,6 +76,39 @@ const Upstream = Type.Object({
   }))
 }, { additionalProperties: false })
 
+// --- The way to a real PSC (issue 11): outbound proxy, trust, client certificate, ANS onboarding ---
+const SecretText = (description: string) => NonEmpty(description + '; from the environment or a file (${VAR}, ${file:/path}), never written in this file')
+const FilePath = (description: string) => NonEmpty(description + ' (a file path)')
+const PscProductionKeys = {
+  outboundProxy: Type.Optional(Type.Union([
+    Type.Literal(false, { description: 'Ignore HTTPS_PROXY/HTTP_PROXY: connect to PSC directly' }),
+    Type.Object({
+      url: Type.String({ pattern: '^https?://[^\\s/@]+/?$', description: 'The outbound proxy, e.g. http://proxy.hopital.local:3128 (no credentials in the URL)' }),
+      username: Type.Optional(NonEmpty('The proxy user name')),
+      password: Type.Optional(SecretText('The proxy password')),
+      noProxy: Type.Optional(Type.Array(NonEmpty('A host (or .domain suffix) reached directly'), { description: 'Hosts reached without the proxy, as NO_PROXY' }))
+    }, { additionalProperties: false, description: 'The outbound HTTP proxy for every call to PSC (HTTPS through CONNECT); default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY' })
+  ])),
+  tls: Type.Optional(Type.Object({
+    ca: Type.Optional(FilePath('CA bundle (PEM) trusted for calls to PSC, in addition to the system CAs, e.g. a TLS-inspecting proxy\'s CA'))
+  }, { additionalProperties: false })),
+  certificate: Type.Optional(Type.Object({
+    pkcs12: Type.Optional(FilePath('The client certificate and its key as PKCS#12 (.p12/.pfx)')),
+    cert: Type.Optional(FilePath('The client certificate (PEM), with its chain')),
+    key: Type.Optional(FilePath('The private key of cert (PEM)')),
+    password: Type.Optional(SecretText('The password of the PKCS#12 file or of the PEM key'))
+  }, { additionalProperties: false, description: 'The IGC Santé "personne morale" certificate presented to PSC (mTLS): pkcs12, or cert and key' })),
+  serviceName: Type.Optional(Type.String({ minLength: 1, description: 'The "dénomination" registered at ANS, shown on the practitioner\'s phone: "Le service suivant : [Dénomination] demande l\'accès à votre profil"' })),
+  registered: Type.Optional(Type.Object({
+    redirectUris: Type.Optional(Type.Array(NonEmpty('A redirect URL as registered at ANS (a trailing * allowed)'), { minItems: 1 })),
+    postLogoutRedirectUris: Type.Optional(Type.Array(NonEmpty('A logout return URL as registered at ANS (a trailing * allowed)'), { minItems: 1 }))
+  }, { additionalProperties: false, description: 'The URLs ANS registered for this client: the gateway checks that the ones it sends match' })),
+  expectedUsers: Type.Optional(Type.Integer({ minimum: 1, description: 'How many practitioners will use the service (asked by ANS at onboarding)' })),
+  otherAuthenticationMeans: Type.Optional(Type.Array(NonEmpty('Another way practitioners log in to the service, e.g. "login et mot de passe"'), {
+    description: 'Other authentication means of the service, for the ANS form (default: PSC only)'
+  }))
+}
+
 export const ConfigSchema = Type.Object({
   $schema: Type.Optional(Type.String()),
   listen: Type.Object({
@@ -95,8 +128,11 @@ export const ConfigSchema = Type.Object({
     issuer: Type.Optional(HttpUrl),
     discoveryUrl: Type.Optional(HttpUrl),
     clientId: NonEmpty('The client id ANS gave you'),
-    clientSecret: NonEmpty('The client secret ANS gave you'),
-    clientAuth: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], { default: 'client_secret_basic' }),
+    clientSecret: Type.Optional(NonEmpty('The client secret ANS gave you (not used with clientAuth: tls_client_auth)')),
+    clientAuth: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('tls_client_auth')], {
+      default: 'client_secret_basic',
+      description: 'How the gateway authenticates to PSC: client secret (basic or post), or tls_client_auth (RFC 8705: psc.certificate)'
+    }),
     redirectPath: Type.String({ pattern: '^/', default: '/_psc/callback' }),
     postLogoutPath: Type.String({ pattern: '^/', default: '/_psc/logged-out' }),
     acr: Type.Union([Type.Literal('eidas1'), Type.Literal('eidas2'), Type.Literal('eidas3')], { default: 'eidas1' }),
@@ -107,7 +143,8 @@ export const ConfigSchema = Type.Object({
       ...Duration,
       description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
     })),
-    backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' })
+    backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' }),
+    ...PscProductionKeys
   }, { additionalProperties: false }),
   session: Type.Object({
     cookieName: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'psc_session' }),

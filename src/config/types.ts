@@ -1,6 +1,30 @@
 // The configuration the rest of the gateway reads: the YAML after validation, defaults, PSC
 // environment resolution and unit conversion (durations in ms, absolute URLs). Built by load.ts.
 import type { IdentityField, RouteConfig } from './schema.js'
+import type { CertificateInfo, ClientCertificate } from './client-certificate.js'
+
+// --- the way to a real PSC (issue 11) ---
+/** Which outbound proxy carries the calls to PSC. */
+export type OutboundProxySetting =
+  | { kind: 'environment' }
+  | { kind: 'direct' }
+  | { kind: 'configured'; url: string; username?: string; password?: string; noProxy: string[] }
+
+export interface PscOutboundSettings {
+  proxy: OutboundProxySetting
+  /** extra CAs trusted for calls to PSC (PEM), beside the system ones */
+  ca?: { file: string; pem: string; certificates: CertificateInfo[] }
+  /** the mTLS client certificate (clientAuth tls_client_auth) */
+  certificate?: ClientCertificate
+}
+
+export interface PscOnboardingSettings {
+  serviceName?: string
+  registered?: { redirectUris?: string[]; postLogoutRedirectUris?: string[] }
+  expectedUsers?: number
+  /** empty: PSC is the only way in */
+  otherAuthenticationMeans: string[]
+}
 
 export interface IdentityHeader {
   /** header name as configured, e.g. "X-PSC-IdNat" */
@@ -35,8 +59,9 @@ export interface GatewayConfig {
     issuer: string
     discoveryUrl: string
     clientId: string
+    /** '' with tls_client_auth */
     clientSecret: string
-    clientAuth: 'client_secret_basic' | 'client_secret_post'
+    clientAuth: 'client_secret_basic' | 'client_secret_post' | 'tls_client_auth'
     redirectPath: string
     /** publicUrl + redirectPath */
     redirectUri: string
@@ -49,6 +74,8 @@ export interface GatewayConfig {
     allowInsecureHttp: boolean
     revalidateEveryMs?: number
     backchannelLogout: boolean
+    outbound: PscOutboundSettings
+    onboarding: PscOnboardingSettings
   }
   session: {
     /** the name actually used, "__Host-" + configured name when secure */

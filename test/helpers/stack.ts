@@ -20,7 +20,7 @@ export interface StackOptions {
   idleTimeout?: string
   absoluteTimeout?: string
   encoding?: 'percent' | 'latin1'
-  clientAuth?: 'client_secret_basic' | 'client_secret_post'
+  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'tls_client_auth'
   acr?: 'eidas1' | 'eidas2' | 'eidas3'
   /** extra YAML appended under `headers:` */
   headersYaml?: string
@@ -45,6 +45,10 @@ export interface StackOptions {
   upstreamUrl?: string
   websocket?: boolean
   revalidateEvery?: string
+  /** extra YAML lines under psc: (indented by two spaces), e.g. outboundProxy, certificate */
+  pscYaml?: string
+  /** environment for ${VAR} substitution, beside TEST_CLIENT_SECRET */
+  env?: Record<string, string>
 }
 
 export interface Stack {
@@ -84,7 +88,7 @@ psc:
   clientAuth: ${o.clientAuth ?? 'client_secret_basic'}
   acr: ${o.acr ?? 'eidas1'}
   allowInsecureHttp: true
-${o.revalidateEvery ? `  revalidateEvery: ${o.revalidateEvery}\n` : ''}session:
+${o.pscYaml ?? ''}${o.revalidateEvery ? `  revalidateEvery: ${o.revalidateEvery}\n` : ''}session:
   secrets:
 ${secrets}
   idleTimeout: ${o.idleTimeout ?? '30m'}
@@ -143,7 +147,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }))
   const issuer = opts.issuer ?? emulator?.issuer ?? ''
   const { config } = loadConfigText(stackYaml({ ...opts, port, issuer, upstreamUrl: opts.upstreamUrl ?? upstream.url }), 'test-stack.yaml', {
-    TEST_CLIENT_SECRET: CLIENT_SECRET
+    TEST_CLIENT_SECRET: CLIENT_SECRET, ...opts.env
   })
   const audit: AuditEvent[] = []
   const logs: string[] = []
