@@ -11,6 +11,7 @@ import { loadConfigFile, type LoadedConfig } from './config/load.js'
 import { buildGateway, type Gateway } from './gateway.js'
 import { applyGatewayRuntimeTuning } from './ops/runtime-tuning.js'
 import { AUDIT_USAGE, AuditUsageError, runAuditCommand } from './audit/commands.js'
+import { describePscConnection, doctorCommand, raccordementCommand } from './ops/production-commands.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const USAGE = `Usage: psc-gateway <command> [options]
@@ -18,6 +19,11 @@ const USAGE = `Usage: psc-gateway <command> [options]
 Commands:
   serve --config FILE      run the gateway (FILE: YAML configuration)
   check --config FILE      validate FILE and print the compiled route table, without starting
+  doctor --config FILE [--json]
+                           on the server: check DNS, outbound proxy, TLS, discovery, clock, client
+                           authentication and certificate against PSC (exit 1 on a failure)
+  raccordement --config FILE [--json] [--users N]
+                           what to enter in ANS's onboarding forms, with ANS's rules checked
   demo                     run the whole demo on localhost: PSC emulator, demo app, gateway
   emulator [--port N] [--practitioners FILE] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--post-logout-uri URI]
                            run the local PSC emulator alone
@@ -125,6 +131,8 @@ async function main(argv: string[]): Promise<void> {
       'redirect-uri': { type: 'string', multiple: true },
       'post-logout-uri': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      users: { type: 'string' },
       // audit verify / query
       'key-env': { type: 'string' },
       'key-file': { type: 'string' },
@@ -150,10 +158,19 @@ async function main(argv: string[]): Promise<void> {
       const { config, warnings } = loadOrExit(values.config)
       process.stdout.write(`${values.config}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
       process.stdout.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
-      process.stdout.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n\n`)
+      process.stdout.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n`)
+      process.stdout.write(describePscConnection(config) + '\n')
       process.stdout.write(describeRouteTable(compileRoutes(config.routes)) + '\n')
       return
     }
+    case 'doctor':
+      if (!values.config) throw new UsageError('doctor needs --config FILE')
+      process.exitCode = await doctorCommand(values.config, values.json === true)
+      return
+    case 'raccordement':
+      if (!values.config) throw new UsageError('raccordement needs --config FILE')
+      process.exitCode = raccordementCommand(values.config, values.json === true, values.users)
+      return
     case 'demo':
       return demo()
     case 'emulator': {

@@ -33,7 +33,7 @@ function openssl(dir: string, args: string[]): void {
 }
 
 function makeCa(dir: string, name: string): void {
-  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', `/C=FR/O=Test/CN=${name}`])
+  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '365', '-subj', `/C=FR/O=Test/CN=${name}`])
 }
 
 function issue(dir: string, ca: string, name: string, subject: string, days: number, ext?: string): void {
@@ -46,9 +46,9 @@ export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'psc-pki-'))
   makeCa(dir, 'test-ca')
   makeCa(dir, 'stranger-ca')
-  issue(dir, 'test-ca', 'server', '/C=FR/O=Test/CN=127.0.0.1', 30, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
-  issue(dir, 'test-ca', 'client', CLIENT_SUBJECT, 30, 'extendedKeyUsage=clientAuth\n')
-  issue(dir, 'stranger-ca', 'stranger', CLIENT_SUBJECT, 30, 'extendedKeyUsage=clientAuth\n')
+  issue(dir, 'test-ca', 'server', '/C=FR/O=Test/CN=127.0.0.1', 90, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
+  issue(dir, 'test-ca', 'client', CLIENT_SUBJECT, 90, 'extendedKeyUsage=clientAuth\n')
+  issue(dir, 'stranger-ca', 'stranger', CLIENT_SUBJECT, 90, 'extendedKeyUsage=clientAuth\n')
   const p12 = (name: string) => openssl(dir, ['pkcs12', '-export', '-in', `${name}.pem`, '-inkey', `${name}.key`, '-out', `${name}.p12`, '-passout', `pass:${P12_PASSWORD}`])
   p12('client')
   p12('stranger')
