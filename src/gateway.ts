@@ -11,6 +11,7 @@ import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
 import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
 import { PscClient } from './auth/psc-client.js'
+import { registerClientCertificateMetric } from './ops/client-certificate-metric.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import type { GatewayConfig } from './config/types.js'
 import { createAccessGate } from './gate.js'
@@ -87,6 +88,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const audit = new AuditTrail(teeAuditSinks(auditOutput, metrics.auditSink), { includeQuery: config.audit.includeQuery, reservedPrefix: config.prefix, now })
   void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length })
   const psc = new PscClient(config.psc, logger, metrics.psc)
+  registerClientCertificateMetric(metrics.registry, config.psc, now)
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -2,7 +2,8 @@
 // while PSC is unreachable, so the gateway starts (and serves public routes) without it.
 import * as oidc from 'openid-client'
 import type { GatewayConfig } from '../config/types.js'
-import { OutboundHttp, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from './outbound-http.js'
+import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from './outbound-http.js'
+import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 
 export {
   PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, PSC_ERR_PSC_RESPONSE, PSC_ERR_CLIENT_CERTIFICATE,
@@ -49,6 +50,7 @@ export class PscClient {
   #closed = false
   #retryMs = FIRST_RETRY_MS
   #started: Promise<void> | undefined
+  #certificateTimer: NodeJS.Timeout | undefined
   /** every call to PSC goes through it: outbound proxy, CA bundle, client certificate */
   readonly http: OutboundHttp
 
@@ -96,21 +98,47 @@ export class PscClient {
 
   /** Starts discovery in the background; resolves after the first attempt, whatever its outcome. */
   start(): Promise<void> {
-    this.#started ??= this.#discover()
+    if (this.#started === undefined) {
+      this.#warnOfCertificateExpiry()
+      this.#started = this.#discover()
+    }
     return this.#started
+  }
+
+  /** At start-up, then daily: a warning in the log from 30 days before the certificate expires. */
+  #warnOfCertificateExpiry(): void {
+    const c = this.settings.outbound.certificate
+    if (c === undefined || this.#closed) return
+    const left = c.info.validTo - Date.now()
+    const details = { subject: c.info.subject, issuer: c.info.issuer, expires: new Date(c.info.validTo).toISOString(), code: PSC_ERR_CLIENT_CERTIFICATE }
+    if (left <= 0) this.log.warn(details, 'the client certificate presented to PSC has expired: PSC refuses the gateway; renew it')
+    else if (left < CERTIFICATE_WARNING_MS) this.log.warn({ ...details, daysLeft: Math.floor(left / 86_400_000) }, 'the client certificate presented to PSC expires in less than 30 days: renew it')
+    this.#certificateTimer = setTimeout(() => this.#warnOfCertificateExpiry(), 86_400_000)
+    this.#certificateTimer.unref()
   }
 
   get configuration(): oidc.Configuration | undefined {
     return this.#configuration
   }
 
+  /** Not ready with an expired client certificate either: PSC would refuse every login. */
   get status(): PscStatus {
+    const c = this.settings.outbound.certificate
+    if (c !== undefined && c.info.validTo <= Date.now()) {
+      return {
+        ready: false,
+        code: PSC_ERR_CLIENT_CERTIFICATE,
+        reason: `the client certificate presented to PSC (${c.info.subject}, ${c.source}) expired on ${new Date(c.info.validTo).toISOString()}`,
+        since: c.info.validTo
+      }
+    }
     return this.#status
   }
 
   close(): void {
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
+    if (this.#certificateTimer) clearTimeout(this.#certificateTimer)
     void this.http.close()
   }
 

@@ -83,7 +83,7 @@ const PscProductionKeys = {
   outboundProxy: Type.Optional(Type.Union([
     Type.Literal(false, { description: 'Ignore HTTPS_PROXY/HTTP_PROXY: connect to PSC directly' }),
     Type.Object({
-      url: Type.String({ pattern: '^https?://[^\\s/@]+/?$', description: 'The outbound proxy, e.g. http://proxy.hopital.local:3128 (no credentials in the URL)' }),
+      url: Type.String({ pattern: '^https?://[^\\s/@]+/?$', description: 'An outbound proxy URL without credentials, e.g. http://proxy.hopital.local:3128' }),
       username: Type.Optional(NonEmpty('The proxy user name')),
       password: Type.Optional(SecretText('The proxy password')),
       noProxy: Type.Optional(Type.Array(NonEmpty('A host (or .domain suffix) reached directly'), { description: 'Hosts reached without the proxy, as NO_PROXY' }))
