@@ -7,6 +7,7 @@ import type { Identity } from '../psc/identity.js'
 import { identityFromPsc } from '../psc/mapUserInfo.js'
 import type { NewSession } from '../session/manager.js'
 import type { LoginTransaction } from './transaction.js'
+import { outboundFailureOf } from './psc-client.js'
 
 export async function startLogin(
   configuration: oidc.Configuration,
@@ -31,9 +32,21 @@ export async function startLogin(
 
 /** A login that could not be finished, with a reason fit for the audit trail and the error page. */
 export class LoginFailure extends Error {
-  constructor(readonly reason: string, readonly status = 400) {
+  /**
+   * set when PSC could not be reached: PSC_ERR_OUTBOUND_PROXY (the hospital's proxy), or
+   * PSC_ERR_PSC_UNREACHABLE / PSC_ERR_PSC_TLS / ... (see outbound-http.ts), for the page and the audit
+   */
+  readonly code: string | undefined
+  constructor(readonly reason: string, readonly status = 400, code?: string) {
     super(reason)
+    this.code = code
   }
+}
+
+function failureOf(err: unknown, prefix = ''): LoginFailure {
+  const outbound = outboundFailureOf(err)
+  if (outbound !== undefined) return new LoginFailure(`${prefix}${outbound.reason}`, 502, outbound.code)
+  return new LoginFailure(`${prefix}${describeOidcError(err)}`, isUpstreamFailure(err) ? 502 : 400)
 }
 
 export async function finishLogin(
@@ -52,7 +65,7 @@ export async function finishLogin(
       idTokenExpected: true
     })
   } catch (err) {
-    throw new LoginFailure(describeOidcError(err), isUpstreamFailure(err) ? 502 : 400)
+    throw failureOf(err)
   }
   const claims = tokens.claims()
   if (!claims || !tokens.id_token) throw new LoginFailure('PSC returned no ID token')
@@ -64,7 +77,7 @@ export async function finishLogin(
     const userinfo = await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub)
     identity = identityFromPsc(userinfo, { sub: claims.sub, acr: claims.acr, authMode: claims.authMode })
   } catch (err) {
-    throw new LoginFailure(`UserInfo: ${describeOidcError(err)}`, isUpstreamFailure(err) ? 502 : 400)
+    throw failureOf(err, 'UserInfo: ')
   }
   return {
     identity,

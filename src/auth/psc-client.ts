@@ -79,6 +79,11 @@ export class PscClient {
     } catch (err) {
       const name = (err as Error | undefined)?.name
       this.observer?.call(endpoint, name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable', seconds())
+      // openid-client passes fetch errors through: the login flow reads which part failed from them
+      if (err instanceof Error) {
+        const failure = this.http.describeFailure(err, url)
+        Object.assign(err, { pscCode: failure.code, pscReason: failure.message })
+      }
       throw err
     }
   }
@@ -182,6 +187,17 @@ export class PscClient {
 }
 
 class InconsistentDiscovery extends Error {}
+
+/** The outbound failure code PscClient attached to a fetch error (see #observedFetch), if any. */
+export function outboundFailureOf(err: unknown): { code: OutboundErrorCode; reason: string } | undefined {
+  let e: unknown = err
+  for (let i = 0; i < 4 && e instanceof Error; i++) {
+    const tagged = e as Error & { pscCode?: OutboundErrorCode; pscReason?: string }
+    if (tagged.pscCode !== undefined) return { code: tagged.pscCode, reason: tagged.pscReason ?? tagged.message }
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
 
 export function describeError(err: unknown): string {
   if (err instanceof Error) {

@@ -140,3 +140,24 @@ t.test('mTLS (tls_client_auth) through the proxy: CONNECT tunnel, login works; P
   t.match(second.stack.gateway.psc.status.reason, `the outbound proxy ${proxy.url} could not connect to PSC at 127.0.0.1:${emulatorPort}`)
   t.teardown(() => emulatorClosed ? undefined : emulator.close())
 })
+
+t.test('the proxy stops in the middle of a login: the callback fails (502) with the proxy named', async (t) => {
+  const { parseForms } = await import('../helpers/browser-like-client.js')
+  const proxy = await startTinyproxy()
+  t.teardown(() => proxy.close())
+  const port = await freePort()
+  const emulator = await startEmulator({ port: 0, clients: [clientFor(port)] })
+  t.teardown(() => emulator.close())
+  const { stack } = await gatewayBehind(proxy.url, emulator, port)
+  t.teardown(() => stack.close())
+
+  const client = new BrowserLikeClient()
+  const page = await client.follow(`${stack.url}/dossier/9`)
+  const form = parseForms(page.body, page.url).find((f) => f.method === 'POST')!
+  await proxy.stop()
+  const landed = await client.follow(form.action, 20, { form: { ...form.fields, practitioner: MEDECIN } })
+  t.equal(landed.status, 502, 'the callback could not reach PSC')
+  t.equal(new URL(landed.url).pathname, '/_psc/callback')
+  const failed = stack.audit.find((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed') as { reason?: string } | undefined
+  t.match(failed?.reason, `the outbound proxy ${proxy.url} cannot be reached (ECONNREFUSED); PSC was not tried`)
+})
