@@ -89,7 +89,7 @@ t.test('every configuration example in the README and docs/ passes check', async
     }
     checked++
   }
-  t.ok(checked >= 7, `${checked} examples checked`)
+  t.ok(checked >= 11, `${checked} examples checked`)
 })
 
 t.test('the README\'s main example passes `psc-gateway check` itself, with no previous session secret set', async (t) => {
