@@ -59,7 +59,7 @@ export class LoginFailure extends Error {
 function unreachable(err: unknown, prefix = '', idNat?: string): LoginFailure | undefined {
   const outbound = outboundFailureOf(err)
   if (outbound === undefined) return undefined
-  return new LoginFailure(PSC_ERR.LOGIN_PSC_UNREACHABLE, `${prefix}${outbound.reason}`, idNat, outbound.code)
+  return new LoginFailure(PSC_ERR.LOGIN_PSC_UNREACHABLE, `${prefix}${outbound.code}: ${outbound.reason}`, idNat, outbound.code)
 }
 
 export async function finishLogin(

@@ -158,6 +158,7 @@ t.test('the proxy stops in the middle of a login: the callback fails (502) with 
   const landed = await client.follow(form.action, 20, { form: { ...form.fields, practitioner: MEDECIN } })
   t.equal(landed.status, 502, 'the callback could not reach PSC')
   t.equal(new URL(landed.url).pathname, '/_psc/callback')
-  const failed = stack.audit.find((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed') as { reason?: string } | undefined
-  t.match(failed?.reason, `the outbound proxy ${proxy.url} cannot be reached (ECONNREFUSED); PSC was not tried`)
+  const failed = stack.audit.find((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed') as { reason?: string; detail?: string } | undefined
+  t.equal(failed?.reason, 'PSC_ERR_LOGIN_PSC_UNREACHABLE')
+  t.equal(failed?.detail, `PSC_ERR_OUTBOUND_PROXY: the outbound proxy ${proxy.url} cannot be reached (ECONNREFUSED); PSC was not tried`)
 })
