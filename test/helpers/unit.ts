@@ -12,7 +12,7 @@ import { SessionStoreUnavailable, type SessionRecord } from '../../src/session/s
 export const UNIT_SECRET = 'unit-session-secret-0123456789abcdef-AAAA'
 export const PUBLIC_HOST = 'gw.hopital.test'
 
-export function unitConfig (o: { appUrl?: string; apiUrl?: string; revalidateEvery?: string; extraHeaders?: string } = {}): GatewayConfig {
+export function unitConfig (o: { appUrl?: string; apiUrl?: string; appTimeout?: string; revalidateEvery?: string; extraHeaders?: string } = {}): GatewayConfig {
   const yaml = `
 listen: { host: 127.0.0.1, port: 8080 }
 publicUrl: http://${PUBLIC_HOST}
@@ -27,7 +27,7 @@ ${o.revalidateEvery ? `  revalidateEvery: ${o.revalidateEvery}\n` : ''}session:
   idleTimeout: 30m
   absoluteTimeout: 8h
 upstreams:
-  app: { url: "${o.appUrl ?? 'http://127.0.0.1:9/base'}", headers: { X-App-Secret: "s3cret-static" } }
+  app: { url: "${o.appUrl ?? 'http://127.0.0.1:9/base'}", headers: { X-App-Secret: "s3cret-static" }${o.appTimeout ? `, timeout: ${o.appTimeout}` : ''} }
   api: { url: "${o.apiUrl ?? 'http://127.0.0.1:9'}", forwardAccessToken: true }
 headers:
   encoding: percent
