@@ -79,7 +79,7 @@ t.test('refresh: PSC answers → fresh record, saved in the store, refresh token
   t.equal(calls.length, 1)
   t.equal(calls[0]?.get('grant_type'), 'refresh_token')
   t.equal(calls[0]?.get('refresh_token'), 'refresh-token-1')
-  t.equal(sessions.store.get(id)?.accessToken, 'access-token-2', 'written back to the store')
+  t.equal((sessions.store.get(id) as SessionRecord | undefined)?.accessToken, 'access-token-2', 'written back to the store')
 })
 
 t.test('concurrent refreshes of one session: one call to PSC, the promise shared', async (t) => {

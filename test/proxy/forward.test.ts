@@ -6,7 +6,7 @@ import fastifyCookie from '@fastify/cookie'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { normalizeRequestTarget } from '../../src/policy/path.js'
 import { compileForwardingRules } from '../../src/proxy/forwarding-rules.js'
@@ -18,9 +18,9 @@ import { doctor, unitConfig, UNIT_SECRET } from '../helpers/unit.js'
 interface Echo { method: string; url: string; headers: IncomingHttpHeaders }
 
 /** Echoes what it received as JSON; paths starting with /base/slow answer after 2 s. */
-async function echoUpstream (t: Tap.Test): Promise<string> {
+async function echoUpstream (t: Test): Promise<string> {
   const server: Server = createServer((req, res) => {
-    const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers } satisfies Echo)
+    const body = JSON.stringify({ method: req.method ?? '', url: req.url ?? '', headers: req.headers } satisfies Echo)
     const send = () => { if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(body) }
     if (req.url?.startsWith('/base/slow')) setTimeout(send, 2000).unref()
     else send()
@@ -45,7 +45,7 @@ interface ProxyApp {
   observed: Array<[string, string, number | string]>
 }
 
-async function proxyApp (t: Tap.Test, config: GatewayConfig, target: (config: GatewayConfig) => Omit<ForwardTarget, 'rules'>, trustProxy: string[] | false = false): Promise<ProxyApp> {
+async function proxyApp (t: Test, config: GatewayConfig, target: (config: GatewayConfig) => Omit<ForwardTarget, 'rules'>, trustProxy: string[] | false = false): Promise<ProxyApp> {
   const rules = compileForwardingRules(config)
   const app = Fastify({
     trustProxy,
