@@ -324,6 +324,26 @@ t.test('token refresh: unavailable → re-validation only: allowed with the sess
   t.equal(g.scopes[0]?.session, s.ref)
 })
 
+t.test('token refresh: revoked while the store stops answering → login asked, the session ended when the store answers', async (t) => {
+  const g = await gateApp()
+  const s = await login(g)
+  g.tokens.due = true
+  g.tokens.result = { kind: 'revoked', reason: 'PSC refused the refresh: invalid_grant' }
+  // The store answered the read, then went away during the call to PSC.
+  const refresh = g.tokens
+  const keeper = { result: refresh.result }
+  Object.defineProperty(g.tokens, 'result', { get: () => { g.store.down = 'sync'; return keeper.result } })
+  const res = await g.app.inject({ url: '/dossiers', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
+  t.equal(res.statusCode, 302, 'not a 500')
+  t.equal(res.headers.location, '/_psc/login?rd=%2Fdossiers')
+  t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0/)
+  t.equal(g.sessions.pendingEnds, 1, 'the end waits for the store')
+  t.same(g.scopes[0], { decision: 'login', route: 'application', reason: 'PSC_ERR_LOGIN_REQUIRED', detail: 'session revoked by PSC: PSC refused the refresh: invalid_grant' })
+  g.store.down = false
+  t.same(g.sessions.load(s.id), { kind: 'none' }, 'ended for this gateway at once')
+  g.sessions.stop()
+})
+
 t.test('setScope: frozen, and a second write throws', async (t) => {
   const request: { pscScope: RequestScope | null } = { pscScope: null }
   setScope(request, { decision: 'allow', route: 'r' })

@@ -8,7 +8,7 @@ import { TokenKeeper } from '../../src/auth/token-keeper.js'
 import { sessionReference } from '../../src/session/ids.js'
 import { SessionManager } from '../../src/session/manager.js'
 import { MemorySessionStore } from '../../src/session/memory-store.js'
-import type { SessionRecord } from '../../src/session/store.js'
+import { SessionStoreUnavailable, type SessionRecord } from '../../src/session/store.js'
 import { doctor, sessionFields } from '../helpers/unit.js'
 
 const TIMEOUTS = { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }
@@ -171,4 +171,24 @@ t.test('another replica holds the lock and never finishes: unavailable after the
   t.same(await new TokenKeeper(psc, sessions, undefined).refresh(id, record), { kind: 'unavailable', reason: 'timed out waiting for another replica to refresh' })
   t.ok(Date.now() - started >= 4_900, 'waited about 5 s')
   t.equal(calls.length, 0)
+})
+
+t.test('session store down when the refresh lock is taken: unavailable, not a rejected promise', async (t) => {
+  const store = new MemorySessionStore(10)
+  const sessions = new SessionManager(store, TIMEOUTS)
+  const { psc, calls } = fakePsc(tokens(2))
+  const { id, record } = await session(sessions)
+  store.tryLock = async () => { throw new SessionStoreUnavailable('connection refused (test)') }
+  t.same(await new TokenKeeper(psc, sessions, undefined).refresh(id, record), { kind: 'unavailable', reason: 'session store unavailable: connection refused (test)' })
+  t.equal(calls.length, 0)
+})
+
+t.test('session store down while waiting for another replica: unavailable', async (t) => {
+  const store = new MemorySessionStore(10)
+  const sessions = new SessionManager(store, TIMEOUTS)
+  const { psc } = fakePsc(tokens(2))
+  const { id, record } = await session(sessions)
+  await store.tryLock(`refresh:${sessionReference(id)}`, 60_000)
+  store.get = () => { throw new SessionStoreUnavailable('connection refused (test)') }
+  t.same(await new TokenKeeper(psc, sessions, undefined).refresh(id, record), { kind: 'unavailable', reason: 'session store unavailable: connection refused (test)' })
 })
