@@ -147,6 +147,8 @@ interface FailureCase {
   token?: (nonce: string) => Handler
   userinfo?: Handler
   storeDown?: boolean
+  /** the browser still sends the cookie of an earlier session */
+  oldSession?: boolean
   status: number
   code: string
   page: string
@@ -163,7 +165,8 @@ const failures: FailureCase[] = [
   { name: 'PSC unreachable at the token endpoint', query: ({ state }) => `code=abc&state=${state}`, token: () => () => { throw new TypeError('fetch failed') }, status: 502, code: 'PSC_ERR_LOGIN_PSC_UNREACHABLE', page: 'Pro Santé Connect n&#39;a pas répondu à la fin de la connexion.', detail: 'fetch failed' },
   { name: 'authentication level too low', query: ({ state }) => `code=abc&state=${state}`, token: (nonce) => async () => json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 120, id_token: await idToken(nonce, { acr: 'eidas0', preferred_username: '810000000001' }) }), status: 403, code: 'PSC_ERR_LOGIN_ACR_TOO_LOW', page: 'n&#39;offre pas le niveau de sécurité exigé par cette application', detail: 'authentication level eidas0 is below the required eidas1', idNat: '810000000001' },
   { name: 'UserInfo unreadable (another subject)', query: ({ state }) => `code=abc&state=${state}`, token: (nonce) => async () => json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 120, id_token: await idToken(nonce) }), userinfo: () => json(200, { ...USERINFO, sub: 'f:someone-else:899999999999' }), status: 502, code: 'PSC_ERR_LOGIN_USERINFO', page: 'Votre profil n&#39;a pas pu être lu auprès de Pro Santé Connect.', detail: /^UserInfo: /, idNat: 'ANS20231122132732' },
-  { name: 'session store down at the end of the login', query: ({ state }) => `code=abc&state=${state}`, token: (nonce) => async () => json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 120, id_token: await idToken(nonce) }), storeDown: true, status: 503, code: 'PSC_ERR_LOGIN_STORE_UNAVAILABLE', page: 'Vous avez bien été authentifié, mais votre session n&#39;a pas pu être enregistrée pour le moment.', detail: 'connection refused (test)', idNat: 'ANS20231122132732' }
+  { name: 'session store down at the end of the login', query: ({ state }) => `code=abc&state=${state}`, token: (nonce) => async () => json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 120, id_token: await idToken(nonce) }), storeDown: true, status: 503, code: 'PSC_ERR_LOGIN_STORE_UNAVAILABLE', page: 'Vous avez bien été authentifié, mais votre session n&#39;a pas pu être enregistrée pour le moment.', detail: 'connection refused (test)', idNat: 'ANS20231122132732' },
+  { name: 'session store down at the end of the login, an earlier session cookie sent', query: ({ state }) => `code=abc&state=${state}`, token: (nonce) => async () => json(200, { access_token: 'at', token_type: 'Bearer', expires_in: 120, id_token: await idToken(nonce) }), storeDown: true, oldSession: true, status: 503, code: 'PSC_ERR_LOGIN_STORE_UNAVAILABLE', page: 'Vous avez bien été authentifié, mais votre session n&#39;a pas pu être enregistrée pour le moment.', detail: 'connection refused (test)', idNat: 'ANS20231122132732' }
 ]
 
 for (const f of failures) {
@@ -174,8 +177,10 @@ for (const f of failures) {
     a.scopes.length = 0
     if (f.token && login) a.psc.token = f.token(login.nonce)
     if (f.userinfo) a.psc.userinfo = f.userinfo
+    const old = f.oldSession ? await a.sessions.create(sessionFields()) : undefined
     if (f.storeDown) a.store.down = 'async'
-    const res = await a.app.inject({ url: `/_psc/callback?${f.query({ state: login?.state ?? '' })}`, headers: login ? { host: PUBLIC_HOST, cookie: login.cookie } : { host: PUBLIC_HOST } })
+    const cookie = [login?.cookie, old && a.cookieFor(old.id)].filter((c) => c !== undefined).join('; ')
+    const res = await a.app.inject({ url: `/_psc/callback?${f.query({ state: login?.state ?? '' })}`, headers: cookie ? { host: PUBLIC_HOST, cookie } : { host: PUBLIC_HOST } })
     t.equal(res.statusCode, f.status)
     t.match(res.body, '<title>La connexion n&#39;a pas abouti</title>')
     t.match(res.body, f.page)
@@ -196,7 +201,7 @@ for (const f of failures) {
     t.match(a.scopes[0]?.detail, f.detail)
     t.equal(a.scopes[0]?.idNat, f.idNat)
     t.notMatch(res.body, typeof f.detail === 'string' ? f.detail : 'UserInfo:', 'technical detail stays out of the page')
-    t.equal(a.store.size(), 0, 'no session made')
+    t.equal(a.store.size(), f.oldSession ? 1 : 0, 'no session made')
   })
 }
 
@@ -249,7 +254,7 @@ t.test('logout, same origin: session ended, cookie cleared, RP-initiated logout 
   t.same(a.scopes, [{ decision: 'allow', route: 'gateway:logout', session: s.ref, idNat: '810000000001', profession: '10' }])
 })
 
-for (const [name, headers] of [['cross-site', { 'sec-fetch-site': 'cross-site' }], ['without fetch metadata', {}]] as const) {
+for (const [name, headers] of [['cross-site', { 'sec-fetch-site': 'cross-site' }], ['same-site (a sibling host is not us)', { 'sec-fetch-site': 'same-site' }], ['without fetch metadata', {}]] as const) {
   t.test(`logout GET ${name}: a confirmation page, the session untouched`, async (t) => {
     const a = await authApp(t)
     const s = await withSession(a)
@@ -263,6 +268,14 @@ for (const [name, headers] of [['cross-site', { 'sec-fetch-site': 'cross-site' }
     t.same(a.audit.map((e) => e.event), ['access'])
   })
 }
+
+t.test('logout GET typed or bookmarked (Sec-Fetch-Site: none): ended at once', async (t) => {
+  const a = await authApp(t)
+  const s = await withSession(a)
+  const res = await a.app.inject({ url: '/_psc/logout', headers: { host: PUBLIC_HOST, 'sec-fetch-site': 'none', cookie: a.cookieFor(s.id) } })
+  t.equal(res.statusCode, 302)
+  t.equal(a.store.get(s.id), undefined)
+})
 
 t.test('logout POST cross-site: 403, the session untouched', async (t) => {
   const a = await authApp(t)
