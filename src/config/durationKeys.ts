@@ -4,7 +4,7 @@
 // added to any section is therefore validated, converted and typed without further code.
 import { Kind, type TSchema } from '@sinclair/typebox'
 import { parseDuration } from './duration.js'
-import { isDurationSchema, type DurationText } from './formats.js'
+import { TIMER_MAX_MS, isDurationSchema, isTimerDuration, type DurationText } from './formats.js'
 import type { Checks } from './checks.js'
 
 type Schema = TSchema & Record<string, unknown>
@@ -36,12 +36,15 @@ function children (schema: Schema, value: unknown): Array<[string, Schema | unde
   }
 }
 
-/** Every duration in the (schema-valid) value must be countable and greater than zero. */
+/** Every duration in the (schema-valid) value must be countable, greater than zero, and fit its timer. */
 export function checkDurations (schema: TSchema, value: unknown, checks: Checks, path: string[] = []): void {
   if (isDurationSchema(schema)) {
     const ms = parseDuration(value as string)
     if (ms === undefined) checks.error(path, `expected a duration of at most ${MAX_DAYS}d, got ${JSON.stringify(value)}`)
     else if (ms === 0) checks.error(path, 'expected a duration greater than zero, got ' + JSON.stringify(value))
+    else if (ms > TIMER_MAX_MS && isTimerDuration(schema)) {
+      checks.error(path, `expected a duration of at most ${TIMER_MAX_MS}ms (24.8 days, the longest a timer can wait), got ${JSON.stringify(value)}`)
+    }
     return
   }
   for (const [key, child, v] of children(schema as Schema, value)) {

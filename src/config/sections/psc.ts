@@ -18,7 +18,7 @@ export const PscSchema = Type.Object({
   postLogoutPath: Type.String({ pattern: '^/', default: '/_psc/logged-out' }),
   acr: Type.Union([Type.Literal('eidas1'), Type.Literal('eidas2'), Type.Literal('eidas3')], { default: 'eidas1' }),
   scope: Type.String({ default: 'openid scope_all' }),
-  httpTimeout: Duration({ default: '10s' }),
+  httpTimeout: Duration({ default: '10s' }, { timer: true }),
   allowInsecureHttp: Type.Boolean({ default: false, description: 'Allow an http:// issuer (the local emulator only)' }),
   revalidateEvery: Type.Optional(Duration({
     description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'

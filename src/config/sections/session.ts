@@ -15,7 +15,7 @@ const StoreSchema = Type.Object({
   maxSessions: Type.Integer({ minimum: 1, default: 100000, description: 'memory store: most live sessions kept (least recently used evicted)' }),
   url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis store: redis://[user:password@]host:port/db (rediss:// for TLS)' })),
   keyPrefix: Type.String({ default: 'psc-gateway:', description: 'redis store: prefix of every key' }),
-  commandTimeout: Duration({ default: '1s', description: 'redis store: a command slower than this fails (closed)' }),
+  commandTimeout: Duration({ default: '1s', description: 'redis store: a command slower than this fails (closed)' }, { timer: true }),
   tlsCaFile: Type.Optional(Type.String({ minLength: 1, description: 'redis store: CA bundle (PEM) for rediss://' })),
   sentinel: Type.Optional(Type.Object({
     name: NonEmpty('The Sentinel master name'),

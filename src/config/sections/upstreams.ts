@@ -7,7 +7,7 @@ import { Duration, HeaderName, HttpUrl } from '../formats.js'
 export const UpstreamSchema = Type.Object({
   url: HttpUrl,
   websocket: Type.Boolean({ default: false, description: 'Also proxy WebSocket upgrades' }),
-  timeout: Type.Optional(Duration()),
+  timeout: Type.Optional(Duration({}, { timer: true })),
   forwardAccessToken: Type.Boolean({
     default: false,
     description: 'Send the PSC access token as "Authorization: Bearer"; it is refreshed before it expires'
