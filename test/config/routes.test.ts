@@ -2,6 +2,7 @@
 import t from 'tap'
 import { ConfigError, type ConfigIssue } from '../../src/config/errors.js'
 import { loadConfigText } from '../../src/config/load.js'
+import { BASE, brief, issuesOf as baseIssuesOf, load } from './fixture.js'
 
 const head = `publicUrl: https://dpi.example.fr
 psc:
@@ -63,4 +64,35 @@ t.test('a host or a prefix no request can carry', async (t) => {
 t.test('reachable tables load', async (t) => {
   t.same(issuesOf(routes(['a', '{ host: [a.example], methods: [GET] }'], ['b', '{ host: [a.example] }'], ['all', '{}'])), [])
   t.same(issuesOf(routes(['head', '{ methods: [HEAD] }'], ['get', '{ methods: [GET] }'])), [])
+})
+
+t.test('shadowed routes: only true shadowing is an error', async (t) => {
+  const routes = (body: string) => BASE.replace(/routes:\n[\s\S]*$/, 'routes:\n' + body)
+  // a host-limited or method-limited earlier route does not hide a broader later one
+  load(routes(`  - name: a
+    match: { host: [a.example], methods: [GET] }
+    upstream: dpi
+    access: public
+  - name: b
+    upstream: dpi
+    access: authenticated
+`))
+  t.same(brief(baseIssuesOf(routes(`  - name: a
+    match: { pathPrefix: /app, methods: [GET] }
+    upstream: dpi
+    access: public
+  - name: b
+    match: { pathPrefix: /app/x, methods: [HEAD] }
+    upstream: dpi
+    access: authenticated
+`))), ['17:routes[1]: route "b" can never match: route "a" (routes[0], line 13) comes first and matches every request it would match'])
+  load(routes(`  - name: a
+    match: { pathPrefix: /app }
+    upstream: dpi
+    access: public
+  - name: b
+    match: { pathPrefix: /application }
+    upstream: dpi
+    access: authenticated
+`))
 })
