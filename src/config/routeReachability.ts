@@ -19,8 +19,11 @@ export interface RouteReach {
   shadowedBy: number[]
   /** indexes into match.host of hosts no request can carry (e.g. with a port: hosts are compared without) */
   deadHosts: number[]
-  /** the prefix is not a normalised path, so no request path starts with it: what normalisation makes of it */
-  deadPrefix?: { normalised?: string; refused?: string }
+  /**
+   * no request path the table sees starts with the prefix: normalisation rewrites it (normalised)
+   * or refuses it (refused), or it lies under the gateway's own endpoints (reserved)
+   */
+  deadPrefix?: { normalised?: string; refused?: string; reserved?: string }
 }
 
 type Request = { host: string | undefined; method: string; path: string }
@@ -38,21 +41,23 @@ function unlistedMethod (routes: readonly CompiledRoute[]): string {
   return method
 }
 
-function deadPrefixOf (prefix: string): RouteReach['deadPrefix'] {
+function deadPrefixOf (prefix: string, reserved: string | undefined): RouteReach['deadPrefix'] {
+  // the gate sends these paths to the gateway's own endpoints, never to the route table
+  if (reserved !== undefined && (prefix === reserved || prefix.startsWith(reserved + '/'))) return { reserved }
   const n = normalizeRequestTarget(prefix)
   if (!n.ok) return { refused: n.reason }
   return n.path === prefix ? undefined : { normalised: n.path }
 }
 
-/** The verdict on every route of a table, in order. */
-export function routeReachability (routes: readonly RouteConfig[]): RouteReach[] {
+/** The verdict on every route of a table, in order; `reservedPrefix`: the gateway's own endpoints. */
+export function routeReachability (routes: readonly RouteConfig[], reservedPrefix?: string): RouteReach[] {
   const table = compileRoutes([...routes])
   const otherMethod = unlistedMethod(table.routes)
   return routes.map((route, index): RouteReach => {
     const compiled = table.routes[index]!
     const hosts = (route.match?.host ?? []).map(requestHostFor)
     const deadHosts = hosts.flatMap((h, i) => (h === undefined ? [i] : []))
-    const deadPrefix = deadPrefixOf(compiled.pathPrefix)
+    const deadPrefix = deadPrefixOf(compiled.pathPrefix, reservedPrefix)
     const verdict = { reachable: false, shadowedBy: [] as number[], deadHosts, ...(deadPrefix && { deadPrefix }) }
     if (deadPrefix !== undefined) return verdict
     const requestHosts = route.match?.host === undefined ? [undefined] : hosts.filter((h) => h !== undefined)

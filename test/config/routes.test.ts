@@ -61,6 +61,12 @@ t.test('a host or a prefix no request can carry', async (t) => {
   ])
 })
 
+t.test('a prefix under the gateway\'s own endpoints', async (t) => {
+  t.same(issuesOf(routes(['own', '{ pathPrefix: /_psc/admin }'], ['all', '{}'])), [
+    'gateway.yaml:13:routes[0].match.pathPrefix: "/_psc/admin" can never match: paths under "/_psc" are the gateway\'s own endpoints (prefix)'
+  ])
+})
+
 t.test('reachable tables load', async (t) => {
   t.same(issuesOf(routes(['a', '{ host: [a.example], methods: [GET] }'], ['b', '{ host: [a.example] }'], ['all', '{}'])), [])
   t.same(issuesOf(routes(['head', '{ methods: [HEAD] }'], ['get', '{ methods: [GET] }'])), [])

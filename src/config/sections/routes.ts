@@ -61,6 +61,12 @@ function checkReferences (raw: RawConfig, checks: Checks): void {
   })
 }
 
+function deadPrefixMessage (prefix: string, dead: NonNullable<RouteReach['deadPrefix']>): string {
+  if (dead.reserved !== undefined) return `${prefix} can never match: paths under "${dead.reserved}" are the gateway's own endpoints (prefix)`
+  if (dead.normalised !== undefined) return `${prefix} can never match: request paths are normalised before matching, and this one becomes ${JSON.stringify(dead.normalised)}`
+  return `${prefix} can never match: a request with this path is refused (${dead.refused ?? 'not a path'})`
+}
+
 function reachIssues (routes: RouteConfig[], i: number, reach: RouteReach, checks: Checks): void {
   const at = ['routes', String(i)]
   const route = routes[i]!
@@ -70,9 +76,7 @@ function reachIssues (routes: RouteConfig[], i: number, reach: RouteReach, check
   const dead = reach.deadPrefix
   if (dead !== undefined) {
     const prefix = JSON.stringify(route.match.pathPrefix)
-    checks.error([...at, 'match', 'pathPrefix'], dead.normalised !== undefined
-      ? `${prefix} can never match: request paths are normalised before matching, and this one becomes ${JSON.stringify(dead.normalised)}`
-      : `${prefix} can never match: a request with this path is refused (${dead.refused ?? 'not a path'})`)
+    checks.error([...at, 'match', 'pathPrefix'], deadPrefixMessage(prefix, dead))
   }
   if (reach.reachable || reach.shadowedBy.length === 0) return
   const named = reach.shadowedBy.map((j) => `"${routes[j]!.name}" (routes[${j}]${checks.lineOf(['routes', String(j)])})`)
@@ -84,7 +88,7 @@ function reachIssues (routes: RouteConfig[], i: number, reach: RouteReach, check
 export const routes: ConfigSection<'routes'> = {
   check (raw, checks) {
     checkReferences(raw, checks)
-    routeReachability(raw.routes).forEach((reach, i) => { reachIssues(raw.routes, i, reach, checks) })
+    routeReachability(raw.routes, raw.prefix).forEach((reach, i) => { reachIssues(raw.routes, i, reach, checks) })
   },
   convert (raw) {
     return {
