@@ -1,7 +1,6 @@
 // The file's two steps after the schema: every section's checks (validateConfig), then, on a file
 // that passed them all, every section's conversion into the GatewayConfig (convertConfig).
-import type { Conversion } from './checks.js'
-import { collectChecks } from './checks.js'
+import { collectChecks, type Conversion } from './checks.js'
 import { checkDurations } from './durationKeys.js'
 import { ConfigSchema, type RawConfig } from './schema.js'
 import type { RawIssue } from './schemaIssues.js'
@@ -9,11 +8,12 @@ import { SECTIONS } from './sections/index.js'
 import type { GatewayConfig } from './types.js'
 import type { ParsedSource } from './yamlSource.js'
 
-// A GatewayConfig key that no section converts is a compile error here.
+// A GatewayConfig key that no section converts is a compile error here ("does not satisfy the
+// constraint 'never'" names the key).
 type KeysOf<T> = T extends unknown ? keyof T : never
 type ConvertedKeys = KeysOf<ReturnType<(typeof SECTIONS)[number]['convert']>>
-type Unconverted = Exclude<keyof GatewayConfig, ConvertedKeys | 'source'>
-const everyKeyConverted: [Unconverted] extends [never] ? true : Unconverted = true
+type Nothing<T extends never> = T
+export type UnconvertedKeys = Nothing<Exclude<keyof GatewayConfig, ConvertedKeys | 'source'>>
 
 export function validateConfig (raw: RawConfig, src: ParsedSource): { issues: RawIssue[]; warnings: RawIssue[] } {
   const checks = collectChecks(src)
@@ -28,5 +28,3 @@ export function convertConfig (raw: RawConfig, src: ParsedSource): GatewayConfig
   const parts = SECTIONS.map((section) => section.convert(raw, conversion))
   return Object.assign({ source: src.file }, ...parts) as GatewayConfig
 }
-
-void everyKeyConverted
