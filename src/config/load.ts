@@ -1,7 +1,6 @@
 // Loading a configuration file: YAML → ${VAR} substitution → defaults → schema validation →
 // section checks (sections/*.ts) → GatewayConfig. Every problem found is reported at once, with file:line:col.
 import { readFileSync } from 'node:fs'
-import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigSchema, type RawConfig } from './schema.js'
 import type { GatewayConfig } from './types.js'
@@ -9,6 +8,7 @@ import { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js'
 import { coerceSubstituted, positioned, schemaIssues } from './schemaIssues.js'
 import { convertConfig, validateConfig } from './convert.js'
 import { parseSource } from './yamlSource.js'
+import { UpstreamSchema } from './sections/upstreams.js'
 
 export interface LoadedConfig {
   config: GatewayConfig
@@ -57,8 +57,7 @@ export function loadConfigText (text: string, source: string, env: Env = process
 function applyUpstreamDefaults (value: unknown): void {
   const upstreams = (value as { upstreams?: unknown }).upstreams
   if (typeof upstreams !== 'object' || upstreams === null) return
-  const schema = Object.values(ConfigSchema.properties.upstreams.patternProperties)[0] as TSchema
   for (const [name, u] of Object.entries(upstreams)) {
-    (upstreams as Record<string, unknown>)[name] = Value.Default(schema, u)
+    (upstreams as Record<string, unknown>)[name] = Value.Default(UpstreamSchema, u)
   }
 }
