@@ -2,10 +2,8 @@
 // authentication, outbound proxy, CA bundle, client certificate, and the URLs ANS registered.
 // Kept apart from resolve.ts: one concern, and every message names the key at fault.
 import type { RawConfig } from './schema.js'
-import type { OutboundProxySetting, PscOnboardingSettings, PscOutboundSettings } from './types.js'
+import type { OutboundProxySetting, PscOnboardingSettings, PscOutboundSettings } from './psc-production-types.js'
 import { loadCaBundle, loadClientCertificate, TlsMaterialError, type ClientCertificate } from './client-certificate.js'
-import type { RawIssue } from './validate.js'
-import { pointerOf, type ParsedSource } from './yamlSource.js'
 import { ansUrlProblems, matchRegistered } from '../psc/onboarding.js'
 
 /** Warn this long before the client certificate expires. */
@@ -21,14 +19,14 @@ type Report = (path: string[], message: string, atKey?: boolean) => void
 
 export function resolvePscProduction(
   psc: RawConfig['psc'],
-  src: ParsedSource,
+  /** the value at this path came from ${VAR} or ${file:...}, not from the file's text */
+  fromOutside: (path: string[]) => boolean,
   sent: { redirectUri?: string; postLogoutRedirectUri?: string },
   err: Report,
   warn: Report,
   now = Date.now()
 ): PscProductionResolution {
   // A password must come from the environment or a file: never from the file everyone can read.
-  const fromOutside = (path: string[]): boolean => src.substituted.has(pointerOf(path))
 
   // client authentication
   const secretAuth = psc.clientAuth !== 'tls_client_auth'
