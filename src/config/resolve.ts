@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js'
 import { closest, type RawIssue } from './validate.js'
 import { locate, type ParsedSource } from './yamlSource.js'
 import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../psc/environments.js'
+import { checkDeployment, resolveAuditSettings } from './audit-checks.js'
 
 export interface Resolution {
   config?: GatewayConfig
@@ -153,6 +154,8 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
   if (raw.audit.file !== undefined && raw.audit.hmacKey === undefined) {
     err(['audit', 'file'], 'audit.file needs audit.hmacKey, the key of the hash chain (e.g. hmacKey: ${AUDIT_HMAC_KEY})')
   }
+  const audit = resolveAuditSettings(raw, err, ms)
+  checkDeployment(raw, publicUrl, err)
 
   // secrets: distinct, and never echoed
   s.secrets.forEach((secret, j) => {
@@ -278,14 +281,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     },
     lifecycle: { shutdownGraceMs: ms(['lifecycle', 'shutdownGrace'], raw.lifecycle.shutdownGrace), watchConfig: raw.lifecycle.watchConfig },
     limits,
-    audit: {
-      stdout: raw.audit.stdout,
-      ...(raw.audit.file !== undefined && { file: raw.audit.file }),
-      ...(raw.audit.hmacKey !== undefined && { hmacKey: raw.audit.hmacKey }),
-      onBackpressure: raw.audit.onBackpressure,
-      maxQueuedEvents: raw.audit.maxQueuedEvents,
-      includeQuery: raw.audit.includeQuery
-    },
+    audit,
     log: { level: raw.log.level }
   }
   return { config, issues, warnings }

@@ -107,7 +107,8 @@ export const ConfigSchema = Type.Object({
       ...Duration,
       description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
     })),
-    backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' })
+    backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' }),
+    allowUnknownProfessions: Type.Boolean({ default: false, description: 'Accept profession codes in routes that are not in the TRE_G15 table this release knows (a code ANS added since)' })
   }, { additionalProperties: false }),
   session: Type.Object({
     cookieName: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'psc_session' }),
@@ -175,7 +176,25 @@ export const ConfigSchema = Type.Object({
       description: 'When the audit output cannot keep up: block (requests wait, nothing is lost) or drop (events are counted and lost)'
     }),
     maxQueuedEvents: Type.Integer({ minimum: 1, default: 10000, description: 'Audit events held in memory before onBackpressure applies' }),
-    includeQuery: Type.Boolean({ default: false, description: 'Write the query string of proxied requests (never for the gateway\'s own endpoints)' })
+    includeQuery: Type.Boolean({ default: false, description: 'Write the query string of proxied requests (never for the gateway\'s own endpoints)' }),
+    // --- audit: write failures, chain head, SIEM (issue 13) ---
+    writeWait: Type.String({ ...Duration, default: '5s', description: 'While the audit trail cannot be written (disk full, syslog down in block mode), how long a new request waits before it gets 503' }),
+    shutdownWait: Type.String({ ...Duration, default: '10s', description: 'On shutdown, how long to keep trying to write queued audit events; what is left is counted on stderr and the exit code is 1' }),
+    headEvery: Type.String({ ...Duration, default: '1m', description: 'How often the chain head (seq and mac of the file\'s last line) is sent to the other outputs (stdout, syslog) and the operational log, for audit verify --expect-head' }),
+    syslog: Type.Optional(Type.Object({
+      transport: Type.Union([Type.Literal('tls'), Type.Literal('tcp'), Type.Literal('udp')], { default: 'tls', description: 'tls: RFC 5425 (TCP with TLS, octet-counted frames); tcp: the same without TLS (a local relay only); udp: RFC 5426 (may lose messages without trace)' }),
+      host: NonEmpty('The syslog server (a SIEM collector or a relay)'),
+      port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default 6514 for tls, 514 for tcp and udp' })),
+      caFile: Type.Optional(NonEmpty('tls: CA bundle (PEM) that signed the server\'s certificate (default: the system CAs)')),
+      certFile: Type.Optional(NonEmpty('tls: client certificate (PEM), when the server asks for one')),
+      keyFile: Type.Optional(NonEmpty('tls: the client certificate\'s private key (PEM)')),
+      serverName: Type.Optional(NonEmpty('tls: the name expected in the server\'s certificate (default: host)')),
+      facility: Type.Integer({ minimum: 0, maximum: 23, default: 13, description: 'Syslog facility number (13: log audit; 10: authpriv)' }),
+      appName: Type.String({ pattern: '^[!-~]{1,48}$', default: 'psc-gateway', description: 'APP-NAME of the messages' }),
+      hostname: Type.Optional(Type.String({ pattern: '^[!-~]{1,255}$', description: 'HOSTNAME of the messages (default: the machine\'s name)' })),
+      onBackpressure: Type.Union([Type.Literal('block'), Type.Literal('drop')], { default: 'block', description: 'When syslog cannot keep up or is unreachable: block (requests wait, then 503) or drop (events counted, a gap event is sent when it can)' }),
+      maxQueuedEvents: Type.Integer({ minimum: 1, default: 10000 })
+    }, { additionalProperties: false, description: 'Also send each audit event to a syslog server (RFC 5424, one JSON event per message)' }))
   }, { additionalProperties: false, default: {} }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })

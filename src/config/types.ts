@@ -93,6 +93,27 @@ export interface GatewayConfig {
     onBackpressure: 'block' | 'drop'
     maxQueuedEvents: number
     includeQuery: boolean
+    /** --- issue 13: write failures, chain head, SIEM --- */
+    writeWaitMs: number
+    shutdownWaitMs: number
+    headEveryMs: number
+    syslog?: AuditSyslogSettings
   }
   log: { level: string }
+}
+
+/** audit.syslog, resolved: files read, port defaulted. */
+export interface AuditSyslogSettings {
+  transport: 'tls' | 'tcp' | 'udp'
+  host: string
+  port: number
+  ca?: string
+  cert?: string
+  key?: string
+  serverName?: string
+  facility: number
+  appName: string
+  hostname?: string
+  onBackpressure: 'block' | 'drop'
+  maxQueuedEvents: number
 }
