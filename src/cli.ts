@@ -134,6 +134,7 @@ async function main(argv: string[]): Promise<void> {
       'path-prefix': { type: 'string' },
       status: { type: 'string' },
       verify: { type: 'boolean' },
+      'keep-order': { type: 'boolean' },
       idnat: { type: 'string' },
       route: { type: 'string' },
       decision: { type: 'string' },

@@ -36,11 +36,17 @@ export function macOf (key: Buffer, text: string): string {
   return createHmac('sha256', key).update(text).digest('base64url')
 }
 
+/** `,"mac":"` + 43 characters + `"}` */
+const SUFFIX_LENGTH = 53
+
 /** Splits a line into the text its mac covers and the mac; undefined when it has no mac field. */
 export function splitMac (line: string): { body: string; mac: string } | undefined {
-  const m = MAC_SUFFIX.exec(line)
+  // Fixed offsets first (this runs on every line of a million-line verify), the regex to confirm.
+  const at = line.length - SUFFIX_LENGTH
+  if (at < 0 || !line.startsWith(',"mac":"', at) || !line.endsWith('"}')) return undefined
+  const m = MAC_SUFFIX.exec(line.slice(at))
   if (m === null) return undefined
-  return { body: line.slice(0, m.index) + '}', mac: m[1]! }
+  return { body: line.slice(0, at) + '}', mac: m[1]! }
 }
 
 export function macMatches (key: Buffer, body: string, mac: string): boolean {
