@@ -18,7 +18,8 @@ const NO_SESSION = Object.freeze({ kind: 'none' as const })
 
 export type LoadedSession =
   | { kind: 'none' }
-  | { kind: 'ended'; why: 'idle-expired' | 'absolute-expired' }
+  /** sessionDurationMs: login to the deadline reached, for the audit event the request path writes */
+  | { kind: 'ended'; why: 'idle-expired' | 'absolute-expired'; sessionDurationMs: number }
   | { kind: 'alive'; record: SessionRecord }
 
 export type NewSession = Omit<SessionRecord, 'createdAt' | 'lastSeenAt' | 'validatedAt' | 'ref'>
@@ -54,7 +55,10 @@ export class SessionManager {
     if (record === undefined) return NO_SESSION
     const now = this.now()
     const state = sessionState(record, now, this.timeouts)
-    if (state !== 'alive') return this.store.delete(id).then(() => ({ kind: 'ended', why: state }))
+    if (state !== 'alive') {
+      const end = state === 'absolute-expired' ? record.createdAt + this.timeouts.absoluteTimeoutMs : record.lastSeenAt + this.timeouts.idleTimeoutMs
+      return this.store.delete(id).then(() => ({ kind: 'ended', why: state, sessionDurationMs: Math.max(0, end - record.createdAt) }))
+    }
     if (now - record.lastSeenAt >= this.#touchEveryMs) {
       // A copy: stores may hand the same record to concurrent requests (memory, Redis's decoded cache).
       const touched = { ...record, lastSeenAt: now }
