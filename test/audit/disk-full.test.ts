@@ -109,7 +109,7 @@ t.test('the gateway on a full disk: 503 after writeWait, /readyz not ready with 
   const res = await fetch(`${stack.url}/public/item`, { headers: { accept: 'application/json' } })
   const waited = Date.now() - started
   t.equal(res.status, 503, 'a request gets 503 rather than hanging')
-  t.match(await res.json(), { error: 'audit_unavailable' })
+  t.match(await res.json(), { error: 'PSC_ERR_AUDIT_UNAVAILABLE' })
   t.ok(waited >= 900 && waited < 5000, `after the bounded wait (${waited} ms)`)
   const metrics = await (await fetch(`${stack.adminUrl}/metrics`)).text()
   t.match(metrics, /psc_gateway_audit_writable 0/)
