@@ -2,6 +2,7 @@
 // AuditSink, with what operations need: reopen (SIGUSR2), health (readiness), admit (the bounded
 // wait of new requests while the trail cannot be written), counters (metrics), the chain head sent
 // to the other outputs, flush, and close (shutdown, counting what could not be written).
+import { readFileSync } from 'node:fs'
 import type { AuditSink } from './events.js'
 import { FdDestination } from './fd-destination.js'
 import { QueuedSink, type BackpressureMode, type SinkHealth } from './queued-sink.js'
@@ -18,7 +19,27 @@ export interface AuditSettings {
   maxQueuedEvents: number
   /** how often the chain head goes to the other outputs (default 60 s; 0: never) */
   headEveryMs?: number | undefined
-  syslog?: (SyslogSettings & { onBackpressure: BackpressureMode; maxQueuedEvents: number }) | undefined
+  syslog?: AuditSyslogSettings | undefined
+}
+
+/** audit.syslog as configured: PEM files by name (read at start), or their text. */
+export type AuditSyslogSettings = Omit<SyslogSettings, 'port'> & {
+  port?: number | undefined
+  caFile?: string | undefined
+  certFile?: string | undefined
+  keyFile?: string | undefined
+  onBackpressure: BackpressureMode
+  maxQueuedEvents: number
+}
+
+const SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514 } as const
+
+function syslogSettings (y: AuditSyslogSettings): SyslogSettings {
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'))
+  return {
+    transport: y.transport, host: y.host, port: y.port ?? SYSLOG_PORTS[y.transport], facility: y.facility, appName: y.appName,
+    hostname: y.hostname, serverName: y.serverName, ca: y.ca ?? read(y.caFile), cert: y.cert ?? read(y.certFile), key: y.key ?? read(y.keyFile)
+  }
 }
 
 /** What the outputs report to the operational log (once per outage, not once per event). */
@@ -64,7 +85,7 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
   let file: { dest: WorkerDestination; sink: QueuedSink } | undefined
   if (settings.stdout) sinks.push({ name: 'stdout', sink: new QueuedSink(new FdDestination(1), queue('audit stdout', settings.onBackpressure, settings.maxQueuedEvents)) })
   if (settings.syslog !== undefined) {
-    const dest = new SyslogDestination(settings.syslog)
+    const dest = new SyslogDestination(syslogSettings(settings.syslog))
     sinks.push({ name: dest.name, sink: new QueuedSink(dest, queue(`audit ${dest.name}`, settings.syslog.onBackpressure, settings.syslog.maxQueuedEvents)) })
   }
   if (settings.file !== undefined) {

@@ -6,52 +6,31 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { PROFESSIONS } from '../psc/professions.js'
 import type { RawConfig } from './schema.js'
-import type { AuditSyslogSettings, GatewayConfig } from './types.js'
 
 type Report = (path: string[], message: string) => void
-type Ms = (path: string[], text: string) => number
 
-const DEFAULT_PORTS = { tls: 6514, tcp: 514, udp: 514 } as const
+export const DEFAULT_SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514 } as const
 
-export function resolveAuditSettings (raw: RawConfig, err: Report, ms: Ms): GatewayConfig['audit'] {
+/** The audit section's checks beyond the schema: a file the gateway can write, syslog files readable. */
+export function checkAuditSettings (raw: RawConfig, err: Report): void {
   const a = raw.audit
   if (a.file !== undefined) checkWritableFile(a.file, (m) => err(['audit', 'file'], m))
-  const audit: GatewayConfig['audit'] = {
-    stdout: a.stdout,
-    ...(a.file !== undefined && { file: a.file }),
-    ...(a.hmacKey !== undefined && { hmacKey: a.hmacKey }),
-    onBackpressure: a.onBackpressure,
-    maxQueuedEvents: a.maxQueuedEvents,
-    includeQuery: a.includeQuery,
-    writeWaitMs: ms(['audit', 'writeWait'], a.writeWait),
-    shutdownWaitMs: ms(['audit', 'shutdownWait'], a.shutdownWait),
-    headEveryMs: ms(['audit', 'headEvery'], a.headEvery)
-  }
-  if (a.syslog !== undefined) {
-    const y = a.syslog
-    const settings: AuditSyslogSettings = {
-      transport: y.transport, host: y.host, port: y.port ?? DEFAULT_PORTS[y.transport], facility: y.facility, appName: y.appName,
-      onBackpressure: y.onBackpressure, maxQueuedEvents: y.maxQueuedEvents,
-      ...(y.serverName !== undefined && { serverName: y.serverName }),
-      ...(y.hostname !== undefined && { hostname: y.hostname })
+  const y = a.syslog
+  if (y === undefined) return
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    const file = y[key]
+    if (file === undefined) continue
+    if (y.transport !== 'tls') {
+      err(['audit', 'syslog', key], `${key} applies to transport tls only`)
+      continue
     }
-    for (const [key, field] of [['caFile', 'ca'], ['certFile', 'cert'], ['keyFile', 'key']] as const) {
-      const file = y[key]
-      if (file === undefined) continue
-      if (y.transport !== 'tls') {
-        err(['audit', 'syslog', key], `${key} applies to transport tls only`)
-        continue
-      }
-      try {
-        settings[field] = readFileSync(file, 'utf8')
-      } catch (e) {
-        err(['audit', 'syslog', key], `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
-      }
+    try {
+      readFileSync(file, 'utf8')
+    } catch (e) {
+      err(['audit', 'syslog', key], `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
     }
-    if ((y.certFile === undefined) !== (y.keyFile === undefined)) err(['audit', 'syslog', y.certFile === undefined ? 'keyFile' : 'certFile'], 'certFile and keyFile go together')
-    audit.syslog = settings
   }
-  return audit
+  if ((y.certFile === undefined) !== (y.keyFile === undefined)) err(['audit', 'syslog', y.certFile === undefined ? 'keyFile' : 'certFile'], 'certFile and keyFile go together')
 }
 
 /** The gateway appends to `file`: its directory must exist, and the file (or the directory, to create it) be writable. */
@@ -78,8 +57,8 @@ function checkWritableFile (file: string, report: (message: string) => void): vo
 }
 
 /** Rules of a real deployment that the schema alone cannot say. */
-export function checkDeployment (raw: RawConfig, publicUrl: URL | undefined, err: Report): void {
-  if (publicUrl?.protocol === 'http:' && raw.psc.environment === 'production') {
+export function checkDeployment (raw: RawConfig, err: Report): void {
+  if (raw.publicUrl.startsWith('http:') && raw.psc.environment === 'production') {
     err(['publicUrl'], 'publicUrl is http:// with psc.environment production: session cookies would travel in clear; use https://')
   }
   if (raw.psc.allowUnknownProfessions) return

@@ -60,7 +60,8 @@ export interface SessionStore {
   rememberOnce(key: string, ttlMs: number): Promise<boolean>
   /** A short lock for work that must happen once across replicas; undefined when someone holds it. */
   tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>
-  health(): StoreHealth
+  /** whether the store answers now (Redis: a PING within the command timeout, so a frozen server is seen) */
+  health(): StoreHealth | Promise<StoreHealth>
   /**
    * Tells `listener` of each session the store ends by itself, once across replicas, checking at
    * least every `sweepEveryMs` (the practitioner may never come back to notice). Sessions ended by

@@ -78,7 +78,7 @@ t.test('syslog settings: files read at load, errors name the key', async (t) => 
   const ca = join(dir, 'ca.pem')
   writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n')
   const ok = loadConfigText(base({ audit: `audit:\n  syslog: { host: siem.example.fr, caFile: ${ca} }\n` }), 'gateway.yaml', ENV).config
-  t.match(ok.audit.syslog, { transport: 'tls', host: 'siem.example.fr', port: 6514, facility: 13, appName: 'psc-gateway', onBackpressure: 'block', ca: '-----BEGIN CERTIFICATE-----\n' })
+  t.match(ok.audit.syslog, { transport: 'tls', host: 'siem.example.fr', port: 6514, facility: 13, appName: 'psc-gateway', onBackpressure: 'block', caFile: ca })
   t.match(issues(base({ audit: `audit:\n  syslog: { host: siem, caFile: ${join(dir, 'missing.pem')} }\n` })).join('\n'), /audit\.syslog\.caFile: cannot read .*missing\.pem: ENOENT/)
   t.match(issues(base({ audit: 'audit:\n  syslog: { transport: udp, host: siem, caFile: /etc/hostname }\n' })).join('\n'), /audit\.syslog\.caFile: caFile applies to transport tls only/)
   t.equal(loadConfigText(base({ audit: 'audit:\n  syslog: { transport: udp, host: siem }\n' }), 'gateway.yaml', ENV).config.audit.syslog?.port, 514)
