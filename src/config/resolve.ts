@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js'
 import { closest, type RawIssue } from './validate.js'
 import { locate, type ParsedSource } from './yamlSource.js'
 import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../psc/environments.js'
+import { resolveCiba } from './resolve-ciba.js'
 
 export interface Resolution {
   config?: GatewayConfig
@@ -149,6 +150,8 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
   }
   const revalidateEveryMs = psc.revalidateEvery === undefined ? undefined : ms(['psc', 'revalidateEvery'], psc.revalidateEvery)
 
+  const ciba = resolveCiba(raw, ms, err)
+
   // audit: a file is only worth keeping if it is tamper-evident
   if (raw.audit.file !== undefined && raw.audit.hmacKey === undefined) {
     err(['audit', 'file'], 'audit.file needs audit.hmacKey, the key of the hash chain (e.g. hmacKey: ${AUDIT_HMAC_KEY})')
@@ -258,7 +261,9 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       httpTimeoutMs,
       allowInsecureHttp: psc.allowInsecureHttp,
       revalidateEveryMs,
-      backchannelLogout: psc.backchannelLogout
+      backchannelLogout: psc.backchannelLogout,
+      ...(psc.serviceName !== undefined && { serviceName: psc.serviceName }),
+      ciba
     },
     session: {
       cookieName: secure ? `__Host-${s.cookieName}` : s.cookieName,

@@ -76,6 +76,39 @@ const Upstream = Type.Object({
   }))
 }, { additionalProperties: false })
 
+
+// CIBA (issue 12): login by a push to the practitioner's e-CPS app. A block of its own.
+const cibaMode = (extra: object = {}) => Type.Union([Type.Literal('redirect'), Type.Literal('ciba'), Type.Literal('both')], {
+  description: 'redirect: the usual Pro Santé Connect login; ciba: only the e-CPS notification; both: the practitioner chooses',
+  ...extra
+})
+const CibaLimit = (max: number, window: string, what: string) => Type.Object({
+  max: Type.Integer({ minimum: 1, default: max, description: `Most CIBA requests per window ${what}` }),
+  window: Type.String({ ...Duration, default: window })
+}, { additionalProperties: false, default: {} })
+const Ciba = Type.Object({
+  enabled: Type.Boolean({ default: false, description: 'Offer the e-CPS notification (CIBA); ANS must have enabled CIBA for this client' }),
+  mode: cibaMode({ default: 'both' }),
+  hosts: Type.Record(Type.String({ pattern: '^[A-Za-z0-9.-]+$' }), cibaMode(), { default: {}, additionalProperties: false, description: 'Mode per host name (overrides mode)' }),
+  routes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), cibaMode(), { default: {}, additionalProperties: false, description: 'Mode per route name (overrides hosts and mode)' }),
+  channel: Type.Union([Type.Literal('MOBILE'), Type.Literal('CARD')], { default: 'MOBILE', description: 'PSC\'s channel parameter: MOBILE (e-CPS app) or CARD' }),
+  bindingMessage: Type.Union([Type.Literal('two-digits'), Type.Literal('four-digits')], {
+    default: 'two-digits',
+    description: 'The code shown on the waiting page and on the phone, random per request: two digits (as PSC shows it) or four'
+  }),
+  limits: Type.Object({
+    perIdNat: CibaLimit(3, '10m', 'sent to one national id (push bombing)'),
+    perClient: CibaLimit(10, '10m', 'from one client address'),
+    cooldownAfterDenial: Type.String({ ...Duration, default: '5m', description: 'After a practitioner refuses a request, no new one is sent to them for this long' }),
+    maxPending: Type.Integer({ minimum: 1, default: 1000, description: 'Most CIBA requests waiting at once in this gateway' })
+  }, { additionalProperties: false, default: {} })
+}, { additionalProperties: false, default: {} })
+const ServiceName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  description: 'The dénomination registered with ANS: shown in the e-CPS notification, and on the waiting page so that the practitioner recognises it'
+})
+
 export const ConfigSchema = Type.Object({
   $schema: Type.Optional(Type.String()),
   listen: Type.Object({
@@ -107,7 +140,9 @@ export const ConfigSchema = Type.Object({
       ...Duration,
       description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
     })),
-    backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' })
+    backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' }),
+    serviceName: Type.Optional(ServiceName),
+    ciba: Ciba
   }, { additionalProperties: false }),
   session: Type.Object({
     cookieName: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'psc_session' }),

@@ -18,6 +18,27 @@ export interface UpstreamSettings {
   headers?: Record<string, string>
 }
 
+export type CibaMode = 'redirect' | 'ciba' | 'both'
+
+/** psc.ciba (issue 12): login by a push to the practitioner's e-CPS app. */
+export interface CibaSettings {
+  enabled: boolean
+  /** where a login is needed, unless a host or route says otherwise */
+  mode: CibaMode
+  /** host name (lower case) → mode */
+  hosts: Record<string, CibaMode>
+  /** route name → mode (wins over hosts) */
+  routes: Record<string, CibaMode>
+  channel: 'MOBILE' | 'CARD'
+  bindingMessage: 'two-digits' | 'four-digits'
+  limits: {
+    perIdNat: { max: number; windowMs: number }
+    perClient: { max: number; windowMs: number }
+    cooldownAfterDenialMs: number
+    maxPending: number
+  }
+}
+
 export interface GatewayConfig {
   /** the file it came from, for messages; "<embedded>" for built-in configs */
   source: string
@@ -49,6 +70,9 @@ export interface GatewayConfig {
     allowInsecureHttp: boolean
     revalidateEveryMs?: number
     backchannelLogout: boolean
+    /** the dénomination registered with ANS, shown on the CIBA waiting page */
+    serviceName?: string
+    ciba: CibaSettings
   }
   session: {
     /** the name actually used, "__Host-" + configured name when secure */
