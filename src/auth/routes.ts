@@ -13,6 +13,7 @@ import { finishLogin, LoginFailure, logoutUrl, startLogin } from './login-flow.j
 import type { PscClient } from './psc-client.js'
 import { addTransaction, decodeTransactions, encodeTransactions, takeTransaction } from './transaction.js'
 import { requestCookies } from '../session/request-cookies.js'
+import { registerCibaRoutes } from './ciba-routes.js'
 
 export interface AuthRoutesOptions {
   config: GatewayConfig
@@ -53,7 +54,12 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     else reply.setCookie(txCookie, encodeTransactions(list), { ...txCookieOptions, maxAge: Math.ceil(config.session.loginTimeoutMs / 1000) })
   }
 
+  // CIBA (issue 12): its own routes; where it is offered, the login page is its choice page.
+  const ciba = await registerCibaRoutes(app, opts)
+
   app.get(loginPath, limited, async (request, reply) => {
+    const offered = ciba?.loginPage(request, reply)
+    if (offered !== undefined) return offered
     const configuration = psc.configuration
     if (!configuration) return sendProblem(request, reply, pscUnavailableProblem(request.url))
     const rd = (request.query as Record<string, unknown>).rd
