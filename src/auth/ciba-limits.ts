@@ -28,11 +28,15 @@ export class CibaLimits {
     const who = key(idNat)
     const s = this.settings
     if (await this.#held(`ciba:cooldown:${who}`)) return { ok: false, limit: 'cooldown', retryAfterSeconds: Math.ceil(s.cooldownAfterDenialMs / 1000) }
-    if (!(await this.#count(`ciba:client:${key(client)}`, s.perClient))) return { ok: false, limit: 'per_client', retryAfterSeconds: this.#windowLeft(s.perClient.windowMs) }
-    if (!(await this.#count(`ciba:idnat:${who}`, s.perIdNat))) return { ok: false, limit: 'per_idnat', retryAfterSeconds: this.#windowLeft(s.perIdNat.windowMs) }
+    // One waiting push per practitioner; a request refused for that counts against nothing.
     const release = await this.store.tryLock(`ciba:pending:${who}`, PENDING_LOCK_MS)
     if (release === undefined) return { ok: false, limit: 'pending', retryAfterSeconds: 30 }
-    return { ok: true, release }
+    let refusal: Admission | undefined
+    if (!(await this.#count(`ciba:client:${key(client)}`, s.perClient))) refusal = { ok: false, limit: 'per_client', retryAfterSeconds: this.#windowLeft(s.perClient.windowMs) }
+    else if (!(await this.#count(`ciba:idnat:${who}`, s.perIdNat))) refusal = { ok: false, limit: 'per_idnat', retryAfterSeconds: this.#windowLeft(s.perIdNat.windowMs) }
+    if (refusal === undefined) return { ok: true, release }
+    await release()
+    return refusal
   }
 
   /** The practitioner refused: no new push to them for the cool-down. */
