@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import * as oidc from 'openid-client'
 import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
+import { PSC_ERR } from '../errors.js'
 import type { NewSession } from '../session/manager.js'
 import { askForApproval, newBindingMessage, waitForApproval, type BackchannelRequest } from './ciba-flow.js'
 import type { CibaLimitName, CibaLimits } from './ciba-limits.js'
@@ -20,6 +21,10 @@ export const PSC_ERR_CIBA_UNKNOWN_ID = 'PSC_ERR_CIBA_UNKNOWN_ID'
 export const PSC_ERR_CIBA_LIMITED = 'PSC_ERR_CIBA_LIMITED'
 export const PSC_ERR_CIBA_PSC_UNAVAILABLE = 'PSC_ERR_CIBA_PSC_UNAVAILABLE'
 export const PSC_ERR_CIBA_FAILED = 'PSC_ERR_CIBA_FAILED'
+export const PSC_ERR_CIBA_CANCELLED = 'PSC_ERR_CIBA_CANCELLED'
+export const PSC_ERR_CIBA_NOT_OFFERED = 'PSC_ERR_CIBA_NOT_OFFERED'
+export const PSC_ERR_CIBA_BAD_LOGIN_HINT = 'PSC_ERR_CIBA_BAD_LOGIN_HINT'
+export const PSC_ERR_CIBA_UNKNOWN_REQUEST = 'PSC_ERR_CIBA_UNKNOWN_REQUEST'
 
 export type CibaFailure = 'denied' | 'expired' | 'psc_unavailable' | 'failed' | 'cancelled'
 
@@ -187,7 +192,7 @@ export class CibaRequests {
           break
         }
         if (err instanceof LoginFailure) {
-          this.#fail(r, err.status >= 500 ? 'psc_unavailable' : 'failed', err.reason)
+          this.#fail(r, err.code === PSC_ERR.LOGIN_PSC_UNREACHABLE.code ? 'psc_unavailable' : 'failed', `${err.code}: ${err.detail}`)
           break
         }
         if (isUpstreamFailure(err) && ++unreachable < MAX_UNREACHABLE && this.#now() < r.expiresAt) {

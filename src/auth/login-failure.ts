@@ -1,10 +1,21 @@
 // A login that could not be finished, and how openid-client's errors are told (audit, log, page).
+// Its own file so that both ways of logging in (login-flow.ts, CIBA) and session-start.ts share it
+// without an import cycle.
 import * as oidc from 'openid-client'
+import type { CodeDefinition, PscErrorCode } from '../errors.js'
 
-/** A login that could not be finished, with a reason fit for the audit trail and the error page. */
+/**
+ * A login that could not be finished: its code (for the page, the audit and the metrics), the
+ * technical detail (log and audit only), and the practitioner's idNat when PSC had already said
+ * who they are (a refusal after authentication is about someone).
+ */
 export class LoginFailure extends Error {
-  constructor(readonly reason: string, readonly status = 400) {
-    super(reason)
+  readonly code: PscErrorCode
+  readonly status: number
+  constructor(definition: CodeDefinition<PscErrorCode>, readonly detail: string, readonly idNat?: string) {
+    super(`${definition.message}: ${detail}`)
+    this.code = definition.code
+    this.status = definition.status
   }
 }
 

@@ -2,23 +2,9 @@
 // and every way it can end. French, English when the browser prefers it. Technical details go to
 // the log and the audit trail, never here.
 import { escapeHtml, PAGE_HEADERS, STYLE } from './html.js'
+import type { Language } from './language.js'
 
-export type Lang = 'fr' | 'en'
-
-/** The browser's preferred of French and English (French when it names neither). */
-export function pageLanguage(acceptLanguage: string | string[] | undefined): Lang {
-  const header = Array.isArray(acceptLanguage) ? acceptLanguage.join(',') : acceptLanguage ?? ''
-  let best: { lang: Lang; q: number } | undefined
-  for (const part of header.split(',')) {
-    const [tag = '', ...params] = part.trim().toLowerCase().split(';')
-    const lang = tag.startsWith('fr') ? 'fr' : tag.startsWith('en') ? 'en' : undefined
-    if (lang === undefined) continue
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-    const q = qParam === undefined ? 1 : Number(qParam.slice(2)) || 0
-    if (best === undefined || q > best.q) best = { lang, q }
-  }
-  return best?.lang ?? 'fr'
-}
+type Lang = Language
 
 /** Our own pages, plus the waiting page's script (same origin) and its status requests. */
 export const CIBA_PAGE_HEADERS: Record<string, string> = {
