@@ -73,6 +73,9 @@ async function serve(configFile: string): Promise<Gateway> {
 const loadEmulator = () => import('./emulator/index.js')
 const loadDemoApp = () => import('./demo/app.js')
 
+/** must match psc.serviceName in config/demo.yaml: the dénomination the notification shows */
+const DEMO_SERVICE_NAME = 'Démo psc-gateway'
+
 async function demo(): Promise<void> {
   const started = performance.now()
   const [{ startEmulator }, { startDemoApp }] = await Promise.all([loadEmulator(), loadDemoApp()])
@@ -85,7 +88,9 @@ async function demo(): Promise<void> {
   const app = await startDemoApp(demoPort)
   const emulator = await startEmulator({
     port: emulatorPort,
-    clients: [{ clientId: 'psc-gateway-demo', clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+    clients: [{ clientId: 'psc-gateway-demo', clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`], serviceName: DEMO_SERVICE_NAME }],
+    // the demo's CIBA answers quickly (PSC's own interval is a few seconds)
+    ciba: { intervalSeconds: 1 }
   })
   const { config } = loadOrExit(join(PACKAGE_ROOT, 'config', 'demo.yaml'), {
     ...env, PSC_ISSUER: emulator.issuer, GATEWAY_PORT: String(gatewayPort), DEMO_APP_PORT: String(demoPort)
@@ -99,6 +104,7 @@ async function demo(): Promise<void> {
 
     Open        ${publicUrl}/          (log in as a test practitioner)
     Emulator    ${emulator.origin}       (local Pro Santé Connect)
+    e-CPS app   ${emulator.origin}/ecps  (the phone: approve the CIBA notifications here)
     Demo app    ${app.url}       (the "legacy" application)
     Admin       http://127.0.0.1:${config.admin.port}/readyz
 

@@ -12,6 +12,7 @@ import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
 import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
 import { PscClient } from './auth/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
+import { cibaCookieName } from './auth/ciba-routes.js'
 import type { GatewayConfig } from './config/types.js'
 import { createAccessGate } from './gate.js'
 import { buildAdminApp } from './ops/admin.js'
@@ -229,7 +230,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     config,
     gate,
     targetOf: (request) => request.pscScope?.target,
-    gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure)],
+    gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure), cibaCookieName(config.secure)],
     upstreamObserver: metrics.upstream
   })
 

@@ -58,8 +58,29 @@ export const LoginEventSchema = object({
   detail: Type.Optional(Str('Technical detail of the failure, e.g. what PSC answered')),
   acr: Type.Optional(Str('Authentication level PSC asserted (eidas1, ...)')),
   authMode: Type.Optional(Str('How the practitioner authenticated (CARD, MOBILE, ...)')),
+  loginMethod: Type.Optional(Type.Union([Type.Literal('redirect'), Type.Literal('ciba')], {
+    description: 'redirect: through the PSC login page (absent in older events); ciba: by a push to the e-CPS app'
+  })),
   ...RequestFacts
 }, 'A PSC login: started (sent to PSC), succeeded, failed')
+
+export const CibaEventSchema = object({
+  ...Common,
+  event: Type.Literal('ciba'),
+  outcome: Type.Union([
+    Type.Literal('requested'), Type.Literal('refused'), Type.Literal('approved'), Type.Literal('denied'),
+    Type.Literal('expired'), Type.Literal('unknown_id'), Type.Literal('failed'), Type.Literal('cancelled')
+  ], {
+    description: 'requested: a push was sent to the practitioner; refused: not sent (abuse limits, bad input); approved/denied: the ' +
+      'practitioner\'s answer; expired: no answer in time; unknown_id: PSC knows no such practitioner; failed: PSC error or unreachable; ' +
+      'cancelled: given up in the browser'
+  }),
+  ...OptionalRequestFacts,
+  idNat: Str('The national id the push was (or would have been) sent to'),
+  client: Str('Client address that asked for it, as seen through the trusted proxies'),
+  cibaRequest: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16}$', description: 'Reference of the CIBA request (a hash, never its id): ties the outcome to the request' })),
+  reason: Type.Optional(Str('Details: which limit applied, what PSC answered'))
+}, 'A CIBA request (login by a push to the e-CPS app): who was asked, from where, and how it ended')
 
 export const LogoutEventSchema = object({
   ...Common,
@@ -115,7 +136,7 @@ export const GapEventSchema = object({
 }, 'Events were lost here (written in their place, chained like any line)')
 
 // What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts).
-export const AuditEventSchema = Type.Union([AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema])
+export const AuditEventSchema = Type.Union([AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema, CibaEventSchema])
 
 /** The chain head, sent periodically to the outputs other than the file (stdout, syslog) so that a cut or replaced file shows. */
 export const ChainHeadSchema = object({
@@ -154,13 +175,14 @@ export type LoginEvent = Static<typeof LoginEventSchema>
 export type LogoutEvent = Static<typeof LogoutEventSchema>
 export type SessionEvent = Static<typeof SessionEventSchema>
 export type ConfigEvent = Static<typeof ConfigEventSchema>
+export type CibaEvent = Static<typeof CibaEventSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type ChainStart = Static<typeof ChainStartSchema>
 export type GapEvent = Static<typeof GapEventSchema>
 export type ChainHead = Static<typeof ChainHeadSchema>
 
 /** Every kind of line an output writes: the events, and the chain's own markers. */
-export const AUDIT_LINE_SCHEMAS: TObject[] = [AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema, GapEventSchema, ChainStartSchema, ChainHeadSchema]
+export const AUDIT_LINE_SCHEMAS: TObject[] = [AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema, CibaEventSchema, GapEventSchema, ChainStartSchema, ChainHeadSchema]
 
 /** A line as written: the event, plus "log" (every output) and the chain fields (the file). */
 function asLine (event: TObject): TObject {

@@ -4,7 +4,7 @@
 // loaded, a session that expired in the background). Filling the common fields here keeps every
 // event complete and keeps secrets out: callers never hand over a cookie, a token or a query string.
 import type { AccessDecision, AuditSink } from './events.js'
-import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './schema.js'
+import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type CibaEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './schema.js'
 
 /** The little of a fastify request the trail reads (fastify's request fits). */
 export interface RequestLike {
@@ -20,9 +20,9 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 type FilledByTrail = 'v' | 'time' | 'requestId' | 'client' | 'userAgent' | 'route' | 'method' | 'path' | 'query' | 'status' | 'durationMs' | 'aborted'
 
 /** An event a request caused; the request's own facts are filled in by the trail. */
-export type RequestEventInput = DistributiveOmit<LoginEvent | LogoutEvent | SessionEvent, FilledByTrail>
+export type RequestEventInput = DistributiveOmit<LoginEvent | LogoutEvent | SessionEvent | CibaEvent, FilledByTrail>
 /** An event outside any request. */
-export type StandaloneEventInput = DistributiveOmit<ConfigEvent | LogoutEvent | SessionEvent, 'v' | 'time'>
+export type StandaloneEventInput = DistributiveOmit<ConfigEvent | LogoutEvent | SessionEvent | CibaEvent, 'v' | 'time'>
 /** Any event but for its version and time. */
 export type AuditEventInput = DistributiveOmit<AuditEvent, 'v' | 'time'>
 
