@@ -79,6 +79,9 @@ async function serve(configFile: string): Promise<Gateway> {
 const loadEmulator = () => import('./emulator/index.js')
 const loadDemoApp = () => import('./demo/app.js')
 
+/** must match psc.serviceName in config/demo.yaml: the dénomination the notification shows */
+const DEMO_SERVICE_NAME = 'Démo psc-gateway'
+
 async function demo(): Promise<void> {
   const started = performance.now()
   const [{ startEmulator }, { startDemoApp }] = await Promise.all([loadEmulator(), loadDemoApp()])
@@ -91,7 +94,9 @@ async function demo(): Promise<void> {
   const app = await startDemoApp(demoPort)
   const emulator = await startEmulator({
     port: emulatorPort,
-    clients: [{ clientId: 'psc-gateway-demo', clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+    clients: [{ clientId: 'psc-gateway-demo', clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`], serviceName: DEMO_SERVICE_NAME }],
+    // the demo's CIBA answers quickly (PSC's own interval is a few seconds)
+    ciba: { intervalSeconds: 1 }
   })
   const { config } = loadOrExit(join(PACKAGE_ROOT, 'config', 'demo.yaml'), {
     ...env, PSC_ISSUER: emulator.issuer, GATEWAY_PORT: String(gatewayPort), DEMO_APP_PORT: String(demoPort)
@@ -105,6 +110,7 @@ async function demo(): Promise<void> {
 
     Open        ${publicUrl}/          (log in as a test practitioner)
     Emulator    ${emulator.origin}       (local Pro Santé Connect)
+    e-CPS app   ${emulator.origin}/ecps  (the phone: approve the CIBA notifications here)
     Demo app    ${app.url}       (the "legacy" application)
     Admin       http://127.0.0.1:${config.admin.port}/readyz
 
@@ -134,8 +140,15 @@ async function main(argv: string[]): Promise<void> {
       json: { type: 'boolean' },
       users: { type: 'string' },
       // audit verify / query
-      'key-env': { type: 'string' },
-      'key-file': { type: 'string' },
+      'key-env': { type: 'string', multiple: true },
+      'key-file': { type: 'string', multiple: true },
+      'expect-head': { type: 'string' },
+      client: { type: 'string' },
+      session: { type: 'string' },
+      'path-prefix': { type: 'string' },
+      status: { type: 'string' },
+      verify: { type: 'boolean' },
+      'keep-order': { type: 'boolean' },
       idnat: { type: 'string' },
       route: { type: 'string' },
       decision: { type: 'string' },
@@ -150,7 +163,11 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': {
       if (!values.config) throw new UsageError('serve needs --config FILE')
       const gateway = await serve(values.config)
-      stopOnSignals(() => gateway.close())
+      stopOnSignals(async () => {
+        await gateway.close()
+        // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
+        if (gateway.audit.unwritten > 0) throw new Error(`${gateway.audit.unwritten} audit event(s) could not be written`)
+      })
       return
     }
     case 'check': {

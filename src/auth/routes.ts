@@ -17,6 +17,7 @@ import { registerLogout } from './logout-routes.js'
 import { startLogin } from './login-flow.js'
 import type { PscClient } from './psc-client.js'
 import { LoginTransactions } from './transaction-cookie.js'
+import { registerCibaRoutes } from './ciba-routes.js'
 
 export interface AuthRoutesOptions {
   config: GatewayConfig
@@ -41,7 +42,12 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     ? { config: { rateLimit: { max: config.limits.rateLimit.max, timeWindow: config.limits.rateLimit.windowMs } } }
     : {}
 
+  // CIBA (issue 12): its own routes; where it is offered, the login page is its choice page.
+  const ciba = await registerCibaRoutes(app, opts)
+
   app.get(loginPath, limited, async (request, reply) => {
+    const offered = ciba?.loginPage(request, reply)
+    if (offered !== undefined) return offered
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).rd) ?? '/'
     const configuration = psc.configuration
     if (!configuration) {

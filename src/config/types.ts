@@ -13,6 +13,7 @@ import type { RouteSettings } from './sections/routes.js'
 import type { HeaderSettings } from './sections/headers.js'
 
 export type { IdentityHeader } from './sections/headers.js'
+export type { CibaMode, CibaSettings } from './sections/ciba.js'
 export type { UpstreamSettings, PscSettings, SessionSettings, RouteSettings, HeaderSettings, ServerSettings }
 
 /** Sections whose converted form is more than WithMs of what was written. */

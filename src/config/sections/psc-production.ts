@@ -25,7 +25,6 @@ export const PscProductionKeys = {
     key: Type.Optional(FilePath('The private key of cert (PEM)')),
     password: Type.Optional(SecretText('The password of the PKCS#12 file or of the PEM key'))
   }, { additionalProperties: false, description: 'The IGC Santé "personne morale" certificate presented to PSC (mTLS): pkcs12, or cert and key' })),
-  serviceName: Type.Optional(Type.String({ minLength: 1, description: 'The "dénomination" registered at ANS, shown on the practitioner\'s phone: "Le service suivant : [Dénomination] demande l\'accès à votre profil"' })),
   registered: Type.Optional(Type.Object({
     redirectUris: Type.Optional(Type.Array(NonEmpty('A redirect URL as registered at ANS (a trailing * allowed)'), { minItems: 1 })),
     postLogoutRedirectUris: Type.Optional(Type.Array(NonEmpty('A logout return URL as registered at ANS (a trailing * allowed)'), { minItems: 1 }))

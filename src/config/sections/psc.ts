@@ -9,6 +9,7 @@ import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../../psc/environments.js'
 import { PscProductionKeys } from './psc-production.js'
 import { resolvePscProduction } from '../resolve-psc-production.js'
 import type { PscOnboardingSettings, PscOutboundSettings } from '../psc-production-types.js'
+import { CibaSchema, checkCiba, convertCiba, ServiceNameSchema, type CibaSettings } from './ciba.js'
 
 export const PscSchema = Type.Object({
   environment: Type.Union([Type.Literal('bas'), Type.Literal('production'), Type.Literal('custom')]),
@@ -30,10 +31,17 @@ export const PscSchema = Type.Object({
     description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
   })),
   backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' }),
+  // --- issue 13 (audit helper): check refuses codes PSC never sends ---
+  allowUnknownProfessions: Type.Boolean({ default: false, description: 'Accept profession codes in routes that are not in the TRE_G15 table this release knows (a code ANS added since)' }),
+  // CIBA (issue 12): sections/ciba.ts
+  serviceName: Type.Optional(ServiceNameSchema),
+  ciba: CibaSchema,
+  // --- issue 11: outbound proxy, CA bundle, client certificate, ANS onboarding (sections/psc-production.ts) ---
   ...PscProductionKeys
 }, { additionalProperties: false })
 
-export type PscSettings = Omit<WithMs<Static<typeof PscSchema>>, 'issuer' | 'discoveryUrl' | 'clientSecret' | keyof typeof PscProductionKeys> & {
+export type PscSettings = Omit<WithMs<Static<typeof PscSchema>>, 'issuer' | 'discoveryUrl' | 'ciba' | 'clientSecret' | keyof typeof PscProductionKeys> & {
+  ciba: CibaSettings
   /** '' with tls_client_auth */
   clientSecret: string
   outbound: PscOutboundSettings
@@ -95,6 +103,7 @@ function sentUrls (raw: RawConfig, wrote: (path: string[]) => boolean): { redire
 export const psc: ConfigSection<'psc'> = {
   check (raw, checks) {
     checkIssuer(raw.psc, checks)
+    checkCiba(raw, checks)
     const prefix = raw.prefix
     for (const [key, value] of Object.entries(pscPaths(raw, checks.wrote))) {
       if (!value.startsWith(prefix + '/') || value.length === prefix.length + 1) {
@@ -116,6 +125,7 @@ export const psc: ConfigSection<'psc'> = {
         clientSecret,
         outbound,
         onboarding,
+        ciba: convertCiba(raw.psc.ciba),
         ...endpoints(raw.psc),
         ...paths,
         redirectUri: origin + paths.redirectPath,
