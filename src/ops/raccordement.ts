@@ -37,6 +37,13 @@ function cibaEnabled(psc: GatewayConfig['psc']): boolean {
   return true
 }
 
+/** CIBA only: every route and host uses the e-CPS notification, none the browser login. */
+function cibaOnly(psc: GatewayConfig['psc']): boolean {
+  const c = (psc as { ciba?: { mode?: string; hosts?: Record<string, string>; routes?: Record<string, string> } }).ciba
+  if (c?.mode !== 'ciba') return false
+  return [...Object.values(c.hosts ?? {}), ...Object.values(c.routes ?? {})].every((m) => m === 'ciba')
+}
+
 export function buildOnboardingSheet(config: GatewayConfig, opts: { users?: number } = {}): OnboardingSheet {
   const psc = config.psc
   const problems: SheetProblem[] = []
@@ -84,7 +91,7 @@ export function buildOnboardingSheet(config: GatewayConfig, opts: { users?: numb
     clientAuthentication: psc.clientAuth === 'tls_client_auth'
       ? `tls_client_auth (certificat ${psc.outbound.certificate?.info.subject ?? 'non configuré'})`
       : `${psc.clientAuth} (secret client)`,
-    ciba: { used: ciba, only: false },
+    ciba: { used: ciba, only: ciba && cibaOnly(psc) },
     denomination: name,
     redirectUris: [psc.redirectUri],
     logoutUris: [psc.postLogoutRedirectUri],

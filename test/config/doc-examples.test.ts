@@ -63,7 +63,9 @@ t.test('every configuration example in the README and docs/ passes check', async
   copyFileSync(pki.clientCertFile, join(pki.dir, 'psc-client.pem'))
   copyFileSync(pki.clientKeyFile, join(pki.dir, 'psc-client.key'))
   copyFileSync(pki.caFile, join(pki.dir, 'ca-bundle.pem'))
-  const localise = (text: string) => text.replaceAll('/etc/psc-gateway/', pki.dir + '/')
+  copyFileSync(pki.caFile, join(pki.dir, 'siem-ca.pem'))
+  // server paths the documentation names: configuration and secrets, the audit file's directory
+  const localise = (text: string) => text.replaceAll('/etc/psc-gateway/', pki.dir + '/').replaceAll('/var/log/psc-gateway/', pki.dir + '/')
 
   const all = examples()
   const main = all.find((e) => e.source === 'README.md' && /^publicUrl:/m.test(e.text) && /^psc:/m.test(e.text))

@@ -45,11 +45,12 @@ t.test('dénomination: length and clarity', async (t) => {
   t.same(serviceNameProblems('Dossier patient test', { production: false }), [], 'test words are fine on the BAS')
 })
 
-function config(publicUrl: string, psc: string, routes?: string) {
+function config(publicUrl: string, psc: string, routes?: string, environment = 'production') {
   return loadConfigText(`
 publicUrl: ${publicUrl}
 psc:
-  environment: production
+  environment: ${environment}
+  allowUnknownProfessions: true
   clientId: dpi-ch-arles
   clientSecret: \${S}
 ${psc}
@@ -85,10 +86,11 @@ t.test('the sheet for a sound production configuration', async (t) => {
 })
 
 t.test('every rule broken is named: no https, IP address, unknown profession code, users and name missing', async (t) => {
-  const sheet = buildOnboardingSheet(config('http://10.1.2.3', ''))
+  // on the BAS: the loader itself refuses an http:// publicUrl in production
+  const sheet = buildOnboardingSheet(config('http://10.1.2.3', '', undefined, 'bas'))
   t.same(rules(sheet), ['denomination:missing', 'logoutUris:https', 'logoutUris:ip-address', 'professions:unknown-code', 'redirectUris:https', 'redirectUris:ip-address', 'users:missing'])
   t.same(sheet.professions.list.map((p) => p.label), ['Médecin', 'Pharmacien', 'code 93 (absent de TRE_G15 : TRE_R95 ?)'])
-  t.equal(buildOnboardingSheet(config('http://10.1.2.3', ''), { users: 12 }).expectedUsers, 12, '--users')
+  t.equal(buildOnboardingSheet(config('http://10.1.2.3', '', undefined, 'bas'), { users: 12 }).expectedUsers, 12, '--users')
   const md = formatOnboardingSheet(sheet)
   t.match(md, '## À corriger avant l’envoi (7)')
   t.match(md, /redirectUris\*\* \(ip-address\) : http:\/\/10\.1\.2\.3\/_psc\/callback: ANS refuses an IP address/)
@@ -105,13 +107,18 @@ t.test('an "authenticated" route means every profession; other means and CIBA fr
   sheet = buildOnboardingSheet(c)
   t.same(sheet.ciba, { used: true, only: false })
   t.match(formatOnboardingSheet(sheet), '| CIBA | Oui (en plus de la connexion par navigateur) |')
+  ;(c.psc as { ciba?: unknown }).ciba = { enabled: true, mode: 'ciba', hosts: {}, routes: {} }
+  t.same(buildOnboardingSheet(c).ciba, { used: true, only: true }, 'mode ciba everywhere: CIBA only')
+  t.match(formatOnboardingSheet(buildOnboardingSheet(c)), '| Service CIBA uniquement | Oui |')
+  ;(c.psc as { ciba?: unknown }).ciba = { enabled: true, mode: 'ciba', hosts: {}, routes: { tout: 'both' } }
+  t.same(buildOnboardingSheet(c).ciba.only, false, 'a route also offers the browser login')
   ;(c.psc as { ciba?: unknown }).ciba = { enabled: false }
   t.same(buildOnboardingSheet(c).ciba.used, false)
 })
 
 t.test('registered URLs: a case difference or a wildcard in the middle stops the configuration with the key', async (t) => {
   t.throws(() => config('https://dpi.ch-arles.fr', '  registered:\n    redirectUris: ["https://dpi.ch-arles.fr/_PSC/callback"]'),
-    /raccordement\.yaml:8:\d+: psc\.registered\.redirectUris: the gateway sends https:\/\/dpi\.ch-arles\.fr\/_psc\/callback, which PSC would refuse .*differs from the registered "https:\/\/dpi\.ch-arles\.fr\/_PSC\/callback" only by upper\/lower case/)
+    /raccordement\.yaml:9:\d+: psc\.registered\.redirectUris: the gateway sends https:\/\/dpi\.ch-arles\.fr\/_psc\/callback, which PSC would refuse .*differs from the registered "https:\/\/dpi\.ch-arles\.fr\/_PSC\/callback" only by upper\/lower case/)
   t.throws(() => config('https://dpi.ch-arles.fr', '  registered:\n    postLogoutRedirectUris: ["https://*.ch-arles.fr/_psc/logged-out"]'),
     /psc\.registered\.postLogoutRedirectUris\[0\]: "\*" is allowed only as the last character/)
   t.doesNotThrow(() => config('https://dpi.ch-arles.fr', '  registered:\n    redirectUris: ["https://dpi.ch-arles.fr/*"]'))
