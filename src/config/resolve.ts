@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js'
 import { closest, type RawIssue } from './validate.js'
 import { locate, type ParsedSource } from './yamlSource.js'
 import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../psc/environments.js'
+import { resolveAccounts, resolveRouteStructures } from './resolve-accounts.js'
 
 export interface Resolution {
   config?: GatewayConfig
@@ -176,6 +177,10 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     upstreams[name] = settings
   }
 
+  // establishments and local accounts (issue 17)
+  const accounts = resolveAccounts(raw, src.file, err)
+  raw = { ...raw, routes: resolveRouteStructures(raw, err) }
+
   // routes
   const upstreamNames = Object.keys(raw.upstreams)
   const seenNames = new Map<string, number>()
@@ -286,7 +291,8 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       maxQueuedEvents: raw.audit.maxQueuedEvents,
       includeQuery: raw.audit.includeQuery
     },
-    log: { level: raw.log.level }
+    log: { level: raw.log.level },
+    ...(accounts !== undefined && { accounts })
   }
   return { config, issues, warnings }
 }

@@ -18,7 +18,9 @@ const NonEmpty = (description: string) => Type.String({ minLength: 1, descriptio
 export const IDENTITY_FIELDS = [
   'idNat', 'rpps', 'sub', 'familyName', 'givenName', 'civility', 'acr', 'authMode',
   'professionCode', 'profession', 'category', 'specialty', 'professionCodes',
-  'structureId', 'structureName', 'structureFiness'
+  'structureId', 'structureName', 'structureFiness',
+  // the local account (accounts:), absent when none was found
+  'accountLogin', 'accountName', 'accountGroups'
 ] as const
 export type IdentityField = (typeof IDENTITY_FIELDS)[number]
 
@@ -35,6 +37,72 @@ export const DEFAULT_IDENTITY_HEADERS: Record<string, IdentityField> = {
   'X-PSC-Auth-Mode': 'authMode'
 }
 
+// ── Establishments and local accounts (issue 17) ─────────────────────────────────────────────
+const Finess = Type.String({ pattern: '^[0-9][0-9AB][0-9]{7}$', description: 'A FINESS number: 9 characters, e.g. "750000001" (2A/2B for Corsica)' })
+export const StructureSetSchema = Type.Object({
+  label: Type.Optional(NonEmpty('The establishment\'s name as the refusal page shows it, e.g. "CHU de Saint-Œuf"')),
+  finess: Type.Optional(Type.Array(Finess, { minItems: 1, description: 'FINESS of the site (numeroFinessSite)' })),
+  finessLegal: Type.Optional(Type.Array(Finess, { minItems: 1, description: 'FINESS of the legal entity (numeroFinessetablissementJuridique)' })),
+  siret: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9]{14}$', description: 'A SIRET number: 14 digits' }), { minItems: 1, description: 'SIRET of the site (numeroSiretSite)' })),
+  id: Type.Optional(Type.Array(NonEmpty('A structure technical id (identifiantTechniqueDeLaStructure)'), { minItems: 1 }))
+}, {
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'An establishment: a structure of an exercice belongs to it when any one of its numbers is listed'
+})
+export type StructureSetConfig = Static<typeof StructureSetSchema>
+
+const AccessStructures = Type.Optional(Type.Array(Type.Union([
+  Type.String({ pattern: '^[A-Za-z0-9_.-]+$', description: 'The name of a set declared under the top-level "structures"' }),
+  StructureSetSchema
+]), { minItems: 1, description: 'The exercice that meets the other conditions must be practised in one of these establishments' }))
+const AccessGroups = Type.Optional(Type.Array(NonEmpty('A group of the local account (compared case-insensitively)'), {
+  minItems: 1, description: 'The local account must be in one of these groups (implies account: required)'
+}))
+const AccessAccount = Type.Optional(Type.Literal('required', {
+  description: 'Without a local account the practitioner gets the "account not open" page (default: forwarded without account headers)'
+}))
+
+const LdapSettings = Type.Object({
+  url: Type.String({ pattern: '^ldaps?://[^\\s/]+/?$', description: 'ldaps://host:636 or ldap://host:389 (then startTls: true)' }),
+  startTls: Type.Boolean({ default: false, description: 'Upgrade an ldap:// connection with StartTLS' }),
+  caFile: Type.Optional(NonEmpty('The hospital\'s CA bundle (PEM) that signed the directory\'s certificate')),
+  allowInsecure: Type.Boolean({ default: false, description: 'Allow ldap:// without StartTLS (the bind password travels in clear: tests only)' }),
+  bindDn: NonEmpty('The service account the gateway binds as, e.g. CN=svc-psc,OU=Services,DC=hopital,DC=local'),
+  bindPassword: NonEmpty('Its password; keep it out of the file: ${LDAP_BIND_PASSWORD} or ${file:/run/secrets/ldap}'),
+  baseDn: NonEmpty('Where users are searched, e.g. OU=Utilisateurs,DC=hopital,DC=local'),
+  filter: Type.String({
+    minLength: 1,
+    default: '(&(objectClass=user)(employeeID={rpps}))',
+    description: 'LDAP filter; {rpps} and {idNat} are replaced by the practitioner\'s, escaped (RFC 4515)'
+  }),
+  loginAttribute: Type.String({ minLength: 1, default: 'sAMAccountName', description: 'The attribute holding the application login' }),
+  displayNameAttribute: Type.String({ minLength: 1, default: 'displayName' }),
+  groupsAttribute: Type.String({ minLength: 1, default: 'memberOf', description: 'The attribute listing the groups\' DNs; a group\'s name is its first RDN value (CN)' }),
+  nestedGroups: Type.Boolean({ default: false, description: 'Active Directory: also the groups of groups (LDAP_MATCHING_RULE_IN_CHAIN search under groupBaseDn)' }),
+  groupBaseDn: Type.Optional(NonEmpty('Where groups are searched for nestedGroups (default: baseDn)')),
+  timeout: Type.String({ ...Duration, default: '5s', description: 'Connect and per-operation timeout' }),
+  poolSize: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: 'Bound connections kept open to the directory' }),
+  cacheTtl: Type.String({ ...Duration, default: '10m', description: 'How long an answer is used without asking the directory again' }),
+  negativeCacheTtl: Type.String({ ...Duration, default: '1m', description: 'How long "no account" is remembered' }),
+  staleLimit: Type.String({ ...Duration, default: '8h', description: 'Directory down: cached answers are used up to this age' }),
+  cacheMax: Type.Integer({ minimum: 1, default: 10000, description: 'Most answers cached (least recently used evicted)' })
+}, { additionalProperties: false })
+
+const Accounts = Type.Object({
+  source: Type.Union([Type.Literal('file'), Type.Literal('ldap')], { description: 'file: a mapping file (CSV or YAML); ldap: an LDAP directory or Active Directory' }),
+  file: Type.Optional(NonEmpty('The mapping file (.csv, .yaml or .yml), relative to this configuration file; re-read when it changes')),
+  ldap: Type.Optional(LdapSettings),
+  contact: Type.String({
+    minLength: 1,
+    default: 'le support informatique de l\'établissement',
+    description: 'Whom the "account not open" page tells the practitioner to contact, e.g. "le secrétariat du DPI (poste 4321)"'
+  }),
+  refreshEvery: Type.String({ ...Duration, default: '15m', description: 'A found account is looked up again with the session at this interval' }),
+  retryEvery: Type.String({ ...Duration, default: '30s', description: 'No account, or directory down: a session looks again at most this often' })
+}, { additionalProperties: false, description: 'Local accounts of the protected application, found at login (headers accountLogin, accountGroups, accountName)' })
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+
 const Access = Type.Union([
   Type.Literal('public', { description: 'Anyone, logged in or not (identity headers are still stripped)' }),
   Type.Literal('authenticated', { description: 'Any practitioner logged in through PSC' }),
@@ -42,7 +110,10 @@ const Access = Type.Union([
     professions: Type.Optional(Type.Array(NonEmpty('A TRE_G15 profession code, e.g. "10"'), { minItems: 1 })),
     categories: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]$', description: 'A category letter: C, M or E' }), { minItems: 1, description: 'C civil, M agent public, E étudiant' })),
     specialties: Type.Optional(Type.Array(NonEmpty('A codeSavoirFaire, e.g. "SM26"'), { minItems: 1 })),
-    idNat: Type.Optional(Type.Array(NonEmpty('A national identifier'), { minItems: 1 }))
+    idNat: Type.Optional(Type.Array(NonEmpty('A national identifier'), { minItems: 1 })),
+    structures: AccessStructures,
+    groups: AccessGroups,
+    account: AccessAccount
   }, {
     additionalProperties: false,
     minProperties: 1,
@@ -177,6 +248,11 @@ export const ConfigSchema = Type.Object({
     maxQueuedEvents: Type.Integer({ minimum: 1, default: 10000, description: 'Audit events held in memory before onBackpressure applies' }),
     includeQuery: Type.Boolean({ default: false, description: 'Write the query string of proxied requests (never for the gateway\'s own endpoints)' })
   }, { additionalProperties: false, default: {} }),
+  structures: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), StructureSetSchema, {
+    additionalProperties: false,
+    description: 'Named establishments, written once and used by routes: access: { structures: [chu] }'
+  })),
+  accounts: Type.Optional(Accounts),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })
   }, { additionalProperties: false, default: {} })

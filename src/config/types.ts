@@ -95,4 +95,43 @@ export interface GatewayConfig {
     includeQuery: boolean
   }
   log: { level: string }
+  /** local accounts of the protected application (issue 17); absent: identity headers only */
+  accounts?: AccountsSettings
+}
+
+/** Where local accounts come from (see src/accounts/). */
+export interface AccountsSettings {
+  source: 'file' | 'ldap'
+  /** absolute path of the mapping file (source file) */
+  file?: string
+  ldap?: LdapSettings
+  /** whom the "account not open" page names */
+  contact: string
+  refreshEveryMs: number
+  retryEveryMs: number
+}
+
+export interface LdapSettings {
+  /** ldaps://host:port or ldap://host:port, no trailing slash */
+  url: string
+  startTls: boolean
+  /** absolute path of the CA bundle (PEM) */
+  caFile?: string
+  bindDn: string
+  /** never logged */
+  bindPassword: string
+  baseDn: string
+  /** with {rpps} and/or {idNat} */
+  filter: string
+  loginAttribute: string
+  displayNameAttribute: string
+  groupsAttribute: string
+  nestedGroups: boolean
+  groupBaseDn?: string
+  timeoutMs: number
+  poolSize: number
+  cacheTtlMs: number
+  negativeCacheTtlMs: number
+  staleLimitMs: number
+  cacheMax: number
 }
