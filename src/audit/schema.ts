@@ -57,6 +57,7 @@ export const LoginEventSchema = object({
   detail: Type.Optional(Str('Technical detail of the failure, e.g. what PSC answered')),
   acr: Type.Optional(Str('Authentication level PSC asserted (eidas1, ...)')),
   authMode: Type.Optional(Str('How the practitioner authenticated (CARD, MOBILE, ...)')),
+  account: Type.Optional(Str('Local account found at login (accounts:): its login, "none" when there is none, "unavailable" when the directory did not answer')),
   ...RequestFacts
 }, 'A PSC login: started (sent to PSC), succeeded, failed')
 
