@@ -114,7 +114,7 @@ function decideExercice (access: ExerciceConditions, identity: Identity): Condit
   return {
     kind: 'deny',
     code: PSC_ERR.DENIED_EXERCICE.code,
-    details: { condition: 'exercices', allowed: [], held: exercices.map((e) => `${e.professionCode}/${e.category ?? ''}/${e.specialtyCode ?? ''}@${heldStructures(e)}`) }
+    details: { condition: 'exercices', allowed: [], held: exercices.map((e) => `${e.professionCode}/${e.category ?? ''}/${e.specialtyCode ?? ''}${access.structures === undefined ? '' : `@${heldStructures(e)}`}`) }
   }
 }
 
