@@ -62,6 +62,7 @@ interface ReadSession {
 const NO_SESSION: ReadSession = Object.freeze({ session: Object.freeze({ kind: 'none' }), state: Object.freeze({ state: 'none' }) })
 const EXPIRED: SessionState = Object.freeze({ state: 'expired' })
 const REVOKED: SessionState = Object.freeze({ state: 'revoked' })
+const CONFLICT: SessionState = Object.freeze({ state: 'conflict' })
 
 export function createAccessGate(deps: GateDeps) {
   const { config, sessions, psc, audit, tokens } = deps
@@ -126,6 +127,9 @@ export function createAccessGate(deps: GateDeps) {
       case 'invalid':
         reply.clearCookie(cookieName, { path: '/' })
         return { session, state: NO_SESSION.state, detail: session.problem }
+      case 'duplicated':
+        reply.clearCookie(cookieName, { path: '/' })
+        return { session, state: CONFLICT, detail: 'session cookie sent twice' }
       case 'ended': {
         reply.clearCookie(cookieName, { path: '/' })
         const ref = sessionReference(session.id)
