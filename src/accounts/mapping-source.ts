@@ -84,10 +84,11 @@ export class MappingFileSource implements AccountSource {
     this.onProblem(message)
   }
 
+  /** Ready even after a broken edit: the previous mapping serves every login; the reason says what is wrong. */
   health (): SourceHealth {
     return this.#problem === undefined
       ? { ok: true, reason: `mapping file ${this.file}: ${this.#byKey.size} entries` }
-      : { ok: false, reason: this.#problem }
+      : { ok: true, reason: `mapping file ${this.file}: ${this.#byKey.size} entries in force; the file on disk is not used: ${this.#problem}` }
   }
 
   async close (): Promise<void> {}
