@@ -12,7 +12,7 @@ const identity: Identity = { sub: 'f:x:899700218896', idNat: '899700218896', rpp
 
 t.test('an account-only refresh does not ask PSC and keeps the store\'s newer tokens', async (t) => {
   let now = 1_000_000
-  const sessions = new SessionManager(new MemorySessionStore(100), { idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 8 * 3_600_000, loginTimeoutMs: 600_000 }, () => now)
+  const sessions = new SessionManager(new MemorySessionStore(100), { idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 8 * 3_600_000 }, () => now)
   let pscAsked = 0
   const psc = { get configuration () { pscAsked++; return undefined } } as unknown as PscClient
   const lookups: Identity[] = []
