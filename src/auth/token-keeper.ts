@@ -5,7 +5,7 @@
 import * as oidc from 'openid-client'
 import type { AccountLookup, Identity } from '../psc/identity.js'
 import type { SessionManager } from '../session/manager.js'
-import type { SessionRecord } from '../session/store.js'
+import { SessionStoreUnavailable, type SessionRecord } from '../session/store.js'
 import { sessionReference } from '../session/ids.js'
 import type { PscClient } from './psc-client.js'
 
@@ -60,7 +60,7 @@ export class TokenKeeper {
     const key = tokensDue ? id : `${id}:account`
     const shared = this.#inFlight.get(key)
     if (shared) return shared.then((r) => (r.kind === 'fresh' ? { ...r, refreshed: false } : r))
-    const pending = (tokensDue ? this.#refreshOnce(id, record) : this.#refreshAccount(id, record)).finally(() => this.#inFlight.delete(key))
+    const pending = (tokensDue ? this.#refreshOnce(id, record) : this.#refreshAccount(id, record)).catch(storeUnavailable).finally(() => this.#inFlight.delete(key))
     this.#inFlight.set(key, pending)
     return pending
   }
@@ -130,4 +130,10 @@ export class TokenKeeper {
     }
     return { kind: 'unavailable', reason: 'timed out waiting for another replica to refresh' }
   }
+}
+
+/** The store stopped answering (taking the lock, or reading another replica's result): PSC was not asked. */
+function storeUnavailable(err: unknown): Freshness {
+  if (err instanceof SessionStoreUnavailable) return { kind: 'unavailable', reason: err.message }
+  throw err
 }
