@@ -23,7 +23,9 @@ export const PscSchema = Type.Object({
   revalidateEvery: Type.Optional(Duration({
     description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
   })),
-  backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' })
+  backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' }),
+  // --- issue 13 (audit helper): check refuses codes PSC never sends ---
+  allowUnknownProfessions: Type.Boolean({ default: false, description: 'Accept profession codes in routes that are not in the TRE_G15 table this release knows (a code ANS added since)' })
 }, { additionalProperties: false })
 
 export type PscSettings = Omit<WithMs<Static<typeof PscSchema>>, 'issuer' | 'discoveryUrl'> & {
