@@ -11,6 +11,7 @@ import { loadConfigFile, type LoadedConfig } from './config/load.js'
 import { buildGateway, type Gateway } from './gateway.js'
 import { applyGatewayRuntimeTuning } from './ops/runtime-tuning.js'
 import { AUDIT_USAGE, AuditUsageError, runAuditCommand } from './audit/commands.js'
+import { checkAccountsSettings } from './accounts/check.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const USAGE = `Usage: psc-gateway <command> [options]
@@ -29,6 +30,12 @@ function loadOrExit(file: string, env: NodeJS.ProcessEnv = process.env): LoadedC
   try {
     const loaded = loadConfigFile(file, env)
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+    // the mapping file and the directory's CA, named by the configuration (issue 17)
+    const accountProblems = checkAccountsSettings(loaded.config.accounts)
+    if (accountProblems.length > 0) {
+      process.stderr.write(`psc-gateway: invalid configuration, not starting:\n${accountProblems.join('\n')}\n`)
+      process.exit(1)
+    }
     return loaded
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -168,6 +175,10 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${values.config}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
       process.stdout.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
       process.stdout.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n\n`)
+      if (config.accounts !== undefined) {
+        const a = config.accounts
+        process.stdout.write(`Local accounts: ${a.source === 'file' ? `mapping file ${a.file}` : `directory ${a.ldap!.url}${a.ldap!.startTls ? ' (StartTLS)' : ''}, base ${a.ldap!.baseDn}, filter ${a.ldap!.filter}`}\n\n`)
+      }
       process.stdout.write(describeRouteTable(compileRoutes(config.routes)) + '\n')
       return
     }
