@@ -46,6 +46,7 @@ export const PSC_ERR = Object.freeze({
   PSC_UNAVAILABLE: define('PSC_ERR_PSC_UNAVAILABLE', 503, 'PSC discovery not available'),
   TOKEN_NOT_RENEWED: define('PSC_ERR_TOKEN_NOT_RENEWED', 503, 'access token could not be renewed with PSC'),
   SHUTTING_DOWN: define('PSC_ERR_SHUTTING_DOWN', 503, 'this instance is shutting down'),
+  AUDIT_UNAVAILABLE: define('PSC_ERR_AUDIT_UNAVAILABLE', 503, 'the audit trail cannot be written: nothing is served without a trace'),
   UPSTREAM_UNAVAILABLE: define('PSC_ERR_UPSTREAM_UNAVAILABLE', 502, 'upstream unreachable or failed'),
   UPSTREAM_TIMEOUT: define('PSC_ERR_UPSTREAM_TIMEOUT', 504, 'upstream timed out'),
   INTERNAL: define('PSC_ERR_INTERNAL', 500, 'unexpected error'),
