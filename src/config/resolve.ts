@@ -121,7 +121,11 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     commandTimeoutMs: ms(['session', 'store', 'commandTimeout'], store.commandTimeout)
   }
   if (store.type === 'redis') {
-    if (store.url === undefined) err(['session', 'store', 'type'], 'store type "redis" requires session.store.url (redis://host:port/db)')
+    // With Sentinel the master's address comes from the Sentinels; a URL then only carries the
+    // credentials, the database and rediss:// (TLS), and may be left out.
+    if (store.url === undefined && store.sentinel === undefined) {
+      err(['session', 'store', 'type'], 'store type "redis" requires session.store.url (redis://host:port/db) or session.store.sentinel')
+    }
     storeSettings.url = store.url
     storeSettings.tlsCaFile = store.tlsCaFile
     if (store.sentinel) {

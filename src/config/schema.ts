@@ -123,7 +123,7 @@ export const ConfigSchema = Type.Object({
         description: 'memory: one replica (sessions are lost at restart); redis: several replicas sharing sessions'
       }),
       maxSessions: Type.Integer({ minimum: 1, default: 100000, description: 'memory store: most live sessions kept (least recently used evicted)' }),
-      url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis store: redis://[user:password@]host:port/db (rediss:// for TLS)' })),
+      url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis store: redis://[user:password@]host:port/db (rediss:// for TLS). With sentinel: optional, only its credentials and db are used' })),
       keyPrefix: Type.String({ default: 'psc-gateway:', description: 'redis store: prefix of every key' }),
       commandTimeout: Type.String({ ...Duration, default: '1s', description: 'redis store: a command slower than this fails (closed)' }),
       tlsCaFile: Type.Optional(Type.String({ minLength: 1, description: 'redis store: CA bundle (PEM) for rediss://' })),

@@ -396,7 +396,13 @@ t.test('session store: redis needs a url, redis-only keys refused with memory, t
     type: 'redis', maxSessions: 100000, url: 'redis://:pw@redis.internal:6379/2', keyPrefix: 'gw:', commandTimeoutMs: 1000, tlsCaFile: undefined,
     sentinel: { name: 'main', hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }] }
   })
-  t.same(brief(issuesOf(withStore('    type: redis\n'))), ['10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db)'])
+  t.same(brief(issuesOf(withStore('    type: redis\n'))), ['10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db) or session.store.sentinel'])
+  // Sentinel without a URL: the Sentinels name the master; nothing else is needed (Helm renders this).
+  const sentinelOnly = load(withStore('    type: redis\n    sentinel:\n      name: mymaster\n      hosts: ["redis-sentinel:26379"]\n')).config
+  t.same(sentinelOnly.session.store, {
+    type: 'redis', maxSessions: 100000, url: undefined, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000, tlsCaFile: undefined,
+    sentinel: { name: 'mymaster', hosts: [{ host: 'redis-sentinel', port: 26379 }] }
+  })
   t.match(brief(issuesOf(withStore('    url: redis://x:6379\n'))), [/session\.store\.url: url applies to the redis store only/])
   const bad = issuesOf(withStore('    type: redis\n    url: http://:Secr3tRedisPw@x\n'))
   t.match(brief(bad), [/session\.store\.url/])
