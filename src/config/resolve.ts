@@ -280,7 +280,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       stripPrefixes: [...raw.headers.stripPrefixes],
       requestId: raw.headers.requestId
     },
-    lifecycle: { shutdownGraceMs: ms(['lifecycle', 'shutdownGrace'], raw.lifecycle.shutdownGrace), watchConfig: raw.lifecycle.watchConfig },
+    lifecycle: { shutdownGraceMs: ms(['lifecycle', 'shutdownGrace'], raw.lifecycle.shutdownGrace), watchConfig: raw.lifecycle.watchConfig, shutdownDelayMs: parseDuration(raw.lifecycle.shutdownDelay) },
     limits,
     audit: {
       stdout: raw.audit.stdout,

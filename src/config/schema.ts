@@ -154,6 +154,10 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   lifecycle: Type.Object({
     shutdownGrace: Type.String({ ...Duration, default: '25s', description: 'On SIGTERM, how long in-flight requests may finish' }),
+    // Kubernetes removes a terminating pod from the Service endpoints while it already has SIGTERM:
+    // for this long the listener stays open and answers 503 with Connection: close (never
+    // ECONNREFUSED), readiness says "shutting down", then the gateway closes. 0s: close at once.
+    shutdownDelay: Type.String({ ...Duration, default: '0s', description: 'On SIGTERM, how long to keep the listener open answering 503 (Connection: close) before closing, while the load balancer stops sending traffic (Kubernetes: 5s or more)' }),
     watchConfig: Type.Boolean({ default: true, description: 'Reload routes, upstreams and headers when the file changes (also on SIGHUP)' })
   }, { additionalProperties: false, default: {} }),
   limits: Type.Object({

@@ -75,7 +75,7 @@ export interface GatewayConfig {
     stripPrefixes: string[]
     requestId: string
   }
-  lifecycle: { shutdownGraceMs: number; watchConfig: boolean }
+  lifecycle: { shutdownGraceMs: number; watchConfig: boolean; /** 0: close at once */ shutdownDelayMs: number }
   limits: {
     maxHeaderSize: number
     headersTimeoutMs: number

@@ -78,7 +78,7 @@ t.test('a valid file resolves, with defaults', async (t) => {
   t.same(config.upstreams, { dpi: { name: 'dpi', url: 'http://dpi.internal:8080', websocket: false, forwardAccessToken: false, headers: {} } })
   t.equal(config.psc.backchannelLogout, true)
   t.equal(config.psc.revalidateEveryMs, undefined)
-  t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true })
+  t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true, shutdownDelayMs: 0 })
   t.equal(config.routes[1]!.match.pathPrefix, '/')
   t.equal(config.routes[0]!.match.pathPrefix, '/admin')
   t.equal(config.headers.encoding, 'percent')
