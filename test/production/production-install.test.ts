@@ -21,7 +21,7 @@ const run = promisify(execFile)
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..')
 const MEDECIN = '899700218896'
 
-t.setTimeout(180_000)
+t.setTimeout(360_000) // npm ci and a build on a loaded 2-core machine
 
 const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))
 const runtime = runtimeStage(dockerfile)
