@@ -20,8 +20,10 @@ import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
 import { HSTS_VALUE } from './pages/html.js'
-import { badRequestProblem, internalErrorProblem, notFoundProblem, payloadTooLargeProblem, shuttingDownProblem, tooManyRequestsProblem } from './pages/problems.js'
-import { sendProblem } from './pages/respond.js'
+import { sendCode } from './pages/respond.js'
+import { PSC_ERR, type PscErrorCode } from './errors.js'
+import { setScope } from './scope.js'
+import { answerClientError } from './ops/client-error.js'
 import { BodyTooLarge } from './proxy/body-limit.js'
 import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
@@ -68,7 +70,8 @@ export interface Gateway {
 }
 
 const kTargetProblem = Symbol('psc.targetProblem')
-type RawWithProblem = IncomingMessage & { [kTargetProblem]?: string }
+/** Why the request target was refused before routing: its code and the technical detail. */
+type RawWithProblem = IncomingMessage & { [kTargetProblem]?: { code: PscErrorCode; detail: string } }
 const kReply = Symbol('psc.reply')
 type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
 
@@ -96,7 +99,12 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // While draining, requests still come through our hooks, which answer the 503 page (French for
+    // a browser, JSON for a script) with Connection: close, instead of fastify's English JSON.
+    return503OnClosing: false,
+    // Requests Node's parser refuses (malformed, headers too large) get a complete answer that says
+    // Connection: close, rather than a socket cut mid-way (ECONNRESET on the client).
+    clientErrorHandler: answerClientError,
     // Oversized heads (431), slow heads and slow bodies (408, then the socket is closed) are cut off
     // by Node's parser before any of our code runs. Node checks the timeouts every
     // connectionsCheckingInterval, so it follows the smallest of them.
@@ -111,16 +119,16 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     rewriteUrl(raw) {
       // Two Host headers: Node keeps the first, another hop may read the last (RFC 9112: 400).
       if (hostHeaderCount(raw.rawHeaders) > 1) {
-        ;(raw as RawWithProblem)[kTargetProblem] = 'more than one Host header'
+        ;(raw as RawWithProblem)[kTargetProblem] = { code: PSC_ERR.DUPLICATE_HOST.code, detail: 'more than one Host header' }
         return '/'
       }
       const result = normalizeRequestTarget(raw.url ?? '')
       if (result.ok) return result.path + result.query
-      ;(raw as RawWithProblem)[kTargetProblem] = result.reason
+      ;(raw as RawWithProblem)[kTargetProblem] = { code: PSC_ERR.INVALID_TARGET.code, detail: result.reason }
       return '/'
     }
   })
-  app.decorateRequest('pscAccess', null)
+  app.decorateRequest('pscScope', null)
   app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
   // Cookies are parsed when read (session/request-cookies.ts), not by a hook on every request.
   await app.register(fastifyCookie, { secret: config.session.secrets, hook: false })
@@ -145,15 +153,15 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     reply.raw.on('close', auditAbortedResponse)
     if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
     if (drain.closing) {
-      request.pscAccess = { decision: 'reject', reason: 'shutting down' }
+      setScope(request, { decision: 'reject', reason: PSC_ERR.SHUTTING_DOWN.code })
       reply.header('connection', 'close')
-      sendProblem(request, reply, shuttingDownProblem())
+      sendCode(request, reply, PSC_ERR.SHUTTING_DOWN.code, { retryHref: request.url })
       return
     }
     const problem = (request.raw as RawWithProblem)[kTargetProblem]
     if (problem !== undefined) {
-      request.pscAccess = { decision: 'reject', reason: problem }
-      sendProblem(request, reply, badRequestProblem(problem))
+      setScope(request, { decision: 'reject', reason: problem.code, detail: problem.detail, invalidPath: true })
+      sendCode(request, reply, problem.code)
       return
     }
     const room = audit.whenRoom()
@@ -166,52 +174,47 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     else wait.then(() => done(), done)
   })
   function accessFacts(request: FastifyRequest, status: number): AccessFacts {
-    const a = request.pscAccess
-    if (a?.decision) {
-      const invalidPath = (request.raw as RawWithProblem)[kTargetProblem] !== undefined
-      // The gate's record has every fact the trail reads: handed over as it is, no copy per request.
-      if (!invalidPath) return a as AccessFacts
-      return { decision: a.decision, route: a.route, reason: a.reason, session: a.session, idNat: a.idNat, profession: a.profession, invalidPath }
-    }
-    // The gateway's own endpoints (login, callback, logout, me, ...), served without the gate.
-    const q = request.url.indexOf('?')
-    const path = q === -1 ? request.url : request.url.slice(0, q)
-    const prefix = config.prefix
-    if (path.startsWith(prefix + '/')) {
-      const route = `gateway:${path.slice(prefix.length + 1)}`
-      if (status === 401) return { decision: 'login', route }
-      if (status === 429) return { decision: 'reject', route, reason: 'too many requests' }
-      return { decision: 'allow', route }
-    }
-    return { decision: 'reject', route: a?.route, reason: status >= 500 ? 'error' : `answered ${status} before any decision` }
+    const scope = request.pscScope
+    // The scope has every fact the trail reads: handed over as it is, no copy per request.
+    if (scope !== null) return scope
+    // Every answer writes a scope first; one that did not is a bug, recorded as such, not guessed.
+    request.log.error({ status, url: request.url }, 'request answered without an access decision')
+    return { decision: 'reject', reason: PSC_ERR.INTERNAL.code, detail: `answered ${status} without a decision` }
   }
 
   app.setNotFoundHandler(async (request, reply) => {
-    request.pscAccess = { decision: 'reject', reason: 'no matching route' }
-    return sendProblem(request, reply, notFoundProblem())
+    if (request.pscScope === null) setScope(request, { decision: 'reject', reason: PSC_ERR.NO_ROUTE.code })
+    return sendCode(request, reply, PSC_ERR.NO_ROUTE.code)
   })
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const status = error.statusCode ?? 500
-    if (status === 429) {
-      // @fastify/rate-limit has already set Retry-After (seconds) on the reply.
-      return sendProblem(request, reply, tooManyRequestsProblem(Number(reply.getHeader('retry-after')) || 60))
+    const { code, detail, context } = errorOutcome(error, reply)
+    if (code === PSC_ERR.INTERNAL.code) {
+      // Full details go to the operational log only; the browser gets a reference, never a stack.
+      request.log.error({ err: error }, 'unhandled error')
+    } else {
+      request.log.info({ code, fastifyCode: error.code, status: error.statusCode }, 'client error')
     }
-    if (status >= 400 && status < 500) {
-      request.log.info({ code: error.code, status }, 'client error')
-      if (status === 413) {
-        // The rest of a body too large is not read: the connection cannot serve another request.
-        reply.header('connection', 'close')
-        // A proxied body over limits.maxBodySize, or a body to one of our own endpoints over fastify's bodyLimit.
-        const problem = error instanceof BodyTooLarge ? payloadTooLargeProblem(error.limit, 'limits.maxBodySize') : payloadTooLargeProblem(app.initialConfig.bodyLimit ?? 1048576)
-        return sendProblem(request, reply, problem)
-      }
-      return sendProblem(request, reply, { ...badRequestProblem(error.message), status })
-    }
-    // Full details go to the operational log only; the browser gets a reference, never a stack.
-    request.log.error({ err: error }, 'unhandled error')
-    return sendProblem(request, reply, internalErrorProblem())
+    // A body too large is not read to its end: the connection cannot serve another request.
+    if (code === PSC_ERR.PAYLOAD_TOO_LARGE.code) reply.header('connection', 'close')
+    if (request.pscScope === null) setScope(request, { decision: 'reject', reason: code, detail })
+    return sendCode(request, reply, code, context)
   })
+
+  /** fastify's, the rate limit's and our own errors, each to its outcome code. */
+  function errorOutcome(error: FastifyError, reply: FastifyReply): { code: PscErrorCode; detail?: string; context?: { retryAfterSeconds?: number; limitBytes?: number; retryHref?: string; status?: number } } {
+    const status = error.statusCode ?? 500
+    // @fastify/rate-limit has already set Retry-After (seconds) on the reply.
+    if (status === 429) return { code: PSC_ERR.TOO_MANY_REQUESTS.code, context: { retryAfterSeconds: Number(reply.getHeader('retry-after')) || 60 } }
+    if (status === 413) {
+      // A proxied body over limits.maxBodySize, or a body to one of our own endpoints over fastify's bodyLimit.
+      const limit = error instanceof BodyTooLarge ? error.limit : app.initialConfig.bodyLimit ?? 1048576
+      const setting = error instanceof BodyTooLarge ? 'limits.maxBodySize' : 'bodyLimit'
+      return { code: PSC_ERR.PAYLOAD_TOO_LARGE.code, detail: `${limit} bytes (${setting})`, context: { limitBytes: limit } }
+    }
+    if (status >= 400 && status < 500) return { code: PSC_ERR.BAD_REQUEST.code, detail: `${error.code ?? status}: ${error.message}`, context: { status } }
+    return { code: PSC_ERR.INTERNAL.code, detail: error.code ?? error.name }
+  }
 
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
@@ -223,7 +226,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await registerForwarding(app, {
     config,
     gate,
-    targetOf: (request) => request.pscAccess?.target,
+    targetOf: (request) => request.pscScope?.target,
     gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure)],
     upstreamObserver: metrics.upstream
   })

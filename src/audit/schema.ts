@@ -44,7 +44,8 @@ export const AccessEventSchema = object({
     description: 'allow: forwarded or served; deny: refused by the rule named in "route" (403); login: login needed (302/401/503); ' +
       'reject: refused before any rule (400 bad path, 404 no route, error)'
   }),
-  reason: Type.Optional(Str('Why it was denied or rejected (codes, never personal data)')),
+  reason: Type.Optional(Str('Why it was denied or rejected: an outcome code PSC_ERR_* (see docs/audit.md)')),
+  detail: Type.Optional(Str('Technical detail of the refusal, e.g. "profession 21 not in [10]" (English, never a token or a secret)')),
   ...RequestFacts
 }, 'One per HTTP request: the access decision and its outcome')
 
@@ -52,7 +53,8 @@ export const LoginEventSchema = object({
   ...Common,
   event: Type.Literal('login'),
   outcome: Type.Union([Type.Literal('started'), Type.Literal('succeeded'), Type.Literal('failed')]),
-  reason: Type.Optional(Str('Why the login failed')),
+  reason: Type.Optional(Str('Why the login failed: an outcome code PSC_ERR_LOGIN_*')),
+  detail: Type.Optional(Str('Technical detail of the failure, e.g. what PSC answered')),
   acr: Type.Optional(Str('Authentication level PSC asserted (eidas1, ...)')),
   authMode: Type.Optional(Str('How the practitioner authenticated (CARD, MOBILE, ...)')),
   ...RequestFacts

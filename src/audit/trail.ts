@@ -30,7 +30,10 @@ export type AuditEventInput = DistributiveOmit<AuditEvent, 'v' | 'time'>
 export interface AccessFacts {
   decision: AccessDecision
   route?: string | undefined
+  /** the outcome code (PSC_ERR_*) */
   reason?: string | undefined
+  /** technical detail of a refusal (English, never personal data beyond the idNat field) */
+  detail?: string | undefined
   session?: string | undefined
   idNat?: string | undefined
   profession?: string | undefined
@@ -113,6 +116,7 @@ export class AuditTrail {
     // runs for every request, and objects that keep one shape serialise fastest.
     const event: Record<string, unknown> = { v: AUDIT_SCHEMA_VERSION, time, event: 'access', decision: access.decision }
     if (access.reason !== undefined) event.reason = access.reason
+    if (access.detail !== undefined) event.detail = access.detail
     event.requestId = request.id
     event.client = request.ip
     if (typeof ua === 'string') event.userAgent = ua.slice(0, MAX_USER_AGENT)

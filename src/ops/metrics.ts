@@ -3,6 +3,7 @@
 // the audit events, so that what the dashboards count is exactly what the audit trail records.
 // Labels are bounded sets (route and upstream names from the configuration, fixed vocabularies):
 // never an idNat, a name, a path or any other personal or unbounded value.
+import { PSC_ERR } from '../errors.js'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AuditEvent, AuditSink } from '../audit/events.js'
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series-metrics.js'
@@ -180,22 +181,24 @@ export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : 'other'
 }
 
-export const LOGIN_FAILURE_KINDS = ['state', 'acr', 'psc_error', 'userinfo', 'unreachable', 'other'] as const
+export const LOGIN_FAILURE_KINDS = ['state', 'acr', 'psc_error', 'cancelled', 'userinfo', 'unreachable', 'store', 'other'] as const
 export type LoginFailureKind = (typeof LOGIN_FAILURE_KINDS)[number]
 
-/**
- * Login failure reasons are free text written for people (audit trail, error page); a metric label
- * must be one of a few fixed values. The order matters: a UserInfo call that timed out is a
- * UserInfo failure first.
- */
-export function loginFailureKind(reason: string | undefined): LoginFailureKind {
-  const r = reason ?? ''
-  if (r.startsWith('UserInfo:')) return 'userinfo'
-  if (/unreachable|fetch failed|timed? ?out|aborted|ECONNREFUSED|ENOTFOUND|ECONNRESET/i.test(r)) return 'unreachable'
-  if (/\bstate\b/i.test(r)) return 'state'
-  if (/^authentication level /.test(r)) return 'acr'
-  if (/^PSC (answered|returned)\b/.test(r)) return 'psc_error'
-  return 'other'
+/** A login failure's code (PSC_ERR_LOGIN_*) → one of a few fixed label values. */
+const LOGIN_FAILURE_KIND_OF: Readonly<Record<string, LoginFailureKind>> = {
+  [PSC_ERR.LOGIN_NO_STATE.code]: 'state',
+  [PSC_ERR.LOGIN_UNKNOWN_STATE.code]: 'state',
+  [PSC_ERR.LOGIN_ACR_TOO_LOW.code]: 'acr',
+  [PSC_ERR.LOGIN_PSC_ERROR.code]: 'psc_error',
+  [PSC_ERR.LOGIN_NO_ID_TOKEN.code]: 'psc_error',
+  [PSC_ERR.LOGIN_CANCELLED.code]: 'cancelled',
+  [PSC_ERR.LOGIN_USERINFO.code]: 'userinfo',
+  [PSC_ERR.LOGIN_PSC_UNREACHABLE.code]: 'unreachable',
+  [PSC_ERR.LOGIN_STORE_UNAVAILABLE.code]: 'store'
+}
+
+export function loginFailureKind(code: string | undefined): LoginFailureKind {
+  return (code !== undefined ? LOGIN_FAILURE_KIND_OF[code] : undefined) ?? 'other'
 }
 
 /** reply-from's errors (and their undici causes) → a fixed vocabulary. */

@@ -19,6 +19,8 @@ export interface PageContent {
   details?: Array<[string, string]>
   links?: PageLink[]
   requestId?: string
+  /** the page's language (default French) */
+  lang?: 'fr' | 'en'
 }
 
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1b1f24;margin:0}
@@ -33,9 +35,11 @@ export function renderPage(page: PageContent): string {
     ? `<table>${page.details.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`
     : ''
   const links = (page.links ?? []).map((l) => `<a class="button" href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`).join('')
-  const footer = page.requestId ? `<footer>Référence de la requête : ${escapeHtml(page.requestId)}</footer>` : ''
+  const lang = page.lang ?? 'fr'
+  const reference = lang === 'fr' ? 'Référence de la requête' : 'Request reference'
+  const footer = page.requestId ? `<footer>${reference}${lang === 'fr' ? ' :' : ':'} ${escapeHtml(page.requestId)}</footer>` : ''
   return `<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex"><title>${escapeHtml(page.title)}</title><style>${STYLE}</style></head>
 <body><main><h1>${escapeHtml(page.title)}</h1>${page.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}
 ${details}${links ? `<p>${links}</p>` : ''}${footer}</main></body></html>`

@@ -1,146 +1,203 @@
-// The texts of the pages a practitioner may meet. French, plain, and each says what to do next.
-import type { Problem } from './respond.js'
+// What a practitioner reads for each outcome code, in French (English by Accept-Language). A page
+// says what happened and what to do, with a way on; the technical detail (which rule, what PSC
+// answered) goes to the log and the audit, and on the page only when the operator asks for it.
+import { definitionOf, type PscErrorCode } from '../errors.js'
+import { PROFESSIONS } from '../psc/professions.js'
+import type { DenialDetails } from '../policy/decide.js'
+import type { PageLink } from './html.js'
+import type { Language } from './language.js'
 
-export interface Who {
-  displayName: string
-  idNat: string
+export interface Problem {
+  status: number
+  /** stable machine-readable code, e.g. "PSC_ERR_DENIED_PROFESSION" */
+  code: PscErrorCode
+  title: string
+  paragraphs: string[]
+  details?: Array<[string, string]>
+  links?: PageLink[]
+  /** extra fields for the JSON form */
+  json?: Record<string, unknown>
 }
 
-export function deniedProblem(routeName: string, reason: string, who: Who, logoutHref: string): Problem {
-  return {
-    status: 403,
-    code: 'access_denied',
-    title: 'Accès refusé',
-    paragraphs: [
-      'Votre profil Pro Santé Connect ne permet pas d\'accéder à cette page.',
-      'Si vous pensez que c\'est une erreur, contactez le support informatique de l\'établissement en donnant la référence ci-dessous.'
-    ],
-    details: [['Connecté en tant que', `${who.displayName} (${who.idNat})`], ['Règle', routeName], ['Motif (technique)', reason]],
-    links: [{ href: logoutHref, label: 'Se déconnecter' }],
-    json: { route: routeName, reason }
+/** The facts a page may use; each code reads the few it needs. */
+export interface ProblemContext {
+  lang: Language
+  /** the gateway's login URL, with the page to come back to */
+  loginHref?: string
+  /** the page that was asked for (a way back, or to retry) */
+  retryHref?: string
+  logoutHref?: string
+  denial?: DenialDetails
+  /** who is logged in, for a refusal */
+  who?: { displayName: string; idNat: string }
+  retryAfterSeconds?: number
+  limitBytes?: number
+  /** technical detail, shown only when pages.showDetails is on */
+  detail?: string
+  /** the status of a client error whose code is generic (fastify's 405, 415, ...) */
+  status?: number
+}
+
+interface Text { title: string; paragraphs: string[] }
+type Texts = Record<Language, (c: ProblemContext) => Text>
+
+const SUPPORT = { fr: 'Si le problème persiste, contactez le support informatique de l\'établissement avec la référence ci-dessous.', en: 'If the problem persists, contact your hospital\'s IT support with the reference below.' }
+const RETRY_SOON = { fr: 'Réessayez dans quelques instants.', en: 'Try again in a few moments.' }
+
+const professionNames = (codes: readonly string[], lang: Language): string =>
+  codes.map((c) => (c === '' ? (lang === 'fr' ? 'aucune' : 'none') : PROFESSIONS[c] ?? (lang === 'fr' ? `profession ${c}` : `profession ${c}`))).join(', ')
+const categoryNames: Record<string, Record<Language, string>> = {
+  C: { fr: 'civil', en: 'civilian' }, M: { fr: 'agent public (militaire ou fonctionnaire)', en: 'public servant' }, E: { fr: 'étudiant', en: 'student' }
+}
+const categories = (codes: readonly string[], lang: Language): string =>
+  codes.map((c) => categoryNames[c]?.[lang] ?? (c || (lang === 'fr' ? 'aucune' : 'none'))).join(', ')
+const codesOrNone = (codes: readonly string[], lang: Language): string => codes.map((c) => c || (lang === 'fr' ? 'aucune' : 'none')).join(', ')
+
+function denialSentences (d: DenialDetails | undefined, lang: Language): string[] {
+  const fr = lang === 'fr'
+  switch (d?.condition) {
+    case 'profession': return fr
+      ? [`Cette page est réservée aux professions suivantes : ${professionNames(d.allowed, lang)}.`, `Votre profil Pro Santé Connect : ${professionNames(d.held, lang)}.`]
+      : [`This page is reserved for: ${professionNames(d.allowed, lang)}.`, `Your Pro Santé Connect profile: ${professionNames(d.held, lang)}.`]
+    case 'category': return fr
+      ? [`Cette page est réservée aux professionnels de catégorie : ${categories(d.allowed, lang)}.`, `Votre profil Pro Santé Connect : ${categories(d.held, lang)}.`]
+      : [`This page is reserved for the professional category: ${categories(d.allowed, lang)}.`, `Your Pro Santé Connect profile: ${categories(d.held, lang)}.`]
+    case 'specialty': return fr
+      ? [`Cette page est réservée aux spécialités (savoir-faire) : ${d.allowed.join(', ')}.`, `Votre profil Pro Santé Connect : ${codesOrNone(d.held, lang)}.`]
+      : [`This page is reserved for the specialties: ${d.allowed.join(', ')}.`, `Your Pro Santé Connect profile: ${codesOrNone(d.held, lang)}.`]
+    case 'exercice': return fr
+      ? ['Votre profil Pro Santé Connect ne comporte aucune activité professionnelle, et cette page en demande une.']
+      : ['Your Pro Santé Connect profile has no professional activity, and this page requires one.']
+    case 'exercices': return fr
+      ? ['Aucune de vos activités professionnelles, prise seule, ne remplit toutes les conditions de cette page (profession, catégorie, spécialité).']
+      : ['None of your professional activities, taken alone, meets every condition of this page (profession, category, specialty).']
+    default: return fr
+      ? ['Cette page est réservée à une liste nominative de professionnels, sur laquelle vous ne figurez pas.']
+      : ['This page is reserved for a named list of professionals, and you are not on it.']
   }
 }
 
-export function loginRequiredProblem(loginHref: string): Problem {
-  return {
-    status: 401,
-    code: 'login_required',
-    title: 'Connexion requise',
-    paragraphs: ['Connectez-vous avec Pro Santé Connect pour accéder à cette page.'],
-    links: [{ href: loginHref, label: 'Se connecter' }],
-    json: { login: loginHref }
-  }
+const DENIED: Texts = {
+  fr: (c) => ({ title: 'Accès refusé', paragraphs: [...denialSentences(c.denial, 'fr'), 'Si vous pensez devoir y accéder, contactez le support informatique de l\'établissement avec la référence ci-dessous.'] }),
+  en: (c) => ({ title: 'Access denied', paragraphs: [...denialSentences(c.denial, 'en'), 'If you believe you should have access, contact your hospital\'s IT support with the reference below.'] })
+}
+const LOGIN_FAILED_AGAIN = { fr: 'Vous pouvez recommencer la connexion.', en: 'You can start the login again.' }
+const loginFailed = (fr: string, en: string): Texts => ({
+  fr: () => ({ title: 'La connexion n\'a pas abouti', paragraphs: [fr, LOGIN_FAILED_AGAIN.fr, SUPPORT.fr] }),
+  en: () => ({ title: 'The login did not complete', paragraphs: [en, LOGIN_FAILED_AGAIN.en, SUPPORT.en] })
+})
+const unavailable = (frTitle: string, fr: string, enTitle: string, en: string): Texts => ({
+  fr: () => ({ title: frTitle, paragraphs: [fr, RETRY_SOON.fr] }),
+  en: () => ({ title: enTitle, paragraphs: [en, RETRY_SOON.en] })
+})
+const badRequest = (fr: string, en: string): Texts => ({
+  fr: () => ({ title: 'Requête invalide', paragraphs: [fr, 'Vérifiez l\'adresse ou repartez de la page d\'accueil de l\'application.'] }),
+  en: () => ({ title: 'Invalid request', paragraphs: [en, 'Check the address or start again from the application\'s home page.'] })
+})
+const sizeOf = (bytes: number | undefined, lang: Language): string =>
+  bytes === undefined ? '?' : bytes >= 1024 * 1024 ? `${Math.floor(bytes / (1024 * 1024))} ${lang === 'fr' ? 'Mio' : 'MiB'}` : `${bytes} ${lang === 'fr' ? 'octets' : 'bytes'}`
+const waitFor = (s: number | undefined, lang: Language): string => {
+  const seconds = s ?? 60
+  if (seconds > 60) return `${Math.ceil(seconds / 60)} minutes`
+  return lang === 'fr' ? `${seconds} seconde${seconds > 1 ? 's' : ''}` : `${seconds} second${seconds > 1 ? 's' : ''}`
 }
 
-export function pscUnavailableProblem(retryHref: string): Problem {
-  return {
-    status: 503,
-    code: 'psc_unavailable',
-    title: 'Service de connexion indisponible',
-    paragraphs: ['Pro Santé Connect ne répond pas pour le moment. Réessayez dans quelques instants.'],
-    links: [{ href: retryHref, label: 'Réessayer' }]
-  }
+const TEXTS: Record<PscErrorCode, Texts> = {
+  PSC_ERR_INVALID_TARGET: badRequest('L\'adresse demandée est mal formée et a été refusée.', 'The address asked for is malformed and was refused.'),
+  PSC_ERR_DUPLICATE_HOST: badRequest('La requête portait plusieurs noms de serveur (en-tête Host) et a été refusée.', 'The request carried several host names (Host header) and was refused.'),
+  PSC_ERR_BAD_REQUEST: badRequest('La requête envoyée par votre navigateur est mal formée et a été refusée.', 'The request your browser sent is malformed and was refused.'),
+  PSC_ERR_HEADERS_TOO_LARGE: badRequest('La requête est trop volumineuse (trop de cookies ou d\'en-têtes). Fermez le navigateur ou effacez les cookies de ce site, puis réessayez.', 'The request is too large (too many cookies or headers). Close the browser or clear this site\'s cookies, then try again.'),
+  PSC_ERR_NO_ROUTE: {
+    fr: () => ({ title: 'Page introuvable', paragraphs: ['Aucune application n\'est publiée à cette adresse. Vérifiez l\'adresse, ou repartez du portail de l\'établissement.'] }),
+    en: () => ({ title: 'Page not found', paragraphs: ['No application is published at this address. Check the address, or start again from the hospital\'s portal.'] })
+  },
+  PSC_ERR_WEBSOCKET_DISABLED: badRequest('Cette application n\'accepte pas les connexions WebSocket par la passerelle.', 'This application does not accept WebSocket connections through the gateway.'),
+  PSC_ERR_WRONG_HOST: badRequest('Cette adresse n\'est pas celle de la passerelle de connexion. Utilisez l\'adresse officielle de l\'application.', 'This is not the login gateway\'s address. Use the application\'s official address.'),
+  PSC_ERR_PAYLOAD_TOO_LARGE: {
+    fr: (c) => ({ title: 'Envoi trop volumineux', paragraphs: [`Le contenu envoyé dépasse la taille maximale acceptée (${sizeOf(c.limitBytes, 'fr')}) et n'a pas été transmis à l'application.`, 'Réduisez la taille du fichier, ou contactez le support informatique de l\'établissement.'] }),
+    en: (c) => ({ title: 'Upload too large', paragraphs: [`What you sent is over the maximum size accepted (${sizeOf(c.limitBytes, 'en')}) and was not passed to the application.`, 'Make the file smaller, or contact your hospital\'s IT support.'] })
+  },
+  PSC_ERR_TOO_MANY_REQUESTS: {
+    fr: (c) => ({ title: 'Trop de tentatives de connexion', paragraphs: [`Trop de tentatives de connexion ont été faites depuis votre poste en peu de temps. Réessayez dans ${waitFor(c.retryAfterSeconds, 'fr')}.`, SUPPORT.fr] }),
+    en: (c) => ({ title: 'Too many login attempts', paragraphs: [`Too many logins were started from your workstation in a short time. Try again in ${waitFor(c.retryAfterSeconds, 'en')}.`, SUPPORT.en] })
+  },
+  PSC_ERR_DUPLICATE_SESSION_COOKIE: {
+    fr: () => ({ title: 'Cookies de session en double', paragraphs: ['Votre navigateur a envoyé deux cookies de session pour ce site ; par sécurité, aucun n\'est accepté.', 'Effacez les cookies de ce site (ou fermez complètement le navigateur), puis reconnectez-vous.', SUPPORT.fr] }),
+    en: () => ({ title: 'Duplicate session cookies', paragraphs: ['Your browser sent two session cookies for this site; for safety, neither is accepted.', 'Clear this site\'s cookies (or close the browser completely), then log in again.', SUPPORT.en] })
+  },
+  PSC_ERR_CROSS_SITE: {
+    fr: () => ({ title: 'Demande refusée', paragraphs: ['Cette demande venait d\'un autre site et a été refusée pour vous protéger. Si vous vouliez vous déconnecter, utilisez le bouton de l\'application.'] }),
+    en: () => ({ title: 'Request refused', paragraphs: ['This request came from another site and was refused to protect you. To log out, use the application\'s button.'] })
+  },
+  PSC_ERR_LOGIN_REQUIRED: {
+    fr: () => ({ title: 'Connexion requise', paragraphs: ['Connectez-vous avec Pro Santé Connect (carte CPS ou application e-CPS) pour accéder à cette page.'] }),
+    en: () => ({ title: 'Login required', paragraphs: ['Log in with Pro Santé Connect (CPS card or e-CPS app) to open this page.'] })
+  },
+  PSC_ERR_LOGIN_REQUIRED_FORM_LOST: {
+    fr: () => ({ title: 'Connexion requise : envoi non transmis', paragraphs: ['Votre session n\'est pas ou plus ouverte : les informations que vous venez d\'envoyer n\'ont pas été transmises à l\'application.', 'Connectez-vous, puis saisissez-les et envoyez-les à nouveau.'] }),
+    en: () => ({ title: 'Login required: nothing was sent', paragraphs: ['You are not (or no longer) logged in: what you just submitted was not passed to the application.', 'Log in, then fill in and submit the form again.'] })
+  },
+  PSC_ERR_DENIED_IDNAT: DENIED,
+  PSC_ERR_DENIED_PROFESSION: DENIED,
+  PSC_ERR_DENIED_CATEGORY: DENIED,
+  PSC_ERR_DENIED_SPECIALTY: DENIED,
+  PSC_ERR_DENIED_NO_EXERCICE: DENIED,
+  PSC_ERR_DENIED_EXERCICE: DENIED,
+  PSC_ERR_STORE_UNAVAILABLE: unavailable('Service momentanément indisponible', 'Les sessions ne peuvent pas être vérifiées pour le moment.', 'Service temporarily unavailable', 'Sessions cannot be checked at the moment.'),
+  PSC_ERR_PSC_UNAVAILABLE: unavailable('Service de connexion indisponible', 'La connexion à Pro Santé Connect n\'est pas possible pour le moment.', 'Login service unavailable', 'Logging in with Pro Santé Connect is not possible at the moment.'),
+  PSC_ERR_TOKEN_NOT_RENEWED: unavailable('Service de connexion indisponible', 'Votre session est conservée, mais Pro Santé Connect n\'a pas pu confirmer vos droits pour cette application.', 'Login service unavailable', 'Your session is kept, but Pro Santé Connect could not confirm your rights for this application.'),
+  PSC_ERR_SHUTTING_DOWN: unavailable('Service en cours de redémarrage', 'Cette instance de la passerelle s\'arrête ; une autre instance vous répondra.', 'Service restarting', 'This instance of the gateway is stopping; another one will answer.'),
+  PSC_ERR_UPSTREAM_UNAVAILABLE: unavailable('Application indisponible', 'L\'application demandée est momentanément indisponible.', 'Application unavailable', 'The application is temporarily unavailable.'),
+  PSC_ERR_UPSTREAM_TIMEOUT: unavailable('L\'application ne répond pas', 'L\'application a mis trop de temps à répondre.', 'The application does not answer', 'The application took too long to answer.'),
+  PSC_ERR_INTERNAL: {
+    fr: () => ({ title: 'Erreur interne', paragraphs: ['Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez ou contactez le support avec la référence ci-dessous.'] }),
+    en: () => ({ title: 'Internal error', paragraphs: ['An unexpected error occurred. It was logged; try again or contact support with the reference below.'] })
+  },
+  PSC_ERR_LOGIN_NO_STATE: loginFailed('Le retour de Pro Santé Connect ne correspond à aucune connexion en cours.', 'The answer from Pro Santé Connect matches no login in progress.'),
+  PSC_ERR_LOGIN_UNKNOWN_STATE: loginFailed('Le retour de Pro Santé Connect ne correspond à aucune connexion commencée dans ce navigateur : elle a peut-être expiré, été commencée dans un autre onglet ou navigateur, ou à une autre adresse que celle de l\'application.', 'The answer from Pro Santé Connect matches no login started in this browser: it may have expired, or been started in another tab, browser, or at another address than the application\'s.'),
+  PSC_ERR_LOGIN_PSC_ERROR: loginFailed('Pro Santé Connect a refusé la demande de connexion.', 'Pro Santé Connect refused the login request.'),
+  PSC_ERR_LOGIN_CANCELLED: loginFailed('La connexion a été annulée ou refusée sur Pro Santé Connect.', 'The login was cancelled or refused at Pro Santé Connect.'),
+  PSC_ERR_LOGIN_NO_ID_TOKEN: loginFailed('Pro Santé Connect n\'a pas renvoyé les informations attendues.', 'Pro Santé Connect did not return the expected information.'),
+  PSC_ERR_LOGIN_ACR_TOO_LOW: loginFailed('Le moyen d\'authentification utilisé n\'offre pas le niveau de sécurité exigé par cette application. Connectez-vous avec votre carte CPS ou l\'application e-CPS.', 'The authentication means you used does not reach the security level this application requires. Log in with your CPS card or the e-CPS app.'),
+  PSC_ERR_LOGIN_USERINFO: loginFailed('Votre profil n\'a pas pu être lu auprès de Pro Santé Connect.', 'Your profile could not be read from Pro Santé Connect.'),
+  PSC_ERR_LOGIN_PSC_UNREACHABLE: loginFailed('Pro Santé Connect n\'a pas répondu à la fin de la connexion.', 'Pro Santé Connect did not answer at the end of the login.'),
+  PSC_ERR_LOGIN_STORE_UNAVAILABLE: loginFailed('Vous avez bien été authentifié, mais votre session n\'a pas pu être enregistrée pour le moment.', 'You were authenticated, but your session could not be saved at the moment.')
 }
 
-export function notFoundProblem(): Problem {
-  return { status: 404, code: 'not_found', title: 'Page introuvable', paragraphs: ['Aucune application n\'est publiée à cette adresse.'] }
+const LABELS = {
+  fr: { retry: 'Réessayer', back: 'Revenir à la page demandée', login: 'Se connecter', relogin: 'Se reconnecter', logout: 'Se déconnecter', home: 'Page d\'accueil', who: 'Connecté en tant que', detail: 'Détail technique' },
+  en: { retry: 'Try again', back: 'Back to the page asked for', login: 'Log in', relogin: 'Log in again', logout: 'Log out', home: 'Home page', who: 'Logged in as', detail: 'Technical detail' }
 }
 
-export function badRequestProblem(reason: string): Problem {
-  return {
-    status: 400,
-    code: 'bad_request',
-    title: 'Requête invalide',
-    paragraphs: ['L\'adresse demandée est invalide et a été refusée.'],
-    details: [['Motif', reason]],
-    json: { reason }
+function linksFor (code: PscErrorCode, status: number, c: ProblemContext): PageLink[] {
+  const l = LABELS[c.lang]
+  const links: PageLink[] = []
+  const add = (href: string | undefined, label: string) => { if (href !== undefined) links.push({ href, label }) }
+  if (code.startsWith('PSC_ERR_DENIED_')) {
+    links.push({ href: '/', label: l.home })
+    add(c.logoutHref, l.logout)
+  } else if (code.startsWith('PSC_ERR_LOGIN_REQUIRED')) {
+    add(c.loginHref, l.login)
+  } else if (code.startsWith('PSC_ERR_LOGIN_')) {
+    add(c.loginHref, l.relogin)
+    if (c.retryHref !== undefined && c.retryHref !== '/') add(c.retryHref, l.back)
+  } else if (status >= 500 || status === 429) {
+    add(c.retryHref, l.retry)
   }
+  return links
 }
 
-/** Too many logins started (or callbacks) from one client address; Retry-After says when to retry. */
-export function tooManyRequestsProblem(retryAfterSeconds: number): Problem {
-  const wait = retryAfterSeconds <= 60 ? `${retryAfterSeconds} seconde${retryAfterSeconds > 1 ? 's' : ''}` : `${Math.ceil(retryAfterSeconds / 60)} minutes`
-  return {
-    status: 429,
-    code: 'too_many_requests',
-    title: 'Trop de tentatives de connexion',
-    paragraphs: [
-      `Trop de tentatives de connexion ont été faites depuis votre poste en peu de temps. Réessayez dans ${wait}.`,
-      'Si le problème persiste, contactez le support informatique de l\'établissement.'
-    ],
-    json: { retryAfter: retryAfterSeconds }
-  }
-}
-
-/**
- * A request body over its limit: limits.maxBodySize on proxied routes (a file too large to upload,
- * most of the time), fastify's bodyLimit on the gateway's own endpoints. `setting` names the first.
- */
-export function payloadTooLargeProblem(limitBytes: number, setting?: string): Problem {
-  const size = limitBytes >= 1024 * 1024 ? `${Math.floor(limitBytes / (1024 * 1024))} Mio` : `${limitBytes} octets`
-  return {
-    status: 413,
-    code: 'payload_too_large',
-    title: 'Envoi trop volumineux',
-    paragraphs: [
-      `Le contenu envoyé dépasse la taille maximale acceptée (${size}) et n'a pas été transmis à l'application.`,
-      'Réduisez la taille du fichier, ou contactez le support informatique de l\'établissement.'
-    ],
-    details: [['Limite', setting === undefined ? `${limitBytes} octets` : `${limitBytes} octets (${setting})`]],
-    json: { limit: limitBytes }
-  }
-}
-
-export function upstreamProblem(status: 502 | 504, upstream: string): Problem {
-  return {
-    status,
-    code: status === 504 ? 'upstream_timeout' : 'upstream_unavailable',
-    title: status === 504 ? 'L\'application ne répond pas' : 'Application indisponible',
-    paragraphs: [
-      status === 504
-        ? 'L\'application a mis trop de temps à répondre. Réessayez dans quelques instants.'
-        : 'L\'application demandée est momentanément indisponible. Réessayez dans quelques instants.'
-    ],
-    details: [['Application', upstream]],
-    json: { upstream }
-  }
-}
-
-export function loginFailedProblem(reason: string, loginHref: string, status = 400): Problem {
-  return {
-    status,
-    code: 'login_failed',
-    title: 'La connexion n\'a pas abouti',
-    paragraphs: ['La connexion avec Pro Santé Connect n\'a pas pu être terminée. Vous pouvez recommencer.'],
-    details: [['Motif', reason]],
-    links: [{ href: loginHref, label: 'Se reconnecter' }],
-    json: { reason }
-  }
-}
-
-export function internalErrorProblem(): Problem {
-  return {
-    status: 500,
-    code: 'internal_error',
-    title: 'Erreur interne',
-    paragraphs: ['Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez ou contactez le support avec la référence ci-dessous.']
-  }
-}
-
-export function storeUnavailableProblem(): Problem {
-  return {
-    status: 503,
-    code: 'session_store_unavailable',
-    title: 'Service momentanément indisponible',
-    paragraphs: ['Les sessions ne peuvent pas être vérifiées pour le moment. Réessayez dans quelques instants.']
-  }
-}
-
-export function shuttingDownProblem(): Problem {
-  return {
-    status: 503,
-    code: 'shutting_down',
-    title: 'Service en cours de redémarrage',
-    paragraphs: ['Cette instance de la passerelle s\'arrête. Réessayez : une autre instance vous répondra.']
-  }
+export function problemFor (code: PscErrorCode, c: ProblemContext): Problem {
+  const status = c.status ?? definitionOf(code).status
+  const text = TEXTS[code][c.lang](c)
+  const details: Array<[string, string]> = []
+  if (c.who !== undefined) details.push([LABELS[c.lang].who, `${c.who.displayName} (${c.who.idNat})`])
+  if (c.detail !== undefined) details.push([LABELS[c.lang].detail, c.detail])
+  const json: Record<string, unknown> = {}
+  if (c.loginHref !== undefined && code.startsWith('PSC_ERR_LOGIN')) json.login = c.loginHref
+  if (c.retryAfterSeconds !== undefined) json.retryAfter = c.retryAfterSeconds
+  if (c.limitBytes !== undefined) json.limit = c.limitBytes
+  const problem: Problem = { status, code, title: text.title, paragraphs: text.paragraphs, links: linksFor(code, status, c), json }
+  if (details.length > 0) problem.details = details
+  return problem
 }

@@ -1,6 +1,9 @@
 // One way to answer with an error or a notice: an HTML page for a person, JSON for a script.
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { PscErrorCode } from '../errors.js'
 import { PAGE_HEADERS, renderPage, type PageContent } from './html.js'
+import { pageLanguage } from './language.js'
+import { problemFor, type Problem, type ProblemContext } from './problems.js'
 
 /** API and XHR callers get JSON (and 401 rather than a redirect to the login page). */
 export function wantsJson(request: FastifyRequest): boolean {
@@ -11,13 +14,7 @@ export function wantsJson(request: FastifyRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html')
 }
 
-export interface Problem extends Omit<PageContent, 'requestId'> {
-  status: number
-  /** stable machine-readable code, e.g. "access_denied" */
-  code: string
-  /** extra fields for the JSON form */
-  json?: Record<string, unknown>
-}
+export type { Problem }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply {
   reply.code(problem.status)
@@ -27,7 +24,13 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
       .type('application/json; charset=utf-8')
       .send({ error: problem.code, message: problem.paragraphs[0] ?? problem.title, requestId: request.id, ...problem.json })
   }
-  return reply.headers(PAGE_HEADERS).send(renderPage({ ...problem, requestId: request.id }))
+  const lang = pageLanguage(request.headers['accept-language'])
+  return reply.headers(PAGE_HEADERS).header('content-language', lang).send(renderPage({ ...problem, requestId: request.id, lang }))
+}
+
+/** Answers with the page (or JSON) of an outcome code, in the client's language. */
+export function sendCode(request: FastifyRequest, reply: FastifyReply, code: PscErrorCode, context: Omit<ProblemContext, 'lang'> = {}): FastifyReply {
+  return sendProblem(request, reply, problemFor(code, { ...context, lang: pageLanguage(request.headers['accept-language']) }))
 }
 
 export function sendPage(reply: FastifyReply, page: PageContent, status = 200): FastifyReply {

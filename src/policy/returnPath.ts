@@ -4,8 +4,10 @@
 
 const MAX_LENGTH = 2048
 const BASE = 'https://gateway.example'
-// Encoded "/" or "\", and encoded control characters and space: harmless for WHATWG URL, but a
-// layer that decodes once more (a framework, a logging tool, an old browser) sees "//" or a break.
+// Encoded "/" or "\", and encoded control characters and space in the PATH: harmless for WHATWG
+// URL, but a layer that decodes once more (a framework, a logging tool, an old browser) sees "//"
+// or a break. In the query they are ordinary data (a search for "jean dupont", a file path) and
+// can never change the origin: the query is left as it is.
 const DANGEROUS_ESCAPE = /%(2f|5c|[01][0-9a-f]|20|7f)/i
 
 /** `rd` when it is a safe same-origin path (returned unchanged), otherwise undefined. */
@@ -19,7 +21,8 @@ export function safeReturnPath (rd: unknown): string | undefined {
     // control characters, space and beyond ASCII (the WHATWG parser strips tabs and newlines)
     if (c <= 0x20 || c >= 0x7f || c === 92) return undefined
   }
-  if (DANGEROUS_ESCAPE.test(rd)) return undefined
+  const q = rd.indexOf('?')
+  if (DANGEROUS_ESCAPE.test(q === -1 ? rd : rd.slice(0, q))) return undefined
   let url: URL
   try {
     url = new URL(rd, BASE)

@@ -10,8 +10,8 @@ import replyFrom from '@fastify/reply-from'
 import type { ConstraintStrategy, Handler, HTTPVersion } from 'find-my-way'
 import type { GatewayConfig, UpstreamSettings } from '../config/types.js'
 import type { Identity } from '../psc/identity.js'
-import { upstreamProblem } from '../pages/problems.js'
-import { sendProblem } from '../pages/respond.js'
+import { PSC_ERR } from '../errors.js'
+import { sendCode } from '../pages/respond.js'
 import { identityHeaderValues } from './identity-headers.js'
 import type { ForwardingRules } from './forwarding-rules.js'
 import { BodyTooLarge, limitedBody } from './body-limit.js'
@@ -25,9 +25,14 @@ export interface ForwardTarget {
   /** the rules of the configuration the request was authorised under */
   rules: ForwardingRules
   /** PSC access token, for upstreams with forwardAccessToken */
-  accessToken?: string
-  /** performance.now() when the request left for the upstream (upstream latency metric) */
-  forwardedAt?: number
+  accessToken?: string | undefined
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when the request left for the upstream (upstream latency metric) */
+    pscForwardedAt: number
+  }
 }
 
 export interface ForwardOptions {
@@ -64,11 +69,12 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
   const { config, targetOf } = opts
   const gatewayCookies = new Set(opts.gatewayCookies)
   const observer = opts.upstreamObserver
-  // Kept on the request's own target rather than in a WeakMap: one WeakMap entry per request costs
-  // the garbage collector more than the whole measurement.
+  // Kept on the request (a decorated number) rather than in a WeakMap: one WeakMap entry per
+  // request costs the garbage collector more than the whole measurement. The scope is frozen.
+  app.decorateRequest('pscForwardedAt', 0)
   const secondsSinceForwarded = (request: FastifyRequest) => {
-    const at = targetOf(request)?.forwardedAt
-    return at === undefined ? 0 : (performance.now() - at) / 1000
+    const at = request.pscForwardedAt
+    return at === 0 ? 0 : (performance.now() - at) / 1000
   }
 
   function upstreamHeaders(request: FastifyRequest, clientHeaders: IncomingHttpHeaders, target: ForwardTarget): IncomingHttpHeaders {
@@ -95,10 +101,10 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       return void reply.code(413).send(tooLarge)
     }
     const target = targetOf(reply.request)
-    const status = error.statusCode === 504 ? 504 : 502
+    const code = error.statusCode === 504 ? PSC_ERR.UPSTREAM_TIMEOUT.code : PSC_ERR.UPSTREAM_UNAVAILABLE.code
     if (target) observer?.error(target.upstream.name, error, secondsSinceForwarded(reply.request))
-    reply.request.log.warn({ upstream: target?.upstream.name, err: { message: error.message, code: (error as { code?: string }).code } }, 'upstream error')
-    sendProblem(reply.request, reply, upstreamProblem(status, target?.upstream.name ?? 'inconnue'))
+    reply.request.log.warn({ code, upstream: target?.upstream.name, err: { message: error.message, code: (error as { code?: string }).code } }, 'upstream error')
+    sendCode(reply.request, reply, code, { retryHref: reply.request.url })
   }
 
   // HTTP: reply-from, called by our own route. The gate has already matched the route on the one
@@ -139,7 +145,7 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     // Exactly the normalised path that was authorised; reply-from adds the raw query string.
     const q = request.url.indexOf('?')
     const path = q === -1 ? request.url : request.url.slice(0, q)
-    target.forwardedAt = performance.now()
+    request.pscForwardedAt = performance.now()
     return reply.from((target.rules.basePath.get(target.upstream.name) ?? '') + path, fromOptionsFor(target.upstream))
   }
 

@@ -1,4 +1,5 @@
 // Session life: create at login, load and keep alive on each request, end at logout or timeout.
+import { SessionStoreUnavailable } from './store.js'
 import { VerifiedCookies } from './cookies.js'
 import { newSessionId, sessionReference } from './ids.js'
 import { remainingLifetimeMs, sessionState, touchIntervalMs, type SessionTimeouts } from './lifetime.js'
@@ -36,6 +37,8 @@ export class SessionManager {
 
   /** Without a promise when the store answers at once and nothing has to be written back. */
   load(id: string): LoadedSession | Promise<LoadedSession> {
+    // A session logged out during a store outage is over, whatever the store still says.
+    if (this.#pendingEnds.size > 0 && this.#pendingEnds.has(id)) return NO_SESSION
     const got = this.store.get(id)
     return got instanceof Promise ? got.then((record) => this.#loaded(id, record)) : this.#loaded(id, got)
   }
@@ -61,4 +64,54 @@ export class SessionManager {
   async end(id: string): Promise<void> {
     await this.store.delete(id)
   }
+
+  readonly #pendingEnds = new Set<string>()
+  #retryTimer: NodeJS.Timeout | undefined
+
+  /**
+   * Ends a session now or, when the store does not answer (a logout during an outage), as soon as
+   * it answers again: until then this gateway treats the session as ended. Other replicas learn of
+   * it when the deletion reaches the store.
+   */
+  async endEventually(id: string): Promise<'ended' | 'pending'> {
+    try {
+      await this.end(id)
+      return 'ended'
+    } catch (err) {
+      if (!(err instanceof SessionStoreUnavailable)) throw err
+      if (this.#pendingEnds.size < MAX_PENDING_ENDS) this.#pendingEnds.add(id)
+      this.#retryTimer ??= setInterval(() => void this.#retryEnds(), RETRY_ENDS_MS).unref()
+      return 'pending'
+    }
+  }
+
+  /** Sessions whose end waits for the store. */
+  get pendingEnds(): number {
+    return this.#pendingEnds.size
+  }
+
+  async #retryEnds(): Promise<void> {
+    for (const id of [...this.#pendingEnds]) {
+      try {
+        await this.store.delete(id)
+        this.#pendingEnds.delete(id)
+      } catch {
+        return // still down: the next round tries again
+      }
+    }
+    if (this.#pendingEnds.size === 0) {
+      clearInterval(this.#retryTimer)
+      this.#retryTimer = undefined
+    }
+  }
+
+  /** Stops retrying (the process is ending); returns how many ends never reached the store. */
+  stop(): number {
+    clearInterval(this.#retryTimer)
+    this.#retryTimer = undefined
+    return this.#pendingEnds.size
+  }
 }
+
+const MAX_PENDING_ENDS = 100_000
+const RETRY_ENDS_MS = 1000

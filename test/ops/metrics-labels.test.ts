@@ -1,26 +1,21 @@
 // Free-text reasons and error objects → the few fixed label values metrics may carry.
 import t from 'tap'
+import { PSC_ERR } from '../../src/errors.js'
 import type { AuditEvent, AuditSink } from '../../src/audit/events.js'
 import { loginFailureKind, statusClass, teeAuditSinks, upstreamErrorKind } from '../../src/ops/metrics.js'
 
-t.test('login failure reasons (as routes.ts and login-flow.ts write them)', async (t) => {
-  const cases: [string | undefined, string][] = [
-    ['PSC is unreachable', 'unreachable'],
-    ['the callback carries no state', 'state'],
-    ['unknown or expired login (state does not match a login started in this browser)', 'state'],
-    ['authentication level eidas1 is below the required eidas2', 'acr'],
-    ['PSC answered access_denied: user cancelled', 'psc_error'],
-    ['PSC answered invalid_grant', 'psc_error'],
-    ['PSC returned no ID token', 'psc_error'],
-    ['UserInfo: PSC answered invalid_token', 'userinfo'],
-    ['UserInfo: fetch failed', 'userinfo'],
-    ['fetch failed', 'unreachable'],
-    ['The operation was aborted due to timeout (TimeoutError)', 'unreachable'],
-    ['unexpected JWT "nonce" claim value (OAUTH_JWT_CLAIM_COMPARISON_FAILED)', 'other'],
-    [undefined, 'other'],
-    ['899700218896 is not allowed', 'other']
-  ]
-  for (const [reason, kind] of cases) t.equal(loginFailureKind(reason), kind, String(reason))
+t.test('login failure codes map to a fixed label; every login failure code has its own', async (t) => {
+  t.equal(loginFailureKind(PSC_ERR.LOGIN_UNKNOWN_STATE.code), 'state')
+  t.equal(loginFailureKind(PSC_ERR.LOGIN_ACR_TOO_LOW.code), 'acr')
+  t.equal(loginFailureKind(PSC_ERR.LOGIN_CANCELLED.code), 'cancelled')
+  t.equal(loginFailureKind(PSC_ERR.LOGIN_USERINFO.code), 'userinfo')
+  t.equal(loginFailureKind(PSC_ERR.LOGIN_PSC_UNREACHABLE.code), 'unreachable')
+  t.equal(loginFailureKind(PSC_ERR.LOGIN_STORE_UNAVAILABLE.code), 'store')
+  t.equal(loginFailureKind(undefined), 'other')
+  t.equal(loginFailureKind('authentication level eidas1 is below the required eidas2'), 'other', 'prose is never matched')
+  const loginCodes = Object.values(PSC_ERR).map((d) => d.code).filter((c) => c.startsWith('PSC_ERR_LOGIN_') && !c.startsWith('PSC_ERR_LOGIN_REQUIRED'))
+  t.ok(loginCodes.length >= 9)
+  for (const code of loginCodes) t.not(loginFailureKind(code), 'other', code)
 })
 
 t.test('upstream error kinds, from reply-from errors and their causes', async (t) => {

@@ -1,0 +1,93 @@
+// Every outcome and error the gateway can give a request, by a stable code, as fastify's
+// lib/errors.js does. A code is what flows into the audit trail, the metrics' labels and the page a
+// person sees (pages/ turns it into French or English); the English message here is for the
+// operational log only. Nothing anywhere matches on message text: rewording a message moves nothing.
+
+export interface CodeDefinition<C extends string = string> {
+  readonly code: C
+  /** HTTP status of the answer */
+  readonly status: number
+  /** English, technical, for the log */
+  readonly message: string
+}
+
+function define<C extends string>(code: C, status: number, message: string): CodeDefinition<C> {
+  return Object.freeze({ code, status, message })
+}
+
+export const PSC_ERR = Object.freeze({
+  // Refused before any rule: the request itself is wrong.
+  INVALID_TARGET: define('PSC_ERR_INVALID_TARGET', 400, 'request target cannot be normalised'),
+  DUPLICATE_HOST: define('PSC_ERR_DUPLICATE_HOST', 400, 'more than one Host header'),
+  BAD_REQUEST: define('PSC_ERR_BAD_REQUEST', 400, 'malformed request'),
+  HEADERS_TOO_LARGE: define('PSC_ERR_HEADERS_TOO_LARGE', 431, 'request headers too large'),
+  NO_ROUTE: define('PSC_ERR_NO_ROUTE', 404, 'no route matches'),
+  WEBSOCKET_DISABLED: define('PSC_ERR_WEBSOCKET_DISABLED', 400, 'WebSocket is not enabled for this upstream'),
+  WRONG_HOST: define('PSC_ERR_WRONG_HOST', 421, 'request for a host that is not the gateway\'s public host'),
+  PAYLOAD_TOO_LARGE: define('PSC_ERR_PAYLOAD_TOO_LARGE', 413, 'request body over the limit'),
+  TOO_MANY_REQUESTS: define('PSC_ERR_TOO_MANY_REQUESTS', 429, 'rate limit reached'),
+  DUPLICATE_SESSION_COOKIE: define('PSC_ERR_DUPLICATE_SESSION_COOKIE', 400, 'the session cookie was sent twice'),
+  CROSS_SITE: define('PSC_ERR_CROSS_SITE', 403, 'cross-site request to a state-changing endpoint'),
+
+  // A login is needed.
+  LOGIN_REQUIRED: define('PSC_ERR_LOGIN_REQUIRED', 401, 'login required'),
+  LOGIN_REQUIRED_FORM_LOST: define('PSC_ERR_LOGIN_REQUIRED_FORM_LOST', 401, 'login required; the request body was not forwarded'),
+
+  // Refused by the route's rules (403).
+  DENIED_IDNAT: define('PSC_ERR_DENIED_IDNAT', 403, 'national id not in the route\'s list'),
+  DENIED_PROFESSION: define('PSC_ERR_DENIED_PROFESSION', 403, 'profession not allowed by the route'),
+  DENIED_CATEGORY: define('PSC_ERR_DENIED_CATEGORY', 403, 'professional category not allowed by the route'),
+  DENIED_SPECIALTY: define('PSC_ERR_DENIED_SPECIALTY', 403, 'specialty not allowed by the route'),
+  DENIED_NO_EXERCICE: define('PSC_ERR_DENIED_NO_EXERCICE', 403, 'no professional exercice'),
+  DENIED_EXERCICE: define('PSC_ERR_DENIED_EXERCICE', 403, 'no single exercice meets every condition of the route'),
+
+  // Something the gateway depends on is missing: retry later.
+  STORE_UNAVAILABLE: define('PSC_ERR_STORE_UNAVAILABLE', 503, 'session store unavailable'),
+  PSC_UNAVAILABLE: define('PSC_ERR_PSC_UNAVAILABLE', 503, 'PSC discovery not available'),
+  TOKEN_NOT_RENEWED: define('PSC_ERR_TOKEN_NOT_RENEWED', 503, 'access token could not be renewed with PSC'),
+  SHUTTING_DOWN: define('PSC_ERR_SHUTTING_DOWN', 503, 'this instance is shutting down'),
+  UPSTREAM_UNAVAILABLE: define('PSC_ERR_UPSTREAM_UNAVAILABLE', 502, 'upstream unreachable or failed'),
+  UPSTREAM_TIMEOUT: define('PSC_ERR_UPSTREAM_TIMEOUT', 504, 'upstream timed out'),
+  INTERNAL: define('PSC_ERR_INTERNAL', 500, 'unexpected error'),
+
+  // A login that did not finish (the callback, or a login started then refused).
+  LOGIN_NO_STATE: define('PSC_ERR_LOGIN_NO_STATE', 400, 'callback without state'),
+  LOGIN_UNKNOWN_STATE: define('PSC_ERR_LOGIN_UNKNOWN_STATE', 400, 'callback state matches no login started in this browser'),
+  LOGIN_PSC_ERROR: define('PSC_ERR_LOGIN_PSC_ERROR', 400, 'PSC answered an error'),
+  LOGIN_CANCELLED: define('PSC_ERR_LOGIN_CANCELLED', 400, 'the practitioner cancelled or refused at PSC'),
+  LOGIN_NO_ID_TOKEN: define('PSC_ERR_LOGIN_NO_ID_TOKEN', 502, 'PSC returned no ID token'),
+  LOGIN_ACR_TOO_LOW: define('PSC_ERR_LOGIN_ACR_TOO_LOW', 403, 'authentication level below the required one'),
+  LOGIN_USERINFO: define('PSC_ERR_LOGIN_USERINFO', 502, 'UserInfo could not be read'),
+  LOGIN_PSC_UNREACHABLE: define('PSC_ERR_LOGIN_PSC_UNREACHABLE', 502, 'PSC unreachable during the login'),
+  LOGIN_STORE_UNAVAILABLE: define('PSC_ERR_LOGIN_STORE_UNAVAILABLE', 503, 'session store unavailable at the end of the login')
+})
+
+export type PscErrorKey = keyof typeof PSC_ERR
+export type PscErrorCode = (typeof PSC_ERR)[PscErrorKey]['code']
+export type DenyCode = typeof PSC_ERR.DENIED_IDNAT.code | typeof PSC_ERR.DENIED_PROFESSION.code | typeof PSC_ERR.DENIED_CATEGORY.code |
+  typeof PSC_ERR.DENIED_SPECIALTY.code | typeof PSC_ERR.DENIED_NO_EXERCICE.code | typeof PSC_ERR.DENIED_EXERCICE.code
+
+const BY_CODE: ReadonlyMap<string, CodeDefinition> = new Map(Object.values(PSC_ERR).map((d) => [d.code, d]))
+
+export function definitionOf(code: PscErrorCode): CodeDefinition {
+  return BY_CODE.get(code)!
+}
+
+export function isPscErrorCode(value: unknown): value is PscErrorCode {
+  return typeof value === 'string' && BY_CODE.has(value)
+}
+
+/** An error carrying one of the codes above, with technical detail for the log and the audit. */
+export class PscError extends Error {
+  readonly code: PscErrorCode
+  readonly statusCode: number
+  /** technical, English, never shown to a practitioner unless pages.showDetails */
+  readonly detail: string | undefined
+  constructor(definition: CodeDefinition<PscErrorCode>, detail?: string, options?: { cause?: unknown }) {
+    super(detail === undefined ? definition.message : `${definition.message}: ${detail}`, options)
+    this.name = 'PscError'
+    this.code = definition.code
+    this.statusCode = definition.status
+    this.detail = detail
+  }
+}
