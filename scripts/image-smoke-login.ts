@@ -1,6 +1,7 @@
 // scripts/image-smoke.sh's HTTP client: logs a test practitioner in through a running gateway
 // (here: the container) and the PSC emulator, then checks what the upstream received.
 //   node --import tsx scripts/image-smoke-login.ts <publicUrl> <idNat>
+import { get } from 'node:http'
 import { BrowserLikeClient } from '../test/helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../test/helpers/emulator-login.js'
 
@@ -21,8 +22,17 @@ function check(ok: boolean, what: string): void {
 const pub = await fetch(`${publicUrl}/public/hello?format=json`)
 check(pub.status === 200, `public route without a session: ${pub.status}`)
 
-const anonymous = await fetch(`${publicUrl}/dossier`, { redirect: 'manual' })
-check(anonymous.status === 302 && (anonymous.headers.get('location') ?? '').includes('/_psc/login'), `protected route without a session: ${anonymous.status} to the login`)
+// A browser navigation (Sec-Fetch-Mode: navigate) is sent to the login; an API call gets 401.
+// (fetch() always says Sec-Fetch-Mode: cors, so plain node:http here.)
+function status(path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(`${publicUrl}${path}`, { headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject)
+  })
+}
+const navigation = await status('/dossier', { accept: 'text/html', 'sec-fetch-mode': 'navigate' })
+check(navigation === 302, `protected route without a session, browser navigation: ${navigation} to the login`)
+const api = await status('/dossier', { accept: 'application/json' })
+check(api === 401, `protected route without a session, API call: ${api}`)
 
 const client = new BrowserLikeClient()
 const landed = await loginThroughEmulator(client, `${publicUrl}/dossier?format=json`, idNat)
