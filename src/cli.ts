@@ -139,8 +139,15 @@ async function main(argv: string[]): Promise<void> {
       'post-logout-uri': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
       // audit verify / query
-      'key-env': { type: 'string' },
-      'key-file': { type: 'string' },
+      'key-env': { type: 'string', multiple: true },
+      'key-file': { type: 'string', multiple: true },
+      'expect-head': { type: 'string' },
+      client: { type: 'string' },
+      session: { type: 'string' },
+      'path-prefix': { type: 'string' },
+      status: { type: 'string' },
+      verify: { type: 'boolean' },
+      'keep-order': { type: 'boolean' },
       idnat: { type: 'string' },
       route: { type: 'string' },
       decision: { type: 'string' },
@@ -155,7 +162,11 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': {
       if (!values.config) throw new UsageError('serve needs --config FILE')
       const { gateway, config } = await serve(values.config)
-      stopOnSignals((signal) => shutdown(gateway, config, signal))
+      stopOnSignals(async (signal) => {
+        await shutdown(gateway, config, signal)
+        // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
+        if (gateway.audit.unwritten > 0) throw new Error(`${gateway.audit.unwritten} audit event(s) could not be written`)
+      })
       return
     }
     case 'check': {

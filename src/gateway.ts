@@ -19,6 +19,8 @@ import { Drain } from './ops/drain.js'
 import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
+import { admitWhileAuditable, auditLogObserver, auditSessionEnds } from './ops/audit-wiring.js'
+import { configHash, describeConfigChanges } from './config/changes.js'
 import { HSTS_VALUE } from './pages/html.js'
 import { sendCode } from './pages/respond.js'
 import { PSC_ERR, type PscErrorCode } from './errors.js'
@@ -85,10 +87,12 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const auditOutput = options.audit !== undefined
     ? outputOf(options.audit)
-    : createAuditOutput(config.audit, (err) => logger.error({ err: { message: err.message } }, 'audit write failed; retrying (events are kept)'))
-  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), auditDropped: () => auditOutput.droppedEvents, processMetrics: options.processMetrics })
+    : createAuditOutput(config.audit, auditLogObserver(logger))
+  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), auditDropped: () => auditOutput.droppedEvents, auditWriteFailures: () => auditOutput.writeFailures, auditWritable: () => auditOutput.health().ok, processMetrics: options.processMetrics })
   const audit = new AuditTrail(teeAuditSinks(auditOutput, metrics.auditSink), { includeQuery: config.audit.includeQuery, reservedPrefix: config.prefix, now })
-  void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length })
+  audit.setConfigHash(configHash(config))
+  void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length, configHash: configHash(config) })
+  auditSessionEnds(sessions, audit)
   const psc = new PscClient(config.psc, logger, metrics.psc)
 
   const app = Fastify({
@@ -164,9 +168,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       sendCode(request, reply, problem.code)
       return
     }
-    const room = audit.whenRoom()
-    if (room === undefined) done()
-    else room.then(() => done(), done)
+    admitWhileAuditable(auditOutput, config.audit.writeWaitMs, request, reply, done)
   })
   app.addHook('onResponse', (request, reply, done) => {
     const wait = audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, access: accessFacts(request, reply.statusCode) })
@@ -236,6 +238,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
         { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason }) },
         { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
         { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
+        { name: 'audit', check: () => auditOutput.health() },
         { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) }
       ], { metrics: metrics.registry })
     : undefined
@@ -244,6 +247,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     const blockers = describeReloadBlockers(config, next)
     if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
     state = { config: next, routes: compileRoutes(next.routes), forwarding: compileForwardingRules(next) }
+    audit.setConfigHash(configHash(next))
     logger.level = next.log.level
   }
 
@@ -264,10 +268,11 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     reloadFrom(load) {
       try {
         const next = load()
+        const changes = describeConfigChanges(state.config, next)
         reload(next)
         logger.info({ source: next.source, routes: next.routes.length }, 'configuration reloaded')
         metrics.configReloads.inc({ outcome: 'ok' })
-        void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length })
+        void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length, configHash: configHash(next), changes })
         return { ok: true }
       } catch (err) {
         // ConfigError messages name file, line and key, and never a secret value.
@@ -297,7 +302,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       await admin?.close()
       await sessions.store.close()
       // Everything the requests wrote reaches the audit file before the process ends.
-      await auditOutput.close()
+      await auditOutput.close(config.audit.shutdownWaitMs)
     }
   }
 }

@@ -71,6 +71,7 @@ export class AuditTrail {
   #now: () => number
   #lastMs = Number.NaN
   #lastIso = ''
+  #configHash: string | undefined
 
   constructor (sink: AuditSink, options: TrailOptions = {}) {
     this.#sink = sink
@@ -93,6 +94,11 @@ export class AuditTrail {
   /** Writes an event at once, stamped with the version and the time (prefer record or emit). */
   write (input: AuditEventInput): void | Promise<void> {
     return this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: this.#time(), ...input } as AuditEvent))
+  }
+
+  /** The short hash of the configuration in force (config/changes.ts), stamped on every access event from now on. */
+  setConfigHash (hash: string | undefined): void {
+    this.#configHash = hash
   }
 
   /** Resolves when the sinks have room again (block mode); undefined when they have room now. */
@@ -147,6 +153,7 @@ export class AuditTrail {
     if (session !== undefined) event.session = session
     if (idNat !== undefined) event.idNat = idNat
     if (profession !== undefined) event.profession = profession
+    if (this.#configHash !== undefined) event.configHash = this.#configHash
     const w = this.#sink.write(event as unknown as AccessEvent)
     if (w !== undefined) (waits ??= []).push(w)
     if (waits !== undefined) return Promise.all(waits).then(() => {})

@@ -1,6 +1,7 @@
 // A whole gateway stack for integration tests, over real HTTP on loopback: the PSC emulator
 // (oidc-provider), the demo app as upstream, and a gateway built from YAML. Audit events and
 // operational log lines are captured so tests can assert on them.
+import { auditLineProblems } from '../audit/schema-lines.js'
 import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import type { AuditEvent, AuditSink } from '../../src/audit/events.js'
@@ -158,6 +159,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await upstream.close()
       if (ownEmulator) await emulator?.close()
       void url
+      // Every event a test's gateway wrote must match the published schema (issue 13).
+      assertSchemaValid(audit)
     }
+  }
+}
+
+function assertSchemaValid(events: AuditEvent[]): void {
+  const bad = events.map((e) => ({ e, problems: auditLineProblems({ log: 'audit', ...e }) })).filter((x) => x.problems.length > 0)
+  if (bad.length > 0) {
+    throw new Error(`${bad.length} audit event(s) not valid against docs/audit-events.schema.json, e.g. ${JSON.stringify(bad[0]!.e)}: ${bad[0]!.problems.join('; ')}`)
   }
 }
