@@ -314,7 +314,7 @@ t.test('session store: redis needs a url, redis-only keys refused with memory, t
   // Sentinel without a URL: the Sentinels name the master; nothing else is needed (Helm renders this).
   const sentinelOnly = load(withStore('    type: redis\n    sentinel:\n      name: mymaster\n      hosts: ["redis-sentinel:26379"]\n')).config
   t.same(sentinelOnly.session.store, {
-    type: 'redis', maxSessions: 100000, url: undefined, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000, tlsCaFile: undefined,
+    type: 'redis', maxSessions: 100000, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000,
     sentinel: { name: 'mymaster', hosts: [{ host: 'redis-sentinel', port: 26379 }] }
   })
   t.match(brief(issuesOf(withStore('    url: redis://x:6379\n'))), [/session\.store\.url: url applies to the redis store only/])

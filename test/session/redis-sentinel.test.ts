@@ -41,7 +41,7 @@ routes: [{ name: app, upstream: app, access: authenticated }]
   const store = createSessionStore(config.session.store) as RedisSessionStore
   t.teardown(() => store.close())
   await store.ready(15_000)
-  t.same(store.health(), { ok: true })
+  t.same(await store.health(), { ok: true })
   t.equal(await store.rememberOnce('k1', 60_000), true, 'a write through the master found by Sentinel')
   t.equal(await store.rememberOnce('k1', 60_000), false, 'and read back')
   const direct = new Redis(master.url)

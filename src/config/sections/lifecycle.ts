@@ -9,7 +9,7 @@ export const LifecycleSchema = Type.Object({
   // Kubernetes removes a terminating pod from the Service endpoints while it already has SIGTERM:
   // for this long the listener stays open answering 503 with Connection: close (never
   // ECONNREFUSED), readiness says "shutting down", then the gateway closes. 0s: close at once.
-  shutdownDelay: Duration({ default: '0s', description: 'On SIGTERM, how long to keep the listener open answering 503 (Connection: close) before closing, while the load balancer stops sending traffic (Kubernetes: 5s or more)' }),
+  shutdownDelay: Duration({ default: '0s', description: 'On SIGTERM, how long to keep the listener open answering 503 (Connection: close) before closing, while the load balancer stops sending traffic (Kubernetes: 5s or more)' }, { timer: true, zero: true }),
   watchConfig: Type.Boolean({ default: true, description: 'Reload routes, upstreams and headers when the file changes (also on SIGHUP)' })
 }, { additionalProperties: false, default: {} })
 
