@@ -12,6 +12,7 @@ import { buildGateway, type Gateway } from './gateway.js'
 import { applyGatewayRuntimeTuning } from './ops/runtime-tuning.js'
 import { AUDIT_USAGE, AuditUsageError, runAuditCommand } from './audit/commands.js'
 import { checkAccountsSettings } from './accounts/check.js'
+import { loadDemoApp, loadEmulator, NotInThisBuild } from './dev-tools.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const USAGE = `Usage: psc-gateway <command> [options]
@@ -46,18 +47,18 @@ function loadOrExit(file: string, env: NodeJS.ProcessEnv = process.env): LoadedC
   }
 }
 
-function stopOnSignals(stop: () => Promise<void>): void {
+function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>): void {
   let stopping = false
-  const handler = () => {
+  const handler = (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
-    stop().then(() => process.exit(0), () => process.exit(1))
+    stop(signal).then(() => process.exit(0), () => process.exit(1))
   }
   process.on('SIGTERM', handler)
   process.on('SIGINT', handler)
 }
 
-async function serve(configFile: string): Promise<Gateway> {
+async function serve(configFile: string): Promise<{ gateway: Gateway; config: LoadedConfig['config'] }> {
   applyGatewayRuntimeTuning()
   const { config } = loadOrExit(configFile)
   const gateway = await buildGateway(config)
@@ -72,13 +73,25 @@ async function serve(configFile: string): Promise<Gateway> {
   if (config.lifecycle.watchConfig) watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
     if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload()
   })
-  return gateway
+  return { gateway, config }
 }
 
-// The emulator and the demo app are loaded only by the commands that run them: the product never
-// loads them (nor oidc-provider) in production.
-const loadEmulator = () => import('./emulator/index.js')
-const loadDemoApp = () => import('./demo/app.js')
+/** The shutdown as operators read it in the log: when it began, what it waits for, that it ended well. */
+async function shutdown(gateway: Gateway, config: LoadedConfig['config'], signal: NodeJS.Signals): Promise<void> {
+  const started = Date.now()
+  const { shutdownDelayMs, shutdownGraceMs } = config.lifecycle
+  gateway.app.log.info({ signal, shutdownDelayMs, shutdownGraceMs }, 'psc-gateway shutting down: not ready, new requests get 503')
+  try {
+    await gateway.close()
+  } catch (err) {
+    gateway.app.log.error({ signal, error: err instanceof Error ? err.message : String(err) }, 'psc-gateway shutdown failed')
+    throw err
+  }
+  gateway.app.log.info({ signal, durationMs: Date.now() - started }, 'psc-gateway stopped cleanly')
+}
+
+// The emulator and the demo app are loaded only by the commands that run them (dev-tools.ts):
+// the product never loads them (nor oidc-provider), and the production build leaves them out.
 
 /** must match psc.serviceName in config/demo.yaml: the dénomination the notification shows */
 const DEMO_SERVICE_NAME = 'Démo psc-gateway'
@@ -161,9 +174,9 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': {
       if (!values.config) throw new UsageError('serve needs --config FILE')
-      const gateway = await serve(values.config)
-      stopOnSignals(async () => {
-        await gateway.close()
+      const { gateway, config } = await serve(values.config)
+      stopOnSignals(async (signal) => {
+        await shutdown(gateway, config, signal)
         // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
         if (gateway.audit.unwritten > 0) throw new Error(`${gateway.audit.unwritten} audit event(s) could not be written`)
       })
@@ -229,6 +242,10 @@ async function main(argv: string[]): Promise<void> {
 class UsageError extends Error {}
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof NotInThisBuild) {
+    process.stderr.write(`psc-gateway: ${err.message}\n`)
+    process.exit(2)
+  }
   if (err instanceof UsageError || err instanceof AuditUsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     process.stderr.write(`psc-gateway: ${(err as Error).message}\n\n${USAGE}`)
     process.exit(2)

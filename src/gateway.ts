@@ -294,9 +294,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       }
     },
     async close(graceMs = config.lifecycle.shutdownGraceMs) {
-      const deadline = Date.now() + graceMs
-      drain.closing = true
       psc.close()
+      // lifecycle.shutdownDelay: the listener stays open answering 503 while the load balancer catches up.
+      await drain.begin(config.lifecycle.shutdownDelayMs)
+      const deadline = Date.now() + graceMs
       // Open WebSockets keep working for the grace period (or until their clients close them).
       await drain.webSocketsClosed(deadline)
       // fastify's close stops listening, closes idle keep-alive connections and waits for requests
