@@ -12,6 +12,8 @@ import { buildGateway, type Gateway } from './gateway.js'
 import { applyGatewayRuntimeTuning } from './ops/runtime-tuning.js'
 import { AUDIT_USAGE, AuditUsageError, runAuditCommand } from './audit/commands.js'
 import { describePscConnection, doctorCommand, raccordementCommand } from './ops/production-commands.js'
+import { checkAccountsSettings } from './accounts/check.js'
+import { loadDemoApp, loadEmulator, NotInThisBuild } from './dev-tools.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const USAGE = `Usage: psc-gateway <command> [options]
@@ -35,6 +37,12 @@ function loadOrExit(file: string, env: NodeJS.ProcessEnv = process.env): LoadedC
   try {
     const loaded = loadConfigFile(file, env)
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+    // the mapping file and the directory's CA, named by the configuration (issue 17)
+    const accountProblems = checkAccountsSettings(loaded.config.accounts)
+    if (accountProblems.length > 0) {
+      process.stderr.write(`psc-gateway: invalid configuration, not starting:\n${accountProblems.join('\n')}\n`)
+      process.exit(1)
+    }
     return loaded
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -45,18 +53,18 @@ function loadOrExit(file: string, env: NodeJS.ProcessEnv = process.env): LoadedC
   }
 }
 
-function stopOnSignals(stop: () => Promise<void>): void {
+function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>): void {
   let stopping = false
-  const handler = () => {
+  const handler = (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
-    stop().then(() => process.exit(0), () => process.exit(1))
+    stop(signal).then(() => process.exit(0), () => process.exit(1))
   }
   process.on('SIGTERM', handler)
   process.on('SIGINT', handler)
 }
 
-async function serve(configFile: string): Promise<Gateway> {
+async function serve(configFile: string): Promise<{ gateway: Gateway; config: LoadedConfig['config'] }> {
   applyGatewayRuntimeTuning()
   const { config } = loadOrExit(configFile)
   const gateway = await buildGateway(config)
@@ -71,13 +79,25 @@ async function serve(configFile: string): Promise<Gateway> {
   if (config.lifecycle.watchConfig) watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
     if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload()
   })
-  return gateway
+  return { gateway, config }
 }
 
-// The emulator and the demo app are loaded only by the commands that run them: the product never
-// loads them (nor oidc-provider) in production.
-const loadEmulator = () => import('./emulator/index.js')
-const loadDemoApp = () => import('./demo/app.js')
+/** The shutdown as operators read it in the log: when it began, what it waits for, that it ended well. */
+async function shutdown(gateway: Gateway, config: LoadedConfig['config'], signal: NodeJS.Signals): Promise<void> {
+  const started = Date.now()
+  const { shutdownDelayMs, shutdownGraceMs } = config.lifecycle
+  gateway.app.log.info({ signal, shutdownDelayMs, shutdownGraceMs }, 'psc-gateway shutting down: not ready, new requests get 503')
+  try {
+    await gateway.close()
+  } catch (err) {
+    gateway.app.log.error({ signal, error: err instanceof Error ? err.message : String(err) }, 'psc-gateway shutdown failed')
+    throw err
+  }
+  gateway.app.log.info({ signal, durationMs: Date.now() - started }, 'psc-gateway stopped cleanly')
+}
+
+// The emulator and the demo app are loaded only by the commands that run them (dev-tools.ts):
+// the product never loads them (nor oidc-provider), and the production build leaves them out.
 
 /** must match psc.serviceName in config/demo.yaml: the dénomination the notification shows */
 const DEMO_SERVICE_NAME = 'Démo psc-gateway'
@@ -162,9 +182,9 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve': {
       if (!values.config) throw new UsageError('serve needs --config FILE')
-      const gateway = await serve(values.config)
-      stopOnSignals(async () => {
-        await gateway.close()
+      const { gateway, config } = await serve(values.config)
+      stopOnSignals(async (signal) => {
+        await shutdown(gateway, config, signal)
         // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
         if (gateway.audit.unwritten > 0) throw new Error(`${gateway.audit.unwritten} audit event(s) could not be written`)
       })
@@ -177,6 +197,10 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
       process.stdout.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n`)
       process.stdout.write(describePscConnection(config) + '\n')
+      if (config.accounts !== undefined) {
+        const a = config.accounts
+        process.stdout.write(`Local accounts: ${a.source === 'file' ? `mapping file ${a.file}` : `directory ${a.ldap!.url}${a.ldap!.startTls ? ' (StartTLS)' : ''}, base ${a.ldap!.baseDn}, filter ${a.ldap!.filter}`}\n\n`)
+      }
       process.stdout.write(describeRouteTable(compileRoutes(config.routes)) + '\n')
       return
     }
@@ -235,6 +259,10 @@ async function main(argv: string[]): Promise<void> {
 class UsageError extends Error {}
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof NotInThisBuild) {
+    process.stderr.write(`psc-gateway: ${err.message}\n`)
+    process.exit(2)
+  }
   if (err instanceof UsageError || err instanceof AuditUsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     process.stderr.write(`psc-gateway: ${(err as Error).message}\n\n${USAGE}`)
     process.exit(2)

@@ -39,6 +39,8 @@ import { registerBackchannelLogout } from './auth/backchannel-route.js'
 import { compileForwardingRules } from './proxy/forwarding-rules.js'
 import { describeReloadBlockers } from './config/reload.js'
 import type { RoutingState } from './gate.js'
+import { createAccountResolver } from './accounts/resolver.js'
+import { accountDirectoryCheck, registerAccountMetrics } from './ops/account-directory.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -81,7 +83,7 @@ type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = pino(
-    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.hmacKey'] },
+    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.hmacKey', '*.bindPassword'] },
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
   const now = options.now ?? Date.now
@@ -97,6 +99,12 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   auditSessionEnds(sessions, audit)
   const psc = new PscClient(config.psc, logger, metrics.psc)
   registerClientCertificateMetric(metrics.registry, config.psc, now)
+  // Local accounts (issue 17): looked up at login and with the session's refresh, never per request.
+  let observeAccount: (outcome: string) => void = () => {}
+  const accounts = config.accounts === undefined
+    ? undefined
+    : createAccountResolver(config.accounts, { now, log: logger, observe: (o) => observeAccount(o) })
+  if (accounts !== undefined) observeAccount = registerAccountMetrics(metrics.registry, accounts)
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -224,10 +232,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
   await app.register(rateLimit, { global: false })
-  await registerAuthRoutes(app, { config, psc, sessions, audit, now })
+  await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
-  const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now)
-  const gate = createAccessGate({ config, state: () => state, sessions, tokens, psc, audit })
+  const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
+  const gate = createAccessGate({ config, state: () => state, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) })
   await registerForwarding(app, {
     config,
     gate,
@@ -242,7 +250,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
         { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
         { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
         { name: 'audit', check: () => auditOutput.health() },
-        { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) }
+        { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) },
+        ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : [])
       ], { metrics: metrics.registry })
     : undefined
 
@@ -287,9 +296,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       }
     },
     async close(graceMs = config.lifecycle.shutdownGraceMs) {
-      const deadline = Date.now() + graceMs
-      drain.closing = true
       psc.close()
+      // lifecycle.shutdownDelay: the listener stays open answering 503 while the load balancer catches up.
+      await drain.begin(config.lifecycle.shutdownDelayMs)
+      const deadline = Date.now() + graceMs
       // Open WebSockets keep working for the grace period (or until their clients close them).
       await drain.webSocketsClosed(deadline)
       // fastify's close stops listening, closes idle keep-alive connections and waits for requests
@@ -303,6 +313,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       }
       await admin?.close()
       await sessions.store.close()
+      await accounts?.close()
       // Everything the requests wrote reaches the audit file before the process ends.
       await auditOutput.close(config.audit.shutdownWaitMs)
     }

@@ -61,6 +61,7 @@ export const LoginEventSchema = object({
   loginMethod: Type.Optional(Type.Union([Type.Literal('redirect'), Type.Literal('ciba')], {
     description: 'redirect: through the PSC login page (absent in older events); ciba: by a push to the e-CPS app'
   })),
+  account: Type.Optional(Str('Local account found at login (accounts:): its login, "none" when there is none, "unavailable" when the directory did not answer')),
   ...RequestFacts
 }, 'A PSC login: started (sent to PSC), succeeded, failed')
 

@@ -11,7 +11,7 @@ import { sessionReference } from '../session/ids.js'
 import type { SessionManager } from '../session/manager.js'
 import { readRequestSession, type RequestSession } from '../session/request-session.js'
 import { SessionStoreUnavailable } from '../session/store.js'
-import { registerCallback } from './callback-route.js'
+import { registerCallback, type CallbackOptions } from './callback-route.js'
 import { endpointScope } from './endpoint-scope.js'
 import { registerLogout } from './logout-routes.js'
 import { startLogin } from './login-flow.js'
@@ -25,6 +25,8 @@ export interface AuthRoutesOptions {
   sessions: SessionManager
   audit: AuditTrail
   now?: () => number
+  /** local accounts (issue 17) */
+  accounts?: CallbackOptions['accounts']
 }
 
 export { loginTransactionCookieName } from './transaction-cookie.js'
@@ -61,7 +63,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     return reply.header('cache-control', 'no-store').redirect(url.href, 302)
   })
 
-  registerCallback(app, { config, psc, sessions, audit, transactions, limited, now })
+  registerCallback(app, { config, psc, sessions, audit, transactions, limited, now, ...(opts.accounts !== undefined && { accounts: opts.accounts }) })
   registerLogout(app, { config, psc, sessions, audit })
 
   app.get(`${prefix}/me`, async (request, reply) => {

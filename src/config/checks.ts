@@ -21,6 +21,8 @@ export interface Checks {
 export interface Conversion {
   wrote (path: string[]): boolean
   substituted (path: string[]): boolean
+  /** the configuration file, to place relative paths it names (accounts.file) */
+  source?: string
 }
 
 /**

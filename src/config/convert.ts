@@ -25,7 +25,7 @@ export function validateConfig (raw: RawConfig, src: ParsedSource): { issues: Ra
 
 /** Only for a file validateConfig found no issue in. */
 export function convertConfig (raw: RawConfig, src: ParsedSource): GatewayConfig {
-  const conversion: Conversion = { wrote: (path) => src.doc.hasIn(path), substituted: (path) => src.substituted.has(pointerOf(path)) }
+  const conversion: Conversion = { wrote: (path) => src.doc.hasIn(path), substituted: (path) => src.substituted.has(pointerOf(path)), source: src.file }
   const parts = SECTIONS.map((section) => section.convert(raw, conversion))
   return Object.assign({ source: src.file }, ...parts) as GatewayConfig
 }

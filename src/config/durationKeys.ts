@@ -4,7 +4,7 @@
 // added to any section is therefore validated, converted and typed without further code.
 import { Kind, type TSchema } from '@sinclair/typebox'
 import { parseDuration } from './duration.js'
-import { TIMER_MAX_MS, isDurationSchema, isTimerDuration, type DurationText } from './formats.js'
+import { TIMER_MAX_MS, isDurationSchema, isTimerDuration, isZeroAllowed, type DurationText } from './formats.js'
 import type { Checks } from './checks.js'
 
 type Schema = TSchema & Record<string, unknown>
@@ -41,7 +41,7 @@ export function checkDurations (schema: TSchema, value: unknown, checks: Checks,
   if (isDurationSchema(schema)) {
     const ms = parseDuration(value as string)
     if (ms === undefined) checks.error(path, `expected a duration of at most ${MAX_DAYS}d, got ${JSON.stringify(value)}`)
-    else if (ms === 0) checks.error(path, 'expected a duration greater than zero, got ' + JSON.stringify(value))
+    else if (ms === 0 && !isZeroAllowed(schema)) checks.error(path, 'expected a duration greater than zero, got ' + JSON.stringify(value))
     else if (ms > TIMER_MAX_MS && isTimerDuration(schema)) {
       checks.error(path, `expected a duration of at most ${TIMER_MAX_MS}ms (24.8 days, the longest a timer can wait), got ${JSON.stringify(value)}`)
     }

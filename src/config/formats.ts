@@ -9,6 +9,8 @@ export type DurationText = string & { readonly __duration: true }
 // Symbol keys: they mark the schema for durationKeys.ts and disappear from the published JSON.
 const DURATION_MARK = Symbol.for('psc-gateway.duration')
 const TIMER_MARK = Symbol.for('psc-gateway.duration.timer')
+// A duration where 0 means "none" (lifecycle.shutdownDelay); elsewhere 0 is refused.
+const ZERO_MARK = Symbol.for('psc-gateway.duration.zero')
 
 /** The longest a Node.js timer waits; a longer delay is silently set to 1 ms. */
 export const TIMER_MAX_MS = 2_147_483_647
@@ -23,14 +25,15 @@ const DurationBase = Type.String({
  * `timer`: the gateway waits for it with a Node.js timer (setTimeout, AbortSignal.timeout, a
  * client library's timeout), so it may not exceed TIMER_MAX_MS.
  */
-export function Duration (options: SchemaOptions = {}, use: { timer?: boolean } = {}): TUnsafe<DurationText> {
-  return Type.Unsafe<DurationText>({ ...DurationBase, ...options, [DURATION_MARK]: true, [TIMER_MARK]: use.timer === true })
+export function Duration (options: SchemaOptions = {}, use: { timer?: boolean; zero?: boolean } = {}): TUnsafe<DurationText> {
+  return Type.Unsafe<DurationText>({ ...DurationBase, ...options, [DURATION_MARK]: true, [TIMER_MARK]: use.timer === true, [ZERO_MARK]: use.zero === true })
 }
 
 const marked = (schema: TSchema, mark: symbol): boolean => (schema as unknown as Record<symbol, unknown>)[mark] === true
 
 export const isDurationSchema = (schema: TSchema): boolean => marked(schema, DURATION_MARK)
 export const isTimerDuration = (schema: TSchema): boolean => marked(schema, TIMER_MARK)
+export const isZeroAllowed = (schema: TSchema): boolean => marked(schema, ZERO_MARK)
 
 export const HttpUrl = Type.String({ pattern: '^https?://[^\\s]+$', description: 'An http:// or https:// URL' })
 

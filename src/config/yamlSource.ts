@@ -29,7 +29,8 @@ export function isSecretPath (segments: Segments): boolean {
     // a proxy URL may carry a password (it is refused, without being echoed)
     (segments[0] === 'psc' && segments[1] === 'outboundProxy' && segments[2] === 'url') ||
     // a Redis URL may carry a password
-    (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url')
+    (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url') ||
+    (segments[0] === 'accounts' && segments[1] === 'ldap' && segments[2] === 'bindPassword')
 }
 
 export function pointerOf (segments: Segments): string {

@@ -1,8 +1,13 @@
 // The admin listener, on its own port so probes and metrics are never reachable from the public one.
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { Registry } from 'prom-client'
+import { Gauge, type Registry } from 'prom-client'
 
-export interface CheckResult { ok: boolean; reason?: string }
+export interface CheckResult {
+  ok: boolean
+  reason?: string
+  /** a failure that is reported but does not make the pod unready (readiness.ts says which and why) */
+  reportOnly?: boolean
+}
 
 export interface ReadinessCheck {
   name: string
@@ -22,11 +27,25 @@ export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = 
   admin.get('/healthz', async () => ({ status: 'ok' }))
   admin.get('/readyz', async (_request, reply) => {
     const results = Object.fromEntries(await Promise.all(checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const)))
-    const ready = Object.values(results).every((r) => r.ok)
-    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ status: ready ? 'ready' : 'not ready', checks: results })
+    const ready = Object.values(results).every((r) => r.ok || r.reportOnly === true)
+    const degraded = Object.entries(results).filter(([, r]) => !r.ok).map(([name]) => name)
+    const body = { status: ready ? 'ready' : 'not ready', ...(ready && degraded.length > 0 ? { degraded } : {}), checks: results }
+    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send(body)
   })
   const registry = options.metrics
   if (registry) {
+    // The same checks as a metric, so that alerts see what /readyz reports (including the
+    // report-only ones that never take the pod out).
+    new Gauge({
+      name: 'psc_gateway_readiness_check_ok',
+      help: 'Readiness checks at scrape time: 1 passing, 0 failing, by check (psc, config, sessions, lifecycle, ...)',
+      labelNames: ['check'] as const,
+      registers: [registry],
+      async collect() {
+        const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const))
+        for (const [name, r] of results) this.set({ check: name }, r.ok ? 1 : 0)
+      }
+    })
     admin.get('/metrics', async (_request, reply) => {
       const text = await registry.metrics()
       return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text)

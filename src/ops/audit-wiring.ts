@@ -2,38 +2,9 @@
 // gateway.ts: the bounded wait of a new request while the trail cannot be written (then a 503:
 // nothing is served that could not be audited), and one log line per outage of an output.
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import type { PscErrorCode } from '../errors.js'
-import { pageLanguage } from '../pages/language.js'
-import { sendProblem, type Problem } from '../pages/respond.js'
+import { PSC_ERR } from '../errors.js'
+import { sendCode } from '../pages/respond.js'
 import { setScope } from '../scope.js'
-
-/**
- * The outcome code of a request refused because its audit event could not be written. Defined here
- * until the lead gathers it into src/errors.ts (503, "audit trail cannot be written").
- */
-export const PSC_ERR_AUDIT_UNAVAILABLE = 'PSC_ERR_AUDIT_UNAVAILABLE' as PscErrorCode
-
-export function auditUnavailableProblem (lang: 'fr' | 'en'): Problem {
-  return lang === 'en'
-    ? {
-        status: 503,
-        code: PSC_ERR_AUDIT_UNAVAILABLE,
-        title: 'Service temporarily unavailable',
-        paragraphs: [
-          'The gateway cannot record the access trail at the moment; for safety, it lets nothing through without a trace.',
-          'Try again in a few moments. If it lasts, tell the hospital\'s IT support.'
-        ]
-      }
-    : {
-        status: 503,
-        code: PSC_ERR_AUDIT_UNAVAILABLE,
-        title: 'Service momentanément indisponible',
-        paragraphs: [
-          'La passerelle ne peut pas enregistrer la trace des accès pour le moment ; par sécurité, elle ne laisse rien passer sans trace.',
-          'Réessayez dans quelques instants. Si cela dure, prévenez le support informatique de l\'établissement.'
-        ]
-      }
-}
 
 interface Admitting {
   admit(timeoutMs: number): Promise<boolean> | undefined
@@ -48,10 +19,9 @@ export function admitWhileAuditable (output: Admitting, waitMs: number, request:
   if (admitted === undefined) return done()
   admitted.then((ok) => {
     if (ok) return done()
-    setScope(request, { decision: 'reject', reason: PSC_ERR_AUDIT_UNAVAILABLE, detail: `audit output not writable for ${waitMs} ms` })
+    setScope(request, { decision: 'reject', reason: PSC_ERR.AUDIT_UNAVAILABLE.code, detail: `audit output not writable for ${waitMs} ms` })
     reply.header('retry-after', '5')
-    const lang = pageLanguage(request.headers['accept-language']) === 'en' ? 'en' : 'fr'
-    sendProblem(request, reply, auditUnavailableProblem(lang))
+    sendCode(request, reply, PSC_ERR.AUDIT_UNAVAILABLE.code, { retryHref: request.url })
   }, done)
 }
 

@@ -1,5 +1,16 @@
 // Readiness checks that need a little logic of their own. Structural types: ops/ reads what the
 // other rooms expose without importing them.
+//
+// What makes /readyz fail, and what it only reports. Readiness takes a pod out of the Service;
+// a check shared by every replica takes them all out at once, and the ingress then answers its own
+// 503 even for public routes the gateway would still serve, with no French page. So:
+//   - fail: what is wrong with this pod alone: its configuration, its shutdown (lifecycle), its
+//     PSC discovery never loaded (loaded once, then kept: a later PSC outage does not flip it),
+//     and the audit trail it cannot write;
+//   - report only (ok: false, reportOnly: true, /readyz still 200 with "degraded"): the shared
+//     session store. While Redis is down the gateway itself answers protected routes with its 503
+//     page (fail closed) and keeps serving public ones; the outage shows in /readyz, in the
+//     psc_gateway_readiness_check_ok{check="sessions"} metric and in the alert built on it.
 import type { CheckResult } from './admin.js'
 
 export interface CheckableStore {
@@ -11,6 +22,6 @@ export interface CheckableStore {
 
 export async function sessionStoreCheck(store: CheckableStore): Promise<CheckResult> {
   const health = store.health ? await store.health() : { ok: true }
-  if (!health.ok) return { ok: false, reason: `${store.kind} store: ${health.reason ?? 'unreachable'}` }
+  if (!health.ok) return { ok: false, reportOnly: true, reason: `${store.kind} store: ${health.reason ?? 'unreachable'}` }
   return { ok: true, reason: `${store.kind} store reachable` }
 }

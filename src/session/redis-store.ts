@@ -7,7 +7,8 @@ import { LRUCache } from 'lru-cache'
 import { SessionStoreUnavailable, type SessionRecord, type SessionStore, type StoreEndedSession, type StoreHealth } from './store.js'
 
 export interface RedisStoreSettings {
-  url: string
+  /** required without Sentinel; with Sentinel optional (credentials, database) */
+  url?: string
   keyPrefix: string
   /** per-command timeout */
   commandTimeoutMs: number
@@ -52,7 +53,9 @@ export class RedisSessionStore implements SessionStore {
       ...(settings.tls ? { tls: { ca: settings.tls.ca, rejectUnauthorized: settings.tls.rejectUnauthorized ?? true } } : {}),
       ...(settings.sentinel ? { sentinels: settings.sentinel.hosts, name: settings.sentinel.name } : {})
     }
-    this.#redis = settings.sentinel ? new Redis({ ...options, ...redisUrlParts(settings.url) }) : new Redis(settings.url, options)
+    if (settings.sentinel) this.#redis = new Redis({ ...options, ...(settings.url ? redisUrlParts(settings.url) : {}) })
+    else if (settings.url) this.#redis = new Redis(settings.url, options)
+    else throw new Error('the redis store needs a URL or Sentinels')
     this.#redis.on('ready', () => { this.#health = { ok: true } })
     this.#redis.on('error', (err: Error) => { this.#health = { ok: false, reason: `Redis: ${err.message}` } })
     this.#redis.on('close', () => { if (this.#health.ok) this.#health = { ok: false, reason: 'Redis connection closed' } })

@@ -32,7 +32,7 @@ t.test('a valid file resolves, with defaults', async (t) => {
   t.same(config.upstreams, { dpi: { name: 'dpi', url: 'http://dpi.internal:8080', websocket: false, forwardAccessToken: false, headers: {} } })
   t.equal(config.psc.backchannelLogout, true)
   t.equal(config.psc.revalidateEveryMs, undefined)
-  t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true })
+  t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true, shutdownDelayMs: 0 })
   t.equal(config.routes[1]!.match.pathPrefix, '/')
   t.equal(config.routes[0]!.match.pathPrefix, '/admin')
   t.equal(config.headers.encoding, 'percent')
@@ -196,12 +196,12 @@ log:
     '12:upstreams.dpi.url: expected an http:// or https:// URL, got "ftp://dpi"',
     '13:upstreams.dpi.websocket: expected true or false, got "yes"',
     '14:upstreams["bad name"]: invalid key "bad name": expected an upstream name made of letters, digits, "_", "." and "-"',
-    '19:routes[0].access: expected one of: public, authenticated, or an object with professions/categories/specialties/idNat, got "publik"',
+    '19:routes[0].access: expected one of: public, authenticated, or an object with professions/categories/specialties/idNat/structures/groups/account, got "publik"',
     '23:routes[1].match.methods[0]: expected an HTTP method in upper case, e.g. GET, got "get"',
     '24:routes[1].match.pathPrefix: expected an absolute path without a trailing slash, e.g. "/admin" (or "/" for everything), got "/x/"',
     '26:routes[1].access.professions: expected a list of at least 1 item, got an empty list',
     '27:routes[1].access.profesions: unknown key "profesions" (did you mean "professions"?)',
-    '30:routes[2].access: expected at least one of: professions, categories, specialties, idNat',
+    '30:routes[2].access: expected at least one of: professions, categories, specialties, idNat, structures, groups, account',
     '34:routes[3].access.categories[0]: expected a category letter: C, M or E, got "civil"',
     '36:log.level: expected one of: fatal, error, warn, info, debug, trace, silent, got "loud"'
   ])
@@ -310,7 +310,13 @@ t.test('session store: redis needs a url, redis-only keys refused with memory, t
     type: 'redis', maxSessions: 100000, url: 'redis://:pw@redis.internal:6379/2', keyPrefix: 'gw:', commandTimeoutMs: 1000,
     sentinel: { name: 'main', hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }] }
   })
-  t.same(brief(issuesOf(withStore('    type: redis\n'))), ['10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db)'])
+  t.same(brief(issuesOf(withStore('    type: redis\n'))), ['10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db) or session.store.sentinel'])
+  // Sentinel without a URL: the Sentinels name the master; nothing else is needed (Helm renders this).
+  const sentinelOnly = load(withStore('    type: redis\n    sentinel:\n      name: mymaster\n      hosts: ["redis-sentinel:26379"]\n')).config
+  t.same(sentinelOnly.session.store, {
+    type: 'redis', maxSessions: 100000, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000,
+    sentinel: { name: 'mymaster', hosts: [{ host: 'redis-sentinel', port: 26379 }] }
+  })
   t.match(brief(issuesOf(withStore('    url: redis://x:6379\n'))), [/session\.store\.url: url applies to the redis store only/])
   const bad = issuesOf(withStore('    type: redis\n    url: http://:Secr3tRedisPw@x\n'))
   t.match(brief(bad), [/session\.store\.url/])

@@ -11,6 +11,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CHART = join(ROOT, 'helm', 'psc-gateway')
 export const VALUES = join(ROOT, 'test', 'helm', 'values')
 export const EXAMPLE = join(CHART, 'examples', 'bas.yaml')
+/** the values every install must give (publicUrl, client id, session secret), put first unless `bare` */
+export const REQUIRED = join(VALUES, 'required.yaml')
 
 /** HELM_BIN, then helm on PATH, then the copy scripts/fetch-helm.sh caches; undefined if none. */
 export function findHelm(): string | undefined {
@@ -31,6 +33,8 @@ export function findHelm(): string | undefined {
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any }
 
 export interface RenderOptions {
+  /** without test/helm/values/required.yaml (to test what happens when a required value is missing) */
+  bare?: boolean
   values?: string[]
   set?: Record<string, string | number | boolean>
   setString?: Record<string, string>
@@ -39,7 +43,7 @@ export interface RenderOptions {
 
 function helmArgs(o: RenderOptions): string[] {
   const args = ['--namespace', o.namespace ?? 'gw']
-  for (const v of o.values ?? []) args.push('-f', v)
+  for (const v of [...(o.bare ? [] : [REQUIRED]), ...(o.values ?? [])]) args.push('-f', v)
   for (const [k, v] of Object.entries(o.set ?? {})) args.push('--set', `${k}=${v}`)
   for (const [k, v] of Object.entries(o.setString ?? {})) args.push('--set-string', `${k}=${v}`)
   return args

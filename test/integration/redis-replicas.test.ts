@@ -23,7 +23,7 @@ async function startReplica(yaml: string, name: string, port: number, adminPort:
   await until(`replica ${name} to be ready`, async () => {
     if (gateway.child.exitCode !== null) throw new Error(`replica ${name} exited:\n${gateway.output.join('')}`)
     return (await fetch(`${replica.adminUrl}/readyz`)).status === 200
-  })
+  }, 60_000) // two tsx processes starting at once on a loaded 2-core machine
   return replica
 }
 
@@ -70,15 +70,17 @@ t.test('two replicas share sessions through Redis', async (t) => {
   const ttl = await inspector.pttl(keys.find((k) => k.startsWith('test:s:'))!)
   t.ok(ttl > 0 && ttl <= 30 * 60_000, 'TTL follows the idle timeout')
 
-  // Redis goes down: protected routes fail closed (503), public routes still work, readiness says why.
+  // Redis goes down: protected routes fail closed (503), public routes still work, readiness says
+  // why but stays 200: a shared Redis down must not take every replica out of the Service (the
+  // ingress would then answer its own 503 even for public routes).
   await redis.stop()
   const down = await client.get(`${a.url}/dossier`)
   t.equal(down.status, 503, 'fail closed while Redis is down')
   t.match(down.body, /momentanément indisponible/)
   t.equal((await fetch(`${a.url}/public/x?format=json`)).status, 200, 'public route still served')
-  const notReady = await fetch(`${a.adminUrl}/readyz`)
-  t.equal(notReady.status, 503)
-  t.match(await notReady.json(), { checks: { sessions: { ok: false } } })
+  const degraded = await fetch(`${a.adminUrl}/readyz`)
+  t.equal(degraded.status, 200, 'still in the Service')
+  t.match(await degraded.json(), { status: 'ready', degraded: ['sessions'], checks: { sessions: { ok: false, reportOnly: true } } })
 
   // Redis comes back (with its data): everything recovers without a restart.
   await redis.start()

@@ -82,3 +82,41 @@ t.test('readiness checks: async, failing, throwing and hanging checks each repor
   })
   t.equal((await admin.inject('/metrics')).statusCode, 404, 'no /metrics without a registry')
 })
+
+t.test('a report-only failure (the shared session store) shows in /readyz and /metrics without making the pod unready', async (t) => {
+  const { Registry } = await import('prom-client')
+  const { sessionStoreCheck } = await import('../../src/ops/readiness.js')
+  let redisUp = false
+  const store = { kind: 'redis', size: () => 0, health: () => (redisUp ? { ok: true } : { ok: false, reason: 'Redis: connect ECONNREFUSED 127.0.0.1:6379' }) }
+  const registry = new Registry()
+  const admin = buildAdminApp([
+    { name: 'config', check: () => ({ ok: true }) },
+    { name: 'sessions', check: () => sessionStoreCheck(store) }
+  ], { metrics: registry })
+  t.teardown(() => admin.close())
+
+  const down = await admin.inject('/readyz')
+  t.equal(down.statusCode, 200, 'still ready: a Redis outage must not take every replica out of the Service')
+  t.same(down.json(), {
+    status: 'ready',
+    degraded: ['sessions'],
+    checks: { config: { ok: true }, sessions: { ok: false, reportOnly: true, reason: 'redis store: Redis: connect ECONNREFUSED 127.0.0.1:6379' } }
+  })
+  let samples = parsePrometheusText((await admin.inject('/metrics')).body)
+  t.equal(samples.find((s) => s.name === 'psc_gateway_readiness_check_ok' && s.labels.check === 'sessions')?.value, 0, 'the outage is a metric (the alert reads it)')
+  t.equal(samples.find((s) => s.name === 'psc_gateway_readiness_check_ok' && s.labels.check === 'config')?.value, 1)
+
+  redisUp = true
+  const up = await admin.inject('/readyz')
+  t.same(up.json(), { status: 'ready', checks: { config: { ok: true }, sessions: { ok: true, reason: 'redis store reachable' } } })
+  samples = parsePrometheusText((await admin.inject('/metrics')).body)
+  t.equal(samples.find((s) => s.name === 'psc_gateway_readiness_check_ok' && s.labels.check === 'sessions')?.value, 1)
+
+  // A failure that is not report-only still makes the pod unready.
+  const strict = buildAdminApp([{ name: 'lifecycle', check: () => ({ ok: false, reason: 'shutting down' }) }, { name: 'sessions', check: () => sessionStoreCheck({ ...store, health: () => ({ ok: false }) }) }])
+  t.teardown(() => strict.close())
+  const res = await strict.inject('/readyz')
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().status, 'not ready')
+  t.notOk('degraded' in res.json())
+})

@@ -24,8 +24,12 @@ export function parseDockerfile(text: string): Dockerfile {
 export interface RuntimeFacts {
   env: Record<string, string>
   user: string | undefined
-  /** the RUN line's first command when it is `npm ci ...` */
+  /** the `npm ci ...` that installs the runtime's node_modules: in this stage, or in the stage it copies them from */
   npmCi: string | undefined
+  /** paths the runtime stage removes (RUN rm -rf ...) */
+  removed: string[]
+  labels: Record<string, string>
+  stopSignal: string | undefined
   copies: { from: string | undefined; sources: string[]; dest: string }[]
   entrypoint: string[]
   cmd: string[]
@@ -43,7 +47,7 @@ function execForm(args: string): string[] {
 export function runtimeStage(file: Dockerfile): RuntimeFacts {
   const stage = file.stages[file.stages.length - 1]
   if (!stage) throw new Error('Dockerfile: no stage')
-  const facts: RuntimeFacts = { env: {}, user: undefined, npmCi: undefined, copies: [], entrypoint: [], cmd: [], healthcheck: undefined }
+  const facts: RuntimeFacts = { env: {}, user: undefined, npmCi: undefined, removed: [], labels: {}, stopSignal: undefined, copies: [], entrypoint: [], cmd: [], healthcheck: undefined }
   for (const { op, args } of stage.instructions) {
     switch (op) {
       case 'ENV': {
@@ -55,8 +59,14 @@ export function runtimeStage(file: Dockerfile): RuntimeFacts {
       case 'RUN': {
         const first = args.split('&&')[0]!.trim()
         if (first.startsWith('npm ci')) facts.npmCi = first
+        const rm = /^rm -rf (.*)$/.exec(first)
+        if (rm) facts.removed.push(...rm[1]!.split(' '))
         break
       }
+      case 'LABEL':
+        for (const m of args.matchAll(/(\S+?)="([^"]*)"/g)) facts.labels[m[1]!] = m[2]!
+        break
+      case 'STOPSIGNAL': facts.stopSignal = args; break
       case 'COPY': {
         const words = args.split(' ')
         const from = words[0]?.startsWith('--from=') ? words.shift()!.slice(7) : undefined
@@ -72,6 +82,13 @@ export function runtimeStage(file: Dockerfile): RuntimeFacts {
         break
       }
     }
+  }
+  // node_modules copied from an install stage: that stage's npm ci is the runtime's.
+  const modules = facts.copies.find((c) => c.from !== undefined && c.sources.some((s) => s.endsWith('/node_modules')))
+  if (facts.npmCi === undefined && modules) {
+    const from = file.stages.find((s) => s.name === modules.from)
+    const run = from?.instructions.find((i) => i.op === 'RUN' && i.args.startsWith('npm ci'))
+    facts.npmCi = run?.args.split('&&')[0]!.trim()
   }
   return facts
 }

@@ -21,7 +21,7 @@ const run = promisify(execFile)
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..')
 const MEDECIN = '899700218896'
 
-t.setTimeout(180_000)
+t.setTimeout(360_000) // npm ci and a build on a loaded 2-core machine
 
 const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))
 const runtime = runtimeStage(dockerfile)
@@ -30,9 +30,18 @@ t.test('the Dockerfile runtime stage is what this test runs', async (t) => {
   t.ok(dockerfile.stages.length >= 2, 'multi-stage')
   t.match(dockerfile.stages[0]!.instructions.find((i) => i.op === 'RUN' && i.args.includes('npm run build'))?.args, /npm run build/, 'build stage compiles')
   t.same(runtime.env.NODE_ENV, 'production')
-  t.ok(runtime.npmCi, 'runtime installs with npm ci')
+  t.ok(runtime.npmCi, 'runtime dependencies installed with npm ci')
   t.match(runtime.npmCi!, /--omit=dev/)
   t.ok(runtime.copies.some((c) => c.from === 'build' && c.sources.join() === '/app/dist' && c.dest === './dist'), 'dist/ from the build stage')
+  t.ok(runtime.copies.some((c) => c.from === 'deps' && c.sources.join() === '/app/node_modules'), 'node_modules from the production install stage')
+  // Node 24 (LTS), not the end-of-life 20.
+  const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1]
+  t.match(base, /^node:24-/, 'the image is built on Node 24')
+  t.equal(runtime.labels['org.opencontainers.image.base.name'], base, 'the base image label names the base image')
+  for (const l of ['title', 'version', 'revision', 'created', 'licenses', 'source']) t.ok(runtime.labels[`org.opencontainers.image.${l}`], `OCI label ${l}`)
+  // No package manager in the runtime stage (the node image ships npm, npx, corepack and yarn).
+  for (const p of ['/usr/local/lib/node_modules', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack']) t.ok(runtime.removed.includes(p), `${p} removed`)
+  t.equal(runtime.user, '1000:1000', 'uid 1000')
   t.ok(runtime.user && !/^(0|root)(:|$)/.test(runtime.user), `non-root user (${runtime.user})`)
   t.same(runtime.entrypoint, ['node', 'dist/cli.js'])
   t.same(runtime.cmd, ['serve', '--config', '/etc/psc-gateway/gateway.yaml'])
@@ -57,10 +66,21 @@ t.test('npm ci --omit=dev in a clean folder, then the image command serves', asy
       cpSync(join(ROOT, s), dest, { recursive: true })
     }
   }
+  // The deps stage: package.json and the lockfile, then its npm ci.
+  cpSync(join(ROOT, 'package-lock.json'), join(app, 'package-lock.json'))
   await run('sh', ['-c', `${runtime.npmCi!} --prefer-offline`], { cwd: app })
+  rmSync(join(app, 'package-lock.json'))
   t.notOk(existsIn(app, 'node_modules/tap'), 'no dev dependency installed')
   t.notOk(existsIn(app, 'node_modules/typescript'), 'no TypeScript at run time')
+  t.notOk(existsIn(app, 'node_modules/oidc-provider'), 'no PSC emulator dependency at run time')
+  t.notOk(existsIn(app, 'dist/emulator') || existsIn(app, 'dist/demo'), 'the emulator and the demo are not built')
   t.ok(existsIn(app, 'node_modules/fastify'))
+  // Asked for the emulator, the production build says it is not there (no stack trace).
+  const emulatorCmd = await run(runtime.entrypoint[0]!, [...runtime.entrypoint.slice(1), 'emulator'], { cwd: app }).then(
+    () => ({ code: 0, stderr: '' }), (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? '' }))
+  t.equal(emulatorCmd.code, 2)
+  t.match(emulatorCmd.stderr, /^psc-gateway: the PSC emulator is not included in this build/)
+  t.notMatch(emulatorCmd.stderr, /\n\s+at /, 'no stack trace')
 
   // Mounted config and secrets, as a Kubernetes pod has them.
   const etc = mkdtempSync(join(tmpdir(), 'psc-gateway-etc-'))
@@ -140,6 +160,8 @@ routes:
 
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM: clean exit')
+  t.match(output, /psc-gateway shutting down/)
+  t.match(output, /"signal":"SIGTERM".*psc-gateway stopped cleanly/, 'a clean shutdown line in the log')
   t.same(snapshot(app), before, 'nothing written in the application folder')
   t.notMatch(output, new RegExp(`${CLIENT_SECRET}|${SESSION_SECRET}`), 'no secret in the output')
   t.match(output, /psc-gateway listening/)

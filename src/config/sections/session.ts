@@ -13,7 +13,7 @@ const StoreSchema = Type.Object({
     description: 'memory: one replica (sessions are lost at restart); redis: several replicas sharing sessions'
   }),
   maxSessions: Type.Integer({ minimum: 1, default: 100000, description: 'memory store: most live sessions kept (least recently used evicted)' }),
-  url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis store: redis://[user:password@]host:port/db (rediss:// for TLS)' })),
+  url: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'redis store: redis://[user:password@]host:port/db (rediss:// for TLS). With sentinel: optional, only its credentials and db are used' })),
   keyPrefix: Type.String({ default: 'psc-gateway:', description: 'redis store: prefix of every key' }),
   commandTimeout: Duration({ default: '1s', description: 'redis store: a command slower than this fails (closed)' }, { timer: true }),
   tlsCaFile: Type.Optional(Type.String({ minLength: 1, description: 'redis store: CA bundle (PEM) for rediss://' })),
@@ -49,7 +49,9 @@ const REDIS_ONLY = ['url', 'tlsCaFile', 'sentinel'] as const
 
 function checkStore (store: RawConfig['session']['store'], checks: Checks): void {
   if (store.type === 'redis') {
-    if (store.url === undefined) checks.error(['session', 'store', 'type'], 'store type "redis" requires session.store.url (redis://host:port/db)')
+    // With Sentinel the master's address comes from the Sentinels; a URL then only carries the
+    // credentials, the database and rediss:// (TLS), and may be left out.
+    if (store.url === undefined && store.sentinel === undefined) checks.error(['session', 'store', 'type'], 'store type "redis" requires session.store.url (redis://host:port/db) or session.store.sentinel')
     return
   }
   for (const key of REDIS_ONLY) {
