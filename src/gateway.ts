@@ -13,7 +13,10 @@ import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
 import { PscClient } from './auth/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import type { GatewayConfig } from './config/types.js'
-import { createAccessGate } from './gate.js'
+import { createAccessGate, createDecisionSteps } from './gate.js'
+import { registerForwardAuth } from './auth/forward-auth-route.js'
+import { registerJwks } from './auth/jwks-route.js'
+import { AssertionIssuer } from './proxy/assertion.js'
 import { buildAdminApp } from './ops/admin.js'
 import { Drain } from './ops/drain.js'
 import { lazyChildLogger } from './ops/request-logger.js'
@@ -222,8 +225,13 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await registerAuthRoutes(app, { config, psc, sessions, audit, now })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now)
-  const gate = createAccessGate({ config, state: () => state, sessions, tokens, psc, audit })
+  const gateDeps = { config, state: () => state, sessions, tokens, psc, audit }
+  const gate = createAccessGate(gateDeps)
+  const assertions = await AssertionIssuer.create(config, now)
+  registerJwks(app, config.prefix, assertions)
+  await registerForwardAuth(app, { config, steps: createDecisionSteps(gateDeps), assertions })
   await registerForwarding(app, {
+    assertions,
     config,
     gate,
     targetOf: (request) => request.pscScope?.target,

@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js'
 import { closest, type RawIssue } from './validate.js'
 import { locate, type ParsedSource } from './yamlSource.js'
 import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../psc/environments.js'
+import { checkAssertionKeys, resolveUpstreamAssertion } from './assertion.js'
 
 export interface Resolution {
   config?: GatewayConfig
@@ -173,6 +174,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
     }
     const settings: UpstreamSettings = { name, url: u.url, websocket: u.websocket, forwardAccessToken: u.forwardAccessToken, headers: { ...u.headers } }
     if (u.timeout !== undefined) settings.timeoutMs = ms(['upstreams', name, 'timeout'], u.timeout)
+    if (u.assertion !== undefined) settings.assertion = resolveUpstreamAssertion(u.assertion, ['upstreams', name, 'assertion'], err)
     upstreams[name] = settings
   }
 
@@ -228,6 +230,15 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
   }
   if (identity.has(raw.headers.requestId.toLowerCase())) {
     err(['headers', 'requestId'], `"${raw.headers.requestId}" is also an identity header`)
+  }
+
+  const assertionIssues = checkAssertionKeys(raw.assertion.keys)
+  for (const [i, message] of assertionIssues) err(['assertion', 'keys', String(i)], message)
+  if (raw.assertion.keys.length === 0 && store.type === 'redis' && Object.values(raw.upstreams).some((u) => u.assertion !== undefined)) {
+    warnings.push({
+      segments: ['assertion', 'keys'],
+      message: 'no assertion key configured: each replica generates its own at start, so a token signed by one replica is published only by that one; share a key (assertion.keys: ["${PSC_ASSERTION_KEY}"])'
+    })
   }
 
   if (issues.length > 0 || publicUrl === undefined) return { issues, warnings }
@@ -286,6 +297,7 @@ export function resolveConfig (raw: RawConfig, src: ParsedSource, written: Writt
       maxQueuedEvents: raw.audit.maxQueuedEvents,
       includeQuery: raw.audit.includeQuery
     },
+    assertion: { keys: [...raw.assertion.keys], issuer: raw.assertion.issuer ?? origin },
     log: { level: raw.log.level }
   }
   return { config, issues, warnings }

@@ -62,8 +62,26 @@ const Route = Type.Object({
   access: Access
 }, { additionalProperties: false })
 
+// Signed identity assertion (proxy/assertion.ts): a short-lived JWT an upstream can verify, so that
+// it can refuse any request that did not come through the gateway.
+const UpstreamAssertion = Type.Object({
+  header: Type.String({ ...HeaderName, default: 'X-PSC-Assertion', description: 'The request header that carries the JWT' }),
+  audience: NonEmpty('The JWT "aud" claim: the name this upstream checks, e.g. "https://dpi.hopital.fr" or "dpi"'),
+  ttl: Type.String({ ...Duration, default: '60s', description: 'Lifetime of a token (exp - iat); between 10s and 10m' })
+}, { additionalProperties: false, description: 'Send a signed identity assertion (JWT, EdDSA or ES256) to this upstream' })
+
+const AssertionSigning = Type.Object({
+  keys: Type.Array(NonEmpty('A PKCS#8 PEM private key, Ed25519 (EdDSA) or P-256 (ES256); e.g. ${PSC_ASSERTION_KEY}, or PSC_ASSERTION_KEY_FILE=/run/secrets/...'), {
+    default: [],
+    description: 'Signing keys of the identity assertions: the first signs, every one is published at <prefix>/jwks.json (rotation: add the new key second, then move it first, remove the old one after the longest ttl). ' +
+      'Empty: an Ed25519 key is generated at start, which suits a single replica only'
+  }),
+  issuer: Type.Optional(NonEmpty('The JWT "iss" claim (default: publicUrl)'))
+}, { additionalProperties: false, default: {} })
+
 const Upstream = Type.Object({
   url: HttpUrl,
+  assertion: Type.Optional(UpstreamAssertion),
   websocket: Type.Boolean({ default: false, description: 'Also proxy WebSocket upgrades' }),
   timeout: Type.Optional(Duration),
   forwardAccessToken: Type.Boolean({
@@ -177,6 +195,7 @@ export const ConfigSchema = Type.Object({
     maxQueuedEvents: Type.Integer({ minimum: 1, default: 10000, description: 'Audit events held in memory before onBackpressure applies' }),
     includeQuery: Type.Boolean({ default: false, description: 'Write the query string of proxied requests (never for the gateway\'s own endpoints)' })
   }, { additionalProperties: false, default: {} }),
+  assertion: AssertionSigning,
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })
   }, { additionalProperties: false, default: {} })

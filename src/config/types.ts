@@ -16,6 +16,8 @@ export interface UpstreamSettings {
   forwardAccessToken: boolean
   /** static headers added on forward (e.g. a shared secret the upstream checks); never logged */
   headers?: Record<string, string>
+  /** a signed identity assertion is sent to this upstream */
+  assertion?: { header: string; audience: string; ttlMs: number }
 }
 
 export interface GatewayConfig {
@@ -94,5 +96,7 @@ export interface GatewayConfig {
     maxQueuedEvents: number
     includeQuery: boolean
   }
+  /** signing of the identity assertions (upstreams.<name>.assertion) */
+  assertion: { keys: string[]; issuer: string }
   log: { level: string }
 }
