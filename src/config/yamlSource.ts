@@ -122,7 +122,7 @@ export function substituteVariables (text: string, env: Record<string, string | 
     if (sep !== -1) {
       out += fromEnv === undefined || fromEnv === '' ? inner.slice(sep + 2) : fromEnv
     } else if (fromEnv === undefined) {
-      return { ok: false, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` }
+      return { ok: false, message: `environment variable ${name} is not set: set it, or set ${fileVar} to the path of a file that holds it (a Docker or Kubernetes secret), or write \${${name}:-default} to give a default` }
     } else {
       out += fromEnv
     }

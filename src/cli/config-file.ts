@@ -1,0 +1,27 @@
+// Loading the configuration for a command: on an error, the file, line and key, and no start.
+import { ConfigError } from '../config/errors.js'
+import { loadConfigFile, type LoadedConfig } from '../config/load.js'
+
+export class ConfigRefused extends Error {}
+
+export function loadOrRefuse(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  try {
+    const loaded = loadConfigFile(file, env)
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+    return loaded
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigRefused(`invalid configuration, not starting:\n${err.message}`)
+    throw err
+  }
+}
+
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false
+  const handler = () => {
+    if (stopping) return
+    stopping = true
+    stop().then(() => process.exit(0), () => process.exit(1))
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+}
