@@ -4,7 +4,7 @@
 import { COMMANDS } from '../../src/cli/commands.js'
 import { runCli } from '../../src/cli/main.js'
 
-interface Run { args: string[]; env?: Record<string, string> }
+interface Run { args: string[]; env?: Record<string, string>; cwd?: string }
 const runs = JSON.parse(process.argv[2]!) as Run[]
 const realOut = process.stdout.write.bind(process.stdout)
 const realErr = process.stderr.write.bind(process.stderr)
@@ -15,6 +15,8 @@ for (const run of runs) {
   process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true }) as typeof process.stdout.write
   process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true }) as typeof process.stderr.write
   const saved = { ...process.env }
+  const cwd = process.cwd()
+  if (run.cwd !== undefined) process.chdir(run.cwd)
   Object.assign(process.env, run.env ?? {})
   let code: number | undefined
   try {
@@ -23,6 +25,7 @@ for (const run of runs) {
     stderr += `THREW: ${(err as Error).stack}`
     code = -1
   } finally {
+    process.chdir(cwd)
     process.stdout.write = realOut
     process.stderr.write = realErr
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
