@@ -58,8 +58,11 @@ export interface Gateway {
   metrics: GatewayMetrics
   /** the audit outputs: reopen() on SIGUSR2, droppedEvents for metrics */
   audit: AuditOutput
-  /** listens on the configured addresses; resolves with the actual URLs */
-  listen(): Promise<{ url: string; adminUrl?: string }>
+  /**
+   * Listens on the configured addresses; resolves with the actual URLs. `on.handle`: a socket
+   * already bound (a test's reserved port, or one handed over by a supervisor) instead of listen.port.
+   */
+  listen(on?: { handle: object }): Promise<{ url: string; adminUrl?: string }>
   /**
    * Swaps in a new configuration's routes, upstreams and headers, atomically: requests in flight
    * finish under the state they started with. Throws (keeping the current state) when the new
@@ -262,9 +265,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     sessions,
     metrics,
     audit: auditOutput,
-    async listen() {
+    async listen(on) {
       void psc.start()
-      const url = await app.listen({ host: config.listen.host, port: config.listen.port })
+      const url = await app.listen(on === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, ...on } as never)
       const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
       return { url, adminUrl }
     },

@@ -12,6 +12,7 @@ import { buildGateway, type Gateway } from '../../src/gateway.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { forwardAuthServer, startNginx, type RunningNginx } from '../helpers/nginx.js'
+import { reservePort } from '../helpers/ports.js'
 import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
 import { startCountingUpstream, type CountingUpstream, type Echo } from '../security/fixture.js'
 
@@ -27,7 +28,10 @@ const audit: AuditEvent[] = []
 
 t.before(async () => {
   app = await startCountingUpstream()
-  const [nginxPort, gatewayPort] = [await freePort(), await freePort()]
+  // nginx binds its own port (another process); the gateway's is reserved and handed over.
+  const nginxPort = await freePort()
+  const reserved = await reservePort()
+  const gatewayPort = reserved.port
   const publicUrl = `http://127.0.0.1:${nginxPort}`
   emulator = await startEmulator({
     port: 0,
@@ -39,7 +43,7 @@ t.before(async () => {
   const { config } = loadConfigText(yaml, 'forward-auth.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET })
   gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write: () => true } as never })
   await gateway.psc.start()
-  gatewayUrl = (await gateway.listen()).url
+  gatewayUrl = (await gateway.listen(reserved)).url
   nginx = await startNginx(nginxPort, forwardAuthServer(`127.0.0.1:${gatewayPort}`, app.url.replace('http://', '')))
 })
 t.teardown(async () => {

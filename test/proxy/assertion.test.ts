@@ -11,7 +11,8 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { buildGateway, type Gateway } from '../../src/gateway.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
-import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
+import { reservePort } from '../helpers/ports.js'
+import { CLIENT_ID, CLIENT_SECRET, stackYaml } from '../helpers/stack.js'
 
 const MEDECIN = '899700218896'
 const KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
@@ -44,7 +45,8 @@ let other: Awaited<ReturnType<typeof startVerifyingUpstream>>
 const client = new BrowserLikeClient()
 
 t.before(async () => {
-  const port = await freePort()
+  const reserved = await reservePort()
+  const port = reserved.port
   base = `http://127.0.0.1:${port}`
   emulator = await startEmulator({
     port: 0,
@@ -59,7 +61,7 @@ t.before(async () => {
   const { config } = loadConfigText(yaml, 'assertion.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, ASSERTION_KEY: KEY })
   gateway = await buildGateway(config, { audit: { write: () => {} }, logStream: { write: () => true } as never })
   await gateway.psc.start()
-  await gateway.listen()
+  await gateway.listen(reserved)
   await loginThroughEmulator(client, `${base}/`, MEDECIN)
 })
 t.teardown(async () => {
