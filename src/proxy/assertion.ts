@@ -7,7 +7,7 @@
 // signature per ttl/2, not one per request. `jti` therefore names a token, not a request: an
 // upstream must not treat a repeated jti as a replay. Signing is synchronous (node:crypto) because
 // the proxy's header rewrite is; jose serves for the JWKS (and the tests verify with it).
-import { createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose'
 import { LRUCache } from 'lru-cache'
 import { assertionKeyOf, type AssertionAlgorithm } from '../config/assertion.js'
@@ -95,7 +95,7 @@ export class AssertionIssuer {
 
   /** One JWT: iss, aud, sub, iat, exp, jti and the identity fields the headers carry, by field name. */
   sign (identity: Identity, fields: readonly IdentityHeader[], audience: string, iat: number, ttlSeconds: number): string {
-    const claims: Record<string, unknown> = { iss: this.#issuer, aud: audience, sub: identity.sub, iat, exp: iat + ttlSeconds, jti: randomBytes(16).toString('base64url') }
+    const claims: Record<string, unknown> = { iss: this.#issuer, aud: audience, sub: identity.sub, iat, exp: iat + ttlSeconds, jti: randomUUID() }
     for (const { field } of fields) {
       const value = identityFieldValue(identity, field)
       if (value !== undefined && value !== '') claims[field] = value
