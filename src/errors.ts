@@ -26,6 +26,7 @@ export const PSC_ERR = Object.freeze({
   WRONG_HOST: define('PSC_ERR_WRONG_HOST', 421, 'request for a host that is not the gateway\'s public host'),
   PAYLOAD_TOO_LARGE: define('PSC_ERR_PAYLOAD_TOO_LARGE', 413, 'request body over the limit'),
   TOO_MANY_REQUESTS: define('PSC_ERR_TOO_MANY_REQUESTS', 429, 'rate limit reached'),
+  DUPLICATE_SESSION_COOKIE: define('PSC_ERR_DUPLICATE_SESSION_COOKIE', 400, 'the session cookie was sent twice'),
   CROSS_SITE: define('PSC_ERR_CROSS_SITE', 403, 'cross-site request to a state-changing endpoint'),
 
   // A login is needed.

@@ -74,6 +74,7 @@ export interface ReadSession {
 const NO_SESSION: ReadSession = Object.freeze({ session: Object.freeze({ kind: 'none' }), state: Object.freeze({ state: 'none' }) })
 const EXPIRED: SessionState = Object.freeze({ state: 'expired' })
 const REVOKED: SessionState = Object.freeze({ state: 'revoked' })
+const CONFLICT: SessionState = Object.freeze({ state: 'conflict' })
 
 export function createAccessGate(deps: GateDeps) {
   const { config } = deps
@@ -197,6 +198,9 @@ export function createDecisionSteps(deps: GateDeps) {
       case 'invalid':
         reply.clearCookie(cookieName, { path: '/' })
         return { session, state: NO_SESSION.state, detail: session.problem }
+      case 'duplicated':
+        reply.clearCookie(cookieName, { path: '/' })
+        return { session, state: CONFLICT, detail: 'session cookie sent twice' }
       case 'ended': {
         reply.clearCookie(cookieName, { path: '/' })
         const ref = sessionReference(session.id)

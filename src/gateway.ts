@@ -208,7 +208,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   })
 
   /** fastify's, the rate limit's and our own errors, each to its outcome code. */
-  function errorOutcome(error: FastifyError, reply: FastifyReply): { code: PscErrorCode; detail?: string; context?: { retryAfterSeconds?: number; limitBytes?: number; retryHref?: string } } {
+  function errorOutcome(error: FastifyError, reply: FastifyReply): { code: PscErrorCode; detail?: string; context?: { retryAfterSeconds?: number; limitBytes?: number; retryHref?: string; status?: number } } {
     const status = error.statusCode ?? 500
     // @fastify/rate-limit has already set Retry-After (seconds) on the reply.
     if (status === 429) return { code: PSC_ERR.TOO_MANY_REQUESTS.code, context: { retryAfterSeconds: Number(reply.getHeader('retry-after')) || 60 } }
@@ -218,7 +218,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       const setting = error instanceof BodyTooLarge ? 'limits.maxBodySize' : 'bodyLimit'
       return { code: PSC_ERR.PAYLOAD_TOO_LARGE.code, detail: `${limit} bytes (${setting})`, context: { limitBytes: limit } }
     }
-    if (status >= 400 && status < 500) return { code: PSC_ERR.BAD_REQUEST.code, detail: `${error.code ?? status}: ${error.message}` }
+    if (status >= 400 && status < 500) return { code: PSC_ERR.BAD_REQUEST.code, detail: `${error.code ?? status}: ${error.message}`, context: { status } }
     return { code: PSC_ERR.INTERNAL.code, detail: error.code ?? error.name }
   }
 

@@ -5,6 +5,8 @@ import type { GatewayConfig } from '../config/types.js'
 import type { SessionStore } from '../session/store.js'
 import { BackchannelLogout, LogoutTokenError } from './backchannel.js'
 import type { PscClient } from './psc-client.js'
+import { endpointScope } from './endpoint-scope.js'
+import { PSC_ERR } from '../errors.js'
 
 export async function registerBackchannelLogout(
   app: FastifyInstance,
@@ -21,16 +23,19 @@ export async function registerBackchannelLogout(
       const form = request.body instanceof URLSearchParams ? request.body : undefined
       try {
         const result = await receiver.handle(form?.get('logout_token') ?? undefined)
+        endpointScope(request, 'allow')
         opts.audit.record(request, { event: 'logout', cause: 'backchannel', sessionsEnded: result.ended })
         request.log.info({ ended: result.ended }, 'back-channel logout')
         return reply.code(200).send()
       } catch (err) {
         if (err instanceof LogoutTokenError) {
           request.log.warn({ reason: err.message }, 'back-channel logout refused')
+          endpointScope(request, 'reject', { reason: PSC_ERR.BAD_REQUEST.code, detail: `logout token refused: ${err.message}` })
           return reply.code(400).send({ error: 'invalid_request', error_description: err.message })
         }
         // PSC unreachable (keys not fetched) or the store down: PSC may retry later.
         request.log.error({ err: { message: (err as Error).message } }, 'back-channel logout failed')
+        endpointScope(request, 'reject', { reason: PSC_ERR.PSC_UNAVAILABLE.code, detail: `back-channel logout failed: ${(err as Error).message}` })
         return reply.code(503).send({ error: 'temporarily_unavailable' })
       }
     })

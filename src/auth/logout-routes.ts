@@ -44,17 +44,22 @@ export function registerLogout(app: FastifyInstance, opts: LogoutOptions): void 
     return logout(request, reply)
   })
 
-  app.post(logoutPath, async (request, reply) => {
-    const trusted = fromThisOriginOrUser(request)
-    const requestOrigin = request.headers.origin
-    // Browsers send Origin on every POST; a script or an old client without either header is not
-    // a cross-site page acting in the practitioner's browser.
-    const crossSite = trusted === false || (requestOrigin !== undefined && requestOrigin !== origin && trusted !== true)
-    if (crossSite) {
-      endpointScope(request, 'reject', { reason: PSC_ERR.CROSS_SITE.code, detail: `logout posted from ${String(requestOrigin ?? request.headers['sec-fetch-site'])}` })
-      return sendCode(request, reply, PSC_ERR.CROSS_SITE.code)
-    }
-    return logout(request, reply)
+  // The confirmation page's form (and a legacy application's logout form) posts
+  // application/x-www-form-urlencoded, parsed in this scope only; its fields are not used.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, undefined))
+    scope.post(logoutPath, async (request, reply) => {
+      const trusted = fromThisOriginOrUser(request)
+      const requestOrigin = request.headers.origin
+      // Browsers send Origin on every POST; a script or an old client without either header is not
+      // a cross-site page acting in the practitioner's browser.
+      const crossSite = trusted === false || (requestOrigin !== undefined && requestOrigin !== origin && trusted !== true)
+      if (crossSite) {
+        endpointScope(request, 'reject', { reason: PSC_ERR.CROSS_SITE.code, detail: `logout posted from ${String(requestOrigin ?? request.headers['sec-fetch-site'])}` })
+        return sendCode(request, reply, PSC_ERR.CROSS_SITE.code)
+      }
+      return logout(request, reply)
+    })
   })
 
   function confirm(request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -34,6 +34,8 @@ export interface ProblemContext {
   limitBytes?: number
   /** technical detail, shown only when pages.showDetails is on */
   detail?: string
+  /** the status of a client error whose code is generic (fastify's 405, 415, ...) */
+  status?: number
 }
 
 interface Text { title: string; paragraphs: string[] }
@@ -119,6 +121,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
     fr: (c) => ({ title: 'Trop de tentatives de connexion', paragraphs: [`Trop de tentatives de connexion ont été faites depuis votre poste en peu de temps. Réessayez dans ${waitFor(c.retryAfterSeconds, 'fr')}.`, SUPPORT.fr] }),
     en: (c) => ({ title: 'Too many login attempts', paragraphs: [`Too many logins were started from your workstation in a short time. Try again in ${waitFor(c.retryAfterSeconds, 'en')}.`, SUPPORT.en] })
   },
+  PSC_ERR_DUPLICATE_SESSION_COOKIE: {
+    fr: () => ({ title: 'Cookies de session en double', paragraphs: ['Votre navigateur a envoyé deux cookies de session pour ce site ; par sécurité, aucun n\'est accepté.', 'Effacez les cookies de ce site (ou fermez complètement le navigateur), puis reconnectez-vous.', SUPPORT.fr] }),
+    en: () => ({ title: 'Duplicate session cookies', paragraphs: ['Your browser sent two session cookies for this site; for safety, neither is accepted.', 'Clear this site\'s cookies (or close the browser completely), then log in again.', SUPPORT.en] })
+  },
   PSC_ERR_CROSS_SITE: {
     fr: () => ({ title: 'Demande refusée', paragraphs: ['Cette demande venait d\'un autre site et a été refusée pour vous protéger. Si vous vouliez vous déconnecter, utilisez le bouton de l\'application.'] }),
     en: () => ({ title: 'Request refused', paragraphs: ['This request came from another site and was refused to protect you. To log out, use the application\'s button.'] })
@@ -182,7 +188,7 @@ function linksFor (code: PscErrorCode, status: number, c: ProblemContext): PageL
 }
 
 export function problemFor (code: PscErrorCode, c: ProblemContext): Problem {
-  const status = definitionOf(code).status
+  const status = c.status ?? definitionOf(code).status
   const text = TEXTS[code][c.lang](c)
   const details: Array<[string, string]> = []
   if (c.who !== undefined) details.push([LABELS[c.lang].who, `${c.who.displayName} (${c.who.idNat})`])

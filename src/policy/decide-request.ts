@@ -13,6 +13,8 @@ export type SessionState =
   /** the cookie pointed at a session that timed out: a form posted now is lost */
   | { readonly state: 'expired' }
   | { readonly state: 'alive'; readonly identity: Identity }
+  /** the session cookie came twice (one planted): neither is believed, and no login can fix it */
+  | { readonly state: 'conflict' }
   /** the store did not answer: nobody can be known */
   | { readonly state: 'unavailable' }
   /** PSC refused to renew the session's tokens: it has just ended */
@@ -76,6 +78,9 @@ export function decideRequest (input: DecisionInput): Outcome {
       // Re-validation alone keeps the session while PSC is unreachable; an upstream that needs a
       // fresh PSC access token cannot be served without one: try again later, session kept.
       return input.forwardsAccessToken ? reject(PSC_ERR.TOKEN_NOT_RENEWED.code) : decideKnown(route, session.identity)
+    case 'conflict':
+      // A login would set one cookie and the browser would send both again: a loop. Say what to do.
+      return route.access === 'public' ? ALLOW_ANONYMOUS : reject(PSC_ERR.DUPLICATE_SESSION_COOKIE.code)
     case 'unavailable':
       // Fail closed: without the store nobody is known. Public routes still work, anonymously.
       return route.access === 'public' ? ALLOW_ANONYMOUS : reject(PSC_ERR.STORE_UNAVAILABLE.code)

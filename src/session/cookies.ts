@@ -20,6 +20,8 @@ export function sessionCookieOptions(s: CookieSettings): CookieSerializeOptions 
 export type CookieReading =
   | { kind: 'none' }
   | { kind: 'invalid'; problem: string }
+  /** the cookie came twice (one planted on another path or a parent domain): neither is believed */
+  | { kind: 'duplicated' }
   | { kind: 'valid'; id: string; signedWithOldSecret: boolean }
 
 /** Longer than any id we sign: a cookie this long was not made by us. */
@@ -39,6 +41,7 @@ export class VerifiedCookies {
   read(request: FastifyRequest, cookieName: string): CookieReading {
     const raw = requestCookies(request)[cookieName]
     if (raw === undefined || raw === '') return NO_COOKIE
+    if (occursTwice(request.headers.cookie, cookieName)) return DUPLICATED
     const known = this.#cache.get(raw)
     if (known !== undefined) return known
     const reading = readSignedId(request, cookieName)
@@ -48,6 +51,29 @@ export class VerifiedCookies {
 }
 
 const NO_COOKIE: CookieReading = Object.freeze({ kind: 'none' })
+const DUPLICATED: CookieReading = Object.freeze({ kind: 'duplicated' })
+
+/**
+ * Whether the Cookie header names this cookie more than once. A browser sends one cookie per
+ * (name, domain, path): a second one was planted (another path, a parent domain over plain http)
+ * and the parser would silently keep the first. Two indexOf calls on the usual header.
+ */
+export function occursTwice(header: string | string[] | undefined, name: string): boolean {
+  if (typeof header !== 'string') return false
+  const first = cookieAt(header, name, 0)
+  return first !== -1 && cookieAt(header, name, first + name.length) !== -1
+}
+
+/** Index of `name=` at a cookie boundary (start, or after ";" and spaces), from `from`; -1 if none. */
+function cookieAt(header: string, name: string, from: number): number {
+  for (let i = header.indexOf(name, from); i !== -1; i = header.indexOf(name, i + 1)) {
+    if (header.charCodeAt(i + name.length) !== 61) continue // "="
+    let j = i - 1
+    while (j >= 0 && (header.charCodeAt(j) === 32 || header.charCodeAt(j) === 9)) j--
+    if (j < 0 || header.charCodeAt(j) === 59) return i // start, or ";"
+  }
+  return -1
+}
 
 export function readSignedId(request: FastifyRequest, cookieName: string): CookieReading {
   const raw = requestCookies(request)[cookieName]

@@ -6,6 +6,7 @@ import type { SessionRecord } from './store.js'
 export type RequestSession =
   | { kind: 'none' }
   | { kind: 'invalid'; problem: string }
+  | { kind: 'duplicated' }
   | { kind: 'ended'; id: string; why: 'idle-expired' | 'absolute-expired' }
   | { kind: 'alive'; id: string; record: SessionRecord; signedWithOldSecret: boolean }
 

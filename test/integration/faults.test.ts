@@ -44,7 +44,7 @@ t.test('an upstream that refuses connections gives a 502 page; the gateway stays
   t.equal(res.status, 502)
   t.match(await res.text(), /Application indisponible/)
   const json = await fetch(`${stack.url}/public/x`, { headers: { accept: 'application/json' } })
-  t.match(await json.json(), { error: 'upstream_unavailable', upstream: 'app' })
+  t.match(await json.json(), { error: 'PSC_ERR_UPSTREAM_UNAVAILABLE' })
   t.ok(stack.audit.some((e) => e.event === 'access' && e.route === 'public' && e.status === 502))
 })
 
@@ -77,7 +77,7 @@ t.test('PSC failing during the callback: a clear page, a fresh login link, no ha
   const failed = await client.get(callback!)
   t.equal(failed.status, 502)
   t.match(failed.body, /La connexion n(&#39;|')a pas abouti/)
-  t.match(failed.body, /href="\/_psc\/login"/, 'a fresh login link')
+  t.match(failed.body, /href="\/_psc\/login\?rd=[^"]+"/, 'a fresh login link, back to the page asked for')
   t.notOk(client.cookieValue(stack.url, 'psc_session'), 'no session cookie')
   t.equal(stack.gateway.sessions.store.size(), 0, 'no session server-side')
   t.ok(stack.audit.some((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed'), 'the failure is audited')

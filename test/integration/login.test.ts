@@ -58,7 +58,7 @@ t.test('an API caller gets 401 JSON, not a redirect', async (t) => {
   const res = await fetch(`${stack.url}/api/patients`, { headers: { accept: 'application/json' } })
   t.equal(res.status, 401)
   const body = (await res.json()) as { error: string; login: string }
-  t.equal(body.error, 'login_required')
+  t.equal(body.error, 'PSC_ERR_LOGIN_REQUIRED')
   t.match(body.login, /^\/_psc\/login\?rd=/)
   const xhr = await fetch(`${stack.url}/api/patients`, { headers: { 'x-requested-with': 'XMLHttpRequest' } })
   t.equal(xhr.status, 401)
@@ -121,7 +121,7 @@ t.test('route rules: profession, category and idNat conditions', async (t) => {
   const denied = await medecin.get(`${stack.url}/pharmacie/stock`)
   t.equal(denied.status, 403)
   t.match(denied.body, /Accès refusé/)
-  t.match(denied.body, /pharmacie/, 'names the rule')
+  t.match(denied.body, /réservée aux professions suivantes : Pharmacien/, 'says who the page is for')
   t.match(denied.body, /Élodie Lefèvre-Dubois/, 'says who is logged in')
   t.equal((await medecin.get(`${stack.url}/medecins/?format=json`)).status, 200)
   t.equal((await medecin.get(`${stack.url}/admin/?format=json`)).status, 200, 'listed idNat')
@@ -136,7 +136,7 @@ t.test('route rules: profession, category and idNat conditions', async (t) => {
 
   const denial = stack.audit.find((e) => e.event === 'access' && e.decision === 'deny' && e.route === 'pharmacie')
   t.ok(denial, 'the denial is audited with its rule')
-  t.match(denial, { status: 403, idNat: MEDECIN, method: 'GET', path: '/pharmacie/stock' })
+  t.match(denial, { status: 403, idNat: MEDECIN, method: 'GET', path: '/pharmacie/stock', reason: 'PSC_ERR_DENIED_PROFESSION' })
 })
 
 t.test('public routes need no login and still never pass client identity headers', async (t) => {
@@ -174,9 +174,12 @@ t.test('unmatched and reserved paths answer 404 and nothing is forwarded', async
 t.test('a path that cannot be normalised is refused with 400 and a reason', async (t) => {
   const res = await fetch(`${stack.url}/public/..%2fadmin`, { headers: { accept: 'application/json' } })
   t.equal(res.status, 400)
-  const body = (await res.json()) as { error: string; reason: string }
-  t.equal(body.error, 'bad_request')
-  t.ok(body.reason.length > 0)
+  const body = (await res.json()) as { error: string; message: string; reason?: string }
+  t.equal(body.error, 'PSC_ERR_INVALID_TARGET')
+  t.match(body.message, /adresse/)
+  t.equal(body.reason, undefined, 'the technical reason stays in the log and the audit')
+  const audited = stack.audit.filter((e) => e.event === 'access' && e.reason === 'PSC_ERR_INVALID_TARGET').at(-1) as { detail?: string } | undefined
+  t.ok(audited?.detail, 'the audit has the technical reason')
   const html = await fetch(`${stack.url}/a%00b`)
   t.equal(html.status, 400)
   t.notMatch(await html.text(), /at .*\.ts:\d+/, 'no stack trace')
@@ -193,7 +196,7 @@ t.test('callback: a wrong, missing or replayed state is refused', async (t) => {
   const wrong = await client.get(`${stack.url}/_psc/callback?code=abc&state=not-the-state`)
   t.equal(wrong.status, 400)
   t.notOk(client.cookies(stack.url).some((c) => c.name === 'psc_session'))
-  t.ok(stack.audit.some((e) => e.event === 'login' && e.outcome === 'failed' && /state/.test(e.reason ?? '')))
+  t.ok(stack.audit.some((e) => e.event === 'login' && e.outcome === 'failed' && e.reason === 'PSC_ERR_LOGIN_UNKNOWN_STATE'))
 
   // A callback URL replayed after a successful login is refused (state consumed, code used once).
   const victim = new BrowserLikeClient()

@@ -22,7 +22,7 @@ t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0
   t.teardown(() => gw.stop('SIGKILL'))
   const url = `ws://127.0.0.1:${port}/public/live`
   let socket: WebSocket | undefined
-  for (let i = 0; i < 100 && !socket; i++) {
+  for (let i = 0; i < 300 && !socket; i++) {
     socket = await new Promise<WebSocket | undefined>((resolve) => {
       const s = new WebSocket(url)
       s.once('open', () => resolve(s))

@@ -70,7 +70,7 @@ routes: [ { name: all, upstream: app, access: public } ]
   t.equal(declared.response?.status, 413, 'a Content-Length over the limit is refused')
   t.equal(declared.response?.headers.connection, 'close', 'and the connection is closed (the body is not read)')
   t.match(declared.response?.body, /Envoi trop volumineux/, 'a page in French')
-  t.match(declared.response?.body, /1000 octets \(limits\.maxBodySize\)/, 'that says which limit')
+  t.match(declared.response?.body, /taille maximale acceptée \(1000 octets\)/, 'that says which limit')
 
   const chunk = `258\r\n${'b'.repeat(600)}\r\n`
   const chunked = await send(`POST /upload HTTP/1.1\r\n${H}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\n`)
@@ -103,6 +103,6 @@ t.test('a body too large for one of the gateway\'s own endpoints names that limi
   const body = `{"pad":"${'e'.repeat(1_100_000)}"}`
   const res = await rawRequest(gw.url, `POST /_psc/logout HTTP/1.1\r\n${H}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, { timeoutMs: 3000 })
   t.equal(res.response?.status, 413)
-  t.match(res.response?.body, /1048576 octets/, 'fastify\'s bodyLimit')
+  t.match(res.response?.body, /acceptée \(1 Mio\)/, 'fastify\'s bodyLimit')
   t.notMatch(res.response?.body, /maxBodySize/)
 })

@@ -26,7 +26,7 @@ t.test('login is limited per client address, with a French 429 page and Retry-Af
   t.notMatch(response?.body, /Rate limit exceeded|at .*\.js:\d+/, 'no English library message, no stack')
   const json = await rawGet(gw.url, '/_psc/login', ['Accept: application/json'])
   t.equal(json.response?.status, 429)
-  t.match(JSON.parse(json.response!.body), { error: 'too_many_requests' })
+  t.match(JSON.parse(json.response!.body), { error: 'PSC_ERR_TOO_MANY_REQUESTS' })
 
   t.not((await rawGet(gw.url, '/_psc/callback?state=x&code=y')).response?.status, 429, 'the callback is counted apart')
   for (let i = 0; i < 20; i++) {

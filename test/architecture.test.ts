@@ -1,0 +1,80 @@
+// The house's rules of direction (docs/architecture.md), checked on the real import graph of src/:
+// pure rooms import no framework and do no I/O, the product never imports the emulator or the demo,
+// and the graph of files has no cycle.
+import t from 'tap'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+
+const SRC = resolve(import.meta.dirname, '../src')
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return sourceFiles(path)
+    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : []
+  })
+}
+
+const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm
+
+/** file (relative to src) → the relative imports it makes; `import type` ones are not loaded at run time and are kept apart. */
+interface Imports { local: string[]; types: string[]; packages: string[]; dynamic: string[] }
+function importGraph(): Map<string, Imports> {
+  const graph = new Map<string, Imports>()
+  for (const file of sourceFiles(SRC)) {
+    const text = readFileSync(file, 'utf8')
+    const entry = { local: [] as string[], types: [] as string[], packages: [] as string[], dynamic: [] as string[] }
+    for (const m of text.matchAll(IMPORT)) {
+      const spec = m[1] ?? m[2] ?? m[3]!
+      if (spec.startsWith('.')) {
+        const target = relative(SRC, resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
+        if (m[3] !== undefined) entry.dynamic.push(target)
+        else if (/^\s*(?:import|export)\s+type\s/.test(m[0])) entry.types.push(target)
+        else entry.local.push(target)
+      } else entry.packages.push(spec)
+    }
+    graph.set(relative(SRC, file), entry)
+  }
+  return graph
+}
+
+const graph = importGraph()
+const room = (file: string) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : file)
+
+t.test('pure rooms (psc/, policy/) import no framework and no node: I/O module', async (t) => {
+  for (const [file, { packages, local, types }] of graph) {
+    if (room(file) !== 'psc' && room(file) !== 'policy') continue
+    t.same(packages.filter((p) => p.startsWith('fastify') || p.startsWith('@fastify') || p === 'node:fs' || p === 'node:http' || p === 'node:net' || p === 'ioredis'), [], `${file} imports no framework or I/O`)
+    t.same([...local, ...types].filter((l) => !['psc', 'policy', 'config', 'errors.ts'].includes(room(l))), [], `${file} imports only psc/, policy/, config/ types and errors.ts`)
+  }
+})
+
+t.test('errors.ts imports nothing of ours', async (t) => {
+  t.same(graph.get('errors.ts')?.local, [])
+  t.same(graph.get('errors.ts')?.types, [])
+})
+
+t.test('nothing in the product imports the emulator or the demo, except the CLI on demand', async (t) => {
+  for (const [file, { local, types, dynamic }] of graph) {
+    if (room(file) === 'emulator' || room(file) === 'demo') continue
+    t.same([...local, ...types].filter((l) => room(l) === 'emulator' || room(l) === 'demo'), [], `${file}: no static import of emulator/ or demo/`)
+    if (!file.startsWith('cli')) t.same(dynamic.filter((l) => room(l) === 'emulator' || room(l) === 'demo'), [], `${file}: no dynamic import either`)
+  }
+})
+
+t.test('the import graph of src/ (what is loaded at run time) has no cycle', async (t) => {
+  const state = new Map<string, 'visiting' | 'done'>()
+  const cycles: string[] = []
+  const visit = (file: string, path: string[]) => {
+    if (state.get(file) === 'done') return
+    if (state.get(file) === 'visiting') {
+      cycles.push([...path.slice(path.indexOf(file)), file].join(' → '))
+      return
+    }
+    state.set(file, 'visiting')
+    for (const next of graph.get(file)?.local ?? []) if (graph.has(next)) visit(next, [...path, file])
+    state.set(file, 'done')
+  }
+  for (const file of graph.keys()) visit(file, [])
+  t.same(cycles, [], 'no import cycle')
+})
