@@ -12,6 +12,16 @@ t.test('headers from a trusted proxy, normalised', async (t) => {
   t.same(ask(['X-Original-URI', '/a', 'x-forwarded-uri', '/a', 'X-Original-Method', 'GET']), { ok: true, method: 'GET', host: 'dpi.hopital.fr', url: '/a', form: 'headers' }, 'both spellings, agreeing')
 })
 
+t.test('ingress-nginx: X-Original-URL names the path and the host', async (t) => {
+  t.same(ask(['X-Original-URL', 'https://Dossiers.Hopital.fr/a/b?x=1', 'X-Original-Method', 'GET']), { ok: true, method: 'GET', host: 'Dossiers.Hopital.fr', url: '/a/b?x=1', form: 'headers' })
+  t.same(ask(['X-Original-URL', 'https://dpi.hopital.fr?x=1', 'X-Original-Method', 'GET']), { ok: true, method: 'GET', host: 'dpi.hopital.fr', url: '/?x=1', form: 'headers' })
+  t.match(ask(['X-Original-URL', 'https://dpi.hopital.fr/admin', 'X-Forwarded-Uri', '/public', 'X-Original-Method', 'GET']), { ok: false, code: 'PSC_ERR_FORWARD_AUTH_CONFLICT' }, 'a client-sent X-Forwarded-Uri passed through')
+  t.match(ask(['X-Original-URL', 'https://dpi.hopital.fr/admin', 'X-Forwarded-Host', 'public.hopital.fr', 'X-Original-Method', 'GET']), { ok: false, code: 'PSC_ERR_FORWARD_AUTH_CONFLICT' })
+  t.match(ask(['X-Original-URL', '/admin', 'X-Original-Method', 'GET']), { ok: false, code: 'PSC_ERR_INVALID_TARGET' })
+  t.match(ask(['X-Original-URL', 'https://user@evil/admin', 'X-Original-Method', 'GET']), { ok: false, code: 'PSC_ERR_INVALID_TARGET' })
+  t.match(ask(['X-Original-URL', 'https://dpi.hopital.fr/a/../../etc', 'X-Original-Method', 'GET']), { ok: false, code: 'PSC_ERR_INVALID_TARGET' }, 'normalised as in proxy mode')
+})
+
 t.test('refusals', async (t) => {
   t.match(ask(['X-Original-URI', '/public', 'X-Original-Method', 'GET'], { peerTrusted: false }), { ok: false, code: 'PSC_ERR_FORWARD_AUTH_UNTRUSTED_PEER' }, 'untrusted peer: headers ignored')
   t.match(ask(['X-Original-URI', '/admin', 'X-Forwarded-Uri', '/public', 'X-Original-Method', 'GET']), { ok: false, code: 'PSC_ERR_FORWARD_AUTH_CONFLICT' })
