@@ -3,7 +3,6 @@
 // (nor oidc-provider) in production.
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildGateway } from '../gateway.js'
 import { UsageError, type Command } from './command.js'
 import { loadOrRefuse, stopOnSignals } from './config-file.js'
 
@@ -26,7 +25,7 @@ export const demoCommand: Command = {
   options: {},
   async run() {
     const started = performance.now()
-    const [{ startEmulator }, { startDemoApp }] = await Promise.all([loadEmulator(), loadDemoApp()])
+    const [{ startEmulator }, { startDemoApp }, { buildGateway }] = await Promise.all([loadEmulator(), loadDemoApp(), import('../gateway.js')])
     const env = process.env
     const gatewayPort = Number(env.GATEWAY_PORT ?? 8080)
     const emulatorPort = Number(env.EMULATOR_PORT ?? 8081)

@@ -1,8 +1,6 @@
 // psc-gateway serve / check: run the gateway from a configuration file, or only validate it.
 import { watchFile } from 'node:fs'
 import { loadConfigFile } from '../config/load.js'
-import { buildGateway } from '../gateway.js'
-import { applyGatewayRuntimeTuning } from '../ops/runtime-tuning.js'
 import { compileRoutes, describeRouteTable } from '../policy/rules.js'
 import { required, type Command } from './command.js'
 import { loadOrRefuse, stopOnSignals } from './config-file.js'
@@ -17,6 +15,8 @@ export const serveCommand: Command = {
   options: { config: CONFIG },
   async run(args) {
     const configFile = required(args, 'config', serveCommand)
+    // Loaded here, not at the top: check, init, schema and audit start without the gateway's modules.
+    const [{ buildGateway }, { applyGatewayRuntimeTuning }] = await Promise.all([import('../gateway.js'), import('../ops/runtime-tuning.js')])
     applyGatewayRuntimeTuning()
     const { config } = loadOrRefuse(configFile)
     const gateway = await buildGateway(config)
