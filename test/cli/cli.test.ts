@@ -8,14 +8,40 @@ import t from 'tap'
 import { COMMANDS } from '../../src/cli/commands.js'
 import { CLI, runCliBatch, runShell, type CliResult } from '../helpers/cli.js'
 
+// Every real process loads TypeScript (seconds on a loaded 2-core machine): few of them, and time.
+t.setTimeout(360_000)
 const dir = mkdtempSync(join(tmpdir(), 'psc-cli-'))
 const SECRETS = { PSC_CLIENT_SECRET: 'client-secret-from-ans', SESSION_SECRET: 'a-session-secret-of-at-least-32-characters' }
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
+const file = join(dir, 'g.yaml')
+writeFileSync(join(dir, 'client'), 'from-a-file\n')
+writeFileSync(join(dir, 'session'), `${SECRETS.SESSION_SECRET}\n`)
+const helpRuns = COMMANDS.flatMap((c) => [{ args: [c.name, '--help'] }, { args: [c.name, '-h'] }])
+const mistakeRuns = [
+  { args: ['--version'] },
+  { args: [] },
+  { args: ['help', 'check'] },
+  { args: ['chek', '--config', 'x.yaml'] },
+  { args: ['check', '--confg', 'x.yaml'] },
+  { args: ['check', '--config'] },
+  { args: ['check', 'config/gateway.example.yaml'] },
+  { args: ['demo-app', '--port', 'eighty'] },
+  { args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '--environment', 'prod'] }
+]
+const secretRuns = [
+  { args: ['init', '--public-url', 'https://dpi.hopital.fr', '--client-id', 'hopital-dpi', '--upstream', 'http://10.0.0.12:8080', '--professions', '10,21', '--output', file] },
+  { args: ['check', '--config', file] },
+  { args: ['check', '--config', file], env: SECRETS },
+  { args: ['check', '--config', file], env: { PSC_CLIENT_SECRET_FILE: join(dir, 'client'), SESSION_SECRET_FILE: join(dir, 'session') } },
+  { args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '-o', file] }
+]
+let results: CliResult[] = []
+t.before(async () => { results = await runCliBatch([...helpRuns, ...mistakeRuns, ...secretRuns]) })
+
 t.test('every command has --help (and -h) that prints its usage and starts nothing', async (t) => {
-  const runs = COMMANDS.flatMap((c) => [{ args: [c.name, '--help'] }, { args: [c.name, '-h'] }])
-  const results = await runCliBatch(runs)
-  results.forEach((r, i) => {
+  const runs = helpRuns
+  results.slice(0, runs.length).forEach((r, i) => {
     const name = runs[i]!.args[0]!
     t.equal(r.code, 0, `${name} ${runs[i]!.args[1]}: exit 0`)
     t.match(r.stdout, new RegExp(`^Usage: psc-gateway ${name}`), `${name}: its own usage`)
@@ -25,17 +51,7 @@ t.test('every command has --help (and -h) that prints its usage and starts nothi
 })
 
 t.test('--version, help, and mistakes', async (t) => {
-  const [version, help, helpCheck, typo, badOption, missingValue, stray, badPort, badEnv] = await runCliBatch([
-    { args: ['--version'] },
-    { args: [] },
-    { args: ['help', 'check'] },
-    { args: ['chek', '--config', 'x.yaml'] },
-    { args: ['check', '--confg', 'x.yaml'] },
-    { args: ['check', '--config'] },
-    { args: ['check', 'config/gateway.example.yaml'] },
-    { args: ['demo-app', '--port', 'eighty'] },
-    { args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '--environment', 'prod'] }
-  ]) as CliResult[]
+  const [version, help, helpCheck, typo, badOption, missingValue, stray, badPort, badEnv] = results.slice(helpRuns.length)
   t.same(version, { code: 0, stdout: `psc-gateway ${pkg.version}\n`, stderr: '' })
   t.match(help!.stdout, /Commands:\n {2}serve/)
   t.match(helpCheck!.stdout, /^Usage: psc-gateway check --config FILE/)
@@ -51,17 +67,7 @@ t.test('--version, help, and mistakes', async (t) => {
 })
 
 t.test('a missing secret names the variable and suggests its _FILE form', async (t) => {
-  const file = join(dir, 'g.yaml')
-  const [init, noSecrets, withSecrets, fromFiles] = await runCliBatch([
-    { args: ['init', '--public-url', 'https://dpi.hopital.fr', '--client-id', 'hopital-dpi', '--upstream', 'http://10.0.0.12:8080', '--professions', '10,21', '--output', file] },
-    { args: ['check', '--config', file] },
-    { args: ['check', '--config', file], env: SECRETS },
-    { args: ['check', '--config', file], env: (() => {
-      writeFileSync(join(dir, 'client'), 'from-a-file\n')
-      writeFileSync(join(dir, 'session'), `${SECRETS.SESSION_SECRET}\n`)
-      return { PSC_CLIENT_SECRET_FILE: join(dir, 'client'), SESSION_SECRET_FILE: join(dir, 'session') }
-    })() }
-  ]) as CliResult[]
+  const [init, noSecrets, withSecrets, fromFiles, again] = results.slice(helpRuns.length + mistakeRuns.length)
   t.equal(init!.code, 0, init!.stderr)
   t.match(readFileSync(file, 'utf8'), /# psc-gateway configuration, written by `psc-gateway init`/, 'commented')
   t.equal(noSecrets!.code, 1)
@@ -69,9 +75,8 @@ t.test('a missing secret names the variable and suggests its _FILE form', async 
   t.equal(withSecrets!.code, 0, withSecrets!.stderr)
   t.match(withSecrets!.stdout, /application +\* +\* +\/ +app +professions 10,21/)
   t.equal(fromFiles!.code, 0, 'the _FILE form works as suggested')
-  const again = (await runCliBatch([{ args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '-o', file] }]))[0]!
-  t.equal(again.code, 2)
-  t.match(again.stderr, /exists; add --force to overwrite it/)
+  t.equal(again!.code, 2)
+  t.match(again!.stderr, /exists; add --force to overwrite it/)
 })
 
 t.test('real processes: exit codes, and output piped into head', async (t) => {

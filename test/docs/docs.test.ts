@@ -13,6 +13,8 @@ import { PSC_ERR } from '../../src/errors.js'
 import { FORWARD_AUTH_ERR } from '../../src/policy/forwarded-request.js'
 import { runCliBatch, type CliRun } from '../helpers/cli.js'
 
+// The commands run in one process, but that process loads TypeScript: time on a loaded machine.
+t.setTimeout(360_000)
 const ROOT = new URL('../../', import.meta.url).pathname
 const DOCS = ['README.md', 'SECURITY.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
 const read = (f: string): string => readFileSync(join(ROOT, f), 'utf8')
