@@ -250,7 +250,8 @@ export function createDecisionSteps(deps: GateDeps) {
     } else if (fresh.kind === 'revoked') {
       // PSC ended the practitioner's session: ours ends too.
       request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
-      await sessions.end(alive.id)
+      // endEventually: the store may have stopped answering during the call to PSC.
+      await sessions.endEventually(alive.id)
       audit.record(request, { event: 'logout', cause: 'revoked', reason: fresh.reason, ...who })
       audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', ...who })
       reply.clearCookie(cookieName, { path: '/' })

@@ -65,14 +65,15 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
 
   async function startSession(request: FastifyRequest, reply: FastifyReply, fields: Awaited<ReturnType<typeof finishLogin>>, found: LoginTransaction): Promise<FastifyReply> {
     const { sessions, audit } = opts
-    // A new id at every login: a cookie planted before login is never promoted (no fixation).
-    const previous = await readRequestSession(request, config.session.cookieName, sessions)
-    if (previous.kind === 'alive' || previous.kind === 'ended') {
-      await sessions.end(previous.id)
-      audit.record(request, { event: 'session', outcome: 'ended', reason: previous.kind === 'alive' ? 'replaced' : previous.why, session: sessionReference(previous.id) })
-    }
     let id: string
+    // The store may fail at any step here; PSC has already said who this is (the audit names them).
     try {
+      // A new id at every login: a cookie planted before login is never promoted (no fixation).
+      const previous = await readRequestSession(request, config.session.cookieName, sessions)
+      if (previous.kind === 'alive' || previous.kind === 'ended') {
+        await sessions.end(previous.id)
+        audit.record(request, { event: 'session', outcome: 'ended', reason: previous.kind === 'alive' ? 'replaced' : previous.why, session: sessionReference(previous.id) })
+      }
       ({ id } = await sessions.create(fields))
     } catch (err) {
       if (err instanceof SessionStoreUnavailable) throw new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason, fields.identity.idNat)

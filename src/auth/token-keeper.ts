@@ -4,7 +4,7 @@
 // short lock in the session store; the others wait for the refreshed record.
 import * as oidc from 'openid-client'
 import type { SessionManager } from '../session/manager.js'
-import type { SessionRecord } from '../session/store.js'
+import { SessionStoreUnavailable, type SessionRecord } from '../session/store.js'
 import { sessionReference } from '../session/ids.js'
 import type { PscClient } from './psc-client.js'
 
@@ -42,7 +42,7 @@ export class TokenKeeper {
   refresh(id: string, record: SessionRecord): Promise<Freshness> {
     const shared = this.#inFlight.get(id)
     if (shared) return shared.then((r) => (r.kind === 'fresh' ? { ...r, refreshed: false } : r))
-    const pending = this.#refreshOnce(id, record).finally(() => this.#inFlight.delete(id))
+    const pending = this.#refreshOnce(id, record).catch(storeUnavailable).finally(() => this.#inFlight.delete(id))
     this.#inFlight.set(id, pending)
     return pending
   }
@@ -85,4 +85,10 @@ export class TokenKeeper {
     }
     return { kind: 'unavailable', reason: 'timed out waiting for another replica to refresh' }
   }
+}
+
+/** The store stopped answering (taking the lock, or reading another replica's result): PSC was not asked. */
+function storeUnavailable(err: unknown): Freshness {
+  if (err instanceof SessionStoreUnavailable) return { kind: 'unavailable', reason: err.message }
+  throw err
 }

@@ -1,7 +1,7 @@
 // The dispatcher: psc-gateway <command> [options], --help and --version, "did you mean".
 import { readFileSync } from 'node:fs'
 import { AuditUsageError } from '../audit/commands.js'
-import { closest } from '../config/validate.js'
+import { closest } from '../config/schemaIssues.js'
 import { commandHelp, parseCommandArgs, UsageError, wantsHelp, type Command } from './command.js'
 import { ConfigRefused } from './config-file.js'
 import { exitQuietlyOnClosedPipe } from './output.js'

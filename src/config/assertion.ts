@@ -1,6 +1,7 @@
 // The assertion settings: signing keys checked at start-up (a key that cannot sign is a config
 // error with its line, not a failure on the first request), and each upstream's token lifetime.
 import { createPrivateKey, type KeyObject } from 'node:crypto'
+import type { Checks } from './checks.js'
 import { parseDuration } from './duration.js'
 
 export type AssertionAlgorithm = 'EdDSA' | 'ES256'
@@ -34,12 +35,8 @@ export function checkAssertionKeys (keys: readonly string[]): Array<[number, str
   return out
 }
 
-export function resolveUpstreamAssertion (
-  a: { header: string; audience: string; ttl: string },
-  at: string[],
-  err: (path: string[], message: string) => void
-): { header: string; audience: string; ttlMs: number } {
-  const ttlMs = parseDuration(a.ttl)
-  if (ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS) err([...at, 'ttl'], `expected a lifetime between 10s and 10m, got ${JSON.stringify(a.ttl)}`)
-  return { header: a.header, audience: a.audience, ttlMs }
+/** The lifetime of an upstream's assertion: long enough for clock skew, short enough to matter. */
+export function checkAssertionTtl (ttl: string, at: string[], checks: Checks): void {
+  const ttlMs = parseDuration(ttl)
+  if (ttlMs !== undefined && (ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS)) checks.error(at, `expected a lifetime between 10s and 10m, got ${JSON.stringify(ttl)}`)
 }

@@ -1,16 +1,14 @@
 // Loading a configuration file: YAML → ${VAR} substitution → defaults → schema validation →
-// cross-key checks → GatewayConfig. Every problem found is reported at once, with file:line:col.
+// section checks (sections/*.ts) → GatewayConfig. Every problem found is reported at once, with file:line:col.
 import { readFileSync } from 'node:fs'
-import type { TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigSchema, type RawConfig } from './schema.js'
 import type { GatewayConfig } from './types.js'
 import { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js'
-import { coerceSubstituted, positioned, schemaIssues } from './validate.js'
-import { resolveConfig } from './resolve.js'
+import { coerceSubstituted, positioned, schemaIssues } from './schemaIssues.js'
+import { convertConfig, validateConfig } from './convert.js'
 import { parseSource } from './yamlSource.js'
-
-export { parseDuration } from './duration.js'
+import { UpstreamSchema } from './sections/upstreams.js'
 
 export interface LoadedConfig {
   config: GatewayConfig
@@ -43,28 +41,23 @@ export function loadConfigText (text: string, source: string, env: Env = process
     throw new ConfigError([{ file: source, line: 1, column: 1, path: '', message: 'expected a YAML mapping (key: value) at the top level' }])
   }
   coerceSubstituted(ConfigSchema, data, src.substituted)
-  const rawPsc = (data as { psc?: unknown }).psc
-  const wrote = (key: string): boolean => typeof rawPsc === 'object' && rawPsc !== null && (rawPsc as Record<string, unknown>)[key] !== undefined
-  const written = { redirectPath: wrote('redirectPath'), postLogoutPath: wrote('postLogoutPath') }
 
   const value = Value.Default(ConfigSchema, Value.Clone(data))
   applyUpstreamDefaults(value)
   const schemaProblems = schemaIssues(ConfigSchema, value, src)
   if (schemaProblems.length > 0) throw new ConfigError(schemaProblems)
 
-  const resolution = resolveConfig(value as RawConfig, src, written)
-  if (resolution.issues.length > 0 || resolution.config === undefined) {
-    throw new ConfigError(positioned(resolution.issues, src))
-  }
-  return { config: resolution.config, warnings: positioned(resolution.warnings, src).map(formatConfigIssue) }
+  const raw = value as RawConfig
+  const { issues: problems, warnings } = validateConfig(raw, src)
+  if (problems.length > 0) throw new ConfigError(positioned(problems, src))
+  return { config: convertConfig(raw, src), warnings: positioned(warnings, src).map(formatConfigIssue) }
 }
 
 // Value.Default does not descend into Record values whose schema has no default of its own.
 function applyUpstreamDefaults (value: unknown): void {
   const upstreams = (value as { upstreams?: unknown }).upstreams
   if (typeof upstreams !== 'object' || upstreams === null) return
-  const schema = Object.values(ConfigSchema.properties.upstreams.patternProperties)[0] as TSchema
   for (const [name, u] of Object.entries(upstreams)) {
-    (upstreams as Record<string, unknown>)[name] = Value.Default(schema, u)
+    (upstreams as Record<string, unknown>)[name] = Value.Default(UpstreamSchema, u)
   }
 }

@@ -25,6 +25,7 @@ export function isSecretPath (segments: Segments): boolean {
   return (segments[0] === 'psc' && segments[1] === 'clientSecret') ||
     (segments[0] === 'session' && segments[1] === 'secrets') ||
     (segments[0] === 'audit' && segments[1] === 'hmacKey') ||
+    (segments[0] === 'assertion' && segments[1] === 'keys') ||
     // a Redis URL may carry a password
     (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url')
 }

@@ -18,7 +18,8 @@ export interface CompiledRoute {
 
 export interface RouteTable { readonly routes: readonly CompiledRoute[] }
 
-function canonicalHost (host: string): string {
+/** A configured host as the table holds it: lowercased, one trailing dot dropped. */
+export function canonicalHost (host: string): string {
   const lower = host.toLowerCase()
   return lower.endsWith('.') ? lower.slice(0, -1) : lower
 }

@@ -66,7 +66,7 @@ export class AssertionIssuer {
       const kid = await calculateJwkThumbprint(publicJwk)
       return { key, alg, kid, header: b64url(JSON.stringify({ alg, kid, typ: 'JWT' })), jwk: Object.freeze({ ...publicJwk, kid, alg, use: 'sig' }) }
     }))
-    return new AssertionIssuer(keys, config.assertion.issuer, now, generated)
+    return new AssertionIssuer(keys, config.assertion.issuer ?? config.publicUrl, now, generated)
   }
 
   /** The public keys, for <prefix>/jwks.json. */

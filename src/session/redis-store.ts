@@ -133,8 +133,18 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  health(): StoreHealth {
-    return this.#redis.status === 'ready' ? { ok: true } : { ok: false, reason: this.#health.reason ?? `Redis ${this.#redis.status}` }
+  /**
+   * A connection can stay "ready" while Redis answers nothing (a frozen or overloaded server, a
+   * half-open TCP connection): the readiness probe asks with a PING under the command timeout.
+   */
+  async health(): Promise<StoreHealth> {
+    if (this.#redis.status !== 'ready') return { ok: false, reason: this.#health.reason ?? `Redis ${this.#redis.status}` }
+    try {
+      await this.#redis.ping()
+      return { ok: true }
+    } catch (err) {
+      return { ok: false, reason: `Redis does not answer: ${err instanceof Error ? err.message : String(err)}` }
+    }
   }
 
   size(): number {

@@ -49,7 +49,8 @@ export interface SessionStore {
   rememberOnce(key: string, ttlMs: number): Promise<boolean>
   /** A short lock for work that must happen once across replicas; undefined when someone holds it. */
   tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>
-  health(): StoreHealth
+  /** whether the store answers now (Redis: a PING within the command timeout, so a frozen server is seen) */
+  health(): StoreHealth | Promise<StoreHealth>
   /** live sessions, approximately (for metrics) */
   size(): number
   close(): Promise<void>

@@ -1,53 +1,7 @@
 import t from 'tap'
-import { ConfigError, type ConfigIssue } from '../../src/config/errors.js'
-import { loadConfigFile, loadConfigText, parseDuration } from '../../src/config/load.js'
-
-const SECRET = 'x'.repeat(40)
-const SECRET2 = 'y'.repeat(40)
-const CLIENT_SECRET = 'Sup3r-S3cret-Client-Value'
-const ENV = { PSC_CLIENT_SECRET: CLIENT_SECRET, SESSION_SECRET: SECRET }
-
-// line numbers in the tests below refer to this text (1-based)
-const BASE = `publicUrl: https://dpi.example.fr
-psc:
-  environment: bas
-  clientId: my-client
-  clientSecret: \${PSC_CLIENT_SECRET}
-session:
-  secrets:
-    - \${SESSION_SECRET}
-upstreams:
-  dpi:
-    url: http://dpi.internal:8080
-routes:
-  - name: admin
-    match:
-      pathPrefix: /admin
-    upstream: dpi
-    access:
-      professions: ["10"]
-  - name: all
-    upstream: dpi
-    access: authenticated
-`
-
-function load (text: string, env: Record<string, string | undefined> = ENV) {
-  return loadConfigText(text, 'config/gateway.yaml', env)
-}
-
-function issuesOf (text: string, env: Record<string, string | undefined> = ENV): ConfigIssue[] {
-  try {
-    load(text, env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues
-    throw err
-  }
-  throw new Error('expected a ConfigError')
-}
-
-function brief (issues: ConfigIssue[]): string[] {
-  return issues.map((i) => `${i.line ?? '-'}:${i.path}: ${i.message}`)
-}
+import type { ConfigError } from '../../src/config/errors.js'
+import { loadConfigFile } from '../../src/config/load.js'
+import { BASE, CLIENT_SECRET, ENV, SECRET, SECRET2, brief, issuesOf, load } from './fixture.js'
 
 t.test('a valid file resolves, with defaults', async (t) => {
   const { config, warnings } = load(BASE)
@@ -308,37 +262,6 @@ t.test('cross-field: environment', async (t) => {
   t.equal(custom.psc.discoveryUrl, 'https://psc.example/d')
 })
 
-t.test('shadowed routes: only true shadowing is an error', async (t) => {
-  const routes = (body: string) => BASE.replace(/routes:\n[\s\S]*$/, 'routes:\n' + body)
-  // a host-limited or method-limited earlier route does not hide a broader later one
-  load(routes(`  - name: a
-    match: { host: [a.example], methods: [GET] }
-    upstream: dpi
-    access: public
-  - name: b
-    upstream: dpi
-    access: authenticated
-`))
-  t.same(brief(issuesOf(routes(`  - name: a
-    match: { pathPrefix: /app, methods: [GET] }
-    upstream: dpi
-    access: public
-  - name: b
-    match: { pathPrefix: /app/x, methods: [HEAD] }
-    upstream: dpi
-    access: authenticated
-`))), ['17:routes[1]: route "b" can never match: route "a" (routes[0], line 13) comes first and matches every request it would match'])
-  load(routes(`  - name: a
-    match: { pathPrefix: /app }
-    upstream: dpi
-    access: public
-  - name: b
-    match: { pathPrefix: /application }
-    upstream: dpi
-    access: authenticated
-`))
-})
-
 t.test('secrets never appear in messages', async (t) => {
   const secretish = 'not-long-enough-secret-VALUE'
   const cases = [
@@ -358,15 +281,6 @@ t.test('secrets never appear in messages', async (t) => {
   const e = t.throws(() => load(dup)) as ConfigError
   t.notMatch(e.message, SECRET)
   t.match(e.message, /session\.secrets\[1\]: this secret is the same as session\.secrets\[0\]/)
-})
-
-t.test('parseDuration', async (t) => {
-  t.equal(parseDuration('500ms'), 500)
-  t.equal(parseDuration('90s'), 90_000)
-  t.equal(parseDuration('30m'), 1_800_000)
-  t.equal(parseDuration('8h'), 28_800_000)
-  t.equal(parseDuration('1d'), 86_400_000)
-  for (const bad of ['', '1', '1.5h', '-1s', '1 h', '1H', '1w', '999999999999999d']) t.throws(() => parseDuration(bad), RangeError, bad)
 })
 
 t.test('the example file loads', async (t) => {
@@ -393,7 +307,7 @@ t.test('session store: redis needs a url, redis-only keys refused with memory, t
   const withStore = (store: string) => BASE.replace('session:\n  secrets:\n    - ${SESSION_SECRET}\n', `session:\n  secrets:\n    - \${SESSION_SECRET}\n  store:\n${store}`)
   const redis = load(withStore('    type: redis\n    url: redis://:pw@redis.internal:6379/2\n    keyPrefix: "gw:"\n    sentinel:\n      name: main\n      hosts: [s1:26379, "s2:26380"]\n')).config
   t.same(redis.session.store, {
-    type: 'redis', maxSessions: 100000, url: 'redis://:pw@redis.internal:6379/2', keyPrefix: 'gw:', commandTimeoutMs: 1000, tlsCaFile: undefined,
+    type: 'redis', maxSessions: 100000, url: 'redis://:pw@redis.internal:6379/2', keyPrefix: 'gw:', commandTimeoutMs: 1000,
     sentinel: { name: 'main', hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }] }
   })
   t.same(brief(issuesOf(withStore('    type: redis\n'))), ['10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db)'])

@@ -13,6 +13,9 @@ export interface RedisServer {
   url: string
   start(): Promise<void>
   stop(): Promise<void>
+  /** SIGSTOP / SIGCONT: a server that keeps its connections open and answers nothing */
+  freeze(): void
+  thaw(): void
   close(): Promise<void>
 }
 
@@ -49,7 +52,14 @@ export async function startRedis(): Promise<RedisServer> {
       if (!c || c.exitCode !== null) return
       await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
     },
+    freeze() {
+      child?.kill('SIGSTOP')
+    },
+    thaw() {
+      child?.kill('SIGCONT')
+    },
     async close() {
+      child?.kill('SIGCONT')
       await server.stop()
       rmSync(dir, { recursive: true, force: true })
     }

@@ -77,3 +77,18 @@ t.test('a logout during the outage ends the session once Redis is back', async (
   const res = await rawGet(stack.url, '/dossier/1', [`Cookie: psc_session=${cookie.value}`, 'Sec-Fetch-Mode: navigate'])
   t.equal(res.response?.status, 302, 'the old session no longer opens anything')
 })
+
+t.test('a frozen Redis (connection open, no answer) is reported by the readiness check', async (t) => {
+  const { sessionStoreCheck } = await import('../../src/ops/readiness.js')
+  t.same(await sessionStoreCheck(stack.gateway.sessions.store), { ok: true, reason: 'redis store reachable' })
+  redis.freeze()
+  try {
+    const frozen = await sessionStoreCheck(stack.gateway.sessions.store)
+    t.equal(frozen.ok, false)
+    t.match(frozen.reason, /does not answer/)
+  } finally {
+    redis.thaw()
+  }
+  await storeReady()
+  t.equal((await sessionStoreCheck(stack.gateway.sessions.store)).ok, true, 'ready again once it answers')
+})

@@ -50,7 +50,9 @@ t.test('WebSocket upgrades are authorised by the gate and carry the identity', a
   t.teardown(() => stack.close())
   const wsUrl = stack.url.replace('http:', 'ws:')
 
-  t.equal(await refusal(open(`${wsUrl}/live`, {})), 302, 'no session: the upgrade is refused (sent to the login)')
+  // A WebSocket cannot follow a redirect to PSC: 401, and no login is started for it.
+  t.equal(await refusal(open(`${wsUrl}/live`, {})), 401, 'no session: the upgrade is refused')
+  t.notOk(stack.audit.some((e) => e.event === 'login' && e.outcome === 'started'), 'no login start')
   t.equal(await refusal(open(`${wsUrl}/live`, { accept: 'application/json' })), 401, 'an API client gets 401')
 
   const client = new BrowserLikeClient()

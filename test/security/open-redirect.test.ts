@@ -82,8 +82,13 @@ t.test('after a real login with rd=//evil.example the browser lands on "/" of th
 
 t.test('the post-logout target is fixed by configuration, whatever the request says', async (t) => {
   for (const q of ['?rd=//evil.example', '?post_logout_redirect_uri=https://evil.example', '?next=https://evil.example']) {
-    const anonymous = await rawGet(stack.url, `/_psc/logout${q}`)
+    // typed in the address bar (Sec-Fetch-Site: none): a logout, never a redirect elsewhere
+    const anonymous = await rawGet(stack.url, `/_psc/logout${q}`, ['Sec-Fetch-Site: none', 'Sec-Fetch-Mode: navigate'])
     t.equal(anonymous.response?.headers.location, '/_psc/logged-out', q)
+    // without fetch metadata: a confirmation page, whose form posts to the fixed logout path
+    const unknown = await rawGet(stack.url, `/_psc/logout${q}`)
+    t.equal(unknown.response?.headers.location, undefined, `${q}: no redirect without fetch metadata`)
+    t.match(unknown.response?.body ?? '', /<form method="post" action="\/_psc\/logout">/)
   }
   const client = new BrowserLikeClient()
   await loginThroughEmulator(client, `${stack.url}/`, '899700218896')
