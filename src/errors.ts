@@ -59,13 +59,21 @@ export const PSC_ERR = Object.freeze({
   LOGIN_ACR_TOO_LOW: define('PSC_ERR_LOGIN_ACR_TOO_LOW', 403, 'authentication level below the required one'),
   LOGIN_USERINFO: define('PSC_ERR_LOGIN_USERINFO', 502, 'UserInfo could not be read'),
   LOGIN_PSC_UNREACHABLE: define('PSC_ERR_LOGIN_PSC_UNREACHABLE', 502, 'PSC unreachable during the login'),
-  LOGIN_STORE_UNAVAILABLE: define('PSC_ERR_LOGIN_STORE_UNAVAILABLE', 503, 'session store unavailable at the end of the login')
+  LOGIN_STORE_UNAVAILABLE: define('PSC_ERR_LOGIN_STORE_UNAVAILABLE', 503, 'session store unavailable at the end of the login'),
+
+  // Establishments and local accounts (issue 17): refused by the route's rules, or the account
+  // directory could not say who the practitioner is in the application.
+  DENIED_STRUCTURE: define('PSC_ERR_DENIED_STRUCTURE', 403, 'no exercice in an establishment the route allows'),
+  DENIED_GROUP: define('PSC_ERR_DENIED_GROUP', 403, 'local account in none of the groups the route allows'),
+  DENIED_NO_ACCOUNT: define('PSC_ERR_DENIED_NO_ACCOUNT', 403, 'no local account, and the route requires one'),
+  DIRECTORY_UNAVAILABLE: define('PSC_ERR_DIRECTORY_UNAVAILABLE', 503, 'account directory unavailable and no usable cached answer')
 })
 
 export type PscErrorKey = keyof typeof PSC_ERR
 export type PscErrorCode = (typeof PSC_ERR)[PscErrorKey]['code']
 export type DenyCode = typeof PSC_ERR.DENIED_IDNAT.code | typeof PSC_ERR.DENIED_PROFESSION.code | typeof PSC_ERR.DENIED_CATEGORY.code |
-  typeof PSC_ERR.DENIED_SPECIALTY.code | typeof PSC_ERR.DENIED_NO_EXERCICE.code | typeof PSC_ERR.DENIED_EXERCICE.code
+  typeof PSC_ERR.DENIED_SPECIALTY.code | typeof PSC_ERR.DENIED_NO_EXERCICE.code | typeof PSC_ERR.DENIED_EXERCICE.code |
+  typeof PSC_ERR.DENIED_STRUCTURE.code | typeof PSC_ERR.DENIED_GROUP.code | typeof PSC_ERR.DENIED_NO_ACCOUNT.code
 
 const BY_CODE: ReadonlyMap<string, CodeDefinition> = new Map(Object.values(PSC_ERR).map((d) => [d.code, d]))
 

@@ -20,6 +20,7 @@ import { sessionReference } from './session/ids.js'
 import type { SessionManager } from './session/manager.js'
 import { readRequestSession, renewCookieIfNeeded, type RequestSession } from './session/request-session.js'
 import { SessionStoreUnavailable } from './session/store.js'
+import { PSC_ERR } from './errors.js'
 
 /** The reloadable part of the configuration, swapped as one piece by a reload. */
 export interface RoutingState {
@@ -36,6 +37,8 @@ export interface GateDeps {
   tokens: TokenKeeper
   psc: PscClient
   audit: AuditTrail
+  /** whom the "account not open" page names (accounts.contact) */
+  accountContact?: string
 }
 
 /**
@@ -119,7 +122,7 @@ export function createAccessGate(deps: GateDeps) {
     const loginHref = `${prefix}/login?rd=${encodeURIComponent(url)}`
     if (outcome.kind === 'deny') {
       const who = identity === undefined ? undefined : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
-      return void sendCode(request, reply, outcome.code, { denial: outcome.details, who, logoutHref: `${prefix}/logout` })
+      return void sendCode(request, reply, outcome.code, { denial: outcome.details, who, logoutHref: `${prefix}/logout`, ...(deps.accountContact !== undefined && { contact: deps.accountContact }) })
     }
     if (outcome.kind === 'reject') return void sendCode(request, reply, outcome.code, { retryHref: url })
     if (outcome.via === 'status') return void sendCode(request, reply, outcome.code, { loginHref })
@@ -220,7 +223,9 @@ export function createDecisionSteps(deps: GateDeps) {
     if (read.state.state === 'unavailable') request.log.warn({ detail: read.detail }, 'session store unavailable')
     const outcome = decide(matched, read.state)
     const session = read.session
-    if (outcome.kind === 'allow' && session.kind === 'alive' && tokens.needsRefresh(session.record, matched.upstream!.forwardAccessToken)) {
+    // A directory that was down at login is asked again (at most every accounts.retryEvery).
+    const renewable = outcome.kind === 'allow' || (outcome.kind === 'reject' && outcome.code === PSC_ERR.DIRECTORY_UNAVAILABLE.code)
+    if (renewable && session.kind === 'alive' && tokens.needsRefresh(session.record, matched.upstream!.forwardAccessToken)) {
       return renewThenCarryOut(request, reply, matched, { ...read, session }, carryOut)
     }
     carryOut(request, reply, matched, read, outcome)
@@ -242,11 +247,12 @@ export function createDecisionSteps(deps: GateDeps) {
     const alive = read.session
     const identity = alive.record.identity
     const who = { session: sessionReference(alive.id), idNat: identity.idNat, profession: identity.exercices[0]?.professionCode }
-    const fresh = await tokens.refresh(alive.id, alive.record)
+    const fresh = await tokens.refresh(alive.id, alive.record, matched.upstream!.forwardAccessToken)
     let renewed: ReadSession
     if (fresh.kind === 'fresh') {
       if (fresh.refreshed) audit.record(request, { event: 'session', outcome: 'refreshed', ...who })
-      renewed = { session: { ...alive, record: fresh.record }, state: read.state }
+      // the refresh may bring a new local account: decide on the fresh identity
+      renewed = { session: { ...alive, record: fresh.record }, state: { state: 'alive', identity: fresh.record.identity } }
     } else if (fresh.kind === 'revoked') {
       // PSC ended the practitioner's session: ours ends too.
       request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')

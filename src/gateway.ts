@@ -12,6 +12,7 @@ import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
 import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
 import { PscClient } from './auth/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
+import { cibaCookieName } from './auth/ciba-routes.js'
 import type { GatewayConfig } from './config/types.js'
 import { createAccessGate, createDecisionSteps } from './gate.js'
 import { registerForwardAuth } from './auth/forward-auth-route.js'
@@ -22,6 +23,8 @@ import { Drain } from './ops/drain.js'
 import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
+import { admitWhileAuditable, auditLogObserver, auditSessionEnds } from './ops/audit-wiring.js'
+import { configHash, describeConfigChanges } from './config/changes.js'
 import { HSTS_VALUE } from './pages/html.js'
 import { sendCode } from './pages/respond.js'
 import { PSC_ERR, type PscErrorCode } from './errors.js'
@@ -38,6 +41,8 @@ import { registerBackchannelLogout } from './auth/backchannel-route.js'
 import { compileForwardingRules } from './proxy/forwarding-rules.js'
 import { describeReloadBlockers } from './config/reload.js'
 import type { RoutingState } from './gate.js'
+import { createAccountResolver } from './accounts/resolver.js'
+import { accountDirectoryCheck, registerAccountMetrics } from './ops/account-directory.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -83,7 +88,7 @@ type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = pino(
-    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.hmacKey'] },
+    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.hmacKey', '*.bindPassword'] },
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
   const now = options.now ?? Date.now
@@ -91,11 +96,19 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const auditOutput = options.audit !== undefined
     ? outputOf(options.audit)
-    : createAuditOutput(config.audit, (err) => logger.error({ err: { message: err.message } }, 'audit write failed; retrying (events are kept)'))
-  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), auditDropped: () => auditOutput.droppedEvents, processMetrics: options.processMetrics })
+    : createAuditOutput(config.audit, auditLogObserver(logger))
+  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), auditDropped: () => auditOutput.droppedEvents, auditWriteFailures: () => auditOutput.writeFailures, auditWritable: () => auditOutput.health().ok, processMetrics: options.processMetrics })
   const audit = new AuditTrail(teeAuditSinks(auditOutput, metrics.auditSink), { includeQuery: config.audit.includeQuery, reservedPrefix: config.prefix, now })
-  void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length })
+  audit.setConfigHash(configHash(config))
+  void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length, configHash: configHash(config) })
+  auditSessionEnds(sessions, audit)
   const psc = new PscClient(config.psc, logger, metrics.psc)
+  // Local accounts (issue 17): looked up at login and with the session's refresh, never per request.
+  let observeAccount: (outcome: string) => void = () => {}
+  const accounts = config.accounts === undefined
+    ? undefined
+    : createAccountResolver(config.accounts, { now, log: logger, observe: (o) => observeAccount(o) })
+  if (accounts !== undefined) observeAccount = registerAccountMetrics(metrics.registry, accounts)
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -170,9 +183,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       sendCode(request, reply, problem.code)
       return
     }
-    const room = audit.whenRoom()
-    if (room === undefined) done()
-    else room.then(() => done(), done)
+    admitWhileAuditable(auditOutput, config.audit.writeWaitMs, request, reply, done)
   })
   app.addHook('onResponse', (request, reply, done) => {
     const wait = audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, access: accessFacts(request, reply.statusCode) })
@@ -225,10 +236,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
   await app.register(rateLimit, { global: false })
-  await registerAuthRoutes(app, { config, psc, sessions, audit, now })
+  await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
-  const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now)
-  const gateDeps = { config, state: () => state, sessions, tokens, psc, audit }
+  const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
+  const gateDeps = { config, state: () => state, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) }
   const gate = createAccessGate(gateDeps)
   const assertions = await AssertionIssuer.create(config, now)
   registerJwks(app, config.prefix, assertions)
@@ -238,7 +249,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     config,
     gate,
     targetOf: (request) => request.pscScope?.target,
-    gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure)],
+    gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure), cibaCookieName(config.secure)],
     upstreamObserver: metrics.upstream
   })
 
@@ -247,7 +258,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
         { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason }) },
         { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
         { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
-        { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) }
+        { name: 'audit', check: () => auditOutput.health() },
+        { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) },
+        ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : [])
       ], { metrics: metrics.registry })
     : undefined
 
@@ -255,6 +268,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     const blockers = describeReloadBlockers(config, next)
     if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
     state = { config: next, routes: compileRoutes(next.routes), forwarding: compileForwardingRules(next) }
+    audit.setConfigHash(configHash(next))
     logger.level = next.log.level
   }
 
@@ -275,10 +289,11 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     reloadFrom(load) {
       try {
         const next = load()
+        const changes = describeConfigChanges(state.config, next)
         reload(next)
         logger.info({ source: next.source, routes: next.routes.length }, 'configuration reloaded')
         metrics.configReloads.inc({ outcome: 'ok' })
-        void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length })
+        void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length, configHash: configHash(next), changes })
         return { ok: true }
       } catch (err) {
         // ConfigError messages name file, line and key, and never a secret value.
@@ -306,8 +321,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       }
       await admin?.close()
       await sessions.store.close()
+      await accounts?.close()
       // Everything the requests wrote reaches the audit file before the process ends.
-      await auditOutput.close()
+      await auditOutput.close(config.audit.shutdownWaitMs)
     }
   }
 }

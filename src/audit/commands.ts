@@ -1,23 +1,37 @@
 // The `psc-gateway audit ...` subcommands, for cli.ts: verify and query. Returns the exit code.
 import { readFileSync } from 'node:fs'
-import { queryAuditFiles, parseInstant, type QueryFilters, type QueryFormat } from './query.js'
-import { formatVerifyReport, verifyAuditFiles } from './verify.js'
+import { FileOrderError } from './file-order.js'
+import { queryAuditFiles, parseInstant, statusMatcher, type QueryFilters, type QueryFormat } from './query.js'
+import { ChainVerifier, formatVerifyReport, parseHead, UsageProblem, verifyAuditFiles, verifyExitCode } from './verify.js'
 
-export const AUDIT_USAGE = `  audit verify FILE... [--key-env NAME] [--key-file F]
-                           check the hash chain of audit files (oldest first); exit 1 on a break.
-                           The key: the variable NAME (default AUDIT_HMAC_KEY) or the file F
-  audit query FILE... [--idnat X] [--route R] [--decision D] [--event E] [--since T] [--until T] [--format table|json|csv]
+export const AUDIT_USAGE = `  audit verify FILE... [--key-env NAME]... [--key-file F]... [--expect-head SEQ:MAC] [--keep-order]
+                           check the hash chain of audit files (any order; .gz read as is).
+                           Keys: the variables NAME (default AUDIT_HMAC_KEY) and/or the files F, each
+                           option repeatable (a line names its key by key id). --expect-head: the last
+                           chain head sent off the host; refuses files cut short or replaced.
+                           Exit 0 intact, 1 broken, 3 intact but the gateway recorded lost events (gaps)
+  audit query FILE... [--idnat X] [--route R] [--decision D] [--event E] [--client IP] [--session REF]
+                      [--path-prefix P] [--status S] [--since T] [--until T] [--format table|json|csv]
+                      [--verify [--key-env NAME]... [--key-file F]... [--expect-head SEQ:MAC]]
                            search audit files (filters ANDed; T: ISO 8601 date/time or an age like 2h, 7d;
-                           D: allow, deny, login, reject, or a login outcome / logout cause)
+                           D: allow, deny, login, reject, or a login outcome / logout cause; S: 403 or 4xx;
+                           --verify: check the chain on the same pass, exit 1 when broken)
 `
 
 export interface AuditCommandOptions {
-  'key-env'?: string | undefined
-  'key-file'?: string | undefined
+  'key-env'?: string[] | string | undefined
+  'key-file'?: string[] | string | undefined
+  'expect-head'?: string | undefined
+  'keep-order'?: boolean | undefined
+  verify?: boolean | undefined
   idnat?: string | undefined
   route?: string | undefined
   decision?: string | undefined
   event?: string | undefined
+  client?: string | undefined
+  session?: string | undefined
+  'path-prefix'?: string | undefined
+  status?: string | undefined
   since?: string | undefined
   until?: string | undefined
   format?: string | undefined
@@ -29,43 +43,70 @@ export async function runAuditCommand (args: string[], options: AuditCommandOpti
   const [sub, ...files] = args
   if (sub !== 'verify' && sub !== 'query') throw new AuditUsageError(sub === undefined ? 'audit needs a subcommand: verify or query' : `unknown audit subcommand "${sub}"`)
   if (files.length === 0) throw new AuditUsageError(`audit ${sub} needs at least one FILE`)
-  if (sub === 'verify') {
-    const report = await verifyAuditFiles(files, readKey(options, env))
-    process.stdout.write(formatVerifyReport(report))
-    return report.ok ? 0 : 1
-  }
-  const format = (options.format ?? 'table') as QueryFormat
-  if (!['table', 'json', 'csv'].includes(format)) throw new AuditUsageError(`--format: expected table, json or csv, got ${JSON.stringify(options.format)}`)
-  const filters: QueryFilters = {}
   try {
-    if (options.since !== undefined) filters.since = parseInstant(options.since)
-    if (options.until !== undefined) filters.until = parseInstant(options.until)
+    if (options['expect-head'] !== undefined) parseHead(options['expect-head'])
+    if (sub === 'verify') {
+      const report = await verifyAuditFiles(files, readKeys(options, env), { expectHead: options['expect-head'], keepOrder: options['keep-order'] })
+      process.stdout.write(formatVerifyReport(report))
+      return verifyExitCode(report)
+    }
+    const format = (options.format ?? 'table') as QueryFormat
+    if (!['table', 'json', 'csv'].includes(format)) throw new AuditUsageError(`--format: expected table, json or csv, got ${JSON.stringify(options.format)}`)
+    const filters: QueryFilters = {}
+    try {
+      if (options.since !== undefined) filters.since = parseInstant(options.since)
+      if (options.until !== undefined) filters.until = parseInstant(options.until)
+    } catch (err) {
+      throw new AuditUsageError(`--since/--until: ${(err as Error).message}`)
+    }
+    if (options.status !== undefined) {
+      try { statusMatcher(options.status) } catch (err) { throw new AuditUsageError(`--status: ${(err as Error).message}`) }
+      filters.status = options.status
+    }
+    if (options['path-prefix'] !== undefined && !options['path-prefix'].startsWith('/')) throw new AuditUsageError(`--path-prefix: expected a path starting with "/", got ${JSON.stringify(options['path-prefix'])}`)
+    const copy = { idnat: 'idNat', route: 'route', decision: 'decision', event: 'event', client: 'client', session: 'session', 'path-prefix': 'pathPrefix' } as const
+    for (const [option, key] of Object.entries(copy) as [keyof typeof copy, (typeof copy)[keyof typeof copy]][]) {
+      const v = options[option]
+      if (v !== undefined) filters[key] = v
+    }
+    const verifier = options.verify === true ? new ChainVerifier(readKeys(options, env), { expectHead: options['expect-head'] }) : undefined
+    if (verifier === undefined && options['expect-head'] !== undefined) throw new AuditUsageError('--expect-head needs --verify with audit query')
+    const { matched, scanned, verify } = await queryAuditFiles(files, filters, format, process.stdout, { verifier, keepOrder: options['keep-order'] })
+    if (format === 'table') process.stderr.write(`${matched} event(s) of ${scanned} line(s)\n`)
+    if (verify !== undefined) {
+      // The rows went to stdout; the chain's verdict goes to stderr, not mixed with them.
+      process.stderr.write(formatVerifyReport(verify))
+      return verify.ok ? 0 : 1
+    }
+    return 0
   } catch (err) {
-    throw new AuditUsageError(`--since/--until: ${(err as Error).message}`)
+    if (err instanceof UsageProblem || err instanceof FileOrderError) throw new AuditUsageError(err.message)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AuditUsageError(`cannot read ${(err as NodeJS.ErrnoException).path ?? 'a file'}: no such file`)
+    throw err
   }
-  if (options.idnat !== undefined) filters.idNat = options.idnat
-  if (options.route !== undefined) filters.route = options.route
-  if (options.decision !== undefined) filters.decision = options.decision
-  if (options.event !== undefined) filters.event = options.event
-  const { matched, scanned } = await queryAuditFiles(files, filters, format, process.stdout)
-  if (format === 'table') process.stderr.write(`${matched} event(s) of ${scanned} line(s)\n`)
-  return 0
 }
 
-/** The chain key; never printed. */
-function readKey (options: AuditCommandOptions, env: NodeJS.ProcessEnv): Buffer {
-  if (options['key-file'] !== undefined) {
+const list = (v: string[] | string | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
+
+/** The chain keys; never printed. */
+function readKeys (options: AuditCommandOptions, env: NodeJS.ProcessEnv): Buffer[] {
+  const keys: Buffer[] = []
+  for (const f of list(options['key-file'])) {
     let text: string
     try {
-      text = readFileSync(options['key-file'], 'utf8')
+      text = readFileSync(f, 'utf8')
     } catch (err) {
-      throw new AuditUsageError(`--key-file: cannot read ${options['key-file']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw new AuditUsageError(`--key-file: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
     // A file written by `echo` ends in a newline the key never had (as ${file:...} in the config).
-    return Buffer.from(text.endsWith('\n') ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text)
+    keys.push(Buffer.from(text.endsWith('\n') ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text))
   }
-  const name = options['key-env'] ?? 'AUDIT_HMAC_KEY'
-  const value = env[name]
-  if (value === undefined || value === '') throw new AuditUsageError(`the chain key is needed: set ${name} (or give --key-env NAME or --key-file F)`)
-  return Buffer.from(value)
+  const names = list(options['key-env'])
+  if (names.length === 0 && keys.length > 0) return keys
+  for (const name of names.length === 0 ? ['AUDIT_HMAC_KEY'] : names) {
+    const value = env[name]
+    if (value === undefined || value === '') throw new AuditUsageError(`the chain key is needed: set ${name} (or give --key-env NAME or --key-file F)`)
+    keys.push(Buffer.from(value))
+  }
+  return keys
 }

@@ -3,7 +3,7 @@
 // docs/audit-events.schema.json). Never a token, a secret, a cookie value or a session id (only its
 // hash reference), and no query string unless audit.includeQuery.
 export type {
-  AccessEvent, AuditEvent, ChainStart, ConfigEvent, LoginEvent, LogoutEvent, SessionEvent
+  AccessEvent, AuditEvent, ChainStart, CibaEvent, ConfigEvent, LoginEvent, LogoutEvent, SessionEvent
 } from './schema.js'
 export { AUDIT_SCHEMA_VERSION } from './schema.js'
 import type { AuditEvent } from './schema.js'

@@ -4,7 +4,7 @@
 // before) when `reopen()` is called (the CLI calls it on SIGUSR2), and when a cheap stat, at most
 // once a second before a batch, shows that the path is gone, names another file (moved by
 // logrotate) or is shorter than what was written (truncated).
-import { fstatSync, openSync, readSync, close, stat, write } from 'node:fs'
+import { fstatSync, ftruncate, openSync, readSync, close, stat, write } from 'node:fs'
 import { lastPositionIn } from './chain.js'
 import { LineFormat } from './line-format.js'
 import type { BatchDestination } from './queued-sink.js'
@@ -76,11 +76,17 @@ export class FileDestination implements BatchDestination {
       const { text, commit } = this.format.format(bodies)
       if (text === '') return done()
       const buf = Buffer.from(text)
-      writeAll(this.#fd!, buf, 0, (err) => {
+      const fd = this.#fd!
+      writeAll(fd, buf, 0, (err) => {
         if (err) {
-          // Whatever was half written, the retry goes to a freshly opened file with a new chain-start.
-          this.#reopenDue = 'reopen'
-          return done(err)
+          // A full disk takes part of a batch: cut the file back to where the batch began, so that
+          // the retry (the same lines, the same seq numbers) neither repeats lines nor leaves half a
+          // line behind, and the chain goes on as if the failure had never been.
+          return ftruncate(fd, this.#size, (truncErr) => {
+            // Cannot cut it back: the retry goes to a freshly opened file, after a chain-start.
+            if (truncErr) this.#reopenDue = 'reopen'
+            done(err)
+          })
         }
         this.#size += buf.length
         commit()
@@ -109,7 +115,11 @@ export class FileDestination implements BatchDestination {
     const fd = openSync(this.path, 'a+', 0o640)
     const st = fstatSync(fd)
     // After a restart, the chain continues from the last line already in the file.
-    const previous = this.format.sealer !== undefined && this.format.sealer.position === null && st.size > 0 ? readLastPosition(fd, st.size) : undefined
+    const sealer = this.format.sealer
+    const last = sealer !== undefined && sealer.position === null && st.size > 0 ? readLastPosition(fd, st.size) : undefined
+    // The file's last line signed by another key: the gateway restarted with a new key.
+    const keyChanged = last != null && !sealer!.signed(last.line)
+    const previous = last == null ? last : { seq: last.seq, mac: last.mac, ...(last.kid !== undefined && { kid: last.kid }) }
     if (this.#fd !== undefined) {
       const old = this.#fd
       close(old, () => {})
@@ -119,7 +129,7 @@ export class FileDestination implements BatchDestination {
     this.#dev = st.dev
     this.#size = st.size
     this.#lastCheck = Date.now()
-    this.format.opened(this.path, reason, previous)
+    this.format.opened(this.path, keyChanged ? 'key-change' : reason, previous)
     this.#reopenDue = undefined
   }
 }

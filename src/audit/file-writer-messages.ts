@@ -18,4 +18,6 @@ export type ToFileWriter =
 export interface FromFileWriter {
   id: number
   error?: string
+  /** after a batch written: the chain's last line (for the periodic chain head) */
+  head?: { seq: number; mac: string; kid?: string } | null
 }

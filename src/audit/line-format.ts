@@ -1,18 +1,21 @@
 // Turns serialised events into the text of a batch of lines: plain `{"log":"audit",...}` lines, or
 // chained lines (chain.ts) with a chain-start marker first after each opening.
 import { ChainSealer, type ChainPosition } from './chain.js'
+import type { ChainStart } from './schema.js'
+
+type ChainStartReason = ChainStart['reason']
 
 export class LineFormat {
   readonly sealer: ChainSealer | undefined
   /** a chain-start is due before the next line (set at each opening of the destination) */
-  #startDue: { file: string; reason: 'open' | 'reopen' } | undefined
+  #startDue: { file: string; reason: ChainStartReason } | undefined
 
   constructor (hmacKey: string | Buffer | undefined, previous: ChainPosition | null = null) {
     this.sealer = hmacKey === undefined ? undefined : new ChainSealer(Buffer.from(hmacKey), previous)
   }
 
   /** The destination was (re)opened: a chained format restarts its chain there. */
-  opened (file: string, reason: 'open' | 'reopen', previous?: ChainPosition | null): void {
+  opened (file: string, reason: ChainStartReason, previous?: ChainPosition | null): void {
     if (this.sealer === undefined) return
     if (previous !== undefined && this.sealer.position === null) this.sealer.position = previous
     this.#startDue = { file, reason }

@@ -3,10 +3,11 @@
 // millions of lines), filters ANDed, output as a readable table (default), the JSON lines as they
 // are, or CSV. Lines that are not audit events (an operational log on the same stdout) and the
 // chain-start markers are left out unless asked for with --event chain-start.
-import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import type { Writable } from 'node:stream'
 import { parseDuration } from './duration.js'
+import { orderAuditFiles } from './file-order.js'
+import { readLines } from './line-reader.js'
+import type { ChainVerifier, VerifyReport } from './verify.js'
 
 export interface QueryFilters {
   idNat?: string
@@ -14,6 +15,14 @@ export interface QueryFilters {
   /** access decision, or the outcome/cause of other events (allow, deny, failed, user, ...) */
   decision?: string
   event?: string
+  /** client address, exactly */
+  client?: string
+  /** session reference (the hash the events carry, never the cookie) */
+  session?: string
+  /** the path starts with this (whole segments: /dossier matches /dossier and /dossier/12, not /dossiers) */
+  pathPrefix?: string
+  /** HTTP status: 403, or a class: 4xx, 5xx */
+  status?: string
   /** ISO 8601 bounds, inclusive since, exclusive until */
   since?: string
   until?: string
@@ -45,6 +54,8 @@ interface Line {
   method?: unknown
   path?: unknown
   status?: unknown
+  client?: unknown
+  session?: unknown
 }
 
 function outcomeOf (e: Line): string {
@@ -52,7 +63,13 @@ function outcomeOf (e: Line): string {
   return typeof v === 'string' ? v : ''
 }
 
-export async function queryAuditFiles (files: string[], filters: QueryFilters, format: QueryFormat, out: Writable): Promise<{ matched: number; scanned: number }> {
+export interface QueryOptions {
+  /** verify the chain on the same pass (query --verify) */
+  verifier?: ChainVerifier
+  keepOrder?: boolean
+}
+
+export async function queryAuditFiles (files: string[], filters: QueryFilters, format: QueryFormat, out: Writable, options: QueryOptions = {}): Promise<{ matched: number; scanned: number; verify?: VerifyReport }> {
   let matched = 0
   let scanned = 0
   let buffer = ''
@@ -65,28 +82,41 @@ export async function queryAuditFiles (files: string[], filters: QueryFilters, f
   if (format === 'table') buffer += tableLine(Object.fromEntries(COLUMNS.map((c) => [c, c.toUpperCase()])) as Row)
   if (format === 'csv') buffer += COLUMNS.join(',') + '\n'
   // Cheap substring checks before parsing: most lines of a big file are rejected without JSON.parse.
-  const needles = [filters.idNat, filters.route].filter((x): x is string => x !== undefined).map((x) => JSON.stringify(x))
+  const needles: string[] = []
+  for (const [name, value] of [['idNat', filters.idNat], ['route', filters.route], ['client', filters.client], ['session', filters.session]] as const) {
+    if (value !== undefined) needles.push(`"${name}":${JSON.stringify(value)}`)
+  }
+  if (filters.pathPrefix !== undefined) needles.push(`"path":${JSON.stringify(filters.pathPrefix).slice(0, -1)}`)
+  const statusMatch = filters.status === undefined ? undefined : statusMatcher(filters.status)
+  const prefix = filters.pathPrefix === undefined ? undefined : filters.pathPrefix.replace(/\/+$/, '')
+  const verifier = options.verifier
+  const ordered = options.keepOrder === true ? files : await orderAuditFiles(files)
 
-  for (const file of files) {
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity })
-    for await (const text of lines) {
+  for (const file of ordered) {
+    verifier?.beginFile(file)
+    const onLine = (text: string, lineNo: number): void | Promise<void> => {
       scanned++
-      if (text === '' || text.charCodeAt(0) !== 123 /* { */) continue
-      if (needles.length > 0 && !needles.every((n) => text.includes(n))) continue
+      verifier?.line(file, lineNo, text)
+      if (text === '' || text.charCodeAt(0) !== 123 /* { */) return
+      for (const n of needles) if (!text.includes(n)) return
       let e: Line
       try {
         e = JSON.parse(text) as Line
       } catch {
-        continue
+        return
       }
-      if (e.log !== undefined && e.log !== 'audit') continue
-      if (filters.event !== undefined ? e.event !== filters.event : e.event === 'chain-start') continue
-      if (filters.idNat !== undefined && e.idNat !== filters.idNat) continue
-      if (filters.route !== undefined && e.route !== filters.route) continue
-      if (filters.decision !== undefined && outcomeOf(e) !== filters.decision) continue
+      if (e.log !== undefined && e.log !== 'audit') return
+      if (filters.event !== undefined ? e.event !== filters.event : (e.event === 'chain-start' || e.event === 'chain-head')) return
+      if (filters.idNat !== undefined && e.idNat !== filters.idNat) return
+      if (filters.route !== undefined && e.route !== filters.route) return
+      if (filters.client !== undefined && e.client !== filters.client) return
+      if (filters.session !== undefined && e.session !== filters.session) return
+      if (prefix !== undefined && !(typeof e.path === 'string' && (prefix === '' || e.path === prefix || e.path.startsWith(prefix + '/')))) return
+      if (statusMatch !== undefined && !(typeof e.status === 'number' && statusMatch(e.status))) return
+      if (filters.decision !== undefined && outcomeOf(e) !== filters.decision) return
       const time = typeof e.time === 'string' ? e.time : ''
-      if (filters.since !== undefined && time < filters.since) continue
-      if (filters.until !== undefined && time >= filters.until) continue
+      if (filters.since !== undefined && time < filters.since) return
+      if (filters.until !== undefined && time >= filters.until) return
       matched++
       if (format === 'json') buffer += text + '\n'
       else {
@@ -96,11 +126,27 @@ export async function queryAuditFiles (files: string[], filters: QueryFilters, f
         }
         buffer += format === 'csv' ? csvLine(row) : tableLine(row)
       }
-      if (buffer.length > 65536) await flush()
+      if (buffer.length > 65536) return flush()
     }
+    const r = await readLines(file, onLine)
+    verifier?.endFile(file, r.lines, r.endsWithNewline)
   }
   await flush()
-  return { matched, scanned }
+  return verifier === undefined ? { matched, scanned } : { matched, scanned, verify: verifier.finish() }
+}
+
+/** "403" or a class "4xx"; throws on anything else. */
+export function statusMatcher (text: string): (status: number) => boolean {
+  if (/^[1-5]\d\d$/.test(text)) {
+    const n = Number(text)
+    return (s) => s === n
+  }
+  const m = /^([1-5])xx$/i.exec(text)
+  if (m !== null) {
+    const c = Number(m[1])
+    return (s) => Math.floor(s / 100) === c
+  }
+  throw new Error(`expected an HTTP status (403) or a class (4xx), got ${JSON.stringify(text)}`)
 }
 
 function str (v: unknown): string {

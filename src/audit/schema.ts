@@ -4,7 +4,7 @@
 // and checked for drift by test/audit/schema.test.ts). Bump AUDIT_SCHEMA_VERSION on any change a
 // reader of old files must know about (a renamed or removed field, a changed meaning); adding an
 // optional field or a new enum value keeps the version.
-import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox'
 
 export const AUDIT_SCHEMA_VERSION = 1
 
@@ -46,7 +46,8 @@ export const AccessEventSchema = object({
   }),
   reason: Type.Optional(Str('Why it was denied or rejected: an outcome code PSC_ERR_* (see docs/audit.md)')),
   detail: Type.Optional(Str('Technical detail of the refusal, e.g. "profession 21 not in [10]" (English, never a token or a secret)')),
-  ...RequestFacts
+  ...RequestFacts,
+  configHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{12}$', description: 'Short hash of the configuration in force when the request was decided (see the config events)' }))
 }, 'One per HTTP request: the access decision and its outcome')
 
 export const LoginEventSchema = object({
@@ -57,8 +58,30 @@ export const LoginEventSchema = object({
   detail: Type.Optional(Str('Technical detail of the failure, e.g. what PSC answered')),
   acr: Type.Optional(Str('Authentication level PSC asserted (eidas1, ...)')),
   authMode: Type.Optional(Str('How the practitioner authenticated (CARD, MOBILE, ...)')),
+  loginMethod: Type.Optional(Type.Union([Type.Literal('redirect'), Type.Literal('ciba')], {
+    description: 'redirect: through the PSC login page (absent in older events); ciba: by a push to the e-CPS app'
+  })),
+  account: Type.Optional(Str('Local account found at login (accounts:): its login, "none" when there is none, "unavailable" when the directory did not answer')),
   ...RequestFacts
 }, 'A PSC login: started (sent to PSC), succeeded, failed')
+
+export const CibaEventSchema = object({
+  ...Common,
+  event: Type.Literal('ciba'),
+  outcome: Type.Union([
+    Type.Literal('requested'), Type.Literal('refused'), Type.Literal('approved'), Type.Literal('denied'),
+    Type.Literal('expired'), Type.Literal('unknown_id'), Type.Literal('failed'), Type.Literal('cancelled')
+  ], {
+    description: 'requested: a push was sent to the practitioner; refused: not sent (abuse limits, bad input); approved/denied: the ' +
+      'practitioner\'s answer; expired: no answer in time; unknown_id: PSC knows no such practitioner; failed: PSC error or unreachable; ' +
+      'cancelled: given up in the browser'
+  }),
+  ...OptionalRequestFacts,
+  idNat: Str('The national id the push was (or would have been) sent to'),
+  client: Str('Client address that asked for it, as seen through the trusted proxies'),
+  cibaRequest: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16}$', description: 'Reference of the CIBA request (a hash, never its id): ties the outcome to the request' })),
+  reason: Type.Optional(Str('Details: which limit applied, what PSC answered'))
+}, 'A CIBA request (login by a push to the e-CPS app): who was asked, from where, and how it ended')
 
 export const LogoutEventSchema = object({
   ...Common,
@@ -68,6 +91,7 @@ export const LogoutEventSchema = object({
   ], { description: 'user: the practitioner logged out; backchannel: PSC said so; idle-expired/absolute-expired: timeouts; revoked: PSC refused to renew the session, or an operator ended it' }),
   sessionsEnded: Type.Optional(Type.Integer({ description: 'Back-channel: how many local sessions the logout ended' })),
   reason: Type.Optional(Str('Details, e.g. why PSC refused to renew the session')),
+  sessionDurationMs: Type.Optional(Type.Integer({ minimum: 0, description: 'How long the session lasted, from login to its end, in milliseconds' })),
   ...OptionalRequestFacts
 }, 'A practitioner\'s session ended as a logout')
 
@@ -75,7 +99,9 @@ export const SessionEventSchema = object({
   ...Common,
   event: Type.Literal('session'),
   outcome: Type.Union([Type.Literal('created'), Type.Literal('refreshed'), Type.Literal('ended')]),
-  reason: Type.Optional(Str('Why a session ended: logout, replaced (a new login in the same browser), idle-expired, absolute-expired, backchannel, revoked')),
+  reason: Type.Optional(Str('Why a session ended: logout, replaced (a new login in the same browser), idle-expired, absolute-expired, backchannel, revoked, store-lost (the session store lost it: restart, eviction, Redis flushed)')),
+  sessionDurationMs: Type.Optional(Type.Integer({ minimum: 0, description: 'ended: how long the session lasted, from login to its end, in milliseconds' })),
+  noticed: Type.Optional(Type.Union([Type.Literal('request'), Type.Literal('store')], { description: 'ended: noticed at a request of the practitioner, or by the session store (its sweep of expired sessions: the practitioner may never come back)' })),
   ...OptionalRequestFacts
 }, 'Server-side session life')
 
@@ -85,22 +111,53 @@ export const ConfigEventSchema = object({
   outcome: Type.Union([Type.Literal('loaded'), Type.Literal('reloaded'), Type.Literal('refused')]),
   source: Str('The configuration file'),
   routes: Type.Optional(Type.Integer({ description: 'Number of routes in force' })),
+  configHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{12}$', description: 'Short hash of the configuration now in force (access events carry it)' })),
+  changes: Type.Optional(Type.Object({
+    routesAdded: Type.Array(Type.String(), { description: 'Routes (by name) in the new configuration only' }),
+    routesRemoved: Type.Array(Type.String(), { description: 'Routes (by name) in the old configuration only' }),
+    routesChanged: Type.Array(Type.String(), { description: 'Routes whose rule (match, access, upstream, headers...) changed' }),
+    upstreamsAdded: Type.Array(Type.String()),
+    upstreamsRemoved: Type.Array(Type.String()),
+    upstreamsChanged: Type.Array(Type.String(), { description: 'Upstreams whose URL or settings changed' }),
+    headersChanged: Type.Boolean({ description: 'The identity headers sent upstream changed' }),
+    other: Type.Array(Type.String(), { description: 'Other top-level sections that changed (names only, never values)' })
+  }, { additionalProperties: false, description: 'reloaded: what changed' })),
   reason: Type.Optional(Str('Why a reload was refused (never a secret value)')),
   // none today; there for a reload asked over HTTP
   ...OptionalRequestFacts
 }, 'The configuration in force changed (or a change was refused)')
 
-export const AuditEventSchema = Type.Union([AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema])
+export const GapEventSchema = object({
+  ...Common,
+  event: Type.Literal('gap'),
+  lost: Type.Integer({ minimum: 1, description: 'How many events could not be written here' }),
+  from: Str('When the first of them was lost'),
+  to: Str('When the last of them was lost'),
+  reason: Type.Union([Type.Literal('queue-full'), Type.Literal('unwritable')], { description: 'queue-full: audit.onBackpressure drop discarded them; unwritable: the output failed for longer than its queue could hold' })
+}, 'Events were lost here (written in their place, chained like any line)')
+
+// What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts).
+export const AuditEventSchema = Type.Union([AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema, CibaEventSchema])
+
+/** The chain head, sent periodically to the outputs other than the file (stdout, syslog) so that a cut or replaced file shows. */
+export const ChainHeadSchema = object({
+  ...Common,
+  event: Type.Literal('chain-head'),
+  file: Str('The chained audit file'),
+  seq: Type.Integer({ minimum: 0, description: 'seq of the last line written to the file' }),
+  mac: Str('mac of that line: give "seq:mac" to audit verify --expect-head'),
+  kid: Str('Key id of the key that signed it')
+}, 'The last line written to the chained file, for audit verify --expect-head')
 
 /** The chain marker a file sink writes first at every file open (see src/audit/chain.ts). */
 export const ChainStartSchema = object({
   ...Common,
   event: Type.Literal('chain-start'),
   file: Str('The file the sink opened'),
-  reason: Type.Union([Type.Literal('open'), Type.Literal('reopen')], { description: 'open: process start; reopen: SIGUSR2 or rotation detected' }),
+  reason: Type.Union([Type.Literal('open'), Type.Literal('reopen'), Type.Literal('key-change')], { description: 'open: process start; reopen: SIGUSR2 or rotation detected; key-change: the chain goes on under a new key (the previous line was signed by previous.kid)' }),
   pid: Type.Integer(),
   previous: Type.Union([
-    Type.Object({ seq: Type.Integer(), mac: Type.String() }, { additionalProperties: false }),
+    Type.Object({ seq: Type.Integer(), mac: Type.String(), kid: Type.Optional(Type.String({ description: 'Key id of the previous line\'s key' })) }, { additionalProperties: false }),
     Type.Null()
   ], { description: 'seq and mac of the last line written before this open (in the previous file or earlier in this one); null when none is known' })
 }, 'Restarts the hash chain')
@@ -109,6 +166,7 @@ export const ChainStartSchema = object({
 export const ChainFields = {
   log: Type.Literal('audit'),
   seq: Type.Integer({ minimum: 0, description: 'Line number within the chain; 0 is the chain-start' }),
+  kid: Type.String({ pattern: '^[A-Za-z0-9_-]{8}$', description: 'Key id of the key that signed the line (derived from the key, never the key): audit verify picks the key by it' }),
   prev: Type.String({ description: 'mac of the previous line of the chain ("" for the chain-start)' }),
   mac: Type.String({ description: 'base64url HMAC-SHA256(key, this line\'s text up to the mac field, closed by "}")' })
 }
@@ -118,18 +176,28 @@ export type LoginEvent = Static<typeof LoginEventSchema>
 export type LogoutEvent = Static<typeof LogoutEventSchema>
 export type SessionEvent = Static<typeof SessionEventSchema>
 export type ConfigEvent = Static<typeof ConfigEventSchema>
+export type CibaEvent = Static<typeof CibaEventSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type ChainStart = Static<typeof ChainStartSchema>
+export type GapEvent = Static<typeof GapEventSchema>
+export type ChainHead = Static<typeof ChainHeadSchema>
+
+/** Every kind of line an output writes: the events, and the chain's own markers. */
+export const AUDIT_LINE_SCHEMAS: TObject[] = [AccessEventSchema, LoginEventSchema, LogoutEventSchema, SessionEventSchema, ConfigEventSchema, CibaEventSchema, GapEventSchema, ChainStartSchema, ChainHeadSchema]
+
+/** A line as written: the event, plus "log" (every output) and the chain fields (the file). */
+function asLine (event: TObject): TObject {
+  return Type.Object({ ...Type.Partial(Type.Object(ChainFields)).properties, ...event.properties }, { additionalProperties: false, description: event.description })
+}
 
 export function auditEventsJsonSchema (): object {
   const plain = (s: TSchema) => JSON.parse(JSON.stringify(s)) as object
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://github.com/psc-gateway/psc-gateway/docs/audit-events.schema.json',
-    title: `psc-gateway audit event, version ${AUDIT_SCHEMA_VERSION}`,
-    description: 'One JSON object per line. Stdout lines add "log":"audit"; file lines add log, seq, prev and mac (the hash chain, see docs/audit.md).',
-    oneOf: [plain(AuditEventSchema), plain(ChainStartSchema)],
-    $defs: { chainFields: { type: 'object', properties: JSON.parse(JSON.stringify(ChainFields)) as object } }
+    title: `psc-gateway audit line, version ${AUDIT_SCHEMA_VERSION}`,
+    description: 'One JSON object per line (file, stdout) or per syslog message. Every line has "log":"audit"; lines of the chained file add seq, kid, prev and mac (the hash chain, see docs/audit.md).',
+    oneOf: AUDIT_LINE_SCHEMAS.map((s) => plain(asLine(s)))
   }
 }
 

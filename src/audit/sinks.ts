@@ -1,9 +1,13 @@
-// The audit outputs a configuration asks for (stdout, a chained file, both), behind one AuditSink,
-// with what operations need: reopen (SIGUSR2), droppedEvents (metrics), flush and close (shutdown).
+// The audit outputs a configuration asks for (stdout, a chained file, syslog), behind one
+// AuditSink, with what operations need: reopen (SIGUSR2), health (readiness), admit (the bounded
+// wait of new requests while the trail cannot be written), counters (metrics), the chain head sent
+// to the other outputs, flush, and close (shutdown, counting what could not be written).
+import { readFileSync } from 'node:fs'
 import type { AuditSink } from './events.js'
 import { FdDestination } from './fd-destination.js'
-import { QueuedSink, type BackpressureMode } from './queued-sink.js'
-import type { AuditEvent } from './schema.js'
+import { QueuedSink, type BackpressureMode, type SinkHealth } from './queued-sink.js'
+import { AUDIT_SCHEMA_VERSION, type AuditEvent, type ChainHead } from './schema.js'
+import { SyslogDestination, type SyslogSettings } from './syslog-destination.js'
 import { WorkerDestination } from './worker-destination.js'
 
 export interface AuditSettings {
@@ -13,43 +17,148 @@ export interface AuditSettings {
   onBackpressure: BackpressureMode
   includeQuery: boolean
   maxQueuedEvents: number
+  /** how often the chain head goes to the other outputs (default 60 s; 0: never) */
+  headEveryMs?: number | undefined
+  syslog?: AuditSyslogSettings | undefined
+}
+
+/** audit.syslog as configured: PEM files by name (read at start), or their text. */
+export type AuditSyslogSettings = Omit<SyslogSettings, 'port'> & {
+  port?: number | undefined
+  caFile?: string | undefined
+  certFile?: string | undefined
+  keyFile?: string | undefined
+  onBackpressure: BackpressureMode
+  maxQueuedEvents: number
+}
+
+const SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514 } as const
+
+function syslogSettings (y: AuditSyslogSettings): SyslogSettings {
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'))
+  return {
+    transport: y.transport, host: y.host, port: y.port ?? SYSLOG_PORTS[y.transport], facility: y.facility, appName: y.appName,
+    hostname: y.hostname, serverName: y.serverName, ca: y.ca ?? read(y.caFile), cert: y.cert ?? read(y.certFile), key: y.key ?? read(y.keyFile)
+  }
+}
+
+/** What the outputs report to the operational log (once per outage, not once per event). */
+export interface AuditOutputObserver {
+  /** an output's writes started failing (events are kept and retried) */
+  failing?(output: string, err: Error): void
+  /** an output writes again after `failedWrites` failures over `ms` */
+  recovered?(output: string, failedWrites: number, ms: number): void
+  /** the chain head was sent to the other outputs */
+  head?(head: ChainHead): void
 }
 
 export interface AuditOutput extends AuditSink {
-  /** events lost because a queue was full in drop mode (psc_gateway_audit_dropped_events_total) */
+  /** events lost because a queue was full in drop mode, or past its ceiling while failing (each covered by a gap event) */
   readonly droppedEvents: number
+  /** failed write attempts since the start (psc_gateway_audit_write_failures_total) */
+  readonly writeFailures: number
+  /** events that could not be written when the outputs were closed */
+  readonly unwritten: number
+  /** false (with the reason) while an output in block mode cannot write: the gateway is not ready */
+  health(): SinkHealth
+  /** undefined: a request may go on now; else resolves true when it may, false after timeoutMs (then 503) */
+  admit(timeoutMs: number): Promise<boolean> | undefined
+  /** the chained file's last line written, when there is a file */
+  head(): ChainHead | undefined
   /** reopens the audit file (after logrotate moved it); a no-op without a file */
   reopen(): void
   flush(): Promise<void>
-  close(): Promise<void>
+  /** Writes what is queued, waiting at most timeoutMs on outputs that fail; returns (and reports on stderr) what could not be written. */
+  close(timeoutMs?: number): Promise<number>
 }
 
-export function createAuditOutput (settings: AuditSettings, onError?: (err: Error) => void): AuditOutput {
-  const queueOptions = { onBackpressure: settings.onBackpressure, maxQueuedEvents: settings.maxQueuedEvents, onError }
-  const sinks: QueuedSink[] = []
+interface Named { name: string; sink: QueuedSink }
+
+export function createAuditOutput (settings: AuditSettings, observer: AuditOutputObserver | ((err: Error) => void) = {}): AuditOutput {
+  const obs: AuditOutputObserver = typeof observer === 'function' ? { failing: (_name, err) => observer(err) } : observer
+  const queue = (name: string, mode: BackpressureMode, maxQueuedEvents: number) => ({
+    name, onBackpressure: mode, maxQueuedEvents,
+    onError: (err: Error) => obs.failing ? obs.failing(name, err) : process.stderr.write(`psc-gateway audit: ${name}: write failed, retrying (events are kept): ${err.message}\n`),
+    onRecover: (n: number, ms: number) => obs.recovered?.(name, n, ms)
+  })
+  const sinks: Named[] = []
   let file: { dest: WorkerDestination; sink: QueuedSink } | undefined
-  if (settings.stdout) sinks.push(new QueuedSink(new FdDestination(1), queueOptions))
+  if (settings.stdout) sinks.push({ name: 'stdout', sink: new QueuedSink(new FdDestination(1), queue('audit stdout', settings.onBackpressure, settings.maxQueuedEvents)) })
+  if (settings.syslog !== undefined) {
+    const dest = new SyslogDestination(syslogSettings(settings.syslog))
+    sinks.push({ name: dest.name, sink: new QueuedSink(dest, queue(`audit ${dest.name}`, settings.syslog.onBackpressure, settings.syslog.maxQueuedEvents)) })
+  }
   if (settings.file !== undefined) {
     // Formatting, sealing and writing the file run in a worker thread; a path that cannot be
     // opened still throws here, so the gateway refuses to start.
     const dest = new WorkerDestination(settings.file, { hmacKey: settings.hmacKey })
-    const sink = new QueuedSink(dest, queueOptions)
-    sinks.push(sink)
+    const sink = new QueuedSink(dest, queue(`audit file ${settings.file}`, settings.onBackpressure, settings.maxQueuedEvents))
+    sinks.push({ name: `file ${settings.file}`, sink })
     file = { dest, sink }
     // The chain-start goes out at once: the file shows the start even before the first request.
     sink.nudge()
   }
-  return fanOut(sinks, () => {
+  const others = sinks.filter((s) => s.sink !== file?.sink)
+
+  // The chain head, to the outputs that are not the file: a file cut short or replaced no longer
+  // contains the last head they received (audit verify --expect-head).
+  let lastHeadSent = ''
+  const head = (): ChainHead | undefined => {
+    const h = file?.dest.head
+    if (file === undefined || h == null) return undefined
+    return { v: AUDIT_SCHEMA_VERSION, time: new Date().toISOString(), event: 'chain-head', file: file.dest.path, seq: h.seq, mac: h.mac, kid: h.kid ?? '' }
+  }
+  const sendHead = () => {
+    const h = head()
+    if (h === undefined || h.mac === lastHeadSent) return
+    lastHeadSent = h.mac
+    const body = JSON.stringify(h)
+    for (const o of others) void o.sink.enqueue(body)
+    obs.head?.(h)
+  }
+  const headEveryMs = settings.headEveryMs ?? 60_000
+  const headTimer = file !== undefined && headEveryMs > 0 ? setInterval(sendHead, headEveryMs) : undefined
+  headTimer?.unref()
+
+  const output = fanOut(sinks.map((s) => s.sink), () => {
     if (file === undefined) return
     file.dest.reopen()
     file.sink.nudge()
-  })
+  }, head)
+  output.close = async (timeoutMs?: number) => {
+    clearInterval(headTimer)
+    // The file first, so that its final head reaches the other outputs before they close.
+    let unwritten = 0
+    const report = (name: string, n: number) => {
+      if (n > 0) process.stderr.write(`psc-gateway audit: ${n} event(s) could not be written to ${name} before shutdown (see the operational log for the error)\n`)
+    }
+    if (file !== undefined) {
+      const n = await file.sink.close(timeoutMs)
+      report(`the audit file ${file.dest.path}`, n)
+      unwritten += n
+      sendHead()
+    }
+    for (const o of others) {
+      const n = await o.sink.close(timeoutMs)
+      report(`audit ${o.name}`, n)
+      unwritten += n
+    }
+    return unwritten
+  }
+  return output
 }
 
-function fanOut (sinks: QueuedSink[], reopen: () => void): AuditOutput {
+function fanOut (sinks: QueuedSink[], reopen: () => void, head: () => ChainHead | undefined): AuditOutput {
+  const blocking = sinks.filter((s) => s.mode === 'block')
   return {
     get droppedEvents () {
       return sinks.reduce((n, s) => n + s.droppedEvents, 0)
+    },
+    get writeFailures () {
+      return sinks.reduce((n, s) => n + s.writeFailures, 0)
+    },
+    get unwritten () {
+      return sinks.reduce((n, s) => n + s.unwritten, 0)
     },
     write (event: AuditEvent) {
       const body = JSON.stringify(event)
@@ -64,27 +173,58 @@ function fanOut (sinks: QueuedSink[], reopen: () => void): AuditOutput {
       const waits = sinks.map((s) => s.whenRoom()).filter((w) => w !== undefined)
       return waits.length === 0 ? undefined : Promise.all(waits).then(() => {})
     },
+    health () {
+      // An output in drop mode that fails loses events (with gap records) but never stops the service.
+      const failing = blocking.map((s) => s.health()).filter((h) => !h.ok)
+      return failing.length === 0 ? { ok: true } : { ok: false, reason: failing.map((h) => h.reason).join('; ') }
+    },
+    admit (timeoutMs: number) {
+      // On every request: no allocation when every output can take its event.
+      let waits: Promise<boolean>[] | undefined
+      for (const s of blocking) {
+        const w = s.admit(timeoutMs)
+        if (w !== undefined) (waits ??= []).push(w)
+      }
+      if (waits === undefined) return undefined
+      return Promise.all(waits).then((oks) => oks.every(Boolean))
+    },
+    head,
     reopen,
     async flush () {
       await Promise.all(sinks.map((s) => s.flush()))
     },
-    async close () {
-      await Promise.all(sinks.map((s) => s.close()))
+    async close (timeoutMs?: number) {
+      let n = 0
+      for (const s of sinks) n += await s.close(timeoutMs)
+      return n
     }
   }
 }
 
 /** Wraps a sink handed in by the caller (tests capture events this way). */
 export function outputOf (sink: AuditSink): AuditOutput {
-  const s = sink as AuditSink & Partial<AuditOutput>
+  const s = sink as AuditSink & Partial<AuditOutput> & { writable?: boolean }
   return {
     get droppedEvents () {
       return s.droppedEvents ?? 0
     },
+    get writeFailures () {
+      return s.writeFailures ?? 0
+    },
+    get unwritten () {
+      return s.unwritten ?? 0
+    },
     write: (event) => s.write(event),
     whenRoom: () => s.whenRoom?.(),
+    health: () => s.health?.() ?? { ok: true },
+    admit: (timeoutMs) => {
+      if (s.admit !== undefined) return s.admit(timeoutMs)
+      const room = s.whenRoom?.()
+      return room === undefined ? undefined : room.then(() => true)
+    },
+    head: () => s.head?.(),
     reopen: () => s.reopen?.(),
     flush: async () => { await s.flush?.() },
-    close: async () => { await s.close?.() }
+    close: async (timeoutMs?: number) => (await s.close?.(timeoutMs)) ?? 0
   }
 }

@@ -4,7 +4,7 @@
 // loaded, a session that expired in the background). Filling the common fields here keeps every
 // event complete and keeps secrets out: callers never hand over a cookie, a token or a query string.
 import type { AccessDecision, AuditSink } from './events.js'
-import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './schema.js'
+import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type CibaEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './schema.js'
 
 /** The little of a fastify request the trail reads (fastify's request fits). */
 export interface RequestLike {
@@ -20,9 +20,9 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 type FilledByTrail = 'v' | 'time' | 'requestId' | 'client' | 'userAgent' | 'route' | 'method' | 'path' | 'query' | 'status' | 'durationMs' | 'aborted'
 
 /** An event a request caused; the request's own facts are filled in by the trail. */
-export type RequestEventInput = DistributiveOmit<LoginEvent | LogoutEvent | SessionEvent, FilledByTrail>
+export type RequestEventInput = DistributiveOmit<LoginEvent | LogoutEvent | SessionEvent | CibaEvent, FilledByTrail>
 /** An event outside any request. */
-export type StandaloneEventInput = DistributiveOmit<ConfigEvent | LogoutEvent | SessionEvent, 'v' | 'time'>
+export type StandaloneEventInput = DistributiveOmit<ConfigEvent | LogoutEvent | SessionEvent | CibaEvent, 'v' | 'time'>
 /** Any event but for its version and time. */
 export type AuditEventInput = DistributiveOmit<AuditEvent, 'v' | 'time'>
 
@@ -71,6 +71,7 @@ export class AuditTrail {
   #now: () => number
   #lastMs = Number.NaN
   #lastIso = ''
+  #configHash: string | undefined
 
   constructor (sink: AuditSink, options: TrailOptions = {}) {
     this.#sink = sink
@@ -93,6 +94,11 @@ export class AuditTrail {
   /** Writes an event at once, stamped with the version and the time (prefer record or emit). */
   write (input: AuditEventInput): void | Promise<void> {
     return this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: this.#time(), ...input } as AuditEvent))
+  }
+
+  /** The short hash of the configuration in force (config/changes.ts), stamped on every access event from now on. */
+  setConfigHash (hash: string | undefined): void {
+    this.#configHash = hash
   }
 
   /** Resolves when the sinks have room again (block mode); undefined when they have room now. */
@@ -147,6 +153,7 @@ export class AuditTrail {
     if (session !== undefined) event.session = session
     if (idNat !== undefined) event.idNat = idNat
     if (profession !== undefined) event.profession = profession
+    if (this.#configHash !== undefined) event.configHash = this.#configHash
     const w = this.#sink.write(event as unknown as AccessEvent)
     if (w !== undefined) (waits ??= []).push(w)
     if (waits !== undefined) return Promise.all(waits).then(() => {})

@@ -1,21 +1,25 @@
 // `psc-gateway audit verify FILE...`: checks the hash chain of audit files (chain.ts), streaming,
-// in constant memory. Files are given oldest first (audit.log.2 audit.log.1 audit.log): a chain
-// that continues in the next file is checked across the boundary. Each finding names the file, the
-// line and what happened:
-//   edited     the line's text does not match its mac (changed, or forged without the key)
-//   removed    lines are missing (the next line's seq jumps, or a chain-start names a last line
-//              that is not the one before it)
-//   reordered  a line appears after a later one (swapped or moved)
-//   truncated  a partial last line, or a file cut in the middle of a line
-//   malformed  not an audit line at all
-// Limit: the last lines of the newest file can be removed without trace (nothing comes after them);
-// ship the file off the host (syslog, SIEM) to close that gap.
-import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
-import { macMatches, splitMac } from './chain.js'
+// in constant memory, gzip-compressed files read as they are. Files may be given in any order:
+// they are put in chain order (file-order.ts) or refused with the reason. A chain that continues
+// in the next file is checked across the boundary. Each finding names the file, the line and what
+// happened:
+//   edited       the line's text does not match its mac (changed, or forged without the key)
+//   unknown-key  the line names a key id none of the given keys has
+//   removed      lines are missing (the next line's seq jumps, or a chain-start names a last line
+//                that is not the one before it)
+//   reordered    a line appears after a later one (swapped or moved)
+//   truncated    a partial last line, a file cut in the middle of a line, or (--expect-head) the
+//                head seen earlier is not in the files: lines cut from the end, or files replaced
+//   malformed    not an audit line at all
+// Not findings: gaps (events the gateway itself recorded as lost, in a signed `gap` line) and key
+// changes (a restart with a new key, in a signed `chain-start` with reason key-change) are listed
+// apart: the chain is intact, the trail says what it could not hold.
+import { createHmac } from 'node:crypto'
+import { keyIdOf } from './chain.js'
+import { orderAuditFiles } from './file-order.js'
+import { readLines } from './line-reader.js'
 
-export type FindingKind = 'edited' | 'removed' | 'reordered' | 'truncated' | 'malformed'
+export type FindingKind = 'edited' | 'unknown-key' | 'removed' | 'reordered' | 'truncated' | 'malformed'
 
 export interface Finding {
   file: string
@@ -24,17 +28,57 @@ export interface Finding {
   message: string
 }
 
+export interface GapRecord {
+  file: string
+  line: number
+  lost: number
+  from: string
+  to: string
+  reason: string
+}
+
+export interface KeyChange {
+  file: string
+  line: number
+  from: string | undefined
+  to: string | undefined
+}
+
+export interface ChainHeadSeen {
+  file: string
+  line: number
+  seq: number
+  mac: string
+  time?: string | undefined
+}
+
 export interface VerifyReport {
   ok: boolean
   findings: Finding[]
-  files: number
+  /** the files in the order they were checked (chain order) */
+  files: string[]
   lines: number
   /** chain-start lines seen */
   chains: number
   /** JSON lines of other logs (e.g. "log":"app" on a shared stdout), not part of the chain */
   skipped: number
+  gaps: GapRecord[]
+  /** events the gap records say were lost */
+  lost: number
+  keyChanges: KeyChange[]
+  /** the last authentic line: its seq:mac is what to keep for --expect-head next time */
+  head?: ChainHeadSeen
+  /** --expect-head: where the expected head was found */
+  expectedHeadAt?: ChainHeadSeen
   firstTime?: string
   lastTime?: string
+}
+
+export interface VerifyOptions {
+  /** "seq:mac" of a chain head seen earlier (syslog, operational log): it must be in the files */
+  expectHead?: string | undefined
+  /** check the files in the order given instead of putting them in chain order */
+  keepOrder?: boolean | undefined
 }
 
 interface Position {
@@ -45,140 +89,242 @@ interface Position {
 }
 
 const MAX_FINDINGS = 1000
+const MAX_LISTED = 1000
+const PREFIX = /^\{"log":"audit","seq":(\d+),(?:"kid":"([A-Za-z0-9_-]{8})",)?/
 /** a gap remembered until the end of its chain, to tell a removal from a reordering */
 interface Gap { file: string; line: number; from: number; to: number; found: Set<number> }
 
-export async function verifyAuditFiles (files: string[], key: Buffer): Promise<VerifyReport> {
-  const report: VerifyReport = { ok: true, findings: [], files: files.length, lines: 0, chains: 0, skipped: 0 }
-  const add = (f: Finding) => {
-    report.ok = false
-    if (report.findings.length < MAX_FINDINGS) report.findings.push(f)
-  }
-  let last: Position | undefined
-  let gaps: Gap[] = []
-  const closeGaps = () => {
-    for (const g of gaps) {
-      const missing = g.to - g.from + 1 - g.found.size
-      if (missing > 0) {
-        add({ file: g.file, line: g.line, kind: 'removed', message: `${missing} line(s) removed before this line (seq ${g.from === g.to ? g.from : `${g.from}..${g.to}`} missing)` })
-      }
-    }
-    gaps = []
-  }
+export class UsageProblem extends Error {}
 
-  for (const file of files) {
-    let lineNo = 0
-    const input = createReadStream(file, { encoding: 'utf8' })
-    const lines = createInterface({ input, crlfDelay: Infinity })
-    for await (const text of lines) {
-      lineNo++
-      report.lines++
-      const at = { file, line: lineNo }
-      const split = splitMac(text)
-      if (split === undefined) {
-        let parsed: unknown
-        try { parsed = JSON.parse(text) } catch { /* not JSON */ }
-        const log = (parsed as { log?: unknown } | undefined)?.log
-        if (typeof parsed === 'object' && parsed !== null && log !== undefined && log !== 'audit') {
-          report.skipped++
-          continue
-        }
-        add({ ...at, kind: text.startsWith('{"log":"audit"') ? 'truncated' : 'malformed', message: text.startsWith('{"log":"audit"') ? 'an audit line without its mac (cut short, or its mac removed)' : 'not an audit line' })
-        continue
-      }
-      let fields: { seq?: unknown; prev?: unknown; event?: unknown; time?: unknown; previous?: { seq: number; mac: string } | null }
-      try {
-        fields = JSON.parse(split.body) as typeof fields
-      } catch {
-        add({ ...at, kind: 'malformed', message: 'not valid JSON' })
-        continue
-      }
-      const seq = typeof fields.seq === 'number' ? fields.seq : -1
-      if (!macMatches(key, split.body, split.mac)) {
-        add({ ...at, kind: 'edited', message: 'the line does not match its mac: edited, or forged without the key (or verified with the wrong key)' })
-        // Its neighbours are still checked against the mac it carries.
-        last = { file, line: lineNo, seq, mac: split.mac }
-        continue
-      }
-      if (typeof fields.time === 'string') {
-        report.firstTime ??= fields.time
-        report.lastTime = fields.time
-      }
-      if (fields.event === 'chain-start') {
-        closeGaps()
-        report.chains++
-        const previous = fields.previous ?? null
-        if (previous !== null && last !== undefined && previous.mac !== last.mac) {
-          add({
-            ...at, kind: 'removed',
-            message: `this chain continues from seq ${previous.seq} of the previous chain, but the line before it (${last.file}:${last.line}) is seq ${last.seq}: ` +
-              'lines were removed (or edited) at the end of the previous chain'
-          })
-        }
-        last = { file, line: lineNo, seq: 0, mac: split.mac }
-        continue
-      }
-      if (last === undefined) {
-        add({ ...at, kind: 'removed', message: `the chain's first lines are missing: this line is seq ${seq}, and no chain-start comes before it` })
-        last = { file, line: lineNo, seq, mac: split.mac }
-        continue
-      }
-      const expected = last.seq + 1
-      if (seq === expected && fields.prev === last.mac) {
-        last = { file, line: lineNo, seq, mac: split.mac }
-        continue
-      }
-      if (seq > expected) {
-        // Removed, unless the missing lines show up later (then they were moved: reordered).
-        if (gaps.length < MAX_FINDINGS) gaps.push({ file, line: lineNo, from: expected, to: seq - 1, found: new Set() })
-        last = { file, line: lineNo, seq, mac: split.mac }
-        continue
-      }
-      if (seq < expected) {
-        const gap = gaps.find((g) => seq >= g.from && seq <= g.to)
-        if (gap !== undefined && !gap.found.has(seq)) {
-          gap.found.add(seq)
-          add({ ...at, kind: 'reordered', message: `seq ${seq} comes after seq ${last.seq}: it belongs before ${gap.file}:${gap.line} (lines swapped or moved)` })
-        } else {
-          add({ ...at, kind: 'reordered', message: `seq ${seq} comes after seq ${last.seq}: a line repeated or moved` })
-        }
-        continue
-      }
-      // Right seq, wrong link: a line of another chain with the same seq was put here.
-      add({ ...at, kind: 'reordered', message: `the line does not follow the line before it (${last.file}:${last.line}): it comes from another chain` })
-      last = { file, line: lineNo, seq, mac: split.mac }
-    }
-    if (lineNo > 0 && !(await endsWithNewline(file))) {
-      add({ file, line: lineNo, kind: 'truncated', message: 'the file ends in the middle of a line' })
-    }
-  }
-  closeGaps()
-  report.findings.sort((a, b) => (a.file === b.file ? a.line - b.line : files.indexOf(a.file) - files.indexOf(b.file)))
-  return report
+/** "seq:mac" → its parts; throws a UsageProblem naming what is wrong. */
+export function parseHead (text: string): { seq: number; mac: string } {
+  const m = /^(\d+):([A-Za-z0-9_-]{43})$/.exec(text.trim())
+  if (m === null) throw new UsageProblem(`--expect-head: expected SEQ:MAC as the chain head lines and the audit log give it (e.g. 1234:${'A'.repeat(43)}), got ${JSON.stringify(text)}`)
+  return { seq: Number(m[1]), mac: m[2]! }
 }
 
-async function endsWithNewline (file: string): Promise<boolean> {
-  const fh = await open(file, 'r')
-  try {
-    const { size } = await fh.stat()
-    if (size === 0) return true
-    const buf = Buffer.alloc(1)
-    await fh.read(buf, 0, 1, size - 1)
-    return buf[0] === 10
-  } finally {
-    await fh.close()
+/**
+ * Verifies lines fed one at a time (verify, and query --verify on the same pass). Not thread-safe;
+ * one per run.
+ */
+export class ChainVerifier {
+  readonly report: VerifyReport
+  // Buffers, not KeyObjects: on Node 20 an HMAC from a KeyObject costs more to set up per line.
+  #keys = new Map<string, Buffer>()
+  #last: Position | undefined
+  #gaps: Gap[] = []
+  #expect: { seq: number; mac: string } | undefined
+
+  constructor (keys: Buffer[], options: { expectHead?: string | undefined } = {}) {
+    for (const k of keys) this.#keys.set(keyIdOf(k), k)
+    this.#expect = options.expectHead === undefined ? undefined : parseHead(options.expectHead)
+    this.report = { ok: true, findings: [], files: [], lines: 0, chains: 0, skipped: 0, gaps: [], lost: 0, keyChanges: [] }
   }
+
+  #add (f: Finding): void {
+    this.report.ok = false
+    if (this.report.findings.length < MAX_FINDINGS) this.report.findings.push(f)
+  }
+
+  #closeGaps (): void {
+    for (const g of this.#gaps) {
+      const missing = g.to - g.from + 1 - g.found.size
+      if (missing > 0) {
+        this.#add({ file: g.file, line: g.line, kind: 'removed', message: `${missing} line(s) removed before this line (seq ${g.from === g.to ? g.from : `${g.from}..${g.to}`} missing)` })
+      }
+    }
+    this.#gaps = []
+  }
+
+  beginFile (file: string): void {
+    this.report.files.push(file)
+  }
+
+  line (file: string, lineNo: number, text: string): void {
+    const report = this.report
+    report.lines++
+    const at = { file, line: lineNo }
+    const len = text.length
+    const macAt = len - 53
+    if (macAt < 0 || !text.startsWith(',"mac":"', macAt) || !text.endsWith('"}')) {
+      let parsed: unknown
+      try { parsed = JSON.parse(text) } catch { /* not JSON */ }
+      const log = (parsed as { log?: unknown } | undefined)?.log
+      if (typeof parsed === 'object' && parsed !== null && log !== undefined && log !== 'audit') {
+        report.skipped++
+        return
+      }
+      const cut = text.startsWith('{"log":"audit"')
+      this.#add({ ...at, kind: cut ? 'truncated' : 'malformed', message: cut ? 'an audit line without its mac (cut short, or its mac removed)' : 'not an audit line' })
+      return
+    }
+    const mac = text.slice(macAt + 8, len - 2)
+    const prefix = PREFIX.exec(text)
+    if (prefix === null) {
+      this.#add({ ...at, kind: 'malformed', message: 'not an audit line of a chained file' })
+      return
+    }
+    const seq = Number(prefix[1])
+    const kid = prefix[2]
+    const signedText = text.slice(0, macAt)
+    let authentic: boolean
+    if (kid !== undefined) {
+      const key = this.#keys.get(kid)
+      if (key === undefined) {
+        this.#add({ ...at, kind: 'unknown-key', message: `signed with key id ${kid}, which none of the given keys has (give that key too: --key-env/--key-file may be repeated)` })
+        this.#last = { file, line: lineNo, seq, mac }
+        return
+      }
+      authentic = macOf(key, signedText) === mac
+    } else {
+      // Lines written before key ids: any of the keys.
+      authentic = false
+      for (const key of this.#keys.values()) if (macOf(key, signedText) === mac) { authentic = true; break }
+    }
+    if (!authentic) {
+      this.#add({ ...at, kind: 'edited', message: 'the line does not match its mac: edited, or forged without the key (or verified with the wrong key)' })
+      // Its neighbours are still checked against the mac it carries.
+      this.#last = { file, line: lineNo, seq, mac }
+      return
+    }
+    const time = field(text, '"time":"', prefix[0].length)
+    if (time !== undefined) {
+      report.firstTime ??= time
+      report.lastTime = time
+    }
+    report.head = { file, line: lineNo, seq, mac, time }
+    if (this.#expect !== undefined && this.#expect.seq === seq && this.#expect.mac === mac) report.expectedHeadAt = report.head
+    const event = field(text, '"event":"', prefix[0].length)
+    if (event === 'chain-start') {
+      this.#closeGaps()
+      report.chains++
+      let start: { previous?: { seq: number; mac: string; kid?: string } | null; reason?: string } = {}
+      try { start = JSON.parse(signedText + '}') as typeof start } catch { /* authentic lines are JSON */ }
+      const previous = start.previous ?? null
+      const last = this.#last
+      if (previous !== null && last !== undefined && previous.mac !== last.mac) {
+        this.#add({
+          ...at, kind: 'removed',
+          message: `this chain continues from seq ${previous.seq} of the previous chain, but the line before it (${last.file}:${last.line}) is seq ${last.seq}: ` +
+            'lines were removed (or edited) at the end of the previous chain'
+        })
+      }
+      if (start.reason === 'key-change' && report.keyChanges.length < MAX_LISTED) report.keyChanges.push({ file, line: lineNo, from: previous?.kid, to: kid })
+      this.#last = { file, line: lineNo, seq: 0, mac }
+      return
+    }
+    if (event === 'gap') {
+      try {
+        const g = JSON.parse(signedText + '}') as { lost: number; from: string; to: string; reason: string }
+        report.lost += g.lost
+        if (report.gaps.length < MAX_LISTED) report.gaps.push({ file, line: lineNo, lost: g.lost, from: g.from, to: g.to, reason: g.reason })
+      } catch { /* authentic lines are JSON */ }
+    }
+    const last = this.#last
+    if (last === undefined) {
+      this.#add({ ...at, kind: 'removed', message: `the chain's first lines are missing: this line is seq ${seq}, and no chain-start comes before it` })
+      this.#last = { file, line: lineNo, seq, mac }
+      return
+    }
+    const expected = last.seq + 1
+    // prev is the last field before mac: `"prev":"<43 characters>"`
+    const prevOk = text.startsWith('"prev":"', macAt - 52) && text.startsWith(last.mac, macAt - 44)
+    if (seq === expected && prevOk) {
+      this.#last = { file, line: lineNo, seq, mac }
+      return
+    }
+    if (seq > expected) {
+      // Removed, unless the missing lines show up later (then they were moved: reordered).
+      if (this.#gaps.length < MAX_FINDINGS) this.#gaps.push({ file, line: lineNo, from: expected, to: seq - 1, found: new Set() })
+      this.#last = { file, line: lineNo, seq, mac }
+      return
+    }
+    if (seq < expected) {
+      const gap = this.#gaps.find((g) => seq >= g.from && seq <= g.to)
+      if (gap !== undefined && !gap.found.has(seq)) {
+        gap.found.add(seq)
+        this.#add({ ...at, kind: 'reordered', message: `seq ${seq} comes after seq ${last.seq}: it belongs before ${gap.file}:${gap.line} (lines swapped or moved)` })
+      } else {
+        this.#add({ ...at, kind: 'reordered', message: `seq ${seq} comes after seq ${last.seq}: a line repeated or moved` })
+      }
+      return
+    }
+    // Right seq, wrong link: a line of another chain with the same seq was put here.
+    this.#add({ ...at, kind: 'reordered', message: `the line does not follow the line before it (${last.file}:${last.line}): it comes from another chain` })
+    this.#last = { file, line: lineNo, seq, mac }
+  }
+
+  endFile (file: string, lines: number, endsWithNewline: boolean): void {
+    if (lines > 0 && !endsWithNewline) this.#add({ file, line: lines, kind: 'truncated', message: 'the file ends in the middle of a line' })
+  }
+
+  finish (): VerifyReport {
+    this.#closeGaps()
+    const r = this.report
+    if (this.#expect !== undefined && r.expectedHeadAt === undefined) {
+      const lastFile = r.files[r.files.length - 1] ?? ''
+      this.#add({
+        file: lastFile, line: r.head?.line ?? 0, kind: 'truncated',
+        message: `the expected chain head ${this.#expect.seq}:${this.#expect.mac} is not in these files: lines were cut from the end, or the files were replaced by another chain` +
+          (r.head !== undefined ? ` (their last line is seq ${r.head.seq}, ${r.head.file}:${r.head.line})` : '')
+      })
+    }
+    const order = r.files
+    r.findings.sort((a, b) => (a.file === b.file ? a.line - b.line : order.indexOf(a.file) - order.indexOf(b.file)))
+    return r
+  }
+}
+
+function macOf (key: Buffer, signedText: string): string {
+  return createHmac('sha256', key).update(signedText + '}').digest('base64url')
+}
+
+/** The string value of the first `name` (e.g. `"time":"`) after `from`. */
+function field (text: string, name: string, from: number): string | undefined {
+  const i = text.indexOf(name, from)
+  if (i === -1) return undefined
+  const start = i + name.length
+  const end = text.indexOf('"', start)
+  return end === -1 ? undefined : text.slice(start, end)
+}
+
+export async function verifyAuditFiles (files: string[], keys: Buffer | Buffer[], options: VerifyOptions = {}): Promise<VerifyReport> {
+  const verifier = new ChainVerifier(Array.isArray(keys) ? keys : [keys], { expectHead: options.expectHead })
+  const ordered = options.keepOrder === true ? files : await orderAuditFiles(files)
+  for (const file of ordered) {
+    verifier.beginFile(file)
+    const r = await readLines(file, (text, lineNo) => verifier.line(file, lineNo, text))
+    verifier.endFile(file, r.lines, r.endsWithNewline)
+  }
+  return verifier.finish()
+}
+
+/** 0: intact and complete; 1: broken (findings); 3: intact, but events were lost (gap records). */
+export function verifyExitCode (r: VerifyReport): number {
+  if (!r.ok) return 1
+  return r.gaps.length > 0 ? 3 : 0
 }
 
 export function formatVerifyReport (r: VerifyReport): string {
+  let out = ''
   if (r.ok) {
-    return `OK: ${r.files} file(s), ${r.lines} line(s), ${r.chains} chain start(s), intact` +
+    out += `OK: ${r.files.length} file(s), ${r.lines} line(s), ${r.chains} chain start(s), intact` +
       (r.firstTime !== undefined ? `; from ${r.firstTime} to ${r.lastTime}` : '') +
-      (r.skipped > 0 ? `; ${r.skipped} line(s) of other logs skipped` : '') + '\n' +
-      'Note: lines removed from the very end of the newest file cannot be detected by the chain.\n'
+      (r.skipped > 0 ? `; ${r.skipped} line(s) of other logs skipped` : '') + '\n'
+  } else {
+    const head = r.findings[0]!
+    out += `BROKEN: the chain breaks first at ${head.file}:${head.line} (${head.kind})\n` +
+      r.findings.map((f) => `${f.file}:${f.line}: ${f.kind}: ${f.message}`).join('\n') + '\n' +
+      `${r.findings.length} finding(s) in ${r.files.length} file(s), ${r.lines} line(s)\n`
   }
-  const head = r.findings[0]!
-  const lines = r.findings.map((f) => `${f.file}:${f.line}: ${f.kind}: ${f.message}`)
-  return `BROKEN: the chain breaks first at ${head.file}:${head.line} (${head.kind})\n${lines.join('\n')}\n` +
-    `${r.findings.length} finding(s) in ${r.files} file(s), ${r.lines} line(s)\n`
+  if (r.gaps.length > 0) {
+    out += `GAPS: ${r.lost} event(s) lost in ${r.gaps.length} gap record(s) written by the gateway (not tampering: it recorded what it could not write)\n` +
+      r.gaps.map((g) => `${g.file}:${g.line}: gap: ${g.lost} event(s) lost from ${g.from} to ${g.to} (${g.reason})`).join('\n') + '\n'
+  }
+  for (const k of r.keyChanges) out += `${k.file}:${k.line}: key change: from key id ${k.from ?? '(unknown)'} to ${k.to ?? '(unknown)'}, signed by the new key\n`
+  if (r.files.length > 1) out += `Order checked: ${r.files.join(' ')}\n`
+  if (r.expectedHeadAt !== undefined) out += `Expected head found at ${r.expectedHeadAt.file}:${r.expectedHeadAt.line}: nothing before it was cut or replaced\n`
+  if (r.head !== undefined) out += `Head: ${r.head.seq}:${r.head.mac} (${r.head.file}:${r.head.line}${r.head.time !== undefined ? `, ${r.head.time}` : ''}); keep it to check these files later with --expect-head\n`
+  if (r.ok && r.expectedHeadAt === undefined) out += 'Note: without --expect-head, lines cut from the very end of the newest file (or files replaced whole) cannot be detected: give the last chain head sent off the host (syslog, operational log).\n'
+  return out
 }

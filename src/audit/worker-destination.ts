@@ -38,6 +38,8 @@ export class WorkerDestination implements BatchDestination {
   #awaiting = new Map<number, (err?: Error) => void>()
   #idleWaiters: (() => void)[] = []
   #closed = false
+  /** the chain's last line written, as the thread last said (undefined before the first batch) */
+  head: { seq: number; mac: string; kid?: string } | null | undefined
 
   constructor (path: string, options: WorkerDestinationOptions = {}) {
     // Opened here, on the caller's thread, so that a path the gateway cannot write stops the start-up
@@ -79,7 +81,10 @@ export class WorkerDestination implements BatchDestination {
     // An idle thread must not keep the process alive; #ask refs it while an answer is awaited, so
     // that a batch in flight still reaches the file when the process ends naturally.
     worker.unref()
-    worker.on('message', (reply: FromFileWriter) => this.#answered(reply.id, reply.error === undefined ? undefined : new Error(reply.error)))
+    worker.on('message', (reply: FromFileWriter) => {
+      if (reply.head !== undefined && this.#worker === worker) this.head = reply.head
+      this.#answered(reply.id, reply.error === undefined ? undefined : new Error(reply.error))
+    })
     worker.on('error', (err: unknown) => this.#died(worker, err instanceof Error ? err.message : String(err)))
     worker.on('exit', (code) => this.#died(worker, `exit code ${code}`))
     return worker

@@ -17,6 +17,7 @@ import { finishLogin, LoginFailure } from './login-flow.js'
 import type { PscClient } from './psc-client.js'
 import type { LoginTransactions } from './transaction-cookie.js'
 import type { LoginTransaction } from './transaction.js'
+import type { AccountLookup, Identity } from '../psc/identity.js'
 
 export interface CallbackOptions {
   config: GatewayConfig
@@ -26,6 +27,8 @@ export interface CallbackOptions {
   transactions: LoginTransactions
   limited: object
   now: () => number
+  /** finds the local account at login (issue 17; src/accounts/resolver.ts) */
+  accounts?: { resolve(identity: Identity): Promise<AccountLookup> }
 }
 
 export function registerCallback(app: FastifyInstance, opts: CallbackOptions): void {
@@ -65,6 +68,9 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
 
   async function startSession(request: FastifyRequest, reply: FastifyReply, fields: Awaited<ReturnType<typeof finishLogin>>, found: LoginTransaction): Promise<FastifyReply> {
     const { sessions, audit } = opts
+    // The local account is looked up once, here, and kept in the session (bounded by its timeout).
+    if (opts.accounts !== undefined) fields = { ...fields, identity: { ...fields.identity, account: await opts.accounts.resolve(fields.identity) } }
+    const account = fields.identity.account
     let id: string
     // The store may fail at any step here; PSC has already said who this is (the audit names them).
     try {
@@ -81,7 +87,7 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
     }
     reply.setCookie(config.session.cookieName, id, cookieOptions)
     const who = { session: sessionReference(id), idNat: fields.identity.idNat, profession: fields.identity.exercices[0]?.professionCode }
-    audit.record(request, { event: 'login', outcome: 'succeeded', ...who, acr: fields.identity.acr, authMode: fields.identity.authMode })
+    audit.record(request, { event: 'login', outcome: 'succeeded', ...who, acr: fields.identity.acr, authMode: fields.identity.authMode, ...(account !== undefined && { account: account.status === 'found' ? account.login : account.status }) })
     audit.record(request, { event: 'session', outcome: 'created', ...who })
     endpointScope(request, 'allow', who)
     return reply.redirect(found.returnTo, 302)

@@ -11,12 +11,13 @@ import { sessionReference } from '../session/ids.js'
 import type { SessionManager } from '../session/manager.js'
 import { readRequestSession, type RequestSession } from '../session/request-session.js'
 import { SessionStoreUnavailable } from '../session/store.js'
-import { registerCallback } from './callback-route.js'
+import { registerCallback, type CallbackOptions } from './callback-route.js'
 import { endpointScope } from './endpoint-scope.js'
 import { registerLogout } from './logout-routes.js'
 import { startLogin } from './login-flow.js'
 import type { PscClient } from './psc-client.js'
 import { LoginTransactions } from './transaction-cookie.js'
+import { registerCibaRoutes } from './ciba-routes.js'
 
 export interface AuthRoutesOptions {
   config: GatewayConfig
@@ -24,6 +25,8 @@ export interface AuthRoutesOptions {
   sessions: SessionManager
   audit: AuditTrail
   now?: () => number
+  /** local accounts (issue 17) */
+  accounts?: CallbackOptions['accounts']
 }
 
 export { loginTransactionCookieName } from './transaction-cookie.js'
@@ -41,7 +44,12 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     ? { config: { rateLimit: { max: config.limits.rateLimit.max, timeWindow: config.limits.rateLimit.windowMs } } }
     : {}
 
+  // CIBA (issue 12): its own routes; where it is offered, the login page is its choice page.
+  const ciba = await registerCibaRoutes(app, opts)
+
   app.get(loginPath, limited, async (request, reply) => {
+    const offered = ciba?.loginPage(request, reply)
+    if (offered !== undefined) return offered
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).rd) ?? '/'
     const configuration = psc.configuration
     if (!configuration) {
@@ -55,7 +63,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     return reply.header('cache-control', 'no-store').redirect(url.href, 302)
   })
 
-  registerCallback(app, { config, psc, sessions, audit, transactions, limited, now })
+  registerCallback(app, { config, psc, sessions, audit, transactions, limited, now, ...(opts.accounts !== undefined && { accounts: opts.accounts }) })
   registerLogout(app, { config, psc, sessions, audit })
 
   app.get(`${prefix}/me`, async (request, reply) => {

@@ -3,6 +3,7 @@
 // One refresh per session at a time: in this process by sharing the promise, across replicas by a
 // short lock in the session store; the others wait for the refreshed record.
 import * as oidc from 'openid-client'
+import type { AccountLookup, Identity } from '../psc/identity.js'
 import type { SessionManager } from '../session/manager.js'
 import { SessionStoreUnavailable, type SessionRecord } from '../session/store.js'
 import { sessionReference } from '../session/ids.js'
@@ -22,6 +23,12 @@ export type Freshness =
   /** PSC could not be asked (unreachable, slow): the caller decides what that means */
   | { kind: 'unavailable'; reason: string }
 
+/** The local account, looked up again with the session (issue 17; src/accounts/resolver.ts). */
+export interface AccountRefresher {
+  due (identity: Identity, now: number): boolean
+  resolve (identity: Identity): Promise<AccountLookup>
+}
+
 export class TokenKeeper {
   readonly #inFlight = new Map<string, Promise<Freshness>>()
 
@@ -29,22 +36,56 @@ export class TokenKeeper {
     private readonly psc: PscClient,
     private readonly sessions: SessionManager,
     private readonly revalidateEveryMs: number | undefined,
-    private readonly now: () => number = Date.now
+    private readonly now: () => number = Date.now,
+    private readonly accounts?: AccountRefresher
   ) {}
 
-  /** Whether this record needs a round trip to PSC before the request goes on. */
+  /** Whether this record needs a round trip to PSC (or to the account source) before the request goes on. */
   needsRefresh(record: SessionRecord, wantsAccessToken: boolean): boolean {
     const now = this.now()
+    return this.#tokensDue(record, wantsAccessToken, now) || this.accounts?.due(record.identity, now) === true
+  }
+
+  #tokensDue(record: SessionRecord, wantsAccessToken: boolean, now: number): boolean {
     if (wantsAccessToken && record.accessTokenExpiresAt - now < REFRESH_MARGIN_MS) return true
     return this.revalidateEveryMs !== undefined && now - (record.validatedAt ?? record.createdAt) >= this.revalidateEveryMs
   }
 
-  refresh(id: string, record: SessionRecord): Promise<Freshness> {
-    const shared = this.#inFlight.get(id)
+  /**
+   * `wantsAccessToken` (the upstream receives the access token) tells whether PSC must be asked;
+   * when only the local account is due, PSC is not asked (undefined: PSC is always asked).
+   */
+  refresh(id: string, record: SessionRecord, wantsAccessToken?: boolean): Promise<Freshness> {
+    const tokensDue = wantsAccessToken === undefined || this.accounts === undefined || this.#tokensDue(record, wantsAccessToken, this.now())
+    const key = tokensDue ? id : `${id}:account`
+    const shared = this.#inFlight.get(key)
     if (shared) return shared.then((r) => (r.kind === 'fresh' ? { ...r, refreshed: false } : r))
-    const pending = this.#refreshOnce(id, record).catch(storeUnavailable).finally(() => this.#inFlight.delete(id))
-    this.#inFlight.set(id, pending)
+    const pending = (tokensDue ? this.#refreshOnce(id, record) : this.#refreshAccount(id, record)).catch(storeUnavailable).finally(() => this.#inFlight.delete(key))
+    this.#inFlight.set(key, pending)
     return pending
+  }
+
+  /** The local account alone; saved under the refresh lock so that it never writes back older tokens. */
+  async #refreshAccount(id: string, record: SessionRecord): Promise<Freshness> {
+    const account = await this.accounts!.resolve(record.identity)
+    const updated: SessionRecord = { ...record, identity: { ...record.identity, account } }
+    try {
+      const release = await this.sessions.store.tryLock(`refresh:${sessionReference(id)}`, LOCK_TTL_MS)
+      if (release) {
+        try {
+          const current = await this.sessions.store.get(id)
+          if (!current) return { kind: 'revoked', reason: 'session ended during refresh' }
+          const saved: SessionRecord = { ...current, identity: { ...current.identity, account } }
+          await this.sessions.save(id, saved)
+          return { kind: 'fresh', record: saved, refreshed: false }
+        } finally {
+          await release()
+        }
+      }
+    } catch {
+      // The store did not answer: this request goes on with the fresh account; the next one retries.
+    }
+    return { kind: 'fresh', record: updated, refreshed: false }
   }
 
   async #refreshOnce(id: string, record: SessionRecord): Promise<Freshness> {
@@ -57,8 +98,12 @@ export class TokenKeeper {
     try {
       const tokens = await oidc.refreshTokenGrant(configuration, record.refreshToken)
       const now = this.now()
+      const identity = this.accounts?.due(record.identity, now) === true
+        ? { ...record.identity, account: await this.accounts.resolve(record.identity) }
+        : record.identity
       const updated: SessionRecord = {
         ...record,
+        identity,
         accessToken: tokens.access_token,
         refreshToken: tokens.refresh_token ?? record.refreshToken,
         idToken: tokens.id_token ?? record.idToken,

@@ -49,6 +49,10 @@ export const checkCommand: Command = {
     out.write(`${file}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
     out.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
     out.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n\n`)
+    if (config.accounts !== undefined) {
+      const a = config.accounts
+      out.write(`Local accounts: ${a.source === 'file' ? `mapping file ${a.file}` : `directory ${a.ldap!.url}${a.ldap!.startTls ? ' (StartTLS)' : ''}, base ${a.ldap!.baseDn}, filter ${a.ldap!.filter}`}\n\n`)
+    }
     out.write(describeRouteTable(compileRoutes(config.routes)) + '\n')
     return 0
   }

@@ -18,6 +18,8 @@ export interface Checks {
 
 export interface Conversion {
   wrote (path: string[]): boolean
+  /** the configuration file, to place relative paths it names (accounts.file) */
+  source?: string
 }
 
 /**

@@ -24,7 +24,7 @@ export function validateConfig (raw: RawConfig, src: ParsedSource): { issues: Ra
 
 /** Only for a file validateConfig found no issue in. */
 export function convertConfig (raw: RawConfig, src: ParsedSource): GatewayConfig {
-  const conversion: Conversion = { wrote: (path) => src.doc.hasIn(path) }
+  const conversion: Conversion = { wrote: (path) => src.doc.hasIn(path), source: src.file }
   const parts = SECTIONS.map((section) => section.convert(raw, conversion))
   return Object.assign({ source: src.file }, ...parts) as GatewayConfig
 }

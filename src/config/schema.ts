@@ -14,9 +14,11 @@ import { LimitsSchema } from './sections/limits.js'
 import { AuditSchema } from './sections/audit.js'
 import { LogSchema } from './sections/log.js'
 import { AssertionSchema } from './sections/assertion.js'
+import { AccountsSchema, StructuresSchema } from './sections/accounts.js'
 
 export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from './sections/headers.js'
 export type { UpstreamConfig } from './sections/upstreams.js'
+export type { StructureSetConfig } from './sections/accounts.js'
 
 export const ConfigSchema = Type.Object({
   $schema: Type.Optional(Type.String()),
@@ -30,7 +32,10 @@ export const ConfigSchema = Type.Object({
   limits: LimitsSchema,
   audit: AuditSchema,
   assertion: AssertionSchema,
-  log: LogSchema
+  log: LogSchema,
+  // establishments and local accounts (issue 17)
+  structures: Type.Optional(StructuresSchema),
+  accounts: Type.Optional(AccountsSchema)
 }, { additionalProperties: false })
 
 /** The configuration as written in YAML, after defaults are applied. */

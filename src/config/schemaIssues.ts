@@ -162,6 +162,8 @@ function describeError (e: ValueError, segments: string[]): RawIssue {
           ? `expected a non-empty string, got ${got()}`
           : `expected at least ${String(s.minLength)} characters, got ${(e.value as string).length}`
       }
+    case ValueErrorType.StringMaxLength:
+      return { segments, message: `expected at most ${String(s.maxLength)} characters, got ${(e.value as string).length}` }
     case ValueErrorType.IntegerMaximum: case ValueErrorType.IntegerMinimum:
     case ValueErrorType.NumberMaximum: case ValueErrorType.NumberMinimum:
       return { segments, message: `expected ${describeSchema(s)}, got ${got()}` }

@@ -11,12 +11,15 @@ import type { SessionSettings } from './sections/session.js'
 import type { UpstreamSettings } from './sections/upstreams.js'
 import type { RouteSettings } from './sections/routes.js'
 import type { HeaderSettings } from './sections/headers.js'
+import type { AccountsSettings } from './sections/accounts.js'
+export type { AccountsSettings, LdapSettings } from './sections/accounts.js'
 
 export type { IdentityHeader } from './sections/headers.js'
+export type { CibaMode, CibaSettings } from './sections/ciba.js'
 export type { UpstreamSettings, PscSettings, SessionSettings, RouteSettings, HeaderSettings, ServerSettings }
 
 /** Sections whose converted form is more than WithMs of what was written. */
-type Converted = keyof ServerSettings | 'psc' | 'session' | 'upstreams' | 'routes' | 'headers'
+type Converted = keyof ServerSettings | 'psc' | 'session' | 'upstreams' | 'routes' | 'headers' | 'structures' | 'accounts'
 
 export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> & ServerSettings & {
   /** the file it came from, for messages; "<embedded>" for built-in configs */
@@ -26,4 +29,6 @@ export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> & Ser
   upstreams: Record<string, UpstreamSettings>
   routes: RouteSettings[]
   headers: HeaderSettings
+  /** local accounts of the protected application (issue 17); absent: identity headers only */
+  accounts?: AccountsSettings
 }

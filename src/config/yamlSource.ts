@@ -27,7 +27,8 @@ export function isSecretPath (segments: Segments): boolean {
     (segments[0] === 'audit' && segments[1] === 'hmacKey') ||
     (segments[0] === 'assertion' && segments[1] === 'keys') ||
     // a Redis URL may carry a password
-    (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url')
+    (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url') ||
+    (segments[0] === 'accounts' && segments[1] === 'ldap' && segments[2] === 'bindPassword')
 }
 
 export function pointerOf (segments: Segments): string {

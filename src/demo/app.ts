@@ -23,7 +23,7 @@ function decodeForDisplay(value: string): string {
 
 function renderHtml(req: IncomingMessage): string {
   const pscHeaders = Object.entries(req.headers)
-    .filter(([name]) => name.startsWith('x-psc-'))
+    .filter(([name]) => name.startsWith('x-psc-') || name.startsWith('x-remote-'))
     .map(([name, value]) => `<tr><th>${esc(name)}</th><td>${esc(decodeForDisplay(String(value)))}</td><td><code>${esc(String(value))}</code></td></tr>`)
     .join('')
   const who = req.headers['x-psc-given-name']
@@ -33,10 +33,11 @@ function renderHtml(req: IncomingMessage): string {
 <style>body{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#eef}</style></head>
 <body><h1>Application métier de démonstration</h1>
 <p id="who">Bonjour, <strong>${esc(who)}</strong>.</p>
+<p id="account">${req.headers['x-remote-user'] ? `Compte dans l'application (X-Remote-User) : <strong>${esc(decodeForDisplay(String(req.headers['x-remote-user'])))}</strong>${req.headers['x-remote-groups'] ? `, groupes : ${esc(decodeForDisplay(String(req.headers['x-remote-groups'])))}` : ''}.` : 'Aucun compte de l\'application reçu (X-Remote-User absent).'}</p>
 <p>Chemin reçu : <code id="path">${esc(req.url ?? '')}</code></p>
 <h2>En-têtes d'identité reçus de la passerelle</h2>
 <table id="identity"><tr><th>En-tête</th><th>Valeur décodée</th><th>Valeur brute</th></tr>${pscHeaders || '<tr><td colspan="3">aucun</td></tr>'}</table>
-<p><a href="/pharmacie/">Espace pharmacie</a> · <a href="/medecins/">Espace médecins</a> · <a href="/public/">Page publique</a> · <a id="logout" href="/_psc/logout">Se déconnecter</a></p>
+<p><a href="/pharmacie/">Espace pharmacie</a> · <a href="/medecins/">Espace médecins</a> · <a href="/dpi/">DPI (compte requis)</a> · <a href="/dpi-admin/">Administration du DPI</a> · <a href="/public/">Page publique</a> · <a id="logout" href="/_psc/logout">Se déconnecter</a></p>
 </body></html>`
 }
 

@@ -44,7 +44,7 @@ function activityFor(s: PractitionerStructure): Record<string, string> {
     numeroSiretSite: s.siret ?? '',
     numeroSirenSite: s.siret ? s.siret.slice(0, 9) : '',
     numeroFinessSite: s.finess ?? '',
-    numeroFinessetablissementJuridique: '',
+    numeroFinessetablissementJuridique: s.finessLegal ?? '',
     identifiantTechniqueDeLaStructure: s.id,
     raisonSocialeSite: s.name,
     enseigneCommercialeSite: '',

@@ -15,6 +15,8 @@ import { createProvider, INTERACTION_PATH, ISSUER_PATH } from './provider.js'
 export { ISSUER_PATH } from './provider.js'
 import { loginPage, messagePage } from './pages.js'
 import { loadPractitioners, type Practitioner } from './practitioners.js'
+import { EmulatorCiba, type EmulatorCibaOptions } from './ciba.js'
+import { ECPS_PATH, handleEcps } from './ecps-page.js'
 
 export { pscClaimsFor, pscIdTokenClaimsFor, pscSubFor, otherIdsFor } from './claims.js'
 export { loadPractitioners, parsePractitioners, PractitionersFileError } from './practitioners.js'
@@ -26,6 +28,8 @@ export interface EmulatorClient {
   redirectUris: string[]
   postLogoutRedirectUris: string[]
   backchannelLogoutUri?: string
+  /** the dénomination registered with ANS (client_name), shown in the e-CPS notification */
+  serviceName?: string
 }
 
 /** The subset of pino the emulator uses. */
@@ -51,6 +55,8 @@ export interface EmulatorOptions {
   /** default 120, like PSC */
   accessTokenTtlSeconds?: number
   logger?: EmulatorLogger
+  /** CIBA timings (interval, lifetime, slow_down threshold) */
+  ciba?: EmulatorCibaOptions
 }
 
 export interface RunningEmulator {
@@ -60,6 +66,8 @@ export interface RunningEmulator {
   /** issuer + '/.well-known/wallet-openid-configuration' */
   discoveryUrl: string
   practitioners: Practitioner[]
+  /** CIBA: the e-CPS app's pending notifications, answers, and the log of polls */
+  ciba: EmulatorCiba & { answerAs(authReqId: string, accept: boolean): Promise<unknown> }
   close(): Promise<void>
 }
 
@@ -123,6 +131,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const host = opts.host ?? '127.0.0.1'
 
   let provider: Provider | undefined
+  const ciba = new EmulatorCiba(byIdNat, opts.ciba)
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       log?.error({ err }, 'psc emulator: request failed')
@@ -143,7 +152,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const issuer = origin + ISSUER_PATH
 
   try {
-    provider = createProvider(issuer, opts, bySub)
+    provider = createProvider(issuer, opts, bySub, ciba)
   } catch (err) {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     throw err
@@ -160,6 +169,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     const url = new URL(req.url ?? '/', 'http://emulator.invalid')
     let pathname = url.pathname
     if (pathname.startsWith(INTERACTION_PATH)) return handleInteraction(p, req, res, pathname.slice(INTERACTION_PATH.length))
+    if (pathname === ECPS_PATH || pathname.startsWith(ECPS_PATH + '/')) return handleEcps(req, res, url, { provider: p, ciba, practitioners, readForm })
     // PSC's wallet document and the standard one are the same document here.
     if (pathname === ISSUER_PATH + WALLET_DISCOVERY_PATH) pathname = `${ISSUER_PATH}/.well-known/openid-configuration`
     if (pathname.startsWith(ISSUER_PATH + '/')) {
@@ -172,7 +182,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       return
     }
     if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      return send(res, 200, messagePage('Pro Santé Connect — émulateur local', `Issuer : ${issuer}`))
+      return send(res, 200, messagePage('Pro Santé Connect — émulateur local', `Issuer : ${issuer} — application e-CPS simulée : ${origin}${ECPS_PATH}`))
     }
     send(res, 404, messagePage('Introuvable', 'Cette adresse n’existe pas sur l’émulateur PSC.'))
   }
@@ -221,6 +231,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     issuer,
     discoveryUrl: issuer + WALLET_DISCOVERY_PATH,
     practitioners,
+    ciba: Object.assign(ciba, { answerAs: (authReqId: string, accept: boolean) => ciba.answer(provider as Provider, authReqId, accept) }),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()))

@@ -21,6 +21,21 @@ declare module 'oidc-provider' {
     static find(id: string): Promise<Grant | undefined>
   }
 
+  /** A pending CIBA request (oidc-provider's BackchannelAuthenticationRequest model). */
+  export class BackchannelAuthenticationRequest {
+    jti: string
+    accountId: string
+    clientId: string
+    scope: string
+    /** epoch seconds */
+    exp: number
+    params: Record<string, unknown>
+    grantId?: string
+    error?: string
+    readonly isExpired: boolean
+    static find(id: string, options?: { ignoreExpiration?: boolean }): Promise<BackchannelAuthenticationRequest | undefined>
+  }
+
   export class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>)
     readonly issuer: string
@@ -35,6 +50,10 @@ declare module 'oidc-provider' {
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<void>
     on(event: string, listener: (...args: any[]) => void): this
+    BackchannelAuthenticationRequest: typeof BackchannelAuthenticationRequest
+    backchannelResult(request: BackchannelAuthenticationRequest | string, result: Grant | Error, options?: { acr?: string; authTime?: number }): Promise<void>
+    /** koa middleware, run around every provider route */
+    use(middleware: (ctx: any, next: () => Promise<void>) => Promise<void>): this
   }
 
   export const errors: Record<string, new (...args: any[]) => Error>

@@ -49,6 +49,7 @@ export function loginPage(opts: { action: string; clientId: string; practitioner
     `<h1>Pro Santé Connect — émulateur local</h1>
 <p class="note">Émulateur de test : aucune carte CPS ni e-CPS n'est demandée. Choisissez un professionnel de santé
 pour vous connecter à l'application <code>${escapeHtml(opts.clientId)}</code>.</p>
+<p class="note">Connexion par notification (CIBA) : les demandes arrivent sur l'<a href="/ecps">application e-CPS simulée</a>.</p>
 <form method="post" action="${escapeHtml(opts.action)}">
 ${buttons}
 </form>`,

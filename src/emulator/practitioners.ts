@@ -12,6 +12,8 @@ export interface PractitionerStructure {
   name: string
   /** numeroFinessSite */
   finess?: string
+  /** numeroFinessetablissementJuridique */
+  finessLegal?: string
   /** numeroSiretSite */
   siret?: string
   /** codeSecteurDactivite, e.g. "SA01" */
@@ -105,7 +107,7 @@ function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`
 }
 
-const STRUCTURE_KEYS = ['id', 'name', 'finess', 'siret', 'sector', 'role', 'modeExercice', 'postalCode', 'city'] as const
+const STRUCTURE_KEYS = ['id', 'name', 'finess', 'finessLegal', 'siret', 'sector', 'role', 'modeExercice', 'postalCode', 'city'] as const
 const EXERCICE_KEYS = ['professionCode', 'category', 'specialtyCode', 'specialtyType', 'civility', 'structures'] as const
 const PRACTITIONER_KEYS = ['idNat', 'givenName', 'familyName', 'civility', 'acr', 'authMode', 'exercices'] as const
 
@@ -116,7 +118,7 @@ function structureFrom(raw: unknown, where: string): PractitionerStructure {
     id: codeString(raw, 'id', where),
     name: requiredString(raw, 'name', where),
   }
-  for (const key of ['finess', 'siret', 'sector', 'role', 'modeExercice', 'postalCode', 'city'] as const) {
+  for (const key of ['finess', 'finessLegal', 'siret', 'sector', 'role', 'modeExercice', 'postalCode', 'city'] as const) {
     const value = raw[key] === undefined || raw[key] === null ? undefined : codeString(raw, key, where)
     if (value !== undefined) structure[key] = value
   }

@@ -8,6 +8,7 @@ import { PSC_SCOPE_ALL_CLAIMS, pscClaimsFor, pscIdTokenClaimsFor } from './claim
 import type { EmulatorOptions } from './index.js'
 import { autoLogoutPage, loggedOutPage, messagePage } from './pages.js'
 import type { Practitioner } from './practitioners.js'
+import { CIBA_PATH, type EmulatorCiba } from './ciba.js'
 
 export const ISSUER_PATH = '/auth/realms/esante-wallet'
 export const INTERACTION_PATH = `${ISSUER_PATH}/interaction/`
@@ -23,7 +24,7 @@ function signingKey(): Record<string, unknown> {
   return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' }
 }
 
-export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string, Practitioner>): Provider {
+export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string, Practitioner>, ciba: EmulatorCiba): Provider {
   const accessTokenTtl = opts.accessTokenTtlSeconds ?? 120
   if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
     throw new TypeError('startEmulator: accessTokenTtlSeconds must be a positive integer')
@@ -34,7 +35,9 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       client_secret: c.clientSecret,
       redirect_uris: c.redirectUris,
       post_logout_redirect_uris: c.postLogoutRedirectUris,
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', 'urn:openid:params:grant-type:ciba'],
+      backchannel_token_delivery_mode: 'poll',
+      ...(c.serviceName ? { client_name: c.serviceName } : {}),
       response_types: ['code'],
       // the method registered is "basic", but oidc-provider accepts client_secret_post as well
       token_endpoint_auth_method: 'client_secret_basic',
@@ -72,7 +75,10 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       jwks: `${OIDC_PATH}/certs`,
       revocation: `${OIDC_PATH}/revoke`,
       introspection: `${OIDC_PATH}/token/introspect`,
+      backchannel_authentication: CIBA_PATH,
     },
+    // PSC's CIBA parameter (CARD or MOBILE)
+    extraParams: ['channel'],
     interactions: {
       url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}${interaction.uid}`,
     },
@@ -91,9 +97,9 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       await grant.save()
       return grant
     },
-    // PSC issues a refresh token to every authorization_code client, without offline_access
+    // PSC issues a refresh token to every authorization_code (and CIBA) client, without offline_access
     issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }, source: { kind?: string }) =>
-      client.grantTypeAllowed('refresh_token') && (source.kind === 'AuthorizationCode' || source.kind === 'RefreshToken'),
+      client.grantTypeAllowed('refresh_token') && ['AuthorizationCode', 'RefreshToken', 'BackchannelAuthenticationRequest'].includes(String(source.kind)),
     ttl: {
       AccessToken: accessTokenTtl,
       AuthorizationCode: 60,
@@ -102,6 +108,7 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       Interaction: 15 * 60,
       Session: SESSION_TTL,
       Grant: SESSION_TTL,
+      BackchannelAuthenticationRequest: ciba.expiresInSeconds,
     },
     features: {
       devInteractions: { enabled: false },
@@ -112,6 +119,7 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       revocation: { enabled: true },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
+      ciba: ciba.feature(),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: { body: string }, form: string) => {
@@ -147,6 +155,7 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
     },
   })
   provider.proxy = false
+  provider.use(ciba.middleware())
   // PSC's ID tokens always carry sid; oidc-provider adds it only for back-channel logout clients.
   const clientModel = (provider as unknown as { Client: { prototype: { includeSid(): boolean } } }).Client
   clientModel.prototype.includeSid = () => true

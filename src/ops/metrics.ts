@@ -28,6 +28,10 @@ export interface MetricsOptions {
   activeSessions(): number
   /** audit events discarded because the sink could not keep up (drop mode), read at scrape time */
   auditDropped?(): number
+  /** failed audit write attempts since the start (disk full, syslog unreachable), read at scrape time */
+  auditWriteFailures?(): number
+  /** 1 while every audit output in block mode writes, 0 while one fails (requests then wait, then get 503) */
+  auditWritable?(): boolean
   /** default Node process metrics (CPU, memory, event loop, GC); default true */
   processMetrics?: boolean
 }
@@ -75,6 +79,27 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
         this.inc(total - auditDroppedReported)
         auditDroppedReported = total
       }
+    }
+  })
+  let auditFailuresReported = 0
+  new Counter({
+    name: `${PREFIX}audit_write_failures_total`,
+    help: 'Failed audit write attempts (disk full, I/O error, syslog unreachable); each failed batch is retried',
+    registers,
+    collect() {
+      const total = options.auditWriteFailures?.() ?? 0
+      if (total > auditFailuresReported) {
+        this.inc(total - auditFailuresReported)
+        auditFailuresReported = total
+      }
+    }
+  })
+  new Gauge({
+    name: `${PREFIX}audit_writable`,
+    help: '1 while the audit trail can be written; 0 while an output in block mode fails (new requests wait, then get 503)',
+    registers,
+    collect() {
+      this.set(options.auditWritable?.() === false ? 0 : 1)
     }
   })
   const upstreamDuration = new SeriesHistogram(`${PREFIX}upstream_duration_seconds`, 'Time from forwarding a request to the upstream response headers, by upstream and status class', LATENCY_BUCKETS, registry)

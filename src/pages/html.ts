@@ -23,7 +23,7 @@ export interface PageContent {
   lang?: 'fr' | 'en'
 }
 
-const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1b1f24;margin:0}
+export const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1b1f24;margin:0}
 main{max-width:40rem;margin:4rem auto;background:#fff;border-radius:8px;padding:2rem 2.5rem;box-shadow:0 1px 4px #0002}
 h1{font-size:1.4rem;color:#000091;margin-top:0}table{border-collapse:collapse;margin:1rem 0}
 th{text-align:left;padding:.2rem 1rem .2rem 0;color:#555;font-weight:normal}td{padding:.2rem 0}

@@ -36,6 +36,8 @@ export interface ProblemContext {
   detail?: string
   /** the status of a client error whose code is generic (fastify's 405, 415, ...) */
   status?: number
+  /** whom to contact about a local account (accounts.contact) */
+  contact?: string
 }
 
 interface Text { title: string; paragraphs: string[] }
@@ -71,6 +73,13 @@ function denialSentences (d: DenialDetails | undefined, lang: Language): string[
     case 'exercices': return fr
       ? ['Aucune de vos activités professionnelles, prise seule, ne remplit toutes les conditions de cette page (profession, catégorie, spécialité).']
       : ['None of your professional activities, taken alone, meets every condition of this page (profession, category, specialty).']
+    case 'structure': return fr
+      ? [`Cette page est réservée aux professionnels exerçant dans l'établissement : ${d.allowed.join(', ')}.`, `Vos lieux d'exercice connus de Pro Santé Connect : ${codesOrNone(d.held, lang)}.`]
+      : [`This page is reserved for professionals practising at: ${d.allowed.join(', ')}.`, `Your places of practice known to Pro Santé Connect: ${codesOrNone(d.held, lang)}.`]
+    case 'group': return fr
+      ? ['Votre compte dans cette application ne fait pas partie des groupes autorisés à ouvrir cette page.']
+      : ['Your account in this application is not in the groups allowed to open this page.']
+    case 'account': return [] // DENIED_NO_ACCOUNT has its own page
     default: return fr
       ? ['Cette page est réservée à une liste nominative de professionnels, sur laquelle vous ne figurez pas.']
       : ['This page is reserved for a named list of professionals, and you are not on it.']
@@ -80,6 +89,18 @@ function denialSentences (d: DenialDetails | undefined, lang: Language): string[
 const DENIED: Texts = {
   fr: (c) => ({ title: 'Accès refusé', paragraphs: [...denialSentences(c.denial, 'fr'), 'Si vous pensez devoir y accéder, contactez le support informatique de l\'établissement avec la référence ci-dessous.'] }),
   en: (c) => ({ title: 'Access denied', paragraphs: [...denialSentences(c.denial, 'en'), 'If you believe you should have access, contact your hospital\'s IT support with the reference below.'] })
+}
+// Establishments and local accounts (issue 17).
+const CONTACT_DEFAULT = { fr: 'le support informatique de l\'établissement', en: 'your hospital\'s IT support' }
+const NO_ACCOUNT: Texts = {
+  fr: (c) => ({
+    title: 'Compte non ouvert',
+    paragraphs: [`Votre compte n'est pas encore ouvert dans cette application : contactez ${c.contact ?? CONTACT_DEFAULT.fr} en indiquant votre numéro RPPS ou votre identifiant national ci-dessous.`, 'Une fois le compte ouvert, reconnectez-vous.']
+  }),
+  en: (c) => ({
+    title: 'Account not open',
+    paragraphs: [`Your account in this application is not open yet: contact ${c.contact ?? CONTACT_DEFAULT.en} and give them your RPPS number or the national id below.`, 'Once the account is open, log in again.']
+  })
 }
 const LOGIN_FAILED_AGAIN = { fr: 'Vous pouvez recommencer la connexion.', en: 'You can start the login again.' }
 const loginFailed = (fr: string, en: string): Texts => ({
@@ -161,7 +182,11 @@ const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_LOGIN_ACR_TOO_LOW: loginFailed('Le moyen d\'authentification utilisé n\'offre pas le niveau de sécurité exigé par cette application. Connectez-vous avec votre carte CPS ou l\'application e-CPS.', 'The authentication means you used does not reach the security level this application requires. Log in with your CPS card or the e-CPS app.'),
   PSC_ERR_LOGIN_USERINFO: loginFailed('Votre profil n\'a pas pu être lu auprès de Pro Santé Connect.', 'Your profile could not be read from Pro Santé Connect.'),
   PSC_ERR_LOGIN_PSC_UNREACHABLE: loginFailed('Pro Santé Connect n\'a pas répondu à la fin de la connexion.', 'Pro Santé Connect did not answer at the end of the login.'),
-  PSC_ERR_LOGIN_STORE_UNAVAILABLE: loginFailed('Vous avez bien été authentifié, mais votre session n\'a pas pu être enregistrée pour le moment.', 'You were authenticated, but your session could not be saved at the moment.')
+  PSC_ERR_LOGIN_STORE_UNAVAILABLE: loginFailed('Vous avez bien été authentifié, mais votre session n\'a pas pu être enregistrée pour le moment.', 'You were authenticated, but your session could not be saved at the moment.'),
+  PSC_ERR_DENIED_STRUCTURE: DENIED,
+  PSC_ERR_DENIED_GROUP: DENIED,
+  PSC_ERR_DENIED_NO_ACCOUNT: NO_ACCOUNT,
+  PSC_ERR_DIRECTORY_UNAVAILABLE: unavailable('Annuaire de l\'établissement indisponible', 'Votre compte dans cette application ne peut pas être vérifié pour le moment : l\'annuaire de l\'établissement ne répond pas.', 'Hospital directory unavailable', 'Your account in this application cannot be checked at the moment: the hospital\'s directory does not answer.')
 }
 
 const LABELS = {

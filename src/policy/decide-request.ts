@@ -92,6 +92,8 @@ export function decideRequest (input: DecisionInput): Outcome {
 function decideKnown (route: CompiledRoute, identity: Identity): Outcome {
   const verdict = decideAccess(route, identity)
   if (verdict.kind === 'allow') return { kind: 'allow', identity }
+  // the account directory could not say who the practitioner is here (issue 17)
+  if (verdict.kind === 'reject') return reject(verdict.code)
   return verdict
 }
 

@@ -2,6 +2,7 @@
 // matches nothing is not forwarded (404). Paths given to matchRoute are already normalised
 // (policy/path.ts), so matching is plain string comparison on whole segments.
 import type { AccessConfig, RouteConfig } from '../config/schema.js'
+import { structureSetLabels } from './establishments.js'
 
 export interface CompiledRoute {
   index: number
@@ -88,6 +89,9 @@ export function describeAccess (access: AccessConfig): string {
   if (access.categories) parts.push(`categories ${access.categories.join(',')}`)
   if (access.specialties) parts.push(`specialties ${access.specialties.join(',')}`)
   if (access.idNat) parts.push(`idNat (${access.idNat.length} listed)`)
+  if (access.structures) parts.push(`structures ${structureSetLabels(access.structures).join(',')}`)
+  if (access.groups) parts.push(`groups ${access.groups.join(',')}`)
+  else if (access.account) parts.push('account required')
   return parts.join(' & ')
 }
 

@@ -28,6 +28,10 @@ export function identityFieldValue(identity: Identity, field: IdentityField): st
     case 'structureId': return structure?.id
     case 'structureName': return structure?.name
     case 'structureFiness': return structure?.finess
+    // the local account (issue 17): only one that was found travels
+    case 'accountLogin': return identity.account?.status === 'found' ? identity.account.login : undefined
+    case 'accountName': return identity.account?.status === 'found' ? identity.account.displayName : undefined
+    case 'accountGroups': return identity.account?.status === 'found' && identity.account.groups.length > 0 ? identity.account.groups.join(',') : undefined
   }
 }
 

@@ -56,4 +56,18 @@ export interface Identity {
   authMode?: string
   /** in PSC order; the first one is the "primary" exercice used for single-valued headers */
   exercices: Exercice[]
+  /**
+   * The practitioner's account in the protected application (not from PSC): looked up at login and
+   * again with the session's refresh (src/accounts/), kept in the session with the rest of the
+   * identity. Absent when no account source is configured.
+   */
+  account?: AccountLookup
 }
+
+/** What the account source answered for a practitioner; `checkedAt` is epoch ms. */
+export type AccountLookup =
+  /** `stale`: the directory did not answer; this is a cached answer within the stale limit */
+  | { status: 'found'; login: string; displayName?: string; groups: string[]; checkedAt: number; stale?: boolean }
+  | { status: 'none'; checkedAt: number }
+  /** the directory did not answer and nothing usable was cached: routes that need an account fail closed */
+  | { status: 'unavailable'; reason: string; checkedAt: number }

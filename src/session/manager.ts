@@ -3,13 +3,24 @@ import { SessionStoreUnavailable } from './store.js'
 import { VerifiedCookies } from './cookies.js'
 import { newSessionId, sessionReference } from './ids.js'
 import { remainingLifetimeMs, sessionState, touchIntervalMs, type SessionTimeouts } from './lifetime.js'
-import type { SessionRecord, SessionStore } from './store.js'
+import type { SessionRecord, SessionStore, StoreEndedSession } from './store.js'
+
+/** A session that ended without a request to see it end: for the audit trail. */
+export interface SessionEnd {
+  ref: string
+  idNat: string
+  profession?: string | undefined
+  reason: 'idle-expired' | 'absolute-expired' | 'store-lost'
+  /** from login to the end (the timeout's deadline, or when the loss was noticed) */
+  sessionDurationMs: number
+}
 
 const NO_SESSION = Object.freeze({ kind: 'none' as const })
 
 export type LoadedSession =
   | { kind: 'none' }
-  | { kind: 'ended'; why: 'idle-expired' | 'absolute-expired' }
+  /** sessionDurationMs: login to the deadline reached, for the audit event the request path writes */
+  | { kind: 'ended'; why: 'idle-expired' | 'absolute-expired'; sessionDurationMs: number }
   | { kind: 'alive'; record: SessionRecord }
 
 export type NewSession = Omit<SessionRecord, 'createdAt' | 'lastSeenAt' | 'validatedAt' | 'ref'>
@@ -47,7 +58,10 @@ export class SessionManager {
     if (record === undefined) return NO_SESSION
     const now = this.now()
     const state = sessionState(record, now, this.timeouts)
-    if (state !== 'alive') return this.store.delete(id).then(() => ({ kind: 'ended', why: state }))
+    if (state !== 'alive') {
+      const end = state === 'absolute-expired' ? record.createdAt + this.timeouts.absoluteTimeoutMs : record.lastSeenAt + this.timeouts.idleTimeoutMs
+      return this.store.delete(id).then(() => ({ kind: 'ended', why: state, sessionDurationMs: Math.max(0, end - record.createdAt) }))
+    }
     if (now - record.lastSeenAt >= this.#touchEveryMs) {
       // A copy: stores may hand the same record to concurrent requests (memory, Redis's decoded cache).
       const touched = { ...record, lastSeenAt: now }
@@ -59,6 +73,26 @@ export class SessionManager {
   /** Writes back a changed record (e.g. refreshed tokens), keeping its lifetime. */
   async save(id: string, record: SessionRecord): Promise<void> {
     await this.store.set(id, record, remainingLifetimeMs(record, this.now(), this.timeouts))
+  }
+
+  /**
+   * Calls `listener` for every session the store ends by itself (timeouts reached while the
+   * practitioner is away, sessions evicted or lost), with its cause and duration. The store checks
+   * for them often enough that an end is noticed within a quarter of the idle timeout (30 s at most).
+   */
+  watchEnds(listener: (end: SessionEnd) => void): void {
+    const sweepEveryMs = Math.max(250, Math.min(30_000, Math.floor(this.timeouts.idleTimeoutMs / 4)))
+    this.store.onEnded?.((e) => listener(this.#classify(e)), sweepEveryMs)
+  }
+
+  #classify(e: StoreEndedSession): SessionEnd {
+    const base = { ref: e.ref, idNat: e.idNat, profession: e.profession }
+    if (e.why === 'lost') return { ...base, reason: 'store-lost', sessionDurationMs: Math.max(0, this.now() - e.createdAt) }
+    // The TTL ran out at whichever deadline came first.
+    const absoluteEnd = e.createdAt + this.timeouts.absoluteTimeoutMs
+    const idleEnd = e.lastSeenAt + this.timeouts.idleTimeoutMs
+    const absolute = absoluteEnd <= idleEnd
+    return { ...base, reason: absolute ? 'absolute-expired' : 'idle-expired', sessionDurationMs: Math.max(0, (absolute ? absoluteEnd : idleEnd) - e.createdAt) }
   }
 
   async end(id: string): Promise<void> {

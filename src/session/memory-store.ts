@@ -2,7 +2,7 @@
 // and by per-entry TTL, so memory stays flat whatever the traffic.
 import { LRUCache } from 'lru-cache'
 import type { Structure } from '../psc/identity.js'
-import type { SessionRecord, SessionStore, StoreHealth } from './store.js'
+import type { SessionRecord, SessionStore, StoreEndedSession, StoreHealth } from './store.js'
 
 export class MemorySessionStore implements SessionStore {
   readonly kind = 'memory'
@@ -17,13 +17,25 @@ export class MemorySessionStore implements SessionStore {
    * shared copy of a structure instead of holding its own (a few hundred bytes per session).
    */
   readonly #structures = new LRUCache<string, Structure>({ max: 10_000 })
+  #onEnded: ((ended: StoreEndedSession) => void) | undefined
+  #sweep: NodeJS.Timeout | undefined
 
   constructor(maxSessions: number) {
     this.#cache = new LRUCache<string, SessionRecord>({
       max: maxSessions,
       ttlAutopurge: false,
       allowStale: false,
-      dispose: (record, id) => this.#unindex(id, record)
+      dispose: (record, id, reason) => {
+        this.#unindex(id, record)
+        // 'expire': its TTL ran out (found stale by a lookup or by the sweep); 'evict': pushed out by
+        // newer sessions (maxSessions). 'delete' and 'set' are our callers' doing, audited by them.
+        if (this.#onEnded !== undefined && (reason === 'expire' || reason === 'evict')) {
+          this.#onEnded({
+            ref: record.ref, idNat: record.identity.idNat, profession: record.identity.exercices[0]?.professionCode,
+            createdAt: record.createdAt, lastSeenAt: record.lastSeenAt, why: reason === 'expire' ? 'expired' : 'lost'
+          })
+        }
+      }
     })
     this.#remembered = new LRUCache<string, true>({ max: 100_000, ttlAutopurge: false })
   }
@@ -64,6 +76,14 @@ export class MemorySessionStore implements SessionStore {
     return async () => void this.#locks.delete(key)
   }
 
+  onEnded(listener: (ended: StoreEndedSession) => void, sweepEveryMs: number): void {
+    this.#onEnded = listener
+    clearInterval(this.#sweep)
+    // Without it, a session whose practitioner never comes back would end unnoticed.
+    this.#sweep = setInterval(() => this.#cache.purgeStale(), sweepEveryMs)
+    this.#sweep.unref()
+  }
+
   health(): StoreHealth {
     return { ok: true }
   }
@@ -73,6 +93,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweep)
+    this.#onEnded = undefined
     this.#cache.clear()
   }
 

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import { SessionStoreUnavailable, type SessionRecord, type SessionStore, type StoreHealth } from './store.js'
+import { SessionStoreUnavailable, type SessionRecord, type SessionStore, type StoreEndedSession, type StoreHealth } from './store.js'
 
 export interface RedisStoreSettings {
   url: string
@@ -31,6 +31,8 @@ export class RedisSessionStore implements SessionStore {
   #health: StoreHealth = { ok: false, reason: 'connecting to Redis' }
   #size = 0
   #sizeTimer: NodeJS.Timeout
+  #sweepTimer: NodeJS.Timeout
+  #onEnded: ((ended: StoreEndedSession) => void) | undefined
   // Per request, only the GET is I/O: the key's SHA-256 is computed once per session id, and a
   // record is decoded once per exact text Redis holds for it (the same bytes give the same record;
   // a changed, expired or deleted session is a different text or none, so nothing stale is served).
@@ -56,6 +58,44 @@ export class RedisSessionStore implements SessionStore {
     this.#redis.on('close', () => { if (this.#health.ok) this.#health = { ok: false, reason: 'Redis connection closed' } })
     this.#sizeTimer = setInterval(() => void this.#refreshSize(), 15_000)
     this.#sizeTimer.unref()
+    this.#sweepTimer = this.#startSweep(30_000)
+  }
+
+  /**
+   * Expired sessions vanish from Redis without a word: the `live` index (session hash → expiry time)
+   * and the `ends` hash (what the audit needs of each session) let a sweep find them. Every replica
+   * sweeps; the one whose ZREM removes an entry reports it, so each end is reported once.
+   */
+  onEnded(listener: (ended: StoreEndedSession) => void, sweepEveryMs: number): void {
+    this.#onEnded = listener
+    clearInterval(this.#sweepTimer)
+    this.#sweepTimer = this.#startSweep(sweepEveryMs)
+  }
+
+  #startSweep(everyMs: number): NodeJS.Timeout {
+    const timer = setInterval(() => void this.#sweep().catch(() => undefined), everyMs)
+    timer.unref()
+    return timer
+  }
+
+  async #sweep(): Promise<void> {
+    if (this.#redis.status !== 'ready') return
+    const due = await this.#redis.zrangebyscore(`${this.#p}live`, 0, Date.now(), 'LIMIT', 0, 1000)
+    if (due.length === 0) return
+    // The score comes from a replica's clock: a key that still exists was renewed or is not quite gone.
+    const exists = (await this.#redis.multi(due.map((h) => ['exists', `${this.#p}s:${h}`])).exec()) ?? []
+    for (let i = 0; i < due.length; i++) {
+      if (exists[i]?.[1] === 1) continue
+      const h = due[i]!
+      const [removed, meta] = (await this.#redis.multi().zrem(`${this.#p}live`, h).hget(`${this.#p}ends`, h).hdel(`${this.#p}ends`, h).exec()) ?? []
+      if (removed?.[1] !== 1 || typeof meta?.[1] !== 'string') continue
+      try {
+        const m = JSON.parse(meta[1]) as Omit<StoreEndedSession, 'why'>
+        this.#onEnded?.({ ...m, why: 'expired' })
+      } catch {
+        // not ours to judge: a damaged entry is skipped
+      }
+    }
   }
 
   /** Resolves once connected, or rejects after `timeoutMs` (start-up does not wait for ever). */
@@ -97,6 +137,8 @@ export class RedisSessionStore implements SessionStore {
     const ttl = Math.max(1, Math.ceil(ttlMs))
     const m = this.#redis.multi().set(`${this.#p}s:${h}`, JSON.stringify(record), 'PX', ttl)
     m.zadd(`${this.#p}live`, Date.now() + ttl, h)
+    const ended: Omit<StoreEndedSession, 'why'> = { ref: record.ref, idNat: record.identity.idNat, profession: record.identity.exercices[0]?.professionCode, createdAt: record.createdAt, lastSeenAt: record.lastSeenAt }
+    m.hset(`${this.#p}ends`, h, JSON.stringify(ended))
     if (record.pscSid) m.sadd(`${this.#p}sid:${record.pscSid}`, h).pexpire(`${this.#p}sid:${record.pscSid}`, INDEX_TTL_MS)
     m.sadd(`${this.#p}sub:${record.identity.sub}`, h).pexpire(`${this.#p}sub:${record.identity.sub}`, INDEX_TTL_MS)
     await this.#run(() => m.exec())
@@ -104,7 +146,7 @@ export class RedisSessionStore implements SessionStore {
 
   async delete(id: string): Promise<void> {
     const h = this.#hashOf(id)
-    await this.#run(() => this.#redis.multi().del(`${this.#p}s:${h}`).zrem(`${this.#p}live`, h).exec())
+    await this.#run(() => this.#redis.multi().del(`${this.#p}s:${h}`).zrem(`${this.#p}live`, h).hdel(`${this.#p}ends`, h).exec())
   }
 
   async deleteWhere(match: { sid?: string; sub?: string }): Promise<number> {
@@ -113,7 +155,7 @@ export class RedisSessionStore implements SessionStore {
     const hashes = await this.#run(() => this.#redis.sunion(...sets))
     if (hashes.length === 0) return 0
     const removed = await this.#run(() => this.#redis.del(...hashes.map((h) => `${this.#p}s:${h}`)))
-    await this.#run(() => this.#redis.multi().zrem(`${this.#p}live`, ...hashes).del(...sets).exec())
+    await this.#run(() => this.#redis.multi().zrem(`${this.#p}live`, ...hashes).hdel(`${this.#p}ends`, ...hashes).del(...sets).exec())
     return removed
   }
 
@@ -153,13 +195,15 @@ export class RedisSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     clearInterval(this.#sizeTimer)
+    clearInterval(this.#sweepTimer)
     await this.#redis.quit().catch(() => this.#redis.disconnect())
   }
 
   async #refreshSize(): Promise<void> {
     try {
       const now = Date.now()
-      const [, card] = (await this.#redis.multi().zremrangebyscore(`${this.#p}live`, 0, now).zcard(`${this.#p}live`).exec()) ?? []
+      // Expired entries stay in the index until the sweep reports them: count the live ones only.
+      const [card] = (await this.#redis.multi().zcount(`${this.#p}live`, now, '+inf').exec()) ?? []
       if (card && typeof card[1] === 'number') this.#size = card[1]
     } catch {
       // size is a metric only; health() reports the outage

@@ -7,7 +7,7 @@ export type RequestSession =
   | { kind: 'none' }
   | { kind: 'invalid'; problem: string }
   | { kind: 'duplicated' }
-  | { kind: 'ended'; id: string; why: 'idle-expired' | 'absolute-expired' }
+  | { kind: 'ended'; id: string; why: 'idle-expired' | 'absolute-expired'; sessionDurationMs: number }
   | { kind: 'alive'; id: string; record: SessionRecord; signedWithOldSecret: boolean }
 
 /** Without a promise when the store answered at once (the memory store, on every request). */
@@ -21,7 +21,7 @@ export function readRequestSession(request: FastifyRequest, cookieName: string, 
 function fromLoaded(cookie: { id: string; signedWithOldSecret: boolean }, loaded: LoadedSession): RequestSession {
   // the manager's shared, frozen "no session"
   if (loaded.kind === 'none') return loaded
-  if (loaded.kind === 'ended') return { kind: 'ended', id: cookie.id, why: loaded.why }
+  if (loaded.kind === 'ended') return { kind: 'ended', id: cookie.id, why: loaded.why, sessionDurationMs: loaded.sessionDurationMs }
   return { kind: 'alive', id: cookie.id, record: loaded.record, signedWithOldSecret: cookie.signedWithOldSecret }
 }
 

@@ -20,6 +20,17 @@ export interface SessionRecord {
   ref: string
 }
 
+/** A session the store ended by itself (its TTL ran out, or it had to let it go), as little as the audit needs. */
+export interface StoreEndedSession {
+  ref: string
+  idNat: string
+  profession?: string | undefined
+  createdAt: number
+  lastSeenAt: number
+  /** expired: its TTL ran out (idle or absolute timeout); lost: evicted (memory full, Redis maxmemory) before it expired */
+  why: 'expired' | 'lost'
+}
+
 export interface StoreHealth {
   ok: boolean
   reason?: string
@@ -51,6 +62,12 @@ export interface SessionStore {
   tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>
   /** whether the store answers now (Redis: a PING within the command timeout, so a frozen server is seen) */
   health(): StoreHealth | Promise<StoreHealth>
+  /**
+   * Tells `listener` of each session the store ends by itself, once across replicas, checking at
+   * least every `sweepEveryMs` (the practitioner may never come back to notice). Sessions ended by
+   * delete/deleteWhere are not reported: their callers audit them.
+   */
+  onEnded?(listener: (ended: StoreEndedSession) => void, sweepEveryMs: number): void
   /** live sessions, approximately (for metrics) */
   size(): number
   close(): Promise<void>

@@ -8,7 +8,7 @@ import { startDemoApp, type RunningDemoApp } from '../../src/demo/app.js'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { buildGateway, type Gateway } from '../../src/gateway.js'
 import { reservePort } from '../helpers/ports.js'
-import { CLIENT_ID, CLIENT_SECRET, stackYaml } from '../helpers/stack.js'
+import { CLIENT_ID, CLIENT_SECRET, stackYaml, type StackOptions } from '../helpers/stack.js'
 import { Writable } from 'node:stream'
 
 export interface AuditStack {
@@ -18,10 +18,11 @@ export interface AuditStack {
   emulator: RunningEmulator
   upstream: RunningDemoApp
   logs: string[]
+  adminUrl?: string | undefined
   close(): Promise<void>
 }
 
-export async function startAuditStack (opts: { auditYaml?: string; audit?: AuditSink; env?: Record<string, string> }): Promise<AuditStack> {
+export async function startAuditStack (opts: { auditYaml?: string; audit?: AuditSink; env?: Record<string, string>; stack?: StackOptions }): Promise<AuditStack> {
   const reserved = await reservePort()
   const port = reserved.port
   const publicUrl = `http://127.0.0.1:${port}`
@@ -30,15 +31,15 @@ export async function startAuditStack (opts: { auditYaml?: string; audit?: Audit
     port: 0,
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
   })
-  const yaml = stackYaml({ port, issuer: emulator.issuer, upstreamUrl: upstream.url }) + (opts.auditYaml ?? '')
+  const yaml = stackYaml({ port, issuer: emulator.issuer, upstreamUrl: upstream.url, ...opts.stack }) + (opts.auditYaml ?? '')
   const { config } = loadConfigText(yaml, 'audit-stack.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, ...opts.env })
   const logs: string[] = []
   const logStream = new Writable({ write (chunk: Buffer, _e, done) { logs.push(chunk.toString('utf8')); done() } })
   const gateway = await buildGateway(config, { audit: opts.audit, logStream: logStream as never, processMetrics: false })
   await gateway.psc.start()
-  await gateway.listen(reserved)
+  const { adminUrl } = await gateway.listen(reserved)
   return {
-    gateway, config, url: publicUrl, emulator, upstream, logs,
+    gateway, config, url: publicUrl, emulator, upstream, logs, adminUrl,
     async close () {
       await gateway.close()
       await upstream.close()

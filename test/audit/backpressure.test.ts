@@ -54,7 +54,10 @@ t.test('drop: a slow stream never holds writers back; what is lost is counted ex
   const lines = parsed(stream.text())
   t.equal(waits, 0, 'no writer ever waits')
   t.ok(sink.droppedEvents > 0, `events were dropped (${sink.droppedEvents})`)
-  t.equal(lines.length + sink.droppedEvents, 1000, 'written + dropped = all')
+  const gaps = lines.filter((l) => l.event === 'gap') as unknown as { lost: number }[]
+  t.equal(lines.length - gaps.length + sink.droppedEvents, 1000, 'written + dropped = all')
+  t.ok(gaps.length > 0, 'the losses are recorded in the trail')
+  t.equal(gaps.reduce((n, g) => n + g.lost, 0), sink.droppedEvents, 'the gap records count exactly what was dropped')
 })
 
 async function load (url: string, total: number, concurrency: number): Promise<number[]> {
@@ -89,7 +92,10 @@ for (const mode of ['block', 'drop'] as const) {
     } else {
       t.ok(sink.droppedEvents > 0, `drops counted (${sink.droppedEvents})`)
       // 400 access events and the one "config loaded" of the start
-      t.equal(parsed(stream.text()).length + sink.droppedEvents, 401, 'written + dropped = all')
+      const all = parsed(stream.text())
+      const gaps = all.filter((l) => l.event === 'gap') as unknown as { lost: number }[]
+      t.equal(all.length - gaps.length + sink.droppedEvents, 401, 'written + dropped = all')
+      t.equal(gaps.reduce((n, g) => n + g.lost, 0), sink.droppedEvents, 'every dropped event is covered by a gap record')
     }
   })
 }

@@ -57,7 +57,9 @@ t.test('a wrong key fails on the first line', async (t) => {
   await writeFile(file, 3)
   const r = await verifyAuditFiles([file], Buffer.from('another-key-another-key-another-key'))
   t.notOk(r.ok)
-  t.same(r.findings[0], { file, line: 1, kind: 'edited', message: r.findings[0]!.message })
+  // Each line names its key's id: a wrong key is told apart from an edit.
+  t.same(r.findings[0], { file, line: 1, kind: 'unknown-key', message: r.findings[0]!.message })
+  t.match(r.findings[0]!.message, /signed with key id [A-Za-z0-9_-]{8}, which none of the given keys has/)
 })
 
 t.test('an edited line is found on that line', async (t) => {
@@ -146,9 +148,10 @@ t.test('a restart continues the chain of the existing file', async (t) => {
   await writeFile(file, 5)
   await writeFile(file, 5, 5)
   const l = lines(file)
-  const second = JSON.parse(l[6]!) as { event: string; previous: { seq: number; mac: string } }
+  const second = JSON.parse(l[6]!) as { event: string; reason: string; previous: { seq: number; mac: string } }
   t.equal(second.event, 'chain-start')
-  t.same(second.previous, { seq: 5, mac: (JSON.parse(l[5]!) as { mac: string }).mac })
+  t.equal(second.reason, 'open', 'the same key: no key change')
+  t.same(second.previous, { seq: 5, mac: (JSON.parse(l[5]!) as { mac: string }).mac, kid: (JSON.parse(l[5]!) as { kid: string }).kid })
   t.ok((await verifyAuditFiles([file], key)).ok)
   // The last line before the restart removed: the chain-start says what it should have followed.
   l.splice(5, 1)

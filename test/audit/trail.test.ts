@@ -2,6 +2,8 @@
 // complete and valid against the published schema, denials naming their rule; and with the real
 // file sink: no secret in any line, and the CLI's verify and query on the file.
 import t from 'tap'
+// Eight CLI runs below (a tsx start-up each) take minutes on a loaded machine.
+t.setTimeout(450_000)
 import { Value } from '@sinclair/typebox/value'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -10,6 +12,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { AuditEventSchema } from '../../src/audit/schema.js'
 import { auditEventsJsonSchemaText } from '../../src/audit/schema.js'
+import { assertAuditLines } from './schema-lines.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { CLIENT_SECRET, SESSION_SECRET, startStack } from '../helpers/stack.js'
@@ -91,7 +94,8 @@ t.test('includeQuery writes the query of proxied requests, never of the gateway\
   t.notOk(events.some((e) => typeof e.path === 'string' && e.path.startsWith('/_psc') && e.query !== undefined), 'no query (code, state) for /_psc')
 })
 
-t.test('the audit file: no secret in any line; verify and query through the CLI', async (t) => {
+// Eight CLI runs (tsx start-up each): slow on a loaded machine.
+t.test('the audit file: no secret in any line; verify and query through the CLI', { timeout: 400_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'audit-file-'))
   const file = join(dir, 'audit.log')
   const stack = await startAuditStack({ auditYaml: `audit:\n  stdout: false\n  file: ${file}\n  hmacKey: \${AUDIT_HMAC_KEY}\n`, env: { AUDIT_HMAC_KEY: HMAC_KEY } })
@@ -108,6 +112,7 @@ t.test('the audit file: no secret in any line; verify and query through the CLI'
 
   const text = readFileSync(file, 'utf8')
   t.ok(text.split('\n').length > 10)
+  assertAuditLines(t, text)
   const secrets: Record<string, string> = {
     'client secret': CLIENT_SECRET, 'session secret': SESSION_SECRET, 'HMAC key': HMAC_KEY, 'session cookie': cookie, 'session id': sessionId,
     'access token': record!.accessToken, 'ID token': record!.idToken, 'query string': 'should-not-appear'

@@ -196,12 +196,12 @@ log:
     '12:upstreams.dpi.url: expected an http:// or https:// URL, got "ftp://dpi"',
     '13:upstreams.dpi.websocket: expected true or false, got "yes"',
     '14:upstreams["bad name"]: invalid key "bad name": expected an upstream name made of letters, digits, "_", "." and "-"',
-    '19:routes[0].access: expected one of: public, authenticated, or an object with professions/categories/specialties/idNat, got "publik"',
+    '19:routes[0].access: expected one of: public, authenticated, or an object with professions/categories/specialties/idNat/structures/groups/account, got "publik"',
     '23:routes[1].match.methods[0]: expected an HTTP method in upper case, e.g. GET, got "get"',
     '24:routes[1].match.pathPrefix: expected an absolute path without a trailing slash, e.g. "/admin" (or "/" for everything), got "/x/"',
     '26:routes[1].access.professions: expected a list of at least 1 item, got an empty list',
     '27:routes[1].access.profesions: unknown key "profesions" (did you mean "professions"?)',
-    '30:routes[2].access: expected at least one of: professions, categories, specialties, idNat',
+    '30:routes[2].access: expected at least one of: professions, categories, specialties, idNat, structures, groups, account',
     '34:routes[3].access.categories[0]: expected a category letter: C, M or E, got "civil"',
     '36:log.level: expected one of: fatal, error, warn, info, debug, trace, silent, got "loud"'
   ])

@@ -1,6 +1,7 @@
 // A whole gateway stack for integration tests, over real HTTP on loopback: the PSC emulator
 // (oidc-provider), the demo app as upstream, and a gateway built from YAML. Audit events and
 // operational log lines are captured so tests can assert on them.
+import { auditLineProblems } from '../audit/schema-lines.js'
 import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import type { AuditEvent, AuditSink } from '../../src/audit/events.js'
@@ -8,12 +9,15 @@ import { loadConfigText } from '../../src/config/load.js'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { startDemoApp, type RunningDemoApp } from '../../src/demo/app.js'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import type { EmulatorCibaOptions } from '../../src/emulator/ciba.js'
 import { buildGateway, type Gateway } from '../../src/gateway.js'
 import { reservePort } from './ports.js'
 
 export const CLIENT_ID = 'psc-gateway-test'
 export const CLIENT_SECRET = 'test-client-secret-0b5f1c2e9a7d'
 export const SESSION_SECRET = 'test-session-secret-0123456789abcdef-AAAA'
+/** the dénomination the test client is registered with at the emulator */
+export const SERVICE_NAME = 'DPI du CH de Test'
 
 export interface StackOptions {
   /** session secrets, first signs (default [SESSION_SECRET]) */
@@ -46,6 +50,10 @@ export interface StackOptions {
   upstreamUrl?: string
   websocket?: boolean
   revalidateEvery?: string
+  /** YAML lines appended under psc: (e.g. serviceName and ciba), indented by two spaces */
+  pscYaml?: string
+  /** CIBA timings of the emulator this stack starts */
+  emulatorCiba?: EmulatorCibaOptions
 }
 
 export interface Stack {
@@ -89,7 +97,7 @@ psc:
   clientAuth: ${o.clientAuth ?? 'client_secret_basic'}
   acr: ${o.acr ?? 'eidas1'}
   allowInsecureHttp: true
-${o.revalidateEvery ? `  revalidateEvery: ${o.revalidateEvery}\n` : ''}session:
+${o.revalidateEvery ? `  revalidateEvery: ${o.revalidateEvery}\n` : ''}${o.pscYaml ?? ''}session:
   secrets:
 ${secrets}
   idleTimeout: ${o.idleTimeout ?? '30m'}
@@ -145,8 +153,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       clientSecret: CLIENT_SECRET,
       redirectUris: [`${publicUrl}/_psc/callback`],
       postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
-      backchannelLogoutUri: `${publicUrl}/_psc/backchannel-logout`
-    }]
+      backchannelLogoutUri: `${publicUrl}/_psc/backchannel-logout`,
+      serviceName: SERVICE_NAME
+    }],
+    ciba: opts.emulatorCiba
   }))
   const issuer = opts.issuer ?? emulator?.issuer ?? ''
   const { config } = loadConfigText(stackYaml({ ...opts, port, issuer, upstreamUrl: opts.upstreamUrl ?? upstream.url }), 'test-stack.yaml', {
@@ -165,6 +175,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await upstream.close()
       if (ownEmulator) await emulator?.close()
       void url
+      // Every event a test's gateway wrote must match the published schema (issue 13).
+      assertSchemaValid(audit)
     }
+  }
+}
+
+function assertSchemaValid(events: AuditEvent[]): void {
+  const bad = events.map((e) => ({ e, problems: auditLineProblems({ log: 'audit', ...e }) })).filter((x) => x.problems.length > 0)
+  if (bad.length > 0) {
+    throw new Error(`${bad.length} audit event(s) not valid against docs/audit-events.schema.json, e.g. ${JSON.stringify(bad[0]!.e)}: ${bad[0]!.problems.join('; ')}`)
   }
 }

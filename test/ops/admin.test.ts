@@ -43,7 +43,8 @@ t.test('a gateway with its admin listener: probes and metrics on the admin port 
   t.equal(notReady.headers.get('cache-control'), 'no-store')
   const body = (await notReady.json()) as { status: string; checks: Record<string, { ok: boolean; reason?: string }> }
   t.equal(body.status, 'not ready')
-  t.same(Object.keys(body.checks).sort(), ['config', 'lifecycle', 'psc', 'sessions'])
+  t.same(Object.keys(body.checks).sort(), ['audit', 'config', 'lifecycle', 'psc', 'sessions'])
+  t.same(body.checks.audit, { ok: true }, 'the audit trail can be written')
   t.match(body.checks.psc, { ok: false, reason: /PSC discovery failed/ })
   t.same(body.checks.sessions, { ok: true, reason: 'memory store reachable' })
   t.match(body.checks.config, { ok: true, reason: /admin-test\.yaml: 5 routes/ })

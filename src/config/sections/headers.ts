@@ -8,7 +8,9 @@ import type { RawConfig } from '../schema.js'
 export const IDENTITY_FIELDS = [
   'idNat', 'rpps', 'sub', 'familyName', 'givenName', 'civility', 'acr', 'authMode',
   'professionCode', 'profession', 'category', 'specialty', 'professionCodes',
-  'structureId', 'structureName', 'structureFiness'
+  'structureId', 'structureName', 'structureFiness',
+  // the local account (accounts:), absent when none was found
+  'accountLogin', 'accountName', 'accountGroups'
 ] as const
 export type IdentityField = (typeof IDENTITY_FIELDS)[number]
 

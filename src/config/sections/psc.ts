@@ -6,6 +6,7 @@ import { Duration, HttpUrl, NonEmpty } from '../formats.js'
 import type { RawConfig } from '../schema.js'
 import { originOf } from './server.js'
 import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../../psc/environments.js'
+import { CibaSchema, checkCiba, convertCiba, ServiceNameSchema, type CibaSettings } from './ciba.js'
 
 export const PscSchema = Type.Object({
   environment: Type.Union([Type.Literal('bas'), Type.Literal('production'), Type.Literal('custom')]),
@@ -23,10 +24,16 @@ export const PscSchema = Type.Object({
   revalidateEvery: Type.Optional(Duration({
     description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
   })),
-  backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' })
+  backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' }),
+  // --- issue 13 (audit helper): check refuses codes PSC never sends ---
+  allowUnknownProfessions: Type.Boolean({ default: false, description: 'Accept profession codes in routes that are not in the TRE_G15 table this release knows (a code ANS added since)' }),
+  // CIBA (issue 12): sections/ciba.ts
+  serviceName: Type.Optional(ServiceNameSchema),
+  ciba: CibaSchema
 }, { additionalProperties: false })
 
-export type PscSettings = Omit<WithMs<Static<typeof PscSchema>>, 'issuer' | 'discoveryUrl'> & {
+export type PscSettings = Omit<WithMs<Static<typeof PscSchema>>, 'issuer' | 'discoveryUrl' | 'ciba'> & {
+  ciba: CibaSettings
   issuer: string
   discoveryUrl: string
   /** publicUrl + redirectPath */
@@ -77,6 +84,7 @@ function endpoints (psc: RawConfig['psc']): { issuer: string; discoveryUrl: stri
 export const psc: ConfigSection<'psc'> = {
   check (raw, checks) {
     checkIssuer(raw.psc, checks)
+    checkCiba(raw, checks)
     const prefix = raw.prefix
     for (const [key, value] of Object.entries(pscPaths(raw, checks.wrote))) {
       if (!value.startsWith(prefix + '/') || value.length === prefix.length + 1) {
@@ -90,6 +98,7 @@ export const psc: ConfigSection<'psc'> = {
     return {
       psc: {
         ...withMs(PscSchema, raw.psc),
+        ciba: convertCiba(raw.psc.ciba),
         ...endpoints(raw.psc),
         ...paths,
         redirectUri: origin + paths.redirectPath,

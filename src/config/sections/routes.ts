@@ -5,6 +5,7 @@ import { NonEmpty, PathPrefix } from '../formats.js'
 import { routeReachability, type RouteReach } from '../routeReachability.js'
 import type { RawConfig, RouteConfig } from '../schema.js'
 import { closest } from '../schemaIssues.js'
+import { AccessAccount, AccessGroups, AccessStructures, expandRouteStructures } from './accounts.js'
 
 const AccessSchema = Type.Union([
   Type.Literal('public', { description: 'Anyone, logged in or not (identity headers are still stripped)' }),
@@ -13,7 +14,10 @@ const AccessSchema = Type.Union([
     professions: Type.Optional(Type.Array(NonEmpty('A TRE_G15 profession code, e.g. "10"'), { minItems: 1 })),
     categories: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]$', description: 'A category letter: C, M or E' }), { minItems: 1, description: 'C civil, M agent public, E étudiant' })),
     specialties: Type.Optional(Type.Array(NonEmpty('A codeSavoirFaire, e.g. "SM26"'), { minItems: 1 })),
-    idNat: Type.Optional(Type.Array(NonEmpty('A national identifier'), { minItems: 1 }))
+    idNat: Type.Optional(Type.Array(NonEmpty('A national identifier'), { minItems: 1 })),
+    structures: AccessStructures,
+    groups: AccessGroups,
+    account: AccessAccount
   }, {
     additionalProperties: false,
     minProperties: 1,
@@ -92,7 +96,8 @@ export const routes: ConfigSection<'routes'> = {
   },
   convert (raw) {
     return {
-      routes: raw.routes.map((r) => structuredClone({ ...r, match: { ...r.match, pathPrefix: r.match.pathPrefix ?? '/' } }))
+      // named structure sets replaced by the sets themselves (accounts.ts)
+      routes: expandRouteStructures(raw).map((r) => structuredClone({ ...r, match: { ...r.match, pathPrefix: r.match.pathPrefix ?? '/' } }))
     }
   }
 }

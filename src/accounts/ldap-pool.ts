@@ -1,0 +1,103 @@
+// A few bound connections to the directory, reused across logins: a bind per login would double
+// the round trips and load a domain controller for nothing. A connection that failed, or that the
+// server closed, is thrown away (ldapts would otherwise reconnect it unauthenticated).
+import { readFileSync } from 'node:fs'
+import type { ConnectionOptions } from 'node:tls'
+import { Client } from 'ldapts'
+import type { LdapSettings } from '../config/types.js'
+
+export class DirectoryTimeout extends Error {
+  constructor (ms: number) {
+    super(`the directory did not answer within ${ms} ms`)
+    this.name = 'DirectoryTimeout'
+  }
+}
+
+/** TLS options: the hospital's CA when given (the system's otherwise), always verified. */
+export function tlsOptionsFor (settings: Pick<LdapSettings, 'url' | 'caFile'>): ConnectionOptions {
+  const host = new URL(settings.url).hostname
+  return {
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+    servername: /^[0-9.]+$|^\[/.test(host) ? undefined : host,
+    ...(settings.caFile !== undefined && { ca: readFileSync(settings.caFile) })
+  }
+}
+
+/** A connected and bound client; throws what the directory answered (bad password, TLS, refused). */
+export async function connectBound (settings: LdapSettings, tls: ConnectionOptions): Promise<Client> {
+  const client = new Client({
+    url: settings.url,
+    timeout: settings.timeoutMs,
+    connectTimeout: settings.timeoutMs,
+    strictDN: false,
+    ...(settings.url.startsWith('ldaps://') && { tlsOptions: tls })
+  })
+  try {
+    if (settings.startTls) await client.startTLS(tls)
+    await client.bind(settings.bindDn, settings.bindPassword)
+    return client
+  } catch (err) {
+    discard(client)
+    throw err
+  }
+}
+
+export function discard (client: Client): void {
+  client.unbind().catch(() => {})
+}
+
+/** Runs `work` within `ms`; past it, the caller gets DirectoryTimeout (the work is abandoned). */
+export function withDeadline<T> (work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new DirectoryTimeout(ms)), ms) })
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+}
+
+export class LdapPool {
+  readonly #idle: Client[] = []
+  readonly #waiting: Array<() => void> = []
+  #busy = 0
+  #closed = false
+  #tls: ConnectionOptions | undefined
+
+  constructor (private readonly settings: LdapSettings) {}
+
+  /** Runs `fn` on a bound connection, at most poolSize at once; a failed connection is discarded. */
+  async use<T> (fn: (client: Client) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error('the directory pool is closed')
+    while (this.#busy >= this.settings.poolSize) await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    this.#busy++
+    let client: Client | undefined
+    try {
+      client = this.#takeIdle() ?? await connectBound(this.settings, this.#tls ??= tlsOptionsFor(this.settings))
+      const result = await fn(client)
+      if (!this.#closed && this.#idle.length < this.settings.poolSize) this.#idle.push(client)
+      else discard(client)
+      client = undefined
+      return result
+    } finally {
+      if (client !== undefined) discard(client)
+      this.#busy--
+      this.#waiting.shift()?.()
+    }
+  }
+
+  #takeIdle (): Client | undefined {
+    for (let c = this.#idle.pop(); c !== undefined; c = this.#idle.pop()) {
+      if (c.isConnected) return c
+      discard(c)
+    }
+    return undefined
+  }
+
+  /** Drops idle connections (after the directory failed: they may be half-open). */
+  drain (): void {
+    for (const c of this.#idle.splice(0)) discard(c)
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    this.drain()
+  }
+}

@@ -1,0 +1,164 @@
+// Local accounts end to end, over real HTTP: gateway ⇄ PSC emulator ⇄ demo upstream, with a real
+// OpenLDAP shaped like an Active Directory (LDAPS, test CA). The practitioner's login and groups
+// reach the upstream; a practitioner without an account gets the French page; with the directory
+// stopped, cached answers serve, new ones get the 503 page, and it recovers by itself.
+import t from 'tap'
+import type { AuditEvent } from '../../src/audit/events.js'
+import { loadConfigText } from '../../src/config/load.js'
+import { startDemoApp, type RunningDemoApp } from '../../src/demo/app.js'
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { buildGateway, type Gateway } from '../../src/gateway.js'
+import { BrowserLikeClient } from '../helpers/browser-like-client.js'
+import { loginThroughEmulator } from '../helpers/emulator-login.js'
+import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, freePort } from '../helpers/stack.js'
+import { LDAP_BASE, LDAP_BIND_DN, LDAP_BIND_PASSWORD, startSlapd, type Slapd } from '../helpers/slapd.js'
+
+const MEDECIN = '899700218896' // médecin at the CHU (FINESS 750000001): in the directory, DPI admin
+const PHARMACIEN = '899700367915' // in the directory, not a DPI admin
+const ZOE = '899700412345' // médecin at the CHU: in the directory, first logs in while it is down
+const INFIRMIER = '0012345678' // ADELI, no RPPS: no account
+const ETUDIANT = '899700555555' // médecin étudiant, no structure
+
+interface Echo { headers: Record<string, string | undefined> }
+
+let slapd: Slapd
+let emulator: RunningEmulator
+let upstream: RunningDemoApp
+let gateway: Gateway
+let url: string
+let adminUrl: string
+const audit: AuditEvent[] = []
+
+t.before(async () => {
+  slapd = await startSlapd([
+    { rpps: MEDECIN.slice(1), login: 'edubois', displayName: 'Élodie Lefèvre-Dubois', groups: ['DPI-Medecins', 'DPI-Admins'] },
+    { rpps: PHARMACIEN.slice(1), login: 'jfaubigne', displayName: 'Jean-François D\'Aubigné', groups: ['Pharmacie'] },
+    { rpps: ZOE.slice(1), login: 'zmoeller', displayName: 'Zoé Mœller', groups: ['DPI-Medecins'] }
+  ])
+  const port = await freePort()
+  const adminPort = await freePort()
+  url = `http://127.0.0.1:${port}`
+  adminUrl = `http://127.0.0.1:${adminPort}`
+  upstream = await startDemoApp(0)
+  emulator = await startEmulator({ port: 0, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${url}/_psc/callback`], postLogoutRedirectUris: [`${url}/_psc/logged-out`] }] })
+  const yaml = `
+listen: { host: 127.0.0.1, port: ${port} }
+publicUrl: ${url}
+admin: { enabled: true, host: 127.0.0.1, port: ${adminPort} }
+psc: { environment: custom, issuer: "${emulator.issuer}", clientId: ${CLIENT_ID}, clientSecret: "\${TEST_CLIENT_SECRET}", allowInsecureHttp: true }
+session: { secrets: ["${SESSION_SECRET}"] }
+upstreams: { app: { url: "${upstream.url}" } }
+headers:
+  identity: { X-Remote-User: accountLogin, X-Remote-Groups: accountGroups, X-Remote-Name: accountName }
+structures:
+  chu: { label: "Centre Hospitalier de Saint-Œuf", finess: ["750000001"] }
+accounts:
+  source: ldap
+  contact: "le secrétariat du DPI (poste 4321)"
+  retryEvery: 1s
+  ldap:
+    url: ${slapd.ldapsUrl}
+    caFile: ${slapd.caFile}
+    bindDn: "${LDAP_BIND_DN}"
+    bindPassword: \${LDAP_BIND_PASSWORD}
+    baseDn: "${LDAP_BASE}"
+    filter: "(&(objectClass=user)(employeeID={rpps}))"
+    timeout: 1s
+    cacheTtl: 1s
+    negativeCacheTtl: 1s
+    staleLimit: 1h
+routes:
+  - { name: dpi, match: { pathPrefix: /dpi }, upstream: app, access: { professions: ["10"], structures: [chu], account: required } }
+  - { name: dpi-admin, match: { pathPrefix: /dpi-admin }, upstream: app, access: { groups: [dpi-admins] } }
+  - { name: compte, match: { pathPrefix: /compte }, upstream: app, access: { account: required } }
+  - { name: app, upstream: app, access: authenticated }
+`
+  // dpi-admin comes after dpi in the file but /dpi-admin is not under /dpi (whole segments)
+  const { config } = loadConfigText(yaml, 'accounts-test.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, LDAP_BIND_PASSWORD })
+  gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write () {} } as never })
+  await gateway.psc.start()
+  await gateway.listen()
+})
+t.teardown(async () => {
+  await gateway?.close()
+  await upstream?.close()
+  await emulator?.close()
+  await slapd?.close()
+})
+
+async function loggedIn (idNat: string): Promise<BrowserLikeClient> {
+  const client = new BrowserLikeClient()
+  await loginThroughEmulator(client, `${url}/`, idNat)
+  return client
+}
+async function echo (client: BrowserLikeClient, path: string, headers: Record<string, string> = {}): Promise<Echo> {
+  const res = await client.get(`${url}${path}?format=json`, { headers })
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.body.slice(0, 300)}`)
+  return JSON.parse(res.body) as Echo
+}
+const loginEvent = (idNat: string) => audit.filter((e) => e.event === 'login' && e.outcome === 'succeeded' && e.idNat === idNat).at(-1) as { account?: string } | undefined
+const readyz = async () => (await fetch(`${adminUrl}/readyz`)).json() as Promise<{ status: string; checks: Record<string, { ok: boolean; reason?: string }> }>
+
+t.test('a practitioner in the directory: login, name and groups upstream; client copies stripped', async (t) => {
+  const client = await loggedIn(MEDECIN)
+  const seen = await echo(client, '/dpi/patient/42', { 'X-Remote-User': 'admin', 'X_Remote_Groups': 'DPI-Admins' })
+  t.equal(seen.headers['x-remote-user'], 'edubois')
+  t.equal(seen.headers['x-remote-groups'], 'DPI-Medecins,DPI-Admins')
+  t.equal(seen.headers['x-remote-name'], '%C3%89lodie Lef%C3%A8vre-Dubois')
+  t.equal(seen.headers.x_remote_groups, undefined, 'the underscore spelling of a gateway header is removed')
+  t.equal(seen.headers['x-psc-idnat'], MEDECIN, 'PSC identity headers still travel')
+  t.equal((await client.get(`${url}/dpi-admin/`)).status, 200, 'groups compare case-insensitively (dpi-admins / DPI-Admins)')
+  t.equal(loginEvent(MEDECIN)?.account, 'edubois', 'the login event records the account found')
+  const pharmacien = await loggedIn(PHARMACIEN)
+  const refused = await pharmacien.get(`${url}/dpi-admin/`, { headers: { 'accept-language': 'fr' } })
+  t.equal(refused.status, 403)
+  t.match(refused.body, /ne fait pas partie des groupes autorisés/)
+  const access = audit.filter((e) => e.event === 'access' && e.idNat === PHARMACIEN).at(-1) as { reason?: string; route?: string }
+  t.match(access, { reason: 'PSC_ERR_DENIED_GROUP', route: 'dpi-admin' }, 'the deny code names the rule')
+})
+
+t.test('no account: the French page with the contact on routes that need one; forwarded without it elsewhere', async (t) => {
+  const client = await loggedIn(INFIRMIER)
+  t.equal(loginEvent(INFIRMIER)?.account, 'none', 'the login event records that none was found')
+  const page = await client.get(`${url}/compte/`, { headers: { 'accept-language': 'fr-FR,fr;q=0.9' } })
+  t.equal(page.status, 403)
+  t.match(page.body, /Votre compte n&#39;est pas encore ouvert dans cette application : contactez le secrétariat du DPI \(poste 4321\)|Votre compte n'est pas encore ouvert dans cette application : contactez le secrétariat du DPI \(poste 4321\)/)
+  t.notMatch(page.body, /ldap|employeeID|PSC_ERR_DENIED_NO_ACCOUNT\b.*stack/i, 'no technical detail on the page')
+  const english = await client.get(`${url}/compte/`, { headers: { 'accept-language': 'en' } })
+  t.match(english.body, /Your account in this application is not open yet/)
+  const seen = await echo(client, '/app', { 'X-Remote-User': 'admin' })
+  t.equal(seen.headers['x-remote-user'], undefined, 'a client-sent X-Remote-User never reaches the upstream')
+  const etudiant = await loggedIn(ETUDIANT)
+  const elsewhere = await etudiant.get(`${url}/dpi/`, { headers: { 'accept-language': 'fr' } })
+  t.equal(elsewhere.status, 403)
+  t.match(elsewhere.body, /Cette page est réservée aux professionnels exerçant dans l(&#39;|')établissement : Centre Hospitalier de Saint-Œuf\./)
+})
+
+t.test('directory stopped: cached answers serve, new ones get 503, readyz and the metric say so; it recovers by itself', async (t) => {
+  await slapd.stop()
+  t.teardown(() => slapd.start())
+  await new Promise((r) => setTimeout(r, 1100)) // past cacheTtl: only the stale limit keeps MEDECIN's answer
+  const medecin = await loggedIn(MEDECIN)
+  t.equal((await echo(medecin, '/dpi/')).headers['x-remote-user'], 'edubois', 'a new login of a practitioner already looked up is served from the cache')
+  const started = Date.now()
+  const zoe = await loggedIn(ZOE)
+  t.ok(Date.now() - started < 5000, 'the login did not hang on the directory')
+  t.equal(loginEvent(ZOE)?.account, 'unavailable')
+  const down = await zoe.get(`${url}/dpi/`, { headers: { 'accept-language': 'fr' } })
+  t.equal(down.status, 503)
+  t.match(down.body, /Annuaire de l(&#39;|')établissement indisponible/)
+  t.equal((await echo(zoe, '/app')).headers['x-remote-user'], undefined, 'routes without account rules still work, without account headers')
+  const ready = await readyz()
+  t.equal(ready.checks.accounts?.ok, false)
+  t.match(ready.checks.accounts?.reason, /not answering since/)
+  t.match(await gateway.metrics.registry.metrics(), /psc_gateway_account_directory_up\{source="ldap"\} 0/)
+  t.match(await gateway.metrics.registry.metrics(), /psc_gateway_account_lookups_total\{outcome="stale"\} [1-9]/)
+
+  await slapd.start()
+  await new Promise((r) => setTimeout(r, 1100)) // accounts.retryEvery
+  const back = await echo(zoe, '/dpi/')
+  t.equal(back.headers['x-remote-user'], 'zmoeller', 'the same session gets its account once the directory answers, with no new login')
+  t.equal(back.headers['x-remote-groups'], 'DPI-Medecins')
+  t.equal((await readyz()).checks.accounts?.ok, true)
+  t.match(await gateway.metrics.registry.metrics(), /psc_gateway_account_directory_up\{source="ldap"\} 1/)
+})
