@@ -25,6 +25,7 @@ export function isSecretPath (segments: Segments): boolean {
   return (segments[0] === 'psc' && segments[1] === 'clientSecret') ||
     (segments[0] === 'session' && segments[1] === 'secrets') ||
     (segments[0] === 'audit' && segments[1] === 'hmacKey') ||
+    (segments[0] === 'assertion' && segments[1] === 'keys') ||
     // a Redis URL may carry a password
     (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url') ||
     (segments[0] === 'accounts' && segments[1] === 'ldap' && segments[2] === 'bindPassword')
@@ -123,7 +124,7 @@ export function substituteVariables (text: string, env: Record<string, string | 
     if (sep !== -1) {
       out += fromEnv === undefined || fromEnv === '' ? inner.slice(sep + 2) : fromEnv
     } else if (fromEnv === undefined) {
-      return { ok: false, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` }
+      return { ok: false, message: `environment variable ${name} is not set: set it, or set ${fileVar} to the path of a file that holds it (a Docker or Kubernetes secret), or write \${${name}:-default} to give a default` }
     } else {
       out += fromEnv
     }
