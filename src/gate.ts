@@ -41,8 +41,23 @@ export interface GateDeps {
   accountContact?: string
 }
 
+/**
+ * The request the decision is about: the request itself in proxy mode, or the original request a
+ * trusted proxy describes in forward-auth mode (auth/forward-auth-route.ts).
+ */
+export interface RequestTarget {
+  readonly method: string
+  /** the Host (port included) the route rules see */
+  readonly host: string
+  /** the normalised path and the query */
+  readonly url: string
+}
+
+/** Carries an outcome out: the gate forwards or answers; forward-auth answers the proxy. */
+export type CarryOut = (request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession, outcome: Outcome) => void
+
 /** What the gate learnt before the decision, carried to the steps after the session read. */
-interface Matched {
+export interface Matched {
   /** the normalised path and the query */
   url: string
   state: RoutingState
@@ -52,7 +67,7 @@ interface Matched {
 }
 
 /** The session as read, and the state the decision is told. */
-interface ReadSession {
+export interface ReadSession {
   session: RequestSession
   state: SessionState
   /** technical detail of a failure (store error, PSC's refusal) */
@@ -65,18 +80,18 @@ const REVOKED: SessionState = Object.freeze({ state: 'revoked' })
 const CONFLICT: SessionState = Object.freeze({ state: 'conflict' })
 
 export function createAccessGate(deps: GateDeps) {
-  const { config, sessions, psc, audit, tokens } = deps
+  const { config } = deps
   const prefix = config.prefix
   const cookieName = config.session.cookieName
   const cookieOptions = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
-  const publicHost = publicHostOf(config.publicUrl)
+  const steps = createDecisionSteps(deps)
 
   // A callback hook that finishes without a promise when nothing has to wait (the memory store, no
   // token to renew): an async hook costs a promise and a microtask per request.
   return function accessGate(request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void {
     let pending: void | Promise<void>
     try {
-      pending = gate(request, reply)
+      pending = steps(request, reply, request, carryOut)
     } catch (err) {
       return done(err as Error)
     }
@@ -84,8 +99,68 @@ export function createAccessGate(deps: GateDeps) {
     else pending.then(() => done(), done)
   }
 
-  function gate(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
-    const matched = match(request)
+  /** Writes the scope, once, then forwards (by leaving the request to the proxy) or answers. */
+  function carryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession, outcome: Outcome): void {
+    const { url, state, upstream } = matched
+    const session = read.session
+    const scope = scopeOf(matched, read, outcome)
+    if (outcome.kind === 'allow') {
+      renewCookieIfNeeded(reply, session, cookieName, cookieOptions)
+      scope.target = {
+        upstream: upstream!,
+        identity: outcome.identity,
+        rules: state.forwarding,
+        accessToken: upstream!.forwardAccessToken && session.kind === 'alive' ? session.record.accessToken : undefined
+      }
+      return setScope(request, scope)
+    }
+    setScope(request, scope)
+    answer(request, reply, url, outcome, session.kind === 'alive' ? session.record.identity : undefined)
+  }
+
+  function answer(request: FastifyRequest, reply: FastifyReply, url: string, outcome: Exclude<Outcome, { kind: 'allow' }>, identity: RequestSessionIdentity): void {
+    const loginHref = `${prefix}/login?rd=${encodeURIComponent(url)}`
+    if (outcome.kind === 'deny') {
+      const who = identity === undefined ? undefined : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
+      return void sendCode(request, reply, outcome.code, { denial: outcome.details, who, logoutHref: `${prefix}/logout`, ...(deps.accountContact !== undefined && { contact: deps.accountContact }) })
+    }
+    if (outcome.kind === 'reject') return void sendCode(request, reply, outcome.code, { retryHref: url })
+    if (outcome.via === 'status') return void sendCode(request, reply, outcome.code, { loginHref })
+    // A login can only finish on the public host: go there first, to the same page.
+    const location = outcome.to === 'public-host' ? config.publicUrl + url : loginHref
+    reply.header('cache-control', 'no-store').redirect(location, 302)
+  }
+}
+
+/** The request's scope as the decision leaves it (the gate adds the forward target to an allow). */
+export function scopeOf(matched: Matched, read: ReadSession, outcome: Outcome): { -readonly [K in keyof RequestScope]: RequestScope[K] } {
+  const session = read.session
+  const scope: { -readonly [K in keyof RequestScope]: RequestScope[K] } = { decision: outcome.kind, route: matched.route?.name }
+  if (session.kind === 'alive') {
+    const identity = session.record.identity
+    scope.session = session.record.ref
+    scope.idNat = identity.idNat
+    scope.profession = identity.exercices[0]?.professionCode
+  }
+  if (outcome.kind !== 'allow') {
+    scope.reason = outcome.code
+    scope.detail = outcome.kind === 'deny' ? describeDenial(outcome.details) : read.detail
+  }
+  return scope
+}
+
+/**
+ * The steps before an outcome is carried out, shared by the gate and forward-auth: match the route
+ * table on `target`, read the session, renew its tokens when due, decide; then `carryOut`.
+ */
+export function createDecisionSteps(deps: GateDeps) {
+  const { config, sessions, psc, audit, tokens } = deps
+  const prefix = config.prefix
+  const cookieName = config.session.cookieName
+  const publicHost = publicHostOf(config.publicUrl)
+
+  return function decisionSteps(request: FastifyRequest, reply: FastifyReply, target: RequestTarget, carryOut: CarryOut): void | Promise<void> {
+    const matched = match(target, request)
     if (matched.route === undefined) return carryOut(request, reply, matched, NO_SESSION, decide(matched, NO_SESSION.state))
     let read: ReadSession | Promise<ReadSession>
     try {
@@ -93,11 +168,11 @@ export function createAccessGate(deps: GateDeps) {
     } catch (err) {
       read = storeFailed(err)
     }
-    if (read instanceof Promise) return read.then((r) => withSession(request, reply, matched, r))
-    return withSession(request, reply, matched, read)
+    if (read instanceof Promise) return read.then((r) => withSession(request, reply, matched, r, carryOut))
+    return withSession(request, reply, matched, read, carryOut)
   }
 
-  function match(request: FastifyRequest): Matched {
+  function match(request: RequestTarget, received: FastifyRequest): Matched {
     const url = request.url
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
@@ -109,8 +184,7 @@ export function createAccessGate(deps: GateDeps) {
     const route = reserved ? undefined : matchRoute(state.routes, { host: request.host, method: request.method, path })
     const upstream = route === undefined ? undefined : state.config.upstreams[route.upstream]
     if (route !== undefined && upstream === undefined) throw new Error(`route ${route.name} names an unknown upstream ${route.upstream}`)
-    const facts: RequestFacts = { method: request.method, kind: requestKind(request.headers), onPublicHost: isPublicHost(request.host, publicHost) }
-    return { url, state, route, upstream, facts }
+    return { url, state, route, upstream, facts: { method: request.method, kind: requestKind(received.headers), onPublicHost: isPublicHost(request.host, publicHost) } }
   }
 
   /** The memory store answers without a promise: no await (and no microtask) on that path. */
@@ -145,14 +219,14 @@ export function createAccessGate(deps: GateDeps) {
     return { session: NO_SESSION.session, state: { state: 'unavailable' }, detail: `session store unavailable: ${err.reason}` }
   }
 
-  function withSession(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession): void | Promise<void> {
+  function withSession(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession, carryOut: CarryOut): void | Promise<void> {
     if (read.state.state === 'unavailable') request.log.warn({ detail: read.detail }, 'session store unavailable')
     const outcome = decide(matched, read.state)
     const session = read.session
     // A directory that was down at login is asked again (at most every accounts.retryEvery).
     const renewable = outcome.kind === 'allow' || (outcome.kind === 'reject' && outcome.code === PSC_ERR.DIRECTORY_UNAVAILABLE.code)
     if (renewable && session.kind === 'alive' && tokens.needsRefresh(session.record, matched.upstream!.forwardAccessToken)) {
-      return renewThenCarryOut(request, reply, matched, { ...read, session })
+      return renewThenCarryOut(request, reply, matched, { ...read, session }, carryOut)
     }
     carryOut(request, reply, matched, read, outcome)
   }
@@ -169,7 +243,7 @@ export function createAccessGate(deps: GateDeps) {
   }
 
   /** The session's tokens are due for renewal (forwarded access token, or re-validation with PSC). */
-  async function renewThenCarryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession & { session: RequestSession & { kind: 'alive' } }): Promise<void> {
+  async function renewThenCarryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession & { session: RequestSession & { kind: 'alive' } }, carryOut: CarryOut): Promise<void> {
     const alive = read.session
     const identity = alive.record.identity
     const who = { session: sessionReference(alive.id), idNat: identity.idNat, profession: identity.exercices[0]?.professionCode }
@@ -192,46 +266,6 @@ export function createAccessGate(deps: GateDeps) {
       renewed = { session: alive, state: { state: 'tokens-stale', identity }, detail: `tokens not renewed: ${fresh.reason}` }
     }
     carryOut(request, reply, matched, renewed, decide(matched, renewed.state))
-  }
-
-  /** Writes the scope, once, then forwards (by leaving the request to the proxy) or answers. */
-  function carryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession, outcome: Outcome): void {
-    const { url, state, route, upstream } = matched
-    const session = read.session
-    const identity = session.kind === 'alive' ? session.record.identity : undefined
-    const scope: { -readonly [K in keyof RequestScope]: RequestScope[K] } = { decision: outcome.kind, route: route?.name }
-    if (identity !== undefined && session.kind === 'alive') {
-      scope.session = session.record.ref
-      scope.idNat = identity.idNat
-      scope.profession = identity.exercices[0]?.professionCode
-    }
-    if (outcome.kind === 'allow') {
-      renewCookieIfNeeded(reply, session, cookieName, cookieOptions)
-      scope.target = {
-        upstream: upstream!,
-        identity: outcome.identity,
-        rules: state.forwarding,
-        accessToken: upstream!.forwardAccessToken && session.kind === 'alive' ? session.record.accessToken : undefined
-      }
-      return setScope(request, scope)
-    }
-    scope.reason = outcome.code
-    scope.detail = outcome.kind === 'deny' ? describeDenial(outcome.details) : read.detail
-    setScope(request, scope)
-    answer(request, reply, url, outcome, identity)
-  }
-
-  function answer(request: FastifyRequest, reply: FastifyReply, url: string, outcome: Exclude<Outcome, { kind: 'allow' }>, identity: RequestSessionIdentity): void {
-    const loginHref = `${prefix}/login?rd=${encodeURIComponent(url)}`
-    if (outcome.kind === 'deny') {
-      const who = identity === undefined ? undefined : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
-      return void sendCode(request, reply, outcome.code, { denial: outcome.details, who, logoutHref: `${prefix}/logout`, ...(deps.accountContact !== undefined && { contact: deps.accountContact }) })
-    }
-    if (outcome.kind === 'reject') return void sendCode(request, reply, outcome.code, { retryHref: url })
-    if (outcome.via === 'status') return void sendCode(request, reply, outcome.code, { loginHref })
-    // A login can only finish on the public host: go there first, to the same page.
-    const location = outcome.to === 'public-host' ? config.publicUrl + url : loginHref
-    reply.header('cache-control', 'no-store').redirect(location, 302)
   }
 }
 

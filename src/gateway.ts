@@ -15,7 +15,10 @@ import { registerClientCertificateMetric } from './ops/client-certificate-metric
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import { cibaCookieName } from './auth/ciba-routes.js'
 import type { GatewayConfig } from './config/types.js'
-import { createAccessGate } from './gate.js'
+import { createAccessGate, createDecisionSteps } from './gate.js'
+import { registerForwardAuth } from './auth/forward-auth-route.js'
+import { registerJwks } from './auth/jwks-route.js'
+import { AssertionIssuer } from './proxy/assertion.js'
 import { buildAdminApp } from './ops/admin.js'
 import { Drain } from './ops/drain.js'
 import { lazyChildLogger } from './ops/request-logger.js'
@@ -61,8 +64,11 @@ export interface Gateway {
   metrics: GatewayMetrics
   /** the audit outputs: reopen() on SIGUSR2, droppedEvents for metrics */
   audit: AuditOutput
-  /** listens on the configured addresses; resolves with the actual URLs */
-  listen(): Promise<{ url: string; adminUrl?: string }>
+  /**
+   * Listens on the configured addresses; resolves with the actual URLs. `on.handle`: a socket
+   * already bound (a test's reserved port, or one handed over by a supervisor) instead of listen.port.
+   */
+  listen(on?: { handle: object }): Promise<{ url: string; adminUrl?: string }>
   /**
    * Swaps in a new configuration's routes, upstreams and headers, atomically: requests in flight
    * finish under the state they started with. Throws (keeping the current state) when the new
@@ -235,8 +241,13 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
-  const gate = createAccessGate({ config, state: () => state, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) })
+  const gateDeps = { config, state: () => state, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) }
+  const gate = createAccessGate(gateDeps)
+  const assertions = await AssertionIssuer.create(config, now)
+  registerJwks(app, config.prefix, assertions)
+  await registerForwardAuth(app, { config, steps: createDecisionSteps(gateDeps), assertions })
   await registerForwarding(app, {
+    assertions,
     config,
     gate,
     targetOf: (request) => request.pscScope?.target,
@@ -270,9 +281,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     sessions,
     metrics,
     audit: auditOutput,
-    async listen() {
+    async listen(on) {
       void psc.start()
-      const url = await app.listen({ host: config.listen.host, port: config.listen.port })
+      const url = await app.listen(on === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, ...on } as never)
       const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
       return { url, adminUrl }
     },

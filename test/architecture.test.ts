@@ -62,6 +62,14 @@ t.test('nothing in the product imports the emulator or the demo, except the CLI 
   }
 })
 
+t.test('only dev-tools.ts names the emulator and the demo modules (loaded by a computed URL, left out of the build)', async (t) => {
+  for (const file of sourceFiles(SRC)) {
+    const rel = relative(SRC, file)
+    if (rel === 'dev-tools.ts' || room(rel) === 'emulator' || room(rel) === 'demo') continue
+    t.notMatch(readFileSync(file, 'utf8'), /['"][./]*(emulator\/index|demo\/app)\.js['"]/, `${rel} does not name them`)
+  }
+})
+
 t.test('the import graph of src/ (what is loaded at run time) has no cycle', async (t) => {
   const state = new Map<string, 'visiting' | 'done'>()
   const cycles: string[] = []

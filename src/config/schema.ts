@@ -13,6 +13,7 @@ import { LifecycleSchema } from './sections/lifecycle.js'
 import { LimitsSchema } from './sections/limits.js'
 import { AuditSchema } from './sections/audit.js'
 import { LogSchema } from './sections/log.js'
+import { AssertionSchema } from './sections/assertion.js'
 import { AccountsSchema, StructuresSchema } from './sections/accounts.js'
 
 export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from './sections/headers.js'
@@ -30,6 +31,7 @@ export const ConfigSchema = Type.Object({
   lifecycle: LifecycleSchema,
   limits: LimitsSchema,
   audit: AuditSchema,
+  assertion: AssertionSchema,
   log: LogSchema,
   // establishments and local accounts (issue 17)
   structures: Type.Optional(StructuresSchema),

@@ -28,6 +28,7 @@ export function isSecretPath (segments: Segments): boolean {
     (segments[0] === 'psc' && (segments[1] === 'outboundProxy' || segments[1] === 'certificate') && segments[2] === 'password') ||
     // a proxy URL may carry a password (it is refused, without being echoed)
     (segments[0] === 'psc' && segments[1] === 'outboundProxy' && segments[2] === 'url') ||
+    (segments[0] === 'assertion' && segments[1] === 'keys') ||
     // a Redis URL may carry a password
     (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url') ||
     (segments[0] === 'accounts' && segments[1] === 'ldap' && segments[2] === 'bindPassword')
@@ -126,7 +127,7 @@ export function substituteVariables (text: string, env: Record<string, string | 
     if (sep !== -1) {
       out += fromEnv === undefined || fromEnv === '' ? inner.slice(sep + 2) : fromEnv
     } else if (fromEnv === undefined) {
-      return { ok: false, message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)` }
+      return { ok: false, message: `environment variable ${name} is not set: set it, or set ${fileVar} to the path of a file that holds it (a Docker or Kubernetes secret), or write \${${name}:-default} to give a default` }
     } else {
       out += fromEnv
     }

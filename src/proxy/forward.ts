@@ -12,6 +12,7 @@ import type { GatewayConfig, UpstreamSettings } from '../config/types.js'
 import type { Identity } from '../psc/identity.js'
 import { PSC_ERR } from '../errors.js'
 import { sendCode } from '../pages/respond.js'
+import type { AssertionIssuer } from './assertion.js'
 import { identityHeaderValues } from './identity-headers.js'
 import type { ForwardingRules } from './forwarding-rules.js'
 import { BodyTooLarge, limitedBody } from './body-limit.js'
@@ -44,6 +45,8 @@ export interface ForwardOptions {
   gatewayCookies: string[]
   /** told of every upstream response (status, seconds to its headers) and every upstream failure */
   upstreamObserver?: UpstreamObserver
+  /** signs the identity assertion of the upstreams that ask for one */
+  assertions?: AssertionIssuer | undefined
 }
 
 export interface UpstreamObserver {
@@ -57,7 +60,7 @@ export interface UpstreamObserver {
  */
 const identityHeaderCache = new WeakMap<Identity, { rules: ForwardingRules; values: Record<string, string> }>()
 
-function identityHeadersOf(identity: Identity, rules: ForwardingRules): Record<string, string> {
+export function identityHeadersOf(identity: Identity, rules: ForwardingRules): Record<string, string> {
   const cached = identityHeaderCache.get(identity)
   if (cached?.rules === rules) return cached.values
   const values = identityHeaderValues(identity, rules.identity, rules.encoding)
@@ -80,7 +83,11 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
   function upstreamHeaders(request: FastifyRequest, clientHeaders: IncomingHttpHeaders, target: ForwardTarget): IncomingHttpHeaders {
     const rules = target.rules
     const headers: IncomingHttpHeaders = clientHeadersForUpstream(clientHeaders, rules.strip, gatewayCookies)
-    if (target.identity) Object.assign(headers, identityHeadersOf(target.identity, rules))
+    if (target.identity) {
+      Object.assign(headers, identityHeadersOf(target.identity, rules))
+      const assertion = opts.assertions?.headerFor(target.identity, target.upstream, rules.identity, request.pscScope?.session)
+      if (assertion !== undefined) headers[assertion.name.toLowerCase()] = assertion.value
+    }
     // Static headers of the upstream (e.g. a shared secret it checks). Their names are in the strip
     // rules, so a client-sent copy (any case, "_" for "-") is already gone.
     const statics = target.upstream.headers

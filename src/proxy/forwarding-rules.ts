@@ -18,11 +18,12 @@ export function compileForwardingRules(config: GatewayConfig): ForwardingRules {
   const h = config.headers
   return {
     // Every header the gateway sets is also one a client may never send: identity headers, the
-    // request id, and the static headers of every upstream (e.g. a shared secret).
+    // request id, the static headers of every upstream (e.g. a shared secret) and the assertion's.
     strip: compileStripRules(h.stripPrefixes, [
       ...h.identity.map((i) => i.header),
       h.requestId,
-      ...Object.values(config.upstreams).flatMap((u) => Object.keys(u.headers ?? {}))
+      ...Object.values(config.upstreams).flatMap((u) => Object.keys(u.headers ?? {})),
+      ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header]))
     ]),
     identity: h.identity,
     encoding: h.encoding,

@@ -7,7 +7,8 @@ import type { GatewayConfig } from '../../src/config/types.js'
 import { startDemoApp, type RunningDemoApp } from '../../src/demo/app.js'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { buildGateway, type Gateway } from '../../src/gateway.js'
-import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml, type StackOptions } from '../helpers/stack.js'
+import { reservePort } from '../helpers/ports.js'
+import { CLIENT_ID, CLIENT_SECRET, stackYaml, type StackOptions } from '../helpers/stack.js'
 import { Writable } from 'node:stream'
 
 export interface AuditStack {
@@ -22,7 +23,8 @@ export interface AuditStack {
 }
 
 export async function startAuditStack (opts: { auditYaml?: string; audit?: AuditSink; env?: Record<string, string>; stack?: StackOptions }): Promise<AuditStack> {
-  const port = await freePort()
+  const reserved = await reservePort()
+  const port = reserved.port
   const publicUrl = `http://127.0.0.1:${port}`
   const upstream = await startDemoApp(0)
   const emulator = await startEmulator({
@@ -35,7 +37,7 @@ export async function startAuditStack (opts: { auditYaml?: string; audit?: Audit
   const logStream = new Writable({ write (chunk: Buffer, _e, done) { logs.push(chunk.toString('utf8')); done() } })
   const gateway = await buildGateway(config, { audit: opts.audit, logStream: logStream as never, processMetrics: false })
   await gateway.psc.start()
-  const { adminUrl } = await gateway.listen()
+  const { adminUrl } = await gateway.listen(reserved)
   return {
     gateway, config, url: publicUrl, emulator, upstream, logs, adminUrl,
     async close () {

@@ -125,7 +125,7 @@ t.test('substitution: missing variable names the variable, file, line and key', 
   t.equal(issues.length, 1)
   t.same(issues[0], {
     file: 'config/gateway.yaml', line: 5, column: 17, path: 'psc.clientSecret',
-    message: 'environment variable PSC_CLIENT_SECRET is not set (write ${PSC_CLIENT_SECRET:-default} to give a default)'
+    message: 'environment variable PSC_CLIENT_SECRET is not set: set it, or set PSC_CLIENT_SECRET_FILE to the path of a file that holds it (a Docker or Kubernetes secret), or write ${PSC_CLIENT_SECRET:-default} to give a default'
   })
   const e = t.throws(() => load(BASE, {})) as ConfigError
   t.equal(e.issues.length, 2)

@@ -197,11 +197,12 @@ function chartTests(helm: string): void {
     t.same(sm.spec, { selector: { matchLabels: SELECTOR }, endpoints: [{ port: 'admin', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }] })
   })
 
-  t.test("the README's worked values file renders and gives a configuration the gateway loads", async (t) => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-    const section = readme.slice(readme.indexOf('### Helm\n'))
+  t.test("the documented worked values file renders and gives a configuration the gateway loads", async (t) => {
+    // The README's Helm section moved to docs/deployment.md when the README became a front page.
+    const page = readFileSync(join(ROOT, 'docs', 'deployment.md'), 'utf8')
+    const section = page.slice(page.indexOf('## Helm\n'))
     const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1]
-    if (block === undefined) throw new Error('no yaml block in the README Helm section')
+    if (block === undefined) throw new Error('no yaml block in the Helm section of docs/deployment.md')
     const dir = mkdtempSync(join(tmpdir(), 'psc-readme-values-'))
     t.teardown(() => rmSync(dir, { recursive: true, force: true }))
     writeFileSync(join(dir, 'values.yaml'), block)

@@ -11,6 +11,7 @@ import { startDemoApp, type RunningDemoApp } from '../../src/demo/app.js'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import type { EmulatorCibaOptions } from '../../src/emulator/ciba.js'
 import { buildGateway, type Gateway } from '../../src/gateway.js'
+import { reservePort } from './ports.js'
 
 export const CLIENT_ID = 'psc-gateway-test'
 export const CLIENT_SECRET = 'test-client-secret-0b5f1c2e9a7d'
@@ -69,6 +70,10 @@ export interface Stack {
   close(): Promise<void>
 }
 
+/**
+ * A port that was free a moment ago, for a server in another process (redis-server, a gateway
+ * process, nginx). In-process servers use reservePort (ports.ts): no window for another process.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
@@ -137,7 +142,9 @@ function capture<T>(sink: T[], parse: (line: string) => T): Writable {
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const port = opts.port ?? (await freePort())
+  // A fixed port (a restart on the same URL) is bound by the gateway; otherwise one is reserved.
+  const reserved = opts.port === undefined ? await reservePort() : undefined
+  const port = opts.port ?? reserved!.port
   const publicUrl = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`
   const upstream = await startDemoApp(0)
   const ownEmulator = opts.emulator === undefined && opts.issuer === undefined
@@ -162,7 +169,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const auditSink: AuditSink = { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }
   const gateway = await buildGateway(config, { audit: auditSink, logStream: capture(logs, (l) => l) as never, now: opts.now })
   if (opts.issuer === undefined) await gateway.psc.start()
-  const { url } = await gateway.listen()
+  const { url } = await gateway.listen(reserved)
   return {
     gateway, config, url: `http://127.0.0.1:${port}`, emulator, upstream, audit, logs,
     async close() {

@@ -9,9 +9,8 @@ import { CLIENT_ID, CLIENT_SECRET, freePort, startStack } from '../helpers/stack
 
 t.test('PSC unreachable at start-up: public routes work, protected ones answer 503, and it recovers', async (t) => {
   const pscPort = await freePort()
-  const gatewayPort = await freePort()
   const issuer = `http://127.0.0.1:${pscPort}/auth/realms/esante-wallet`
-  const stack = await startStack({ issuer, port: gatewayPort })
+  const stack = await startStack({ issuer })
   t.teardown(() => stack.close())
 
   const pub = await fetch(`${stack.url}/public/?format=json`)

@@ -5,6 +5,7 @@ import { buildAdminApp } from '../../src/ops/admin.js'
 import { loadConfigText } from '../../src/config/load.js'
 import { buildGateway } from '../../src/gateway.js'
 import { startDemoApp } from '../../src/demo/app.js'
+import { reservePort } from '../helpers/ports.js'
 import { CLIENT_SECRET, freePort, stackYaml } from '../helpers/stack.js'
 import { Writable } from 'node:stream'
 import { createServer } from 'node:http'
@@ -23,14 +24,15 @@ async function closedPort(): Promise<number> {
 t.test('a gateway with its admin listener: probes and metrics on the admin port only', async (t) => {
   const upstream = await startDemoApp(0)
   t.teardown(() => upstream.close())
-  const port = await freePort()
+  const reserved = await reservePort()
+  const port = reserved.port
   // PSC down: the process is alive, not ready, and says why.
   const yaml = stackYaml({ port, issuer: `http://127.0.0.1:${await closedPort()}`, upstreamUrl: upstream.url })
     .replace('admin: { enabled: false }', 'admin: { enabled: true, host: 127.0.0.1, port: 0 }')
   const { config } = loadConfigText(yaml, 'admin-test.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET })
   const gateway = await buildGateway(config, { logStream: quiet() as never, audit: { write: () => undefined } })
   t.teardown(() => gateway.close())
-  const { url, adminUrl } = await gateway.listen()
+  const { url, adminUrl } = await gateway.listen(reserved)
   t.ok(adminUrl)
   t.not(new URL(adminUrl!).port, new URL(url).port, 'its own port')
 

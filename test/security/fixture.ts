@@ -8,6 +8,7 @@ import { Writable } from 'node:stream'
 import type { AuditEvent } from '../../src/audit/events.js'
 import { loadConfigText } from '../../src/config/load.js'
 import { buildGateway, type Gateway } from '../../src/gateway.js'
+import { reservePort } from '../helpers/ports.js'
 import { freePort, SESSION_SECRET } from '../helpers/stack.js'
 
 export interface Echo {
@@ -62,7 +63,8 @@ export interface TestGateway {
  */
 export async function startTestGateway(body: string, opts: { publicUrl?: string; env?: Record<string, string> } = {}): Promise<TestGateway> {
   const upstream = await startCountingUpstream()
-  const port = await freePort()
+  const reserved = await reservePort()
+  const port = reserved.port
   const closedPort = await freePort()
   const yaml = `
 listen: { host: 127.0.0.1, port: ${port} }
@@ -83,7 +85,7 @@ ${body.replaceAll('UPSTREAM', upstream.url)}
   const logs: string[] = []
   const logStream = new Writable({ write(chunk: Buffer, _e, done) { logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)); done() } })
   const gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: logStream as never })
-  await gateway.listen()
+  await gateway.listen(reserved)
   return {
     url: `http://127.0.0.1:${port}`, gateway, upstream, audit, logs,
     async close() {

@@ -10,6 +10,7 @@ import { lifecycle } from './lifecycle.js'
 import { limits } from './limits.js'
 import { audit } from './audit.js'
 import { log } from './log.js'
+import { assertion } from './assertion.js'
 import { accounts } from './accounts.js'
 
-export const SECTIONS = [server, psc, session, upstreams, routes, headers, lifecycle, limits, audit, log, accounts] as const
+export const SECTIONS = [server, psc, session, upstreams, routes, headers, lifecycle, limits, audit, assertion, log, accounts] as const

@@ -3,9 +3,19 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
 import { withMs, type WithMs } from '../durationKeys.js'
 import { Duration, HeaderName, HttpUrl } from '../formats.js'
+import { checkAssertionTtl } from '../assertion.js'
+
+// Signed identity assertion (proxy/assertion.ts): a short-lived JWT an upstream can verify, so that
+// it can refuse any request that did not come through the gateway.
+const UpstreamAssertionSchema = Type.Object({
+  header: Type.String({ ...HeaderName, default: 'X-PSC-Assertion', description: 'The request header that carries the JWT' }),
+  audience: Type.String({ minLength: 1, description: 'The JWT "aud" claim: the name this upstream checks, e.g. "https://dpi.hopital.fr" or "dpi"' }),
+  ttl: Duration({ default: '60s', description: 'Lifetime of a token (exp - iat); between 10s and 10m' })
+}, { additionalProperties: false, description: 'Send a signed identity assertion (JWT, EdDSA or ES256) to this upstream' })
 
 export const UpstreamSchema = Type.Object({
   url: HttpUrl,
+  assertion: Type.Optional(UpstreamAssertionSchema),
   websocket: Type.Boolean({ default: false, description: 'Also proxy WebSocket upgrades' }),
   timeout: Type.Optional(Duration({}, { timer: true })),
   forwardAccessToken: Type.Boolean({
@@ -34,6 +44,7 @@ export const upstreams: ConfigSection<'upstreams'> = {
       try { url = new URL(u.url) } catch { checks.error(at, `not a valid URL: ${JSON.stringify(u.url)}`) }
       if (url !== undefined && (url.search !== '' || url.hash !== '')) checks.error(at, 'an upstream URL cannot have a query or a fragment')
       if (url !== undefined && (url.username !== '' || url.password !== '')) checks.error(at, 'an upstream URL cannot carry credentials')
+      if (u.assertion !== undefined) checkAssertionTtl(u.assertion.ttl, ['upstreams', name, 'assertion', 'ttl'], checks)
     }
   },
   convert (raw) {

@@ -1,0 +1,31 @@
+// Loading the configuration for a command: on an error, the file, line and key, and no start.
+import { ConfigError } from '../config/errors.js'
+import { loadConfigFile, type LoadedConfig } from '../config/load.js'
+import { checkAccountsSettings } from '../accounts/check.js'
+
+export class ConfigRefused extends Error {}
+
+export function loadOrRefuse(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  try {
+    const loaded = loadConfigFile(file, env)
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)
+    // the mapping file and the directory's CA, named by the configuration (issue 17)
+    const accountProblems = checkAccountsSettings(loaded.config.accounts)
+    if (accountProblems.length > 0) throw new ConfigRefused(`invalid configuration, not starting:\n${accountProblems.join('\n')}`)
+    return loaded
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigRefused(`invalid configuration, not starting:\n${err.message}`)
+    throw err
+  }
+}
+
+export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    stop(signal).then(() => process.exit(0), () => process.exit(1))
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+}

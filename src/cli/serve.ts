@@ -1,0 +1,83 @@
+// psc-gateway serve / check: run the gateway from a configuration file, or only validate it.
+import { watchFile } from 'node:fs'
+import { loadConfigFile, type LoadedConfig } from '../config/load.js'
+import { compileRoutes, describeRouteTable } from '../policy/rules.js'
+import { required, type Command } from './command.js'
+import { describePscConnection } from '../ops/production-commands.js'
+import { loadOrRefuse, stopOnSignals } from './config-file.js'
+
+const CONFIG = { type: 'string', short: 'c', value: 'FILE', description: 'the YAML configuration (required)' } as const
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Run the gateway.',
+  usage: '--config FILE',
+  details: 'SIGHUP (or a change of FILE) reloads routes, upstreams and headers; SIGUSR2 reopens the audit file;\nSIGTERM drains requests in flight, then stops.',
+  options: { config: CONFIG },
+  async run(args) {
+    const configFile = required(args, 'config', serveCommand)
+    // Loaded here, not at the top: check, init, schema and audit start without the gateway's modules.
+    const [{ buildGateway }, { applyGatewayRuntimeTuning }] = await Promise.all([import('../gateway.js'), import('../ops/runtime-tuning.js')])
+    applyGatewayRuntimeTuning()
+    const { config } = loadOrRefuse(configFile)
+    const gateway = await buildGateway(config)
+    const { url, adminUrl } = await gateway.listen()
+    gateway.app.log.info({ url, adminUrl, publicUrl: config.publicUrl }, 'psc-gateway listening')
+    const reload = () => gateway.reloadFrom(() => loadConfigFile(configFile).config)
+    process.on('SIGHUP', reload)
+    // logrotate's postrotate sends SIGUSR2: the audit file is reopened under its configured path.
+    process.on('SIGUSR2', () => gateway.audit.reopen())
+    // Polling, not fs.watch: it follows Kubernetes ConfigMap updates (a symlink swap) and editors
+    // that replace the file, and costs one stat per interval.
+    if (config.lifecycle.watchConfig) watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload()
+    })
+    stopOnSignals(async (signal) => {
+      await shutdown(gateway, config, signal)
+      // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
+      if (gateway.audit.unwritten > 0) throw new Error(`${gateway.audit.unwritten} audit event(s) could not be written`)
+    })
+    return undefined
+  }
+}
+
+type RunningGateway = Awaited<ReturnType<typeof import('../gateway.js')['buildGateway']>>
+
+/** The shutdown as operators read it in the log: when it began, what it waits for, how it ended. */
+async function shutdown(gateway: RunningGateway, config: LoadedConfig['config'], signal: NodeJS.Signals): Promise<void> {
+  const started = Date.now()
+  const { shutdownDelayMs, shutdownGraceMs } = config.lifecycle
+  gateway.app.log.info({ signal, shutdownDelayMs, shutdownGraceMs }, 'psc-gateway shutting down: not ready, new requests get 503')
+  try {
+    await gateway.close()
+  } catch (err) {
+    gateway.app.log.error({ signal, error: err instanceof Error ? err.message : String(err) }, 'psc-gateway shutdown failed')
+    throw err
+  }
+  const unwritten = gateway.audit.unwritten
+  if (unwritten > 0) gateway.app.log.error({ signal, durationMs: Date.now() - started, unwritten }, 'psc-gateway stopped; audit events could not be written')
+  else gateway.app.log.info({ signal, durationMs: Date.now() - started }, 'psc-gateway stopped cleanly')
+}
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'Validate a configuration and print its route table, without starting anything.',
+  usage: '--config FILE',
+  details: 'Exit code 0 when the configuration is valid, 1 otherwise (each error with its file, line and key).',
+  options: { config: CONFIG },
+  async run(args) {
+    const file = required(args, 'config', checkCommand)
+    const { config, warnings } = loadOrRefuse(file)
+    const out = process.stdout
+    out.write(`${file}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
+    out.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
+    out.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n`)
+    out.write(describePscConnection(config) + '\n')
+    if (config.accounts !== undefined) {
+      const a = config.accounts
+      out.write(`Local accounts: ${a.source === 'file' ? `mapping file ${a.file}` : `directory ${a.ldap!.url}${a.ldap!.startTls ? ' (StartTLS)' : ''}, base ${a.ldap!.baseDn}, filter ${a.ldap!.filter}`}\n\n`)
+    }
+    out.write(describeRouteTable(compileRoutes(config.routes)) + '\n')
+    return 0
+  }
+}
