@@ -11,6 +11,7 @@ import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
 import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
 import { PscClient } from './auth/psc-client.js'
+import { registerClientCertificateMetric } from './ops/client-certificate-metric.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import { cibaCookieName } from './auth/ciba-routes.js'
 import type { GatewayConfig } from './config/types.js'
@@ -103,6 +104,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length, configHash: configHash(config) })
   auditSessionEnds(sessions, audit)
   const psc = new PscClient(config.psc, logger, metrics.psc)
+  registerClientCertificateMetric(metrics.registry, config.psc, now)
   // Local accounts (issue 17): looked up at login and with the session's refresh, never per request.
   let observeAccount: (outcome: string) => void = () => {}
   const accounts = config.accounts === undefined

@@ -1,7 +1,7 @@
 // OpenID Connect Back-Channel Logout 1.0: PSC tells us, server to server, that a practitioner's PSC
 // session ended; we end every local session of that sid (or sub) on every replica (the store is
 // shared). The logout token is a JWT signed by PSC, checked as the specification says.
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose'
 import type { GatewayConfig } from '../config/types.js'
 import type { SessionStore } from '../session/store.js'
 import type { PscClient } from './psc-client.js'
@@ -57,7 +57,11 @@ export class BackchannelLogout {
     if (!configuration) throw new Error('PSC discovery is not loaded')
     const jwksUri = configuration.serverMetadata().jwks_uri
     if (!jwksUri) throw new Error('PSC publishes no jwks_uri')
-    if (this.#jwks?.uri !== jwksUri) this.#jwks = { uri: jwksUri, keys: createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: this.settings.httpTimeoutMs }) }
+    if (this.#jwks?.uri !== jwksUri) this.#jwks = { uri: jwksUri, keys: createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: this.settings.httpTimeoutMs,
+      // through the outbound proxy, with the CA bundle, like every call to PSC
+      [customFetch]: (url: string, init: RequestInit) => this.psc.http.fetch(url, init)
+    }) }
     try {
       const { payload } = await jwtVerify(token, this.#jwks.keys, {
         issuer: this.settings.issuer,

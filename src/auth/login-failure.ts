@@ -2,7 +2,8 @@
 // Its own file so that both ways of logging in (login-flow.ts, CIBA) and session-start.ts share it
 // without an import cycle.
 import * as oidc from 'openid-client'
-import type { CodeDefinition, PscErrorCode } from '../errors.js'
+import { PSC_ERR, type CodeDefinition, type PscErrorCode } from '../errors.js'
+import { outboundFailureOf, type OutboundErrorCode } from './psc-client.js'
 
 /**
  * A login that could not be finished: its code (for the page, the audit and the metrics), the
@@ -12,11 +13,27 @@ import type { CodeDefinition, PscErrorCode } from '../errors.js'
 export class LoginFailure extends Error {
   readonly code: PscErrorCode
   readonly status: number
-  constructor(definition: CodeDefinition<PscErrorCode>, readonly detail: string, readonly idNat?: string) {
+  constructor(
+    definition: CodeDefinition<PscErrorCode>,
+    readonly detail: string,
+    readonly idNat?: string,
+    /**
+     * when PSC could not be reached, whose fault: PSC_ERR_OUTBOUND_PROXY (the hospital's outbound
+     * proxy), PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, ... (src/auth/outbound-http.ts)
+     */
+    readonly outboundCode?: OutboundErrorCode
+  ) {
     super(`${definition.message}: ${detail}`)
     this.code = definition.code
     this.status = definition.status
   }
+}
+
+/** PSC not reached at all (the proxy, the network, TLS): the detail names whose fault it is. */
+export function unreachableFailure(err: unknown, prefix = '', idNat?: string): LoginFailure | undefined {
+  const outbound = outboundFailureOf(err)
+  if (outbound === undefined) return undefined
+  return new LoginFailure(PSC_ERR.LOGIN_PSC_UNREACHABLE, `${prefix}${outbound.code}: ${outbound.reason}`, idNat, outbound.code)
 }
 
 /** PSC could not be reached or answered nonsense (as opposed to a clear OAuth error). */

@@ -4,7 +4,7 @@ import * as oidc from 'openid-client'
 import { PSC_ERR, type CodeDefinition, type PscErrorCode } from '../errors.js'
 import type { GatewayConfig } from '../config/types.js'
 import type { NewSession } from '../session/manager.js'
-import { describeOidcError, isUpstreamFailure, LoginFailure } from './login-failure.js'
+import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from './login-failure.js'
 import { sessionFieldsFromTokens } from './session-start.js'
 import type { LoginTransaction } from './transaction.js'
 
@@ -48,7 +48,7 @@ export async function finishLogin(
       idTokenExpected: true
     })
   } catch (err) {
-    throw new LoginFailure(grantFailureCode(err), describeOidcError(err))
+    throw unreachableFailure(err) ?? new LoginFailure(grantFailureCode(err), describeOidcError(err))
   }
   return sessionFieldsFromTokens(configuration, psc, tokens, now)
 }

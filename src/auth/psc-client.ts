@@ -2,12 +2,30 @@
 // while PSC is unreachable, so the gateway starts (and serves public routes) without it.
 import * as oidc from 'openid-client'
 import type { GatewayConfig } from '../config/types.js'
+import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from './outbound-http.js'
+import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
+
+export {
+  PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, PSC_ERR_PSC_RESPONSE, PSC_ERR_CLIENT_CERTIFICATE,
+  type OutboundErrorCode
+} from './outbound-http.js'
 
 export interface PscStatus {
   ready: boolean
-  /** why it is not ready, safe to show to operators (no secret) */
+  /** why it is not ready, safe to show to operators (no secret): names the outbound proxy when it is at fault */
   reason?: string
+  /** stable code of the failure (PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE, ...) */
+  code?: OutboundErrorCode
   since: number
+}
+
+/** openid-client's way of authenticating the client, from the configuration. */
+export function clientAuthFor(s: GatewayConfig['psc']): oidc.ClientAuth {
+  switch (s.clientAuth) {
+    case 'tls_client_auth': return oidc.TlsClientAuth()
+    case 'client_secret_post': return oidc.ClientSecretPost(s.clientSecret)
+    default: return oidc.ClientSecretBasic(s.clientSecret)
+  }
 }
 
 export interface PscClientLogger {
@@ -32,12 +50,18 @@ export class PscClient {
   #closed = false
   #retryMs = FIRST_RETRY_MS
   #started: Promise<void> | undefined
+  #certificateTimer: NodeJS.Timeout | undefined
+  /** every call to PSC goes through it: outbound proxy, CA bundle, client certificate */
+  readonly http: OutboundHttp
 
   constructor(
     private readonly settings: GatewayConfig['psc'],
     private readonly log: PscClientLogger,
-    private readonly observer?: PscCallObserver
-  ) {}
+    private readonly observer?: PscCallObserver,
+    env: Record<string, string | undefined> = process.env
+  ) {
+    this.http = new OutboundHttp(settings.outbound, env)
+  }
 
   /**
    * openid-client 6 makes every call of a Configuration through this fetch (given at discovery):
@@ -49,12 +73,17 @@ export class PscClient {
     const endpoint = this.#endpointOf(url)
     const seconds = () => (performance.now() - started) / 1000
     try {
-      const response = await fetch(url, init)
+      const response = await this.http.fetch(url, init)
       this.observer?.call(endpoint, response.status >= 500 ? 'server_error' : response.status >= 400 ? 'client_error' : 'ok', seconds())
       return response
     } catch (err) {
       const name = (err as Error | undefined)?.name
       this.observer?.call(endpoint, name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable', seconds())
+      // openid-client passes fetch errors through: the login flow reads which part failed from them
+      if (err instanceof Error) {
+        const failure = this.http.describeFailure(err, url)
+        Object.assign(err, { pscCode: failure.code, pscReason: failure.message })
+      }
       throw err
     }
   }
@@ -74,27 +103,54 @@ export class PscClient {
 
   /** Starts discovery in the background; resolves after the first attempt, whatever its outcome. */
   start(): Promise<void> {
-    this.#started ??= this.#discover()
+    if (this.#started === undefined) {
+      this.#warnOfCertificateExpiry()
+      this.#started = this.#discover()
+    }
     return this.#started
+  }
+
+  /** At start-up, then daily: a warning in the log from 30 days before the certificate expires. */
+  #warnOfCertificateExpiry(): void {
+    const c = this.settings.outbound.certificate
+    if (c === undefined || this.#closed) return
+    const left = c.info.validTo - Date.now()
+    const details = { subject: c.info.subject, issuer: c.info.issuer, expires: new Date(c.info.validTo).toISOString(), code: PSC_ERR_CLIENT_CERTIFICATE }
+    if (left <= 0) this.log.warn(details, 'the client certificate presented to PSC has expired: PSC refuses the gateway; renew it')
+    else if (left < CERTIFICATE_WARNING_MS) this.log.warn({ ...details, daysLeft: Math.floor(left / 86_400_000) }, 'the client certificate presented to PSC expires in less than 30 days: renew it')
+    this.#certificateTimer = setTimeout(() => this.#warnOfCertificateExpiry(), 86_400_000)
+    this.#certificateTimer.unref()
   }
 
   get configuration(): oidc.Configuration | undefined {
     return this.#configuration
   }
 
+  /** Not ready with an expired client certificate either: PSC would refuse every login. */
   get status(): PscStatus {
+    const c = this.settings.outbound.certificate
+    if (c !== undefined && c.info.validTo <= Date.now()) {
+      return {
+        ready: false,
+        code: PSC_ERR_CLIENT_CERTIFICATE,
+        reason: `the client certificate presented to PSC (${c.info.subject}, ${c.source}) expired on ${new Date(c.info.validTo).toISOString()}`,
+        since: c.info.validTo
+      }
+    }
     return this.#status
   }
 
   close(): void {
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
+    if (this.#certificateTimer) clearTimeout(this.#certificateTimer)
+    void this.http.close()
   }
 
   async #discover(): Promise<void> {
     if (this.#closed) return
     const s = this.settings
-    const auth = s.clientAuth === 'client_secret_post' ? oidc.ClientSecretPost(s.clientSecret) : oidc.ClientSecretBasic(s.clientSecret)
+    const auth = clientAuthFor(s)
     try {
       const configuration = await oidc.discovery(
         new URL(s.discoveryUrl),
@@ -109,22 +165,38 @@ export class PscClient {
       )
       configuration.timeout = Math.ceil(s.httpTimeoutMs / 1000)
       if (configuration.serverMetadata().issuer !== s.issuer) {
-        throw new Error(`discovery document names issuer ${configuration.serverMetadata().issuer}, expected ${s.issuer}`)
+        throw new InconsistentDiscovery(`discovery document names issuer ${configuration.serverMetadata().issuer}, expected ${s.issuer}`)
       }
       this.#configuration = configuration
       this.#status = { ready: true, since: Date.now() }
       this.#retryMs = FIRST_RETRY_MS
       this.log.info({ discoveryUrl: s.discoveryUrl }, 'PSC discovery loaded')
     } catch (err) {
-      const reason = `PSC discovery failed (${s.discoveryUrl}): ${describeError(err)}`
-      this.#status = { ready: false, reason, since: this.#status.ready ? Date.now() : this.#status.since }
-      this.log.warn({ retryInMs: this.#retryMs }, reason)
+      const failure = err instanceof InconsistentDiscovery
+        ? { code: PSC_ERR_PSC_RESPONSE as OutboundErrorCode, message: err.message }
+        : this.http.describeFailure(err, s.discoveryUrl)
+      const reason = `PSC discovery failed (${s.discoveryUrl}): ${failure.message}`
+      this.#status = { ready: false, reason, code: failure.code, since: this.#status.ready ? Date.now() : this.#status.since }
+      this.log.warn({ retryInMs: this.#retryMs, code: failure.code, detail: describeError(err) }, reason)
       if (this.#closed) return
       this.#timer = setTimeout(() => void this.#discover(), this.#retryMs)
       this.#timer.unref()
       this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs * 2)
     }
   }
+}
+
+class InconsistentDiscovery extends Error {}
+
+/** The outbound failure code PscClient attached to a fetch error (see #observedFetch), if any. */
+export function outboundFailureOf(err: unknown): { code: OutboundErrorCode; reason: string } | undefined {
+  let e: unknown = err
+  for (let i = 0; i < 4 && e instanceof Error; i++) {
+    const tagged = e as Error & { pscCode?: OutboundErrorCode; pscReason?: string }
+    if (tagged.pscCode !== undefined) return { code: tagged.pscCode, reason: tagged.pscReason ?? tagged.message }
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
 }
 
 export function describeError(err: unknown): string {

@@ -16,7 +16,7 @@ import type { NewSession, SessionManager } from '../session/manager.js'
 import { readRequestSession } from '../session/request-session.js'
 import { SessionStoreUnavailable } from '../session/store.js'
 import { endpointScope } from './endpoint-scope.js'
-import { describeOidcError, isUpstreamFailure, LoginFailure } from './login-failure.js'
+import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from './login-failure.js'
 
 export type LoginMethod = 'redirect' | 'ciba'
 
@@ -41,7 +41,8 @@ export async function sessionFieldsFromTokens(
     const userinfo = await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub)
     identity = identityFromPsc(userinfo, { sub: claims.sub, acr: claims.acr, authMode })
   } catch (err) {
-    throw new LoginFailure(isUpstreamFailure(err) ? PSC_ERR.LOGIN_PSC_UNREACHABLE : PSC_ERR.LOGIN_USERINFO, `UserInfo: ${describeOidcError(err)}`, idNatOfClaims(claims))
+    throw unreachableFailure(err, 'UserInfo: ', idNatOfClaims(claims)) ??
+      new LoginFailure(isUpstreamFailure(err) ? PSC_ERR.LOGIN_PSC_UNREACHABLE : PSC_ERR.LOGIN_USERINFO, `UserInfo: ${describeOidcError(err)}`, idNatOfClaims(claims))
   }
   return {
     identity,

@@ -5,6 +5,7 @@ import type { Command } from './command.js'
 import { initCommand } from './init.js'
 import { demoAppCommand, demoCommand, emulatorCommand } from './local.js'
 import { checkCommand, serveCommand } from './serve.js'
+import { doctorCommand, raccordementCommand } from './production.js'
 
 const schemaCommand: Command = {
   name: 'schema',
@@ -49,6 +50,8 @@ const auditCommand: Command = {
 export const COMMANDS: readonly Command[] = [
   serveCommand,
   checkCommand,
+  doctorCommand,
+  raccordementCommand,
   initCommand,
   demoCommand,
   emulatorCommand,

@@ -3,6 +3,7 @@ import { watchFile } from 'node:fs'
 import { loadConfigFile, type LoadedConfig } from '../config/load.js'
 import { compileRoutes, describeRouteTable } from '../policy/rules.js'
 import { required, type Command } from './command.js'
+import { describePscConnection } from '../ops/production-commands.js'
 import { loadOrRefuse, stopOnSignals } from './config-file.js'
 
 const CONFIG = { type: 'string', short: 'c', value: 'FILE', description: 'the YAML configuration (required)' } as const
@@ -70,7 +71,8 @@ export const checkCommand: Command = {
     const out = process.stdout
     out.write(`${file}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
     out.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
-    out.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n\n`)
+    out.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n`)
+    out.write(describePscConnection(config) + '\n')
     if (config.accounts !== undefined) {
       const a = config.accounts
       out.write(`Local accounts: ${a.source === 'file' ? `mapping file ${a.file}` : `directory ${a.ldap!.url}${a.ldap!.startTls ? ' (StartTLS)' : ''}, base ${a.ldap!.baseDn}, filter ${a.ldap!.filter}`}\n\n`)

@@ -3,7 +3,7 @@
 import type { GatewayConfig } from './types.js'
 import type { RawConfig } from './schema.js'
 import type { RawIssue } from './schemaIssues.js'
-import { locate, type ParsedSource } from './yamlSource.js'
+import { locate, pointerOf, type ParsedSource } from './yamlSource.js'
 
 export interface Checks {
   /** a problem: the gateway refuses to start */
@@ -14,10 +14,13 @@ export interface Checks {
   lineOf (path: string[]): string
   /** the integrator wrote this key (its value is not a schema default) */
   wrote (path: string[]): boolean
+  /** the value at this path came from ${VAR} or ${file:...} (a secret kept out of the file) */
+  substituted (path: string[]): boolean
 }
 
 export interface Conversion {
   wrote (path: string[]): boolean
+  substituted (path: string[]): boolean
   /** the configuration file, to place relative paths it names (accounts.file) */
   source?: string
 }
@@ -49,6 +52,7 @@ export function collectChecks (src: ParsedSource): CollectedChecks {
       const p = locate(src, path)
       return p === undefined ? '' : `, line ${p.line}`
     },
-    wrote: (path) => src.doc.hasIn(path)
+    wrote: (path) => src.doc.hasIn(path),
+    substituted: (path) => src.substituted.has(pointerOf(path))
   }
 }

@@ -1,5 +1,6 @@
 // The file's two steps after the schema: every section's checks (validateConfig), then, on a file
 // that passed them all, every section's conversion into the GatewayConfig (convertConfig).
+import { pointerOf } from './yamlSource.js'
 import { collectChecks, type Conversion } from './checks.js'
 import { checkDurations } from './durationKeys.js'
 import { ConfigSchema, type RawConfig } from './schema.js'
@@ -24,7 +25,7 @@ export function validateConfig (raw: RawConfig, src: ParsedSource): { issues: Ra
 
 /** Only for a file validateConfig found no issue in. */
 export function convertConfig (raw: RawConfig, src: ParsedSource): GatewayConfig {
-  const conversion: Conversion = { wrote: (path) => src.doc.hasIn(path), source: src.file }
+  const conversion: Conversion = { wrote: (path) => src.doc.hasIn(path), substituted: (path) => src.substituted.has(pointerOf(path)), source: src.file }
   const parts = SECTIONS.map((section) => section.convert(raw, conversion))
   return Object.assign({ source: src.file }, ...parts) as GatewayConfig
 }

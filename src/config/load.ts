@@ -7,7 +7,7 @@ import type { GatewayConfig } from './types.js'
 import { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js'
 import { coerceSubstituted, positioned, schemaIssues } from './schemaIssues.js'
 import { convertConfig, validateConfig } from './convert.js'
-import { parseSource } from './yamlSource.js'
+import { parseSource, pointerOf, type ParsedSource } from './yamlSource.js'
 import { UpstreamSchema } from './sections/upstreams.js'
 
 export interface LoadedConfig {
@@ -41,6 +41,7 @@ export function loadConfigText (text: string, source: string, env: Env = process
     throw new ConfigError([{ file: source, line: 1, column: 1, path: '', message: 'expected a YAML mapping (key: value) at the top level' }])
   }
   coerceSubstituted(ConfigSchema, data, src.substituted)
+  dropEmptySubstitutedSecrets(data, src)
 
   const value = Value.Default(ConfigSchema, Value.Clone(data))
   applyUpstreamDefaults(value)
@@ -51,6 +52,22 @@ export function loadConfigText (text: string, source: string, env: Env = process
   const { issues: problems, warnings } = validateConfig(raw, src)
   if (problems.length > 0) throw new ConfigError(positioned(problems, src))
   return { config: convertConfig(raw, src), warnings: positioned(warnings, src).map(formatConfigIssue) }
+}
+
+/**
+ * `- ${SESSION_SECRET_PREVIOUS:-}` is how key rotation is naturally written: an entry that came out
+ * of substitution empty means "no such secret", not an empty secret. Removed from the data and from
+ * the YAML document alike, so that every later error still points at the right line.
+ */
+function dropEmptySubstitutedSecrets (data: unknown, src: ParsedSource): void {
+  const secrets = (data as { session?: { secrets?: unknown } }).session?.secrets
+  if (!Array.isArray(secrets)) return
+  for (let i = secrets.length - 1; i >= 0; i--) {
+    if (secrets[i] === '' && src.substituted.has(pointerOf(['session', 'secrets', String(i)]))) {
+      secrets.splice(i, 1)
+      src.doc.deleteIn(['session', 'secrets', i])
+    }
+  }
 }
 
 // Value.Default does not descend into Record values whose schema has no default of its own.

@@ -32,3 +32,5 @@ export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> & Ser
   /** local accounts of the protected application (issue 17); absent: identity headers only */
   accounts?: AccountsSettings
 }
+
+export type { OutboundProxySetting, PscOutboundSettings, PscOnboardingSettings } from './psc-production-types.js'

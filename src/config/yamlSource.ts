@@ -25,6 +25,9 @@ export function isSecretPath (segments: Segments): boolean {
   return (segments[0] === 'psc' && segments[1] === 'clientSecret') ||
     (segments[0] === 'session' && segments[1] === 'secrets') ||
     (segments[0] === 'audit' && segments[1] === 'hmacKey') ||
+    (segments[0] === 'psc' && (segments[1] === 'outboundProxy' || segments[1] === 'certificate') && segments[2] === 'password') ||
+    // a proxy URL may carry a password (it is refused, without being echoed)
+    (segments[0] === 'psc' && segments[1] === 'outboundProxy' && segments[2] === 'url') ||
     (segments[0] === 'assertion' && segments[1] === 'keys') ||
     // a Redis URL may carry a password
     (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url') ||

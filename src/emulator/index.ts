@@ -3,7 +3,8 @@
 // test practitioners instead of asking for a CPS card. For development and tests only.
 
 import { existsSync } from 'node:fs'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,7 +25,13 @@ export type { Practitioner, PractitionerExercice, PractitionerStructure } from '
 
 export interface EmulatorClient {
   clientId: string
+  /** for client_secret_basic/post clients; unused by a tls_client_auth client */
   clientSecret: string
+  /**
+   * makes the client a tls_client_auth one (RFC 8705): the token endpoint accepts it only with a
+   * client certificate issued by `tls.clientCa` whose subject is this DN (e.g. "CN=gw,O=Hôpital,C=FR")
+   */
+  tlsClientAuthSubjectDn?: string
   redirectUris: string[]
   postLogoutRedirectUris: string[]
   backchannelLogoutUri?: string
@@ -55,6 +62,14 @@ export interface EmulatorOptions {
   /** default 120, like PSC */
   accessTokenTtlSeconds?: number
   logger?: EmulatorLogger
+  /**
+   * serve HTTPS with this certificate and key (PEM) instead of HTTP; with clientCa, client
+   * certificates are requested, and only those issued by clientCa authenticate a tls_client_auth
+   * client (others get invalid_client). Connections without a certificate are served (a browser).
+   */
+  tls?: { cert: string; key: string; clientCa?: string }
+  /** shift the Date header of every response by this many seconds (clock-skew tests) */
+  dateShiftSeconds?: number
   /** CIBA timings (interval, lifetime, slow_down threshold) */
   ciba?: EmulatorCibaOptions
 }
@@ -112,7 +127,7 @@ function validateClients(clients: EmulatorClient[]): void {
   }
   for (const [i, c] of clients.entries()) {
     if (typeof c.clientId !== 'string' || c.clientId === '') throw new TypeError(`startEmulator: clients[${i}].clientId must be a non-empty string`)
-    if (typeof c.clientSecret !== 'string' || c.clientSecret.length < 8) {
+    if (c.tlsClientAuthSubjectDn === undefined && (typeof c.clientSecret !== 'string' || c.clientSecret.length < 8)) {
       throw new TypeError(`startEmulator: clients[${i}].clientSecret must be a string of at least 8 characters`)
     }
     if (!Array.isArray(c.redirectUris) || c.redirectUris.length === 0) {
@@ -132,13 +147,25 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
 
   let provider: Provider | undefined
   const ciba = new EmulatorCiba(byIdNat, opts.ciba)
-  const server = createServer((req, res) => {
+  const shiftMs = (opts.dateShiftSeconds ?? 0) * 1000
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (shiftMs !== 0) {
+      res.sendDate = false
+      res.setHeader('Date', new Date(Date.now() + shiftMs).toUTCString())
+    }
     handle(req, res).catch((err: unknown) => {
       log?.error({ err }, 'psc emulator: request failed')
       if (!res.headersSent) send(res, 500, messagePage('Erreur', "L'émulateur PSC n'a pas pu traiter la requête."))
       else res.destroy()
     })
-  })
+  }
+  const server: Server = opts.tls
+    ? createHttpsServer({
+      cert: opts.tls.cert,
+      key: opts.tls.key,
+      ...(opts.tls.clientCa !== undefined && { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false })
+    }, listener) as unknown as Server
+    : createServer(listener)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, host, () => {
@@ -148,7 +175,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   })
   const { port } = server.address() as AddressInfo
   const reachableHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-  const origin = (opts.publicOrigin ?? `http://${reachableHost}:${port}`).replace(/\/+$/, '')
+  const origin = (opts.publicOrigin ?? `${opts.tls ? 'https' : 'http'}://${reachableHost}:${port}`).replace(/\/+$/, '')
   const issuer = origin + ISSUER_PATH
 
   try {

@@ -8,6 +8,7 @@ import { PSC_SCOPE_ALL_CLAIMS, pscClaimsFor, pscIdTokenClaimsFor } from './claim
 import type { EmulatorOptions } from './index.js'
 import { autoLogoutPage, loggedOutPage, messagePage } from './pages.js'
 import type { Practitioner } from './practitioners.js'
+import { mtlsFeature } from './mtls.js'
 import { CIBA_PATH, type EmulatorCiba } from './ciba.js'
 
 export const ISSUER_PATH = '/auth/realms/esante-wallet'
@@ -32,19 +33,20 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
   const provider = new Provider(issuer, {
     clients: opts.clients.map((c) => ({
       client_id: c.clientId,
-      client_secret: c.clientSecret,
+      ...(c.tlsClientAuthSubjectDn === undefined
+        ? { client_secret: c.clientSecret, token_endpoint_auth_method: 'client_secret_basic' }
+        : { token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn }),
       redirect_uris: c.redirectUris,
       post_logout_redirect_uris: c.postLogoutRedirectUris,
       grant_types: ['authorization_code', 'refresh_token', 'urn:openid:params:grant-type:ciba'],
       backchannel_token_delivery_mode: 'poll',
       ...(c.serviceName ? { client_name: c.serviceName } : {}),
       response_types: ['code'],
-      // the method registered is "basic", but oidc-provider accepts client_secret_post as well
-      token_endpoint_auth_method: 'client_secret_basic',
+      // for "basic" clients oidc-provider accepts client_secret_post as well
       require_auth_time: true,
       ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     })),
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', ...(opts.tls?.clientCa !== undefined ? ['tls_client_auth'] : [])],
     async findAccount(_ctx: unknown, sub: string) {
       const practitioner = bySub.get(sub)
       if (practitioner === undefined) return undefined
@@ -116,6 +118,7 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       pushedAuthorizationRequests: { enabled: false },
       dPoP: { enabled: false },
       introspection: { enabled: true },
+      ...(opts.tls?.clientCa !== undefined && { mTLS: mtlsFeature }),
       revocation: { enabled: true },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },

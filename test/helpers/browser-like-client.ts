@@ -109,9 +109,11 @@ export class BrowserLikeClient {
   currentUrl: string | undefined
   readonly #jars = new Map<string, StoredCookie[]>()
   readonly #httpAgent = new http.Agent({ keepAlive: false })
-  readonly #httpsAgent = new https.Agent({ keepAlive: false })
+  readonly #httpsAgent: https.Agent
 
-  constructor(opts: { userAgent?: string } = {}) {
+  /** `ca`: trust this CA (PEM) for https:// sites, e.g. a test PSC emulator's */
+  constructor(opts: { userAgent?: string; ca?: string } = {}) {
+    this.#httpsAgent = new https.Agent({ keepAlive: false, ...(opts.ca !== undefined && { ca: opts.ca }) })
     this.userAgent = opts.userAgent ?? 'Mozilla/5.0 (X11; Linux x86_64) psc-gateway-tests/1.0 (like Firefox/128.0)'
   }
 

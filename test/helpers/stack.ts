@@ -25,7 +25,7 @@ export interface StackOptions {
   idleTimeout?: string
   absoluteTimeout?: string
   encoding?: 'percent' | 'latin1'
-  clientAuth?: 'client_secret_basic' | 'client_secret_post'
+  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'tls_client_auth'
   acr?: 'eidas1' | 'eidas2' | 'eidas3'
   /** extra YAML appended under `headers:` */
   headersYaml?: string
@@ -54,6 +54,8 @@ export interface StackOptions {
   pscYaml?: string
   /** CIBA timings of the emulator this stack starts */
   emulatorCiba?: EmulatorCibaOptions
+  /** environment for ${VAR} substitution, beside TEST_CLIENT_SECRET */
+  env?: Record<string, string>
 }
 
 export interface Stack {
@@ -160,7 +162,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }))
   const issuer = opts.issuer ?? emulator?.issuer ?? ''
   const { config } = loadConfigText(stackYaml({ ...opts, port, issuer, upstreamUrl: opts.upstreamUrl ?? upstream.url }), 'test-stack.yaml', {
-    TEST_CLIENT_SECRET: CLIENT_SECRET
+    TEST_CLIENT_SECRET: CLIENT_SECRET, ...opts.env
   })
   const audit: AuditEvent[] = []
   const logs: string[] = []

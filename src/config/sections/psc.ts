@@ -6,6 +6,9 @@ import { Duration, HttpUrl, NonEmpty } from '../formats.js'
 import type { RawConfig } from '../schema.js'
 import { originOf } from './server.js'
 import { PSC_ENVIRONMENTS, discoveryUrlFor } from '../../psc/environments.js'
+import { PscProductionKeys } from './psc-production.js'
+import { resolvePscProduction } from '../resolve-psc-production.js'
+import type { PscOnboardingSettings, PscOutboundSettings } from '../psc-production-types.js'
 import { CibaSchema, checkCiba, convertCiba, ServiceNameSchema, type CibaSettings } from './ciba.js'
 
 export const PscSchema = Type.Object({
@@ -13,8 +16,11 @@ export const PscSchema = Type.Object({
   issuer: Type.Optional(HttpUrl),
   discoveryUrl: Type.Optional(HttpUrl),
   clientId: NonEmpty('The client id ANS gave you'),
-  clientSecret: NonEmpty('The client secret ANS gave you'),
-  clientAuth: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], { default: 'client_secret_basic' }),
+  clientSecret: Type.Optional(NonEmpty('The client secret ANS gave you (not used with clientAuth: tls_client_auth)')),
+  clientAuth: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('tls_client_auth')], {
+    default: 'client_secret_basic',
+    description: 'How the gateway authenticates to PSC: client secret (basic or post), or tls_client_auth (RFC 8705: psc.certificate)'
+  }),
   redirectPath: Type.String({ pattern: '^/', default: '/_psc/callback' }),
   postLogoutPath: Type.String({ pattern: '^/', default: '/_psc/logged-out' }),
   acr: Type.Union([Type.Literal('eidas1'), Type.Literal('eidas2'), Type.Literal('eidas3')], { default: 'eidas1' }),
@@ -29,11 +35,17 @@ export const PscSchema = Type.Object({
   allowUnknownProfessions: Type.Boolean({ default: false, description: 'Accept profession codes in routes that are not in the TRE_G15 table this release knows (a code ANS added since)' }),
   // CIBA (issue 12): sections/ciba.ts
   serviceName: Type.Optional(ServiceNameSchema),
-  ciba: CibaSchema
+  ciba: CibaSchema,
+  // --- issue 11: outbound proxy, CA bundle, client certificate, ANS onboarding (sections/psc-production.ts) ---
+  ...PscProductionKeys
 }, { additionalProperties: false })
 
-export type PscSettings = Omit<WithMs<Static<typeof PscSchema>>, 'issuer' | 'discoveryUrl' | 'ciba'> & {
+export type PscSettings = Omit<WithMs<Static<typeof PscSchema>>, 'issuer' | 'discoveryUrl' | 'ciba' | 'clientSecret' | keyof typeof PscProductionKeys> & {
   ciba: CibaSettings
+  /** '' with tls_client_auth */
+  clientSecret: string
+  outbound: PscOutboundSettings
+  onboarding: PscOnboardingSettings
   issuer: string
   discoveryUrl: string
   /** publicUrl + redirectPath */
@@ -81,6 +93,13 @@ function endpoints (psc: RawConfig['psc']): { issuer: string; discoveryUrl: stri
   return { issuer: PSC_ENVIRONMENTS[psc.environment].issuer, discoveryUrl: PSC_ENVIRONMENTS[psc.environment].discoveryUrl }
 }
 
+function sentUrls (raw: RawConfig, wrote: (path: string[]) => boolean): { redirectUri?: string; postLogoutRedirectUri?: string } {
+  let origin: string
+  try { origin = originOf(raw) } catch { return {} }
+  const paths = pscPaths(raw, wrote)
+  return { redirectUri: origin + paths.redirectPath, postLogoutRedirectUri: origin + paths.postLogoutPath }
+}
+
 export const psc: ConfigSection<'psc'> = {
   check (raw, checks) {
     checkIssuer(raw.psc, checks)
@@ -91,13 +110,21 @@ export const psc: ConfigSection<'psc'> = {
         checks.error(['psc', key], `expected a path under the gateway prefix "${prefix}/", got ${JSON.stringify(value)}`)
       }
     }
+    resolvePscProduction(raw.psc, checks.substituted, sentUrls(raw, checks.wrote), checks.error, checks.warn)
   },
   convert (raw, conversion) {
     const origin = originOf(raw)
     const paths = pscPaths(raw, conversion.wrote)
+    const ignore = () => undefined
+    const { clientSecret, outbound, onboarding } = resolvePscProduction(raw.psc, conversion.substituted, sentUrls(raw, conversion.wrote), ignore, ignore)
+    const written = withMs(PscSchema, raw.psc)
+    for (const key of Object.keys(PscProductionKeys)) delete (written as Record<string, unknown>)[key]
     return {
       psc: {
-        ...withMs(PscSchema, raw.psc),
+        ...written,
+        clientSecret,
+        outbound,
+        onboarding,
         ciba: convertCiba(raw.psc.ciba),
         ...endpoints(raw.psc),
         ...paths,

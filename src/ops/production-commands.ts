@@ -1,0 +1,59 @@
+// The command-line side of doctor, raccordement and the production lines of `check`: load the
+// configuration, run, print text or JSON, and give the exit code.
+import { ConfigError } from '../config/errors.js'
+import { loadConfigFile } from '../config/load.js'
+import type { GatewayConfig } from '../config/types.js'
+import { formatDoctorReport, runDoctor, type DoctorReport } from './doctor.js'
+import { buildOnboardingSheet, formatOnboardingSheet } from './raccordement.js'
+
+type Out = { stdout: (s: string) => void; stderr: (s: string) => void }
+const std: Out = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }
+
+export async function doctorCommand(file: string, json: boolean, out: Out = std): Promise<number> {
+  let report: DoctorReport
+  try {
+    const { config, warnings } = loadConfigFile(file)
+    report = await runDoctor(config, warnings)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    report = { ok: false, checks: [{ name: 'config', verdict: 'fail', detail: err.message, todo: `fix ${file} (psc-gateway check --config ${file})` }] }
+  }
+  out.stdout(json ? JSON.stringify(report, null, 2) + '\n' : formatDoctorReport(report))
+  return report.ok ? 0 : 1
+}
+
+export function raccordementCommand(file: string, json: boolean, users: string | undefined, out: Out = std): number {
+  let n: number | undefined
+  if (users !== undefined) {
+    n = Number(users)
+    if (!Number.isInteger(n) || n < 1) {
+      out.stderr(`psc-gateway: --users expects a whole number of at least 1, got "${users}"\n`)
+      return 2
+    }
+  }
+  let config: GatewayConfig
+  try {
+    config = loadConfigFile(file).config
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    out.stderr(`psc-gateway: invalid configuration:\n${err.message}\n`)
+    return 1
+  }
+  const sheet = buildOnboardingSheet(config, { users: n })
+  out.stdout(json ? JSON.stringify(sheet, null, 2) + '\n' : formatOnboardingSheet(sheet))
+  return sheet.problems.length === 0 ? 0 : 1
+}
+
+/** What `check` adds about the way to PSC: proxy, CA, certificate (never its key), registered URLs. */
+export function describePscConnection(config: GatewayConfig): string {
+  const o = config.psc.outbound
+  const lines: string[] = []
+  const p = o.proxy
+  lines.push(`Outbound proxy: ${p.kind === 'direct' ? 'none (direct, HTTPS_PROXY ignored)' : p.kind === 'environment' ? 'from HTTPS_PROXY/HTTP_PROXY/NO_PROXY when set' : `${new URL(p.url).origin}${p.username ? ` (user ${p.username})` : ''}${p.noProxy.length ? `, not for ${p.noProxy.join(', ')}` : ''}`}`)
+  if (o.ca) lines.push(`CA bundle: ${o.ca.file} (${o.ca.certificates.map((c) => c.subject).join('; ')})`)
+  const c = o.certificate
+  if (c) lines.push(`Client certificate: ${c.source}\n  subject ${c.info.subject}\n  issuer  ${c.info.issuer}\n  expires ${new Date(c.info.validTo).toISOString()}`)
+  lines.push(`Client authentication: ${config.psc.clientAuth}`)
+  if (config.psc.onboarding.registered) lines.push(`Registered URLs: ${config.psc.redirectUri} and ${config.psc.postLogoutRedirectUri} match psc.registered`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,72 @@
+// Test certificates made by Debian's openssl at test time, in a temporary directory: a CA, the
+// emulator's server certificate (127.0.0.1, localhost), a client certificate from the CA (PEM and
+// PKCS#12), and a client certificate from another CA that PSC does not trust.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const OPENSSL = process.env.OPENSSL_BIN ?? '/usr/bin/openssl'
+export const CLIENT_SUBJECT = '/C=FR/O=CH de Test/CN=psc-gateway-test'
+export const CLIENT_DN = 'C=FR, O=CH de Test, CN=psc-gateway-test'
+export const P12_PASSWORD = 'p12-password-for-tests'
+
+export interface TestPki {
+  dir: string
+  caFile: string
+  caPem: string
+  serverCert: string
+  serverKey: string
+  /** client certificate from the CA */
+  clientCertFile: string
+  clientKeyFile: string
+  clientP12File: string
+  /** same subject, issued by another CA */
+  strangerP12File: string
+  /** a client certificate from the CA, valid for `days` */
+  issueClient(name: string, days: number): { certFile: string; keyFile: string }
+  close(): void
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync(OPENSSL, args, { cwd: dir, stdio: 'pipe' })
+}
+
+function makeCa(dir: string, name: string): void {
+  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '365', '-subj', `/C=FR/O=Test/CN=${name}`])
+}
+
+function issue(dir: string, ca: string, name: string, subject: string, days: number, ext?: string): void {
+  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject])
+  const extArgs = ext ? (writeFileSync(join(dir, `${name}.ext`), ext), ['-extfile', `${name}.ext`]) : []
+  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', String(days), ...extArgs])
+}
+
+export function makeTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'psc-pki-'))
+  makeCa(dir, 'test-ca')
+  makeCa(dir, 'stranger-ca')
+  issue(dir, 'test-ca', 'server', '/C=FR/O=Test/CN=127.0.0.1', 90, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
+  issue(dir, 'test-ca', 'client', CLIENT_SUBJECT, 90, 'extendedKeyUsage=clientAuth\n')
+  issue(dir, 'stranger-ca', 'stranger', CLIENT_SUBJECT, 90, 'extendedKeyUsage=clientAuth\n')
+  const p12 = (name: string) => openssl(dir, ['pkcs12', '-export', '-in', `${name}.pem`, '-inkey', `${name}.key`, '-out', `${name}.p12`, '-passout', `pass:${P12_PASSWORD}`])
+  p12('client')
+  p12('stranger')
+  const f = (n: string) => join(dir, n)
+  return {
+    dir,
+    caFile: f('test-ca.pem'),
+    caPem: readFileSync(f('test-ca.pem'), 'utf8'),
+    serverCert: readFileSync(f('server.pem'), 'utf8'),
+    serverKey: readFileSync(f('server.key'), 'utf8'),
+    clientCertFile: f('client.pem'),
+    clientKeyFile: f('client.key'),
+    clientP12File: f('client.p12'),
+    strangerP12File: f('stranger.p12'),
+    issueClient(name, days) {
+      issue(dir, 'test-ca', name, CLIENT_SUBJECT, days, 'extendedKeyUsage=clientAuth\n')
+      return { certFile: f(`${name}.pem`), keyFile: f(`${name}.key`) }
+    },
+    close() { rmSync(dir, { recursive: true, force: true }) }
+  }
+}

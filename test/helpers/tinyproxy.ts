@@ -1,0 +1,85 @@
+// A real forward proxy for tests: Debian's tinyproxy on 127.0.0.1, its configuration and log in a
+// temporary directory. The log lists every forwarded request ("Request (file descriptor N): GET
+// http://...") and every CONNECT tunnel.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from './stack.js'
+
+export const TINYPROXY_BIN = process.env.TINYPROXY_BIN ?? '/usr/bin/tinyproxy'
+
+export interface RunningTinyproxy {
+  url: string
+  port: number
+  /** the requests tinyproxy logged: "GET http://127.0.0.1:1234/path HTTP/1.1", "CONNECT 127.0.0.1:1234 HTTP/1.1" */
+  requests(): string[]
+  stop(): Promise<void>
+  /** start again on the same port (after stop) */
+  restart(): Promise<void>
+  close(): Promise<void>
+}
+
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = connect(port, '127.0.0.1')
+      s.once('connect', () => { s.destroy(); resolve() })
+      s.once('error', () => {
+        s.destroy()
+        if (Date.now() > deadline) reject(new Error(`tinyproxy did not listen on ${port} within ${timeoutMs} ms`))
+        else setTimeout(attempt, 50)
+      })
+    }
+    attempt()
+  })
+}
+
+/** `connectPorts`: the only ports CONNECT may reach (tinyproxy answers 403 to others); default all. */
+export async function startTinyproxy(opts: { connectPorts?: number[] } = {}): Promise<RunningTinyproxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'psc-tinyproxy-'))
+  chmodSync(dir, 0o777)
+  const port = await freePort()
+  const logFile = join(dir, 'tinyproxy.log')
+  const conf = join(dir, 'tinyproxy.conf')
+  writeFileSync(conf, [
+    `Port ${port}`,
+    'Listen 127.0.0.1',
+    'Timeout 30',
+    `LogFile "${logFile}"`,
+    'LogLevel Connect',
+    'MaxClients 50',
+    'Allow 127.0.0.1',
+    ...(opts.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
+    ''
+  ].join('\n'))
+  let child: ChildProcess | undefined
+  const start = async () => {
+    child = spawn(TINYPROXY_BIN, ['-d', '-c', conf], { stdio: 'ignore' })
+    await waitForPort(port, 5000)
+  }
+  const stop = async () => {
+    const c = child
+    child = undefined
+    if (c === undefined || c.exitCode !== null) return
+    await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
+  }
+  await start()
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests() {
+      let text = ''
+      try { text = readFileSync(logFile, 'utf8') } catch { return [] }
+      return [...text.matchAll(/Request \(file descriptor [0-9]+\): (.+)$/gm)].map((m) => m[1]!)
+    },
+    stop,
+    restart: start,
+    async close() {
+      await stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
