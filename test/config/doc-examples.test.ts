@@ -1,8 +1,9 @@
 // Every YAML configuration example in README.md and docs/*.md passes `check`. A complete example
 // (publicUrl + psc) is checked as written; a fragment of top-level keys is checked merged into the
-// README's main example; an `access:` fragment inside a route. Files under /etc/psc-gateway/ are
+// main example (docs/deployment.md); an `access:` fragment inside a route. Files under /etc/psc-gateway/ are
 // made at test time (openssl) in a temporary directory and the paths rewritten to it.
 import { execFile } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -12,9 +13,14 @@ import { makeTestPki, P12_PASSWORD } from '../helpers/pki.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const SOURCES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+// The main configuration example, onto which every page's fragments are merged (the README is a short front page).
+const MAIN_EXAMPLE = 'docs/deployment.md'
 
-/** Not gateway configurations: Helm values (their `config:` is checked by test/helm). */
-const NOT_GATEWAY_CONFIG = new Set(['image', 'replicaCount', 'ingress', 'secrets'])
+/**
+ * Not gateway configurations: Helm values (their `config:` is checked by test/helm), and the other
+ * proxies' configurations shown beside ours (Kubernetes objects, Traefik, Envoy).
+ */
+const NOT_GATEWAY_CONFIG = new Set(['image', 'replicaCount', 'ingress', 'secrets', 'apiVersion', 'kind', 'metadata', 'spec', 'http', 'static_resources', 'http_filters'])
 
 /**
  * Examples found not to pass check, reported as "todo" (never as passing) until their page is fixed;
@@ -54,7 +60,9 @@ const ENV = {
   AUDIT_HMAC_KEY: 'audit-hmac-key-0123456789abcdef-0123456789',
   PSC_PROXY_PASSWORD: 'proxy-password',
   PSC_CERT_PASSWORD: P12_PASSWORD,
-  LDAP_BIND_PASSWORD: 'ldap-bind-password'
+  LDAP_BIND_PASSWORD: 'ldap-bind-password',
+  // docs/assertion.md: the signing key, a real Ed25519 key made for this run
+  PSC_ASSERTION_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 }
 
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -81,11 +89,11 @@ t.test('every configuration example in the README and docs/ passes check', async
   const localise = (text: string) => text.replaceAll('/etc/psc-gateway/', pki.dir + '/').replaceAll('/var/log/psc-gateway/', pki.dir + '/')
 
   const all = examples()
-  const main = all.find((e) => e.source === 'README.md' && /^publicUrl:/m.test(e.text) && /^psc:/m.test(e.text))
-  if (main === undefined) throw new Error('README.md has no complete configuration example')
+  const main = all.find((e) => e.source === MAIN_EXAMPLE && /^publicUrl:/m.test(e.text) && /^psc:/m.test(e.text))
+  if (main === undefined) throw new Error(`${MAIN_EXAMPLE} has no complete configuration example`)
   const mainData = parse(main.text) as Record<string, unknown>
   let checked = 0
-  // A page builds a configuration up: each fragment is checked merged onto the README's main
+  // A page builds a configuration up: each fragment is checked merged onto the main
   // example and the page's earlier fragments.
   let page = ''
   let base = mainData
@@ -122,8 +130,8 @@ t.test('every configuration example in the README and docs/ passes check', async
   t.ok(checked >= 11, `${checked} examples checked`)
 })
 
-t.test('the README\'s main example passes `psc-gateway check` itself, with no previous session secret set', async (t) => {
-  const main = examples().find((e) => e.source === 'README.md' && /^publicUrl:/m.test(e.text))!
+t.test('the main example passes `psc-gateway check` itself, with no previous session secret set', async (t) => {
+  const main = examples().find((e) => e.source === MAIN_EXAMPLE && /^publicUrl:/m.test(e.text))!
   const dir = t.testdir({})
   const file = join(dir, 'gateway.yaml')
   writeFileSync(file, main.text)
