@@ -19,7 +19,7 @@ t.test('logout token validation', async (t) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.teardown(() => new Promise<void>((r) => server.close(() => r())))
   const jwksUri = `http://127.0.0.1:${(server.address() as { port: number }).port}/certs`
-  const psc = { configuration: { serverMetadata: () => ({ jwks_uri: jwksUri }) } } as unknown as PscClient
+  const psc = { configuration: { serverMetadata: () => ({ jwks_uri: jwksUri }) }, http: { fetch: (url: string, init: RequestInit) => fetch(url, init) } } as unknown as PscClient
   const settings = { issuer: ISSUER, clientId: CLIENT_ID, httpTimeoutMs: 2000 } as GatewayConfig['psc']
   const store = new MemorySessionStore(100)
   const receiver = new BackchannelLogout(psc, settings, store)
