@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { loadConfigText } from '../../src/config/load.js'
+import { makeTestPki } from '../helpers/pki.js'
 import { EXAMPLE, findHelm, ROOT, template, VALUES, type RenderOptions } from './helm.js'
 import { podEnvironment, schemaProblem } from './render-check.js'
 
@@ -45,13 +46,19 @@ if (!helm) {
   t.test('every value set: valid Kubernetes objects and a configuration the gateway loads', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'psc-chart-check-'))
     t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    const pki = makeTestPki()
+    t.teardown(() => pki.close())
     t.ok(sets.length >= 12, `${sets.length} value sets`)
     for (const [name, o] of sets) {
       const r = await template(helm, o)
       for (const obj of r.objects) t.equal(schemaProblem(obj), undefined, `${name}: ${obj.kind} ${obj.metadata.name} is valid`)
       const { env, missingKeys } = podEnvironment(r)
       t.same(missingKeys, [], `${name}: every key the pod reads from the chart's Secret is in it`)
-      const yaml = r.all('ConfigMap').find((c) => c.data['gateway.yaml'] !== undefined)!.data['gateway.yaml'] as string
+      // The certificate the chart mounts (mtls) exists only in a pod: the test's own, made by openssl.
+      const yaml = (r.all('ConfigMap').find((c) => c.data['gateway.yaml'] !== undefined)!.data['gateway.yaml'] as string)
+        .replaceAll('/etc/psc-gateway-tls/tls.crt', pki.clientCertFile)
+        .replaceAll('/etc/psc-gateway-tls/tls.key', pki.clientKeyFile)
+        .replaceAll('/etc/psc-gateway-tls/ca.crt', pki.caFile)
       const usesCertificate = /clientAuth: tls_client_auth/.test(yaml)
       if (usesCertificate && !gatewayKnowsCertificates) {
         const err = (() => { try { loadConfigText(yaml, 'gateway.yaml', env); return undefined } catch (e) { return (e as Error).message } })()
