@@ -45,7 +45,7 @@ t.test('the manager creates, loads, keeps alive and ends sessions', async (t) =>
   clock += 20 * MIN
   t.equal((await sessions.load(id)).kind, 'alive', '40 min after creation, 20 after last use')
   clock += 31 * MIN
-  t.same(await sessions.load(id), { kind: 'ended', why: 'idle-expired' })
+  t.same(await sessions.load(id), { kind: 'ended', why: 'idle-expired', sessionDurationMs: 70 * MIN }, 'ended at the last use (40 min) + the idle timeout (30 min)')
   t.same(await sessions.load(id), { kind: 'none' }, 'an ended session is deleted')
   const other = await sessions.create(fields)
   await sessions.end(other.id)

@@ -26,6 +26,6 @@ t.test('memory store: a live session loads without a promise, a touch or an expi
   now += 31 * 60_000
   const ending = manager.load(id)
   t.ok(ending instanceof Promise)
-  t.same(await ending, { kind: 'ended', why: 'idle-expired' })
+  t.same(await ending, { kind: 'ended', why: 'idle-expired', sessionDurationMs: 40 * 60_000 }, 'last use at 10 min + 30 min idle')
   t.same(manager.load(id), { kind: 'none' }, 'and it is gone')
 })
