@@ -133,7 +133,7 @@ routes:
   t.same(await (await fetch(`${admin}/healthz`)).json(), { status: 'ok' })
   const ready = (await (await fetch(`${admin}/readyz`)).json()) as { status: string; checks: Record<string, { ok: boolean }> }
   t.equal(ready.status, 'ready')
-  t.same(Object.keys(ready.checks).sort(), ['config', 'lifecycle', 'psc', 'sessions'])
+  t.same(Object.keys(ready.checks).sort(), ['audit', 'config', 'lifecycle', 'psc', 'sessions'])
   const metrics = await fetch(`${admin}/metrics`)
   t.equal(metrics.status, 200)
   t.match(metrics.headers.get('content-type'), /^text\/plain/)
