@@ -7,16 +7,13 @@ import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import { PSC_ERR } from '../errors.js'
 import { sendCode } from '../pages/respond.js'
-import { sessionCookieOptions } from '../session/cookies.js'
-import { sessionReference } from '../session/ids.js'
 import type { SessionManager } from '../session/manager.js'
-import { readRequestSession } from '../session/request-session.js'
 import { SessionStoreUnavailable } from '../session/store.js'
 import { endpointScope } from './endpoint-scope.js'
 import { finishLogin, LoginFailure } from './login-flow.js'
+import { startSession } from './session-start.js'
 import type { PscClient } from './psc-client.js'
 import type { LoginTransactions } from './transaction-cookie.js'
-import type { LoginTransaction } from './transaction.js'
 import type { AccountLookup, Identity } from '../psc/identity.js'
 
 export interface CallbackOptions {
@@ -34,7 +31,6 @@ export interface CallbackOptions {
 export function registerCallback(app: FastifyInstance, opts: CallbackOptions): void {
   const { config, psc, transactions, now } = opts
   const loginPath = `${config.prefix}/login`
-  const cookieOptions = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
 
   function fail(request: FastifyRequest, reply: FastifyReply, failure: LoginFailure, returnTo: string | undefined): FastifyReply {
     opts.audit.record(request, { event: 'login', outcome: 'failed', reason: failure.code, detail: failure.detail, idNat: failure.idNat })
@@ -58,38 +54,12 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
     }
     try {
       const fields = await finishLogin(configuration, config.psc, new URL(config.publicUrl + request.url), found, now())
-      return await startSession(request, reply, fields, found)
+      await startSession(request, reply, { config, sessions: opts.sessions, audit: opts.audit, accounts: opts.accounts }, fields, 'redirect')
+      return reply.redirect(found.returnTo, 302)
     } catch (err) {
       if (err instanceof LoginFailure) return fail(request, reply, err, found.returnTo)
       if (err instanceof SessionStoreUnavailable) return fail(request, reply, new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason), found.returnTo)
       throw err
     }
   })
-
-  async function startSession(request: FastifyRequest, reply: FastifyReply, fields: Awaited<ReturnType<typeof finishLogin>>, found: LoginTransaction): Promise<FastifyReply> {
-    const { sessions, audit } = opts
-    // The local account is looked up once, here, and kept in the session (bounded by its timeout).
-    if (opts.accounts !== undefined) fields = { ...fields, identity: { ...fields.identity, account: await opts.accounts.resolve(fields.identity) } }
-    const account = fields.identity.account
-    let id: string
-    // The store may fail at any step here; PSC has already said who this is (the audit names them).
-    try {
-      // A new id at every login: a cookie planted before login is never promoted (no fixation).
-      const previous = await readRequestSession(request, config.session.cookieName, sessions)
-      if (previous.kind === 'alive' || previous.kind === 'ended') {
-        await sessions.end(previous.id)
-        audit.record(request, { event: 'session', outcome: 'ended', reason: previous.kind === 'alive' ? 'replaced' : previous.why, session: sessionReference(previous.id) })
-      }
-      ({ id } = await sessions.create(fields))
-    } catch (err) {
-      if (err instanceof SessionStoreUnavailable) throw new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason, fields.identity.idNat)
-      throw err
-    }
-    reply.setCookie(config.session.cookieName, id, cookieOptions)
-    const who = { session: sessionReference(id), idNat: fields.identity.idNat, profession: fields.identity.exercices[0]?.professionCode }
-    audit.record(request, { event: 'login', outcome: 'succeeded', ...who, acr: fields.identity.acr, authMode: fields.identity.authMode, ...(account !== undefined && { account: account.status === 'found' ? account.login : account.status }) })
-    audit.record(request, { event: 'session', outcome: 'created', ...who })
-    endpointScope(request, 'allow', who)
-    return reply.redirect(found.returnTo, 302)
-  }
 }

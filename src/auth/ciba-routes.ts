@@ -6,6 +6,7 @@
 //   POST <prefix>/ciba/cancel  give up
 // The request is bound to the browser that started it: its id (256 random bits) is only ever in
 // that browser's signed, HttpOnly cookie.
+import type { SessionStartDeps } from './session-start.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
@@ -32,6 +33,8 @@ export interface CibaRoutesOptions {
   sessions: SessionManager
   audit: AuditTrail
   now?: () => number
+  /** the same local-account lookup as the redirect login */
+  accounts?: SessionStartDeps['accounts']
 }
 
 export interface CibaLogin {
@@ -188,7 +191,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
       // Collected by another tab of this browser an instant ago: that tab carries on.
       if (fields === undefined) return problem(request, reply, 404, 'lost', r.returnTo, { decision: 'login', detail: `${CIBA_ERR.PSC_ERR_CIBA_UNKNOWN_REQUEST}: collected by another tab` })
       try {
-        await startSession(request, reply, { config, sessions, audit }, fields, 'ciba')
+        await startSession(request, reply, { config, sessions, audit, accounts: opts.accounts }, fields, 'ciba')
       } catch (err) {
         if (!(err instanceof LoginFailure)) throw err
         audit.record(request, { event: 'login', outcome: 'failed', idNat: r.idNat, reason: err.code, detail: err.detail, loginMethod: 'ciba' })

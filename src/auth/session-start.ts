@@ -8,7 +8,7 @@ import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import { PSC_ERR } from '../errors.js'
 import { acrSatisfies } from '../psc/acr.js'
-import type { Identity } from '../psc/identity.js'
+import type { AccountLookup, Identity } from '../psc/identity.js'
 import { identityFromPsc } from '../psc/mapUserInfo.js'
 import { sessionCookieOptions } from '../session/cookies.js'
 import { sessionReference } from '../session/ids.js'
@@ -58,6 +58,8 @@ export interface SessionStartDeps {
   config: GatewayConfig
   sessions: SessionManager
   audit: AuditTrail
+  /** finds the local account at login (issue 17; src/accounts/resolver.ts) */
+  accounts?: { resolve(identity: Identity): Promise<AccountLookup> } | undefined
 }
 
 /**
@@ -67,6 +69,9 @@ export interface SessionStartDeps {
  */
 export async function startSession(request: FastifyRequest, reply: FastifyReply, deps: SessionStartDeps, fields: NewSession, loginMethod: LoginMethod): Promise<void> {
   const { config, sessions, audit } = deps
+  // The local account is looked up once, here, whatever the login method, and kept in the session.
+  if (deps.accounts !== undefined) fields = { ...fields, identity: { ...fields.identity, account: await deps.accounts.resolve(fields.identity) } }
+  const account = fields.identity.account
   let id: string
   // The store may fail at any step here; PSC has already said who this is (the audit names them).
   try {
@@ -83,7 +88,7 @@ export async function startSession(request: FastifyRequest, reply: FastifyReply,
   }
   reply.setCookie(config.session.cookieName, id, sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) }))
   const who = { session: sessionReference(id), idNat: fields.identity.idNat, profession: fields.identity.exercices[0]?.professionCode }
-  audit.record(request, { event: 'login', outcome: 'succeeded', ...who, acr: fields.identity.acr, authMode: fields.identity.authMode, loginMethod })
+  audit.record(request, { event: 'login', outcome: 'succeeded', ...who, acr: fields.identity.acr, authMode: fields.identity.authMode, loginMethod, ...(account !== undefined && { account: account.status === 'found' ? account.login : account.status }) })
   audit.record(request, { event: 'session', outcome: 'created', ...who })
   endpointScope(request, 'allow', who)
 }
