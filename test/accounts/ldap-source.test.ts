@@ -118,6 +118,9 @@ t.test('a directory that hangs (SIGSTOP) is given up after the timeout, and used
   t.match(await source.lookup(who(MEDECIN.rpps)), { status: 'found' }, 'a pooled, bound connection exists')
   const pid = slapd.pid()!
   process.kill(pid, 'SIGSTOP')
+  // SIGSTOP reaches each of slapd's threads in turn: on a busy machine one may still answer for a
+  // moment. Wait until the kernel shows every thread stopped.
+  await untilStopped(pid)
   let resumed = false
   const resume = () => { if (!resumed) { resumed = true; process.kill(pid, 'SIGCONT') } }
   t.teardown(resume)
@@ -129,3 +132,12 @@ t.test('a directory that hangs (SIGSTOP) is given up after the timeout, and used
   resume()
   t.match(await source.lookup(who(INFIRMIER.rpps)), { status: 'found', login: 'acoeur' })
 })
+
+async function untilStopped(pid: number): Promise<void> {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  for (let i = 0; i < 100; i++) {
+    const states = readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '')[0])
+    if (states.every((s) => s === 'T' || s === 't')) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
