@@ -2,7 +2,7 @@
 // the bound socket itself is handed to the gateway (Gateway.listen({ handle })), instead of
 // picking a free port, closing it, and binding it again later, when another test process may
 // have taken it (EADDRINUSE).
-import { createServer, type Server } from 'node:net'
+import { createConnection, createServer, type Server } from 'node:net'
 
 export interface ReservedPort {
   port: number
@@ -21,4 +21,18 @@ export async function reservePort(): Promise<ReservedPort> {
   const { port } = server.address() as { port: number }
   const handle = (server as unknown as { _handle: object })._handle
   return { port, handle, release: () => { if (server.listening) server.close() } }
+}
+
+/** Resolves once something listens on 127.0.0.1:`port`; throws naming `what` after `timeoutMs`. */
+export async function waitForPort(port: number, timeoutMs: number, what = 'the server'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ port, host: '127.0.0.1' }, () => { s.end(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
 }

@@ -1,9 +1,9 @@
 // A real redis-server (Debian package) on a free loopback port, for the Redis store's tests.
 // Persistence is on (append-only file in a temp dir) so a restart keeps the sessions, as it would
 // in production; `stop()` then `start()` is a Redis restart.
+import { waitForPort } from './ports.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './stack.js'
@@ -21,19 +21,6 @@ export interface RedisServer {
 
 const REDIS_BIN = process.env.REDIS_SERVER ?? 'redis-server'
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' }, () => { s.end(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'psc-redis-'))
@@ -44,7 +31,7 @@ export async function startRedis(): Promise<RedisServer> {
     async start() {
       child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes'], { stdio: 'ignore' })
       const failed = new Promise<never>((_, reject) => child!.once('error', (err) => reject(new Error(`cannot start ${REDIS_BIN} (apt-get install redis-server): ${err.message}`))))
-      await Promise.race([waitForPort(port, 10_000), failed])
+      await Promise.race([waitForPort(port, 10_000, 'redis-server'), failed])
     },
     async stop() {
       const c = child

@@ -2,9 +2,9 @@
 // employeeID (the RPPS), sAMAccountName, displayName and memberOf; groups with member. Started in
 // the foreground (-d 0) from a cn=config generated here with slapadd (mdb backend), plain LDAP and
 // LDAPS with a certificate from a test CA made by openssl. stop()/start() is a directory outage.
+import { waitForPort } from './ports.js'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './stack.js'
@@ -30,19 +30,6 @@ export interface Slapd {
 
 const SLAPD = process.env.SLAPD_BIN ?? '/usr/sbin/slapd'
 const SLAPADD = process.env.SLAPADD_BIN ?? '/usr/sbin/slapadd'
-
-async function waitForPort (port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' }, () => { s.end(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`slapd did not listen on ${port} within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 function makeCa (dir: string, name: string): { key: string; cert: string } {
   const key = join(dir, `${name}.key`)
@@ -168,7 +155,7 @@ export async function startSlapd (users: DirectoryUser[]): Promise<Slapd> {
         child!.once('error', (err) => reject(new Error(`cannot start ${SLAPD} (apt-get install slapd): ${err.message}`)))
         child!.once('exit', (code) => reject(new Error(`slapd exited with ${String(code)} at start`)))
       })
-      await Promise.race([Promise.all([waitForPort(ldapPort, 10_000), waitForPort(ldapsPort, 10_000)]), failed])
+      await Promise.race([Promise.all([waitForPort(ldapPort, 10_000, 'slapd'), waitForPort(ldapsPort, 10_000, 'slapd')]), failed])
       child.removeAllListeners('exit')
     },
     async stop () {

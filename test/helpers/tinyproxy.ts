@@ -1,9 +1,9 @@
 // A real forward proxy for tests: Debian's tinyproxy on 127.0.0.1, its configuration and log in a
 // temporary directory. The log lists every forwarded request ("Request (file descriptor N): GET
 // http://...") and every CONNECT tunnel.
+import { waitForPort } from './ports.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './stack.js'
@@ -19,22 +19,6 @@ export interface RunningTinyproxy {
   /** start again on the same port (after stop) */
   restart(): Promise<void>
   close(): Promise<void>
-}
-
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const s = connect(port, '127.0.0.1')
-      s.once('connect', () => { s.destroy(); resolve() })
-      s.once('error', () => {
-        s.destroy()
-        if (Date.now() > deadline) reject(new Error(`tinyproxy did not listen on ${port} within ${timeoutMs} ms`))
-        else setTimeout(attempt, 50)
-      })
-    }
-    attempt()
-  })
 }
 
 /** `connectPorts`: the only ports CONNECT may reach (tinyproxy answers 403 to others); default all. */
@@ -58,7 +42,7 @@ export async function startTinyproxy(opts: { connectPorts?: number[] } = {}): Pr
   let child: ChildProcess | undefined
   const start = async () => {
     child = spawn(TINYPROXY_BIN, ['-d', '-c', conf], { stdio: 'ignore' })
-    await waitForPort(port, 5000)
+    await waitForPort(port, 5000, 'tinyproxy')
   }
   const stop = async () => {
     const c = child
