@@ -14,10 +14,11 @@
 // Not findings: gaps (events the gateway itself recorded as lost, in a signed `gap` line) and key
 // changes (a restart with a new key, in a signed `chain-start` with reason key-change) are listed
 // apart: the chain is intact, the trail says what it could not hold.
-import { createHmac } from 'node:crypto'
-import { keyIdOf } from './chain.js'
+import { runBlocks } from './block-pipeline.js'
+import type { BlockTask } from './block-task.js'
 import { orderAuditFiles } from './file-order.js'
-import { readLines } from './line-reader.js'
+import { firstLineOf, forEachLine } from './line-blocks.js'
+import { field, hasMacSuffix, KeyRing, linksTo, parseChained, Verdict, type BlockCheck } from './line-check.js'
 
 export type FindingKind = 'edited' | 'unknown-key' | 'removed' | 'reordered' | 'truncated' | 'malformed'
 
@@ -79,6 +80,8 @@ export interface VerifyOptions {
   expectHead?: string | undefined
   /** check the files in the order given instead of putting them in chain order */
   keepOrder?: boolean | undefined
+  /** worker threads for the HMACs; 0: none; default: by the files' size and the cores */
+  threads?: number | undefined
 }
 
 interface Position {
@@ -90,7 +93,6 @@ interface Position {
 
 const MAX_FINDINGS = 1000
 const MAX_LISTED = 1000
-const PREFIX = /^\{"log":"audit","seq":(\d+),(?:"kid":"([A-Za-z0-9_-]{8})",)?/
 /** a gap remembered until the end of its chain, to tell a removal from a reordering */
 interface Gap { file: string; line: number; from: number; to: number; found: Set<number> }
 
@@ -109,14 +111,17 @@ export function parseHead (text: string): { seq: number; mac: string } {
  */
 export class ChainVerifier {
   readonly report: VerifyReport
-  // Buffers, not KeyObjects: on Node 20 an HMAC from a KeyObject costs more to set up per line.
-  #keys = new Map<string, Buffer>()
+  #keys: KeyRing
   #last: Position | undefined
+  /** report.lines when #last was last set: whether it is the line just checked */
+  #lastSetAt = -1
+  /** lines of the current file so far */
+  #lineNo = 0
   #gaps: Gap[] = []
   #expect: { seq: number; mac: string } | undefined
 
   constructor (keys: Buffer[], options: { expectHead?: string | undefined } = {}) {
-    for (const k of keys) this.#keys.set(keyIdOf(k), k)
+    this.#keys = new KeyRing(keys)
     this.#expect = options.expectHead === undefined ? undefined : parseHead(options.expectHead)
     this.report = { ok: true, findings: [], files: [], lines: 0, chains: 0, skipped: 0, gaps: [], lost: 0, keyChanges: [] }
   }
@@ -136,17 +141,54 @@ export class ChainVerifier {
     this.#gaps = []
   }
 
-  beginFile (file: string): void {
-    this.report.files.push(file)
+  /** What the threads checking the lines' macs need (block-task.ts). */
+  get task (): NonNullable<BlockTask['chain']> {
+    return { keys: [...this.#keys.byId.values()], expectSeq: this.#expect?.seq }
   }
 
-  line (file: string, lineNo: number, text: string): void {
+  #setLast (position: Position): void {
+    this.#last = position
+    this.#lastSetAt = this.report.lines
+  }
+
+  beginFile (file: string): void {
+    this.report.files.push(file)
+    this.#lineNo = 0
+  }
+
+  /**
+   * A block of lines and what its thread found (line-check.ts): when its lines after the first
+   * simply follow each other, only its first and last lines are looked at; otherwise each line is.
+   */
+  block (file: string, block: Buffer, check: BlockCheck): void {
+    const run = check.run
+    if (run !== undefined && check.lines > 1) {
+      this.line(file, ++this.#lineNo, firstLineOf(block), check.verdicts[0] as Verdict)
+      if (this.#lastSetAt === this.report.lines) {
+        const report = this.report
+        report.lines += run.lines
+        this.#lineNo += run.lines
+        report.firstTime ??= run.firstTime
+        report.lastTime = run.lastTime
+        report.head = { file, line: this.#lineNo, seq: run.lastSeq, mac: run.lastMac, time: run.lastTime }
+        this.#setLast({ file, line: this.#lineNo, seq: run.lastSeq, mac: run.lastMac })
+        return
+      }
+      forEachLine(block, (text, index) => {
+        if (index > 0) this.line(file, ++this.#lineNo, text, check.verdicts[index] as Verdict)
+      })
+      return
+    }
+    forEachLine(block, (text, index) => this.line(file, ++this.#lineNo, text, check.verdicts[index] as Verdict))
+  }
+
+  /** One line; `verdict`: its mac already checked by a thread (Verdict.None: check it here). */
+  line (file: string, lineNo: number, text: string, verdict: Verdict = Verdict.None): void {
     const report = this.report
     report.lines++
+    this.#lineNo = lineNo
     const at = { file, line: lineNo }
-    const len = text.length
-    const macAt = len - 53
-    if (macAt < 0 || !text.startsWith(',"mac":"', macAt) || !text.endsWith('"}')) {
+    if (!hasMacSuffix(text)) {
       let parsed: unknown
       try { parsed = JSON.parse(text) } catch { /* not JSON */ }
       const log = (parsed as { log?: unknown } | undefined)?.log
@@ -158,43 +200,33 @@ export class ChainVerifier {
       this.#add({ ...at, kind: cut ? 'truncated' : 'malformed', message: cut ? 'an audit line without its mac (cut short, or its mac removed)' : 'not an audit line' })
       return
     }
-    const mac = text.slice(macAt + 8, len - 2)
-    const prefix = PREFIX.exec(text)
-    if (prefix === null) {
+    const line = parseChained(text)
+    if (line === undefined) {
       this.#add({ ...at, kind: 'malformed', message: 'not an audit line of a chained file' })
       return
     }
-    const seq = Number(prefix[1])
-    const kid = prefix[2]
+    const { seq, kid, mac, macAt } = line
     const signedText = text.slice(0, macAt)
-    let authentic: boolean
-    if (kid !== undefined) {
-      const key = this.#keys.get(kid)
-      if (key === undefined) {
-        this.#add({ ...at, kind: 'unknown-key', message: `signed with key id ${kid}, which none of the given keys has (give that key too: --key-env/--key-file may be repeated)` })
-        this.#last = { file, line: lineNo, seq, mac }
-        return
-      }
-      authentic = macOf(key, signedText) === mac
-    } else {
-      // Lines written before key ids: any of the keys.
-      authentic = false
-      for (const key of this.#keys.values()) if (macOf(key, signedText) === mac) { authentic = true; break }
-    }
-    if (!authentic) {
-      this.#add({ ...at, kind: 'edited', message: 'the line does not match its mac: edited, or forged without the key (or verified with the wrong key)' })
-      // Its neighbours are still checked against the mac it carries.
-      this.#last = { file, line: lineNo, seq, mac }
+    if (verdict === Verdict.None) verdict = this.#keys.verdict(text, line)
+    if (verdict === Verdict.UnknownKey) {
+      this.#add({ ...at, kind: 'unknown-key', message: `signed with key id ${kid}, which none of the given keys has (give that key too: --key-env/--key-file may be repeated)` })
+      this.#setLast({ file, line: lineNo, seq, mac })
       return
     }
-    const time = field(text, '"time":"', prefix[0].length)
+    if (verdict !== Verdict.Authentic) {
+      this.#add({ ...at, kind: 'edited', message: 'the line does not match its mac: edited, or forged without the key (or verified with the wrong key)' })
+      // Its neighbours are still checked against the mac it carries.
+      this.#setLast({ file, line: lineNo, seq, mac })
+      return
+    }
+    const time = field(text, '"time":"', line.fieldsAt)
     if (time !== undefined) {
       report.firstTime ??= time
       report.lastTime = time
     }
     report.head = { file, line: lineNo, seq, mac, time }
     if (this.#expect !== undefined && this.#expect.seq === seq && this.#expect.mac === mac) report.expectedHeadAt = report.head
-    const event = field(text, '"event":"', prefix[0].length)
+    const event = field(text, '"event":"', line.fieldsAt)
     if (event === 'chain-start') {
       this.#closeGaps()
       report.chains++
@@ -210,7 +242,7 @@ export class ChainVerifier {
         })
       }
       if (start.reason === 'key-change' && report.keyChanges.length < MAX_LISTED) report.keyChanges.push({ file, line: lineNo, from: previous?.kid, to: kid })
-      this.#last = { file, line: lineNo, seq: 0, mac }
+      this.#setLast({ file, line: lineNo, seq: 0, mac })
       return
     }
     if (event === 'gap') {
@@ -223,20 +255,19 @@ export class ChainVerifier {
     const last = this.#last
     if (last === undefined) {
       this.#add({ ...at, kind: 'removed', message: `the chain's first lines are missing: this line is seq ${seq}, and no chain-start comes before it` })
-      this.#last = { file, line: lineNo, seq, mac }
+      this.#setLast({ file, line: lineNo, seq, mac })
       return
     }
     const expected = last.seq + 1
     // prev is the last field before mac: `"prev":"<43 characters>"`
-    const prevOk = text.startsWith('"prev":"', macAt - 52) && text.startsWith(last.mac, macAt - 44)
-    if (seq === expected && prevOk) {
-      this.#last = { file, line: lineNo, seq, mac }
+    if (seq === expected && linksTo(text, line, last.mac)) {
+      this.#setLast({ file, line: lineNo, seq, mac })
       return
     }
     if (seq > expected) {
       // Removed, unless the missing lines show up later (then they were moved: reordered).
       if (this.#gaps.length < MAX_FINDINGS) this.#gaps.push({ file, line: lineNo, from: expected, to: seq - 1, found: new Set() })
-      this.#last = { file, line: lineNo, seq, mac }
+      this.#setLast({ file, line: lineNo, seq, mac })
       return
     }
     if (seq < expected) {
@@ -251,10 +282,11 @@ export class ChainVerifier {
     }
     // Right seq, wrong link: a line of another chain with the same seq was put here.
     this.#add({ ...at, kind: 'reordered', message: `the line does not follow the line before it (${last.file}:${last.line}): it comes from another chain` })
-    this.#last = { file, line: lineNo, seq, mac }
+    this.#setLast({ file, line: lineNo, seq, mac })
   }
 
-  endFile (file: string, lines: number, endsWithNewline: boolean): void {
+  endFile (file: string, endsWithNewline: boolean): void {
+    const lines = this.#lineNo
     if (lines > 0 && !endsWithNewline) this.#add({ file, line: lines, kind: 'truncated', message: 'the file ends in the middle of a line' })
   }
 
@@ -275,27 +307,14 @@ export class ChainVerifier {
   }
 }
 
-function macOf (key: Buffer, signedText: string): string {
-  return createHmac('sha256', key).update(signedText + '}').digest('base64url')
-}
-
-/** The string value of the first `name` (e.g. `"time":"`) after `from`. */
-function field (text: string, name: string, from: number): string | undefined {
-  const i = text.indexOf(name, from)
-  if (i === -1) return undefined
-  const start = i + name.length
-  const end = text.indexOf('"', start)
-  return end === -1 ? undefined : text.slice(start, end)
-}
-
 export async function verifyAuditFiles (files: string[], keys: Buffer | Buffer[], options: VerifyOptions = {}): Promise<VerifyReport> {
   const verifier = new ChainVerifier(Array.isArray(keys) ? keys : [keys], { expectHead: options.expectHead })
   const ordered = options.keepOrder === true ? files : await orderAuditFiles(files)
-  for (const file of ordered) {
-    verifier.beginFile(file)
-    const r = await readLines(file, (text, lineNo) => verifier.line(file, lineNo, text))
-    verifier.endFile(file, r.lines, r.endsWithNewline)
-  }
+  await runBlocks(ordered, { chain: verifier.task }, {
+    beginFile: (file) => verifier.beginFile(file),
+    block: (file, block, result) => verifier.block(file, block, result.check!),
+    endFile: (file, read) => verifier.endFile(file, read.endsWithNewline)
+  }, { threads: options.threads })
   return verifier.finish()
 }
 
