@@ -24,7 +24,7 @@ import { Drain } from './ops/drain.js'
 import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
-import { admitWhileAuditable, auditLogObserver, auditSessionEnds } from './ops/audit-wiring.js'
+import { admitWhileAuditable, auditLogObserver, auditSessionEnds, auditSessionsLostAtShutdown } from './ops/audit-wiring.js'
 import { configHash, describeConfigChanges } from './config/changes.js'
 import { HSTS_VALUE } from './pages/html.js'
 import { sendCode } from './pages/respond.js'
@@ -323,6 +323,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
         clearTimeout(cutoff)
       }
       await admin?.close()
+      // No request can make or end a session any more: those the store loses now go to the trail.
+      auditSessionsLostAtShutdown(sessions, audit)
       await sessions.store.close()
       await accounts?.close()
       // Everything the requests wrote reaches the audit file before the process ends.

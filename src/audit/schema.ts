@@ -101,7 +101,11 @@ export const SessionEventSchema = object({
   outcome: Type.Union([Type.Literal('created'), Type.Literal('refreshed'), Type.Literal('ended')]),
   reason: Type.Optional(Str('Why a session ended: logout, replaced (a new login in the same browser), idle-expired, absolute-expired, backchannel, revoked, store-lost (the session store lost it: restart, eviction, Redis flushed)')),
   sessionDurationMs: Type.Optional(Type.Integer({ minimum: 0, description: 'ended: how long the session lasted, from login to its end, in milliseconds' })),
-  noticed: Type.Optional(Type.Union([Type.Literal('request'), Type.Literal('store')], { description: 'ended: noticed at a request of the practitioner, or by the session store (its sweep of expired sessions: the practitioner may never come back)' })),
+  noticed: Type.Optional(Type.Union([Type.Literal('request'), Type.Literal('store'), Type.Literal('shutdown')], {
+    description: 'ended: noticed at a request of the practitioner, by the session store (its sweep of expired sessions: the practitioner may never come back), ' +
+      'or at shutdown (store-lost: the memory store loses every live session when the gateway stops)'
+  })),
+  sessionsLost: Type.Optional(Type.Integer({ minimum: 1, description: 'ended at shutdown: how many more sessions were lost than the events listing them one by one (at most 1000 are listed)' })),
   ...OptionalRequestFacts
 }, 'Server-side session life')
 

@@ -40,11 +40,15 @@ export function auditLogObserver (logger: FastifyBaseLogger) {
   }
 }
 
+interface SessionEnd { ref: string; idNat: string; profession?: string | undefined; reason: 'idle-expired' | 'absolute-expired' | 'store-lost'; sessionDurationMs: number }
 interface SessionEnds {
-  watchEnds(listener: (end: { ref: string; idNat: string; profession?: string | undefined; reason: 'idle-expired' | 'absolute-expired' | 'store-lost'; sessionDurationMs: number }) => void): void
+  watchEnds(listener: (end: SessionEnd) => void): void
+  lostOnClose(max: number): { ends: SessionEnd[]; more: number }
 }
 interface Emitting {
-  emit(input: { event: 'session'; outcome: 'ended'; reason: string; session: string; idNat: string; profession?: string | undefined; sessionDurationMs: number; noticed: 'store' }): unknown
+  emit(input:
+    | { event: 'session'; outcome: 'ended'; reason: string; session: string; idNat: string; profession?: string | undefined; sessionDurationMs: number; noticed: 'store' | 'shutdown' }
+    | { event: 'session'; outcome: 'ended'; reason: 'store-lost'; noticed: 'shutdown'; sessionsLost: number }): unknown
 }
 
 /** Sessions the store ended by itself (timeouts while the practitioner is away, evictions) go to the trail. */
@@ -52,4 +56,21 @@ export function auditSessionEnds (sessions: SessionEnds, audit: Emitting): void 
   sessions.watchEnds((end) => {
     void audit.emit({ event: 'session', outcome: 'ended', reason: end.reason, session: end.ref, idNat: end.idNat, profession: end.profession, sessionDurationMs: end.sessionDurationMs, noticed: 'store' })
   })
+}
+
+/** Sessions lost at shutdown listed one by one, at most; the rest are counted in one more event. */
+export const MAX_LOST_SESSIONS_LISTED = 1000
+
+/**
+ * At shutdown, before the trail closes: every session a memory store is about to lose is an event
+ * (store-lost, with its duration), so the trail says why those practitioners had to log in again.
+ * Bounded, so that a gateway holding 50,000 sessions still stops at once. Returns how many.
+ */
+export function auditSessionsLostAtShutdown (sessions: SessionEnds, audit: Emitting, max: number = MAX_LOST_SESSIONS_LISTED): number {
+  const { ends, more } = sessions.lostOnClose(max)
+  for (const end of ends) {
+    void audit.emit({ event: 'session', outcome: 'ended', reason: end.reason, session: end.ref, idNat: end.idNat, profession: end.profession, sessionDurationMs: end.sessionDurationMs, noticed: 'shutdown' })
+  }
+  if (more > 0) void audit.emit({ event: 'session', outcome: 'ended', reason: 'store-lost', noticed: 'shutdown', sessionsLost: more })
+  return ends.length + more
 }

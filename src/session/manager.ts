@@ -85,6 +85,16 @@ export class SessionManager {
     this.store.onEnded?.((e) => listener(this.#classify(e)), sweepEveryMs)
   }
 
+  /**
+   * The sessions the store loses when it closes (the memory store at shutdown: the practitioners
+   * will have to log in again), as ends for the audit trail: the first `max`, and how many more.
+   */
+  lostOnClose(max: number): { ends: SessionEnd[]; more: number } {
+    const lost = this.store.lostOnClose?.(max)
+    if (lost === undefined) return { ends: [], more: 0 }
+    return { ends: lost.sessions.map((e) => this.#classify(e)), more: lost.more }
+  }
+
   #classify(e: StoreEndedSession): SessionEnd {
     const base = { ref: e.ref, idNat: e.idNat, profession: e.profession }
     if (e.why === 'lost') return { ...base, reason: 'store-lost', sessionDurationMs: Math.max(0, this.now() - e.createdAt) }

@@ -84,6 +84,24 @@ export class MemorySessionStore implements SessionStore {
     this.#sweep.unref()
   }
 
+  lostOnClose(max: number): { sessions: StoreEndedSession[]; more: number } {
+    // Sessions past their timeout ended by it (reported as such through onEnded), not by the close.
+    this.#cache.purgeStale()
+    const sessions: StoreEndedSession[] = []
+    let more = 0
+    for (const record of this.#cache.values()) {
+      if (sessions.length >= max) {
+        more++
+        continue
+      }
+      sessions.push({
+        ref: record.ref, idNat: record.identity.idNat, profession: record.identity.exercices[0]?.professionCode,
+        createdAt: record.createdAt, lastSeenAt: record.lastSeenAt, why: 'lost'
+      })
+    }
+    return { sessions, more }
+  }
+
   health(): StoreHealth {
     return { ok: true }
   }

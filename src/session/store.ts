@@ -54,6 +54,11 @@ export interface SessionStore {
   get(id: string): SessionRecord | undefined | Promise<SessionRecord | undefined>
   set(id: string, record: SessionRecord, ttlMs: number): Promise<void>
   delete(id: string): Promise<void>
+  /**
+   * The sessions this store loses when it closes (the memory store: every live one; a shared
+   * store keeps them): the first `max`, and how many more. For the audit trail at shutdown.
+   */
+  lostOnClose?(max: number): { sessions: StoreEndedSession[]; more: number }
   /** Ends every session of a PSC `sid` and/or `sub` (back-channel logout); resolves with how many. */
   deleteWhere(match: { sid?: string; sub?: string }): Promise<number>
   /** Remembers `key` for `ttlMs`; false when it was already remembered (replay protection). */
