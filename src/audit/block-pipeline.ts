@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import type { Worker } from 'node:worker_threads'
-import { blockRunner, type BlockResult, type BlockTask } from './block-task.js'
+import { blockRunner, isCheapPerLine, type BlockResult, type BlockTask } from './block-task.js'
 import type { FromBlockWorker, ToBlockWorker } from './block-worker.js'
 import { readBlocks, type BlockReadResult } from './line-blocks.js'
 import { siblingModule, startModuleThread } from './module-thread.js'
@@ -32,7 +32,7 @@ export interface PipelineOptions {
 }
 
 export async function runBlocks (files: string[], task: BlockTask, consumer: BlockConsumer, options: PipelineOptions = {}): Promise<void> {
-  const threads = options.threads ?? await defaultThreads(files)
+  const threads = options.threads ?? (isCheapPerLine(task) ? 0 : await defaultThreads(files))
   if (threads === 0) {
     const run = blockRunner(task)
     for (const file of files) {

@@ -44,7 +44,7 @@ export async function readBlocks (file: string, onBlock: (block: Buffer) => void
  * in the block; returns the number of lines.
  */
 export function forEachLine (block: Uint8Array, onLine: (text: string, index: number) => void): number {
-  const buf = Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength)
+  const buf = asBuffer(block)
   let start = 0
   let index = 0
   const length = buf.length
@@ -56,6 +56,32 @@ export function forEachLine (block: Uint8Array, onLine: (text: string, index: nu
     start = nl + 1
   }
   return index
+}
+
+/** The lines of a block (as forEachLine counts them) without reading them. */
+export function countLines (block: Uint8Array): number {
+  const buf = asBuffer(block)
+  let n = 0
+  for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, nl + 1)) n++
+  return buf.length > 0 && buf[buf.length - 1] !== 10 ? n + 1 : n
+}
+
+/** Calls `onLine` with each line of a block that contains `needle` (which has no "\n"), in order. */
+export function forEachLineWith (block: Uint8Array, needle: Buffer, onLine: (text: string) => void): void {
+  const buf = asBuffer(block)
+  let from = 0
+  for (let i = buf.indexOf(needle, from); i !== -1; i = buf.indexOf(needle, from)) {
+    const start = buf.lastIndexOf(10, i) + 1
+    let nl = buf.indexOf(10, i)
+    if (nl === -1) nl = buf.length
+    onLine(buf.toString('utf8', start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl))
+    from = nl + 1
+    if (from >= buf.length) break
+  }
+}
+
+function asBuffer (block: Uint8Array): Buffer {
+  return Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength)
 }
 
 /** The first line of a block, as forEachLine gives it. */

@@ -60,11 +60,7 @@ export function headerOf (format: QueryFormat): string {
  */
 export function rowMaker (filters: QueryFilters, format: QueryFormat): (text: string) => string | undefined {
   // Cheap substring checks before parsing: most lines of a big file are rejected without JSON.parse.
-  const needles: string[] = []
-  for (const [name, value] of [['idNat', filters.idNat], ['route', filters.route], ['client', filters.client], ['session', filters.session]] as const) {
-    if (value !== undefined) needles.push(`"${name}":${JSON.stringify(value)}`)
-  }
-  if (filters.pathPrefix !== undefined) needles.push(`"path":${JSON.stringify(filters.pathPrefix).slice(0, -1)}`)
+  const needles = needlesOf(filters)
   const statusMatch = filters.status === undefined ? undefined : statusMatcher(filters.status)
   const prefix = filters.pathPrefix === undefined ? undefined : filters.pathPrefix.replace(/\/+$/, '')
   return (text) => {
@@ -95,6 +91,16 @@ export function rowMaker (filters: QueryFilters, format: QueryFormat): (text: st
     }
     return format === 'csv' ? csvLine(row) : tableLine(row)
   }
+}
+
+/** Texts a line must contain to match the filters (each field as JSON.stringify writes it). */
+export function needlesOf (filters: QueryFilters): string[] {
+  const needles: string[] = []
+  for (const [name, value] of [['idNat', filters.idNat], ['route', filters.route], ['client', filters.client], ['session', filters.session]] as const) {
+    if (value !== undefined) needles.push(`"${name}":${JSON.stringify(value)}`)
+  }
+  if (filters.pathPrefix !== undefined) needles.push(`"path":${JSON.stringify(filters.pathPrefix).slice(0, -1)}`)
+  return needles
 }
 
 /** "403" or a class "4xx"; throws on anything else. */

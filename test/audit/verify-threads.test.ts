@@ -106,10 +106,10 @@ t.test('every kind of finding, in the middle of blocks and across them: the same
 })
 
 t.test('query: the same rows with and without threads, and with --verify', async (t) => {
-  const run = async (threads: number, verify: boolean) => {
+  const run = async (threads: number, verify: boolean, filters: Parameters<typeof queryAuditFiles>[1] = { decision: 'deny' }) => {
     let out = ''
     const sink = new Writable({ write (c: Buffer, _e, done) { out += c.toString(); done() } })
-    const r = await queryAuditFiles([first, second], { decision: 'deny' }, 'table', sink, { threads, ...(verify && { verifier: new ChainVerifier(keys) }) })
+    const r = await queryAuditFiles([first, second], filters, 'table', sink, { threads, ...(verify && { verifier: new ChainVerifier(keys) }) })
     return { out, matched: r.matched, scanned: r.scanned, verify: r.verify }
   }
   const inline = await run(0, false)
@@ -118,4 +118,12 @@ t.test('query: the same rows with and without threads, and with --verify', async
   const verified = await run(2, true)
   t.equal(verified.out, inline.out)
   t.same(verified.verify, lineByLine([first, second]))
+  // A field filter: only the lines around the field's bytes are read.
+  const idNat = `8997${String(5).padStart(8, '0')}`
+  const byIdNat = await run(0, false, { idNat })
+  t.equal(byIdNat.matched, 60, 'every event of that practitioner (1 in 300)')
+  t.equal(byIdNat.scanned, inline.scanned, 'every line counted as scanned')
+  t.equal(byIdNat.out.split('\n').filter((l) => l.includes(idNat)).length, 60)
+  t.same(await run(2, false, { idNat }), byIdNat, 'the same with threads')
+  t.same((await run(2, true, { idNat })).out, byIdNat.out, 'and with --verify')
 })
