@@ -13,9 +13,11 @@ import { parseArgs } from 'node:util'
 import type { AuditEvent } from '../src/audit/events.js'
 import { FileDestination } from '../src/audit/fd-destination.js'
 import { QueuedSink } from '../src/audit/queued-sink.js'
-import { buildDist, ROOT } from './harness.js'
+import { execFileSync } from 'node:child_process'
+import { ROOT } from './harness.js'
 
-buildDist()
+process.stdout.write('building dist/ ...\n')
+execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' })
 const compiled = (name: string) => pathToFileURL(join(ROOT, 'dist', 'audit', `${name}.js`)).href
 const { queryAuditFiles } = await import(compiled('query')) as typeof import('../src/audit/query.js')
 const { ChainVerifier, verifyAuditFiles } = await import(compiled('verify')) as typeof import('../src/audit/verify.js')
