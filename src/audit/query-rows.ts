@@ -127,14 +127,16 @@ const WIDTHS: Record<(typeof COLUMNS)[number], number> = { time: 25, event: 8, d
 const CONTROL = /[\x00-\x1f\x7f]/g
 
 function cell (row: Row, c: (typeof COLUMNS)[number]): string {
-  const v = row[c].replace(CONTROL, '?')
+  const v = row[c]
   const w = WIDTHS[c]
   return v.length >= w ? v.slice(0, w - 2) + '… ' : v.padEnd(w)
 }
 
 function tableLine (row: Row): string {
-  return cell(row, 'time') + cell(row, 'event') + cell(row, 'decision') + cell(row, 'idNat') + cell(row, 'route') + cell(row, 'method') +
-    cell(row, 'status') + row.path.replace(CONTROL, '?') + '\n'
+  // Control characters become "?" once over the whole line: one character for one, so the widths hold.
+  const line = cell(row, 'time') + cell(row, 'event') + cell(row, 'decision') + cell(row, 'idNat') + cell(row, 'route') + cell(row, 'method') +
+    cell(row, 'status') + row.path
+  return line.replace(CONTROL, '?') + '\n'
 }
 
 function csvLine (row: Row): string {
