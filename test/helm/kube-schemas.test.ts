@@ -1,6 +1,7 @@
 // The chart rendered with many value sets (every test values file, the worked example, option
 // combinations): every object checked offline against the Kubernetes schemas (kubernetes-models,
-// the Prometheus Operator's for ServiceMonitor and PrometheusRule), every secret reference
+// the Prometheus Operator's for ServiceMonitor and PrometheusRule; strict: an unknown field is an
+// error, test/helm/unknown-fields.ts), every secret reference
 // resolvable, and the rendered gateway configuration loaded by the gateway's own loader with the
 // pod's environment (what `check` runs); for a few sets, the real `psc-gateway check` CLI.
 import { execFile } from 'node:child_process'
@@ -82,5 +83,40 @@ if (!helm) {
     d.spec.template.spec.containers[0].ports[0].containerPort = 'http'
     t.match(schemaProblem(d), /containerPort must be integer/)
     t.match(schemaProblem({ apiVersion: 'example.org/v1', kind: 'Thing', metadata: { name: 'x' } }), /no Kubernetes schema known/)
+  })
+
+  t.test('the schema check is strict: an unknown field is reported, wherever it is', async (t) => {
+    const r = await template(helm, { values: [join(VALUES, 'monitoring.yaml')], setString: { 'secrets.pscClientSecret': CLIENT_SECRET } })
+    const d = r.one('Deployment')
+    t.equal(schemaProblem(d), undefined, 'the rendered Deployment is valid as it is')
+    const misspelled = structuredClone(d)
+    misspelled.spec.template.spec.containers[0].resurces = misspelled.spec.template.spec.containers[0].resources
+    delete misspelled.spec.template.spec.containers[0].resources
+    t.equal(schemaProblem(misspelled), 'spec.template.spec.containers[0].resurces: unknown field (not in the Deployment schema)')
+    const several = structuredClone(d)
+    several.spce = {}
+    Object.assign(several.metadata, { label: { team: 'dsi' } })
+    several.spec.template.spec.securityContext.runAsUsr = 1000
+    several.spec.template.spec.containers[0].ports[0].containerPort = 'http'
+    const problem = schemaProblem(several) ?? ''
+    for (const field of ['spce', 'metadata.label', 'spec.template.spec.securityContext.runAsUsr']) t.match(problem, `${field}: unknown field`)
+    t.match(problem, /containerPort must be integer/, 'a wrong type is still reported with the unknown fields')
+    // Maps (labels, ConfigMap data) take any key: not reported.
+    const labelled = structuredClone(d)
+    labelled.metadata.labels = { ...labelled.metadata.labels, 'anything.example.org/free': 'yes' }
+    t.equal(schemaProblem(labelled), undefined)
+    // A custom resource (the Prometheus Operator's schema) too.
+    const monitor = structuredClone(r.one('ServiceMonitor'))
+    t.equal(schemaProblem(monitor), undefined)
+    monitor.spec.endpoints[0].intervall = '30s'
+    t.equal(schemaProblem(monitor), 'spec.endpoints[0].intervall: unknown field (not in the ServiceMonitor schema)')
+  })
+
+  t.test('a misspelled value the chart passes through is caught (it used to render as valid)', async (t) => {
+    // values.schema.json lets `resources` be any object (it is Kubernetes' ResourceRequirements):
+    // only the Kubernetes schema knows that `limts` is not a field.
+    const r = await template(helm, { set: { 'resources.limts.memory': '512Mi' }, setString: { 'secrets.pscClientSecret': CLIENT_SECRET } })
+    t.equal(r.one('Deployment').spec.template.spec.containers[0].resources.limts.memory, '512Mi', 'helm renders it')
+    t.equal(schemaProblem(r.one('Deployment')), 'spec.template.spec.containers[0].resources.limts: unknown field (not in the Deployment schema)')
   })
 }
