@@ -42,7 +42,7 @@ if (!helm) {
     ['NetworkPolicy off, no preStop, memory store', { set: { 'networkPolicy.enabled': false, preStopDelaySeconds: 0 }, setString: { 'secrets.pscClientSecret': CLIENT_SECRET } }]
   ]
   // The real CLI on a few of them: `check` prints OK and the route table, or refuses with file/line/key.
-  const withCli = new Set(['required values only', 'examples/bas.yaml', 'sentinel.yaml', 'audit-pvc.yaml'])
+  const withCli = new Set(['required values only', 'examples/bas.yaml', 'sentinel.yaml', 'audit-pvc.yaml', 'syslog.yaml'])
 
   t.test('every value set: valid Kubernetes objects and a configuration the gateway loads', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'psc-chart-check-'))
@@ -55,11 +55,12 @@ if (!helm) {
       for (const obj of r.objects) t.equal(schemaProblem(obj), undefined, `${name}: ${obj.kind} ${obj.metadata.name} is valid`)
       const { env, missingKeys } = podEnvironment(r)
       t.same(missingKeys, [], `${name}: every key the pod reads from the chart's Secret is in it`)
-      // The certificate the chart mounts (mtls) exists only in a pod: the test's own, made by openssl.
-      const yaml = (r.all('ConfigMap').find((c) => c.data['gateway.yaml'] !== undefined)!.data['gateway.yaml'] as string)
-        .replaceAll('/etc/psc-gateway-tls/tls.crt', pki.clientCertFile)
-        .replaceAll('/etc/psc-gateway-tls/tls.key', pki.clientKeyFile)
-        .replaceAll('/etc/psc-gateway-tls/ca.crt', pki.caFile)
+      // The certificates the chart mounts (mtls, the SIEM's in syslog.yaml) exist only in a pod:
+      // the test's own, made by openssl.
+      let yaml = r.all('ConfigMap').find((c) => c.data['gateway.yaml'] !== undefined)!.data['gateway.yaml'] as string
+      for (const mount of ['/etc/psc-gateway-tls', '/etc/siem-tls']) {
+        yaml = yaml.replaceAll(`${mount}/tls.crt`, pki.clientCertFile).replaceAll(`${mount}/tls.key`, pki.clientKeyFile).replaceAll(`${mount}/ca.crt`, pki.caFile)
+      }
       const usesCertificate = /clientAuth: tls_client_auth/.test(yaml)
       if (usesCertificate && !gatewayKnowsCertificates) {
         const err = (() => { try { loadConfigText(yaml, 'gateway.yaml', env); return undefined } catch (e) { return (e as Error).message } })()
