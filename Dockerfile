@@ -23,8 +23,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
-RUN npm run build
+# Type-checked here, then compiled by scripts/build.mjs (which only strips the types).
+RUN npx tsc -p tsconfig.build.json --noEmit && npm run build
 
 FROM ${NODE_IMAGE} AS deps
 ARG NPM_CONFIG_REGISTRY

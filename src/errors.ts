@@ -44,6 +44,8 @@ export const PSC_ERR = Object.freeze({
   // Something the gateway depends on is missing: retry later.
   STORE_UNAVAILABLE: define('PSC_ERR_STORE_UNAVAILABLE', 503, 'session store unavailable'),
   PSC_UNAVAILABLE: define('PSC_ERR_PSC_UNAVAILABLE', 503, 'PSC discovery not available'),
+  // Not PSC's fault: the hospital's own network. Told apart so that nobody calls ANS for it.
+  OUTBOUND_PROXY_UNAVAILABLE: define('PSC_ERR_OUTBOUND_PROXY_UNAVAILABLE', 503, 'the hospital\'s outbound proxy refused or cannot be reached: PSC was not tried'),
   TOKEN_NOT_RENEWED: define('PSC_ERR_TOKEN_NOT_RENEWED', 503, 'access token could not be renewed with PSC'),
   SHUTTING_DOWN: define('PSC_ERR_SHUTTING_DOWN', 503, 'this instance is shutting down'),
   AUDIT_UNAVAILABLE: define('PSC_ERR_AUDIT_UNAVAILABLE', 503, 'the audit trail cannot be written: nothing is served without a trace'),
@@ -60,6 +62,7 @@ export const PSC_ERR = Object.freeze({
   LOGIN_ACR_TOO_LOW: define('PSC_ERR_LOGIN_ACR_TOO_LOW', 403, 'authentication level below the required one'),
   LOGIN_USERINFO: define('PSC_ERR_LOGIN_USERINFO', 502, 'UserInfo could not be read'),
   LOGIN_PSC_UNREACHABLE: define('PSC_ERR_LOGIN_PSC_UNREACHABLE', 502, 'PSC unreachable during the login'),
+  LOGIN_OUTBOUND_PROXY: define('PSC_ERR_LOGIN_OUTBOUND_PROXY', 502, 'the hospital\'s outbound proxy refused or was unreachable at the end of the login: PSC was not reached'),
   LOGIN_STORE_UNAVAILABLE: define('PSC_ERR_LOGIN_STORE_UNAVAILABLE', 503, 'session store unavailable at the end of the login'),
 
   // Establishments and local accounts (issue 17): refused by the route's rules, or the account

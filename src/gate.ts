@@ -238,7 +238,7 @@ export function createDecisionSteps(deps: GateDeps) {
       forwardsAccessToken: matched.upstream?.forwardAccessToken === true,
       session,
       request: matched.facts,
-      pscReady: psc.configuration !== undefined
+      psc: psc.availability
     })
   }
 

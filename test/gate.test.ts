@@ -51,7 +51,7 @@ async function gateApp (o: { pscReady?: boolean; store?: FlakyStore } = {}): Pro
     needsRefresh: () => tokens.due,
     refresh: async () => { tokens.calls++; return tokens.result! }
   } as unknown as TokenKeeper
-  const psc = { configuration: o.pscReady === false ? undefined : {}, status: { ready: o.pscReady !== false, since: 0 } } as unknown as PscClient
+  const psc = { configuration: o.pscReady === false ? undefined : {}, availability: o.pscReady === false ? 'unreachable' : 'ready', status: { ready: o.pscReady !== false, since: 0 } } as unknown as PscClient
   const state = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }
   const gate = createAccessGate({ config, state: () => state, sessions, tokens: keeper, psc, audit: trail })
 

@@ -44,7 +44,10 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
     // The authorization code is in this URL: keep it out of any Referer the next page would send.
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store')
     const configuration = psc.configuration
-    if (!configuration) return fail(request, reply, new LoginFailure(PSC_ERR.LOGIN_PSC_UNREACHABLE, `PSC discovery not loaded: ${psc.status.reason ?? 'unknown'}`), undefined)
+    if (!configuration) {
+      const definition = psc.availability === 'outbound-proxy' ? PSC_ERR.LOGIN_OUTBOUND_PROXY : PSC_ERR.LOGIN_PSC_UNREACHABLE
+      return fail(request, reply, new LoginFailure(definition, `PSC discovery not loaded: ${psc.status.reason ?? 'unknown'}`), undefined)
+    }
     const state = (request.query as Record<string, unknown>).state
     if (typeof state !== 'string' || state === '') return fail(request, reply, new LoginFailure(PSC_ERR.LOGIN_NO_STATE, 'the callback carries no state'), undefined)
     const found = transactions.take(request, reply, state)

@@ -192,7 +192,7 @@ export class CibaRequests {
           break
         }
         if (err instanceof LoginFailure) {
-          this.#fail(r, err.code === PSC_ERR.LOGIN_PSC_UNREACHABLE.code ? 'psc_unavailable' : 'failed', `${err.code}: ${err.detail}`)
+          this.#fail(r, (err.code === PSC_ERR.LOGIN_PSC_UNREACHABLE.code || err.code === PSC_ERR.LOGIN_OUTBOUND_PROXY.code) ? 'psc_unavailable' : 'failed', `${err.code}: ${err.detail}`)
           break
         }
         if (isUpstreamFailure(err) && ++unreachable < MAX_UNREACHABLE && this.#now() < r.expiresAt) {

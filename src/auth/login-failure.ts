@@ -3,7 +3,7 @@
 // without an import cycle.
 import * as oidc from 'openid-client'
 import { PSC_ERR, type CodeDefinition, type PscErrorCode } from '../errors.js'
-import { outboundFailureOf, type OutboundErrorCode } from './psc-client.js'
+import { outboundFailureOf, PSC_ERR_OUTBOUND_PROXY, type OutboundErrorCode } from './psc-client.js'
 
 /**
  * A login that could not be finished: its code (for the page, the audit and the metrics), the
@@ -29,11 +29,15 @@ export class LoginFailure extends Error {
   }
 }
 
-/** PSC not reached at all (the proxy, the network, TLS): the detail names whose fault it is. */
+/**
+ * PSC not reached at all (the proxy, the network, TLS): the detail names whose fault it is, and the
+ * hospital's outbound proxy gets its own code (its own page: PSC is not at fault).
+ */
 export function unreachableFailure(err: unknown, prefix = '', idNat?: string): LoginFailure | undefined {
   const outbound = outboundFailureOf(err)
   if (outbound === undefined) return undefined
-  return new LoginFailure(PSC_ERR.LOGIN_PSC_UNREACHABLE, `${prefix}${outbound.code}: ${outbound.reason}`, idNat, outbound.code)
+  const definition = outbound.code === PSC_ERR_OUTBOUND_PROXY ? PSC_ERR.LOGIN_OUTBOUND_PROXY : PSC_ERR.LOGIN_PSC_UNREACHABLE
+  return new LoginFailure(definition, `${prefix}${outbound.code}: ${outbound.reason}`, idNat, outbound.code)
 }
 
 /** PSC could not be reached or answered nonsense (as opposed to a clear OAuth error). */

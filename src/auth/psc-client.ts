@@ -1,8 +1,9 @@
 // The gateway's link to PSC: discovery through PSC's wallet document, retried with capped back-off
 // while PSC is unreachable, so the gateway starts (and serves public routes) without it.
 import * as oidc from 'openid-client'
+import type { PscAvailability } from '../policy/decide-request.js'
 import type { GatewayConfig } from '../config/types.js'
-import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from './outbound-http.js'
+import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from './outbound-http.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 
 export {
@@ -124,6 +125,12 @@ export class PscClient {
 
   get configuration(): oidc.Configuration | undefined {
     return this.#configuration
+  }
+
+  /** Whether a login can start now, or whose fault it is that it cannot (the page differs). */
+  get availability(): PscAvailability {
+    if (this.#configuration !== undefined) return 'ready'
+    return this.#status.code === PSC_ERR_OUTBOUND_PROXY ? 'outbound-proxy' : 'unreachable'
   }
 
   /** Not ready with an expired client certificate either: PSC would refuse every login. */

@@ -53,8 +53,9 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).rd) ?? '/'
     const configuration = psc.configuration
     if (!configuration) {
-      endpointScope(request, 'login', { reason: PSC_ERR.PSC_UNAVAILABLE.code, detail: psc.status.reason })
-      return sendCode(request, reply, PSC_ERR.PSC_UNAVAILABLE.code, { retryHref: request.url })
+      const code = psc.availability === 'outbound-proxy' ? PSC_ERR.OUTBOUND_PROXY_UNAVAILABLE.code : PSC_ERR.PSC_UNAVAILABLE.code
+      endpointScope(request, 'login', { reason: code, detail: psc.status.reason })
+      return sendCode(request, reply, code, { retryHref: request.url })
     }
     const { url, transaction } = await startLogin(configuration, config.psc, returnTo, now() + config.session.loginTimeoutMs)
     transactions.add(request, reply, transaction)

@@ -107,6 +107,16 @@ const loginFailed = (fr: string, en: string): Texts => ({
   fr: () => ({ title: 'La connexion n\'a pas abouti', paragraphs: [fr, LOGIN_FAILED_AGAIN.fr, SUPPORT.fr] }),
   en: () => ({ title: 'The login did not complete', paragraphs: [en, LOGIN_FAILED_AGAIN.en, SUPPORT.en] })
 })
+// The hospital's network, not PSC: the practitioner can do nothing but tell the IT support, who
+// must not go looking at PSC's side.
+const OUTBOUND_PROXY = {
+  fr: 'Le serveur de l\'établissement ne parvient pas à joindre Pro Santé Connect : le proxy de sortie de son réseau refuse la connexion ou ne répond pas. Pro Santé Connect n\'est pas en cause.',
+  en: 'The hospital\'s server cannot reach Pro Santé Connect: the outbound proxy of its network refuses the connection or does not answer. Pro Santé Connect is not at fault.'
+}
+const PROXY_SUPPORT = {
+  fr: 'Prévenez le support informatique de l\'établissement (proxy de sortie vers Pro Santé Connect) avec la référence ci-dessous, puis réessayez.',
+  en: 'Tell your hospital\'s IT support (outbound proxy to Pro Santé Connect), giving the reference below, then try again.'
+}
 const unavailable = (frTitle: string, fr: string, enTitle: string, en: string): Texts => ({
   fr: () => ({ title: frTitle, paragraphs: [fr, RETRY_SOON.fr] }),
   en: () => ({ title: enTitle, paragraphs: [en, RETRY_SOON.en] })
@@ -166,6 +176,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_DENIED_EXERCICE: DENIED,
   PSC_ERR_STORE_UNAVAILABLE: unavailable('Service momentanément indisponible', 'Les sessions ne peuvent pas être vérifiées pour le moment.', 'Service temporarily unavailable', 'Sessions cannot be checked at the moment.'),
   PSC_ERR_PSC_UNAVAILABLE: unavailable('Service de connexion indisponible', 'La connexion à Pro Santé Connect n\'est pas possible pour le moment.', 'Login service unavailable', 'Logging in with Pro Santé Connect is not possible at the moment.'),
+  PSC_ERR_OUTBOUND_PROXY_UNAVAILABLE: {
+    fr: () => ({ title: 'Connexion impossible depuis l\'établissement', paragraphs: [OUTBOUND_PROXY.fr, PROXY_SUPPORT.fr] }),
+    en: () => ({ title: 'Login impossible from the hospital\'s network', paragraphs: [OUTBOUND_PROXY.en, PROXY_SUPPORT.en] })
+  },
   PSC_ERR_TOKEN_NOT_RENEWED: unavailable('Service de connexion indisponible', 'Votre session est conservée, mais Pro Santé Connect n\'a pas pu confirmer vos droits pour cette application.', 'Login service unavailable', 'Your session is kept, but Pro Santé Connect could not confirm your rights for this application.'),
   PSC_ERR_SHUTTING_DOWN: unavailable('Service en cours de redémarrage', 'Cette instance de la passerelle s\'arrête ; une autre instance vous répondra.', 'Service restarting', 'This instance of the gateway is stopping; another one will answer.'),
   PSC_ERR_AUDIT_UNAVAILABLE: unavailable('Service momentanément indisponible', 'La passerelle ne peut pas enregistrer la trace des accès pour le moment ; par sécurité, elle ne laisse rien passer sans trace.', 'Service temporarily unavailable', 'The gateway cannot record the access trail at the moment; for safety, it lets nothing through without a trace.'),
@@ -183,6 +197,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_LOGIN_ACR_TOO_LOW: loginFailed('Le moyen d\'authentification utilisé n\'offre pas le niveau de sécurité exigé par cette application. Connectez-vous avec votre carte CPS ou l\'application e-CPS.', 'The authentication means you used does not reach the security level this application requires. Log in with your CPS card or the e-CPS app.'),
   PSC_ERR_LOGIN_USERINFO: loginFailed('Votre profil n\'a pas pu être lu auprès de Pro Santé Connect.', 'Your profile could not be read from Pro Santé Connect.'),
   PSC_ERR_LOGIN_PSC_UNREACHABLE: loginFailed('Pro Santé Connect n\'a pas répondu à la fin de la connexion.', 'Pro Santé Connect did not answer at the end of the login.'),
+  PSC_ERR_LOGIN_OUTBOUND_PROXY: {
+    fr: () => ({ title: 'La connexion n\'a pas abouti', paragraphs: [OUTBOUND_PROXY.fr, PROXY_SUPPORT.fr] }),
+    en: () => ({ title: 'The login did not complete', paragraphs: [OUTBOUND_PROXY.en, PROXY_SUPPORT.en] })
+  },
   PSC_ERR_LOGIN_STORE_UNAVAILABLE: loginFailed('Vous avez bien été authentifié, mais votre session n\'a pas pu être enregistrée pour le moment.', 'You were authenticated, but your session could not be saved at the moment.'),
   PSC_ERR_DENIED_STRUCTURE: DENIED,
   PSC_ERR_DENIED_GROUP: DENIED,

@@ -37,9 +37,14 @@ export interface DecisionInput {
   readonly forwardsAccessToken: boolean
   readonly session: SessionState
   readonly request: RequestFacts
-  /** PSC's discovery is loaded: a login can start */
-  readonly pscReady: boolean
+  /**
+   * whether a login can start: PSC's discovery is loaded (`ready`), or why not: PSC itself
+   * (`unreachable`) or the hospital's outbound proxy in front of it (`outbound-proxy`)
+   */
+  readonly psc: PscAvailability
 }
+
+export type PscAvailability = 'ready' | 'unreachable' | 'outbound-proxy'
 
 export type Outcome =
   /** forward upstream, with the identity when there is one */
@@ -102,12 +107,13 @@ function decideKnown (route: CompiledRoute, identity: Identity): Outcome {
  * script, the favicon), an XHR or API call gets 401 and starts nothing; a form posted without a
  * session gets 401 with a page that says its data was not sent (a redirect would lose it silently).
  */
-function login ({ request, pscReady }: DecisionInput): Outcome {
+function login ({ request, psc }: DecisionInput): Outcome {
   const navigation = request.kind === 'navigation'
   const readOnly = request.method === 'GET' || request.method === 'HEAD'
   if (navigation && !readOnly) return LOGIN_FORM_LOST
   if (!navigation || !readOnly) return LOGIN_STATUS
   // A login can only finish on the public host (the callback and the login cookie live there).
   if (!request.onPublicHost) return LOGIN_VIA_PUBLIC_HOST
-  return pscReady ? LOGIN_REDIRECT : reject(PSC_ERR.PSC_UNAVAILABLE.code)
+  if (psc === 'ready') return LOGIN_REDIRECT
+  return reject(psc === 'outbound-proxy' ? PSC_ERR.OUTBOUND_PROXY_UNAVAILABLE.code : PSC_ERR.PSC_UNAVAILABLE.code)
 }

@@ -61,7 +61,7 @@ async function authApp (t: Test, o: { pscReady?: boolean } = {}): Promise<AuthAp
     if (url === `${ISSUER}/userinfo`) return endpoints.userinfo(body)
     throw new Error(`unexpected call to ${url}`)
   }
-  const psc = { configuration: o.pscReady === false ? undefined : configuration, status: o.pscReady === false ? { ready: false, reason: 'PSC discovery failed (test): ECONNREFUSED', since: 0 } : { ready: true, since: 0 } } as unknown as PscClient
+  const psc = { configuration: o.pscReady === false ? undefined : configuration, availability: o.pscReady === false ? 'unreachable' : 'ready', status: o.pscReady === false ? { ready: false, reason: 'PSC discovery failed (test): ECONNREFUSED', since: 0 } : { ready: true, since: 0 } } as unknown as PscClient
   const app = Fastify()
   app.decorateRequest('pscScope', null)
   await app.register(fastifyCookie, { secret: [UNIT_SECRET], hook: false })

@@ -1,17 +1,14 @@
 // End to end in a real browser: headless Debian chromium (driven by playwright-core) logs a médecin
 // in through the PSC emulator, sees the demo app with its identity headers, is refused the
 // pharmacie, and logs out. Chromium is required: when it is missing this test FAILS (CI installs it).
-import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import t from 'tap'
+import { launchChromium, SHOTS, STEP_TIMEOUT } from '../helpers/chromium.js'
 import { EMULATOR_LOGIN_TITLE } from '../helpers/emulator-login.js'
 import { startStack, type Stack } from '../helpers/stack.js'
 
 const MEDECIN = '899700218896'
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const SHOTS = join(process.cwd(), 'test-output', 'e2e')
-const STEP_TIMEOUT = 10_000
 
 let stack: Stack | undefined
 let browser: Browser | undefined
@@ -22,17 +19,12 @@ t.teardown(async () => {
 })
 
 t.test('a médecin logs in, is refused the pharmacie and logs out, in headless chromium', { timeout: 45_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH; this test never skips`)
+  const launched = await launchChromium()
+  if (typeof launched === 'string') {
+    t.fail(launched)
     return
   }
-  mkdirSync(SHOTS, { recursive: true })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 20_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
+  browser = launched
   stack = await startStack()
   const base = stack.url
   if (stack.emulator === undefined) throw new Error('startStack() started no PSC emulator')

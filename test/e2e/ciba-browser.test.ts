@@ -2,18 +2,16 @@
 // notification, approves it on the "phone" (the emulator's e-CPS page, in another browser context),
 // and lands on the page first asked for with the same identity headers as after a card login. Two
 // other practitioners then log in at once on two workstations. Chromium is required: this test never skips.
-import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { CIBA_YAML } from '../helpers/ciba.js'
+import { launchChromium, SHOTS } from '../helpers/chromium.js'
 import { SERVICE_NAME, startStack, type Stack } from '../helpers/stack.js'
 
 const MEDECIN = '899700218896'
 const PHARMACIEN = '899700367915'
 const ETUDIANT = '899700555555'
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const SHOTS = join(process.cwd(), 'test-output', 'e2e')
 const STEP_TIMEOUT = 15_000
 
 let stack: Stack | undefined
@@ -59,17 +57,12 @@ async function approveOnPhone(phone: Page, emulatorOrigin: string, idNat: string
 }
 
 t.test('CIBA in chromium: push, approve on the phone, land with the card login\'s identity; two workstations at once', { timeout: 90_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH; this test never skips`)
+  const launched = await launchChromium()
+  if (typeof launched === 'string') {
+    t.fail(launched)
     return
   }
-  mkdirSync(SHOTS, { recursive: true })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 20_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
+  browser = launched
   stack = await startStack({ pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
   const base = stack.url
   const emulatorOrigin = stack.emulator!.origin

@@ -95,6 +95,18 @@ t.test('with the outbound proxy stopped, /readyz and the PSC status name the pro
   t.equal(ready.status, 503)
   t.match(ready.body, `outbound proxy ${proxy.url}`)
 
+  // The practitioner is told it is the hospital's network, not PSC: nobody calls ANS for it.
+  const page = await new BrowserLikeClient().get(`${stack.url}/dossier/7`)
+  t.equal(page.status, 503)
+  t.match(page.body, 'Connexion impossible depuis l&#39;établissement')
+  t.match(page.body, 'le proxy de sortie de son réseau refuse la connexion ou ne répond pas')
+  t.match(page.body, 'Pro Santé Connect n&#39;est pas en cause')
+  t.notMatch(page.body, /ECONNREFUSED|127\.0\.0\.1/, 'no technical detail on the page')
+  const english = await new BrowserLikeClient().get(`${stack.url}/dossier/7`, { headers: { 'Accept-Language': 'en-GB,en;q=0.9' } })
+  t.match(english.body, 'the outbound proxy of its network refuses the connection or does not answer')
+  const refused = stack.audit.filter((e) => (e as { reason?: string }).reason === 'PSC_ERR_OUTBOUND_PROXY_UNAVAILABLE')
+  t.ok(refused.length >= 1, 'the audit has the proxy code')
+
   // the proxy comes back: discovery is retried and the gateway becomes ready
   await proxy.restart()
   const deadline = Date.now() + 10_000
@@ -138,10 +150,15 @@ t.test('mTLS (tls_client_auth) through the proxy: CONNECT tunnel, login works; P
   t.teardown(() => second.stack.close())
   t.equal(second.stack.gateway.psc.status.code, PSC_ERR_PSC_UNREACHABLE)
   t.match(second.stack.gateway.psc.status.reason, `the outbound proxy ${proxy.url} could not connect to PSC at 127.0.0.1:${emulatorPort}`)
+  // ... and the practitioner reads that PSC is unavailable, not the hospital's proxy.
+  const page = await new BrowserLikeClient().get(`${second.stack.url}/dossier/8`)
+  t.equal(page.status, 503)
+  t.match(page.body, 'Service de connexion indisponible')
+  t.notMatch(page.body, 'proxy de sortie')
   t.teardown(() => emulatorClosed ? undefined : emulator.close())
 })
 
-t.test('the proxy stops in the middle of a login: the callback fails (502) with the proxy named', async (t) => {
+t.test('the proxy stops in the middle of a login: the callback fails (502), the proxy named in the audit and on the page', async (t) => {
   const { parseForms } = await import('../helpers/browser-like-client.js')
   const proxy = await startTinyproxy()
   t.teardown(() => proxy.close())
@@ -159,6 +176,9 @@ t.test('the proxy stops in the middle of a login: the callback fails (502) with 
   t.equal(landed.status, 502, 'the callback could not reach PSC')
   t.equal(new URL(landed.url).pathname, '/_psc/callback')
   const failed = stack.audit.find((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed') as { reason?: string; detail?: string } | undefined
-  t.equal(failed?.reason, 'PSC_ERR_LOGIN_PSC_UNREACHABLE')
+  t.equal(failed?.reason, 'PSC_ERR_LOGIN_OUTBOUND_PROXY')
   t.equal(failed?.detail, `PSC_ERR_OUTBOUND_PROXY: the outbound proxy ${proxy.url} cannot be reached (ECONNREFUSED); PSC was not tried`)
+  t.match(landed.body, 'La connexion n&#39;a pas abouti')
+  t.match(landed.body, 'le proxy de sortie de son réseau refuse la connexion ou ne répond pas')
+  t.match(landed.body, '/dossier/9', 'a way back to the page asked for')
 })

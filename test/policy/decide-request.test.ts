@@ -1,7 +1,7 @@
 // decideRequest, table-driven: every access rule of the gateway over route, session state, request
 // kind, method and host.
 import t from 'tap'
-import { decideRequest, type DecisionInput, type SessionState } from '../../src/policy/decide-request.js'
+import { decideRequest, type DecisionInput, type PscAvailability, type SessionState } from '../../src/policy/decide-request.js'
 import { compileRoutes } from '../../src/policy/rules.js'
 import type { AccessConfig } from '../../src/config/schema.js'
 import type { Identity } from '../../src/psc/identity.js'
@@ -26,7 +26,7 @@ interface Row {
   kind?: RequestKind
   method?: string
   onPublicHost?: boolean
-  pscReady?: boolean
+  psc?: PscAvailability
   websocketEnabled?: boolean
   forwardsAccessToken?: boolean
   expect: string
@@ -41,9 +41,12 @@ const rows: Row[] = [
   { name: 'navigation without session', access: 'authenticated', session: S.none, expect: 'login redirect login PSC_ERR_LOGIN_REQUIRED' },
   { name: 'HEAD navigation without session', access: 'authenticated', session: S.none, method: 'HEAD', expect: 'login redirect login PSC_ERR_LOGIN_REQUIRED' },
   { name: 'navigation on another host name: to the public host first', access: 'authenticated', session: S.none, onPublicHost: false, expect: 'login redirect public-host PSC_ERR_LOGIN_REQUIRED' },
-  { name: 'navigation while PSC is down', access: 'authenticated', session: S.none, pscReady: false, expect: 'reject PSC_ERR_PSC_UNAVAILABLE' },
+  { name: 'navigation while PSC is down', access: 'authenticated', session: S.none, psc: 'unreachable', expect: 'reject PSC_ERR_PSC_UNAVAILABLE' },
+  { name: 'navigation while the hospital\'s outbound proxy is down: the proxy, not PSC', access: 'authenticated', session: S.none, psc: 'outbound-proxy', expect: 'reject PSC_ERR_OUTBOUND_PROXY_UNAVAILABLE' },
+  { name: 'public route while the outbound proxy is down: served', access: 'public', session: S.none, psc: 'outbound-proxy', expect: 'allow anonymous' },
+  { name: 'logged in while the outbound proxy is down: served (no call to PSC)', access: 'authenticated', session: S.alive, psc: 'outbound-proxy', expect: 'allow 810000000001' },
   { name: 'favicon / image / XHR: 401, no login started', access: 'authenticated', session: S.none, kind: 'subresource', expect: 'login status login PSC_ERR_LOGIN_REQUIRED' },
-  { name: 'XHR while PSC is down still 401', access: 'authenticated', session: S.none, kind: 'subresource', pscReady: false, expect: 'login status login PSC_ERR_LOGIN_REQUIRED' },
+  { name: 'XHR while PSC is down still 401', access: 'authenticated', session: S.none, kind: 'subresource', psc: 'unreachable', expect: 'login status login PSC_ERR_LOGIN_REQUIRED' },
   { name: 'form posted on an expired session: data lost, said so', access: 'authenticated', session: S.expired, method: 'POST', expect: 'login status login PSC_ERR_LOGIN_REQUIRED_FORM_LOST' },
   { name: 'form posted without session', access: 'authenticated', session: S.none, method: 'POST', expect: 'login status login PSC_ERR_LOGIN_REQUIRED_FORM_LOST' },
   { name: 'API POST without session', access: 'authenticated', session: S.none, method: 'POST', kind: 'subresource', expect: 'login status login PSC_ERR_LOGIN_REQUIRED' },
@@ -74,14 +77,14 @@ t.test('the decision table', async (t) => {
       forwardsAccessToken: row.forwardsAccessToken ?? false,
       session: row.session,
       request: { method: row.method ?? 'GET', kind: row.kind ?? 'navigation', onPublicHost: row.onPublicHost ?? true },
-      pscReady: row.pscReady ?? true
+      psc: row.psc ?? 'ready'
     }
     t.equal(summary(decideRequest(input)), row.expect, row.name)
   }
 })
 
 t.test('outcomes are frozen and shared where they carry nothing of the request', async (t) => {
-  const input: DecisionInput = { route: route('authenticated'), websocketEnabled: false, forwardsAccessToken: false, session: S.none, request: { method: 'GET', kind: 'navigation', onPublicHost: true }, pscReady: true }
+  const input: DecisionInput = { route: route('authenticated'), websocketEnabled: false, forwardsAccessToken: false, session: S.none, request: { method: 'GET', kind: 'navigation', onPublicHost: true }, psc: 'ready' }
   const a = decideRequest(input)
   t.equal(a, decideRequest(input), 'no allocation for a login outcome')
   t.ok(Object.isFrozen(a))

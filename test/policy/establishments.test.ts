@@ -112,7 +112,7 @@ t.test('account and groups: none, unavailable, found, groups case-insensitive', 
   t.equal((decideAccess(route('groupe'), { ...medecinAilleurs, account: found(['DPI-Admins']) }) as { code: string }).code, 'PSC_ERR_DENIED_STRUCTURE')
   // through decideRequest: a directory down is a 503 rejection, not a 403
   const outcome = decideRequest({
-    route: route('compte'), websocketEnabled: false, forwardsAccessToken: false, pscReady: true,
+    route: route('compte'), websocketEnabled: false, forwardsAccessToken: false, psc: 'ready',
     session: { state: 'alive', identity: withAccount({ status: 'unavailable', reason: 'down', checkedAt: 0 }) },
     request: { method: 'GET', kind: 'navigation', onPublicHost: true }
   })
