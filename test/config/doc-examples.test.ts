@@ -26,13 +26,7 @@ const NOT_GATEWAY_CONFIG = new Set(['image', 'replicaCount', 'ingress', 'secrets
  * Examples found not to pass check, reported as "todo" (never as passing) until their page is fixed;
  * the reason says why.
  */
-const KNOWN_BROKEN = new Map<string, string>([
-  ['docs/accounts.md:22', 'route "bloc" names an upstream the page never declares'],
-  ['docs/accounts.md:58', 'follows from :22 (upstream "bloc")'],
-  ['docs/accounts.md:69', 'a list of alternative access lines, not one YAML document'],
-  ['docs/accounts.md:86', 'follows from :22 (upstream "bloc")'],
-  ['docs/accounts.md:117', 'upstream "bloc" (from :22); the LDAP source is an alternative to the file source shown before, merged here']
-])
+const KNOWN_BROKEN = new Map<string, string>([])
 
 interface Example { source: string; line: number; text: string }
 
@@ -65,13 +59,18 @@ const ENV = {
   PSC_ASSERTION_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * A fragment adds to what the page showed before, except a section with another `source` (the
+ * LDAP directory after the mapping file): that is the alternative to it, so it replaces it.
+ */
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base }
   for (const [k, v] of Object.entries(over)) {
     const b = out[k]
-    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) && typeof b === 'object' && b !== null && !Array.isArray(b)
-      ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
-      : v
+    const alternative = isObject(v) && isObject(b) && 'source' in v && 'source' in b && v.source !== b.source
+    out[k] = isObject(v) && isObject(b) && !alternative ? merge(b, v) : v
   }
   return out
 }
