@@ -28,6 +28,17 @@ export PATH="$PWD/$CACHE/bin:$PATH"
 echo "# test-node24: $(command -v node) $(node --version)"
 node -e 'if (!process.version.startsWith("v24.")) { console.error("not Node 24: " + process.version); process.exit(1) }'
 
+# A native addon in node_modules is built for the machine's Node: unless it uses Node-API it does
+# not load in Node 24 (NODE_MODULE_VERSION). There is none today (esbuild, under tsx, ships an
+# executable, not an addon); should a dependency bring one, each is loaded here first so that the
+# failure names it instead of surfacing as an obscure error in some test.
+while IFS= read -r -d '' addon; do
+  if ! node -e 'process.dlopen({ exports: {} }, require("node:path").resolve(process.argv[1]))' "$addon" 2>/dev/null; then
+    echo "test-node24: $addon does not load in Node 24: rebuild it (PATH=$PWD/$CACHE/bin:\$PATH npm rebuild)" >&2
+    exit 1
+  fi
+done < <(find node_modules -name '*.node' -type f -print0 2>/dev/null)
+
 if [ "$#" -gt 0 ]; then
   npx tap --jobs=1 "$@"
 else

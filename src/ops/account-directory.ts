@@ -8,9 +8,16 @@ export interface CheckableAccountSource {
   health (): CheckResult
 }
 
-/** Not ready while the directory does not answer (logins needing an account get the 503 page). */
+/**
+ * Report only (readiness.ts): the hospital's directory is shared by every replica, so its outage
+ * must not take them all out of the Service. While it is down the gateway itself answers: cached
+ * accounts up to staleLimit, the 503 page on routes that need an account, the other routes served.
+ * /readyz stays 200 with `degraded: ["accounts"]` and the reason; the metrics
+ * psc_gateway_readiness_check_ok{check="accounts"} and psc_gateway_account_directory_up say it.
+ */
 export function accountDirectoryCheck (source: CheckableAccountSource): CheckResult {
-  return source.health()
+  const health = source.health()
+  return health.ok ? health : { ...health, reportOnly: true }
 }
 
 /** psc_gateway_account_directory_up and psc_gateway_account_lookups_total{outcome}. */

@@ -8,9 +8,11 @@
 //     PSC discovery never loaded (loaded once, then kept: a later PSC outage does not flip it),
 //     and the audit trail it cannot write;
 //   - report only (ok: false, reportOnly: true, /readyz still 200 with "degraded"): the shared
-//     session store. While Redis is down the gateway itself answers protected routes with its 503
-//     page (fail closed) and keeps serving public ones; the outage shows in /readyz, in the
-//     psc_gateway_readiness_check_ok{check="sessions"} metric and in the alert built on it.
+//     session store, and the hospital's account directory (account-directory.ts). While Redis is
+//     down the gateway itself answers protected routes with its 503 page (fail closed) and keeps
+//     serving public ones; while the directory is down, routes that need an account get the 503
+//     page and the others are served. The outage shows in /readyz, in the
+//     psc_gateway_readiness_check_ok{check="sessions"|"accounts"} metric and in the alerts.
 import type { CheckResult } from './admin.js'
 
 export interface CheckableStore {

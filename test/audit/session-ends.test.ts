@@ -30,7 +30,7 @@ t.test('memory store: an idle session whose practitioner never comes back is aud
   const loggedIn = Date.now()
   await loginThroughEmulator(client, stack.url + '/', MEDECIN)
   t.same(endsIn(stack.audit), [], 'alive after login')
-  await until('the session end to be audited', async () => endsIn(stack.audit).length > 0, 15_000)
+  await until('the session end to be audited', async () => endsIn(stack.audit).length > 0, 60_000)
   const [end] = endsIn(stack.audit)
   t.match(end, { reason: 'idle-expired', noticed: 'store', idNat: MEDECIN, session: /^[A-Za-z0-9_-]{16}$/ })
   t.ok(end!.sessionDurationMs! >= 2000 && end!.sessionDurationMs! <= Date.now() - loggedIn, `duration from login to the idle deadline (${end!.sessionDurationMs} ms)`)
@@ -47,7 +47,7 @@ t.test('memory store: a session reaching its absolute timeout is audited as abso
   t.teardown(() => stack.close())
   const client = new BrowserLikeClient()
   await loginThroughEmulator(client, stack.url + '/', MEDECIN)
-  await until('the session end to be audited', async () => endsIn(stack.audit).length > 0, 15_000)
+  await until('the session end to be audited', async () => endsIn(stack.audit).length > 0, 60_000)
   t.match(endsIn(stack.audit)[0], { reason: 'absolute-expired', noticed: 'store', sessionDurationMs: 3000 })
 })
 
@@ -138,7 +138,7 @@ t.test('Redis store, two replicas: an expired session is audited once, by one of
   t.teardown(() => closed ? undefined : b.close())
   const client = new BrowserLikeClient()
   await loginThroughEmulator(client, a.url + '/', MEDECIN)
-  await until('the session end to be audited', async () => endsIn(a.audit).length + endsIn(b.audit).length > 0, 20_000)
+  await until('the session end to be audited', async () => endsIn(a.audit).length + endsIn(b.audit).length > 0, 60_000)
   // Both replicas sweep: give the other time to report it too, if it were going to.
   await new Promise((r) => setTimeout(r, 2000))
   const all = [...endsIn(a.audit), ...endsIn(b.audit)]

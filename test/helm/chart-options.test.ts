@@ -7,6 +7,7 @@ import { parse } from 'yaml'
 import { findHelm, template, VALUES, type K8sObject, type Rendered } from './helm.js'
 import { podEnvironment } from './render-check.js'
 import { loadConfigText } from '../../src/config/load.js'
+import { makeTestPki } from '../helpers/pki.js'
 
 const FULLNAME = 'gw-psc-gateway'
 const CLIENT_SECRET = 'ans-client-secret-options-5678'
@@ -72,6 +73,36 @@ function options(helm: string): void {
     t.same(rwx.all('PersistentVolumeClaim'), [], 'no claim made for an existing one')
     t.same(deploymentOf(rwx).spec.template.spec.volumes.at(-1), { name: 'audit', persistentVolumeClaim: { claimName: 'audit-nfs' } })
     t.same(envOf(rwx).AUDIT_HMAC_KEY, { secretKeyRef: { name: 'gateway-credentials', key: 'audit-hmac-key' } })
+  })
+
+  t.test('audit trail to the SIEM over syslog: several replicas, no volume, the certificates from a mounted Secret', async (t) => {
+    const r = await template(helm, { values: [join(VALUES, 'syslog.yaml')], setString: { 'secrets.pscClientSecret': CLIENT_SECRET } })
+    t.equal(deploymentOf(r).spec.replicas, 3, 'three replicas without a ReadWriteMany volume')
+    t.same(r.all('PersistentVolumeClaim'), [])
+    t.same(gatewayConfig(r).audit, {
+      stdout: false,
+      headEvery: '5m',
+      syslog: {
+        transport: 'tls', host: 'siem-collector.securite.svc.cluster.local', port: 6514, serverName: 'siem-collector.hopital-exemple.fr',
+        caFile: '/etc/siem-tls/ca.crt', certFile: '/etc/siem-tls/tls.crt', keyFile: '/etc/siem-tls/tls.key',
+        facility: 10, appName: 'psc-gateway-dpi', onBackpressure: 'block', maxQueuedEvents: 20000
+      }
+    })
+    const env = envOf(r)
+    t.notOk('AUDIT_HMAC_KEY' in env || 'AUDIT_FILE' in env, 'no audit file, so no key and no file name')
+    t.same(containerOf(r).volumeMounts.find((m: { name: string }) => m.name === 'siem-tls'), { name: 'siem-tls', mountPath: '/etc/siem-tls', readOnly: true })
+    t.same(deploymentOf(r).spec.template.spec.volumes.find((v: { name: string }) => v.name === 'siem-tls'), { name: 'siem-tls', secret: { secretName: 'siem-client-certificate', defaultMode: 0o440 } }, 'group-readable: the pod runs with fsGroup')
+    t.equal(deploymentOf(r).spec.template.spec.securityContext.fsGroup, 1000)
+    // The gateway loads it (the test's certificates in place of the mounted Secret's).
+    const pki = makeTestPki()
+    t.teardown(() => pki.close())
+    const yaml = (r.all('ConfigMap')[0]!.data['gateway.yaml'] as string).replaceAll('/etc/siem-tls/ca.crt', pki.caFile).replaceAll('/etc/siem-tls/tls.crt', pki.clientCertFile).replaceAll('/etc/siem-tls/tls.key', pki.clientKeyFile)
+    const { config } = loadConfigText(yaml, 'gateway.yaml', podEnvironment(r).env)
+    t.match(config.audit.syslog, { transport: 'tls', port: 6514, facility: 10, appName: 'psc-gateway-dpi', caFile: pki.caFile, certFile: pki.clientCertFile })
+    t.equal(config.audit.stdout, false)
+    t.equal(config.audit.file, undefined)
+    // Without the mounted files the gateway refuses to start, naming the key: the mount is needed.
+    t.throws(() => loadConfigText(r.all('ConfigMap')[0]!.data['gateway.yaml'] as string, 'gateway.yaml', podEnvironment(r).env), /audit\.syslog\.caFile.*cannot read \/etc\/siem-tls\/ca\.crt/s)
   })
 
   t.test('the options of well-known charts', async (t) => {

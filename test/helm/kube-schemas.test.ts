@@ -1,6 +1,7 @@
 // The chart rendered with many value sets (every test values file, the worked example, option
 // combinations): every object checked offline against the Kubernetes schemas (kubernetes-models,
-// the Prometheus Operator's for ServiceMonitor and PrometheusRule), every secret reference
+// the Prometheus Operator's for ServiceMonitor and PrometheusRule; strict: an unknown field is an
+// error, test/helm/unknown-fields.ts), every secret reference
 // resolvable, and the rendered gateway configuration loaded by the gateway's own loader with the
 // pod's environment (what `check` runs); for a few sets, the real `psc-gateway check` CLI.
 import { execFile } from 'node:child_process'
@@ -41,7 +42,7 @@ if (!helm) {
     ['NetworkPolicy off, no preStop, memory store', { set: { 'networkPolicy.enabled': false, preStopDelaySeconds: 0 }, setString: { 'secrets.pscClientSecret': CLIENT_SECRET } }]
   ]
   // The real CLI on a few of them: `check` prints OK and the route table, or refuses with file/line/key.
-  const withCli = new Set(['required values only', 'examples/bas.yaml', 'sentinel.yaml', 'audit-pvc.yaml'])
+  const withCli = new Set(['required values only', 'examples/bas.yaml', 'sentinel.yaml', 'audit-pvc.yaml', 'syslog.yaml'])
 
   t.test('every value set: valid Kubernetes objects and a configuration the gateway loads', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'psc-chart-check-'))
@@ -54,11 +55,12 @@ if (!helm) {
       for (const obj of r.objects) t.equal(schemaProblem(obj), undefined, `${name}: ${obj.kind} ${obj.metadata.name} is valid`)
       const { env, missingKeys } = podEnvironment(r)
       t.same(missingKeys, [], `${name}: every key the pod reads from the chart's Secret is in it`)
-      // The certificate the chart mounts (mtls) exists only in a pod: the test's own, made by openssl.
-      const yaml = (r.all('ConfigMap').find((c) => c.data['gateway.yaml'] !== undefined)!.data['gateway.yaml'] as string)
-        .replaceAll('/etc/psc-gateway-tls/tls.crt', pki.clientCertFile)
-        .replaceAll('/etc/psc-gateway-tls/tls.key', pki.clientKeyFile)
-        .replaceAll('/etc/psc-gateway-tls/ca.crt', pki.caFile)
+      // The certificates the chart mounts (mtls, the SIEM's in syslog.yaml) exist only in a pod:
+      // the test's own, made by openssl.
+      let yaml = r.all('ConfigMap').find((c) => c.data['gateway.yaml'] !== undefined)!.data['gateway.yaml'] as string
+      for (const mount of ['/etc/psc-gateway-tls', '/etc/siem-tls']) {
+        yaml = yaml.replaceAll(`${mount}/tls.crt`, pki.clientCertFile).replaceAll(`${mount}/tls.key`, pki.clientKeyFile).replaceAll(`${mount}/ca.crt`, pki.caFile)
+      }
       const usesCertificate = /clientAuth: tls_client_auth/.test(yaml)
       if (usesCertificate && !gatewayKnowsCertificates) {
         const err = (() => { try { loadConfigText(yaml, 'gateway.yaml', env); return undefined } catch (e) { return (e as Error).message } })()
@@ -82,5 +84,40 @@ if (!helm) {
     d.spec.template.spec.containers[0].ports[0].containerPort = 'http'
     t.match(schemaProblem(d), /containerPort must be integer/)
     t.match(schemaProblem({ apiVersion: 'example.org/v1', kind: 'Thing', metadata: { name: 'x' } }), /no Kubernetes schema known/)
+  })
+
+  t.test('the schema check is strict: an unknown field is reported, wherever it is', async (t) => {
+    const r = await template(helm, { values: [join(VALUES, 'monitoring.yaml')], setString: { 'secrets.pscClientSecret': CLIENT_SECRET } })
+    const d = r.one('Deployment')
+    t.equal(schemaProblem(d), undefined, 'the rendered Deployment is valid as it is')
+    const misspelled = structuredClone(d)
+    misspelled.spec.template.spec.containers[0].resurces = misspelled.spec.template.spec.containers[0].resources
+    delete misspelled.spec.template.spec.containers[0].resources
+    t.equal(schemaProblem(misspelled), 'spec.template.spec.containers[0].resurces: unknown field (not in the Deployment schema)')
+    const several = structuredClone(d)
+    several.spce = {}
+    Object.assign(several.metadata, { label: { team: 'dsi' } })
+    several.spec.template.spec.securityContext.runAsUsr = 1000
+    several.spec.template.spec.containers[0].ports[0].containerPort = 'http'
+    const problem = schemaProblem(several) ?? ''
+    for (const field of ['spce', 'metadata.label', 'spec.template.spec.securityContext.runAsUsr']) t.match(problem, `${field}: unknown field`)
+    t.match(problem, /containerPort must be integer/, 'a wrong type is still reported with the unknown fields')
+    // Maps (labels, ConfigMap data) take any key: not reported.
+    const labelled = structuredClone(d)
+    labelled.metadata.labels = { ...labelled.metadata.labels, 'anything.example.org/free': 'yes' }
+    t.equal(schemaProblem(labelled), undefined)
+    // A custom resource (the Prometheus Operator's schema) too.
+    const monitor = structuredClone(r.one('ServiceMonitor'))
+    t.equal(schemaProblem(monitor), undefined)
+    monitor.spec.endpoints[0].intervall = '30s'
+    t.equal(schemaProblem(monitor), 'spec.endpoints[0].intervall: unknown field (not in the ServiceMonitor schema)')
+  })
+
+  t.test('a misspelled value the chart passes through is caught (it used to render as valid)', async (t) => {
+    // values.schema.json lets `resources` be any object (it is Kubernetes' ResourceRequirements):
+    // only the Kubernetes schema knows that `limts` is not a field.
+    const r = await template(helm, { set: { 'resources.limts.memory': '512Mi' }, setString: { 'secrets.pscClientSecret': CLIENT_SECRET } })
+    t.equal(r.one('Deployment').spec.template.spec.containers[0].resources.limts.memory, '512Mi', 'helm renders it')
+    t.equal(schemaProblem(r.one('Deployment')), 'spec.template.spec.containers[0].resources.limts: unknown field (not in the Deployment schema)')
   })
 }

@@ -102,8 +102,12 @@ function problemsOf(expr: string, exported: Exported): string[] {
 // Values the gateway writes that this test's traffic does not produce, read from the source.
 const pscClientSource = readFileSync(join(ROOT, 'src', 'auth', 'psc-client.ts'), 'utf8')
 const pscOutcomes = /export type PscCallOutcome = ([^\n]+)/.exec(pscClientSource)![1]!.match(/'([a-z_]+)'/g)!.map((s) => s.slice(1, -1))
+// The readiness checks the gateway registers (accounts only with config.accounts, which this
+// test's stack has not).
+const readinessChecks = [...readFileSync(join(ROOT, 'src', 'gateway.ts'), 'utf8').matchAll(/\{ name: '([a-z]+)', check:/g)].map((m) => m[1]!)
 const KNOWN_VALUES: Record<string, string[]> = {
-  'psc_gateway_psc_calls_total/outcome': pscOutcomes
+  'psc_gateway_psc_calls_total/outcome': pscOutcomes,
+  'psc_gateway_readiness_check_ok/check': readinessChecks
 }
 
 t.test('every PrometheusRule expression and dashboard query names what a running gateway exports', async (t) => {
@@ -131,8 +135,10 @@ t.test('every PrometheusRule expression and dashboard query names what a running
   const rules = r.one('PrometheusRule').spec.groups.flatMap((g: { rules: { alert: string; expr: string }[] }) => g.rules) as { alert: string; expr: string }[]
   t.same(rules.map((x) => x.alert).sort(), [
     'PscGatewayAuditEventsDropped', 'PscGatewayAuditWriteFailures', 'PscGatewayClientCertificateExpiry',
-    'PscGatewayLoginFailureRatio', 'PscGatewayPscUnreachable', 'PscGatewaySessionStoreUnavailable'
-  ])
+    'PscGatewayLoginFailureRatio', 'PscGatewayPscUnreachable', 'PscGatewaySessionStoreUnavailable',
+    'PscGatewayAccountDirectoryUnavailable'
+  ].sort())
+  t.ok(readinessChecks.includes('accounts') && readinessChecks.includes('sessions'), `readiness checks read from src/gateway.ts: ${readinessChecks.join(', ')}`)
   for (const rule of rules) {
     t.same(problemsOf(rule.expr, exported), [], `${rule.alert}: ${rule.expr.replace(/\s+/g, ' ').trim()}`)
     t.match(rule.expr, /job="gw-psc-gateway",namespace="gw"/, `${rule.alert}: this release's series only`)

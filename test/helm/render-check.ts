@@ -1,5 +1,6 @@
 // What a rendered chart must satisfy whatever the values: every object valid against the
-// Kubernetes schemas (kubernetes-models, offline), every secretKeyRef to the chart's Secret naming a
+// Kubernetes schemas (kubernetes-models, offline; strict: a field the schema does not have is an
+// error, as with kubectl's strict field validation), every secretKeyRef to the chart's Secret naming a
 // key it holds, and the gateway configuration loading with the environment the pod would have.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,9 +12,9 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
 import type { K8sObject, Rendered } from './helm.js'
+import { unknownFields } from './unknown-fields.js'
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Model = new (data: any) => { validate(): void }
+type Model = { prototype: { validate(this: unknown): void } }
 const MODELS: Record<string, Model> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
@@ -29,16 +30,14 @@ const MODELS: Record<string, Model> = {
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule
 }
 
-/** undefined when valid; else what the schema says is wrong */
+/** undefined when valid; else what the schema says is wrong (a wrong type, an unknown field) */
 export function schemaProblem(o: K8sObject): string | undefined {
   const Model = MODELS[`${o.apiVersion}/${o.kind}`]
   if (!Model) return `no Kubernetes schema known for ${o.apiVersion} ${o.kind}`
-  try {
-    new Model(o).validate()
-    return undefined
-  } catch (err) {
-    return (err as Error).message
-  }
+  // The model's validate on the object itself (a model instance would be a copy, read whole).
+  const { unknown, error } = unknownFields(o, (watched) => Model.prototype.validate.call(watched))
+  const problems = [...(error === undefined ? [] : [error]), ...unknown.map((f) => `${f}: unknown field (not in the ${o.kind} schema)`)]
+  return problems.length === 0 ? undefined : problems.join(', ')
 }
 
 export interface PodEnvironment {

@@ -97,7 +97,13 @@ async function echo (client: BrowserLikeClient, path: string, headers: Record<st
   return JSON.parse(res.body) as Echo
 }
 const loginEvent = (idNat: string) => audit.filter((e) => e.event === 'login' && e.outcome === 'succeeded' && e.idNat === idNat).at(-1) as { account?: string } | undefined
-const readyz = async () => (await fetch(`${adminUrl}/readyz`)).json() as Promise<{ status: string; checks: Record<string, { ok: boolean; reason?: string }> }>
+interface Readyz { httpStatus: number; status: string; degraded?: string[]; checks: Record<string, { ok: boolean; reason?: string; reportOnly?: boolean }> }
+const readyz = async (): Promise<Readyz> => {
+  const res = await fetch(`${adminUrl}/readyz`)
+  return { httpStatus: res.status, ...(await res.json() as Omit<Readyz, 'httpStatus'>) }
+}
+/** psc_gateway_readiness_check_ok{check} as Prometheus scrapes it from the admin port */
+const readinessMetric = async (check: string) => new RegExp(`^psc_gateway_readiness_check_ok\\{check="${check}"\\} (\\d)$`, 'm').exec(await (await fetch(`${adminUrl}/metrics`)).text())?.[1]
 
 t.test('a practitioner in the directory: login, name and groups upstream; client copies stripped', async (t) => {
   const client = await loggedIn(MEDECIN)
@@ -134,7 +140,7 @@ t.test('no account: the French page with the contact on routes that need one; fo
   t.match(elsewhere.body, /Cette page est réservée aux professionnels exerçant dans l(&#39;|')établissement : Centre Hospitalier de Saint-Œuf\./)
 })
 
-t.test('directory stopped: cached answers serve, new ones get 503, readyz and the metric say so; it recovers by itself', async (t) => {
+t.test('directory stopped: cached answers serve, new ones get 503, readyz (still ready) and the metrics say so; it recovers by itself', async (t) => {
   await slapd.stop()
   t.teardown(() => slapd.start())
   await new Promise((r) => setTimeout(r, 1100)) // past cacheTtl: only the stale limit keeps MEDECIN's answer
@@ -148,9 +154,16 @@ t.test('directory stopped: cached answers serve, new ones get 503, readyz and th
   t.equal(down.status, 503)
   t.match(down.body, /Annuaire de l(&#39;|')établissement indisponible/)
   t.equal((await echo(zoe, '/app')).headers['x-remote-user'], undefined, 'routes without account rules still work, without account headers')
+  // The directory is shared by every replica: its outage is reported, never a reason to take the
+  // pod out of the Service (the gateway answers for it: the 503 page above, the other routes served).
   const ready = await readyz()
+  t.equal(ready.httpStatus, 200, 'still ready while the directory is down')
+  t.equal(ready.status, 'ready')
+  t.same(ready.degraded, ['accounts'], 'the body names the degraded check')
   t.equal(ready.checks.accounts?.ok, false)
+  t.equal(ready.checks.accounts?.reportOnly, true)
   t.match(ready.checks.accounts?.reason, /not answering since/)
+  t.equal(await readinessMetric('accounts'), '0', 'psc_gateway_readiness_check_ok{check="accounts"} 0 (the alert reads it)')
   t.match(await gateway.metrics.registry.metrics(), /psc_gateway_account_directory_up\{source="ldap"\} 0/)
   t.match(await gateway.metrics.registry.metrics(), /psc_gateway_account_lookups_total\{outcome="stale"\} [1-9]/)
 
@@ -159,6 +172,10 @@ t.test('directory stopped: cached answers serve, new ones get 503, readyz and th
   const back = await echo(zoe, '/dpi/')
   t.equal(back.headers['x-remote-user'], 'zmoeller', 'the same session gets its account once the directory answers, with no new login')
   t.equal(back.headers['x-remote-groups'], 'DPI-Medecins')
-  t.equal((await readyz()).checks.accounts?.ok, true)
+  const again = await readyz()
+  t.equal(again.checks.accounts?.ok, true)
+  t.equal(again.httpStatus, 200)
+  t.equal(again.degraded, undefined, 'no longer degraded')
+  t.equal(await readinessMetric('accounts'), '1')
   t.match(await gateway.metrics.registry.metrics(), /psc_gateway_account_directory_up\{source="ldap"\} 1/)
 })
