@@ -6,7 +6,9 @@
 // optional field or a new enum value keeps the version.
 import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox'
 
-export const AUDIT_SCHEMA_VERSION = 1
+import { AUDIT_SCHEMA_VERSION } from './schema-version.js'
+
+export { AUDIT_SCHEMA_VERSION }
 
 const Str = (description: string) => Type.String({ description })
 

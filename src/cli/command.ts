@@ -1,6 +1,6 @@
 // What a command of the CLI is, and its argument parser: clear messages that name the option and
 // what was expected, a "did you mean" for a mistyped option, and --help that does nothing else.
-import { closest } from '../config/schemaIssues.js'
+import { closest } from '../config/closest.js'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'

@@ -1,6 +1,5 @@
 // The commands of psc-gateway: adding one is one entry here (and its file in src/cli/).
 import { AUDIT_USAGE, runAuditCommand, type AuditCommandOptions } from '../audit/commands.js'
-import { configJsonSchemaText } from '../config/jsonSchema.js'
 import type { Command } from './command.js'
 import { initCommand } from './init.js'
 import { demoAppCommand, demoCommand, emulatorCommand } from './local.js'
@@ -13,6 +12,7 @@ const schemaCommand: Command = {
   usage: '',
   options: {},
   async run() {
+    const { configJsonSchemaText } = await import('../config/jsonSchema.js')
     process.stdout.write(configJsonSchemaText())
     return 0
   }

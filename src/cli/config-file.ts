@@ -2,8 +2,8 @@
 import { ConfigError } from '../config/errors.js'
 import { loadConfigFile, type LoadedConfig } from '../config/load.js'
 import { checkAccountsSettings } from '../accounts/check.js'
+import { ConfigRefused } from './config-refused.js'
 
-export class ConfigRefused extends Error {}
 
 export function loadOrRefuse(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   try {
@@ -17,15 +17,4 @@ export function loadOrRefuse(file: string, env: NodeJS.ProcessEnv = process.env)
     if (err instanceof ConfigError) throw new ConfigRefused(`invalid configuration, not starting:\n${err.message}`)
     throw err
   }
-}
-
-export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>): void {
-  let stopping = false
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return
-    stopping = true
-    stop(signal).then(() => process.exit(0), () => process.exit(1))
-  }
-  process.on('SIGTERM', handler)
-  process.on('SIGINT', handler)
 }

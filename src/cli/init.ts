@@ -2,8 +2,6 @@
 // (with placeholder secrets) before it is written: a configuration `init` produces passes `check`
 // once its two secrets are in the environment.
 import { existsSync, writeFileSync } from 'node:fs'
-import { ConfigError } from '../config/errors.js'
-import { loadConfigText } from '../config/load.js'
 import { required, UsageError, type Command } from './command.js'
 
 export interface InitAnswers {
@@ -88,6 +86,7 @@ export const initCommand: Command = {
     }
     const yaml = initYaml(answers)
     const output = args.values.output as string | undefined
+    const [{ ConfigError }, { loadConfigText }] = await Promise.all([import('../config/errors.js'), import('../config/load.js')])
     try {
       loadConfigText(yaml, output ?? '<init>', { PSC_CLIENT_SECRET: 'placeholder', SESSION_SECRET: 'placeholder-placeholder-placeholder-0' })
     } catch (err) {

@@ -4,7 +4,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsageError, type Command } from './command.js'
-import { loadOrRefuse, stopOnSignals } from './config-file.js'
+import { stopOnSignals } from './stop-on-signals.js'
 import { loadDemoApp, loadEmulator } from '../dev-tools.js'
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -29,7 +29,7 @@ export const demoCommand: Command = {
   options: {},
   async run() {
     const started = performance.now()
-    const [{ startEmulator }, { startDemoApp }, { buildGateway }] = await Promise.all([loadEmulator(), loadDemoApp(), import('../gateway.js')])
+    const [{ startEmulator }, { startDemoApp }, { buildGateway }, { loadOrRefuse }] = await Promise.all([loadEmulator(), loadDemoApp(), import('../gateway.js'), import('./config-file.js')])
     const env = process.env
     const gatewayPort = Number(env.GATEWAY_PORT ?? 8080)
     const emulatorPort = Number(env.EMULATOR_PORT ?? 8081)

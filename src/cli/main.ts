@@ -1,9 +1,9 @@
 // The dispatcher: psc-gateway <command> [options], --help and --version, "did you mean".
 import { readFileSync } from 'node:fs'
 import { AuditUsageError } from '../audit/commands.js'
-import { closest } from '../config/schemaIssues.js'
+import { closest } from '../config/closest.js'
 import { commandHelp, parseCommandArgs, UsageError, wantsHelp, type Command } from './command.js'
-import { ConfigRefused } from './config-file.js'
+import { ConfigRefused } from './config-refused.js'
 import { exitQuietlyOnClosedPipe } from './output.js'
 
 export function version(): string {

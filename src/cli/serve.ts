@@ -1,10 +1,8 @@
 // psc-gateway serve / check: run the gateway from a configuration file, or only validate it.
 import { watchFile } from 'node:fs'
-import { loadConfigFile, type LoadedConfig } from '../config/load.js'
-import { compileRoutes, describeRouteTable } from '../policy/rules.js'
+import type { LoadedConfig } from '../config/load.js'
 import { required, type Command } from './command.js'
-import { describePscConnection } from '../ops/production-commands.js'
-import { loadOrRefuse, stopOnSignals } from './config-file.js'
+import { stopOnSignals } from './stop-on-signals.js'
 
 const CONFIG = { type: 'string', short: 'c', value: 'FILE', description: 'the YAML configuration (required)' } as const
 
@@ -16,8 +14,10 @@ export const serveCommand: Command = {
   options: { config: CONFIG },
   async run(args) {
     const configFile = required(args, 'config', serveCommand)
-    // Loaded here, not at the top: check, init, schema and audit start without the gateway's modules.
-    const [{ buildGateway }, { applyGatewayRuntimeTuning }] = await Promise.all([import('../gateway.js'), import('../ops/runtime-tuning.js')])
+    // Loaded here, not at the top: help, init, schema and audit start without the gateway's modules.
+    const [{ buildGateway }, { applyGatewayRuntimeTuning }, { loadOrRefuse }, { loadConfigFile }] = await Promise.all([
+      import('../gateway.js'), import('../ops/runtime-tuning.js'), import('./config-file.js'), import('../config/load.js')
+    ])
     applyGatewayRuntimeTuning()
     const { config } = loadOrRefuse(configFile)
     const gateway = await buildGateway(config)
@@ -67,6 +67,9 @@ export const checkCommand: Command = {
   options: { config: CONFIG },
   async run(args) {
     const file = required(args, 'config', checkCommand)
+    const [{ loadOrRefuse }, { describePscConnection }, { compileRoutes, describeRouteTable }] = await Promise.all([
+      import('./config-file.js'), import('../ops/production-commands.js'), import('../policy/rules.js')
+    ])
     const { config, warnings } = loadOrRefuse(file)
     const out = process.stdout
     out.write(`${file}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)

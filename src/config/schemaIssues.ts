@@ -4,6 +4,7 @@ import { Kind, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import type { ConfigIssue } from './errors.js'
+import { closest } from './closest.js'
 import { displayPath, isSecretPath, locate, segmentsOf, type ParsedSource, type Segments } from './yamlSource.js'
 
 type Schema = TSchema & Record<string, unknown>
@@ -228,28 +229,3 @@ export function describeValue (v: unknown, segments: Segments): string {
   if (typeof v === 'boolean') return `the boolean ${v}`
   return typeof v
 }
-
-/** The closest candidate within edit distance 2 (case-insensitive), if any. */
-export function closest (word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = 3
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase())
-    if (d < bestDistance) { best = c; bestDistance = d }
-  }
-  return best
-}
-
-function editDistance (a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    prev = cur
-  }
-  return prev[b.length]!
-}
-

@@ -9,7 +9,7 @@ import type { Checks, ConfigSection } from '../checks.js'
 import { parseDuration } from '../duration.js'
 import { Duration, NonEmpty } from '../formats.js'
 import type { RawConfig } from '../schema.js'
-import { closest } from '../schemaIssues.js'
+import { closest } from '../closest.js'
 
 // ── Establishments and local accounts (issue 17) ─────────────────────────────────────────────
 const Finess = Type.String({ pattern: '^[0-9][0-9AB][0-9]{7}$', description: 'A FINESS number: 9 characters, e.g. "750000001" (2A/2B for Corsica)' })

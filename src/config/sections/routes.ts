@@ -4,7 +4,7 @@ import type { Checks, ConfigSection } from '../checks.js'
 import { NonEmpty, PathPrefix } from '../formats.js'
 import { routeReachability, type RouteReach } from '../routeReachability.js'
 import type { RawConfig, RouteConfig } from '../schema.js'
-import { closest } from '../schemaIssues.js'
+import { closest } from '../closest.js'
 import { AccessAccount, AccessGroups, AccessStructures, expandRouteStructures } from './accounts.js'
 
 const AccessSchema = Type.Union([

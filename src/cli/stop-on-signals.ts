@@ -1,0 +1,12 @@
+// SIGTERM and SIGINT (Ctrl-C) stop a running command once: exit 0 when its stop resolves, 1 when it
+// fails. Its own file: the commands load it without the configuration code.
+export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    stop(signal).then(() => process.exit(0), () => process.exit(1))
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+}
