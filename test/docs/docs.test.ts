@@ -2,11 +2,14 @@
 // outcome code has its troubleshooting entry, every psc-gateway command shown runs and exits 0,
 // and every YAML configuration example passes `check`.
 import { generateKeyPairSync } from 'node:crypto'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
+import type { AuditEvent } from '../../src/audit/events.js'
+import { FileDestination } from '../../src/audit/fd-destination.js'
+import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { COMMANDS } from '../../src/cli/commands.js'
 import { configReferenceMarkdown } from '../../src/config/reference.js'
 import { PSC_ERR } from '../../src/errors.js'
@@ -41,11 +44,50 @@ t.test('every page the index and the README link to exists', async (t) => {
 })
 
 /**
- * Commands that start servers, need audit files (run by test/audit), or talk to PSC from the
- * hospital's server (doctor, raccordement: every verdict is run by test/ops/doctor.test.ts
- * against the emulator and by test/psc/onboarding.test.ts): shown, not run here.
+ * Commands that start servers (serve and demo are run by test/production and test/cli/demo.test.ts),
+ * or talk to PSC from the hospital's server (doctor, raccordement: every verdict is run by
+ * test/ops/doctor.test.ts against the emulator and by test/psc/onboarding.test.ts): shown, not run
+ * here. The audit lines are run, on audit files written for them.
  */
-const NOT_RUN = new Set(['serve', 'demo', 'emulator', 'demo-app', 'audit', 'doctor', 'raccordement'])
+const NOT_RUN = new Set(['serve', 'demo', 'emulator', 'demo-app', 'doctor', 'raccordement'])
+
+const AUDIT_KEY = 'docs-test-audit-hmac-key-0123456789abcdef'
+
+/**
+ * The audit files the pages' `psc-gateway audit` lines read, written by the real sink as logrotate
+ * leaves them (audit.log.2, audit.log.1, audit.log: one chain), and the key file they name.
+ */
+async function writeAuditFiles(dir: string): Promise<void> {
+  const file = join(dir, 'audit.log')
+  const dest = new FileDestination(file, { hmacKey: AUDIT_KEY, checkEveryMs: 0 })
+  const sink = new QueuedSink(dest)
+  let i = 0
+  for (const rotated of ['audit.log.2', 'audit.log.1', undefined]) {
+    for (let n = 0; n < 5; n++, i++) {
+      sink.write({
+        v: 1, time: new Date().toISOString(), event: 'access', decision: i % 2 === 0 ? 'allow' : 'deny', requestId: `r${i}`,
+        client: '10.0.0.2', idNat: '899700218896', route: i % 2 === 0 ? 'dpi' : 'pharmacie', method: 'GET', path: `/dossier/${i}`, status: i % 2 === 0 ? 200 : 403, durationMs: 1
+      } as AuditEvent)
+    }
+    await sink.flush()
+    if (rotated !== undefined) { renameSync(file, join(dir, rotated)); dest.reopen() }
+  }
+  await sink.close()
+  writeFileSync(join(dir, 'audit-hmac-key'), AUDIT_KEY)
+}
+
+/** An audit line's arguments as a shell would pass them: placeholders and globs filled, no redirect. */
+function auditArgs(args: string[], dir: string): string[] {
+  const out: string[] = []
+  for (const a of args) {
+    if (a === '>') break
+    if (a === 'FILE...' || a === '<file>') out.push('audit.log')
+    else if (a.startsWith('/run/secrets/')) out.push(join(dir, a.slice('/run/secrets/'.length)))
+    else if (a.endsWith('*')) out.push(...readdirSync(dir).filter((f) => f.startsWith(a.slice(0, -1))).sort())
+    else out.push(a)
+  }
+  return out
+}
 
 function words(line: string): string[] {
   return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!)
@@ -104,11 +146,19 @@ t.test('every psc-gateway command shown in the docs runs, and every YAML configu
     if (csv !== undefined) for (const [, name] of text.matchAll(/^\s*file:\s*(\S+\.csv)\b/gm)) writeFileSync(join(dir, name!), csv)
     const env = envFor([text, BASE])
     for (const line of commandsIn(text)) {
-      const args = words(line).slice(1).map((a) => (a === '<command>' ? 'check' : a))
+      let args = words(line).slice(1).map((a) => (a === '<command>' ? 'check' : a))
       const name = args[0]!
       if (NOT_RUN.has(name) && !args.includes('--help')) { skipped.push(`${file}: ${line}`); continue }
       // "psc-gateway check" alone names the command in a sentence; it is not a command line.
       if (args.length === 1 && (name === 'check' || name === 'init')) continue
+      if (name === 'audit') {
+        // "psc-gateway audit verify" alone names the command in a sentence, too.
+        if (args.length <= 2) continue
+        if (!existsSync(join(dir, 'audit.log'))) await writeAuditFiles(dir)
+        args = auditArgs(args, dir)
+        runs.push({ label: `${file}: ${line}`, args, env: { ...env, AUDIT_HMAC_KEY: AUDIT_KEY }, cwd: dir })
+        continue
+      }
       const config = args.indexOf('--config')
       if (config !== -1) {
         if (args[config + 1] === 'FILE') args[config + 1] = 'config/gateway.example.yaml'
@@ -144,7 +194,7 @@ t.test('every psc-gateway command shown in the docs runs, and every YAML configu
   t.comment(runs.map((r) => r.label.split("\n")[0]).join("\n"))
   const results = await runCliBatch(runs.map(({ args, env, cwd }) => ({ args, env, cwd })))
   results.forEach((r, i) => t.equal(r.code, 0, `${runs[i]!.label}\n${r.stderr}`))
-  // What is not run here, and why: servers, and audit commands that need audit files.
+  // What is not run here, and why: servers, and the commands that need a real PSC.
   t.comment(`shown, not run: ${skipped.length}`)
   t.ok(COMMANDS.length > 0)
 })
