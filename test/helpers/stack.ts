@@ -15,6 +15,22 @@ import { reservePort } from './ports.js'
 
 export const CLIENT_ID = 'psc-gateway-test'
 export const CLIENT_SECRET = 'test-client-secret-0b5f1c2e9a7d'
+
+/**
+ * The emulator's client for a gateway that will listen on 127.0.0.1:`port` (its callback and
+ * logout URLs), for tests that start the emulator before the gateway (e.g. behind a proxy).
+ */
+export function emulatorClientFor(port: number, extra: { tlsClientAuthSubjectDn?: string } = {}) {
+  const url = `http://127.0.0.1:${port}`
+  return {
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    redirectUris: [`${url}/_psc/callback`],
+    postLogoutRedirectUris: [`${url}/_psc/logged-out`],
+    backchannelLogoutUri: `${url}/_psc/backchannel-logout`,
+    ...extra
+  }
+}
 export const SESSION_SECRET = 'test-session-secret-0123456789abcdef-AAAA'
 /** the dénomination the test client is registered with at the emulator */
 export const SERVICE_NAME = 'DPI du CH de Test'

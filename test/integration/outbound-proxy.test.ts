@@ -7,22 +7,10 @@ import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE } from '../../src/auth/
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { CLIENT_DN, makeTestPki, P12_PASSWORD } from '../helpers/pki.js'
-import { CLIENT_ID, CLIENT_SECRET, freePort, startStack, type StackOptions } from '../helpers/stack.js'
+import { CLIENT_ID, emulatorClientFor, freePort, startStack, type StackOptions } from '../helpers/stack.js'
 import { startTinyproxy } from '../helpers/tinyproxy.js'
 
 const MEDECIN = '899700218896'
-
-function clientFor(port: number, extra: { tlsClientAuthSubjectDn?: string } = {}) {
-  const url = `http://127.0.0.1:${port}`
-  return {
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    redirectUris: [`${url}/_psc/callback`],
-    postLogoutRedirectUris: [`${url}/_psc/logged-out`],
-    backchannelLogoutUri: `${url}/_psc/backchannel-logout`,
-    ...extra
-  }
-}
 
 async function readyz(adminPort: number): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`)
@@ -45,7 +33,7 @@ t.test('every PSC call goes through the outbound proxy, and a login works throug
   const proxy = await startTinyproxy()
   t.teardown(() => proxy.close())
   const port = await freePort()
-  const emulator = await startEmulator({ port: 0, clients: [clientFor(port)] })
+  const emulator = await startEmulator({ port: 0, clients: [emulatorClientFor(port)] })
   t.teardown(() => emulator.close())
   const { stack } = await gatewayBehind(proxy.url, emulator, port)
   t.teardown(() => stack.close())
@@ -80,7 +68,7 @@ t.test('with the outbound proxy stopped, /readyz and the PSC status name the pro
   const proxy = await startTinyproxy()
   t.teardown(() => proxy.close())
   const port = await freePort()
-  const emulator = await startEmulator({ port: 0, clients: [clientFor(port)] })
+  const emulator = await startEmulator({ port: 0, clients: [emulatorClientFor(port)] })
   t.teardown(() => emulator.close())
   await proxy.stop()
   const { stack, adminPort } = await gatewayBehind(proxy.url, emulator, port)
@@ -123,7 +111,7 @@ t.test('mTLS (tls_client_auth) through the proxy: CONNECT tunnel, login works; P
   const emulator = await startEmulator({
     port: 0,
     tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caPem },
-    clients: [clientFor(port, { tlsClientAuthSubjectDn: CLIENT_DN })]
+    clients: [emulatorClientFor(port, { tlsClientAuthSubjectDn: CLIENT_DN })]
   })
   let emulatorClosed = false
   t.match(emulator.issuer, /^https:\/\/127\.0\.0\.1:/)
@@ -163,7 +151,7 @@ t.test('the proxy stops in the middle of a login: the callback fails (502), the 
   const proxy = await startTinyproxy()
   t.teardown(() => proxy.close())
   const port = await freePort()
-  const emulator = await startEmulator({ port: 0, clients: [clientFor(port)] })
+  const emulator = await startEmulator({ port: 0, clients: [emulatorClientFor(port)] })
   t.teardown(() => emulator.close())
   const { stack } = await gatewayBehind(proxy.url, emulator, port)
   t.teardown(() => stack.close())
