@@ -143,7 +143,7 @@ psc: { environment: custom, issuer: "http://127.0.0.1:9/unused", clientId: c, cl
 session: { secrets: ["a-session-secret-of-at-least-32-characters"] }
 upstreams: { app: { url: "http://127.0.0.1:9" } }
 routes: [{ name: public, match: { pathPrefix: /public }, upstream: app, access: public }]
-audit: { stdout: false, file: ${file}, hmacKey: "${KEY}", maxQueuedEvents: 100, writeWait: 30s, shutdownWait: 1s }
+audit: { stdout: false, file: ${file}, hmacKey: "${KEY}", maxQueuedEvents: 100, writeWait: 1s, shutdownWait: 1s }
 lifecycle: { shutdownGrace: 1s }
 `, 'disk-full')
   t.teardown(() => gw.stop('SIGKILL'))
@@ -151,7 +151,9 @@ lifecycle: { shutdownGrace: 1s }
     throw new Error(`${err.message}; it printed: ${gw.output.join('').slice(0, 2000)}`)
   })
   try { writeFileSync(join(disk.dir, 'filler'), Buffer.alloc(64 * 1024)) } catch { /* full */ }
-  // Requests whose events cannot be written: their responses are sent, their events queued.
+  // Requests whose events cannot be written: their events are queued. Whether a request comes
+  // before or after the output finds the disk full (then it waits writeWait and gets a 503, its
+  // refusal queued too) depends on timing; writeWait is short so that both end quickly.
   await Promise.all(Array.from({ length: 40 }, () => fetch(`http://127.0.0.1:${port}/public/x`).then((r) => r.arrayBuffer()).catch(() => undefined)))
   await until('the audit file to fail', async () => gw.output.join('').includes('audit output cannot write'), 30_000)
   const code = await gw.stop('SIGTERM')
