@@ -73,6 +73,24 @@ export const PSC_ERR = Object.freeze({
   DIRECTORY_UNAVAILABLE: define('PSC_ERR_DIRECTORY_UNAVAILABLE', 503, 'account directory unavailable and no usable cached answer')
 })
 
+/**
+ * The CIBA login's own codes (login by e-CPS notification). A CIBA answer's audit `reason` is the
+ * nearest code of PSC_ERR above (so metrics and alerts need nothing new); its CIBA code comes first
+ * in the `detail` ("PSC_ERR_CIBA_DENIED: ..."), for the log, the audit and docs/troubleshooting.md.
+ */
+export const PSC_ERR_CIBA = Object.freeze({
+  DENIED: define('PSC_ERR_CIBA_DENIED', 403, 'the practitioner refused the notification'),
+  EXPIRED: define('PSC_ERR_CIBA_EXPIRED', 410, 'no answer before the request expired'),
+  UNKNOWN_ID: define('PSC_ERR_CIBA_UNKNOWN_ID', 400, 'PSC knows no e-CPS user with this identifier'),
+  LIMITED: define('PSC_ERR_CIBA_LIMITED', 429, 'an abuse limit refused the notification'),
+  PSC_UNAVAILABLE: define('PSC_ERR_CIBA_PSC_UNAVAILABLE', 503, 'PSC unreachable for the request or its polling'),
+  FAILED: define('PSC_ERR_CIBA_FAILED', 502, 'PSC refused the request or answered an error'),
+  CANCELLED: define('PSC_ERR_CIBA_CANCELLED', 200, 'given up on the waiting page'),
+  NOT_OFFERED: define('PSC_ERR_CIBA_NOT_OFFERED', 403, 'CIBA is not offered for this page'),
+  BAD_LOGIN_HINT: define('PSC_ERR_CIBA_BAD_LOGIN_HINT', 400, 'the identifier typed cannot be an RPPS or an idNat'),
+  UNKNOWN_REQUEST: define('PSC_ERR_CIBA_UNKNOWN_REQUEST', 404, 'no CIBA request of this browser is known')
+})
+
 export type PscErrorKey = keyof typeof PSC_ERR
 export type PscErrorCode = (typeof PSC_ERR)[PscErrorKey]['code']
 export type DenyCode = typeof PSC_ERR.DENIED_IDNAT.code | typeof PSC_ERR.DENIED_PROFESSION.code | typeof PSC_ERR.DENIED_CATEGORY.code |

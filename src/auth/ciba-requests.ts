@@ -14,18 +14,6 @@ import { describeOidcError, isUpstreamFailure, LoginFailure } from './login-fail
 import type { PscClient } from './psc-client.js'
 import { sessionFieldsFromTokens } from './session-start.js'
 
-/** Outcome codes of a CIBA login; the lead gathers PSC_ERR_* codes into src/errors.ts. */
-export const PSC_ERR_CIBA_DENIED = 'PSC_ERR_CIBA_DENIED'
-export const PSC_ERR_CIBA_EXPIRED = 'PSC_ERR_CIBA_EXPIRED'
-export const PSC_ERR_CIBA_UNKNOWN_ID = 'PSC_ERR_CIBA_UNKNOWN_ID'
-export const PSC_ERR_CIBA_LIMITED = 'PSC_ERR_CIBA_LIMITED'
-export const PSC_ERR_CIBA_PSC_UNAVAILABLE = 'PSC_ERR_CIBA_PSC_UNAVAILABLE'
-export const PSC_ERR_CIBA_FAILED = 'PSC_ERR_CIBA_FAILED'
-export const PSC_ERR_CIBA_CANCELLED = 'PSC_ERR_CIBA_CANCELLED'
-export const PSC_ERR_CIBA_NOT_OFFERED = 'PSC_ERR_CIBA_NOT_OFFERED'
-export const PSC_ERR_CIBA_BAD_LOGIN_HINT = 'PSC_ERR_CIBA_BAD_LOGIN_HINT'
-export const PSC_ERR_CIBA_UNKNOWN_REQUEST = 'PSC_ERR_CIBA_UNKNOWN_REQUEST'
-
 export type CibaFailure = 'denied' | 'expired' | 'psc_unavailable' | 'failed' | 'cancelled'
 
 export interface CibaRequest {

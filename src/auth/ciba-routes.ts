@@ -10,7 +10,7 @@ import type { SessionStartDeps } from './session-start.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
-import { PSC_ERR, type PscErrorCode } from '../errors.js'
+import { PSC_ERR, PSC_ERR_CIBA, type CodeDefinition, type PscErrorCode } from '../errors.js'
 import { cibaProblemPage, CIBA_PAGE_HEADERS, loginChoicePage, WAIT_SCRIPT, waitingPage, type CibaProblem } from '../pages/ciba.js'
 import { pageLanguage } from '../pages/language.js'
 import { compileRoutes } from '../policy/rules.js'
@@ -20,7 +20,6 @@ import type { SessionManager } from '../session/manager.js'
 import { requestCookies } from '../session/request-cookies.js'
 import { CibaLimits } from './ciba-limits.js'
 import { cibaModeFor } from './ciba-mode.js'
-import * as CIBA_ERR from './ciba-requests.js'
 import { CibaRequests, type CibaFailure, type CibaRequest } from './ciba-requests.js'
 import { endpointScope } from './endpoint-scope.js'
 import { LoginFailure } from './login-failure.js'
@@ -46,13 +45,17 @@ export function cibaCookieName(secure: boolean): string {
   return secure ? '__Host-psc_ciba' : 'psc_ciba'
 }
 
-/** How each way a CIBA request can fail is answered: status, page, CIBA code, errors.ts code that fits. */
-const FAILURE_ANSWERS: Record<CibaFailure, [number, CibaProblem, string, PscErrorCode | undefined]> = {
-  denied: [403, 'denied', CIBA_ERR.PSC_ERR_CIBA_DENIED, PSC_ERR.LOGIN_CANCELLED.code],
-  expired: [410, 'expired', CIBA_ERR.PSC_ERR_CIBA_EXPIRED, PSC_ERR.LOGIN_PSC_ERROR.code],
-  psc_unavailable: [503, 'psc_unavailable', CIBA_ERR.PSC_ERR_CIBA_PSC_UNAVAILABLE, PSC_ERR.LOGIN_PSC_UNREACHABLE.code],
-  failed: [502, 'failed', CIBA_ERR.PSC_ERR_CIBA_FAILED, PSC_ERR.LOGIN_PSC_ERROR.code],
-  cancelled: [200, 'cancelled', CIBA_ERR.PSC_ERR_CIBA_CANCELLED, undefined]
+/**
+ * How each way a CIBA request can fail is answered: its page, its CIBA code (whose status the answer
+ * has) and the general code that fits it (the audit's reason; none for a cancel, which is no failure
+ * of the gateway or of PSC).
+ */
+const FAILURE_ANSWERS: Record<CibaFailure, [CibaProblem, CodeDefinition, PscErrorCode | undefined]> = {
+  denied: ['denied', PSC_ERR_CIBA.DENIED, PSC_ERR.LOGIN_CANCELLED.code],
+  expired: ['expired', PSC_ERR_CIBA.EXPIRED, PSC_ERR.LOGIN_PSC_ERROR.code],
+  psc_unavailable: ['psc_unavailable', PSC_ERR_CIBA.PSC_UNAVAILABLE, PSC_ERR.LOGIN_PSC_UNREACHABLE.code],
+  failed: ['failed', PSC_ERR_CIBA.FAILED, PSC_ERR.LOGIN_PSC_ERROR.code],
+  cancelled: ['cancelled', PSC_ERR_CIBA.CANCELLED, undefined]
 }
 
 /** Seconds between reloads of the waiting page without JavaScript. */
@@ -118,12 +121,12 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
       const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams()
       const rd = safeReturnPath(form.get('rd')) ?? '/'
       if (!fromOurOwnPage(request)) return problem(request, reply, 403, 'forbidden', rd, { decision: 'reject', reason: PSC_ERR.CROSS_SITE.code, detail: `CIBA request posted from ${String(request.headers.origin ?? request.headers['sec-fetch-site'])}` })
-      if (modeOf(request, rd) === 'redirect') return problem(request, reply, 403, 'forbidden', rd, { decision: 'reject', reason: PSC_ERR.BAD_REQUEST.code, detail: `${CIBA_ERR.PSC_ERR_CIBA_NOT_OFFERED}: CIBA is not offered for ${rd}` })
+      if (modeOf(request, rd) === 'redirect') return problem(request, reply, 403, 'forbidden', rd, { decision: 'reject', reason: PSC_ERR.BAD_REQUEST.code, detail: `${PSC_ERR_CIBA.NOT_OFFERED.code}: CIBA is not offered for ${rd}` })
       const lang = pageLanguage(request.headers['accept-language'])
       const hint = normaliseLoginHint(form.get('loginHint') ?? '')
       if (!hint.ok) {
         const pscHref = modeOf(request, rd) === 'both' ? loginHref(rd, 'psc') : undefined
-        endpointScope(request, 'login', { reason: PSC_ERR.BAD_REQUEST.code, detail: `${CIBA_ERR.PSC_ERR_CIBA_BAD_LOGIN_HINT}: ${hint.problem}` })
+        endpointScope(request, 'login', { reason: PSC_ERR.BAD_REQUEST.code, detail: `${PSC_ERR_CIBA.BAD_LOGIN_HINT.code}: ${hint.problem}` })
         return html(reply, 400, loginChoicePage(lang, { pscHref, action: cibaPath, rd, typed: (form.get('loginHint') ?? '').slice(0, 80), problem: hint.problem }))
       }
       const idNat = hint.idNat
@@ -141,18 +144,18 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
         case 'limited':
           audit.record(request, { event: 'ciba', outcome: 'refused', idNat, reason: `limit ${outcome.limit}` })
           return problem(request, reply, 429, outcome.limit === 'cooldown' || outcome.limit === 'pending' ? outcome.limit : 'limited', rd,
-            { decision: 'reject', reason: PSC_ERR.TOO_MANY_REQUESTS.code, detail: `${CIBA_ERR.PSC_ERR_CIBA_LIMITED}: limit ${outcome.limit}`, idNat }, outcome.retryAfterSeconds)
+            { decision: 'reject', reason: PSC_ERR.TOO_MANY_REQUESTS.code, detail: `${PSC_ERR_CIBA.LIMITED.code}: limit ${outcome.limit}`, idNat }, outcome.retryAfterSeconds)
         case 'unknown_id':
           audit.record(request, { event: 'ciba', outcome: 'unknown_id', idNat, reason: 'PSC answered unknown_user_id' })
-          return problem(request, reply, 400, 'unknown_id', rd, { decision: 'login', reason: PSC_ERR.LOGIN_PSC_ERROR.code, detail: `${CIBA_ERR.PSC_ERR_CIBA_UNKNOWN_ID}: PSC answered unknown_user_id`, idNat })
+          return problem(request, reply, 400, 'unknown_id', rd, { decision: 'login', reason: PSC_ERR.LOGIN_PSC_ERROR.code, detail: `${PSC_ERR_CIBA.UNKNOWN_ID.code}: PSC answered unknown_user_id`, idNat })
         case 'psc_unavailable':
           request.log.warn({ reason: outcome.reason }, 'CIBA: PSC unavailable')
           audit.record(request, { event: 'ciba', outcome: 'failed', idNat, reason: outcome.reason })
-          return problem(request, reply, 503, 'psc_unavailable', rd, { decision: 'login', reason: PSC_ERR.LOGIN_PSC_UNREACHABLE.code, detail: `${CIBA_ERR.PSC_ERR_CIBA_PSC_UNAVAILABLE}: ${outcome.reason}`, idNat })
+          return problem(request, reply, 503, 'psc_unavailable', rd, { decision: 'login', reason: PSC_ERR.LOGIN_PSC_UNREACHABLE.code, detail: `${PSC_ERR_CIBA.PSC_UNAVAILABLE.code}: ${outcome.reason}`, idNat })
         case 'failed':
           request.log.warn({ reason: outcome.reason }, 'CIBA: PSC refused the request')
           audit.record(request, { event: 'ciba', outcome: 'failed', idNat, reason: outcome.reason })
-          return problem(request, reply, 502, 'failed', rd, { decision: 'login', reason: PSC_ERR.LOGIN_PSC_ERROR.code, detail: `${CIBA_ERR.PSC_ERR_CIBA_FAILED}: ${outcome.reason}`, idNat })
+          return problem(request, reply, 502, 'failed', rd, { decision: 'login', reason: PSC_ERR.LOGIN_PSC_ERROR.code, detail: `${PSC_ERR_CIBA.FAILED.code}: ${outcome.reason}`, idNat })
       }
     })
 
@@ -172,7 +175,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
     const r = readOwnRequest(request)
     if (r === undefined) {
       reply.clearCookie(cookieName, { path: '/' })
-      return problem(request, reply, 404, 'lost', '/', { decision: 'login', detail: `${CIBA_ERR.PSC_ERR_CIBA_UNKNOWN_REQUEST}: no CIBA request of this browser in this process` })
+      return problem(request, reply, 404, 'lost', '/', { decision: 'login', detail: `${PSC_ERR_CIBA.UNKNOWN_REQUEST.code}: no CIBA request of this browser in this process` })
     }
     if (r.state === 'pending') {
       endpointScope(request, 'login', { idNat: r.idNat })
@@ -189,7 +192,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
     if (r.state === 'approved') {
       const fields = requests.collect(r.id)
       // Collected by another tab of this browser an instant ago: that tab carries on.
-      if (fields === undefined) return problem(request, reply, 404, 'lost', r.returnTo, { decision: 'login', detail: `${CIBA_ERR.PSC_ERR_CIBA_UNKNOWN_REQUEST}: collected by another tab` })
+      if (fields === undefined) return problem(request, reply, 404, 'lost', r.returnTo, { decision: 'login', detail: `${PSC_ERR_CIBA.UNKNOWN_REQUEST.code}: collected by another tab` })
       try {
         await startSession(request, reply, { config, sessions, audit, accounts: opts.accounts }, fields, 'ciba')
       } catch (err) {
@@ -200,9 +203,10 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
       return reply.redirect(r.returnTo, 303)
     }
     requests.cancel(r.id)
-    const [status, page, code, reason] = FAILURE_ANSWERS[r.failure ?? 'failed']
-    audit.record(request, { event: 'login', outcome: 'failed', idNat: r.idNat, reason: code, detail: r.reason, loginMethod: 'ciba' })
-    return problem(request, reply, status, page, r.returnTo, { decision: 'login', reason, detail: `${code}: ${r.reason ?? ''}`, idNat: r.idNat })
+    const [page, ciba, reason] = FAILURE_ANSWERS[r.failure ?? 'failed']
+    const detail = `${ciba.code}: ${r.reason ?? ciba.message}`
+    audit.record(request, { event: 'login', outcome: 'failed', idNat: r.idNat, reason, detail, loginMethod: 'ciba' })
+    return problem(request, reply, ciba.status, page, r.returnTo, { decision: 'login', reason, detail, idNat: r.idNat })
   })
 
   app.get(`${cibaPath}/status`, async (request, reply) => {

@@ -12,9 +12,8 @@ import { FileDestination } from '../../src/audit/fd-destination.js'
 import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { COMMANDS } from '../../src/cli/commands.js'
 import { configReferenceMarkdown } from '../../src/config/reference.js'
-import { PSC_ERR } from '../../src/errors.js'
+import { PSC_ERR, PSC_ERR_CIBA } from '../../src/errors.js'
 import { FORWARD_AUTH_ERR } from '../../src/policy/forwarded-request.js'
-import * as CIBA_ERR from '../../src/auth/ciba-requests.js'
 import { runCliBatch, type CliRun } from '../helpers/cli.js'
 
 // The commands run in one process, but that process loads TypeScript: time on a loaded machine.
@@ -29,7 +28,7 @@ t.test('docs/configuration.md is what `npm run docs:config` generates from the s
 
 t.test('every outcome code has a troubleshooting entry', async (t) => {
   const page = read('docs/troubleshooting.md')
-  const ciba = Object.entries(CIBA_ERR).filter(([name]) => name.startsWith('PSC_ERR_CIBA_')).map(([, code]) => String(code))
+  const ciba = Object.values(PSC_ERR_CIBA).map((d) => d.code)
   t.ok(ciba.length >= 10, 'the CIBA codes are found')
   for (const code of [...Object.values(PSC_ERR).map((d) => d.code), ...Object.values(FORWARD_AUTH_ERR), ...ciba]) t.ok(page.includes(`\`${code}\``), code)
 })

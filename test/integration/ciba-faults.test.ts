@@ -23,7 +23,10 @@ t.test('no answer before the request expires: a French page, audited', async (t)
   t.match(page.body, /Demande expirée/)
   t.match(page.body, /Réessayer/)
   t.same(cibaEvents(stack, MEDECIN).map((e) => e.outcome), ['requested', 'expired'])
-  t.ok(stack.audit.find((e) => e.event === 'login' && e.outcome === 'failed' && e.loginMethod === 'ciba'), 'login failed, method ciba')
+  const failed = stack.audit.find((e) => e.event === 'login' && e.outcome === 'failed' && e.loginMethod === 'ciba')
+  t.ok(failed, 'login failed, method ciba')
+  // As every CIBA answer: the general code in reason, the CIBA code first in detail.
+  t.match(failed, { reason: 'PSC_ERR_LOGIN_PSC_ERROR', detail: /^PSC_ERR_CIBA_EXPIRED: / }, 'reason and detail as docs/troubleshooting.md says')
   // the expired request no longer blocks a new one
   const again = await startCiba(stack, MEDECIN)
   t.equal(again.res.status, 303)
