@@ -36,6 +36,7 @@ import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
 import { registerForwarding } from './proxy/forward.js'
 import { SessionManager } from './session/manager.js'
+import { SessionStoreUnavailable } from './session/store.js'
 import { createSessionStore } from './session/create-store.js'
 import { TokenKeeper } from './auth/token-keeper.js'
 import { registerBackchannelLogout } from './auth/backchannel-route.js'
@@ -222,6 +223,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   /** fastify's, the rate limit's and our own errors, each to its outcome code. */
   function errorOutcome(error: FastifyError, reply: FastifyReply): { code: PscErrorCode; detail?: string; context?: { retryAfterSeconds?: number; limitBytes?: number; retryHref?: string; status?: number } } {
+    // Any endpoint that needs the store (CIBA's shared state, its abuse limits) fails closed the same way.
+    if ((error as unknown) instanceof SessionStoreUnavailable) return { code: PSC_ERR.STORE_UNAVAILABLE.code, detail: (error as unknown as SessionStoreUnavailable).reason }
     const status = error.statusCode ?? 500
     // @fastify/rate-limit has already set Retry-After (seconds) on the reply.
     if (status === 429) return { code: PSC_ERR.TOO_MANY_REQUESTS.code, context: { retryAfterSeconds: Number(reply.getHeader('retry-after')) || 60 } }

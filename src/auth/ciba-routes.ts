@@ -73,7 +73,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
   const serviceName = config.psc.serviceName ?? config.psc.clientId
   // Route overrides follow the routes in force at start-up (psc.* needs a restart anyway).
   const routes = compileRoutes(config.routes)
-  const requests = new CibaRequests({ config, psc, limits: new CibaLimits(sessions.store, settings.limits, opts.now), audit, log: app.log, now: opts.now })
+  const requests = new CibaRequests({ config, psc, store: sessions.store, limits: new CibaLimits(sessions.store, settings.limits, opts.now), audit, log: app.log, now: opts.now })
   app.addHook('onClose', async () => requests.close())
   const limited = config.limits.rateLimit.max > 0
     ? { config: { rateLimit: { max: config.limits.rateLimit.max, timeWindow: config.limits.rateLimit.windowMs } } }
@@ -97,11 +97,11 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
     return html(reply, status, cibaProblemPage(pageLanguage(request.headers['accept-language']), which, { retryHref: loginHref(rd), cardHref, retryAfterSeconds, requestId: request.id }))
   }
 
-  function readOwnRequest(request: FastifyRequest): CibaRequest | undefined {
+  async function readOwnRequest(request: FastifyRequest): Promise<CibaRequest | undefined> {
     const raw = requestCookies(request)[cookieName]
     if (!raw || raw.length > 200) return undefined
     const unsigned = request.unsignCookie(raw)
-    return unsigned.valid && unsigned.value !== null ? requests.get(unsigned.value) : undefined
+    return unsigned.valid && unsigned.value !== null ? await requests.get(unsigned.value) : undefined
   }
 
   /** A form posted from another site (or a script) must not be able to push to someone's phone. */
@@ -161,10 +161,10 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
 
     scope.post(`${cibaPath}/cancel`, async (request, reply) => {
       reply.header('cache-control', 'no-store')
-      const r = readOwnRequest(request)
+      const r = await readOwnRequest(request)
       if (!fromOurOwnPage(request)) return problem(request, reply, 403, 'forbidden', r?.returnTo ?? '/', { decision: 'reject', reason: PSC_ERR.CROSS_SITE.code, detail: 'CIBA cancel posted from another site' })
       reply.clearCookie(cookieName, { path: '/' })
-      if (r !== undefined) requests.cancel(r.id)
+      if (r !== undefined) await requests.cancel(r.id)
       endpointScope(request, 'login', { idNat: r?.idNat })
       return reply.redirect(loginHref(r?.returnTo ?? '/'), 303)
     })
@@ -172,10 +172,10 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
 
   app.get(cibaPath, async (request, reply) => {
     reply.header('cache-control', 'no-store')
-    const r = readOwnRequest(request)
+    const r = await readOwnRequest(request)
     if (r === undefined) {
       reply.clearCookie(cookieName, { path: '/' })
-      return problem(request, reply, 404, 'lost', '/', { decision: 'login', detail: `${PSC_ERR_CIBA.UNKNOWN_REQUEST.code}: no CIBA request of this browser in this process` })
+      return problem(request, reply, 404, 'lost', '/', { decision: 'login', detail: `${PSC_ERR_CIBA.UNKNOWN_REQUEST.code}: no CIBA request of this browser in this gateway (unknown, ended, or forgotten)` })
     }
     if (r.state === 'pending') {
       endpointScope(request, 'login', { idNat: r.idNat })
@@ -190,7 +190,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
     }
     reply.clearCookie(cookieName, { path: '/' })
     if (r.state === 'approved') {
-      const fields = requests.collect(r.id)
+      const fields = await requests.collect(r.id)
       // Collected by another tab of this browser an instant ago: that tab carries on.
       if (fields === undefined) return problem(request, reply, 404, 'lost', r.returnTo, { decision: 'login', detail: `${PSC_ERR_CIBA.UNKNOWN_REQUEST.code}: collected by another tab` })
       try {
@@ -202,7 +202,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
       }
       return reply.redirect(r.returnTo, 303)
     }
-    requests.cancel(r.id)
+    await requests.cancel(r.id)
     const [page, ciba, reason] = FAILURE_ANSWERS[r.failure ?? 'failed']
     const detail = `${ciba.code}: ${r.reason ?? ciba.message}`
     audit.record(request, { event: 'login', outcome: 'failed', idNat: r.idNat, reason, detail, loginMethod: 'ciba' })
@@ -211,7 +211,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
 
   app.get(`${cibaPath}/status`, async (request, reply) => {
     reply.header('cache-control', 'no-store')
-    const r = readOwnRequest(request)
+    const r = await readOwnRequest(request)
     endpointScope(request, 'login', { idNat: r?.idNat })
     return { state: r === undefined ? 'unknown' : r.state === 'pending' ? 'pending' : 'done' }
   })

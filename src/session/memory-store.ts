@@ -12,6 +12,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #bySub: SessionIndex = new Map()
   readonly #remembered: LRUCache<string, true>
   readonly #locks = new Map<string, number>()
+  readonly #sharedValues = new LRUCache<string, string>({ max: 10_000, ttlAutopurge: false })
   /**
    * The practitioners of one hospital work in the same few structures: each session points at one
    * shared copy of a structure instead of holding its own (a few hundred bytes per session).
@@ -66,6 +67,20 @@ export class MemorySessionStore implements SessionStore {
     if (this.#remembered.get(key)) return false
     this.#remembered.set(key, true, { ttl: Math.max(1, ttlMs) })
     return true
+  }
+
+  async putShared(key: string, value: string, ttlMs: number): Promise<void> {
+    this.#sharedValues.set(key, value, { ttl: Math.max(1, ttlMs) })
+  }
+
+  async getShared(key: string): Promise<string | undefined> {
+    return this.#sharedValues.get(key)
+  }
+
+  async takeShared(key: string): Promise<string | undefined> {
+    const value = this.#sharedValues.get(key)
+    this.#sharedValues.delete(key)
+    return value
   }
 
   async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {

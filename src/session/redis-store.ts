@@ -167,6 +167,19 @@ export class RedisSessionStore implements SessionStore {
     return ok === 'OK'
   }
 
+  async putShared(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.#run(() => this.#redis.set(`${this.#p}shared:${key}`, value, 'PX', Math.max(1, Math.ceil(ttlMs))))
+  }
+
+  async getShared(key: string): Promise<string | undefined> {
+    return (await this.#run(() => this.#redis.get(`${this.#p}shared:${key}`))) ?? undefined
+  }
+
+  async takeShared(key: string): Promise<string | undefined> {
+    // GETDEL (Redis 6.2+) is atomic: two replicas asking at once, one gets the value.
+    return (await this.#run(() => this.#redis.getdel(`${this.#p}shared:${key}`))) ?? undefined
+  }
+
   async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
     const token = randomBytes(12).toString('base64url')
     const k = `${this.#p}lock:${key}`

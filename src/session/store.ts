@@ -63,6 +63,15 @@ export interface SessionStore {
   deleteWhere(match: { sid?: string; sub?: string }): Promise<number>
   /** Remembers `key` for `ttlMs`; false when it was already remembered (replay protection). */
   rememberOnce(key: string, ttlMs: number): Promise<boolean>
+  /**
+   * Short-lived state every replica must see (a CIBA request polled by one replica while its
+   * browser's requests reach another): `value` under `key` for `ttlMs`. Not for sessions.
+   */
+  putShared(key: string, value: string, ttlMs: number): Promise<void>
+  /** The value under `key`, undefined once it expired or was taken. */
+  getShared(key: string): Promise<string | undefined>
+  /** Reads and removes `key` in one step: of several callers at once, one gets the value. */
+  takeShared(key: string): Promise<string | undefined>
   /** A short lock for work that must happen once across replicas; undefined when someone holds it. */
   tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>
   /** whether the store answers now (Redis: a PING within the command timeout, so a frozen server is seen) */

@@ -64,3 +64,14 @@ t.test('a touch writes a copy: the record another request holds is not changed u
   t.equal(held!.lastSeenAt, seenAt, 'the shared record is unchanged')
   t.equal((await store.get(id))?.lastSeenAt, now, 'Redis has the new time')
 })
+
+t.test('shared values (CIBA state): of replicas taking at once, exactly one gets the value; TTL honoured', async (t) => {
+  const [a, b] = [await storeFor(t, 'shared:'), await storeFor(t, 'shared:')]
+  await a.putShared('ciba:request:x', '{"state":"approved"}', 60_000)
+  t.equal(await b.getShared('ciba:request:x'), '{"state":"approved"}', 'a second replica reads it')
+  const takes = await Promise.all([a.takeShared('ciba:request:x'), b.takeShared('ciba:request:x'), a.takeShared('ciba:request:x'), b.takeShared('ciba:request:x')])
+  t.same(takes.filter((v) => v !== undefined), ['{"state":"approved"}'], 'one take of four got it')
+  await a.putShared('ciba:request:short', 'x', 50)
+  await new Promise((r) => setTimeout(r, 150))
+  t.equal(await b.getShared('ciba:request:short'), undefined, 'expired after its TTL')
+})

@@ -63,6 +63,20 @@ t.test('the memory store is bounded: the least recently used session is evicted'
   t.ok(await store.get('a'))
 })
 
+t.test('memory store: shared values (CIBA state) expire, and a take hands a value over once', async (t) => {
+  const store = new MemorySessionStore(10)
+  await store.putShared('k', 'v1', 60_000)
+  t.equal(await store.getShared('k'), 'v1')
+  await store.putShared('k', 'v2', 60_000)
+  t.equal(await store.getShared('k'), 'v2', 'a put replaces')
+  t.equal(await store.takeShared('k'), 'v2', 'the first take gets it')
+  t.equal(await store.takeShared('k'), undefined, 'the second does not')
+  t.equal(await store.getShared('k'), undefined, 'and it is gone')
+  await store.putShared('short', 'x', 20)
+  await new Promise((r) => setTimeout(r, 60))
+  t.equal(await store.getShared('short'), undefined, 'expired after its TTL')
+})
+
 t.test('memory store: back-channel indexes by sid and sub, one or several sessions each', async (t) => {
   const store = new MemorySessionStore(100)
   const rec = (sub: string, sid: string) => ({ ...fields, identity: { ...fields.identity, sub }, pscSid: sid, createdAt: Date.now(), lastSeenAt: Date.now() }) as SessionRecord

@@ -1,0 +1,121 @@
+// CIBA behind several replicas sharing a real Redis, with no sticky sessions: the push is sent and
+// polled by replica A, while the browser's next requests reach replica B (as a load balancer
+// without affinity sends them). Before, B answered "Demande introuvable" (404): the request lived
+// only in A's memory. Now its state is in the shared store: B shows the waiting page, logs the
+// practitioner in once, and a cancel through B stops A's polling.
+import { Redis } from 'ioredis'
+import t from 'tap'
+import type { AuditEvent } from '../../src/audit/events.js'
+import { BrowserLikeClient } from '../helpers/browser-like-client.js'
+import { answerOnPhone, bindingMessageOf, CIBA_YAML, startCiba, waitForEnd } from '../helpers/ciba.js'
+import { startRedis } from '../helpers/redis.js'
+import { startStack, type Stack } from '../helpers/stack.js'
+
+const MEDECIN = '899700218896'
+const PHARMACIEN = '899700367915'
+
+const cibaOutcomes = (s: Stack, idNat: string) =>
+  s.audit.filter((e): e is Extract<AuditEvent, { event: 'ciba' }> => e.event === 'ciba' && e.idNat === idNat).map((e) => e.outcome)
+
+/** The browser's CIBA cookie, as replica A set it, sent to replica B (same site behind one name). */
+function moveCibaCookie(browser: BrowserLikeClient, from: Stack, to: Stack): void {
+  const value = browser.cookieValue(from.url, 'psc_ciba')
+  if (value === undefined) throw new Error('no CIBA cookie from replica A')
+  browser.setCookie(to.url, { name: 'psc_ciba', value })
+}
+
+t.test('two replicas, one Redis, no affinity: started on A, waited for, approved and logged in on B', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
+  t.teardown(() => a.close())
+  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: a.emulator })
+  t.teardown(() => b.close())
+
+  const { res, browser } = await startCiba(a, MEDECIN)
+  t.equal(res.status, 303, 'A sent the push')
+  const onA = await browser.get(`${a.url}/_psc/ciba`)
+  moveCibaCookie(browser, a, b)
+
+  const onB = await browser.get(`${b.url}/_psc/ciba`)
+  t.equal(onB.status, 200, 'B shows the waiting page (it answered 404 "Demande introuvable" before)')
+  t.ok(bindingMessageOf(onB), 'with the code to compare on the phone')
+  t.equal(bindingMessageOf(onB), bindingMessageOf(onA), 'the same code as A shows')
+  t.equal((await browser.get(`${b.url}/_psc/ciba/status`)).body, '{"state":"pending"}')
+  const stored = await redisContent(redis.url, '*ciba:request:*')
+  t.equal(stored.length, 1, 'the request is in the shared store')
+  const requestId = browser.cookieValue(b.url, 'psc_ciba')!.split('.')[0]!
+  t.notOk(stored.some(([k, v]) => k.includes(requestId) || v.includes(requestId)), 'under a hash of its id: the store never holds the id the cookie carries')
+
+  await answerOnPhone(a, MEDECIN, true)
+  const landed = await waitForEnd(b, browser)
+  t.equal(landed.status, 303, 'B logs the practitioner in')
+  t.equal(landed.headers.location, '/dossier/42?onglet=bio', 'back to the page first asked for')
+  const page = await browser.get(`${b.url}/dossier/1?format=json`)
+  t.equal(page.status, 200)
+  t.equal((JSON.parse(page.body) as { headers: Record<string, string> }).headers['x-psc-idnat'], MEDECIN, 'the identity reaches the application through B')
+
+  t.same(cibaOutcomes(a, MEDECIN), ['requested', 'approved'], 'A, which polled PSC, audits the request and its outcome')
+  t.ok(b.audit.find((e) => e.event === 'login' && e.outcome === 'succeeded' && e.loginMethod === 'ciba' && e.idNat === MEDECIN), 'B audits the login')
+  t.notOk(a.audit.find((e) => e.event === 'login' && e.outcome === 'succeeded'), 'A did not log anyone in')
+
+  // Another tab of the same browser still holding the cookie, sent to A: the answer was handed over once.
+  const late = new BrowserLikeClient()
+  late.setCookie(a.url, { name: 'psc_ciba', value: browser.cookieValue(a.url, 'psc_ciba')! })
+  const again = await late.get(`${a.url}/_psc/ciba`)
+  t.equal(again.status, 404, 'the approved request cannot log in a second time, on any replica')
+  t.notOk(late.cookies(a.url).find((c) => c.name === 'psc_session'), 'no second session')
+})
+
+t.test('a cancel through B stops the polling on A at once, and a new push may go', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
+  t.teardown(() => a.close())
+  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: a.emulator })
+  t.teardown(() => b.close())
+
+  const { browser } = await startCiba(a, PHARMACIEN)
+  moveCibaCookie(browser, a, b)
+  t.equal((await browser.get(`${b.url}/_psc/ciba`)).status, 200)
+  const cancelled = await browser.postForm(`${b.url}/_psc/ciba/cancel`, {})
+  t.equal(cancelled.status, 303, 'B takes the cancel')
+  t.match(cancelled.headers.location, /^\/_psc\/login\?rd=/, 'back to the login choice')
+
+  const deadline = Date.now() + 10_000
+  while (!cibaOutcomes(a, PHARMACIEN).includes('cancelled') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  t.same(cibaOutcomes(a, PHARMACIEN), ['requested', 'cancelled'], 'A stopped polling and audits the cancel')
+  const next = await startCiba(a, PHARMACIEN)
+  t.equal(next.res.status, 303, 'the practitioner may be sent a new push (the one-waiting-push lock was released)')
+})
+
+/** The keys matching `pattern`, with their values. */
+async function redisContent(url: string, pattern: string): Promise<[string, string][]> {
+  const client = new Redis(url)
+  try {
+    const keys = await client.keys(pattern)
+    return await Promise.all(keys.map(async (k): Promise<[string, string]> => [k, (await client.get(k)) ?? '']))
+  } finally {
+    client.disconnect()
+  }
+}
+
+t.test('Redis down: the waiting page fails closed with the store page (503), not a 500', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
+  t.teardown(() => a.close())
+  const { res, browser } = await startCiba(a, MEDECIN)
+  t.equal(res.status, 303)
+  // B never held the request: it can only ask the store, which is down.
+  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: a.emulator })
+  t.teardown(() => b.close())
+  moveCibaCookie(browser, a, b)
+  await redis.stop()
+  const page = await browser.get(`${b.url}/_psc/ciba`)
+  t.equal(page.status, 503)
+  t.match(page.body, /Service momentanément indisponible/)
+  t.notMatch(page.body, /Redis|ECONNREFUSED|stack/i, 'no technical detail on the page')
+  t.ok(b.audit.find((e) => e.event === 'access' && e.reason === 'PSC_ERR_STORE_UNAVAILABLE'), 'audited with the store code')
+  t.notOk(b.logs.some((l) => l.includes('unhandled error')), 'not logged as a bug')
+})
