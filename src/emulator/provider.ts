@@ -1,7 +1,7 @@
 // The oidc-provider configuration that makes the emulator look like PSC's Keycloak realm: endpoint
 // paths, scope_all, eidas acr values, PSC's claims, token lifetimes, logout. The HTTP server and the
 // practitioner page are in index.ts.
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto'
 import Provider from 'oidc-provider'
 import { EIDAS_LEVELS } from '../psc/acr.js'
 import { PSC_SCOPE_ALL_CLAIMS, pscClaimsFor, pscIdTokenClaimsFor } from './claims.js'
@@ -20,9 +20,17 @@ const SUPPORTED_SCOPES = ['openid', 'scope_all', 'offline_access']
 const REFRESH_TOKEN_TTL = 30 * 60
 const SESSION_TTL = 4 * 60 * 60
 
+/**
+ * PSC signs with RS256. An RSA key takes up to half a second of CPU to generate, and almost every
+ * integration test starts an emulator, some several: emulators in one process share the key material (made on
+ * first use), each with its own key id: a token of one emulator names a key id that another's
+ * JWKS does not list, so it is still refused there (and its issuer differs).
+ */
+let processRsaKey: JsonWebKey | undefined
+
 function signingKey(): Record<string, unknown> {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' }
+  processRsaKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
+  return { ...processRsaKey, kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' }
 }
 
 export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string, Practitioner>, ciba: EmulatorCiba): Provider {
