@@ -4,11 +4,11 @@
 // only in A's memory. Now its state is in the shared store: B shows the waiting page, logs the
 // practitioner in once, and a cancel through B stops A's polling.
 import { Redis } from 'ioredis'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { AuditEvent } from '../../src/audit/events.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { answerOnPhone, bindingMessageOf, CIBA_YAML, startCiba, waitForEnd } from '../helpers/ciba.js'
-import { startRedis } from '../helpers/redis.js'
+import { startRedis, type RedisServer } from '../helpers/redis.js'
 import { startStack, type Stack } from '../helpers/stack.js'
 
 const MEDECIN = '899700218896'
@@ -16,6 +16,17 @@ const PHARMACIEN = '899700367915'
 
 const cibaOutcomes = (s: Stack, idNat: string) =>
   s.audit.filter((e): e is Extract<AuditEvent, { event: 'ciba' }> => e.event === 'ciba' && e.idNat === idNat).map((e) => e.outcome)
+
+/** Replicas A and B sharing one real Redis and one emulator (PSC), as behind a load balancer. */
+async function twoReplicas(t: Test): Promise<{ redis: RedisServer; a: Stack; b: Stack }> {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
+  t.teardown(() => a.close())
+  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: a.emulator })
+  t.teardown(() => b.close())
+  return { redis, a, b }
+}
 
 /** The browser's CIBA cookie, as replica A set it, sent to replica B (same site behind one name). */
 function moveCibaCookie(browser: BrowserLikeClient, from: Stack, to: Stack): void {
@@ -25,12 +36,7 @@ function moveCibaCookie(browser: BrowserLikeClient, from: Stack, to: Stack): voi
 }
 
 t.test('two replicas, one Redis, no affinity: started on A, waited for, approved and logged in on B', async (t) => {
-  const redis = await startRedis()
-  t.teardown(() => redis.close())
-  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
-  t.teardown(() => a.close())
-  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: a.emulator })
-  t.teardown(() => b.close())
+  const { redis, a, b } = await twoReplicas(t)
 
   const { res, browser } = await startCiba(a, MEDECIN)
   t.equal(res.status, 303, 'A sent the push')
@@ -68,12 +74,7 @@ t.test('two replicas, one Redis, no affinity: started on A, waited for, approved
 })
 
 t.test('a cancel through B stops the polling on A at once, and a new push may go', async (t) => {
-  const redis = await startRedis()
-  t.teardown(() => redis.close())
-  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
-  t.teardown(() => a.close())
-  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: a.emulator })
-  t.teardown(() => b.close())
+  const { a, b } = await twoReplicas(t)
 
   const { browser } = await startCiba(a, PHARMACIEN)
   moveCibaCookie(browser, a, b)
@@ -101,15 +102,10 @@ async function redisContent(url: string, pattern: string): Promise<[string, stri
 }
 
 t.test('Redis down: the waiting page fails closed with the store page (503), not a 500', async (t) => {
-  const redis = await startRedis()
-  t.teardown(() => redis.close())
-  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
-  t.teardown(() => a.close())
+  const { redis, a, b } = await twoReplicas(t)
   const { res, browser } = await startCiba(a, MEDECIN)
   t.equal(res.status, 303)
   // B never held the request: it can only ask the store, which is down.
-  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: a.emulator })
-  t.teardown(() => b.close())
   moveCibaCookie(browser, a, b)
   await redis.stop()
   const page = await browser.get(`${b.url}/_psc/ciba`)
