@@ -28,7 +28,7 @@ import { admitWhileAuditable, auditLogObserver, auditSessionEnds, auditSessionsL
 import { configHash, describeConfigChanges } from './config/changes.js'
 import { HSTS_VALUE } from './pages/html.js'
 import { sendCode } from './pages/respond.js'
-import { PSC_ERR, type PscErrorCode } from './errors.js'
+import { definitionOf, PSC_ERR, type PscErrorCode } from './errors.js'
 import { setScope } from './scope.js'
 import { answerClientError } from './ops/client-error.js'
 import { BodyTooLarge } from './proxy/body-limit.js'
@@ -212,6 +212,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     if (code === PSC_ERR.INTERNAL.code) {
       // Full details go to the operational log only; the browser gets a reference, never a stack.
       request.log.error({ err: error }, 'unhandled error')
+    } else if (definitionOf(code).status >= 500) {
+      // Something the gateway depends on (the session store) failed: operators watch warnings.
+      request.log.warn({ code, reason: detail }, 'dependency unavailable')
     } else {
       request.log.info({ code, fastifyCode: error.code, status: error.statusCode }, 'client error')
     }

@@ -16,6 +16,7 @@ import type { CibaLimitName, CibaLimits } from './ciba-limits.js'
 import { describeOidcError, isUpstreamFailure, LoginFailure } from './login-failure.js'
 import type { PscClient } from './psc-client.js'
 import { sessionFieldsFromTokens } from './session-start.js'
+import { safeReturnPath } from '../policy/returnPath.js'
 
 export type CibaFailure = 'denied' | 'expired' | 'psc_unavailable' | 'failed' | 'cancelled'
 
@@ -56,30 +57,53 @@ const MAX_UNREACHABLE = 3
 const KEEP_ENDED_MS = 60_000
 /** how often the polling replica looks whether the browser gave up through another replica */
 const WATCH_CANCEL_MS = 1_000
+/** past its expiry, a request still pending in the store was lost with the replica that polled it */
+const LOST_AFTER_EXPIRY_MS = 5_000
 
 interface Running extends CibaRequest {
   abort: AbortController
   release: () => Promise<void>
-  /** whether the store holds its latest state (so that collecting it goes through the store, once) */
-  shared: boolean
+  /** the store's copy as written at the start: the outcome replaces it only if it is still there */
+  pendingText: string
 }
 
 /** A request's state as the store keeps it for the other replicas. */
 type SharedState = Omit<CibaRequest, 'id'>
+
+const FAILURES: ReadonlySet<unknown> = new Set<CibaFailure>(['denied', 'expired', 'psc_unavailable', 'failed', 'cancelled'])
 
 /** The store key of a request: a hash of its id, so the store never holds the browser's secret. */
 function sharedKey(id: string): string {
   return `ciba:request:${createHash('sha256').update(id).digest('base64url')}`
 }
 
+function sharedText(r: CibaRequest): string {
+  const state: SharedState = {
+    ref: r.ref, idNat: r.idNat, client: r.client, bindingMessage: r.bindingMessage, returnTo: r.returnTo, expiresAt: r.expiresAt,
+    state: r.state, fields: r.fields, failure: r.failure, reason: r.reason
+  }
+  return JSON.stringify(state)
+}
+
+/**
+ * The store's copy, checked field by field: another version of the gateway (a rolling update) or
+ * anything else writing under the same prefix must not turn into a crash or an open redirect.
+ */
 function fromShared(id: string, raw: string | undefined): CibaRequest | undefined {
   if (raw === undefined) return undefined
+  let v: unknown
   try {
-    const state = JSON.parse(raw) as SharedState
-    return { ...state, id }
+    v = JSON.parse(raw)
   } catch {
     return undefined
   }
+  if (typeof v !== 'object' || v === null) return undefined
+  const s = v as Record<string, unknown>
+  const wellFormed = typeof s.ref === 'string' && typeof s.idNat === 'string' && typeof s.client === 'string' &&
+    typeof s.bindingMessage === 'string' && typeof s.returnTo === 'string' && safeReturnPath(s.returnTo) === s.returnTo &&
+    typeof s.expiresAt === 'number' && (s.failure === undefined || FAILURES.has(s.failure)) &&
+    (s.state === 'pending' || s.state === 'failed' || (s.state === 'approved' && typeof s.fields === 'object' && s.fields !== null))
+  return wellFormed ? { ...(s as unknown as SharedState), id } : undefined
 }
 
 export class CibaRequests {
@@ -132,39 +156,47 @@ export class CibaRequests {
       state: 'pending',
       abort: new AbortController(),
       release: admission.release,
-      shared: false
+      pendingText: ''
     }
-    this.#requests.set(id, request)
+    request.pendingText = sharedText(request)
     try {
-      await this.#share(request)
+      await this.deps.store.putShared(sharedKey(id), request.pendingText, this.#keepMs(request))
     } catch (err) {
-      // Without the store the other replicas would not know it: no push is left waiting unpolled,
-      // but PSC has sent one; it expires on its own.
-      this.#requests.delete(id)
+      // The other replicas could not follow it: given up here. PSC has sent the push, which
+      // expires on its own; the trail says so.
       await admission.release().catch(() => undefined)
+      void this.deps.audit.emit({ event: 'ciba', outcome: 'failed', idNat, client, cibaRequest: request.ref, reason: `the session store could not keep the request: ${err instanceof Error ? err.message : String(err)}` })
       throw err
     }
+    this.#requests.set(id, request)
     void this.#poll(request, configuration, backchannel)
     return { kind: 'started', request }
   }
 
   /** The request a browser's cookie names: this replica's, or another's through the store. */
   async get(id: string): Promise<CibaRequest | undefined> {
-    return this.#requests.get(id) ?? fromShared(id, await this.deps.store.getShared(sharedKey(id)))
+    const local = this.#requests.get(id)
+    if (local !== undefined) return local
+    const r = fromShared(id, await this.deps.store.getShared(sharedKey(id)))
+    // The replica that polled it stopped without a word (a crash): once expired, it is over.
+    if (r?.state === 'pending' && this.#now() > r.expiresAt + LOST_AFTER_EXPIRY_MS) {
+      return { ...r, state: 'failed', failure: 'expired', reason: 'no outcome from the replica that polled it before the request expired' }
+    }
+    return r
   }
 
   /**
-   * Hands an approved request's session fields over once, and forgets the request. With the
-   * store's copy, once across replicas: two tabs landing on two replicas cannot both log in.
+   * Hands an approved request's session fields over once, and forgets the request. Through the
+   * store's copy (taken atomically), so that two tabs landing on two replicas cannot both log in.
    */
   async collect(id: string): Promise<NewSession | undefined> {
     const local = this.#requests.get(id)
     this.#requests.delete(id)
-    if (local !== undefined && !local.shared) return local.state === 'approved' ? local.fields : undefined
-    const r = fromShared(id, await this.deps.store.takeShared(sharedKey(id)))
-    if (r?.state === 'approved') return r.fields
-    // The store's copy still said pending: this replica had the answer and was about to share it.
-    if (r?.state === 'pending' && local?.state === 'approved') return local.fields
+    const stored = fromShared(id, await this.deps.store.takeShared(sharedKey(id)))
+    if (stored?.state === 'approved') return stored.fields
+    // The copy still said pending: this replica had the answer and had not written it yet (or
+    // could not); taking the copy made sure no other replica hands it over.
+    if (stored?.state === 'pending' && local?.state === 'approved') return local.fields
     return undefined
   }
 
@@ -175,38 +207,48 @@ export class CibaRequests {
   async cancel(id: string): Promise<void> {
     const r = this.#requests.get(id)
     this.#requests.delete(id)
-    if (r !== undefined && r.state === 'pending') {
-      r.abort.abort()
-      // at once: the practitioner may be sent a new request right away
-      void r.release().catch(() => undefined)
-    }
     const key = sharedKey(id)
-    const shared = r === undefined ? fromShared(id, await this.deps.store.getShared(key)) : undefined
-    if (shared?.state === 'pending') {
-      const { id: _id, ...state } = shared
-      await this.deps.store.putShared(key, JSON.stringify({ ...state, state: 'failed', failure: 'cancelled', reason: 'given up in the browser' } satisfies SharedState), KEEP_ENDED_MS)
-    } else {
+    if (r !== undefined) {
+      if (r.state === 'pending') {
+        r.abort.abort()
+        // at once: the practitioner may be sent a new request right away
+        void r.release().catch(() => undefined)
+      }
       await this.deps.store.takeShared(key)
+      return
     }
+    const raw = await this.deps.store.getShared(key)
+    const shared = fromShared(id, raw)
+    if (raw !== undefined && shared?.state === 'pending') {
+      const cancelled = sharedText({ ...shared, state: 'failed', failure: 'cancelled', reason: 'given up in the browser' })
+      // Only if still pending: the polling replica may be writing the outcome at this instant.
+      if (await this.deps.store.replaceShared(key, raw, cancelled, KEEP_ENDED_MS)) return
+    }
+    // Ended: whatever it holds (an approved session included), nobody collects it any more.
+    await this.deps.store.takeShared(key)
   }
 
-  close(): void {
+  /** Stops polling. Other replicas showing one of these requests are told it ended. */
+  async close(): Promise<void> {
     this.#closed = true
+    const pending = [...this.#requests.values()].filter((r) => r.state === 'pending')
     for (const r of this.#requests.values()) r.abort.abort()
     this.#requests.clear()
+    await Promise.all(pending.map((r) => {
+      const ended = sharedText({ ...r, state: 'failed', failure: 'failed', reason: 'the gateway replica that polled it stopped' })
+      return this.deps.store.replaceShared(sharedKey(r.id), r.pendingText, ended, KEEP_ENDED_MS).catch(() => false)
+    }))
+  }
+
+  /** Until its browser can no longer read it: its expiry, then a minute to read the outcome. */
+  #keepMs(r: CibaRequest): number {
+    return Math.max(KEEP_ENDED_MS, r.expiresAt - this.#now() + KEEP_ENDED_MS)
   }
 
   #pendingCount(): number {
     let n = 0
     for (const r of this.#requests.values()) if (r.state === 'pending') n++
     return n
-  }
-
-  /** Writes the request's state for the other replicas, kept until its browser can no longer read it. */
-  async #share(r: Running): Promise<void> {
-    const { id: _id, abort: _abort, release: _release, shared: _shared, ...state } = r
-    await this.deps.store.putShared(sharedKey(r.id), JSON.stringify(state satisfies SharedState), Math.max(KEEP_ENDED_MS, r.expiresAt - this.#now() + KEEP_ENDED_MS))
-    r.shared = true
   }
 
   /** A browser that gave up through another replica marked the store's copy cancelled: stop polling. */
@@ -231,19 +273,31 @@ export class CibaRequests {
     }
     await r.release().catch(() => undefined)
     if (this.#closed) return
+    // Collected or given up on this replica meanwhile: the browser has what it needs.
+    if (r.failure !== 'cancelled' && this.#requests.get(r.id) === r) await this.#writeOutcome(r)
     const outcome = r.state === 'approved' ? 'approved' : r.failure === 'psc_unavailable' || r.failure === undefined ? 'failed' : r.failure
     void audit.emit({ event: 'ciba', outcome, idNat: r.idNat, client: r.client, cibaRequest: r.ref, reason: r.reason })
     log.info({ cibaRequest: r.ref, outcome, reason: r.reason }, 'CIBA request ended')
-    // Cancelled: the browser has forgotten it already. Otherwise the browser reads the outcome
-    // (or collects the session), on any replica, within this time, or it is gone.
-    if (r.failure !== 'cancelled' && this.#requests.get(r.id) === r) {
-      await this.#share(r).catch((err: unknown) => {
-        r.shared = false
-        log.warn({ cibaRequest: r.ref, err: err instanceof Error ? err.message : String(err) }, 'CIBA: the outcome could not be written to the session store; only this replica can give it')
-      })
+  }
+
+  /**
+   * The outcome replaces the store's pending copy, for whichever replica the browser reaches; then
+   * this replica forgets it (the store's copy is the one). Not if the browser gave up through
+   * another replica meanwhile. If the store cannot be written, this replica keeps it for a while.
+   */
+  async #writeOutcome(r: Running): Promise<void> {
+    try {
+      const written = await this.deps.store.replaceShared(sharedKey(r.id), r.pendingText, sharedText(r), this.#keepMs(r))
+      this.#requests.delete(r.id)
+      if (!written) {
+        r.fields = undefined
+        this.#fail(r, 'cancelled', 'given up in the browser (through another replica)')
+      }
+    } catch (err) {
+      this.deps.log.warn({ cibaRequest: r.ref, err: err instanceof Error ? err.message : String(err) }, 'CIBA: the outcome could not be written to the session store; only this replica can give it')
+      const forget = setTimeout(() => { if (this.#requests.get(r.id) === r) this.#requests.delete(r.id) }, this.#keepMs(r))
+      forget.unref()
     }
-    const forget = setTimeout(() => { if (this.#requests.get(r.id) === r) this.#requests.delete(r.id) }, Math.max(KEEP_ENDED_MS, r.expiresAt - this.#now()))
-    forget.unref()
   }
 
   async #pollUntilAnswered(r: Running, configuration: oidc.Configuration, backchannel: BackchannelRequest, signal: AbortSignal): Promise<void> {

@@ -12,7 +12,7 @@ export class MemorySessionStore implements SessionStore {
   readonly #bySub: SessionIndex = new Map()
   readonly #remembered: LRUCache<string, true>
   readonly #locks = new Map<string, number>()
-  readonly #sharedValues = new LRUCache<string, string>({ max: 10_000, ttlAutopurge: false })
+  readonly #sharedValues = new LRUCache<string, string>({ max: 10_000, ttlAutopurge: true })
   /**
    * The practitioners of one hospital work in the same few structures: each session points at one
    * shared copy of a structure instead of holding its own (a few hundred bytes per session).
@@ -81,6 +81,12 @@ export class MemorySessionStore implements SessionStore {
     const value = this.#sharedValues.get(key)
     this.#sharedValues.delete(key)
     return value
+  }
+
+  async replaceShared(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.#sharedValues.get(key) !== expected) return false
+    this.#sharedValues.set(key, value, { ttl: Math.max(1, ttlMs) })
+    return true
   }
 
   async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {

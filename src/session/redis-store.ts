@@ -176,8 +176,19 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async takeShared(key: string): Promise<string | undefined> {
-    // GETDEL (Redis 6.2+) is atomic: two replicas asking at once, one gets the value.
-    return (await this.#run(() => this.#redis.getdel(`${this.#p}shared:${key}`))) ?? undefined
+    // GET and DEL in one transaction (GETDEL needs Redis 6.2): two replicas asking at once, one gets it.
+    const k = `${this.#p}shared:${key}`
+    const replies = await this.#run(() => this.#redis.multi().get(k).del(k).exec())
+    const [error, value] = replies?.[0] ?? [null, null]
+    if (error) throw new SessionStoreUnavailable(error.message)
+    return typeof value === 'string' ? value : undefined
+  }
+
+  async replaceShared(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    const replaced = await this.#run(() => this.#redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end",
+      1, `${this.#p}shared:${key}`, expected, value, String(Math.max(1, Math.ceil(ttlMs)))))
+    return replaced === 1
   }
 
   async tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {

@@ -71,6 +71,8 @@ export interface SessionStore {
   /** The value under `key`, undefined once it expired or was taken. */
   getShared(key: string): Promise<string | undefined>
   /** Reads and removes `key` in one step: of several callers at once, one gets the value. */
+  /** Replaces the value under `key` only if it is still `expected` (compare and set); whether it did. */
+  replaceShared(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>
   takeShared(key: string): Promise<string | undefined>
   /** A short lock for work that must happen once across replicas; undefined when someone holds it. */
   tryLock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>

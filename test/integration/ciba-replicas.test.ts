@@ -73,7 +73,7 @@ t.test('two replicas, one Redis, no affinity: started on A, waited for, approved
   t.notOk(late.cookies(a.url).find((c) => c.name === 'psc_session'), 'no second session')
 })
 
-t.test('a cancel through B stops the polling on A at once, and a new push may go', async (t) => {
+t.test('a cancel through B stops the polling on A within a second, and a new push may go', async (t) => {
   const { a, b } = await twoReplicas(t)
 
   const { browser } = await startCiba(a, PHARMACIEN)
@@ -114,4 +114,54 @@ t.test('Redis down: the waiting page fails closed with the store page (503), not
   t.notMatch(page.body, /Redis|ECONNREFUSED|stack/i, 'no technical detail on the page')
   t.ok(b.audit.find((e) => e.event === 'access' && e.reason === 'PSC_ERR_STORE_UNAVAILABLE'), 'audited with the store code')
   t.notOk(b.logs.some((l) => l.includes('unhandled error')), 'not logged as a bug')
+})
+
+t.test('approved, then two tabs on two replicas at once: exactly one logs in', async (t) => {
+  const { a, b } = await twoReplicas(t)
+  const { browser } = await startCiba(a, MEDECIN)
+  const cookie = browser.cookieValue(a.url, 'psc_ciba')!
+  await answerOnPhone(a, MEDECIN, true)
+  const deadline = Date.now() + 10_000
+  while ((await browser.get(`${a.url}/_psc/ciba/status`)).body !== '{"state":"done"}' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  const tabs = [a, b, a, b].map((replica) => {
+    const tab = new BrowserLikeClient()
+    tab.setCookie(replica.url, { name: 'psc_ciba', value: cookie })
+    return tab.get(`${replica.url}/_psc/ciba`)
+  })
+  const statuses = (await Promise.all(tabs)).map((r) => r.status).sort()
+  t.same(statuses, [303, 404, 404, 404], 'one tab logged in, the three others get "Demande introuvable"')
+  const logins = [...a.audit, ...b.audit].filter((e) => e.event === 'login' && e.outcome === 'succeeded' && e.loginMethod === 'ciba')
+  t.equal(logins.length, 1, 'one login in the trail of both replicas')
+})
+
+t.test('the replica that polls stops: the others say the request ended, instead of waiting for ever', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.close())
+  const b = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1 } })
+  t.teardown(() => b.close())
+  const a = await startStack({ redisUrl: redis.url, pscYaml: CIBA_YAML(), emulator: b.emulator })
+  const { browser } = await startCiba(a, MEDECIN)
+  moveCibaCookie(browser, a, b)
+  t.equal((await browser.get(`${b.url}/_psc/ciba/status`)).body, '{"state":"pending"}')
+  await a.close() // a rolling update stops A (SIGTERM)
+  const page = await browser.get(`${b.url}/_psc/ciba`)
+  t.equal(page.status, 502, 'B tells the request failed')
+  t.match(page.body, /Réessayer/, 'and offers to start again')
+  t.ok(b.audit.find((e) => e.event === 'login' && e.outcome === 'failed' && e.detail?.includes('the gateway replica that polled it stopped')), 'the detail says why, in the trail')
+})
+
+t.test('a forged or foreign state in the store is ignored: no crash, no redirect off the site', async (t) => {
+  const { redis, a, b } = await twoReplicas(t)
+  const { browser } = await startCiba(a, MEDECIN)
+  moveCibaCookie(browser, a, b)
+  const [[key, value]] = await redisContent(redis.url, '*ciba:request:*') as [[string, string]]
+  const forged = { ...(JSON.parse(value) as object), state: 'approved', returnTo: 'https://evil.example/', fields: { identity: {} } }
+  const client = new Redis(redis.url)
+  t.teardown(() => client.disconnect())
+  await client.set(key, JSON.stringify(forged), 'PX', 60_000)
+  const page = await browser.get(`${b.url}/_psc/ciba`)
+  t.equal(page.status, 404, 'not a request this gateway wrote: "Demande introuvable"')
+  t.notOk(page.headers.location, 'no redirect')
+  await client.set(key, JSON.stringify({ ...(JSON.parse(value) as object), state: 'failed', failure: 'some-new-failure' }), 'PX', 60_000)
+  t.equal((await browser.get(`${b.url}/_psc/ciba`)).status, 404, 'an unknown failure kind (another version) is no 500 either')
 })

@@ -75,6 +75,13 @@ t.test('memory store: shared values (CIBA state) expire, and a take hands a valu
   await store.putShared('short', 'x', 20)
   await new Promise((r) => setTimeout(r, 60))
   t.equal(await store.getShared('short'), undefined, 'expired after its TTL')
+  await store.putShared('cas', 'pending', 60_000)
+  t.equal(await store.replaceShared('cas', 'other', 'approved', 60_000), false, 'a compare-and-set against another value does nothing')
+  t.equal(await store.getShared('cas'), 'pending')
+  t.equal(await store.replaceShared('cas', 'pending', 'approved', 60_000), true, 'against the value held, it replaces')
+  t.equal(await store.getShared('cas'), 'approved')
+  t.equal(await store.replaceShared('gone', 'pending', 'approved', 60_000), false, 'nothing to replace: nothing written')
+  t.equal(await store.getShared('gone'), undefined)
 })
 
 t.test('memory store: back-channel indexes by sid and sub, one or several sessions each', async (t) => {
