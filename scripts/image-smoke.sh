@@ -150,10 +150,12 @@ SESSION_SECRET="smoke-session-secret-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \
 PUBLIC="http://127.0.0.1:$GW_PORT"
 # The emulator and the "legacy" app run from this checkout (development tools, not in the image),
 # on 127.0.0.1; the container shares the host's network namespace and listens on 127.0.0.1 too.
-npx tsx src/cli.ts emulator --port "$EMU_PORT" --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
+# `node --import tsx`, one process each, so that the kill at the end stops them (`npx tsx` put
+# them in a child that outlived the kill).
+node --import tsx src/cli.ts emulator --port "$EMU_PORT" --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
   --redirect-uri "$PUBLIC/_psc/callback" --post-logout-uri "$PUBLIC/_psc/logged-out" >"$WORK/emulator.log" 2>&1 &
 PIDS+=($!)
-npx tsx src/cli.ts demo-app --port "$APP_PORT" >"$WORK/demo-app.log" 2>&1 &
+node --import tsx src/cli.ts demo-app --port "$APP_PORT" >"$WORK/demo-app.log" 2>&1 &
 PIDS+=($!)
 mkdir -p "$WORK/etc"
 cat >"$WORK/etc/gateway.yaml" <<YAML
