@@ -4,7 +4,7 @@
 // LDAPS with a certificate from a test CA made by openssl. stop()/start() is a directory outage.
 import { waitForPort } from './ports.js'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './stack.js'
@@ -34,6 +34,10 @@ export interface Slapd {
   pid(): number | undefined
   start(): Promise<void>
   stop(): Promise<void>
+  /** SIGSTOP, returning once every thread is stopped: a directory that accepts connections and never answers */
+  freeze(): Promise<void>
+  /** SIGCONT */
+  thaw(): void
   /** SIGKILL: the process dies without a word to its clients (no TLS close_notify, no LDAP notice) */
   crash(): Promise<void>
   close(): Promise<void>
@@ -177,6 +181,21 @@ export async function startSlapd (users: DirectoryUser[]): Promise<Slapd> {
       if (!c || c.exitCode !== null || c.signalCode !== null) return
       c.kill('SIGCONT')
       await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
+    },
+    async freeze () {
+      const pid = child?.pid
+      if (pid === undefined) throw new Error('slapd is not running')
+      process.kill(pid, 'SIGSTOP')
+      // SIGSTOP reaches each thread in turn: on a busy machine one may still answer for a moment
+      for (let i = 0; i < 200; i++) {
+        const states = readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '')[0])
+        if (states.every((s) => s === 'T' || s === 't')) return
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    },
+    thaw () {
+      const pid = child?.pid
+      if (pid !== undefined) process.kill(pid, 'SIGCONT')
     },
     async crash () {
       const c = child
