@@ -45,7 +45,17 @@ t.before(async () => {
   adminUrl = `http://127.0.0.1:${adminPort}`
   upstream = await startDemoApp(0)
   emulator = await startEmulator({ port: 0, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${url}/_psc/callback`], postLogoutRedirectUris: [`${url}/_psc/logged-out`] }] })
-  const yaml = `
+  const yaml = gatewayYaml(port, adminPort)
+  // dpi-admin comes after dpi in the file but /dpi-admin is not under /dpi (whole segments)
+  const { config } = loadConfigText(yaml, 'accounts-test.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, LDAP_BIND_PASSWORD })
+  gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write () {} } as never })
+  await gateway.psc.start()
+  await gateway.listen()
+})
+/** The gateway's configuration (two gateways can share the directory and the emulator). */
+function gatewayYaml (port: number, adminPort: number): string {
+  const url = `http://127.0.0.1:${port}`
+  return `
 listen: { host: 127.0.0.1, port: ${port} }
 publicUrl: ${url}
 admin: { enabled: true, host: 127.0.0.1, port: ${adminPort} }
@@ -77,12 +87,8 @@ routes:
   - { name: compte, match: { pathPrefix: /compte }, upstream: app, access: { account: required } }
   - { name: app, upstream: app, access: authenticated }
 `
-  // dpi-admin comes after dpi in the file but /dpi-admin is not under /dpi (whole segments)
-  const { config } = loadConfigText(yaml, 'accounts-test.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, LDAP_BIND_PASSWORD })
-  gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write () {} } as never })
-  await gateway.psc.start()
-  await gateway.listen()
-})
+}
+
 t.teardown(async () => {
   await gateway?.close()
   await upstream?.close()
@@ -239,4 +245,20 @@ t.test('a frozen directory never delays a route that needs no account; a route t
   slapd.thaw()
   await new Promise((r) => setTimeout(r, 2100)) // the lookup begun aside ends (timeout) and retryEvery passes
   t.equal((await echo(medecin, '/dpi/')).headers['x-remote-user'], 'edubois', 'the account route looks it up (the directory answers again)')
+})
+
+t.test('readyz tells the truth from the start: "not contacted yet" until the directory answers, never "answering" on faith', async (t) => {
+  await slapd.freeze() // the start-up probe gets no answer until the timeout
+  t.teardown(() => slapd.thaw())
+  const [port, adminPort] = [await freePort(), await freePort()]
+  const { config } = loadConfigText(gatewayYaml(port, adminPort), 'accounts-test-2.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, LDAP_BIND_PASSWORD })
+  const second = await buildGateway(config, { audit: { write () {} }, logStream: { write () {} } as never })
+  t.teardown(() => second.close())
+  await second.listen()
+  const ready = await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json() as Readyz
+  t.match(ready.checks.accounts, { ok: false, reportOnly: true, reason: /not contacted yet/ })
+  t.match(await second.metrics.registry.metrics(), /psc_gateway_account_directory_up\{source="ldap"\} 0/)
+  await new Promise((r) => setTimeout(r, 2300)) // the probe's timeout
+  t.match((await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json() as Readyz).checks.accounts, { ok: false, reason: /not answering since/ })
+  slapd.thaw()
 })
