@@ -239,7 +239,7 @@ t.test('a frozen directory never delays a route that needs no account; a route t
     const started = Date.now()
     const seen = await echo(medecin, '/app')
     const elapsed = Date.now() - started
-    t.ok(elapsed < 700, `request ${i + 1} to a route without account rules: ${elapsed} ms (the directory's timeout is 2000 ms)`)
+    t.ok(elapsed < 1500, `request ${i + 1} to a route without account rules: ${elapsed} ms (the directory's timeout is 2000 ms)`)
     t.equal(seen.headers['x-remote-user'], 'edubois', 'forwarded with the account the session holds')
   }
   slapd.thaw()
