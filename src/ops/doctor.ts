@@ -8,11 +8,12 @@ import { connect as tlsConnect } from 'node:tls'
 import type { GatewayConfig } from '../config/types.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 import { OutboundHttp, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, proxyFor } from '../auth/outbound-http.js'
+import { directoryCheck } from './doctor-directory.js'
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
 
 export interface DoctorCheck {
-  name: 'config' | 'dns' | 'proxy' | 'tls' | 'discovery' | 'jwks' | 'clock' | 'client-auth' | 'certificate' | 'registered-urls'
+  name: 'config' | 'dns' | 'proxy' | 'tls' | 'discovery' | 'jwks' | 'clock' | 'client-auth' | 'certificate' | 'registered-urls' | 'directory'
   verdict: Verdict
   detail: string
   /** what to do about it */
@@ -112,6 +113,8 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
     add(psc.onboarding.registered === undefined
       ? { name: 'registered-urls', verdict: 'warn', detail: `not declared: the gateway sends ${psc.redirectUri} and ${psc.postLogoutRedirectUri}`, todo: 'copy the URLs ANS registered into psc.registered, so that a mismatch is found here and not by a practitioner' }
       : { name: 'registered-urls', verdict: 'ok', detail: `${psc.redirectUri} and ${psc.postLogoutRedirectUri} match psc.registered` })
+    const directory = await directoryCheck(config.accounts)
+    if (directory !== undefined) add(directory)
   } finally {
     await http.close()
   }
