@@ -31,6 +31,8 @@ export interface ForwardAuthStack {
   /** the Lua script (HAProxy only) */
   lua?: string
   received(path: string): Echo[]
+  /** the audit lines the gateway printed so far */
+  audit(): Array<Record<string, unknown>>
   close(): Promise<void>
 }
 
@@ -71,6 +73,7 @@ export async function startForwardAuthStack (proxy: ProxyKind): Promise<ForwardA
   return {
     proxyPort, publicUrl, gatewayUrl, gateway, app, emulator, contract, generated, ...(lua === undefined ? {} : { lua }),
     received: (path) => app.received.filter((e) => e.url === path),
+    audit: () => gateway.output.join('').split('\n').filter((l) => l.includes('"log":"audit"')).map((l) => JSON.parse(l) as Record<string, unknown>),
     async close () {
       await gateway.stop()
       await emulator.close()
