@@ -8,6 +8,7 @@ export function haproxyLua (c: ForwardAuthContract): string {
 -- Action http-request lua.psc_forward_auth <passerelle host:port> <chemin> <en-têtes,séparés,par,virgules>
 -- Demande à la passerelle si la requête est autorisée (forme en-têtes : X-Original-URI,
 -- X-Original-Method), avec le cookie de session du navigateur. Ne transmet rien d'autre du client.
+-- Une passerelle qui ne répond pas (5 s par essai) vaut une passerelle injoignable (503).
 
 local function value(headers, name)
   local v = headers[name] or headers[string.lower(name)]
@@ -45,7 +46,7 @@ core.register_action("psc_forward_auth", { "http-req" }, function(txn, gateway, 
   local cookie = txn.f:req_fhdr("cookie")
   if cookie ~= nil then asked["Cookie"] = { cookie } end
   local ok, res = pcall(function()
-    return core.httpclient():get{ url = "http://" .. gateway .. path, headers = asked }
+    return core.httpclient():get{ url = "http://" .. gateway .. path, headers = asked, timeout = 5000 }
   end)
   local status = ok and res ~= nil and tonumber(res.status) or 0
   if status >= 200 and status < 300 then
@@ -67,7 +68,7 @@ core.register_action("psc_forward_auth", { "http-req" }, function(txn, gateway, 
   -- Sans X-PSC-Error, la réponse n'est pas de la passerelle (HAProxy répond 503 quand elle est
   -- injoignable) : jamais l'application.
   if status == 0 or value(res.headers, "x-psc-error") == nil then
-    core.Warning("psc_forward_auth: la passerelle " .. gateway .. " ne répond pas")
+    core.Warning("psc_forward_auth: gateway " .. gateway .. " not answering")
     answer(txn, 503, { ["content-type"] = "text/plain; charset=utf-8" }, "Service d'authentification indisponible. Réessayez dans quelques minutes.\\n")
     return
   end
