@@ -43,7 +43,7 @@ export async function checkForwardAuthContract (t: Test, stack: ForwardAuthStack
     t.equal(res.status, 200, why())
     const echo = (await res.json()) as Echo
     const left = forgedIn(echo)
-    t.same(clearsPrefixes ? left : left.filter((h) => h !== 'x-psc-forged-extra'), [], 'every configured header (and its "_" spelling) is cleared')
+    t.same(clearsPrefixes ? left : left.filter((h) => h !== 'x-psc-forged-extra' && h !== 'x_psc_forged_extra'), [], 'every configured header (and its "_" spelling) is cleared')
     for (const h of stack.contract.copy) t.notOk(echo.headers[h.toLowerCase()], `${h}: nothing (${JSON.stringify(echo.headers[h.toLowerCase()])})`)
   })
 
@@ -62,7 +62,7 @@ export async function checkForwardAuthContract (t: Test, stack: ForwardAuthStack
     t.equal(res.status, 200, why())
     const echo = JSON.parse(res.body) as Echo
     const left = forgedIn(echo)
-    t.same(clearsPrefixes ? left : left.filter((h) => h !== 'x-psc-forged-extra'), [], 'no forged value reaches the application')
+    t.same(clearsPrefixes ? left : left.filter((h) => h !== 'x-psc-forged-extra' && h !== 'x_psc_forged_extra'), [], 'no forged value reaches the application')
     t.equal(echo.headers['x-psc-idnat'], MEDECIN)
     t.equal(echo.headers['x-psc-profession-code'], '10')
     t.equal(echo.headers['x-remote-user'], LOGIN, 'the local account, from the gateway')

@@ -38,7 +38,7 @@ export interface ForwardAuthStack {
 
 /** Every configured header, and its "_" spelling, with a forged value, as a client would send them. */
 export function forgedHeaders (contract: ForwardAuthContract): Record<string, string> {
-  return Object.fromEntries([...contract.clear, 'X-PSC-Forged-Extra'].map((h) => [h, 'forged-by-client']))
+  return Object.fromEntries([...contract.clear, 'X-PSC-Forged-Extra', 'X_PSC_Forged_Extra'].map((h) => [h, 'forged-by-client']))
 }
 
 export async function startForwardAuthStack (proxy: ProxyKind): Promise<ForwardAuthStack> {

@@ -23,7 +23,7 @@ ${t}${t}route {
 ${t}${t}${t}# 1. Enlever toute copie envoyée par le client des en-têtes que la passerelle pose
 ${t}${t}${t}#    (forward_auth ne remplace que ceux que sa réponse contient).
 ${c.clear.map((h) => `${t}${t}${t}request_header -${h}`).join('\n')}
-${c.clearPrefixes.map((p) => `${t}${t}${t}request_header -${p}*`).join('\n')}
+${c.clearPrefixes.flatMap((p) => (p.includes('-') ? [p, p.replaceAll('-', '_')] : [p])).map((p) => `${t}${t}${t}request_header -${p}*`).join('\n')}
 
 ${t}${t}${t}# 2. Demander à la passerelle ; autorisé (2xx), copier ses en-têtes sur la requête. Sa
 ${t}${t}${t}#    réponse les nomme tous, vides quand ils n'ont pas de valeur.
