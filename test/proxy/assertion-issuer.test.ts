@@ -46,6 +46,18 @@ t.test('a token is reused for one session and upstream during the first half of 
   t.equal(issuer.headerFor(identity, { ...upstream, assertion: undefined }, fields, 'session-a'), undefined, 'an upstream without assertion gets none')
 })
 
+t.test('a forward-auth token names its route, and is never reused for another route', async (t) => {
+  const issuer = await AssertionIssuer.create(configWith([]))
+  const forDossiers = issuer.headerFor(identity, upstream, fields, 'session-a', 'dossiers')!.value
+  t.equal(issuer.headerFor(identity, upstream, fields, 'session-a', 'dossiers')!.value, forDossiers, 'reused for the same route')
+  const forAdmin = issuer.headerFor(identity, upstream, fields, 'session-a', 'admin')!.value
+  t.not(forAdmin, forDossiers, 'another route: another token')
+  const verify = async (token: string) => (await jwtVerify(token, createLocalJWKSet(issuer.jwks), { audience: 'dpi' })).payload
+  t.equal((await verify(forDossiers)).route, 'dossiers')
+  t.equal((await verify(forAdmin)).route, 'admin')
+  t.notOk('route' in (await verify(issuer.headerFor(identity, upstream, fields, 'session-a')!.value)), 'proxy mode: no route claim, as before')
+})
+
 t.test('unusable keys and lifetimes are configuration errors with their line', async (t) => {
   const yaml = (extra: string) => `
 publicUrl: http://localhost:8080
