@@ -53,8 +53,8 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
       renewCookieIfNeeded(reply, read.session, cookieName, cookieOptions)
       const identity = outcome.identity
       if (identity !== undefined) {
-        reply.headers(identityHeadersOf(identity, matched.state.forwarding))
-        const assertion = assertions?.headerFor(identity, matched.upstream!, matched.state.forwarding.identity, scope.session)
+        reply.headers(identityHeadersOf(identity, matched.state.forwarding, outcome.exercice))
+        const assertion = assertions?.headerFor(identity, matched.upstream!, matched.state.forwarding.identity, scope.session, outcome.exercice)
         if (assertion !== undefined) reply.header(assertion.name, assertion.value)
       }
       return void reply.code(200).send()
