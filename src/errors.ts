@@ -27,6 +27,7 @@ export const PSC_ERR = Object.freeze({
   PAYLOAD_TOO_LARGE: define('PSC_ERR_PAYLOAD_TOO_LARGE', 413, 'request body over the limit'),
   TOO_MANY_REQUESTS: define('PSC_ERR_TOO_MANY_REQUESTS', 429, 'rate limit reached'),
   DUPLICATE_SESSION_COOKIE: define('PSC_ERR_DUPLICATE_SESSION_COOKIE', 400, 'the session cookie was sent twice'),
+  LOGOUT_DUPLICATE_SESSION_COOKIE: define('PSC_ERR_LOGOUT_DUPLICATE_SESSION_COOKIE', 400, 'logout with the session cookie sent twice: no session was ended'),
   CROSS_SITE: define('PSC_ERR_CROSS_SITE', 403, 'cross-site request to a state-changing endpoint'),
 
   // A login is needed.

@@ -156,6 +156,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
     fr: () => ({ title: 'Cookies de session en double', paragraphs: ['Votre navigateur a envoyé deux cookies de session pour ce site ; par sécurité, aucun n\'est accepté.', 'Effacez les cookies de ce site (ou fermez complètement le navigateur), puis reconnectez-vous.', SUPPORT.fr] }),
     en: () => ({ title: 'Duplicate session cookies', paragraphs: ['Your browser sent two session cookies for this site; for safety, neither is accepted.', 'Clear this site\'s cookies (or close the browser completely), then log in again.', SUPPORT.en] })
   },
+  PSC_ERR_LOGOUT_DUPLICATE_SESSION_COOKIE: {
+    fr: () => ({ title: 'Déconnexion impossible : cookies de session en double', paragraphs: ['Votre navigateur a envoyé deux cookies de session pour ce site ; par sécurité, aucun n\'est accepté, et aucune session n\'a été fermée : vous n\'êtes pas déconnecté.', 'Pour fermer votre session sur ce poste, effacez les cookies de ce site ou fermez complètement le navigateur.', SUPPORT.fr] }),
+    en: () => ({ title: 'Cannot log out: duplicate session cookies', paragraphs: ['Your browser sent two session cookies for this site; for safety, neither is accepted, and no session was closed: you are not logged out.', 'To close your session on this computer, clear this site\'s cookies or close the browser completely.', SUPPORT.en] })
+  },
   PSC_ERR_CROSS_SITE: {
     fr: () => ({ title: 'Demande refusée', paragraphs: ['Cette demande venait d\'un autre site et a été refusée pour vous protéger. Si vous vouliez vous déconnecter, utilisez le bouton de l\'application.'] }),
     en: () => ({ title: 'Request refused', paragraphs: ['This request came from another site and was refused to protect you. To log out, use the application\'s button.'] })
