@@ -19,6 +19,7 @@ export const PSC_ERR = Object.freeze({
   // Refused before any rule: the request itself is wrong.
   INVALID_TARGET: define('PSC_ERR_INVALID_TARGET', 400, 'request target cannot be normalised'),
   DUPLICATE_HOST: define('PSC_ERR_DUPLICATE_HOST', 400, 'more than one Host header'),
+  DOUBLE_ENCODED_TARGET: define('PSC_ERR_DOUBLE_ENCODED_TARGET', 400, 'path carries percent-encoding that the upstream (decodesTwice) would decode a second time'),
   BAD_REQUEST: define('PSC_ERR_BAD_REQUEST', 400, 'malformed request'),
   HEADERS_TOO_LARGE: define('PSC_ERR_HEADERS_TOO_LARGE', 431, 'request headers too large'),
   NO_ROUTE: define('PSC_ERR_NO_ROUTE', 404, 'no route matches'),

@@ -11,6 +11,7 @@ import { sendCode } from './pages/respond.js'
 import { describeDenial } from './policy/decide.js'
 import { decideRequest, type Outcome, type RequestFacts, type SessionState } from './policy/decide-request.js'
 import { FIRST_EXERCICE, structureReference } from './policy/exercice-in-context.js'
+import { encodedTwice } from './policy/double-decoding.js'
 import { isPublicHost, publicHostOf } from './policy/public-host.js'
 import { requestKind } from './policy/request-kind.js'
 import { matchRoute, type CompiledRoute, type RouteTable } from './policy/rules.js'
@@ -193,7 +194,13 @@ export function createDecisionSteps(deps: GateDeps) {
     const route = reserved ? undefined : matchRoute(state.routes, { host: request.host, method: request.method, path })
     const upstream = route === undefined ? undefined : state.config.upstreams[route.upstream]
     if (route !== undefined && upstream === undefined) throw new Error(`route ${route.name} names an unknown upstream ${route.upstream}`)
-    return { url, state, route, upstream, facts: { method: request.method, kind: requestKind(received.headers), onPublicHost: isPublicHost(request.host, publicHost) } }
+    const facts: RequestFacts = {
+      method: request.method,
+      kind: requestKind(received.headers),
+      onPublicHost: isPublicHost(request.host, publicHost),
+      encodedTwiceForUpstream: upstream?.decodesTwice === true && encodedTwice(path)
+    }
+    return { url, state, route, upstream, facts }
   }
 
   /** The memory store answers without a promise: no await (and no microtask) on that path. */

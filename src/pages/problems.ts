@@ -135,6 +135,7 @@ const waitFor = (s: number | undefined, lang: Language): string => {
 
 const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_INVALID_TARGET: badRequest('L\'adresse demandée est mal formée et a été refusée.', 'The address asked for is malformed and was refused.'),
+  PSC_ERR_DOUBLE_ENCODED_TARGET: badRequest('L\'adresse demandée contient des caractères encodés deux fois (« %25… »), que cette application lirait autrement que la passerelle ; par sécurité, elle a été refusée.', 'The address asked for contains characters encoded twice ("%25…"), which this application would read differently from the gateway; for safety, it was refused.'),
   PSC_ERR_DUPLICATE_HOST: badRequest('La requête portait plusieurs noms de serveur (en-tête Host) et a été refusée.', 'The request carried several host names (Host header) and was refused.'),
   PSC_ERR_BAD_REQUEST: badRequest('La requête envoyée par votre navigateur est mal formée et a été refusée.', 'The request your browser sent is malformed and was refused.'),
   PSC_ERR_HEADERS_TOO_LARGE: badRequest('La requête est trop volumineuse (trop de cookies ou d\'en-têtes). Fermez le navigateur ou effacez les cookies de ce site, puis réessayez.', 'The request is too large (too many cookies or headers). Close the browser or clear this site\'s cookies, then try again.'),

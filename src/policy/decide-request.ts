@@ -29,6 +29,8 @@ export interface RequestFacts {
   readonly kind: RequestKind
   /** the Host is the gateway's public host (logins can only finish there) */
   readonly onPublicHost: boolean
+  /** the route's upstream decodes percent-encoding twice and the path carries an encoded percent sign (double-decoding.ts) */
+  readonly encodedTwiceForUpstream?: boolean
 }
 
 export interface DecisionInput {
@@ -83,6 +85,8 @@ export function decideRequest (input: DecisionInput): Outcome {
   // Nothing under the reserved prefix, and nothing no route names, is ever forwarded.
   if (route === undefined) return reject(PSC_ERR.NO_ROUTE.code)
   if (request.kind === 'websocket' && !input.websocketEnabled) return reject(PSC_ERR.WEBSOCKET_DISABLED.code)
+  // What the upstream would decode into a path nobody authorised is never forwarded, whoever asks.
+  if (request.encodedTwiceForUpstream === true) return reject(PSC_ERR.DOUBLE_ENCODED_TARGET.code)
   switch (session.state) {
     case 'alive':
       return decideKnown(route, session.identity, input.establishments)
