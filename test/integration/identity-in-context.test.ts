@@ -23,6 +23,7 @@ let upstream: RunningDemoApp
 let gateway: Gateway
 let url: string
 let client: BrowserLikeClient
+let yaml: string
 const audit: AuditEvent[] = []
 
 t.before(async () => {
@@ -30,7 +31,7 @@ t.before(async () => {
   url = `http://127.0.0.1:${port}`
   upstream = await startDemoApp(0)
   emulator = await startEmulator({ port: 0, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${url}/_psc/callback`], postLogoutRedirectUris: [`${url}/_psc/logged-out`] }] })
-  const yaml = `
+  yaml = `
 listen: { host: 127.0.0.1, port: ${port} }
 publicUrl: ${url}
 trustedProxies: [127.0.0.1]
@@ -121,4 +122,17 @@ t.test('forward-auth answers describe the same exercice', async (t) => {
   t.match(await assertionClaims(answer.headers['x-psc-assertion'] as string | undefined), { professionCode: '60' })
   const doctors = await client.get(`${url}/_psc/auth`, { headers: { 'X-Original-URI': '/medecins/agenda', 'X-Original-Method': 'GET' } })
   t.equal(doctors.headers['x-psc-profession-code'], '10')
+})
+
+t.test('hot reload: the hospital\'s establishments change, and so does the exercice described, with no stale cached headers', async (t) => {
+  t.equal((await echo('/anything')).headers['x-psc-profession-code'], '60', 'before: the CHU exercice')
+  // The hospital is now the other one: an authenticated route describes the exercice practised there.
+  const next = yaml.replace('chu: { label: "Centre Hospitalier de Saint-Œuf", finess: ["750000001"] }', 'chu: { label: "Hôpital de Lyon", finess: ["690000001"] }')
+  gateway.reload(loadConfigText(next, 'identity-in-context.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET }).config)
+  const seen = await echo('/anything')
+  t.equal(seen.headers['x-psc-profession-code'], '10')
+  t.equal(seen.headers['x-psc-structure-finess'], '690000001')
+  t.match(await assertionClaims(seen.headers['x-psc-assertion']), { professionCode: '10', structureFiness: '690000001' })
+  t.equal((await echo('/chu/x')).headers['x-psc-profession-code'], '10', 'the route on the (renamed) set follows it too')
+  t.match(lastAccess('app'), { profession: '10', exercice: 0, structure: '690000001' })
 })
