@@ -19,6 +19,7 @@ export const PSC_ERR = Object.freeze({
   // Refused before any rule: the request itself is wrong.
   INVALID_TARGET: define('PSC_ERR_INVALID_TARGET', 400, 'request target cannot be normalised'),
   DUPLICATE_HOST: define('PSC_ERR_DUPLICATE_HOST', 400, 'more than one Host header'),
+  DOUBLE_ENCODED_TARGET: define('PSC_ERR_DOUBLE_ENCODED_TARGET', 400, 'path carries percent-encoding that the upstream (decodesTwice) would decode a second time'),
   BAD_REQUEST: define('PSC_ERR_BAD_REQUEST', 400, 'malformed request'),
   HEADERS_TOO_LARGE: define('PSC_ERR_HEADERS_TOO_LARGE', 431, 'request headers too large'),
   NO_ROUTE: define('PSC_ERR_NO_ROUTE', 404, 'no route matches'),
@@ -27,6 +28,7 @@ export const PSC_ERR = Object.freeze({
   PAYLOAD_TOO_LARGE: define('PSC_ERR_PAYLOAD_TOO_LARGE', 413, 'request body over the limit'),
   TOO_MANY_REQUESTS: define('PSC_ERR_TOO_MANY_REQUESTS', 429, 'rate limit reached'),
   DUPLICATE_SESSION_COOKIE: define('PSC_ERR_DUPLICATE_SESSION_COOKIE', 400, 'the session cookie was sent twice'),
+  LOGOUT_DUPLICATE_SESSION_COOKIE: define('PSC_ERR_LOGOUT_DUPLICATE_SESSION_COOKIE', 400, 'logout with the session cookie sent twice: no session was ended'),
   CROSS_SITE: define('PSC_ERR_CROSS_SITE', 403, 'cross-site request to a state-changing endpoint'),
 
   // A login is needed.

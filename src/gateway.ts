@@ -94,7 +94,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
   const now = options.now ?? Date.now
-  let state: RoutingState = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }
+  let state: RoutingState = { config, routes: compileRoutes(config.routes, config.structures), forwarding: compileForwardingRules(config) }
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const auditOutput = options.audit !== undefined
     ? outputOf(options.audit)
@@ -275,7 +275,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   function reload(next: GatewayConfig): void {
     const blockers = describeReloadBlockers(config, next)
     if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
-    state = { config: next, routes: compileRoutes(next.routes), forwarding: compileForwardingRules(next) }
+    state = { config: next, routes: compileRoutes(next.routes, next.structures), forwarding: compileForwardingRules(next) }
     audit.setConfigHash(configHash(next))
     logger.level = next.log.level
   }

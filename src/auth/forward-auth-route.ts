@@ -69,9 +69,9 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
       // instead) still sets or clears each one.
       reply.headers(emptyHeadersOf(matched.state.config))
       if (identity !== undefined) {
-        reply.headers(identityHeadersOf(identity, matched.state.forwarding))
+        reply.headers(identityHeadersOf(identity, matched.state.forwarding, outcome.exercice))
         if (assertions !== undefined && assertionPeer(request)) {
-          const assertion = assertions.headerFor(identity, matched.upstream!, matched.state.forwarding.identity, scope.session, matched.route?.name)
+          const assertion = assertions.headerFor(identity, matched.upstream!, matched.state.forwarding.identity, scope.session, outcome.exercice, matched.route?.name)
           if (assertion !== undefined) reply.header(assertion.name, assertion.value)
         } else if (matched.upstream?.assertion !== undefined) {
           request.log.info({ route: matched.route?.name }, 'forward-auth: assertion withheld (not a trusted proxy\'s sub-request)')
