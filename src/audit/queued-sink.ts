@@ -45,7 +45,16 @@ export interface QueueOptions {
   hardLimit?: number
   /** a name for messages ("audit file /var/log/…", "syslog tcp://…") */
   name?: string
+  /**
+   * Called when events are lost (drop mode, or past the ceiling while failing): at the first loss,
+   * then at most once per `dropReportEveryMs` (default 10 s) with the count since the last call.
+   */
+  onDrop?: (lost: number, reason: GapEvent['reason']) => void
+  dropReportEveryMs?: number
 }
+
+/** Events still queued when the output was closed: how many, and the times of the first and last. */
+export interface UnwrittenSpan { lost: number; from: string; to: string; error?: string | undefined }
 
 /** Why a queue is not accepting requests' events at the moment. */
 export interface SinkHealth {
@@ -53,7 +62,7 @@ export interface SinkHealth {
   reason?: string
 }
 
-interface PendingGap { lost: number; from: string; to: string; reason: GapEvent['reason'] }
+interface PendingGap { lost: number; from: string; to: string; reason: GapEvent['reason']; detail?: string | undefined }
 
 export class QueuedSink implements AuditSink {
   /** events discarded (queue full in drop mode, hard ceiling in block mode, after close); each is covered by a gap event when one can be written */
@@ -83,6 +92,15 @@ export class QueuedSink implements AuditSink {
   /** set while writes fail: since when, the last error, and how many failed */
   #failing: { since: number; error: string; count: number } | undefined
   #gap: PendingGap | undefined
+  #onDrop: ((lost: number, reason: GapEvent['reason']) => void) | undefined
+  #dropReportEveryMs: number
+  #dropsUnreported = 0
+  #dropReason: GapEvent['reason'] = 'queue-full'
+  #lastDropReport = 0
+  #dropTimer: NodeJS.Timeout | undefined
+  #lastError: string | undefined
+  /** what close() could not write, with its time span (undefined when everything was written) */
+  unwrittenSpan: UnwrittenSpan | undefined
 
   constructor (destination: BatchDestination, options: QueueOptions = {}) {
     this.#dest = destination
@@ -95,6 +113,17 @@ export class QueuedSink implements AuditSink {
     this.#retryDelayMs = options.retryDelayMs ?? 1000
     this.#maxBatch = options.maxBatch ?? 2000
     this.#batchDelayMs = options.batchDelayMs ?? 10
+    this.#onDrop = options.onDrop
+    this.#dropReportEveryMs = options.dropReportEveryMs ?? 10_000
+  }
+
+  /**
+   * Events an earlier process could not write (it left their count next to the file): their gap
+   * record goes first, in their place, like the gap of events lost here.
+   */
+  carry (gap: { lost: number; from: string; to: string; error?: string | undefined }): void {
+    const detail = 'still queued when the previous process stopped' + (gap.error !== undefined ? `; the output's last error: ${gap.error}` : '')
+    this.#gap = { lost: gap.lost + (this.#gap?.lost ?? 0), from: gap.from, to: this.#gap?.to ?? gap.to, reason: 'shutdown', detail }
   }
 
   /** events waiting to be written */
@@ -200,8 +229,12 @@ export class QueuedSink implements AuditSink {
     if (!this.#closed) {
       this.#closed = true
       clearTimeout(this.#retry)
+      this.#reportDrops()
       if (this.#queue.length > 0 || this.#gap !== undefined) {
         const lost = this.#queue.length + (this.#gap?.lost ?? 0)
+        const now = new Date().toISOString()
+        const times = [this.#gap?.from, this.#gap?.to, timeIn(this.#queue[0]), timeIn(this.#queue[this.#queue.length - 1])].filter((x) => x !== undefined).sort()
+        this.unwrittenSpan = { lost: this.unwritten + lost, from: times[0] ?? now, to: times[times.length - 1] ?? now, error: this.#lastError }
         this.unwritten += lost
         this.#queue = []
         this.#gap = undefined
@@ -216,6 +249,16 @@ export class QueuedSink implements AuditSink {
 
   #lose (reason: GapEvent['reason']): void {
     this.droppedEvents++
+    if (this.#onDrop !== undefined) {
+      this.#dropsUnreported++
+      this.#dropReason = reason
+      const wait = this.#lastDropReport + this.#dropReportEveryMs - Date.now()
+      if (wait <= 0) this.#reportDrops()
+      else if (this.#dropTimer === undefined) {
+        this.#dropTimer = setTimeout(() => this.#reportDrops(), wait)
+        this.#dropTimer.unref()
+      }
+    }
     const now = new Date().toISOString()
     if (this.#gap === undefined) this.#gap = { lost: 1, from: now, to: now, reason }
     else {
@@ -225,12 +268,23 @@ export class QueuedSink implements AuditSink {
     }
   }
 
+  #reportDrops (): void {
+    clearTimeout(this.#dropTimer)
+    this.#dropTimer = undefined
+    if (this.#dropsUnreported === 0) return
+    const n = this.#dropsUnreported
+    this.#dropsUnreported = 0
+    this.#lastDropReport = Date.now()
+    this.#onDrop?.(n, this.#dropReason)
+  }
+
   /** Queues the gap event for the events lost so far, in their place in the order, when there is room. */
   #writeGap (): void {
     const gap = this.#gap
     if (gap === undefined || this.#queue.length >= this.maxQueuedEvents) return
     this.#gap = undefined
     const event: GapEvent = { v: AUDIT_SCHEMA_VERSION, time: new Date().toISOString(), event: 'gap', lost: gap.lost, from: gap.from, to: gap.to, reason: gap.reason }
+    if (gap.detail !== undefined) event.detail = gap.detail
     this.#queue.push(JSON.stringify(event))
     this.#kick()
   }
@@ -279,6 +333,7 @@ export class QueuedSink implements AuditSink {
     this.#dest.writeBatch(batch, (err) => {
       if (err) {
         this.writeFailures++
+        this.#lastError = err.message
         if (this.#failing === undefined) {
           this.#failing = { since: Date.now(), error: err.message, count: 1 }
           this.#onError(err)
@@ -314,4 +369,9 @@ export class QueuedSink implements AuditSink {
       for (const w of idle) w()
     })
   }
+}
+
+/** The time of a serialised event (the gateway writes it second: {"v":1,"time":"…"}). */
+function timeIn (body: string | undefined): string | undefined {
+  return body === undefined ? undefined : /"time":"([^"]+)"/.exec(body)?.[1]
 }
