@@ -18,6 +18,13 @@ export function admitWhileAuditable (output: Admitting, waitMs: number, request:
   const admitted = output.admit(waitMs)
   if (admitted === undefined) return done()
   admitted.then((ok) => {
+    // The client gave up while it waited: nothing goes upstream on its behalf (its access event,
+    // written when it left, says so: PSC_ERR_CLIENT_GONE).
+    if (reply.raw.destroyed || request.raw.destroyed) {
+      setScope(request, { decision: 'reject', reason: PSC_ERR.CLIENT_GONE.code, detail: 'the client closed the connection while the request waited for the audit output' })
+      sendCode(request, reply, PSC_ERR.CLIENT_GONE.code)
+      return
+    }
     if (ok) return done()
     setScope(request, { decision: 'reject', reason: PSC_ERR.AUDIT_UNAVAILABLE.code, detail: `audit output not writable for ${waitMs} ms` })
     reply.header('retry-after', '5')
