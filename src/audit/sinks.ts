@@ -8,6 +8,7 @@ import { FdDestination } from './fd-destination.js'
 import { lockAuditFile, type AuditFileLock } from './file-lock.js'
 import { QueuedSink, type BackpressureMode, type SinkHealth } from './queued-sink.js'
 import { AUDIT_SCHEMA_VERSION, type AuditEvent, type ChainHead } from './schema.js'
+import { RelpDestination } from './relp-destination.js'
 import { SyslogDestination, type SyslogSettings } from './syslog-destination.js'
 import { WorkerDestination } from './worker-destination.js'
 
@@ -24,7 +25,9 @@ export interface AuditSettings {
 }
 
 /** audit.syslog as configured: PEM files by name (read at start), or their text. */
-export type AuditSyslogSettings = Omit<SyslogSettings, 'port'> & {
+export type AuditSyslogSettings = Omit<SyslogSettings, 'port' | 'transport'> & {
+  /** relp: RELP (rsyslog's imrelp), each message acknowledged by the server */
+  transport: SyslogSettings['transport'] | 'relp'
   port?: number | undefined
   caFile?: string | undefined
   certFile?: string | undefined
@@ -33,9 +36,15 @@ export type AuditSyslogSettings = Omit<SyslogSettings, 'port'> & {
   maxQueuedEvents: number
 }
 
-const SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514 } as const
+const SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514, relp: 2514 } as const
 
-function syslogSettings (y: AuditSyslogSettings): SyslogSettings {
+function syslogDestination (y: AuditSyslogSettings): SyslogDestination | RelpDestination {
+  const port = y.port ?? SYSLOG_PORTS[y.transport]
+  if (y.transport === 'relp') return new RelpDestination({ host: y.host, port, facility: y.facility, appName: y.appName, hostname: y.hostname })
+  return new SyslogDestination(syslogSettings({ ...y, transport: y.transport }))
+}
+
+function syslogSettings (y: AuditSyslogSettings & { transport: SyslogSettings['transport'] }): SyslogSettings {
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'))
   return {
     transport: y.transport, host: y.host, port: y.port ?? SYSLOG_PORTS[y.transport], facility: y.facility, appName: y.appName,
@@ -93,7 +102,7 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
   const lock = settings.file === undefined ? undefined : lockAuditFile(settings.file)
   if (settings.stdout) sinks.push({ name: 'stdout', sink: new QueuedSink(new FdDestination(1), queue('audit stdout', settings.onBackpressure, settings.maxQueuedEvents)) })
   if (settings.syslog !== undefined) {
-    const dest = new SyslogDestination(syslogSettings(settings.syslog))
+    const dest = syslogDestination(settings.syslog)
     sinks.push({ name: dest.name, sink: new QueuedSink(dest, queue(`audit ${dest.name}`, settings.syslog.onBackpressure, settings.syslog.maxQueuedEvents)) })
   }
   if (settings.file !== undefined) {

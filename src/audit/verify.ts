@@ -236,17 +236,6 @@ export class ChainVerifier {
     report.head = { file, line: lineNo, seq, mac, time }
     if (this.#expect !== undefined && this.#expect.seq === seq && this.#expect.mac === mac) report.expectedHeadAt = report.head
     const event = field(text, '"event":"', line.fieldsAt)
-    if (event === 'access' && time !== undefined) {
-      const before = this.#lastAccess
-      if (before !== undefined && time < before.time) {
-        this.#add({
-          ...at, kind: 'time-backwards',
-          message: `time goes back: this access event is at ${time}, the one before it (${before.file}:${before.line}) at ${before.time}; ` +
-            'access events are written in the order their responses end, so the host\'s clock was set back (or lines were forged with the key): times around here cannot be trusted'
-        })
-      }
-      this.#lastAccess = { time, file, line: lineNo }
-    }
     if (event === 'chain-start') {
       this.#closeGaps()
       report.chains++
@@ -281,10 +270,12 @@ export class ChainVerifier {
     const expected = last.seq + 1
     // prev is the last field before mac: `"prev":"<43 characters>"`
     if (seq === expected && linksTo(text, line, last.mac)) {
+      if (event === 'access') this.#checkTime(file, lineNo, time)
       this.#setLast({ file, line: lineNo, seq, mac })
       return
     }
     if (seq > expected) {
+      if (event === 'access') this.#checkTime(file, lineNo, time)
       // Removed, unless the missing lines show up later (then they were moved: reordered).
       if (this.#gaps.length < MAX_FINDINGS) this.#gaps.push({ file, line: lineNo, from: expected, to: seq - 1, found: new Set() })
       this.#setLast({ file, line: lineNo, seq, mac })
@@ -303,6 +294,23 @@ export class ChainVerifier {
     // Right seq, wrong link: a line of another chain with the same seq was put here.
     this.#add({ ...at, kind: 'reordered', message: `the line does not follow the line before it (${last.file}:${last.line}): it comes from another chain` })
     this.#setLast({ file, line: lineNo, seq, mac })
+  }
+
+  /**
+   * An access event in its place in the chain (a line moved is reported as reordered, not here):
+   * its time must not be earlier than the access event's before it.
+   */
+  #checkTime (file: string, lineNo: number, time: string | undefined): void {
+    if (time === undefined) return
+    const before = this.#lastAccess
+    if (before !== undefined && time < before.time) {
+      this.#add({
+        file, line: lineNo, kind: 'time-backwards',
+        message: `time goes back: this access event is at ${time}, the one before it (${before.file}:${before.line}) at ${before.time}; ` +
+          'access events are written in the order their responses end, so the host\'s clock was set back (or lines were forged with the key): times around here cannot be trusted'
+      })
+    }
+    this.#lastAccess = { time, file, line: lineNo }
   }
 
   endFile (file: string, endsWithNewline: boolean): void {
