@@ -13,6 +13,7 @@
 // the hard ceiling while the destination fails) is counted, and a `gap` event saying how many were
 // lost and between which times is queued as soon as there is room, so it is written (and chained)
 // in their place. What is still queued when the process must end is counted in `close()`.
+import { DropReporter } from './drop-reporter.js'
 import type { AuditSink } from './events.js'
 import { AUDIT_SCHEMA_VERSION, type AuditEvent, type GapEvent } from './schema.js'
 
@@ -92,12 +93,7 @@ export class QueuedSink implements AuditSink {
   /** set while writes fail: since when, the last error, and how many failed */
   #failing: { since: number; error: string; count: number } | undefined
   #gap: PendingGap | undefined
-  #onDrop: ((lost: number, reason: GapEvent['reason']) => void) | undefined
-  #dropReportEveryMs: number
-  #dropsUnreported = 0
-  #dropReason: GapEvent['reason'] = 'queue-full'
-  #lastDropReport = 0
-  #dropTimer: NodeJS.Timeout | undefined
+  #drops: DropReporter<GapEvent['reason']> | undefined
   #lastError: string | undefined
   /** what close() could not write, with its time span (undefined when everything was written) */
   unwrittenSpan: UnwrittenSpan | undefined
@@ -113,8 +109,7 @@ export class QueuedSink implements AuditSink {
     this.#retryDelayMs = options.retryDelayMs ?? 1000
     this.#maxBatch = options.maxBatch ?? 2000
     this.#batchDelayMs = options.batchDelayMs ?? 10
-    this.#onDrop = options.onDrop
-    this.#dropReportEveryMs = options.dropReportEveryMs ?? 10_000
+    if (options.onDrop !== undefined) this.#drops = new DropReporter(options.onDrop, options.dropReportEveryMs ?? 10_000)
   }
 
   /**
@@ -229,7 +224,7 @@ export class QueuedSink implements AuditSink {
     if (!this.#closed) {
       this.#closed = true
       clearTimeout(this.#retry)
-      this.#reportDrops()
+      this.#drops?.flush()
       if (this.#queue.length > 0 || this.#gap !== undefined) {
         const lost = this.#queue.length + (this.#gap?.lost ?? 0)
         const now = new Date().toISOString()
@@ -249,16 +244,7 @@ export class QueuedSink implements AuditSink {
 
   #lose (reason: GapEvent['reason']): void {
     this.droppedEvents++
-    if (this.#onDrop !== undefined) {
-      this.#dropsUnreported++
-      this.#dropReason = reason
-      const wait = this.#lastDropReport + this.#dropReportEveryMs - Date.now()
-      if (wait <= 0) this.#reportDrops()
-      else if (this.#dropTimer === undefined) {
-        this.#dropTimer = setTimeout(() => this.#reportDrops(), wait)
-        this.#dropTimer.unref()
-      }
-    }
+    this.#drops?.add(reason)
     const now = new Date().toISOString()
     if (this.#gap === undefined) this.#gap = { lost: 1, from: now, to: now, reason }
     else {
@@ -266,16 +252,6 @@ export class QueuedSink implements AuditSink {
       this.#gap.to = now
       if (reason === 'unwritable') this.#gap.reason = reason
     }
-  }
-
-  #reportDrops (): void {
-    clearTimeout(this.#dropTimer)
-    this.#dropTimer = undefined
-    if (this.#dropsUnreported === 0) return
-    const n = this.#dropsUnreported
-    this.#dropsUnreported = 0
-    this.#lastDropReport = Date.now()
-    this.#onDrop?.(n, this.#dropReason)
   }
 
   /** Queues the gap event for the events lost so far, in their place in the order, when there is room. */
