@@ -16,6 +16,8 @@ import { assertAuditLines } from './schema-lines.js'
 
 const KEY = 'one-writer-test-hmac-key-0123456789abcdef'
 const key = Buffer.from(KEY)
+// Each test starts gateway processes (TypeScript loaded each time): slow on a busy machine.
+t.setTimeout(600_000)
 
 function yaml (port: number, file: string, extra = ''): string {
   return `
@@ -41,7 +43,7 @@ async function requests (port: number, n: number): Promise<void> {
   await Promise.all(Array.from({ length: n }, () => fetch(`http://127.0.0.1:${port}/public/x`).then((r) => r.arrayBuffer()).catch(() => undefined)))
 }
 
-t.test('a second gateway on the same audit file is refused before it writes anything; the first one\'s chain stays intact', async (t) => {
+t.test('a second gateway on the same audit file is refused before it writes anything; the first one\'s chain stays intact', { timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'one-writer-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'audit.log')
@@ -77,7 +79,7 @@ t.test('a second gateway on the same audit file is refused before it writes anyt
   assertAuditLines(t, readFileSync(file, 'utf8'))
 })
 
-t.test('a lock left by a gateway killed with SIGKILL is taken over (its pid is gone)', async (t) => {
+t.test('a lock left by a gateway killed with SIGKILL is taken over (its pid is gone)', { timeout: 240_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'one-writer-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'audit.log')
@@ -98,7 +100,7 @@ t.test('a lock left by a gateway killed with SIGKILL is taken over (its pid is g
   t.equal(r.chains, 2)
 })
 
-t.test('events still queued at SIGTERM during an outage: the next start writes their gap into the chain, verify reports it', async (t) => {
+t.test('events still queued at SIGTERM during an outage: the next start writes their gap into the chain, verify reports it', { timeout: 240_000 }, async (t) => {
   const disk = mountSmallDisk(64)
   t.teardown(() => disk.unmount())
   const file = join(disk.dir, 'audit.log')
