@@ -39,6 +39,8 @@ async function listening (gw: GatewayProcess): Promise<void> {
   })
 }
 
+const accessLines = (file: string) => existsSync(file) ? readFileSync(file, 'utf8').split('"event":"access"').length - 1 : 0
+
 async function requests (port: number, n: number): Promise<void> {
   await Promise.all(Array.from({ length: n }, () => fetch(`http://127.0.0.1:${port}/public/x`).then((r) => r.arrayBuffer()).catch(() => undefined)))
 }
@@ -52,7 +54,7 @@ t.test('a second gateway on the same audit file is refused before it writes anyt
   t.teardown(() => first.stop('SIGKILL'))
   await listening(first)
   await requests(port1, 20)
-  await new Promise((r) => setTimeout(r, 300))
+  await until('the first gateway\'s events in its file', async () => accessLines(file) >= 20, 30_000)
   const before = readFileSync(file)
 
   const port2 = await freePort()
@@ -87,7 +89,7 @@ t.test('a lock left by a gateway killed with SIGKILL is taken over (its pid is g
   const killed = spawnGateway(yaml(port, file), 'killed')
   await listening(killed)
   await requests(port, 5)
-  await new Promise((r) => setTimeout(r, 300))
+  await until('its events in the file', async () => accessLines(file) >= 5, 30_000)
   await killed.stop('SIGKILL')
   t.ok(existsSync(`${file}.lock`), 'SIGKILL leaves the lock behind')
   const next = spawnGateway(yaml(port, file), 'next')
