@@ -54,6 +54,10 @@ export const PSC_ERR = Object.freeze({
   UPSTREAM_UNAVAILABLE: define('PSC_ERR_UPSTREAM_UNAVAILABLE', 502, 'upstream unreachable or failed'),
   UPSTREAM_TIMEOUT: define('PSC_ERR_UPSTREAM_TIMEOUT', 504, 'upstream timed out'),
   INTERNAL: define('PSC_ERR_INTERNAL', 500, 'unexpected error'),
+  // Never sent (nobody is left to read it): the access event of a request whose client closed the
+  // connection before the gateway decided anything (e.g. while it waited for the audit output).
+  // 499 as nginx logs it: "client closed request".
+  CLIENT_GONE: define('PSC_ERR_CLIENT_GONE', 499, 'the client closed the connection before an answer was decided; nothing was sent'),
 
   // A login that did not finish (the callback, or a login started then refused).
   LOGIN_NO_STATE: define('PSC_ERR_LOGIN_NO_STATE', 400, 'callback without state'),

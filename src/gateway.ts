@@ -167,6 +167,12 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     const reply = this[kReply]
     if (reply === undefined || this.writableFinished) return
     const request = reply.request
+    // Gone before any decision (waiting for the audit output, for the session store): nothing was
+    // sent, and it is not the gateway's error; the status is nginx's "client closed request".
+    if (request.pscScope === null) {
+      void audit.finish(request, { status: PSC_ERR.CLIENT_GONE.status, durationMs: reply.elapsedTime, aborted: true, access: { decision: 'reject', reason: PSC_ERR.CLIENT_GONE.code, detail: 'the client closed the connection before the gateway decided' } })
+      return
+    }
     void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
   }
   // One hook for what every request goes through first (one hook call per request, not three).

@@ -142,7 +142,11 @@ export const GapEventSchema = object({
   lost: Type.Integer({ minimum: 1, description: 'How many events could not be written here' }),
   from: Str('When the first of them was lost'),
   to: Str('When the last of them was lost'),
-  reason: Type.Union([Type.Literal('queue-full'), Type.Literal('unwritable')], { description: 'queue-full: audit.onBackpressure drop discarded them; unwritable: the output failed for longer than its queue could hold' })
+  reason: Type.Union([Type.Literal('queue-full'), Type.Literal('unwritable'), Type.Literal('shutdown')], {
+    description: 'queue-full: audit.onBackpressure drop discarded them; unwritable: the output failed for longer than its queue could hold; ' +
+      'shutdown: still queued when the previous process stopped (written by the next start)'
+  }),
+  detail: Type.Optional(Str('What made them unwritable, when known (the output\'s last error)'))
 }, 'Events were lost here (written in their place, chained like any line)')
 
 // What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts).

@@ -204,6 +204,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
     fr: () => ({ title: 'Erreur interne', paragraphs: ['Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez ou contactez le support avec la référence ci-dessous.'] }),
     en: () => ({ title: 'Internal error', paragraphs: ['An unexpected error occurred. It was logged; try again or contact support with the reference below.'] })
   },
+  PSC_ERR_CLIENT_GONE: {
+    fr: () => ({ title: 'Demande interrompue', paragraphs: ['La connexion a été fermée avant la réponse. Rechargez la page.'] }),
+    en: () => ({ title: 'Request interrupted', paragraphs: ['The connection was closed before the answer. Reload the page.'] })
+  },
   PSC_ERR_LOGIN_NO_STATE: loginFailed('Le retour de Pro Santé Connect ne correspond à aucune connexion en cours.', 'The answer from Pro Santé Connect matches no login in progress.'),
   PSC_ERR_LOGIN_UNKNOWN_STATE: loginFailed('Le retour de Pro Santé Connect ne correspond à aucune connexion commencée dans ce navigateur : elle a peut-être expiré, été commencée dans un autre onglet ou navigateur, ou à une autre adresse que celle de l\'application.', 'The answer from Pro Santé Connect matches no login started in this browser: it may have expired, or been started in another tab, browser, or at another address than the application\'s.'),
   PSC_ERR_LOGIN_PSC_ERROR: loginFailed('Pro Santé Connect a refusé la demande de connexion.', 'Pro Santé Connect refused the login request.'),
