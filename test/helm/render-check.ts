@@ -13,6 +13,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
 import type { K8sObject, Rendered } from './helm.js'
 import { unknownFields } from './unknown-fields.js'
+import { HTTPRoute } from './gateway-api-schema.js'
+import { generateKeyPairSync } from 'node:crypto'
 
 type Model = { prototype: { validate(this: unknown): void } }
 const MODELS: Record<string, Model> = {
@@ -27,8 +29,12 @@ const MODELS: Record<string, Model> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
-  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  'gateway.networking.k8s.io/v1/HTTPRoute': HTTPRoute
 }
+
+/** a stand-in identity assertion key (PEM, Ed25519) for a Secret the chart does not render */
+const STAND_IN_ASSERTION_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
 
 /** undefined when valid; else what the schema says is wrong (a wrong type, an unknown field) */
 export function schemaProblem(o: K8sObject): string | undefined {
@@ -71,7 +77,11 @@ export function podEnvironment(r: Rendered, auditMountPath = '/var/log/psc-gatew
     } else if (e.valueFrom?.secretKeyRef) {
       const { name, key } = e.valueFrom.secretKeyRef as { name: string; key: string }
       const data = secrets.get(name)
-      if (data === undefined) env[e.name] = e.name === 'REDIS_URL' ? 'redis://:stand-in-password@redis.example:6379/0' : `stand-in-${key}-for-a-secret-outside-the-chart`
+      if (data === undefined) {
+        env[e.name] = e.name === 'REDIS_URL' ? 'redis://:stand-in-password@redis.example:6379/0'
+          : e.name.startsWith('PSC_ASSERTION_KEY_') ? STAND_IN_ASSERTION_KEY
+            : `stand-in-${key}-for-a-secret-outside-the-chart`
+      }
       else if (!(key in data)) missingKeys.push(`${e.name}: ${name}/${key}`)
       else env[e.name] = Buffer.from(data[key]!, 'base64').toString('utf8')
     } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {
