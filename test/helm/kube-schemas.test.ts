@@ -94,6 +94,10 @@ if (!helm) {
     d.spec.template.spec.containers[0].ports[0].containerPort = 'http'
     t.match(schemaProblem(d), /containerPort must be integer/)
     t.match(schemaProblem({ apiVersion: 'example.org/v1', kind: 'Thing', metadata: { name: 'x' } }), /no Kubernetes schema known/)
+    // Two handlers in one probe: valid for the schema, refused by the API server.
+    const twoHandlers = structuredClone(r.one('Deployment'))
+    twoHandlers.spec.template.spec.containers[0].livenessProbe.exec = { command: ['true'] }
+    t.equal(schemaProblem(twoHandlers), 'spec.template.spec.containers[0].livenessProbe: 2 handlers (httpGet, exec); a probe has exactly one')
   })
 
   t.test('the schema check is strict: an unknown field is reported, wherever it is', async (t) => {

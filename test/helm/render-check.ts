@@ -42,8 +42,23 @@ export function schemaProblem(o: K8sObject): string | undefined {
   if (!Model) return `no Kubernetes schema known for ${o.apiVersion} ${o.kind}`
   // The model's validate on the object itself (a model instance would be a copy, read whole).
   const { unknown, error } = unknownFields(o, (watched) => Model.prototype.validate.call(watched))
-  const problems = [...(error === undefined ? [] : [error]), ...unknown.map((f) => `${f}: unknown field (not in the ${o.kind} schema)`)]
+  const problems = [...(error === undefined ? [] : [error]), ...unknown.map((f) => `${f}: unknown field (not in the ${o.kind} schema)`), ...probeHandlerProblems(o)]
   return problems.length === 0 ? undefined : problems.join(', ')
+}
+
+const HANDLERS = ['httpGet', 'tcpSocket', 'exec', 'grpc']
+
+/** A probe has exactly one handler: the API server refuses two ("may not specify more than 1 handler
+type"), which no JSON schema of Probe says. */
+function probeHandlerProblems(o: K8sObject): string[] {
+  if (o.kind !== 'Deployment') return []
+  const containers = (o.spec?.template?.spec?.containers ?? []) as Record<string, Record<string, unknown> | undefined>[]
+  return containers.flatMap((c, i) => ['startupProbe', 'livenessProbe', 'readinessProbe'].flatMap((p) => {
+    const probe = c[p]
+    if (probe === undefined) return []
+    const handlers = HANDLERS.filter((h) => h in probe)
+    return handlers.length === 1 ? [] : [`spec.template.spec.containers[${i}].${p}: ${handlers.length} handlers (${handlers.join(', ') || 'none'}); a probe has exactly one`]
+  }))
 }
 
 export interface PodEnvironment {
