@@ -61,6 +61,22 @@ function operations(helm: string): void {
     t.match(await templateError(helm, { setString: { 'secrets.assertionKeys[0]': 'not-a-key' } }), /assertionKeys/)
   })
 
+  t.test('rotation values: the next secret accepted, from the chart\'s Secret or an existing one; guards', async (t) => {
+    const next = 'next-session-secret-0123456789abcdef-0001'
+    const own = await render({ setString: { 'secrets.sessionSecretNext': next } })
+    t.same((parse(gatewayYaml(own)) as { session: unknown }).session, { secrets: ['${SESSION_SECRET}'], acceptedSecrets: ['${SESSION_SECRET_NEXT}'], idleTimeout: '30m', absoluteTimeout: '8h', store: { type: 'memory' } })
+    t.same(envOf(own).SESSION_SECRET_NEXT, { secretKeyRef: { name: FULLNAME, key: 'session-secret-next' } })
+    t.equal(Buffer.from(own.one('Secret').data['session-secret-next'], 'base64').toString(), next)
+    const existing = await render({ set: { 'secrets.existingSecretHasNext': true }, setString: { 'secrets.existingSecret': 'dpi-credentials', 'secrets.keys.sessionSecretNext': 'cookie-next' } })
+    t.same(envOf(existing).SESSION_SECRET_NEXT, { secretKeyRef: { name: 'dpi-credentials', key: 'cookie-next' } })
+    t.notOk('SESSION_SECRET_NEXT' in envOf(await render()), 'no next secret, no variable')
+    t.match(await templateError(helm, { setString: { 'secrets.sessionSecretNext': 'chart-test-session-secret-0123456789abcdef' } }), /secrets\.sessionSecretNext is the same as secrets\.sessionSecret/)
+    t.match(await templateError(helm, { setString: { 'secrets.sessionSecretNext': 'short' } }), /secrets\.sessionSecretNext is 5 characters long/)
+    const err = await templateError(helm, { setString: { 'config.session.acceptedSecrets[0]': next } })
+    t.match(err, /config\.session\.acceptedSecrets must not be written in values/)
+    t.notOk(err.includes(next), 'the error does not echo the secret')
+  })
+
   t.test('probes: a handler of your own replaces the chart\'s; null or enabled: false leaves the probe out', async (t) => {
     const exec = await render({ setString: { 'probes.liveness.exec.command[0]': 'true' } })
     t.same(containerOf(exec).livenessProbe, { exec: { command: ['true'] }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 }, 'one handler: exec, no httpGet')
