@@ -11,14 +11,18 @@
 #     -e PSC_CLIENT_SECRET=... -e SESSION_SECRET=... psc-gateway
 #
 # Behind a TLS-intercepting proxy or with a registry mirror, the npm steps take the usual npm
-# settings as build arguments: --build-arg NPM_CONFIG_REGISTRY=https://nexus.example/npm/
-# --build-arg NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt (a file of the base image).
+# settings as build arguments: --build-arg NPM_CONFIG_REGISTRY=https://nexus.example/npm/, the
+# proxy's corporate CA as PEM text (a CA certificate is public; these stages are not the image):
+# --build-arg NPM_CONFIG_CA="$(cat corporate-ca.pem)"
+# or NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt (a file of the base image).
+# docs/deployment.md, "A corporate CA inside docker build".
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 ARG NPM_CONFIG_REGISTRY
 ARG NPM_CONFIG_CAFILE
+ARG NPM_CONFIG_CA
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -31,6 +35,7 @@ RUN npx tsc -p tsconfig.build.json --noEmit && npm run build
 FROM ${NODE_IMAGE} AS deps
 ARG NPM_CONFIG_REGISTRY
 ARG NPM_CONFIG_CAFILE
+ARG NPM_CONFIG_CA
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund

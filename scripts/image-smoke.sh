@@ -5,7 +5,13 @@
 # `npm test` (it needs a Docker daemon and takes minutes); run it before a release:
 #
 #   scripts/image-smoke.sh                 # build + smoke test
-#   KEEP=1 scripts/image-smoke.sh          # leave the image and the stand-in base image behind
+#   KEEP=1 scripts/image-smoke.sh          # leave the image, the build's stage images and the
+#                                          # stand-in base image behind
+#   GW_PORT=18080 ADMIN_PORT=19090 EMU_PORT=18443 APP_PORT=18081 scripts/image-smoke.sh
+#                                          # fixed ports (default: free ones), e.g. for a firewall
+#
+# The legacy builder leaves each build stage as an untagged ("dangling") image: those this run
+# made are removed at the end with the image, unless KEEP is set.
 #
 # Registries of images may be out of reach (they are on the project's build machines). Unless
 # NODE_IMAGE names a base image Docker already has (or can pull), a stand-in for
@@ -83,6 +89,16 @@ if [ -z "$NODE_IMAGE" ]; then
 fi
 
 # --- the build --------------------------------------------------------------------------------
+# Dangling images before the build: only those the build adds are this run's to remove.
+DANGLING_BEFORE="$(docker images -q --filter dangling=true | sort -u)"
+build_cleanup() {
+  [ -z "${KEEP:-}" ] || return 0
+  local made
+  made="$(comm -13 <(printf '%s\n' "$DANGLING_BEFORE") <(docker images -q --filter dangling=true | sort -u) | grep -v '^$' || true)"
+  # shellcheck disable=SC2086
+  [ -z "$made" ] || docker image rm $made >/dev/null 2>&1 || true
+}
+trap build_cleanup EXIT
 say "docker build -t $IMAGE (base $NODE_IMAGE)"
 VERSION="$(node -p "require('./package.json').version")"
 REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)"
@@ -133,7 +149,16 @@ emu_out="$(docker run --rm --read-only --network none "$IMAGE" emulator 2>&1)" &
 # --- a running gateway: login against the emulator ------------------------------------------------
 say "run read-only as uid 1000 against the PSC emulator"
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-GW_PORT=$(free_port); ADMIN_PORT=$(free_port); EMU_PORT=$(free_port); APP_PORT=$(free_port)
+port_or_free() { # a port given in the environment, checked; else a free one
+  local v="$1"
+  if [ -z "$v" ]; then free_port; return; fi
+  [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -ge 1 ] && [ "$v" -le 65535 ] || fail "not a port: $v"
+  echo "$v"
+}
+GW_PORT=$(port_or_free "${GW_PORT:-}"); ADMIN_PORT=$(port_or_free "${ADMIN_PORT:-}")
+EMU_PORT=$(port_or_free "${EMU_PORT:-}"); APP_PORT=$(port_or_free "${APP_PORT:-}")
+[ "$(printf '%s\n' "$GW_PORT" "$ADMIN_PORT" "$EMU_PORT" "$APP_PORT" | sort -u | wc -l)" = 4 ] || fail "GW_PORT, ADMIN_PORT, EMU_PORT and APP_PORT must differ"
+pass "ports: gateway $GW_PORT, admin $ADMIN_PORT, emulator $EMU_PORT, demo app $APP_PORT"
 WORK="$(mktemp -d)"; chmod 755 "$WORK"
 CONTAINER="psc-gateway-smoke-$$"
 PIDS=()
@@ -142,6 +167,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
   if [ -z "${KEEP:-}" ]; then docker image rm "$IMAGE" >/dev/null 2>&1 || true; fi
+  build_cleanup
 }
 trap cleanup EXIT
 CLIENT_ID=psc-gateway-smoke

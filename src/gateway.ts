@@ -35,6 +35,7 @@ import { BodyTooLarge } from './proxy/body-limit.js'
 import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
 import { registerForwarding } from './proxy/forward.js'
+import { cookieSecrets } from './session/cookies.js'
 import { SessionManager } from './session/manager.js'
 import { SessionStoreUnavailable } from './session/store.js'
 import { createSessionStore } from './session/create-store.js'
@@ -90,7 +91,7 @@ type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = pino(
-    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.hmacKey', '*.bindPassword'] },
+    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.acceptedSecrets', '*.hmacKey', '*.bindPassword'] },
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
   const now = options.now ?? Date.now
@@ -153,7 +154,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   app.decorateRequest('pscScope', null)
   app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
   // Cookies are parsed when read (session/request-cookies.ts), not by a hook on every request.
-  await app.register(fastifyCookie, { secret: config.session.secrets, hook: false })
+  await app.register(fastifyCookie, { secret: cookieSecrets(config.session), hook: false })
 
   // The per-request hooks below are callback-style, not async: no promise per request for hooks
   // that almost never wait.

@@ -60,12 +60,15 @@ export function loadConfigText (text: string, source: string, env: Env = process
  * the YAML document alike, so that every later error still points at the right line.
  */
 function dropEmptySubstitutedSecrets (data: unknown, src: ParsedSource): void {
-  const secrets = (data as { session?: { secrets?: unknown } }).session?.secrets
-  if (!Array.isArray(secrets)) return
-  for (let i = secrets.length - 1; i >= 0; i--) {
-    if (secrets[i] === '' && src.substituted.has(pointerOf(['session', 'secrets', String(i)]))) {
-      secrets.splice(i, 1)
-      src.doc.deleteIn(['session', 'secrets', i])
+  const session = (data as { session?: Record<string, unknown> }).session
+  for (const key of ['secrets', 'acceptedSecrets']) {
+    const secrets = session?.[key]
+    if (!Array.isArray(secrets)) continue
+    for (let i = secrets.length - 1; i >= 0; i--) {
+      if (secrets[i] === '' && src.substituted.has(pointerOf(['session', key, String(i)]))) {
+        secrets.splice(i, 1)
+        src.doc.deleteIn(['session', key, i])
+      }
     }
   }
 }

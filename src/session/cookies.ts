@@ -1,5 +1,6 @@
 // The session cookie: a random id signed with the first configured secret, verified with any of
-// them (key rotation). @fastify/cookie does the HMAC; this file decides what a valid cookie is.
+// them and with the accepted ones (key rotation). @fastify/cookie does the HMAC; this file decides
+// what a valid cookie is.
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
@@ -15,6 +16,15 @@ export function sessionCookieOptions(s: CookieSettings): CookieSerializeOptions 
   // __Host- cookies must be Secure, Path=/ and have no Domain: the browser enforces that nobody
   // on a sibling sub-domain can plant or overwrite ours.
   return { path: '/', httpOnly: true, sameSite: 'lax', secure: s.secure, signed: true, maxAge: s.maxAgeSeconds }
+}
+
+/**
+ * The secrets handed to @fastify/cookie, which signs with the first and verifies with all. The
+ * accepted secrets come last, so they never sign: during a rotation across replicas every replica
+ * first learns to verify the next secret, and only then does any replica sign with it.
+ */
+export function cookieSecrets(s: { secrets: string[]; acceptedSecrets?: string[] }): string[] {
+  return [...s.secrets, ...(s.acceptedSecrets ?? [])]
 }
 
 export type CookieReading =

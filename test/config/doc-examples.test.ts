@@ -20,7 +20,7 @@ const MAIN_EXAMPLE = 'docs/deployment.md'
  * Not gateway configurations: Helm values (their `config:` is checked by test/helm), and the other
  * proxies' configurations shown beside ours (Kubernetes objects, Traefik, Envoy).
  */
-const NOT_GATEWAY_CONFIG = new Set(['image', 'replicaCount', 'ingress', 'secrets', 'apiVersion', 'kind', 'metadata', 'spec', 'http', 'static_resources', 'http_filters'])
+const NOT_GATEWAY_CONFIG = new Set(['image', 'replicaCount', 'ingress', 'secrets', 'deploymentAnnotations', 'apiVersion', 'kind', 'metadata', 'spec', 'http', 'static_resources', 'http_filters'])
 
 /**
  * Examples found not to pass check, reported as "todo" (never as passing) until their page is fixed;

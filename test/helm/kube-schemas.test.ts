@@ -3,7 +3,8 @@
 // the Prometheus Operator's for ServiceMonitor and PrometheusRule; strict: an unknown field is an
 // error, test/helm/unknown-fields.ts), every secret reference
 // resolvable, and the rendered gateway configuration loaded by the gateway's own loader with the
-// pod's environment (what `check` runs); for a few sets, the real `psc-gateway check` CLI.
+// pod's environment (what `check` runs); for a few sets, the real `psc-gateway check` CLI. The
+// sets include every file of the chart's ci/ folder and examples/ folder, as they are.
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +13,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { loadConfigText } from '../../src/config/load.js'
 import { makeTestPki } from '../helpers/pki.js'
-import { EXAMPLE, findHelm, ROOT, template, VALUES, type RenderOptions } from './helm.js'
+import { CHART, EXAMPLE, findHelm, ROOT, template, templateError, VALUES, type RenderOptions } from './helm.js'
 import { podEnvironment, schemaProblem } from './render-check.js'
 
 const run = promisify(execFile)
@@ -34,6 +35,8 @@ if (!helm) {
     ['required values only', { setString: { 'secrets.pscClientSecret': CLIENT_SECRET } }],
     ['examples/bas.yaml', { values: [EXAMPLE], setString: { 'secrets.pscClientSecret': CLIENT_SECRET, 'secrets.redisUrl': REDIS_URL } }],
     ...files.map((f): [string, RenderOptions] => [f, { values: [join(VALUES, f)], setString: { 'secrets.pscClientSecret': CLIENT_SECRET } }]),
+    ...readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('.yaml')).sort().map((f): [string, RenderOptions] => [`ci/${f}`, { bare: true, values: [join(CHART, 'ci', f)] }]),
+    ...readdirSync(join(CHART, 'examples')).filter((f) => f.endsWith('.yaml') && f !== 'bas.yaml').sort().map((f): [string, RenderOptions] => [`examples/${f}`, { values: [join(CHART, 'examples', f)], setString: { 'secrets.pscClientSecret': CLIENT_SECRET } }]),
     ['everything optional on', {
       values: [join(VALUES, 'options.yaml'), join(VALUES, 'monitoring.yaml'), join(VALUES, 'audit-pvc.yaml')],
       set: { 'autoscaling.enabled': true, 'podDisruptionBudget.enabled': true, 'audit.persistence.accessModes[0]': 'ReadWriteMany' },
@@ -55,9 +58,16 @@ if (!helm) {
       for (const obj of r.objects) t.equal(schemaProblem(obj), undefined, `${name}: ${obj.kind} ${obj.metadata.name} is valid`)
       const { env, missingKeys } = podEnvironment(r)
       t.same(missingKeys, [], `${name}: every key the pod reads from the chart's Secret is in it`)
+      const gatewayConfigMap = r.all('ConfigMap').find((c) => c.data?.['gateway.yaml'] !== undefined)
+      if (gatewayConfigMap === undefined) {
+        // existingConfig: the pod mounts a ConfigMap of the operator's; nothing of ours to load.
+        const existing = r.one('Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'config')
+        t.ok(existing?.configMap?.name && existing.configMap.name !== 'gw-psc-gateway', `${name}: no configuration rendered, the pod mounts ${existing?.configMap?.name}`)
+        continue
+      }
       // The certificates the chart mounts (mtls, the SIEM's in syslog.yaml) exist only in a pod:
       // the test's own, made by openssl.
-      let yaml = r.all('ConfigMap').find((c) => c.data['gateway.yaml'] !== undefined)!.data['gateway.yaml'] as string
+      let yaml = gatewayConfigMap.data['gateway.yaml'] as string
       for (const mount of ['/etc/psc-gateway-tls', '/etc/siem-tls']) {
         yaml = yaml.replaceAll(`${mount}/tls.crt`, pki.clientCertFile).replaceAll(`${mount}/tls.key`, pki.clientKeyFile).replaceAll(`${mount}/ca.crt`, pki.caFile)
       }
@@ -84,6 +94,10 @@ if (!helm) {
     d.spec.template.spec.containers[0].ports[0].containerPort = 'http'
     t.match(schemaProblem(d), /containerPort must be integer/)
     t.match(schemaProblem({ apiVersion: 'example.org/v1', kind: 'Thing', metadata: { name: 'x' } }), /no Kubernetes schema known/)
+    // Two handlers in one probe: valid for the schema, refused by the API server.
+    const twoHandlers = structuredClone(r.one('Deployment'))
+    twoHandlers.spec.template.spec.containers[0].livenessProbe.exec = { command: ['true'] }
+    t.equal(schemaProblem(twoHandlers), 'spec.template.spec.containers[0].livenessProbe: 2 handlers (httpGet, exec); a probe has exactly one')
   })
 
   t.test('the schema check is strict: an unknown field is reported, wherever it is', async (t) => {
@@ -114,10 +128,20 @@ if (!helm) {
   })
 
   t.test('a misspelled value the chart passes through is caught (it used to render as valid)', async (t) => {
-    // values.schema.json lets `resources` be any object (it is Kubernetes' ResourceRequirements):
-    // only the Kubernetes schema knows that `limts` is not a field.
-    const r = await template(helm, { set: { 'resources.limts.memory': '512Mi' }, setString: { 'secrets.pscClientSecret': CLIENT_SECRET } })
-    t.equal(r.one('Deployment').spec.template.spec.containers[0].resources.limts.memory, '512Mi', 'helm renders it')
-    t.equal(schemaProblem(r.one('Deployment')), 'spec.template.spec.containers[0].resources.limts: unknown field (not in the Deployment schema)')
+    // values.schema.json lets `podSecurityContext` be any object (it is Kubernetes'
+    // PodSecurityContext): only the Kubernetes schema knows that `runAsUsr` is not a field.
+    const r = await template(helm, { set: { 'podSecurityContext.runAsUsr': 1000 }, setString: { 'secrets.pscClientSecret': CLIENT_SECRET } })
+    t.equal(r.one('Deployment').spec.template.spec.securityContext.runAsUsr, 1000, 'helm renders it')
+    t.equal(schemaProblem(r.one('Deployment')), 'spec.template.spec.securityContext.runAsUsr: unknown field (not in the Deployment schema)')
+    // resources is now checked by the values schema itself (quantities, field names).
+    t.match(await templateError(helm, { set: { 'resources.limts.memory': '512Mi' } }), /resources.*limts/)
+  })
+
+  t.test('the HTTPRoute check is strict too', async (t) => {
+    const r = await template(helm, { bare: true, values: [join(CHART, 'ci', 'replicas-values.yaml')] })
+    const route = structuredClone(r.one('HTTPRoute'))
+    t.equal(schemaProblem(route), undefined)
+    route.spec.rules[0].backendRef = route.spec.rules[0].backendRefs
+    t.match(schemaProblem(route), /backendRef/)
   })
 }

@@ -13,6 +13,8 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
 import type { K8sObject, Rendered } from './helm.js'
 import { unknownFields } from './unknown-fields.js'
+import { HTTPRoute } from './gateway-api-schema.js'
+import { generateKeyPairSync } from 'node:crypto'
 
 type Model = { prototype: { validate(this: unknown): void } }
 const MODELS: Record<string, Model> = {
@@ -27,8 +29,12 @@ const MODELS: Record<string, Model> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
-  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  'gateway.networking.k8s.io/v1/HTTPRoute': HTTPRoute
 }
+
+/** a stand-in identity assertion key (PEM, Ed25519) for a Secret the chart does not render */
+const STAND_IN_ASSERTION_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
 
 /** undefined when valid; else what the schema says is wrong (a wrong type, an unknown field) */
 export function schemaProblem(o: K8sObject): string | undefined {
@@ -36,8 +42,23 @@ export function schemaProblem(o: K8sObject): string | undefined {
   if (!Model) return `no Kubernetes schema known for ${o.apiVersion} ${o.kind}`
   // The model's validate on the object itself (a model instance would be a copy, read whole).
   const { unknown, error } = unknownFields(o, (watched) => Model.prototype.validate.call(watched))
-  const problems = [...(error === undefined ? [] : [error]), ...unknown.map((f) => `${f}: unknown field (not in the ${o.kind} schema)`)]
+  const problems = [...(error === undefined ? [] : [error]), ...unknown.map((f) => `${f}: unknown field (not in the ${o.kind} schema)`), ...probeHandlerProblems(o)]
   return problems.length === 0 ? undefined : problems.join(', ')
+}
+
+const HANDLERS = ['httpGet', 'tcpSocket', 'exec', 'grpc']
+
+/** A probe has exactly one handler: the API server refuses two ("may not specify more than 1 handler
+type"), which no JSON schema of Probe says. */
+function probeHandlerProblems(o: K8sObject): string[] {
+  if (o.kind !== 'Deployment') return []
+  const containers = (o.spec?.template?.spec?.containers ?? []) as Record<string, Record<string, unknown> | undefined>[]
+  return containers.flatMap((c, i) => ['startupProbe', 'livenessProbe', 'readinessProbe'].flatMap((p) => {
+    const probe = c[p]
+    if (probe === undefined) return []
+    const handlers = HANDLERS.filter((h) => h in probe)
+    return handlers.length === 1 ? [] : [`spec.template.spec.containers[${i}].${p}: ${handlers.length} handlers (${handlers.join(', ') || 'none'}); a probe has exactly one`]
+  }))
 }
 
 export interface PodEnvironment {
@@ -71,7 +92,11 @@ export function podEnvironment(r: Rendered, auditMountPath = '/var/log/psc-gatew
     } else if (e.valueFrom?.secretKeyRef) {
       const { name, key } = e.valueFrom.secretKeyRef as { name: string; key: string }
       const data = secrets.get(name)
-      if (data === undefined) env[e.name] = e.name === 'REDIS_URL' ? 'redis://:stand-in-password@redis.example:6379/0' : `stand-in-${key}-for-a-secret-outside-the-chart`
+      if (data === undefined) {
+        env[e.name] = e.name === 'REDIS_URL' ? 'redis://:stand-in-password@redis.example:6379/0'
+          : e.name.startsWith('PSC_ASSERTION_KEY_') ? STAND_IN_ASSERTION_KEY
+            : `stand-in-${key}-for-a-secret-outside-the-chart`
+      }
       else if (!(key in data)) missingKeys.push(`${e.name}: ${name}/${key}`)
       else env[e.name] = Buffer.from(data[key]!, 'base64').toString('utf8')
     } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {

@@ -28,6 +28,10 @@ export const SessionSchema = Type.Object({
   secrets: Type.Array(Type.String({ minLength: 32, description: 'At least 32 characters' }), {
     minItems: 1, description: 'The first signs new cookies; all verify (key rotation)'
   }),
+  acceptedSecrets: Type.Array(Type.String({ minLength: 32, description: 'At least 32 characters' }), {
+    default: [],
+    description: 'Verify cookies but never sign one: the first phase of a rotation across several replicas (add the next secret here everywhere, then make it the first of secrets)'
+  }),
   idleTimeout: Duration({ default: '30m' }),
   absoluteTimeout: Duration({ default: '8h' }),
   loginTimeout: Duration({ default: '10m', description: 'How long a started login may take' }),
@@ -82,10 +86,16 @@ export const session: ConfigSection<'session'> = {
       checks.error(['session', at], `absoluteTimeout (${s.absoluteTimeout}) must be at least idleTimeout (${s.idleTimeout})`)
     }
     checkStore(s.store, checks)
-    // secrets: distinct, and never echoed
+    // secrets: distinct (signing and accepted ones together), and never echoed
     s.secrets.forEach((secret, j) => {
       const i = s.secrets.indexOf(secret)
       if (i !== j) checks.error(['session', 'secrets', String(j)], `this secret is the same as session.secrets[${i}]; each secret must be distinct`)
+    })
+    const accepted = s.acceptedSecrets ?? []
+    accepted.forEach((secret, j) => {
+      const i = s.secrets.indexOf(secret)
+      if (i !== -1) checks.error(['session', 'acceptedSecrets', String(j)], `this secret is already session.secrets[${i}]: a secret either signs (secrets) or only verifies (acceptedSecrets)`)
+      else if (accepted.indexOf(secret) !== j) checks.error(['session', 'acceptedSecrets', String(j)], `this secret is the same as session.acceptedSecrets[${accepted.indexOf(secret)}]; each secret must be distinct`)
     })
   },
   convert (raw) {
