@@ -55,9 +55,12 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     })),
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', ...(opts.tls?.clientCa !== undefined ? ['tls_client_auth'] : [])],
-    async findAccount(_ctx: unknown, sub: string) {
-      const practitioner = bySub.get(sub)
-      if (practitioner === undefined) return undefined
+    async findAccount(ctx: any, sub: string) {
+      const found = bySub.get(sub)
+      if (found === undefined) return undefined
+      // ID token, UserInfo and refreshed tokens of a CIBA grant carry the means approved with
+      const authMode = ciba.authModeOfGrant(ctx?.oidc?.entities?.Grant?.jti)
+      const practitioner = authMode === undefined ? found : { ...found, authMode }
       return {
         accountId: sub,
         async claims(use: string) {
