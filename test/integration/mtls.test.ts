@@ -120,3 +120,29 @@ t.test('a renewed certificate (files replaced) is used from the next token reque
   t.ok(stack.audit.some((e) => e.event === 'config' && e.outcome === 'refused' && 'clientCertificate' in e), 'an unusable renewal is audited')
   t.equal(stack.gateway.psc.status.ready, true, 'and the good certificate stays in use')
 })
+
+t.test('CIBA with tls_client_auth: the backchannel request and the polls go to the mTLS aliases; the phone approval says MOBILE', async (t) => {
+  const { CIBA_YAML, startCiba, waitForEnd } = await import('../helpers/ciba.js')
+  const port = await freePort()
+  const emulator = await startEmulator({
+    port: 0,
+    tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caPem },
+    clients: [emulatorClientFor(port, { tlsClientAuthSubjectDn: CLIENT_DN })],
+    ciba: { intervalSeconds: 1 }
+  })
+  t.teardown(() => emulator.close())
+  const options = p12(pki.clientP12File)
+  const stack = await startStack({ ...options, pscYaml: options.pscYaml + CIBA_YAML(), port, emulator })
+  t.teardown(() => stack.close())
+  const { res, browser } = await startCiba(stack, '997 002 188 96')
+  t.equal(res.status, 303, 'PSC accepted the backchannel request (certificate client, on the alias)')
+  const pending = emulator.ciba.pending(MEDECIN)
+  t.equal(pending.length, 1)
+  await emulator.ciba.answerAs(pending[0]!.authReqId, true)
+  const landed = await waitForEnd(stack, browser)
+  t.equal(landed.status, 303, 'the polls of the token endpoint got the tokens')
+  const echo = await browser.get(`${stack.url}/dossier/1?format=json`)
+  const { headers } = JSON.parse(echo.body) as { headers: Record<string, string> }
+  t.equal(headers['x-psc-idnat'], MEDECIN)
+  t.equal(headers['x-psc-auth-mode'], 'MOBILE')
+})
