@@ -4,7 +4,7 @@
 // reached". One TLS connection with the same material, and one HTTP request on it, tell the two apart.
 import { connect, type ConnectionOptions } from 'node:tls'
 import type { OutboundHttp, OutboundFailure } from './outbound-http.js'
-import { certificateRefusal, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE } from './outbound-http.js'
+import { certificateRefusal, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE } from './outbound-http.js'
 
 export type ProbeVerdict =
   | { verdict: 'accepted' }
@@ -40,7 +40,7 @@ export function probeClientCertificate(http: OutboundHttp, url: string | URL, ti
     })
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const failure = http.describeFailure(err, target)
-      if (failure.code !== PSC_ERR_PSC_TLS && failure.code !== PSC_ERR_PSC_UNREACHABLE) return done(failure.code === 'PSC_ERR_CLIENT_CERTIFICATE_REFUSED' ? { verdict: 'refused', failure } : { verdict: 'inconclusive', detail: failure.message })
+      if (failure.code !== PSC_ERR_PSC_TLS && failure.code !== PSC_ERR_PSC_UNREACHABLE) return done(failure.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED ? { verdict: 'refused', failure } : { verdict: 'inconclusive', detail: failure.message })
       // The server's own certificate not trusted, a refused connection: not about ours.
       if (!handshaken && !/before secure TLS connection was established/.test(err.message)) return done({ verdict: 'inconclusive', detail: failure.message })
       done({ verdict: 'refused', failure: closedAfterCertificate(http, target) })
