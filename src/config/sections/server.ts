@@ -9,7 +9,7 @@ export const serverSchema = {
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 })
   }, { additionalProperties: false, default: {} }),
-  publicUrl: Type.String({ pattern: '^https?://[^/\\s]+/?$', description: 'The origin browsers use, e.g. https://dpi.hopital.fr (no path; a trailing "/" is ignored). In production a DNS name: no loopback, IP address, user:pw@, query, fragment, trailing dot or "_"' }),
+  publicUrl: Type.String({ pattern: '^https?://[^/\\s]+/?$', description: 'The origin browsers use, e.g. https://dpi.hopital.fr (no path; a trailing "/" is ignored)' }),
   admin: Type.Object({
     enabled: Type.Boolean({ default: true }),
     host: Type.String({ default: '127.0.0.1' }),
