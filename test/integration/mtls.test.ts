@@ -146,3 +146,18 @@ t.test('CIBA with tls_client_auth: the backchannel request and the polls go to t
   t.equal(headers['x-psc-idnat'], MEDECIN)
   t.equal(headers['x-psc-auth-mode'], 'MOBILE')
 })
+
+t.test('CIBA with a certificate PSC refuses: the audit says it is the certificate, not that PSC is down', async (t) => {
+  const { CIBA_YAML, startCiba } = await import('../helpers/ciba.js')
+  const port = await freePort()
+  const emulator = await mtlsEmulator(port)
+  t.teardown(() => emulator.close())
+  const options = p12(pki.strangerP12File)
+  const stack = await startStack({ ...options, pscYaml: options.pscYaml + CIBA_YAML(), port, emulator })
+  t.teardown(() => stack.close())
+  const { res } = await startCiba(stack, '997 002 188 96')
+  t.equal(res.status, 503)
+  t.equal(emulator.ciba.pending(MEDECIN).length, 0)
+  const refused = stack.audit.find((e) => e.event === 'access' && /PSC_ERR_CIBA_PSC_UNAVAILABLE/.test(String((e as { detail?: string }).detail)))
+  t.match((refused as { detail?: string } | undefined)?.detail, /PSC_ERR_CLIENT_CERTIFICATE_REFUSED: PSC at 127\.0\.0\.1:[0-9]+ refused the client certificate/)
+})
