@@ -69,6 +69,7 @@ export const PSC_ERR = Object.freeze({
   LOGIN_USERINFO: define('PSC_ERR_LOGIN_USERINFO', 502, 'UserInfo could not be read'),
   LOGIN_PSC_UNREACHABLE: define('PSC_ERR_LOGIN_PSC_UNREACHABLE', 502, 'PSC unreachable during the login'),
   LOGIN_OUTBOUND_PROXY: define('PSC_ERR_LOGIN_OUTBOUND_PROXY', 502, 'the hospital\'s outbound proxy refused or was unreachable at the end of the login: PSC was not reached'),
+  LOGIN_CLIENT_CERTIFICATE: define('PSC_ERR_LOGIN_CLIENT_CERTIFICATE', 502, 'PSC refused the gateway\'s client certificate (mTLS) in the TLS handshake at the end of the login'),
   LOGIN_STORE_UNAVAILABLE: define('PSC_ERR_LOGIN_STORE_UNAVAILABLE', 503, 'session store unavailable at the end of the login'),
 
   // Establishments and local accounts (issue 17): refused by the route's rules, or the account

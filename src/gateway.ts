@@ -10,7 +10,7 @@ import { pino, type DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
 import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
-import { PscClient } from './auth/psc-client.js'
+import { PscClient, PSC_ERR_CLIENT_CERTIFICATE_REFUSED } from './auth/psc-client.js'
 import { registerClientCertificateMetric } from './ops/client-certificate-metric.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import { cibaCookieName } from './auth/ciba-routes.js'
@@ -105,8 +105,18 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   audit.setConfigHash(configHash(config))
   void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length, configHash: configHash(config) })
   auditSessionEnds(sessions, audit)
-  const psc = new PscClient(config.psc, logger, metrics.psc)
-  registerClientCertificateMetric(metrics.registry, config.psc, now)
+  let countRenewal: ((outcome: 'reloaded' | 'refused') => void) | undefined
+  const psc = new PscClient(config.psc, logger, metrics.psc, process.env, (renewal) => {
+    const c = renewal.outcome === 'renewed' ? renewal.certificate : renewal.current
+    const clientCertificate = {
+      file: c.source, subject: c.info.subject, issuer: c.info.issuer, serialNumber: c.info.serialNumber, expires: new Date(c.info.validTo).toISOString(),
+      ...(renewal.outcome === 'renewed' && { previousSerialNumber: renewal.previous.info.serialNumber })
+    }
+    const outcome = renewal.outcome === 'renewed' ? 'reloaded' : 'refused'
+    countRenewal?.(outcome)
+    void audit.emit({ event: 'config', outcome, source: config.source, clientCertificate, ...(renewal.outcome === 'refused' && { reason: renewal.error }) })
+  })
+  countRenewal = registerClientCertificateMetric(metrics.registry, () => psc.certificate, now)
   // Local accounts (issue 17): looked up at login and with the session's refresh, never per request.
   let observeAccount: (outcome: string) => void = () => {}
   const accounts = config.accounts === undefined
@@ -270,7 +280,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   const admin = config.admin.enabled
     ? buildAdminApp([
-        { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason }) },
+        // A client certificate PSC refuses is shared by every replica: reported, not a reason to take
+        // them all out of the Service (public routes are still served, logins get their own page).
+        { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason, ...(psc.status.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED && { reportOnly: true }) }) },
         { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
         { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
         { name: 'audit', check: () => auditOutput.health() },

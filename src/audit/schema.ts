@@ -132,6 +132,14 @@ export const ConfigEventSchema = object({
     other: Type.Array(Type.String(), { description: 'Other top-level sections that changed (names only, never values)' })
   }, { additionalProperties: false, description: 'reloaded: what changed' })),
   reason: Type.Optional(Str('Why a reload was refused (never a secret value)')),
+  clientCertificate: Type.Optional(Type.Object({
+    file: Str('The certificate file (PKCS#12, or PEM certificate) that was renewed'),
+    subject: Str('Subject of the certificate now presented to PSC (refused: the one kept)'),
+    issuer: Str('Its issuer'),
+    serialNumber: Str('Its serial number'),
+    expires: Str('When it expires, ISO 8601 UTC'),
+    previousSerialNumber: Type.Optional(Str('reloaded: the serial number of the certificate it replaced'))
+  }, { additionalProperties: false, description: 'The client certificate presented to PSC was renewed from its files (reloaded), or its changed files could not be used (refused); never the key' })),
   // none today; there for a reload asked over HTTP
   ...OptionalRequestFacts
 }, 'The configuration in force changed (or a change was refused)')

@@ -13,7 +13,7 @@ import type { NewSession } from '../session/manager.js'
 import type { SessionStore } from '../session/store.js'
 import { askForApproval, newBindingMessage, waitForApproval, type BackchannelRequest } from './ciba-flow.js'
 import type { CibaLimitName, CibaLimits } from './ciba-limits.js'
-import { describeOidcError, isUpstreamFailure, LoginFailure } from './login-failure.js'
+import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from './login-failure.js'
 import type { PscClient } from './psc-client.js'
 import { sessionFieldsFromTokens } from './session-start.js'
 import { fromShared, sharedKey, sharedText, type CibaFailure, type CibaRequest } from './ciba-request.js'
@@ -83,7 +83,8 @@ export class CibaRequests {
     } catch (err) {
       await admission.release()
       if (err instanceof oidc.ResponseBodyError && err.error === 'unknown_user_id') return { kind: 'unknown_id' }
-      if (isUpstreamFailure(err) || (err instanceof oidc.ResponseBodyError && err.status >= 500)) return { kind: 'psc_unavailable', reason: describeOidcError(err) }
+      // the log and the audit say whose fault (the proxy, PSC, a certificate PSC refuses), as for a redirect login
+      if (isUpstreamFailure(err) || (err instanceof oidc.ResponseBodyError && err.status >= 500)) return { kind: 'psc_unavailable', reason: unreachableFailure(err)?.detail ?? describeOidcError(err) }
       return { kind: 'failed', reason: describeOidcError(err) }
     }
     const id = randomBytes(32).toString('base64url')

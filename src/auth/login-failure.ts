@@ -3,7 +3,7 @@
 // without an import cycle.
 import * as oidc from 'openid-client'
 import { PSC_ERR, type CodeDefinition, type PscErrorCode } from '../errors.js'
-import { outboundFailureOf, PSC_ERR_OUTBOUND_PROXY, type OutboundErrorCode } from './psc-client.js'
+import { outboundFailureOf, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, type OutboundErrorCode } from './psc-client.js'
 
 /**
  * A login that could not be finished: its code (for the page, the audit and the metrics), the
@@ -36,7 +36,9 @@ export class LoginFailure extends Error {
 export function unreachableFailure(err: unknown, prefix = '', idNat?: string): LoginFailure | undefined {
   const outbound = outboundFailureOf(err)
   if (outbound === undefined) return undefined
-  const definition = outbound.code === PSC_ERR_OUTBOUND_PROXY ? PSC_ERR.LOGIN_OUTBOUND_PROXY : PSC_ERR.LOGIN_PSC_UNREACHABLE
+  const definition = outbound.code === PSC_ERR_OUTBOUND_PROXY
+    ? PSC_ERR.LOGIN_OUTBOUND_PROXY
+    : outbound.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED ? PSC_ERR.LOGIN_CLIENT_CERTIFICATE : PSC_ERR.LOGIN_PSC_UNREACHABLE
   return new LoginFailure(definition, `${prefix}${outbound.code}: ${outbound.reason}`, idNat, outbound.code)
 }
 

@@ -4,7 +4,9 @@
 // proxy refused or cannot be reached" is not "PSC is unreachable".
 import { rootCertificates } from 'node:tls'
 import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici'
+import type { ClientCertificate } from '../config/client-certificate.js'
 import type { OutboundProxySetting, PscOutboundSettings } from '../config/types.js'
+import { tlsOptionsFor } from './psc-trust.js'
 
 /** The outbound proxy refused the call (403, 407) or cannot be reached: the hospital's network, not PSC. */
 export const PSC_ERR_OUTBOUND_PROXY = 'PSC_ERR_OUTBOUND_PROXY'
@@ -16,10 +18,12 @@ export const PSC_ERR_PSC_TLS = 'PSC_ERR_PSC_TLS'
 export const PSC_ERR_PSC_RESPONSE = 'PSC_ERR_PSC_RESPONSE'
 /** The gateway's client certificate is expired (or not yet valid): PSC will refuse it. */
 export const PSC_ERR_CLIENT_CERTIFICATE = 'PSC_ERR_CLIENT_CERTIFICATE'
+/** PSC refused the gateway's client certificate in the TLS handshake (unknown CA, expired, revoked...). */
+export const PSC_ERR_CLIENT_CERTIFICATE_REFUSED = 'PSC_ERR_CLIENT_CERTIFICATE_REFUSED'
 
 export type OutboundErrorCode =
   | typeof PSC_ERR_OUTBOUND_PROXY | typeof PSC_ERR_PSC_UNREACHABLE | typeof PSC_ERR_PSC_TLS
-  | typeof PSC_ERR_PSC_RESPONSE | typeof PSC_ERR_CLIENT_CERTIFICATE
+  | typeof PSC_ERR_PSC_RESPONSE | typeof PSC_ERR_CLIENT_CERTIFICATE | typeof PSC_ERR_CLIENT_CERTIFICATE_REFUSED
 
 export interface OutboundFailure {
   code: OutboundErrorCode
@@ -79,6 +83,23 @@ export function proxyFor(target: URL, setting: OutboundProxySetting, env: Env): 
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|CERT_|HOSTNAME_MISMATCH)/
+// TLS alerts a server sends about the client's certificate (OpenSSL's names, as Node codes them)
+const CERTIFICATE_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNKNOWN_CA|ACCESS_DENIED|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|DECRYPT_ERROR)$/
+const ALERT_MEANING: Record<string, string> = {
+  UNKNOWN_CA: 'it is not issued by a CA PSC trusts (IGC Santé)',
+  CERTIFICATE_EXPIRED: 'it has expired',
+  CERTIFICATE_REVOKED: 'it has been revoked',
+  CERTIFICATE_REQUIRED: 'no client certificate was sent',
+  ACCESS_DENIED: 'it is not allowed',
+  HANDSHAKE_FAILURE: 'the handshake failed over it',
+  DECRYPT_ERROR: 'its key does not match',
+}
+
+/** What a certificate refusal reads like in the log and /readyz. */
+export function certificateRefusal(psc: string, certificate: ClientCertificate | undefined, why: string, via = ''): OutboundFailure {
+  const which = certificate === undefined ? 'no client certificate' : `the client certificate (${certificate.info.subject}, issued by ${certificate.info.issuer})`
+  return { code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED, message: `PSC at ${psc} refused ${which} in the TLS handshake${via}: ${why}; it must be the IGC Santé certificate registered at ANS for this client, valid and not revoked` }
+}
 
 function causes(err: unknown): Array<Error & { code?: unknown; port?: unknown; address?: unknown }> {
   const out: Array<Error & { code?: unknown }> = []
@@ -94,18 +115,36 @@ export class OutboundHttp {
   readonly #settings: PscOutboundSettings
   readonly #env: Env
   readonly #dispatchers = new Map<string, Dispatcher>()
-  readonly #tls: Record<string, unknown>
+  #tls: Record<string, unknown>
+  #certificate: ClientCertificate | undefined
 
   constructor(settings: PscOutboundSettings, env: Env = process.env) {
     this.#settings = settings
     this.#env = env
-    const tls: Record<string, unknown> = {}
-    // Node's `ca` replaces the system roots: keep them, and add the hospital's.
-    if (settings.ca) tls.ca = [...rootCertificates, settings.ca.pem]
-    const c = settings.certificate
-    if (c?.pfx) Object.assign(tls, { pfx: c.pfx, passphrase: c.passphrase })
-    else if (c?.cert) Object.assign(tls, { cert: c.cert, key: c.key, passphrase: c.passphrase })
-    this.#tls = tls
+    this.#certificate = settings.certificate
+    this.#tls = tlsOptionsFor(settings.ca, settings.certificate, rootCertificates)
+  }
+
+  /** The client certificate presented now (it can be renewed while the gateway runs). */
+  get certificate(): ClientCertificate | undefined {
+    return this.#certificate
+  }
+
+  /** node:tls options of every connection to PSC (CA, client certificate): for a handshake probe. */
+  get tlsOptions(): Readonly<Record<string, unknown>> {
+    return this.#tls
+  }
+
+  /**
+   * Presents `certificate` from the next connection on: new connection pools, the old ones closed
+   * once their requests in flight have ended.
+   */
+  replaceCertificate(certificate: ClientCertificate): void {
+    this.#certificate = certificate
+    this.#tls = tlsOptionsFor(this.#settings.ca, certificate, rootCertificates)
+    const old = [...this.#dispatchers.values()]
+    this.#dispatchers.clear()
+    for (const d of old) void d.close().catch(() => undefined)
   }
 
   /** The proxy for `url` (without credentials), or undefined when direct: for logs and doctor. */
@@ -148,6 +187,10 @@ export class OutboundHttp {
       if (status === 407) return { code: PSC_ERR_OUTBOUND_PROXY, message: `the outbound proxy ${displayProxy(proxy)} asks for authentication (407): check psc.outboundProxy.username and password` }
       if (status === 403 || status === 405) return { code: PSC_ERR_OUTBOUND_PROXY, message: `the outbound proxy ${displayProxy(proxy)} refused to connect to ${psc} (${status}): ask the network team to allow CONNECT to ${psc}` }
       return { code: PSC_ERR_PSC_UNREACHABLE, message: `the outbound proxy ${displayProxy(proxy)} could not connect to PSC at ${psc} (it answered ${status})` }
+    }
+    const alert = chain.map((e) => (typeof e.code === 'string' ? CERTIFICATE_ALERT.exec(e.code) : null)).find((m) => m !== null)
+    if (alert && (this.#certificate !== undefined || alert[1] === 'CERTIFICATE_REQUIRED')) {
+      return certificateRefusal(psc, this.#certificate, `TLS alert ${alert[1]!.toLowerCase()}: ${ALERT_MEANING[alert[1]!] ?? 'the certificate is not acceptable'}`, via)
     }
     const tls = chain.find((e) => typeof e.code === 'string' && TLS_CODE.test(e.code))
     if (tls) return { code: PSC_ERR_PSC_TLS, message: `TLS with ${psc} failed${via}: ${String(tls.code)} ${tls.message} (a TLS-inspecting proxy needs its CA in psc.tls.ca)` }

@@ -3,13 +3,17 @@
 import * as oidc from 'openid-client'
 import type { PscAvailability } from '../policy/decide-request.js'
 import type { GatewayConfig } from '../config/types.js'
-import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from './outbound-http.js'
+import type { ClientCertificate } from '../config/client-certificate.js'
+import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode, type OutboundFailure } from './outbound-http.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
+import { diagnoseFailure, probeClientCertificate } from './client-certificate-probe.js'
+import { CertificateWatcher, type CertificateRenewal } from './certificate-watcher.js'
 
 export {
   PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, PSC_ERR_PSC_RESPONSE, PSC_ERR_CLIENT_CERTIFICATE,
-  type OutboundErrorCode
+  PSC_ERR_CLIENT_CERTIFICATE_REFUSED, type OutboundErrorCode
 } from './outbound-http.js'
+export type { CertificateRenewal } from './certificate-watcher.js'
 
 export interface PscStatus {
   ready: boolean
@@ -52,6 +56,9 @@ export class PscClient {
   #retryMs = FIRST_RETRY_MS
   #started: Promise<void> | undefined
   #certificateTimer: NodeJS.Timeout | undefined
+  /** PSC refused the client certificate in the TLS handshake (set by a call or the start-up probe) */
+  #refusal: { failure: OutboundFailure; since: number } | undefined
+  #watcher: CertificateWatcher | undefined
   /** every call to PSC goes through it: outbound proxy, CA bundle, client certificate */
   readonly http: OutboundHttp
 
@@ -59,9 +66,18 @@ export class PscClient {
     private readonly settings: GatewayConfig['psc'],
     private readonly log: PscClientLogger,
     private readonly observer?: PscCallObserver,
-    env: Record<string, string | undefined> = process.env
+    env: Record<string, string | undefined> = process.env,
+    /** told when a renewed client certificate is in use (or could not be read) */
+    private readonly onCertificateRenewal?: (renewal: CertificateRenewal) => void,
+    /** how often the certificate files are looked at; 0: never */
+    private readonly certificatePollMs = 1000
   ) {
     this.http = new OutboundHttp(settings.outbound, env)
+  }
+
+  /** The client certificate presented to PSC now (renewed files are picked up while running). */
+  get certificate(): ClientCertificate | undefined {
+    return this.http.certificate
   }
 
   /**
@@ -76,13 +92,18 @@ export class PscClient {
     try {
       const response = await this.http.fetch(url, init)
       this.observer?.call(endpoint, response.status >= 500 ? 'server_error' : response.status >= 400 ? 'client_error' : 'ok', seconds())
+      if (endpoint === 'token' && this.#refusal !== undefined) {
+        this.#refusal = undefined
+        this.log.info({ code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED }, 'PSC accepts the client certificate again')
+      }
       return response
     } catch (err) {
       const name = (err as Error | undefined)?.name
       this.observer?.call(endpoint, name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable', seconds())
       // openid-client passes fetch errors through: the login flow reads which part failed from them
       if (err instanceof Error) {
-        const failure = this.http.describeFailure(err, url)
+        const failure = await diagnoseFailure(this.http, err, url, Math.min(this.settings.httpTimeoutMs, 5000))
+        if (failure.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED) this.#certificateRefused(failure)
         Object.assign(err, { pscCode: failure.code, pscReason: failure.message })
       }
       throw err
@@ -94,26 +115,74 @@ export class PscClient {
     if (bare === this.settings.discoveryUrl) return 'discovery'
     const m = this.#configuration?.serverMetadata()
     if (!m) return 'other'
-    if (bare === m.token_endpoint) return 'token'
-    if (bare === m.userinfo_endpoint) return 'userinfo'
+    const aliases = (m.mtls_endpoint_aliases ?? {}) as Record<string, unknown>
+    const is = (key: string) => bare === m[key] || bare === aliases[key]
+    if (is('token_endpoint')) return 'token'
+    if (is('userinfo_endpoint')) return 'userinfo'
     if (bare === m.jwks_uri) return 'jwks'
-    if (bare === m.revocation_endpoint) return 'revocation'
-    if (bare === m.introspection_endpoint) return 'introspection'
+    if (is('revocation_endpoint')) return 'revocation'
+    if (is('introspection_endpoint')) return 'introspection'
     return 'other'
+  }
+
+  /** Where the token requests go: RFC 8705's alias when the client authenticates by certificate. */
+  get tokenEndpoint(): string | undefined {
+    const m = this.#configuration?.serverMetadata()
+    if (m === undefined) return undefined
+    const alias = this.settings.clientAuth === 'tls_client_auth' ? (m.mtls_endpoint_aliases as Record<string, unknown> | undefined)?.token_endpoint : undefined
+    return typeof alias === 'string' ? alias : m.token_endpoint
+  }
+
+  #certificateRefused(failure: OutboundFailure): void {
+    if (this.#refusal === undefined) this.log.warn({ code: failure.code, detail: failure.message }, 'PSC refused the client certificate: no practitioner can log in until it is replaced')
+    this.#refusal = { failure, since: this.#refusal?.since ?? Date.now() }
+  }
+
+  /** After discovery (and after a renewal): one handshake with the token endpoint says whether PSC accepts the certificate. */
+  async #checkCertificateAccepted(): Promise<void> {
+    const url = this.tokenEndpoint
+    if (url === undefined || this.settings.clientAuth !== 'tls_client_auth' || !url.startsWith('https:') || this.http.proxyOf(url) !== undefined) return
+    const probe = await probeClientCertificate(this.http, url, Math.min(this.settings.httpTimeoutMs, 5000))
+    if (probe.verdict === 'refused') this.#certificateRefused(probe.failure)
+    else if (probe.verdict === 'accepted' && this.#refusal !== undefined) {
+      this.#refusal = undefined
+      this.log.info({ code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED }, 'PSC accepts the client certificate again')
+    }
   }
 
   /** Starts discovery in the background; resolves after the first attempt, whatever its outcome. */
   start(): Promise<void> {
     if (this.#started === undefined) {
       this.#warnOfCertificateExpiry()
+      this.#watchCertificate()
       this.#started = this.#discover()
     }
     return this.#started
   }
 
+  /** A renewed certificate (a Kubernetes Secret updated, files replaced) is used without a restart. */
+  #watchCertificate(): void {
+    const c = this.http.certificate
+    if (c === undefined || this.certificatePollMs <= 0) return
+    this.#watcher = new CertificateWatcher(c, this.certificatePollMs, (renewal) => {
+      if (renewal.outcome === 'renewed') {
+        this.http.replaceCertificate(renewal.certificate)
+        this.#refusal = undefined
+        const i = renewal.certificate.info
+        this.log.info({ subject: i.subject, issuer: i.issuer, serialNumber: i.serialNumber, expires: new Date(i.validTo).toISOString(), previousSerialNumber: renewal.previous.info.serialNumber }, 'renewed client certificate for PSC in use from the next connection')
+        if (this.#certificateTimer) clearTimeout(this.#certificateTimer)
+        this.#warnOfCertificateExpiry()
+        void this.#checkCertificateAccepted()
+      } else {
+        this.log.warn({ code: PSC_ERR_CLIENT_CERTIFICATE, detail: renewal.error }, 'the client certificate files changed but cannot be used: the current certificate stays in use')
+      }
+      this.onCertificateRenewal?.(renewal)
+    })
+  }
+
   /** At start-up, then daily: a warning in the log from 30 days before the certificate expires. */
   #warnOfCertificateExpiry(): void {
-    const c = this.settings.outbound.certificate
+    const c = this.http.certificate
     if (c === undefined || this.#closed) return
     const left = c.info.validTo - Date.now()
     const details = { subject: c.info.subject, issuer: c.info.issuer, expires: new Date(c.info.validTo).toISOString(), code: PSC_ERR_CLIENT_CERTIFICATE }
@@ -135,7 +204,10 @@ export class PscClient {
 
   /** Not ready with an expired client certificate either: PSC would refuse every login. */
   get status(): PscStatus {
-    const c = this.settings.outbound.certificate
+    const c = this.http.certificate
+    if (this.#refusal !== undefined) {
+      return { ready: false, code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED, reason: this.#refusal.failure.message, since: this.#refusal.since }
+    }
     if (c !== undefined && c.info.validTo <= Date.now()) {
       return {
         ready: false,
@@ -151,6 +223,7 @@ export class PscClient {
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
     if (this.#certificateTimer) clearTimeout(this.#certificateTimer)
+    this.#watcher?.close()
     void this.http.close()
   }
 
@@ -162,7 +235,8 @@ export class PscClient {
       const configuration = await oidc.discovery(
         new URL(s.discoveryUrl),
         s.clientId,
-        { token_endpoint_auth_method: s.clientAuth },
+        // RFC 8705: a client authenticating by certificate calls the mTLS aliases PSC publishes
+        { token_endpoint_auth_method: s.clientAuth, ...(s.clientAuth === 'tls_client_auth' && { use_mtls_endpoint_aliases: true }) },
         auth,
         {
           timeout: Math.ceil(s.httpTimeoutMs / 1000),
@@ -178,6 +252,7 @@ export class PscClient {
       this.#status = { ready: true, since: Date.now() }
       this.#retryMs = FIRST_RETRY_MS
       this.log.info({ discoveryUrl: s.discoveryUrl }, 'PSC discovery loaded')
+      await this.#checkCertificateAccepted()
     } catch (err) {
       const failure = err instanceof InconsistentDiscovery
         ? { code: PSC_ERR_PSC_RESPONSE as OutboundErrorCode, message: err.message }

@@ -24,7 +24,11 @@ export interface ClientCertificate {
   key?: string
   passphrase?: string
   info: CertificateInfo
+  /** the files as configured, to read them again when they are renewed */
+  files: ClientCertificateFiles
 }
+
+export interface ClientCertificateFiles { pkcs12?: string; cert?: string; key?: string; password?: string }
 
 export class TlsMaterialError extends Error {}
 
@@ -64,7 +68,7 @@ function explainSecureContextError(err: unknown, source: string, hasPassword: bo
   return new TlsMaterialError(`${source}: not a usable certificate and key (${message})`)
 }
 
-export function loadClientCertificate(files: { pkcs12?: string; cert?: string; key?: string; password?: string }): ClientCertificate {
+export function loadClientCertificate(files: ClientCertificateFiles): ClientCertificate {
   const passphrase = files.password
   if (files.pkcs12 !== undefined) {
     const pfx = read(files.pkcs12, 'PKCS#12 file')
@@ -79,7 +83,7 @@ export function loadClientCertificate(files: { pkcs12?: string; cert?: string; k
     const raw = socket.getCertificate()
     socket.destroy()
     if (raw === null || !('raw' in raw) || raw.raw === undefined) throw new TlsMaterialError(`${files.pkcs12}: no certificate in the PKCS#12 file`)
-    return { source: files.pkcs12, pfx, passphrase, info: describeCertificate(new X509Certificate(raw.raw)) }
+    return { source: files.pkcs12, pfx, passphrase, info: describeCertificate(new X509Certificate(raw.raw)), files: { ...files } }
   }
   if (files.cert === undefined || files.key === undefined) throw new TlsMaterialError('give certificate.pkcs12, or both certificate.cert and certificate.key')
   const cert = read(files.cert, 'certificate').toString('utf8')
@@ -95,7 +99,7 @@ export function loadClientCertificate(files: { pkcs12?: string; cert?: string; k
   } catch (err) {
     throw explainSecureContextError(err, files.key, passphrase !== undefined)
   }
-  return { source: files.cert, cert, key, passphrase, info: describeCertificate(x) }
+  return { source: files.cert, cert, key, passphrase, info: describeCertificate(x), files: { ...files } }
 }
 
 /** A PEM bundle of one or more CA certificates; each must parse. */

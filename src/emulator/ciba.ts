@@ -53,6 +53,8 @@ export class EmulatorCiba {
   readonly expiresInSeconds: number
   readonly minPollMs: number
   readonly #notifications = new Map<string, EcpsNotification>()
+  /** grant id → the means the practitioner approved with (PSC's channel): PSC's authMode says it */
+  readonly #authModeOfGrant = new Map<string, string>()
   readonly #lastPoll = new Map<string, number>()
   /** every poll of the token endpoint with the CIBA grant, oldest first (tests read it) */
   readonly polls: PollRecord[] = []
@@ -134,6 +136,11 @@ export class EmulatorCiba {
     }
   }
 
+  /** The means approved for a CIBA grant (CARD or MOBILE), undefined for a browser login's grant. */
+  authModeOfGrant(grantId: string | undefined): string | undefined {
+    return grantId === undefined ? undefined : this.#authModeOfGrant.get(grantId)
+  }
+
   /** Notifications still waiting for an answer (for one practitioner, or all), newest first. */
   pending(idNat?: string): EcpsNotification[] {
     const now = Date.now()
@@ -158,7 +165,10 @@ export class EmulatorCiba {
       const practitioner = this.byIdNat.get(n.idNat)
       const grant = new provider.Grant({ accountId: request.accountId, clientId: request.clientId }) as Grant
       grant.addOIDCScope(request.scope)
-      await grant.save()
+      const grantId = await grant.save()
+      // PSC reports the means actually used, not the practitioner's usual one.
+      this.#authModeOfGrant.set(grantId, n.channel)
+      if (this.#authModeOfGrant.size > 10_000) this.#authModeOfGrant.delete(this.#authModeOfGrant.keys().next().value!)
       await provider.backchannelResult(request, grant, { acr: practitioner?.acr ?? 'eidas1', authTime: Math.floor(Date.now() / 1000) })
     } else {
       await provider.backchannelResult(request, new errors.AccessDenied!('the practitioner refused the request on the e-CPS app'))

@@ -67,7 +67,23 @@ export interface EmulatorOptions {
    * certificates are requested, and only those issued by clientCa authenticate a tls_client_auth
    * client (others get invalid_client). Connections without a certificate are served (a browser).
    */
-  tls?: { cert: string; key: string; clientCa?: string }
+  tls?: {
+    cert: string
+    key: string
+    /**
+     * as PSC: the token, userinfo, revocation, introspection and CIBA endpoints are also served on a
+     * second listener (`mtlsPort`, default a free port) that asks for a client certificate, and the
+     * discovery document publishes them as RFC 8705 mtls_endpoint_aliases. A tls_client_auth client
+     * authenticates only there; the main listener asks for no certificate (browsers).
+     */
+    clientCa?: string
+    mtlsPort?: number
+    /**
+     * the mTLS listener refuses, in the TLS handshake, a certificate not issued by clientCa (as PSC
+     * does; default true); false lets the handshake through and oidc-provider answer invalid_client
+     */
+    refuseUnknownClientCertificates?: boolean
+  }
   /** shift the Date header of every response by this many seconds (clock-skew tests) */
   dateShiftSeconds?: number
   /** CIBA timings (interval, lifetime, slow_down threshold) */
@@ -76,6 +92,8 @@ export interface EmulatorOptions {
 
 export interface RunningEmulator {
   origin: string
+  /** the mTLS listener's origin (tls.clientCa given), where mtls_endpoint_aliases point */
+  mtlsOrigin?: string
   /** origin + '/auth/realms/esante-wallet' */
   issuer: string
   /** issuer + '/.well-known/wallet-openid-configuration' */
@@ -160,28 +178,40 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     })
   }
   const server: Server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) as unknown as Server
+    : createServer(listener)
+  const mtlsServer: Server | undefined = opts.tls?.clientCa !== undefined
     ? createHttpsServer({
       cert: opts.tls.cert,
       key: opts.tls.key,
-      ...(opts.tls.clientCa !== undefined && { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false })
+      ca: opts.tls.clientCa,
+      requestCert: true,
+      rejectUnauthorized: opts.tls.refuseUnknownClientCertificates ?? true
     }, listener) as unknown as Server
-    : createServer(listener)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, host, () => {
-      server.off('error', reject)
+    : undefined
+  const listen = (srv: Server, port: number) => new Promise<void>((resolve, reject) => {
+    srv.once('error', reject)
+    srv.listen(port, host, () => {
+      srv.off('error', reject)
       resolve()
     })
   })
+  await listen(server, opts.port)
+  if (mtlsServer !== undefined) await listen(mtlsServer, opts.tls?.mtlsPort ?? 0)
   const { port } = server.address() as AddressInfo
   const reachableHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const origin = (opts.publicOrigin ?? `${opts.tls ? 'https' : 'http'}://${reachableHost}:${port}`).replace(/\/+$/, '')
   const issuer = origin + ISSUER_PATH
+  const mtlsOrigin = mtlsServer === undefined ? undefined : `https://${reachableHost}:${(mtlsServer.address() as AddressInfo).port}`
+  const closeAll = () => Promise.all([server, ...(mtlsServer ? [mtlsServer] : [])].map((srv) => new Promise<void>((resolve, reject) => {
+    srv.close((err) => (err ? reject(err) : resolve()))
+    srv.closeAllConnections()
+  })))
 
   try {
-    provider = createProvider(issuer, opts, bySub, ciba)
+    provider = createProvider(issuer, opts, bySub, ciba, mtlsOrigin === undefined ? undefined : mtlsOrigin + ISSUER_PATH)
   } catch (err) {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await closeAll().catch(() => undefined)
     throw err
   }
   provider.on('server_error', (_ctx: unknown, err: unknown) => log?.error({ err }, 'psc emulator: oidc-provider server error'))
@@ -255,14 +285,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
 
   return {
     origin,
+    ...(mtlsOrigin !== undefined && { mtlsOrigin }),
     issuer,
     discoveryUrl: issuer + WALLET_DISCOVERY_PATH,
     practitioners,
     ciba: Object.assign(ciba, { answerAs: (authReqId: string, accept: boolean) => ciba.answer(provider as Provider, authReqId, accept) }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()))
-        server.closeAllConnections()
-      }),
+    close: async () => { await closeAll() },
   }
 }

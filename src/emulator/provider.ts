@@ -33,7 +33,7 @@ function signingKey(): Record<string, unknown> {
   return { ...processRsaKey, kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' }
 }
 
-export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string, Practitioner>, ciba: EmulatorCiba): Provider {
+export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string, Practitioner>, ciba: EmulatorCiba, mtlsIssuer?: string): Provider {
   const accessTokenTtl = opts.accessTokenTtlSeconds ?? 120
   if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
     throw new TypeError('startEmulator: accessTokenTtlSeconds must be a positive integer')
@@ -55,9 +55,12 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     })),
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', ...(opts.tls?.clientCa !== undefined ? ['tls_client_auth'] : [])],
-    async findAccount(_ctx: unknown, sub: string) {
-      const practitioner = bySub.get(sub)
-      if (practitioner === undefined) return undefined
+    async findAccount(ctx: any, sub: string) {
+      const found = bySub.get(sub)
+      if (found === undefined) return undefined
+      // ID token, UserInfo and refreshed tokens of a CIBA grant carry the means approved with
+      const authMode = ciba.authModeOfGrant(ctx?.oidc?.entities?.Grant?.jti)
+      const practitioner = authMode === undefined ? found : { ...found, authMode }
       return {
         accountId: sub,
         async claims(use: string) {
@@ -156,6 +159,17 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       // as in PSC's document
       claims_parameter_supported: false,
       service_documentation: 'https://industriels.esante.gouv.fr/produits-et-services/pro-sante-connect',
+      // RFC 8705: where a client authenticating with its certificate must go (another port here,
+      // another host at PSC)
+      ...(mtlsIssuer !== undefined && {
+        mtls_endpoint_aliases: {
+          token_endpoint: `${mtlsIssuer}${OIDC_PATH}/token`,
+          userinfo_endpoint: `${mtlsIssuer}${OIDC_PATH}/userinfo`,
+          revocation_endpoint: `${mtlsIssuer}${OIDC_PATH}/revoke`,
+          introspection_endpoint: `${mtlsIssuer}${OIDC_PATH}/token/introspect`,
+          backchannel_authentication_endpoint: `${mtlsIssuer}${CIBA_PATH}`,
+        },
+      }),
     },
     renderError: async (ctx: { type: string; body: string }, out: Record<string, unknown>) => {
       ctx.type = 'html'

@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/types.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 import { OutboundHttp, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, proxyFor } from '../auth/outbound-http.js'
 import { directoryCheck } from './doctor-directory.js'
+import { CERTIFICATE_TODO, diagnose, isCertificateRefusal, tokenEndpointOf } from './doctor-tls.js'
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
 
@@ -87,7 +88,7 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
       if (metadata !== undefined) add(discoveryCheck(metadata, psc))
       add(clockCheck(serverDate, receivedAt))
     } catch (err) {
-      const failure = http.describeFailure(err, discoveryUrl)
+      const failure = await diagnose(http, err, discoveryUrl, timeoutMs)
       if (failure.code === PSC_ERR_PSC_TLS) {
         add({ name: 'tls', verdict: 'fail', detail: failure.message, todo: 'add the CA that signs what this server sees (a TLS-inspecting proxy\'s CA) to psc.tls.ca' })
       } else {
@@ -97,7 +98,7 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
         name: 'discovery',
         verdict: 'fail',
         detail: `${failure.code}: ${failure.message}`,
-        todo: failure.code === PSC_ERR_OUTBOUND_PROXY ? 'ask the network team about the outbound proxy (address, credentials, CONNECT allowed to PSC)' : 'check that this server can reach PSC (firewall, proxy, DNS)'
+        todo: failure.code === PSC_ERR_OUTBOUND_PROXY ? 'ask the network team about the outbound proxy (address, credentials, CONNECT allowed to PSC)' : isCertificateRefusal(failure) ? CERTIFICATE_TODO : 'check that this server can reach PSC (firewall, proxy, DNS)'
       })
       add({ name: 'clock', verdict: 'skip', detail: 'PSC not reached' })
     }
@@ -205,7 +206,7 @@ async function jwksCheck(http: OutboundHttp, m: Record<string, unknown>, timeout
 }
 
 async function clientAuthCheck(http: OutboundHttp, m: Record<string, unknown>, psc: GatewayConfig['psc'], timeoutMs: number): Promise<DoctorCheck> {
-  const tokenEndpoint = String(m.token_endpoint)
+  const tokenEndpoint = tokenEndpointOf(m, psc)
   const body = new URLSearchParams({ grant_type: 'authorization_code', code: DOCTOR_CODE, redirect_uri: psc.redirectUri, code_verifier: 'psc-gateway-doctor-'.padEnd(43, 'x') })
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
   const how = psc.clientAuth === 'tls_client_auth' ? `client certificate (${psc.outbound.certificate?.info.subject ?? 'none'})` : `client id ${psc.clientId} and its secret`
@@ -219,8 +220,8 @@ async function clientAuthCheck(http: OutboundHttp, m: Record<string, unknown>, p
   try {
     res = await http.fetch(tokenEndpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
-    const f = http.describeFailure(err, tokenEndpoint)
-    return { name: 'client-auth', verdict: 'fail', detail: `${f.code}: ${f.message}`, todo: psc.clientAuth === 'tls_client_auth' ? 'PSC may have closed the connection over the certificate: check it is the one registered at ANS' : 'check the network path to the token endpoint' }
+    const f = await diagnose(http, err, tokenEndpoint, timeoutMs)
+    return { name: 'client-auth', verdict: 'fail', detail: `${f.code}: ${f.message}`, todo: isCertificateRefusal(f) ? CERTIFICATE_TODO : 'check the network path to the token endpoint' }
   }
   let error: string | undefined
   try { error = ((await res.json()) as { error?: string }).error } catch { /* not JSON */ }

@@ -206,7 +206,7 @@ export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : 'other'
 }
 
-export const LOGIN_FAILURE_KINDS = ['state', 'acr', 'psc_error', 'cancelled', 'userinfo', 'unreachable', 'outbound_proxy', 'store', 'other'] as const
+export const LOGIN_FAILURE_KINDS = ['state', 'acr', 'psc_error', 'cancelled', 'userinfo', 'unreachable', 'outbound_proxy', 'client_certificate', 'store', 'other'] as const
 export type LoginFailureKind = (typeof LOGIN_FAILURE_KINDS)[number]
 
 /** A login failure's code (PSC_ERR_LOGIN_*) → one of a few fixed label values. */
@@ -220,6 +220,7 @@ const LOGIN_FAILURE_KIND_OF: Readonly<Record<string, LoginFailureKind>> = {
   [PSC_ERR.LOGIN_USERINFO.code]: 'userinfo',
   [PSC_ERR.LOGIN_PSC_UNREACHABLE.code]: 'unreachable',
   [PSC_ERR.LOGIN_OUTBOUND_PROXY.code]: 'outbound_proxy',
+  [PSC_ERR.LOGIN_CLIENT_CERTIFICATE.code]: 'client_certificate',
   [PSC_ERR.LOGIN_STORE_UNAVAILABLE.code]: 'store'
 }
 

@@ -4,9 +4,10 @@
 import type { GatewayConfig } from '../config/types.js'
 import { ansUrlProblems, matchRegistered, serviceNameProblems } from '../psc/onboarding.js'
 import { PROFESSIONS } from '../psc/professions.js'
+import { publicUrlProblems } from '../psc/public-url.js'
 
 export interface SheetProblem {
-  field: 'denomination' | 'redirectUris' | 'logoutUris' | 'users' | 'professions'
+  field: 'publicUrl' | 'denomination' | 'redirectUris' | 'logoutUris' | 'users' | 'professions'
   rule: string
   message: string
 }
@@ -63,6 +64,12 @@ export function buildOnboardingSheet(config: GatewayConfig, opts: { users?: numb
     if (/[A-Z]/.test(new URL(sent).pathname)) {
       problems.push({ field, rule: 'case', message: `${sent} has upper-case letters: enter it exactly so, PSC compares case-sensitively` })
     }
+  }
+  // The redirect URIs are built from publicUrl's origin: what the origin hides is flagged here (an IP
+  // address is flagged once, on the redirect URIs).
+  const writtenPublicUrl = config.publicUrlAsWritten ?? config.publicUrl
+  for (const p of publicUrlProblems(writtenPublicUrl)) {
+    if (p.rule !== 'ip-address') problems.push({ field: 'publicUrl', rule: p.rule, message: `${writtenPublicUrl} : ${p.messageFr}` })
   }
   urls('redirectUris', psc.redirectUri, o.registered?.redirectUris)
   urls('logoutUris', psc.postLogoutRedirectUri, o.registered?.postLogoutRedirectUris)

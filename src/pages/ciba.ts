@@ -61,7 +61,7 @@ const T = {
       pending: ['Demande déjà en cours', 'Une notification attend déjà une réponse sur l’application e-CPS de ce professionnel. Répondez-y, ou attendez qu’elle expire.'],
       forbidden: ['Requête refusée', 'Cette demande ne provient pas de la page de connexion de l’application. Recommencez depuis l’application.']
     },
-    inputProblems: { empty: 'Saisissez votre numéro RPPS ou votre identifiant national.', too_long: 'Cet identifiant est trop long.', invalid_characters: 'Un identifiant ne contient que des chiffres, des lettres et « / ».' },
+    inputProblems: { empty: 'Saisissez votre numéro RPPS ou votre identifiant national.', too_long: 'Cet identifiant est trop long.', invalid_characters: 'Un identifiant ne contient que des chiffres, des lettres et « / ».', malformed: 'Ce n’est pas un identifiant valide : saisissez votre numéro RPPS (11 chiffres, inscrit sur votre carte CPS), votre numéro ADELI (9 chiffres) ou votre identifiant national tel quel.' },
     retryIn: (s: number) => `Vous pourrez réessayer dans ${s <= 60 ? `${s} seconde${s > 1 ? 's' : ''}` : `${Math.ceil(s / 60)} minutes`}.`
   },
   en: {
@@ -94,7 +94,7 @@ const T = {
       pending: ['Request already waiting', 'A notification is already waiting for an answer in this practitioner’s e-CPS app. Answer it, or wait until it expires.'],
       forbidden: ['Request refused', 'This request did not come from the application’s sign-in page. Start again from the application.']
     },
-    inputProblems: { empty: 'Type your RPPS number or national identifier.', too_long: 'This identifier is too long.', invalid_characters: 'An identifier holds only digits, letters and “/”.' },
+    inputProblems: { empty: 'Type your RPPS number or national identifier.', too_long: 'This identifier is too long.', invalid_characters: 'An identifier holds only digits, letters and “/”.', malformed: 'This is not a valid identifier: type your RPPS number (11 digits, printed on your CPS card), your ADELI number (9 digits) or your national identifier as it is.' },
     retryIn: (s: number) => `You can try again in ${s <= 60 ? `${s} second${s > 1 ? 's' : ''}` : `${Math.ceil(s / 60)} minutes`}.`
   }
 } as const

@@ -127,6 +127,15 @@ const PROXY_SUPPORT = {
   fr: 'Prévenez le support informatique de l\'établissement (proxy de sortie vers Pro Santé Connect) avec la référence ci-dessous, puis réessayez.',
   en: 'Tell your hospital\'s IT support (outbound proxy to Pro Santé Connect), giving the reference below, then try again.'
 }
+// The service's own certificate, not the practitioner's card: retrying changes nothing.
+const CLIENT_CERTIFICATE = {
+  fr: 'Pro Santé Connect a refusé le certificat avec lequel cette application s\'identifie auprès de lui. Votre carte CPS ou votre application e-CPS ne sont pas en cause.',
+  en: 'Pro Santé Connect refused the certificate this application identifies itself with. Your CPS card or e-CPS app is not at fault.'
+}
+const CERTIFICATE_SUPPORT = {
+  fr: 'Prévenez le support informatique de l\'établissement (certificat de la passerelle Pro Santé Connect) avec la référence ci-dessous ; réessayer ne changera rien tant que le certificat n\'est pas remplacé.',
+  en: 'Tell your hospital\'s IT support (certificate of the Pro Santé Connect gateway), giving the reference below; trying again changes nothing until the certificate is replaced.'
+}
 const unavailable = (frTitle: string, fr: string, enTitle: string, en: string): Texts => ({
   fr: () => ({ title: frTitle, paragraphs: [fr, RETRY_SOON.fr] }),
   en: () => ({ title: enTitle, paragraphs: [en, RETRY_SOON.en] })
@@ -219,6 +228,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_LOGIN_OUTBOUND_PROXY: {
     fr: () => ({ title: 'La connexion n\'a pas abouti', paragraphs: [OUTBOUND_PROXY.fr, PROXY_SUPPORT.fr] }),
     en: () => ({ title: 'The login did not complete', paragraphs: [OUTBOUND_PROXY.en, PROXY_SUPPORT.en] })
+  },
+  PSC_ERR_LOGIN_CLIENT_CERTIFICATE: {
+    fr: () => ({ title: 'La connexion n\'a pas abouti', paragraphs: [CLIENT_CERTIFICATE.fr, CERTIFICATE_SUPPORT.fr] }),
+    en: () => ({ title: 'The login did not complete', paragraphs: [CLIENT_CERTIFICATE.en, CERTIFICATE_SUPPORT.en] })
   },
   PSC_ERR_LOGIN_STORE_UNAVAILABLE: loginFailed('Vous avez bien été authentifié, mais votre session n\'a pas pu être enregistrée pour le moment.', 'You were authenticated, but your session could not be saved at the moment.'),
   PSC_ERR_DENIED_STRUCTURE: DENIED,

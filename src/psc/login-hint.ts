@@ -1,7 +1,7 @@
 // What a practitioner types to be recognised (on a shared workstation, to receive a CIBA push) → the
 // national identifier (idNat) PSC expects as login_hint. People type their RPPS number as printed on
-// their card (11 digits, often in groups), or the idNat itself (8 + RPPS), or an ADELI number. Pure:
-// no I/O, never throws.
+// their card (11 digits, often in groups), or the idNat itself (8 + RPPS), or an ADELI number; any
+// other shape is refused before anything is sent to PSC. Pure: no I/O, never throws.
 
 export type LoginHintProblem =
   /** nothing but spaces */
@@ -10,6 +10,8 @@ export type LoginHintProblem =
   | 'too_long'
   /** a character no national identifier has */
   | 'invalid_characters'
+  /** no national identifier has this shape (a number of the wrong length, letters where none go) */
+  | 'malformed'
 
 export type LoginHint =
   | { ok: true; idNat: string; kind: 'rpps' | 'adeli' | 'other' }
@@ -23,6 +25,11 @@ export const MAX_LOGIN_HINT_LENGTH = 64
 const SEPARATORS = /[\s\u00a0\u2007\u202f.-]+/gu
 const ALLOWED = /^[A-Za-z0-9/]+$/
 const DIGITS = /^\d+$/
+
+// The shapes of idNat beside RPPS and ADELI: "3" + FINESS (9 digits) or "5" + SIRET (14 digits),
+// then "/" and a local identifier; test accounts: three capitals and a date-time (ANS20231122132732).
+const STRUCTURE_BASED = /^[35](\d{9}|\d{14})\/[A-Za-z0-9]{1,40}$/
+const TEST_ACCOUNT = /^[A-Z]{3}\d{8,20}$/
 
 export function normaliseLoginHint(typed: unknown): LoginHint {
   if (typeof typed !== 'string') return { ok: false, problem: 'empty' }
@@ -39,10 +46,15 @@ export function normaliseLoginHint(typed: unknown): LoginHint {
     // ADELI: 9 digits; its idNat is "0" + ADELI.
     if (compact.length === 9) return { ok: true, idNat: '0' + compact, kind: 'adeli' }
     if (compact.length === 10 && compact.startsWith('0')) return { ok: true, idNat: compact, kind: 'adeli' }
+    // Any other number is a typing mistake: sent to PSC it would only notify nobody, or someone else.
+    return { ok: false, problem: 'malformed' }
   }
-  // Anything else (FINESS/SIRET-based "3…"/"5…/…", test accounts such as ANS20231122132732) is an
-  // opaque idNat: passed as typed, without separators. PSC says whether it knows it.
-  return { ok: true, idNat: compact, kind: 'other' }
+  // Separators are what people put between digit groups: inside an identifier with letters they
+  // change it ("abc-12" is not "abc12"), so such an identifier must be typed as it is.
+  const trimmed = typed.trim()
+  if (trimmed !== compact) return { ok: false, problem: 'malformed' }
+  if (STRUCTURE_BASED.test(compact) || TEST_ACCOUNT.test(compact)) return { ok: true, idNat: compact, kind: 'other' }
+  return { ok: false, problem: 'malformed' }
 }
 
 /** The RPPS of an idNat, when it is one ("8" + 11 digits). */

@@ -109,7 +109,11 @@ t.test('CIBA in chromium: push, approve on the phone, land with the card login\'
   await cardPage.goto(`${base}/_psc/login?rd=%2Fdossier%2F7&via=psc`)
   await cardPage.waitForURL((u) => u.origin === emulatorOrigin)
   await Promise.all([cardPage.waitForURL((u) => u.origin === base && u.pathname === '/dossier/7'), cardPage.click(`button[value="${MEDECIN}"]`)])
-  t.same(viaCiba, await identityShown(cardPage), 'same identity headers as after a card login')
+  const viaCard = await identityShown(cardPage)
+  const withoutMeans = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'x-psc-auth-mode'))
+  t.same(withoutMeans(viaCiba), withoutMeans(viaCard), 'same identity headers as after a card login')
+  t.equal(viaCiba['x-psc-auth-mode'], 'MOBILE', 'approved on the phone: the means used')
+  t.equal(viaCard['x-psc-auth-mode'], 'CARD')
 
   // 3. Two practitioners at once on two workstations.
   const [w1, w2] = [await newContext(), await newContext()]

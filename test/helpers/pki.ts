@@ -21,6 +21,10 @@ export interface TestPki {
   clientCertFile: string
   clientKeyFile: string
   clientP12File: string
+  /** the client certificate from the CA in a PKCS#12 that also carries the CA (its chain) */
+  clientP12WithChainFile: string
+  /** the other CA (PEM file) */
+  strangerCaFile: string
   /** same subject, issued by another CA */
   strangerP12File: string
   /** a client certificate from the CA, valid for `days` */
@@ -52,6 +56,7 @@ export function makeTestPki(): TestPki {
   const p12 = (name: string) => openssl(dir, ['pkcs12', '-export', '-in', `${name}.pem`, '-inkey', `${name}.key`, '-out', `${name}.p12`, '-passout', `pass:${P12_PASSWORD}`])
   p12('client')
   p12('stranger')
+  openssl(dir, ['pkcs12', '-export', '-in', 'client.pem', '-inkey', 'client.key', '-certfile', 'test-ca.pem', '-out', 'client-chain.p12', '-passout', `pass:${P12_PASSWORD}`])
   const f = (n: string) => join(dir, n)
   return {
     dir,
@@ -62,6 +67,8 @@ export function makeTestPki(): TestPki {
     clientCertFile: f('client.pem'),
     clientKeyFile: f('client.key'),
     clientP12File: f('client.p12'),
+    clientP12WithChainFile: f('client-chain.p12'),
+    strangerCaFile: f('stranger-ca.pem'),
     strangerP12File: f('stranger.p12'),
     issueClient(name, days) {
       issue(dir, 'test-ca', name, CLIENT_SUBJECT, days, 'extendedKeyUsage=clientAuth\n')

@@ -95,8 +95,10 @@ t.test('a médecin types an RPPS, approves on the phone, and lands with the same
   const card = new BrowserLikeClient()
   await loginThroughEmulator(card, `${stack.url}/pharmacie/`, MEDECIN)
   const viaCard = await identityHeaders(card, stack)
-  const identity = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('x-psc-')))
+  const identity = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith('x-psc-') && k !== 'x-psc-auth-mode'))
   t.same(identity(viaCiba), identity(viaCard), 'same identity headers as after a card login')
+  t.equal(viaCiba['x-psc-auth-mode'], 'MOBILE', 'approved on the phone: the means actually used, not the practitioner\'s usual card')
+  t.equal(viaCard['x-psc-auth-mode'], 'CARD')
   t.equal(viaCiba['x-psc-idnat'], MEDECIN)
   t.equal(viaCiba['x-psc-rpps'], '99700218896')
   t.notMatch(viaCiba.cookie ?? '', /psc_/, 'no gateway cookie reaches the upstream')
@@ -108,6 +110,7 @@ t.test('a médecin types an RPPS, approves on the phone, and lands with the same
   const login = stack.audit.find((e) => e.event === 'login' && e.outcome === 'succeeded' && e.loginMethod === 'ciba' && e.idNat === MEDECIN)
   t.ok(login, 'login succeeded, method ciba')
   t.equal(login?.event === 'login' && login.acr, 'eidas1')
+  t.equal(login?.event === 'login' && login.authMode, 'MOBILE', 'the audit line names the means used')
   t.ok(stack.audit.find((e) => e.event === 'session' && e.outcome === 'created' && e.idNat === MEDECIN && e.session === (login as { session?: string }).session))
   t.notMatch(JSON.stringify(stack.audit), /psc_ciba=|auth_req_id/, 'no cookie or PSC request id in the audit trail')
 })
@@ -137,6 +140,18 @@ t.test('an unknown id: a French page, audited', async (t) => {
   t.equal(res.status, 400)
   t.match(res.body, /Identifiant non reconnu/)
   t.same(cibaEvents(stack, '810000000000').map((e) => e.outcome), ['unknown_id'])
+})
+
+t.test('an identifier of no known shape is refused before anything is sent to PSC', async (t) => {
+  const before = stack.emulator!.ciba.pending().length
+  const { res } = await startCiba(stack, 'abc-12')
+  t.equal(res.status, 400)
+  t.match(res.body, /n’est pas un identifiant valide/)
+  t.match(res.body, /value="abc-12"/, 'what was typed is kept')
+  t.equal(stack.emulator!.ciba.pending().length, before, 'no notification at PSC')
+  t.notOk(stack.audit.some((e) => e.event === 'ciba' && (e.idNat === 'abc12' || e.idNat === 'abc-12')), 'no CIBA request for it')
+  const rejected = stack.audit.filter((e) => e.event === 'access' && /BAD_LOGIN_HINT: malformed/.test(String((e as { detail?: string }).detail)))
+  t.equal(rejected.length, 1, 'the refusal is audited with its reason')
 })
 
 t.test('bad input comes back to the form with the problem named', async (t) => {

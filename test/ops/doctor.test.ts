@@ -79,7 +79,7 @@ t.test('wrong client secret: invalid_client, and what to check', async (t) => {
   t.notMatch(JSON.stringify(report), /not-the-secret-ANS-gave-us/, 'the secret is never printed')
 })
 
-t.test('mTLS: the certificate from the trusted CA is accepted; one of another CA gets invalid_client', async (t) => {
+t.test('mTLS: the certificate from the trusted CA is accepted; one of another CA is refused in the handshake, or gets invalid_client', async (t) => {
   const good = await doctor(mtls.issuer, mtlsOptions(pki.clientP12File))
   t.equal(check(good, 'tls').verdict, 'ok')
   t.equal(check(good, 'client-auth').verdict, 'ok', check(good, 'client-auth').detail)
@@ -87,12 +87,44 @@ t.test('mTLS: the certificate from the trusted CA is accepted; one of another CA
   t.equal(check(good, 'certificate').verdict, 'ok')
   t.match(check(good, 'certificate').detail, /issued by C=FR, O=Test, CN=test-ca/)
 
+  t.match(check(good, 'client-auth').detail, /PSC accepted/, 'through the mTLS alias of the token endpoint')
+
+  // PSC refuses another CA's certificate in the handshake: a certificate problem, not the network
   const stranger = await doctor(mtls.issuer, mtlsOptions(pki.strangerP12File))
   t.equal(stranger.ok, false)
   const c = check(stranger, 'client-auth')
   t.equal(c.verdict, 'fail')
-  t.match(c.detail, /refused the client certificate .*invalid_client/)
-  t.match(c.todo, /IGC Santé/)
+  t.match(c.detail, /^PSC_ERR_CLIENT_CERTIFICATE_REFUSED: PSC at 127\.0\.0\.1:[0-9]+ refused the client certificate \(C=FR, O=CH de Test, CN=psc-gateway-test, issued by C=FR, O=Test, CN=stranger-ca\) in the TLS handshake/)
+  t.match(c.todo, /PSC refuse le certificat client : il doit être le certificat IGC Santé déclaré à l’ANS/)
+  t.notMatch(c.todo, /firewall|pare-feu, proxy|DNS\)/)
+  t.notMatch(c.detail, /cannot be reached/)
+
+  // a PSC that lets the handshake through and refuses at the token endpoint: invalid_client
+  const lenient = await startEmulator({ port: 0, tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caPem, refuseUnknownClientCertificates: false }, clients: [client({ tlsClientAuthSubjectDn: CLIENT_DN })] })
+  t.teardown(() => lenient.close())
+  const refused = check(await doctor(lenient.issuer, mtlsOptions(pki.strangerP12File)), 'client-auth')
+  t.equal(refused.verdict, 'fail')
+  t.match(refused.detail, /refused the client certificate .*invalid_client/)
+  t.match(refused.todo, /IGC Santé/)
+})
+
+t.test('a PKCS#12 that carries its CA chain does not make that CA trusted for PSC\'s server', async (t) => {
+  const withChain = (ca?: string): StackOptions => ({
+    clientAuth: 'tls_client_auth',
+    pscYaml: `${ca ? `  tls: { ca: "${ca}" }\n` : ''}  certificate: { pkcs12: "${pki.clientP12WithChainFile}", password: "\${P12_PASSWORD}" }\n`,
+    env: { P12_PASSWORD }
+  })
+  for (const [label, ca] of [['no psc.tls.ca', undefined], ['a wrong psc.tls.ca', pki.strangerCaFile]] as const) {
+    const report = await doctor(mtls.issuer, withChain(ca))
+    const tls = check(report, 'tls')
+    t.equal(tls.verdict, 'fail', label)
+    t.notMatch(tls.detail, /chain verified/, label)
+    t.match(tls.detail, /only the PKCS#12 file's own chain vouches for/, label)
+    t.match(check(report, 'discovery').detail, PSC_ERR_PSC_TLS, label)
+  }
+  const trusted = await doctor(mtls.issuer, withChain(pki.caFile))
+  t.equal(check(trusted, 'tls').verdict, 'ok', 'with the right psc.tls.ca')
+  t.equal(check(trusted, 'client-auth').verdict, 'ok')
 })
 
 t.test('PSC\'s TLS chain not trusted (no psc.tls.ca): the tls check fails and says what to add', async (t) => {

@@ -27,11 +27,22 @@ t.test('an ADELI number becomes 0 + ADELI; an ADELI idNat is kept', async (t) =>
   t.equal(idNat('0012345678'), '0012345678')
 })
 
-t.test('other national identifiers pass as typed, without spaces', async (t) => {
+t.test('other national identifiers of a known shape pass as typed', async (t) => {
   t.same(normaliseLoginHint('500000001815646/CPAT00045'), { ok: true, idNat: '500000001815646/CPAT00045', kind: 'other' })
-  t.equal(idNat('ANS20231122132732'), 'ANS20231122132732')
-  t.equal(idNat('12345'), '12345', 'a short number is not guessed into anything')
-  t.equal(idNat('912345678901'), '912345678901', '12 digits not starting with 8 are not an RPPS idNat')
+  t.equal(idNat(' 3123456789/ABC12 '), '3123456789/ABC12', 'FINESS-based, surrounding spaces trimmed')
+  t.equal(idNat('ANS20231122132732'), 'ANS20231122132732', 'a test account')
+})
+
+t.test('an identifier of no known shape is refused before anything is sent to PSC', async (t) => {
+  t.equal(idNat('abc-12'), '!malformed', 'a dash inside letters is not a separator to drop')
+  t.equal(idNat('abc12'), '!malformed')
+  t.equal(idNat('12345'), '!malformed', 'a short number is not guessed into anything')
+  t.equal(idNat('912345678901'), '!malformed', '12 digits not starting with 8 are not an RPPS idNat')
+  t.equal(idNat('9970021889'), '!malformed', 'an RPPS with a digit missing')
+  t.equal(idNat('997002188961'), '!malformed', 'an RPPS with a digit too many')
+  t.equal(idNat('500000001815646/CPAT-00045'), '!malformed', 'separators inside an identifier with letters')
+  t.equal(idNat('5000/CPAT00045'), '!malformed', 'neither FINESS nor SIRET before the "/"')
+  t.equal(idNat('ans20231122132732'), '!malformed')
 })
 
 t.test('bad input is refused with the problem named', async (t) => {

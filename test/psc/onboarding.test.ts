@@ -147,3 +147,22 @@ routes: [{ name: all, upstream: app, access: authenticated }]
   t.equal(sheet.expectedUsers, 40)
   t.same(sheet.redirectUris, ['https://dpi.ch-arles.fr/_psc/callback'])
 })
+
+t.test('raccordement flags each publicUrl rule (on the BAS, where the loader lets them through)', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['https://localhost', 'loopback'],
+    ['https://dpi.ch-arles.fr.', 'trailing-dot'],
+    ['"https://user:pw@dpi.ch-arles.fr"', 'credentials'],
+    ['"https://dpi.ch-arles.fr?x=1"', 'query'],
+    ['"https://dpi.ch-arles.fr#x"', 'fragment'],
+    ['https://dpi_prod.ch-arles.fr', 'underscore']
+  ]
+  for (const [url, rule] of cases) {
+    const sheet = buildOnboardingSheet(config(url, '  serviceName: "Dossier patient – CH d\'Arles"\n  expectedUsers: 350', undefined, 'bas'))
+    t.same(sheet.problems.filter((p) => p.field === 'publicUrl').map((p) => p.rule), [rule], url)
+    t.match(formatOnboardingSheet(sheet), new RegExp(`\\*\\*publicUrl\\*\\* \\(${rule}\\) : `), url)
+  }
+  const ip = buildOnboardingSheet(config('https://10.1.2.3', '  serviceName: "Dossier patient – CH d\'Arles"\n  expectedUsers: 350', undefined, 'bas'))
+  t.same(rules(ip).filter((r) => r.includes('ip-address')), ['logoutUris:ip-address', 'redirectUris:ip-address'], 'an IP address is flagged on the URLs ANS registers')
+  t.match(formatOnboardingSheet(buildOnboardingSheet(config('https://localhost', '', undefined, 'bas'))), 'localhost est une adresse locale')
+})

@@ -2,6 +2,7 @@
 // trustedProxies.
 import { Type, type Static } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
+import { publicUrlProblems } from '../../psc/public-url.js'
 
 export const serverSchema = {
   listen: Type.Object({
@@ -25,6 +26,8 @@ export type ServerSettings = Omit<Written, 'publicUrl'> & {
   publicUrl: string
   /** publicUrl is https: cookies get Secure and the __Host- prefix */
   secure: boolean
+  /** publicUrl as the file wrote it (credentials, query... dropped from publicUrl), for `raccordement` */
+  publicUrlAsWritten?: string
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
@@ -41,12 +44,21 @@ export const server: ConfigSection<keyof ServerSettings> = {
     } else if (publicUrl.protocol === 'http:' && !LOOPBACK.has(publicUrl.hostname)) {
       checks.warn(['publicUrl'], 'publicUrl is http:// on a non-loopback host: session cookies will travel in clear and lose the __Host- prefix; use https:// in production')
     }
+    if (publicUrl === undefined) return
+    // In production every rule holds; elsewhere (an emulator on 127.0.0.1, the BAS) only what the
+    // gateway would silently drop or what no browser accepts is worth a warning.
+    const production = raw.psc.environment === 'production'
+    for (const p of publicUrlProblems(raw.publicUrl)) {
+      if (production) checks.error(['publicUrl'], `${p.message} (refused with psc.environment production)`)
+      else if (p.rule !== 'loopback' && p.rule !== 'ip-address') checks.warn(['publicUrl'], p.message)
+    }
   },
   convert (raw) {
     const publicUrl = new URL(raw.publicUrl)
     return {
       listen: { ...raw.listen },
       publicUrl: publicUrl.origin,
+      publicUrlAsWritten: raw.publicUrl,
       secure: publicUrl.protocol === 'https:',
       admin: { ...raw.admin },
       prefix: raw.prefix,
