@@ -70,6 +70,8 @@ export const PSC_ERR = Object.freeze({
   DENIED_STRUCTURE: define('PSC_ERR_DENIED_STRUCTURE', 403, 'no exercice in an establishment the route allows'),
   DENIED_GROUP: define('PSC_ERR_DENIED_GROUP', 403, 'local account in none of the groups the route allows'),
   DENIED_NO_ACCOUNT: define('PSC_ERR_DENIED_NO_ACCOUNT', 403, 'no local account, and the route requires one'),
+  DENIED_ACCOUNT_DUPLICATE: define('PSC_ERR_DENIED_ACCOUNT_DUPLICATE', 403, 'several directory entries match the practitioner, and the route requires an account'),
+  DENIED_ACCOUNT_DISABLED: define('PSC_ERR_DENIED_ACCOUNT_DISABLED', 403, 'the local account is disabled in Active Directory (userAccountControl), and the route requires an account'),
   DIRECTORY_UNAVAILABLE: define('PSC_ERR_DIRECTORY_UNAVAILABLE', 503, 'account directory unavailable and no usable cached answer')
 })
 
@@ -95,7 +97,8 @@ export type PscErrorKey = keyof typeof PSC_ERR
 export type PscErrorCode = (typeof PSC_ERR)[PscErrorKey]['code']
 export type DenyCode = typeof PSC_ERR.DENIED_IDNAT.code | typeof PSC_ERR.DENIED_PROFESSION.code | typeof PSC_ERR.DENIED_CATEGORY.code |
   typeof PSC_ERR.DENIED_SPECIALTY.code | typeof PSC_ERR.DENIED_NO_EXERCICE.code | typeof PSC_ERR.DENIED_EXERCICE.code |
-  typeof PSC_ERR.DENIED_STRUCTURE.code | typeof PSC_ERR.DENIED_GROUP.code | typeof PSC_ERR.DENIED_NO_ACCOUNT.code
+  typeof PSC_ERR.DENIED_STRUCTURE.code | typeof PSC_ERR.DENIED_GROUP.code | typeof PSC_ERR.DENIED_NO_ACCOUNT.code |
+  typeof PSC_ERR.DENIED_ACCOUNT_DUPLICATE.code | typeof PSC_ERR.DENIED_ACCOUNT_DISABLED.code
 
 const BY_CODE: ReadonlyMap<string, CodeDefinition> = new Map(Object.values(PSC_ERR).map((d) => [d.code, d]))
 

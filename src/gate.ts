@@ -227,8 +227,14 @@ export function createDecisionSteps(deps: GateDeps) {
     const session = read.session
     // A directory that was down at login is asked again (at most every accounts.retryEvery).
     const renewable = outcome.kind === 'allow' || (outcome.kind === 'reject' && outcome.code === PSC_ERR.DIRECTORY_UNAVAILABLE.code)
-    if (renewable && session.kind === 'alive' && tokens.needsRefresh(session.record, matched.upstream!.forwardAccessToken)) {
-      return renewThenCarryOut(request, reply, matched, { ...read, session }, carryOut)
+    // A route with no account condition never waits for the directory: the account is renewed aside.
+    const access = matched.route!.access
+    const needsAccount = typeof access !== 'string' && (access.account !== undefined || access.groups !== undefined)
+    if (renewable && session.kind === 'alive') {
+      if (!needsAccount) tokens.refreshAccountInBackground(session.id, session.record)
+      if (tokens.needsRefresh(session.record, matched.upstream!.forwardAccessToken, needsAccount)) {
+        return renewThenCarryOut(request, reply, matched, { ...read, session }, carryOut, needsAccount)
+      }
     }
     carryOut(request, reply, matched, read, outcome)
   }
@@ -245,11 +251,11 @@ export function createDecisionSteps(deps: GateDeps) {
   }
 
   /** The session's tokens are due for renewal (forwarded access token, or re-validation with PSC). */
-  async function renewThenCarryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession & { session: RequestSession & { kind: 'alive' } }, carryOut: CarryOut): Promise<void> {
+  async function renewThenCarryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession & { session: RequestSession & { kind: 'alive' } }, carryOut: CarryOut, needsAccount: boolean): Promise<void> {
     const alive = read.session
     const identity = alive.record.identity
     const who = { session: sessionReference(alive.id), idNat: identity.idNat, profession: identity.exercices[0]?.professionCode }
-    const fresh = await tokens.refresh(alive.id, alive.record, matched.upstream!.forwardAccessToken)
+    const fresh = await tokens.refresh(alive.id, alive.record, matched.upstream!.forwardAccessToken, needsAccount)
     let renewed: ReadSession
     if (fresh.kind === 'fresh') {
       if (fresh.refreshed) audit.record(request, { event: 'session', outcome: 'refreshed', ...who })

@@ -49,7 +49,8 @@ async function gateApp (o: { pscReady?: boolean; store?: FlakyStore } = {}): Pro
   const tokens: FakeTokens = { due: false, result: undefined, calls: 0 }
   const keeper = {
     needsRefresh: () => tokens.due,
-    refresh: async () => { tokens.calls++; return tokens.result! }
+    refresh: async () => { tokens.calls++; return tokens.result! },
+    refreshAccountInBackground: () => {}
   } as unknown as TokenKeeper
   const psc = { configuration: o.pscReady === false ? undefined : {}, availability: o.pscReady === false ? 'unreachable' : 'ready', status: { ready: o.pscReady !== false, since: 0 } } as unknown as PscClient
   const state = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }

@@ -13,10 +13,19 @@ import type { AccountSource, SourceHealth } from './source.js'
 /** Active Directory's LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups. */
 const IN_CHAIN = '1.2.840.113556.1.4.1941'
 
-type Answer = { status: 'found'; login: string; displayName?: string; groups: string[] } | { status: 'none' }
+type Answer = { status: 'found'; login: string; displayName?: string; groups: string[] } | { status: 'none' | 'duplicate' | 'disabled' }
 interface Cached { answer: Answer; at: number }
 
-export type LookupOutcome = 'found' | 'none' | 'cached' | 'stale' | 'unavailable'
+export type LookupOutcome = 'found' | 'none' | 'duplicate' | 'disabled' | 'cached' | 'stale' | 'unavailable'
+
+/** Active Directory's userAccountControl flag ACCOUNTDISABLE. */
+const ACCOUNTDISABLE = 0x2
+/**
+ * Asked with every search. An entry that carries it is an Active Directory account (OpenLDAP and
+ * other directories have no such attribute, and an attribute the schema lacks is simply not
+ * returned), so a disabled account is refused with no setting to remember.
+ */
+const USER_ACCOUNT_CONTROL = 'userAccountControl'
 
 export interface LdapSourceOptions {
   now?: () => number
@@ -24,6 +33,8 @@ export interface LdapSourceOptions {
   observe?: (outcome: LookupOutcome) => void
   /** the directory failed or came back (for the log) */
   onStatus?: (up: boolean, reason?: string) => void
+  /** the directory's data is wrong for one practitioner (two entries): for the log, with the filter */
+  onDataProblem?: (message: string) => void
 }
 
 const text = (v: unknown): string | undefined => {
@@ -48,14 +59,15 @@ export class LdapAccountSource implements AccountSource {
   readonly #cache: LRUCache<string, Cached>
   readonly #inFlight = new Map<string, Promise<AccountLookup>>()
   readonly #now: () => number
-  #up: { ok: boolean; reason?: string; since: number }
+  /** `ok: undefined`: not contacted yet (nothing is known, nothing is claimed) */
+  #up: { ok: boolean | undefined; reason?: string; since: number }
 
   constructor (private readonly settings: LdapSettings, private readonly options: LdapSourceOptions = {}) {
     this.#pool = new LdapPool(settings)
     this.#now = options.now ?? Date.now
     // Kept up to the stale limit; whether an entry is fresh enough is decided at lookup.
     this.#cache = new LRUCache({ max: settings.cacheMax, ttl: settings.staleLimitMs, ttlAutopurge: false })
-    this.#up = { ok: true, reason: 'not asked yet', since: this.#now() }
+    this.#up = { ok: undefined, since: this.#now() }
   }
 
   lookup (identity: Identity): Promise<AccountLookup> {
@@ -73,6 +85,7 @@ export class LdapAccountSource implements AccountSource {
     const now = this.#now()
     const cached = this.#cache.get(filter)
     if (cached !== undefined) {
+      // a duplicate or a disabled account is an answer as well: remembered like "no account"
       const ttl = cached.answer.status === 'found' ? this.settings.cacheTtlMs : this.settings.negativeCacheTtlMs
       if (now - cached.at < ttl) return this.#answer(cached, 'cached')
     }
@@ -96,12 +109,12 @@ export class LdapAccountSource implements AccountSource {
   #answer (c: Cached, outcome: LookupOutcome): AccountLookup {
     this.options.observe?.(outcome)
     const checkedAt = this.#now()
-    if (c.answer.status === 'none') return { status: 'none', checkedAt }
+    if (c.answer.status !== 'found') return { status: c.answer.status, checkedAt }
     return { ...c.answer, groups: [...c.answer.groups], checkedAt, ...(outcome === 'stale' && { stale: true }) }
   }
 
   #mark (ok: boolean, reason?: string): void {
-    if (this.#up.ok !== ok) this.options.onStatus?.(ok, reason)
+    if (this.#up.ok !== ok && (this.#up.ok !== undefined || !ok)) this.options.onStatus?.(ok, reason)
     this.#up = { ok, since: this.#up.ok === ok ? this.#up.since : this.#now(), ...(reason !== undefined && { reason }) }
   }
 
@@ -121,16 +134,21 @@ export class LdapAccountSource implements AccountSource {
     const { searchEntries } = await client.search(s.baseDn, {
       scope: 'sub',
       filter,
-      attributes: [s.loginAttribute, s.displayNameAttribute, s.groupsAttribute],
+      attributes: [s.loginAttribute, s.displayNameAttribute, s.groupsAttribute, USER_ACCOUNT_CONTROL],
       sizeLimit: 2,
       timeLimit: Math.max(1, Math.ceil(s.timeoutMs / 1000))
     })
-    // Two entries for one RPPS is a directory error: refuse to pick one.
-    if (searchEntries.length !== 1) {
-      if (searchEntries.length > 1) throw new Error(`the filter ${filter} matches more than one entry`)
-      return { status: 'none' }
+    if (searchEntries.length === 0) return { status: 'none' }
+    // Two entries for one practitioner is the directory's data, not an outage: refuse to pick one,
+    // tell the log which filter, and leave the directory's health alone.
+    if (searchEntries.length > 1) {
+      // (sizeLimit 2: ldapts returns the first two entries of two or more)
+      this.options.onDataProblem?.(`the filter ${filter} matches several entries (${searchEntries.map((e) => e.dn).join('; ')}): the practitioner is refused until one is left`)
+      return { status: 'duplicate' }
     }
     const entry = searchEntries[0]!
+    const control = Number(text(entry[USER_ACCOUNT_CONTROL]))
+    if (Number.isInteger(control) && (control & ACCOUNTDISABLE) !== 0) return { status: 'disabled' }
     const login = text(entry[s.loginAttribute])
     if (login === undefined) return { status: 'none' }
     const groups = new Set(texts(entry[s.groupsAttribute]).map(firstRdnValue))
@@ -147,6 +165,7 @@ export class LdapAccountSource implements AccountSource {
   }
 
   health (): SourceHealth {
+    if (this.#up.ok === undefined) return { ok: false, reason: `directory ${this.settings.url} not contacted yet (first probe under way)` }
     if (this.#up.ok) return { ok: true, reason: `directory ${this.settings.url} answering` }
     const since = new Date(this.#up.since).toISOString()
     return { ok: false, reason: `directory ${this.settings.url} not answering since ${since} (${this.#up.reason ?? 'error'}); cached answers used up to staleLimit` }

@@ -41,11 +41,14 @@ export function createAccountResolver (settings: AccountsSettings, options: Reso
       ...(options.observe !== undefined && { observe: options.observe }),
       onStatus: (up, reason) => up
         ? log?.info({ url: settings.ldap!.url }, 'account directory answering again')
-        : log?.warn({ url: settings.ldap!.url, reason }, 'account directory not answering; cached answers used up to staleLimit')
+        : log?.warn({ url: settings.ldap!.url, reason }, 'account directory not answering; cached answers used up to staleLimit'),
+      onDataProblem: (message) => log?.warn({ url: settings.ldap!.url }, message)
     })
     source = ldap
     const every = options.probeEveryMs ?? 30_000
     if (every > 0) {
+      // at once: readiness tells what the directory said, never a guess made before asking it
+      void ldap.probe()
       probe = setInterval(() => void ldap.probe(), every)
       probe.unref()
     }

@@ -63,7 +63,7 @@ export const LoginEventSchema = object({
   loginMethod: Type.Optional(Type.Union([Type.Literal('redirect'), Type.Literal('ciba')], {
     description: 'redirect: through the PSC login page (absent in older events); ciba: by a push to the e-CPS app'
   })),
-  account: Type.Optional(Str('Local account found at login (accounts:): its login, "none" when there is none, "unavailable" when the directory did not answer')),
+  account: Type.Optional(Str('Local account found at login (accounts:): its login, "none" when there is none, "unavailable" when the directory did not answer, "duplicate" when several entries match, "disabled" when the Active Directory account is disabled')),
   ...RequestFacts
 }, 'A PSC login: started (sent to PSC), succeeded, failed')
 

@@ -40,10 +40,29 @@ export class TokenKeeper {
     private readonly accounts?: AccountRefresher
   ) {}
 
-  /** Whether this record needs a round trip to PSC (or to the account source) before the request goes on. */
-  needsRefresh(record: SessionRecord, wantsAccessToken: boolean): boolean {
+  /**
+   * Whether this record needs a round trip to PSC (or to the account source) before the request
+   * goes on. `needsAccount` false (the route has no account condition): the account is never
+   * waited for; refreshAccountInBackground renews it for the next requests.
+   */
+  needsRefresh(record: SessionRecord, wantsAccessToken: boolean, needsAccount = true): boolean {
     const now = this.now()
-    return this.#tokensDue(record, wantsAccessToken, now) || this.accounts?.due(record.identity, now) === true
+    return this.#tokensDue(record, wantsAccessToken, now) || (needsAccount && this.accounts?.due(record.identity, now) === true)
+  }
+
+  /**
+   * When the account is due, looks it up without making anyone wait, and saves it in the session:
+   * a slow or frozen directory must not delay a page that does not need the account (it travels
+   * with the account the session holds). One lookup per session at a time.
+   */
+  refreshAccountInBackground(id: string, record: SessionRecord): void {
+    if (this.accounts?.due(record.identity, this.now()) !== true) return
+    const key = `${id}:account`
+    if (this.#inFlight.has(key)) return
+    const pending = this.#refreshAccount(id, record)
+      .catch((err: unknown): Freshness => ({ kind: 'unavailable', reason: err instanceof Error ? err.message : String(err) }))
+      .finally(() => this.#inFlight.delete(key))
+    this.#inFlight.set(key, pending)
   }
 
   #tokensDue(record: SessionRecord, wantsAccessToken: boolean, now: number): boolean {
@@ -55,12 +74,12 @@ export class TokenKeeper {
    * `wantsAccessToken` (the upstream receives the access token) tells whether PSC must be asked;
    * when only the local account is due, PSC is not asked (undefined: PSC is always asked).
    */
-  refresh(id: string, record: SessionRecord, wantsAccessToken?: boolean): Promise<Freshness> {
+  refresh(id: string, record: SessionRecord, wantsAccessToken?: boolean, needsAccount = true): Promise<Freshness> {
     const tokensDue = wantsAccessToken === undefined || this.accounts === undefined || this.#tokensDue(record, wantsAccessToken, this.now())
     const key = tokensDue ? id : `${id}:account`
     const shared = this.#inFlight.get(key)
     if (shared) return shared.then((r) => (r.kind === 'fresh' ? { ...r, refreshed: false } : r))
-    const pending = (tokensDue ? this.#refreshOnce(id, record) : this.#refreshAccount(id, record)).catch(storeUnavailable).finally(() => this.#inFlight.delete(key))
+    const pending = (tokensDue ? this.#refreshOnce(id, record, needsAccount) : this.#refreshAccount(id, record)).catch(storeUnavailable).finally(() => this.#inFlight.delete(key))
     this.#inFlight.set(key, pending)
     return pending
   }
@@ -88,7 +107,7 @@ export class TokenKeeper {
     return { kind: 'fresh', record: updated, refreshed: false }
   }
 
-  async #refreshOnce(id: string, record: SessionRecord): Promise<Freshness> {
+  async #refreshOnce(id: string, record: SessionRecord, withAccount: boolean): Promise<Freshness> {
     const configuration = this.psc.configuration
     if (!configuration) return { kind: 'unavailable', reason: 'PSC unreachable' }
     if (!record.refreshToken) return { kind: 'revoked', reason: 'no refresh token' }
@@ -98,7 +117,7 @@ export class TokenKeeper {
     try {
       const tokens = await oidc.refreshTokenGrant(configuration, record.refreshToken)
       const now = this.now()
-      const identity = this.accounts?.due(record.identity, now) === true
+      const identity = withAccount && this.accounts?.due(record.identity, now) === true
         ? { ...record.identity, account: await this.accounts.resolve(record.identity) }
         : record.identity
       const updated: SessionRecord = {

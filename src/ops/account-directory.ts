@@ -24,19 +24,19 @@ export function accountDirectoryCheck (source: CheckableAccountSource): CheckRes
 export function registerAccountMetrics (registry: Registry, source: CheckableAccountSource): (outcome: string) => void {
   const lookups = new Counter({
     name: 'psc_gateway_account_lookups_total',
-    help: 'Local account lookups at login and session refresh, by outcome (found, none, cached, stale, unavailable)',
+    help: 'Local account lookups at login and session refresh, by outcome (found, none, duplicate, disabled, cached, stale, unavailable)',
     labelNames: ['outcome'] as const,
     registers: [registry]
   })
   new Gauge({
     name: 'psc_gateway_account_directory_up',
-    help: '1 while the local-accounts source answers (directory reachable, mapping file valid), 0 otherwise',
+    help: '1 while the local-accounts source answers (directory reachable, mapping file valid), 0 otherwise (and before the directory was first contacted)',
     labelNames: ['source'] as const,
     registers: [registry],
     collect () {
       this.set({ source: source.kind }, source.health().ok ? 1 : 0)
     }
   })
-  for (const outcome of ['found', 'none', 'cached', 'stale', 'unavailable']) lookups.inc({ outcome }, 0)
+  for (const outcome of ['found', 'none', 'duplicate', 'disabled', 'cached', 'stale', 'unavailable']) lookups.inc({ outcome }, 0)
   return (outcome) => lookups.inc({ outcome })
 }

@@ -8,12 +8,13 @@ import { connect as tlsConnect } from 'node:tls'
 import type { GatewayConfig } from '../config/types.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 import { OutboundHttp, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, proxyFor } from '../auth/outbound-http.js'
+import { directoryCheck } from './doctor-directory.js'
 import { DOCTOR_TEXT, type CliLanguage, type DoctorText, type ProxySource } from './doctor-text.js'
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
 
 export interface DoctorCheck {
-  name: 'config' | 'dns' | 'proxy' | 'tls' | 'discovery' | 'jwks' | 'clock' | 'client-auth' | 'certificate' | 'registered-urls'
+  name: 'config' | 'dns' | 'proxy' | 'tls' | 'discovery' | 'jwks' | 'clock' | 'client-auth' | 'certificate' | 'registered-urls' | 'directory'
   verdict: Verdict
   detail: string
   /** what to do about it */
@@ -116,6 +117,8 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
     add(psc.onboarding.registered === undefined
       ? { name: 'registered-urls', verdict: 'warn', detail: m.registeredMissing(psc.redirectUri, psc.postLogoutRedirectUri), todo: m.registeredMissingTodo }
       : { name: 'registered-urls', verdict: 'ok', detail: m.registeredOk(psc.redirectUri, psc.postLogoutRedirectUri) })
+    const directory = await directoryCheck(config.accounts, opts.lang ?? 'fr')
+    if (directory !== undefined) add(directory)
   } finally {
     await http.close()
   }

@@ -106,6 +106,16 @@ const NO_ACCOUNT: Texts = {
     paragraphs: [`Your account in this application is not open yet: contact ${c.contact ?? CONTACT_DEFAULT.en} and give them your RPPS number or the national id below.`, 'Once the account is open, log in again.']
   })
 }
+// The directory answered, but the gateway may not use what it holds: only the account's managers can fix it.
+const accountRefused = (frTitle: string, fr: string, enTitle: string, en: string): Texts => ({
+  fr: (c) => ({ title: frTitle, paragraphs: [`${fr} Contactez ${c.contact ?? CONTACT_DEFAULT.fr} en indiquant votre numéro RPPS ou votre identifiant national ci-dessous.`, 'Une fois le compte corrigé, reconnectez-vous.'] }),
+  en: (c) => ({ title: enTitle, paragraphs: [`${en} Contact ${c.contact ?? CONTACT_DEFAULT.en} and give them your RPPS number or the national id below.`, 'Once the account is fixed, log in again.'] })
+})
+// A group refusal is the account's managers' business too: name them (accounts.contact).
+const DENIED_GROUP: Texts = {
+  fr: (c) => ({ title: 'Accès refusé', paragraphs: [...denialSentences(c.denial, 'fr'), `Si vous pensez devoir y accéder, contactez ${c.contact ?? CONTACT_DEFAULT.fr} avec la référence ci-dessous.`] }),
+  en: (c) => ({ title: 'Access denied', paragraphs: [...denialSentences(c.denial, 'en'), `If you believe you should have access, contact ${c.contact ?? CONTACT_DEFAULT.en} with the reference below.`] })
+}
 /** Said wherever a login is asked because the session timed out (the login pages read it too). */
 export const SESSION_EXPIRED = {
   fr: 'Votre session a expiré (inactivité prolongée ou durée maximale atteinte) : par sécurité, vous devez vous reconnecter.',
@@ -216,8 +226,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
   },
   PSC_ERR_LOGIN_STORE_UNAVAILABLE: loginFailed('Vous avez bien été authentifié, mais votre session n\'a pas pu être enregistrée pour le moment.', 'You were authenticated, but your session could not be saved at the moment.'),
   PSC_ERR_DENIED_STRUCTURE: DENIED,
-  PSC_ERR_DENIED_GROUP: DENIED,
+  PSC_ERR_DENIED_GROUP: DENIED_GROUP,
   PSC_ERR_DENIED_NO_ACCOUNT: NO_ACCOUNT,
+  PSC_ERR_DENIED_ACCOUNT_DUPLICATE: accountRefused('Compte en double', 'L\'annuaire de l\'établissement contient plusieurs comptes à votre nom pour cette application, et aucun ne peut être choisi à coup sûr.', 'Duplicate account', 'The hospital\'s directory holds several accounts in your name for this application, and none can be chosen safely.'),
+  PSC_ERR_DENIED_ACCOUNT_DISABLED: accountRefused('Compte désactivé', 'Votre compte dans cette application est désactivé dans l\'annuaire de l\'établissement.', 'Account disabled', 'Your account in this application is disabled in the hospital\'s directory.'),
   PSC_ERR_DIRECTORY_UNAVAILABLE: unavailable('Annuaire de l\'établissement indisponible', 'Votre compte dans cette application ne peut pas être vérifié pour le moment : l\'annuaire de l\'établissement ne répond pas.', 'Hospital directory unavailable', 'Your account in this application cannot be checked at the moment: the hospital\'s directory does not answer.')
 }
 

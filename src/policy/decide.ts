@@ -125,7 +125,7 @@ export function describeDenial (details: DenialDetails): string {
     case 'exercice': return 'no professional exercice'
     case 'exercices': return `no single exercice meets every condition (exercices: ${details.held.join(', ')})`
     case 'structure': return `no exercice meeting the other conditions in [${details.allowed.join(', ')}] (structures: ${details.held.map((h) => h || 'none').join(', ')})`
-    case 'account': return 'no local account'
+    case 'account': return details.held.length > 0 ? `local account ${details.held.join(',')}` : 'no local account'
     case 'group': return `local account groups [${details.held.join(',')}] not in [${details.allowed.join(',')}]`
     default: return `${details.condition} ${details.held.map((h) => h || 'none').join(',')} not in [${details.allowed.join(',')}]`
   }

@@ -53,6 +53,12 @@ export function decideAccount (access: AccountConditions, account: AccountLookup
     return { kind: 'deny', code: PSC_ERR.DENIED_NO_ACCOUNT.code, details: { condition: 'account', allowed: [], held: [] } }
   }
   if (account.status === 'unavailable') return { kind: 'reject', code: PSC_ERR.DIRECTORY_UNAVAILABLE.code }
+  if (account.status === 'duplicate') {
+    return { kind: 'deny', code: PSC_ERR.DENIED_ACCOUNT_DUPLICATE.code, details: { condition: 'account', allowed: [], held: ['duplicate'] } }
+  }
+  if (account.status === 'disabled') {
+    return { kind: 'deny', code: PSC_ERR.DENIED_ACCOUNT_DISABLED.code, details: { condition: 'account', allowed: [], held: ['disabled'] } }
+  }
   const wanted = access.groups
   if (wanted === undefined) return ALLOW
   const held = new Set(account.groups.map((g) => g.toLowerCase()))

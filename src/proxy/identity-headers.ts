@@ -2,6 +2,7 @@
 import type { IdentityField } from '../config/schema.js'
 import type { IdentityHeader } from '../config/types.js'
 import type { Identity } from '../psc/identity.js'
+import { encodeGroupList } from './group-list.js'
 
 export type HeaderEncoding = 'percent' | 'latin1'
 
@@ -31,7 +32,7 @@ export function identityFieldValue(identity: Identity, field: IdentityField): st
     // the local account (issue 17): only one that was found travels
     case 'accountLogin': return identity.account?.status === 'found' ? identity.account.login : undefined
     case 'accountName': return identity.account?.status === 'found' ? identity.account.displayName : undefined
-    case 'accountGroups': return identity.account?.status === 'found' && identity.account.groups.length > 0 ? identity.account.groups.join(',') : undefined
+    case 'accountGroups': return identity.account?.status === 'found' && identity.account.groups.length > 0 ? encodeGroupList(identity.account.groups) : undefined
   }
 }
 
@@ -69,6 +70,12 @@ export function encodeHeaderValue(value: string, encoding: HeaderEncoding): stri
 export function identityHeaderValues(identity: Identity, mapping: readonly IdentityHeader[], encoding: HeaderEncoding): Record<string, string> {
   const out: Record<string, string> = {}
   for (const { header, field } of mapping) {
+    // the group list's own escapes must not be escaped again ("%2C" → "%252C"): its names are encoded one by one
+    if (field === 'accountGroups' && encoding === 'percent') {
+      const groups = identity.account?.status === 'found' ? identity.account.groups : []
+      if (groups.length > 0) out[header.toLowerCase()] = encodeGroupList(groups, (g) => encodeHeaderValue(g, 'percent'))
+      continue
+    }
     const value = identityFieldValue(identity, field)
     if (value !== undefined && value !== '') out[header.toLowerCase()] = encodeHeaderValue(value, encoding)
   }

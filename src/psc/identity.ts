@@ -71,3 +71,10 @@ export type AccountLookup =
   | { status: 'none'; checkedAt: number }
   /** the directory did not answer and nothing usable was cached: routes that need an account fail closed */
   | { status: 'unavailable'; reason: string; checkedAt: number }
+  /**
+   * The directory answered, but with no account the gateway may use: `duplicate`, several entries
+   * for this practitioner (it will not pick one); `disabled`, an Active Directory account whose
+   * userAccountControl has ACCOUNTDISABLE. Routes that need an account refuse, naming the contact.
+   */
+  | { status: 'duplicate'; checkedAt: number }
+  | { status: 'disabled'; checkedAt: number }

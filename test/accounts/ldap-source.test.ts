@@ -10,9 +10,17 @@ import { LDAP_BASE, LDAP_BIND_DN, LDAP_BIND_PASSWORD, startSlapd, type Slapd } f
 
 const MEDECIN = { rpps: '99700218896', login: 'edubois', displayName: 'Élodie Lefèvre-Dubois', groups: ['DPI-Medecins', 'DPI Admins, Nord'] }
 const INFIRMIER = { rpps: '99700000017', login: 'acoeur', displayName: 'Anne Cœur', groups: [] }
+// Two entries for one RPPS (an account created twice), an AD account disabled (514) and one enabled (512)
+const DOUBLE = '99700111112'
+const TWICE = [
+  { rpps: DOUBLE, login: 'pmartin', displayName: 'Paul Martin', groups: [] },
+  { rpps: DOUBLE, login: 'pmartin2', displayName: 'Paul Martin', groups: [] }
+]
+const DISABLED = { rpps: '99700222223', login: 'parti', displayName: 'Parti Ancien', groups: ['DPI-Medecins'], userAccountControl: 514 }
+const ENABLED = { rpps: '99700333334', login: 'actif', displayName: 'Actif Présent', groups: [], userAccountControl: 512 }
 
 let slapd: Slapd
-t.before(async () => { slapd = await startSlapd([MEDECIN, INFIRMIER]) })
+t.before(async () => { slapd = await startSlapd([MEDECIN, INFIRMIER, ...TWICE, DISABLED, ENABLED]) })
 t.teardown(() => slapd.close())
 
 const who = (rpps: string): Identity => ({ sub: 'f:x:8' + rpps, idNat: '8' + rpps, rpps, familyName: 'X', givenName: 'Y', acr: 'eidas1', exercices: [] })
@@ -84,6 +92,40 @@ t.test('ldapHealthCheck: bind, base, and a test search of a known practitioner',
   t.equal(missing.ok, false, 'a probe that finds nobody fails the check')
 })
 
+t.test('two entries for one practitioner: "duplicate", logged with the filter, and the directory is not marked down', async (t) => {
+  const problems: string[] = []
+  const outcomes: LookupOutcome[] = []
+  const source = new LdapAccountSource(settings(), { onDataProblem: (m) => problems.push(m), observe: (o) => outcomes.push(o) })
+  t.teardown(() => source.close())
+  t.match(await source.lookup(who(DOUBLE)), { status: 'duplicate' })
+  t.same(source.health(), { ok: true, reason: `directory ${slapd.ldapsUrl} answering` }, 'the directory answered: no outage')
+  t.match(problems, [/employeeID=99700111112.*several entries.*cn=pmartin,.*cn=pmartin2,/])
+  t.match(await source.lookup(who(MEDECIN.rpps)), { status: 'found', login: 'edubois' }, 'other practitioners are served')
+  t.match(await source.lookup(who(DOUBLE)), { status: 'duplicate' }, 'remembered like "no account" (negativeCacheTtl)')
+  t.same(outcomes, ['duplicate', 'found', 'cached'])
+})
+
+t.test('an Active Directory account disabled (userAccountControl 514) is refused by default; 512 is served', async (t) => {
+  const source = new LdapAccountSource(settings())
+  t.teardown(() => source.close())
+  t.same((await source.lookup(who(DISABLED.rpps))).status, 'disabled')
+  t.match(await source.lookup(who(ENABLED.rpps)), { status: 'found', login: 'actif' })
+  t.match(await source.lookup(who(MEDECIN.rpps)), { status: 'found', login: 'edubois' }, 'an entry without userAccountControl (not AD) is served')
+  t.equal(source.health().ok, true)
+})
+
+t.test('before its first answer the directory is "not contacted yet", never "answering"', async (t) => {
+  const source = new LdapAccountSource(settings({ url: 'ldaps://127.0.0.1:9' }))
+  t.teardown(() => source.close())
+  t.match(source.health(), { ok: false, reason: /not contacted yet/ })
+  await source.probe()
+  t.match(source.health(), { ok: false, reason: /not answering since .*ECONNREFUSED/ })
+  const up = new LdapAccountSource(settings())
+  t.teardown(() => up.close())
+  await up.probe()
+  t.same(up.health(), { ok: true, reason: `directory ${slapd.ldapsUrl} answering` })
+})
+
 t.test('directory down: cached answers up to the stale limit, new ones unavailable; it recovers by itself', async (t) => {
   let offset = 0
   const outcomes: LookupOutcome[] = []
@@ -131,6 +173,21 @@ t.test('a directory that hangs (SIGSTOP) is given up after the timeout, and used
   t.ok(elapsed >= 700 && elapsed < 1500, `gave up after the timeout (${elapsed} ms)`)
   resume()
   t.match(await source.lookup(who(INFIRMIER.rpps)), { status: 'found', login: 'acoeur' })
+})
+
+t.test('a directory that crashed and came back: the dead pooled connection is noticed at once (StartTLS and LDAPS)', async (t) => {
+  for (const over of [{ url: slapd.ldapUrl, startTls: true }, { url: slapd.ldapsUrl, startTls: false }]) {
+    const source = new LdapAccountSource(settings({ ...over, timeoutMs: 3000, cacheTtlMs: 0, negativeCacheTtlMs: 0 }))
+    t.teardown(() => source.close())
+    t.match(await source.lookup(who(MEDECIN.rpps)), { status: 'found' }, 'a pooled, bound connection exists')
+    await slapd.crash()
+    await slapd.start()
+    const started = Date.now()
+    const again = await source.lookup(who(MEDECIN.rpps))
+    const elapsed = Date.now() - started
+    t.match(again, { status: 'found', login: 'edubois' }, `${over.url}: answered by the restarted directory`)
+    t.ok(elapsed < 1000, `${over.startTls ? 'StartTLS' : 'LDAPS'}: ${elapsed} ms, not the 3000 ms timeout on a dead socket`)
+  }
 })
 
 async function untilStopped(pid: number): Promise<void> {

@@ -37,3 +37,24 @@ t.test('an account-only refresh does not ask PSC and keeps the store\'s newer to
   t.match(stored.identity.account, { status: 'found', login: 'edubois' }, 'the account is saved in the session')
   t.equal(keeper.needsRefresh(stored as never, false), false, 'found: not due again until refreshEvery')
 })
+
+t.test('a route that needs no account never waits for it: the lookup runs aside and the session gets it', async (t) => {
+  const now = 1_000_000
+  const sessions = new SessionManager(new MemorySessionStore(100), { idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 8 * 3_600_000 }, () => now)
+  let answer: (a: AccountLookup) => void = () => {}
+  let lookups = 0
+  const accounts: AccountRefresher = {
+    due: (id) => id.account?.status !== 'found',
+    resolve: () => { lookups++; return new Promise<AccountLookup>((resolve) => { answer = resolve }) } // a directory that takes its time
+  }
+  const keeper = new TokenKeeper({ configuration: undefined } as unknown as PscClient, sessions, undefined, () => now, accounts)
+  const { id, record } = await sessions.create({ identity: { ...identity, account: { status: 'unavailable', reason: 'down', checkedAt: 0 } }, idToken: 'id', accessToken: 'a', refreshToken: 'r', accessTokenExpiresAt: now + 120_000 })
+  t.equal(keeper.needsRefresh(record, false, false), false, 'nothing to wait for on a route without account conditions')
+  t.equal(keeper.needsRefresh(record, false), true, 'a route with account conditions waits for it')
+  keeper.refreshAccountInBackground(id, record)
+  keeper.refreshAccountInBackground(id, record)
+  t.equal(lookups, 1, 'one lookup per session at a time')
+  answer({ status: 'found', login: 'edubois', groups: [], checkedAt: now })
+  await new Promise((r) => setTimeout(r, 10))
+  t.match((sessions.store.get(id) as { identity: Identity }).identity.account, { status: 'found', login: 'edubois' }, 'saved in the session for the next requests')
+})

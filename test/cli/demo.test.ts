@@ -1,9 +1,10 @@
-// `npm start` (psc-gateway demo), the README's first command, as a newcomer runs it: one process
+// `scripts/dev start` (npm start: psc-gateway demo), the README's first command, as a newcomer runs it: one process
 // starts the PSC emulator, the demo application and the gateway; a practitioner who opens the
 // gateway under another name than its public URL (http://127.0.0.1:PORT/ instead of
-// http://localhost:PORT/, issue 11) is sent to the public host, logs in through the emulator and
+// http://localhost:PORT/) is sent to the public host, logs in through the emulator and
 // lands on the application, logged in, with the local account the demo maps.
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
@@ -28,6 +29,14 @@ t.test('npm start: a login started on 127.0.0.1 ends on the application, logged 
   })
   const publicUrl = `http://localhost:${gateway}`
   t.match(output, `Open        ${publicUrl}/`, 'the banner says where to go')
+  // what docs/getting-started.md shows is what a newcomer sees (ports and the start-up time aside)
+  const page = readFileSync(join(ROOT, 'docs', 'getting-started.md'), 'utf8')
+  const shown = /prints, after a few seconds:\n\n```\n([\s\S]*?)```/.exec(page)?.[1] ?? ''
+  const banner = /(  psc-gateway demo ready[\s\S]*?Ctrl-C to stop\.\n)/.exec(output)?.[1] ?? ''
+  const comparable = (text: string): string[] => text.split('\n').map((l) => l.replace(/ready in \d+ ms/, 'ready in N ms').replace(/:\d{2,5}\b/g, ':PORT').replace(/\s+/g, ' ').trim())
+  t.same(comparable(banner), comparable(shown), 'the banner is the one docs/getting-started.md shows')
+  const ms = Number(/ready in (\d+) ms/.exec(shown)?.[1])
+  t.ok(ms >= 1000 && ms <= 10_000, `the page's start-up time (${ms} ms) is of the order this machine sees`)
 
   const client = new BrowserLikeClient()
   const first = await client.get(`http://127.0.0.1:${gateway}/dossier/7`)

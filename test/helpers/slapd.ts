@@ -4,7 +4,7 @@
 // LDAPS with a certificate from a test CA made by openssl. stop()/start() is a directory outage.
 import { waitForPort } from './ports.js'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './stack.js'
@@ -13,7 +13,16 @@ export const LDAP_BASE = 'dc=hopital,dc=local'
 export const LDAP_BIND_DN = `cn=svc-psc,ou=Services,${LDAP_BASE}`
 export const LDAP_BIND_PASSWORD = 'svc-psc-test-password-7Hq2'
 
-export interface DirectoryUser { rpps: string; login: string; displayName: string; groups: string[] }
+export interface DirectoryUser {
+  rpps: string
+  login: string
+  displayName: string
+  groups: string[]
+  /** Active Directory's userAccountControl (512: a normal account, 514: the same, disabled); absent by default */
+  userAccountControl?: number
+  /** the entry's RDN value when two entries share a login (default: the login) */
+  cn?: string
+}
 
 export interface Slapd {
   ldapUrl: string
@@ -25,6 +34,12 @@ export interface Slapd {
   pid(): number | undefined
   start(): Promise<void>
   stop(): Promise<void>
+  /** SIGSTOP, returning once every thread is stopped: a directory that accepts connections and never answers */
+  freeze(): Promise<void>
+  /** SIGCONT */
+  thaw(): void
+  /** SIGKILL: the process dies without a word to its clients (no TLS close_notify, no LDAP notice) */
+  crash(): Promise<void>
   close(): Promise<void>
 }
 
@@ -79,7 +94,8 @@ cn: ad
 olcAttributeTypes: ( 1.2.840.113556.1.4.35 NAME 'employeeID' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 olcAttributeTypes: ( 1.2.840.113556.1.4.221 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 olcAttributeTypes: ( 1.2.840.113556.1.2.102 NAME 'memberOf' EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 )
-olcObjectClasses: ( 1.2.840.113556.1.5.9 NAME 'user' SUP inetOrgPerson STRUCTURAL MAY ( employeeID $ sAMAccountName $ memberOf ) )
+olcAttributeTypes: ( 1.2.840.113556.1.4.8 NAME 'userAccountControl' EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+olcObjectClasses: ( 1.2.840.113556.1.5.9 NAME 'user' SUP inetOrgPerson STRUCTURAL MAY ( employeeID $ sAMAccountName $ memberOf $ userAccountControl ) )
 
 dn: olcDatabase={-1}frontend,cn=config
 objectClass: olcDatabaseConfig
@@ -110,7 +126,7 @@ olcAccess: {1}to * by users read by * none
 function dataLdif (users: DirectoryUser[]): string {
   const groups = [...new Set(users.flatMap((u) => u.groups))]
   const groupDn = (g: string) => `cn=${g.replace(/([,+"\\<>;=])/g, '\\$1')},ou=Groupes,${LDAP_BASE}`
-  const userDn = (u: DirectoryUser) => `cn=${u.login},ou=Utilisateurs,${LDAP_BASE}`
+  const userDn = (u: DirectoryUser) => `cn=${u.cn ?? u.login},ou=Utilisateurs,${LDAP_BASE}`
   const parts = [
     `dn: ${LDAP_BASE}\nobjectClass: dcObject\nobjectClass: organization\ndc: hopital\no: CHU de test`,
     `dn: ou=Services,${LDAP_BASE}\nobjectClass: organizationalUnit\nou: Services`,
@@ -118,9 +134,10 @@ function dataLdif (users: DirectoryUser[]): string {
     `dn: ou=Groupes,${LDAP_BASE}\nobjectClass: organizationalUnit\nou: Groupes`,
     `dn: ${LDAP_BIND_DN}\nobjectClass: person\nobjectClass: simpleSecurityObject\ncn: svc-psc\nsn: service\nuserPassword: ${LDAP_BIND_PASSWORD}`,
     ...users.map((u) => [
-      `dn: ${userDn(u)}`, 'objectClass: user', `cn: ${u.login}`, `sn: ${u.login}`,
+      `dn: ${userDn(u)}`, 'objectClass: user', `cn: ${u.cn ?? u.login}`, `sn: ${u.login}`,
       `displayName:: ${Buffer.from(u.displayName, 'utf8').toString('base64')}`,
       `sAMAccountName: ${u.login}`, `employeeID: ${u.rpps}`,
+      ...(u.userAccountControl !== undefined ? [`userAccountControl: ${u.userAccountControl}`] : []),
       ...u.groups.map((g) => `memberOf: ${groupDn(g)}`)
     ].join('\n')),
     ...groups.map((g) => [`dn: ${groupDn(g)}`, 'objectClass: groupOfNames', `cn: ${g}`,
@@ -164,6 +181,27 @@ export async function startSlapd (users: DirectoryUser[]): Promise<Slapd> {
       if (!c || c.exitCode !== null || c.signalCode !== null) return
       c.kill('SIGCONT')
       await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
+    },
+    async freeze () {
+      const pid = child?.pid
+      if (pid === undefined) throw new Error('slapd is not running')
+      process.kill(pid, 'SIGSTOP')
+      // SIGSTOP reaches each thread in turn: on a busy machine one may still answer for a moment
+      for (let i = 0; i < 200; i++) {
+        const states = readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '')[0])
+        if (states.every((s) => s === 'T' || s === 't')) return
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    },
+    thaw () {
+      const pid = child?.pid
+      if (pid !== undefined) process.kill(pid, 'SIGCONT')
+    },
+    async crash () {
+      const c = child
+      child = undefined
+      if (!c || c.exitCode !== null || c.signalCode !== null) return
+      await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGKILL') })
     },
     async close () {
       await slapd.stop()

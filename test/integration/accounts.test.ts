@@ -17,7 +17,8 @@ const MEDECIN = '899700218896' // médecin at the CHU (FINESS 750000001): in the
 const PHARMACIEN = '899700367915' // in the directory, not a DPI admin
 const ZOE = '899700412345' // médecin at the CHU: in the directory, first logs in while it is down
 const INFIRMIER = '0012345678' // ADELI, no RPPS: no account
-const ETUDIANT = '899700555555' // médecin étudiant, no structure
+const ETUDIANT = '899700555555' // médecin étudiant, no structure: two directory entries (an account created twice)
+const PSY = '899700999993' // in the directory, the account disabled (userAccountControl 514)
 
 interface Echo { headers: Record<string, string | undefined> }
 
@@ -32,8 +33,11 @@ const audit: AuditEvent[] = []
 t.before(async () => {
   slapd = await startSlapd([
     { rpps: MEDECIN.slice(1), login: 'edubois', displayName: 'Élodie Lefèvre-Dubois', groups: ['DPI-Medecins', 'DPI-Admins'] },
-    { rpps: PHARMACIEN.slice(1), login: 'jfaubigne', displayName: 'Jean-François D\'Aubigné', groups: ['Pharmacie'] },
-    { rpps: ZOE.slice(1), login: 'zmoeller', displayName: 'Zoé Mœller', groups: ['DPI-Medecins'] }
+    { rpps: PHARMACIEN.slice(1), login: 'jfaubigne', displayName: 'Jean-François D\'Aubigné', groups: ['Pharmacie', 'Pharmacie, Garde de nuit'] },
+    { rpps: ZOE.slice(1), login: 'zmoeller', displayName: 'Zoé Mœller', groups: ['DPI-Medecins'] },
+    { rpps: ETUDIANT.slice(1), login: 'etudiant', displayName: 'Étudiant', groups: [] },
+    { rpps: ETUDIANT.slice(1), login: 'etudiant2', displayName: 'Étudiant', groups: [] },
+    { rpps: PSY.slice(1), login: 'psy', displayName: 'Psy Hébert', groups: ['DPI-Admins'], userAccountControl: 514 }
   ])
   const port = await freePort()
   const adminPort = await freePort()
@@ -41,7 +45,17 @@ t.before(async () => {
   adminUrl = `http://127.0.0.1:${adminPort}`
   upstream = await startDemoApp(0)
   emulator = await startEmulator({ port: 0, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${url}/_psc/callback`], postLogoutRedirectUris: [`${url}/_psc/logged-out`] }] })
-  const yaml = `
+  const yaml = gatewayYaml(port, adminPort)
+  // dpi-admin comes after dpi in the file but /dpi-admin is not under /dpi (whole segments)
+  const { config } = loadConfigText(yaml, 'accounts-test.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, LDAP_BIND_PASSWORD })
+  gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write () {} } as never })
+  await gateway.psc.start()
+  await gateway.listen()
+})
+/** The gateway's configuration (two gateways can share the directory and the emulator). */
+function gatewayYaml (port: number, adminPort: number): string {
+  const url = `http://127.0.0.1:${port}`
+  return `
 listen: { host: 127.0.0.1, port: ${port} }
 publicUrl: ${url}
 admin: { enabled: true, host: 127.0.0.1, port: ${adminPort} }
@@ -63,7 +77,7 @@ accounts:
     bindPassword: \${LDAP_BIND_PASSWORD}
     baseDn: "${LDAP_BASE}"
     filter: "(&(objectClass=user)(employeeID={rpps}))"
-    timeout: 1s
+    timeout: 2s
     cacheTtl: 1s
     negativeCacheTtl: 1s
     staleLimit: 1h
@@ -73,12 +87,8 @@ routes:
   - { name: compte, match: { pathPrefix: /compte }, upstream: app, access: { account: required } }
   - { name: app, upstream: app, access: authenticated }
 `
-  // dpi-admin comes after dpi in the file but /dpi-admin is not under /dpi (whole segments)
-  const { config } = loadConfigText(yaml, 'accounts-test.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, LDAP_BIND_PASSWORD })
-  gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write () {} } as never })
-  await gateway.psc.start()
-  await gateway.listen()
-})
+}
+
 t.teardown(async () => {
   await gateway?.close()
   await upstream?.close()
@@ -119,8 +129,11 @@ t.test('a practitioner in the directory: login, name and groups upstream; client
   const refused = await pharmacien.get(`${url}/dpi-admin/`, { headers: { 'accept-language': 'fr' } })
   t.equal(refused.status, 403)
   t.match(refused.body, /ne fait pas partie des groupes autorisés/)
+  t.match(refused.body, /contactez le secrétariat du DPI \(poste 4321\)/, 'the group refusal names accounts.contact')
+  t.notMatch(refused.body, /support informatique/, 'not the default contact')
   const access = audit.filter((e) => e.event === 'access' && e.idNat === PHARMACIEN).at(-1) as { reason?: string; route?: string }
   t.match(access, { reason: 'PSC_ERR_DENIED_GROUP', route: 'dpi-admin' }, 'the deny code names the rule')
+  t.equal((await echo(pharmacien, '/app')).headers['x-remote-groups'], 'Pharmacie,Pharmacie%2C Garde de nuit', 'a comma inside a group name is encoded, the list stays unambiguous')
 })
 
 t.test('no account: the French page with the contact on routes that need one; forwarded without it elsewhere', async (t) => {
@@ -178,4 +191,74 @@ t.test('directory stopped: cached answers serve, new ones get 503, readyz (still
   t.equal(again.degraded, undefined, 'no longer degraded')
   t.equal(await readinessMetric('accounts'), '1')
   t.match(await gateway.metrics.registry.metrics(), /psc_gateway_account_directory_up\{source="ldap"\} 1/)
+})
+
+t.test('two directory entries for one practitioner: the "compte en double" page with the contact, audited, and no outage', async (t) => {
+  const before = (await readyz()).checks.accounts
+  t.equal(before?.ok, true)
+  const etudiant = await loggedIn(ETUDIANT)
+  t.equal(loginEvent(ETUDIANT)?.account, 'duplicate', 'the login event says why there is no account')
+  const page = await etudiant.get(`${url}/compte/`, { headers: { 'accept-language': 'fr' } })
+  t.equal(page.status, 403)
+  t.match(page.body, /Compte en double/)
+  t.match(page.body, /Contactez le secrétariat du DPI \(poste 4321\)/)
+  t.notMatch(page.body, /employeeID|cn=etudiant|indisponible/i, 'neither the directory\'s detail nor an outage on the page')
+  t.match(audit.filter((e) => e.event === 'access' && e.idNat === ETUDIANT).at(-1), { reason: 'PSC_ERR_DENIED_ACCOUNT_DUPLICATE', route: 'compte' })
+  t.equal((await echo(etudiant, '/app')).headers['x-remote-user'], undefined, 'routes without account rules: forwarded without account headers')
+  const ready = await readyz()
+  t.equal(ready.checks.accounts?.ok, true, 'the directory answered: not marked down')
+  t.equal(ready.degraded, undefined)
+  t.equal((await (await loggedIn(MEDECIN)).get(`${url}/compte/`)).status, 200, 'the others are served')
+})
+
+t.test('an Active Directory account disabled (userAccountControl 514): its own page, never its login or groups upstream', async (t) => {
+  const psy = await loggedIn(PSY)
+  t.equal(loginEvent(PSY)?.account, 'disabled')
+  const page = await psy.get(`${url}/dpi-admin/`, { headers: { 'accept-language': 'fr' } })
+  t.equal(page.status, 403, 'its groups (DPI-Admins) do not open the route')
+  t.match(page.body, /Compte désactivé/)
+  t.match(page.body, /Contactez le secrétariat du DPI \(poste 4321\)/)
+  const english = await psy.get(`${url}/compte/`, { headers: { 'accept-language': 'en' } })
+  t.match(english.body, /Account disabled/)
+  t.match(audit.filter((e) => e.event === 'access' && e.idNat === PSY).at(-1), { reason: 'PSC_ERR_DENIED_ACCOUNT_DISABLED' })
+  const seen = await echo(psy, '/app')
+  t.equal(seen.headers['x-remote-user'], undefined)
+  t.equal(seen.headers['x-remote-groups'], undefined)
+})
+
+t.test('a frozen directory never delays a route that needs no account; a route that needs one waits at most the timeout', async (t) => {
+  // A session whose account is due again: found from the cache while the directory was stopped
+  await slapd.stop()
+  await new Promise((r) => setTimeout(r, 1100)) // past cacheTtl
+  const medecin = await loggedIn(MEDECIN)
+  await slapd.start()
+  await slapd.freeze()
+  t.teardown(() => slapd.thaw())
+  await new Promise((r) => setTimeout(r, 1100)) // accounts.retryEvery: the stale account is due
+  for (let i = 0; i < 3; i++) {
+    const started = Date.now()
+    const seen = await echo(medecin, '/app')
+    const elapsed = Date.now() - started
+    t.ok(elapsed < 1500, `request ${i + 1} to a route without account rules: ${elapsed} ms (the directory's timeout is 2000 ms)`)
+    t.equal(seen.headers['x-remote-user'], 'edubois', 'forwarded with the account the session holds')
+  }
+  slapd.thaw()
+  await new Promise((r) => setTimeout(r, 2100)) // the lookup begun aside ends (timeout) and retryEvery passes
+  t.equal((await echo(medecin, '/dpi/')).headers['x-remote-user'], 'edubois', 'the account route looks it up (the directory answers again)')
+})
+
+t.test('readyz tells the truth from the start: "not contacted yet" until the directory answers, never "answering" on faith', async (t) => {
+  await slapd.freeze() // the start-up probe gets no answer until the timeout
+  t.teardown(() => slapd.thaw())
+  const [port, adminPort] = [await freePort(), await freePort()]
+  const { config } = loadConfigText(gatewayYaml(port, adminPort), 'accounts-test-2.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, LDAP_BIND_PASSWORD })
+  const second = await buildGateway(config, { audit: { write () {} }, logStream: { write () {} } as never })
+  t.teardown(() => second.close())
+  await second.listen()
+  const ready = await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json() as Readyz
+  t.match(ready.checks.accounts, { ok: false, reportOnly: true, reason: /not contacted yet/ })
+  t.match(await second.metrics.registry.metrics(), /psc_gateway_account_directory_up\{source="ldap"\} 0/)
+  await new Promise((r) => setTimeout(r, 2300)) // the probe's timeout
+  t.match((await (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).json() as Readyz).checks.accounts, { ok: false, reason: /not answering since/ })
+  slapd.thaw()
 })

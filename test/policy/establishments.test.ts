@@ -123,6 +123,24 @@ t.test('account and groups: none, unavailable, found, groups case-insensitive', 
   t.equal(problemFor('PSC_ERR_DIRECTORY_UNAVAILABLE', { lang: 'fr' }).status, 503)
 })
 
+t.test('a duplicate or disabled account: refused where an account is needed, with its own code and a page naming the contact', async (t) => {
+  const withAccount = (a: AccountLookup) => ({ ...medecinIci, account: a })
+  for (const status of ['duplicate', 'disabled'] as const) {
+    t.same(decideAccess(route('app'), withAccount({ status, checkedAt: 0 })), { kind: 'allow' }, `${status}: a route without account conditions lets through (no account headers)`)
+    const code = status === 'duplicate' ? 'PSC_ERR_DENIED_ACCOUNT_DUPLICATE' : 'PSC_ERR_DENIED_ACCOUNT_DISABLED'
+    t.match(decideAccess(route('compte'), withAccount({ status, checkedAt: 0 })), { kind: 'deny', code })
+    t.match(decideAccess(route('groupe'), withAccount({ status, checkedAt: 0 })), { kind: 'deny', code }, 'groups are not read from it')
+  }
+  const { problemFor } = await import('../../src/pages/problems.js')
+  const contact = 'le secrétariat du DPI (poste 4321)'
+  const duplicate = problemFor('PSC_ERR_DENIED_ACCOUNT_DUPLICATE', { lang: 'fr', contact })
+  t.match(duplicate, { status: 403, title: 'Compte en double' })
+  t.match(duplicate.paragraphs[0], /Contactez le secrétariat du DPI \(poste 4321\)/)
+  t.match(problemFor('PSC_ERR_DENIED_ACCOUNT_DISABLED', { lang: 'en', contact }), { status: 403, title: 'Account disabled' })
+  const group = problemFor('PSC_ERR_DENIED_GROUP', { lang: 'fr', contact, denial: { condition: 'group', allowed: ['DPI-Admins'], held: [] } })
+  t.match(group.paragraphs.at(-1), /contactez le secrétariat du DPI \(poste 4321\)/, 'the group refusal names accounts.contact, not the default')
+})
+
 t.test('check prints the conditions of each route', async (t) => {
   const text = describeRouteTable(table)
   t.match(text, /medecins-chu .*professions 10 & structures CHU de Saint-Œuf/)

@@ -60,7 +60,8 @@ const LdapSettings = Type.Object({
   cacheTtl: Duration({ default: '10m', description: 'How long an answer is used without asking the directory again' }, { timer: true }),
   negativeCacheTtl: Duration({ default: '1m', description: 'How long "no account" is remembered' }, { timer: true }),
   staleLimit: Duration({ default: '8h', description: 'Directory down: cached answers are used up to this age' }, { timer: true }),
-  cacheMax: Type.Integer({ minimum: 1, default: 10000, description: 'Most answers cached (least recently used evicted)' })
+  cacheMax: Type.Integer({ minimum: 1, default: 10000, description: 'Most answers cached (least recently used evicted)' }),
+  testIdNat: Type.Optional(Type.String({ pattern: '^[0-9A-Za-z/.-]{1,40}$', description: 'The idNat of a practitioner known to the directory: `doctor` looks this account up (default: any entry the filter matches)' }))
 }, { additionalProperties: false })
 
 export const AccountsSchema = Type.Object({
@@ -117,6 +118,8 @@ export interface LdapSettings {
   negativeCacheTtlMs: number
   staleLimitMs: number
   cacheMax: number
+  /** for `doctor` only */
+  testIdNat?: string
 }
 
 type Err = (path: string[], message: string, atKey?: boolean) => void
@@ -218,7 +221,8 @@ function resolveAccounts (raw: RawConfig, configFile: string, err: Err): Account
       cacheTtlMs,
       negativeCacheTtlMs: ms(at('negativeCacheTtl'), l.negativeCacheTtl),
       staleLimitMs,
-      cacheMax: l.cacheMax
+      cacheMax: l.cacheMax,
+      ...(l.testIdNat !== undefined && { testIdNat: l.testIdNat })
     }
   }
   return settings
