@@ -3,6 +3,7 @@
 // npx tsx bench/assertion-sign.ts
 import { generateKeyPairSync } from 'node:crypto'
 import type { GatewayConfig, UpstreamSettings } from '../src/config/types.js'
+import { FIRST_EXERCICE } from '../src/policy/exercice-in-context.js'
 import { AssertionIssuer } from '../src/proxy/assertion.js'
 import type { Identity } from '../src/psc/identity.js'
 
@@ -21,6 +22,6 @@ function measure(label: string, n: number, fn: (i: number) => void): void {
 for (const [alg, pair] of [['EdDSA', generateKeyPairSync('ed25519')], ['ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' })]] as const) {
   const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const issuer = await AssertionIssuer.create({ assertion: { keys: [pem], issuer: 'https://dpi.hopital.fr' } } as GatewayConfig)
-  measure(`${alg}: a new token (sign) every request`, 20_000, (i) => issuer.headerFor(identity, upstream, fields, `s${i}`))
-  measure(`${alg}: reused token (same session, upstream)`, 200_000, () => issuer.headerFor(identity, upstream, fields, 'one-session'))
+  measure(`${alg}: a new token (sign) every request`, 20_000, (i) => issuer.headerFor(identity, upstream, fields, `s${i}`, FIRST_EXERCICE))
+  measure(`${alg}: reused token (same session, upstream)`, 200_000, () => issuer.headerFor(identity, upstream, fields, 'one-session', FIRST_EXERCICE))
 }

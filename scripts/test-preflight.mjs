@@ -38,6 +38,7 @@ const needs = {
   haproxy: () => existsSync('/usr/sbin/haproxy'),
   tinyproxy: () => onPath('tinyproxy') || existsSync('/usr/bin/tinyproxy') || existsSync('/usr/sbin/tinyproxy'),
   rsyslog: () => existsSync('/usr/sbin/rsyslogd'),
+  'rsyslog-relp': () => anyOf('/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so', '/usr/lib/rsyslog/imrelp.so'),
   'rsyslog-gnutls': () => anyOf('/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', '/usr/lib/rsyslog/lmnsd_gtls.so'),
   openssl: () => onPath('openssl') || existsSync('/usr/bin/openssl'),
   python3: () => onPath('python3'),

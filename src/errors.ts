@@ -19,6 +19,7 @@ export const PSC_ERR = Object.freeze({
   // Refused before any rule: the request itself is wrong.
   INVALID_TARGET: define('PSC_ERR_INVALID_TARGET', 400, 'request target cannot be normalised'),
   DUPLICATE_HOST: define('PSC_ERR_DUPLICATE_HOST', 400, 'more than one Host header'),
+  DOUBLE_ENCODED_TARGET: define('PSC_ERR_DOUBLE_ENCODED_TARGET', 400, 'path carries percent-encoding that the upstream (decodesTwice) would decode a second time'),
   BAD_REQUEST: define('PSC_ERR_BAD_REQUEST', 400, 'malformed request'),
   HEADERS_TOO_LARGE: define('PSC_ERR_HEADERS_TOO_LARGE', 431, 'request headers too large'),
   NO_ROUTE: define('PSC_ERR_NO_ROUTE', 404, 'no route matches'),
@@ -27,6 +28,7 @@ export const PSC_ERR = Object.freeze({
   PAYLOAD_TOO_LARGE: define('PSC_ERR_PAYLOAD_TOO_LARGE', 413, 'request body over the limit'),
   TOO_MANY_REQUESTS: define('PSC_ERR_TOO_MANY_REQUESTS', 429, 'rate limit reached'),
   DUPLICATE_SESSION_COOKIE: define('PSC_ERR_DUPLICATE_SESSION_COOKIE', 400, 'the session cookie was sent twice'),
+  LOGOUT_DUPLICATE_SESSION_COOKIE: define('PSC_ERR_LOGOUT_DUPLICATE_SESSION_COOKIE', 400, 'logout with the session cookie sent twice: no session was ended'),
   CROSS_SITE: define('PSC_ERR_CROSS_SITE', 403, 'cross-site request to a state-changing endpoint'),
 
   // A login is needed.
@@ -52,6 +54,10 @@ export const PSC_ERR = Object.freeze({
   UPSTREAM_UNAVAILABLE: define('PSC_ERR_UPSTREAM_UNAVAILABLE', 502, 'upstream unreachable or failed'),
   UPSTREAM_TIMEOUT: define('PSC_ERR_UPSTREAM_TIMEOUT', 504, 'upstream timed out'),
   INTERNAL: define('PSC_ERR_INTERNAL', 500, 'unexpected error'),
+  // Never sent (nobody is left to read it): the access event of a request whose client closed the
+  // connection before the gateway decided anything (e.g. while it waited for the audit output).
+  // 499 as nginx logs it: "client closed request".
+  CLIENT_GONE: define('PSC_ERR_CLIENT_GONE', 499, 'the client closed the connection before an answer was decided; nothing was sent'),
 
   // A login that did not finish (the callback, or a login started then refused).
   LOGIN_NO_STATE: define('PSC_ERR_LOGIN_NO_STATE', 400, 'callback without state'),

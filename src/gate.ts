@@ -11,6 +11,8 @@ import { SESSION_EXPIRED_PARAM } from './pages/login-notice.js'
 import { sendCode } from './pages/respond.js'
 import { describeDenial } from './policy/decide.js'
 import { decideRequest, type Outcome, type RequestFacts, type SessionState } from './policy/decide-request.js'
+import { FIRST_EXERCICE, structureReference } from './policy/exercice-in-context.js'
+import { encodedTwice } from './policy/double-decoding.js'
 import { isPublicHost, publicHostOf } from './policy/public-host.js'
 import { requestKind } from './policy/request-kind.js'
 import { matchRoute, type CompiledRoute, type RouteTable } from './policy/rules.js'
@@ -110,6 +112,7 @@ export function createAccessGate(deps: GateDeps) {
       scope.target = {
         upstream: upstream!,
         identity: outcome.identity,
+        exercice: outcome.exercice,
         rules: state.forwarding,
         accessToken: upstream!.forwardAccessToken && session.kind === 'alive' ? session.record.accessToken : undefined
       }
@@ -142,7 +145,14 @@ export function scopeOf(matched: Matched, read: ReadSession, outcome: Outcome): 
     const identity = session.record.identity
     scope.session = session.record.ref
     scope.idNat = identity.idNat
-    scope.profession = identity.exercices[0]?.professionCode
+    // An allowed request names the exercice it was allowed for; any other, the first.
+    const inContext = outcome.kind === 'allow' ? outcome.exercice : FIRST_EXERCICE
+    const exercice = identity.exercices[inContext.exercice]
+    scope.profession = exercice?.professionCode
+    if (outcome.kind === 'allow' && exercice !== undefined) {
+      scope.exercice = inContext.exercice
+      scope.structure = structureReference(exercice.structures[inContext.structure])
+    }
   }
   if (outcome.kind !== 'allow') {
     scope.reason = outcome.code
@@ -186,7 +196,13 @@ export function createDecisionSteps(deps: GateDeps) {
     const route = reserved ? undefined : matchRoute(state.routes, { host: request.host, method: request.method, path })
     const upstream = route === undefined ? undefined : state.config.upstreams[route.upstream]
     if (route !== undefined && upstream === undefined) throw new Error(`route ${route.name} names an unknown upstream ${route.upstream}`)
-    return { url, state, route, upstream, facts: { method: request.method, kind: requestKind(received.headers), onPublicHost: isPublicHost(request.host, publicHost) } }
+    const facts: RequestFacts = {
+      method: request.method,
+      kind: requestKind(received.headers),
+      onPublicHost: isPublicHost(request.host, publicHost),
+      encodedTwiceForUpstream: upstream?.decodesTwice === true && encodedTwice(path)
+    }
+    return { url, state, route, upstream, facts }
   }
 
   /** The memory store answers without a promise: no await (and no microtask) on that path. */
@@ -246,7 +262,8 @@ export function createDecisionSteps(deps: GateDeps) {
       forwardsAccessToken: matched.upstream?.forwardAccessToken === true,
       session,
       request: matched.facts,
-      psc: psc.availability
+      psc: psc.availability,
+      establishments: matched.state.routes.establishments
     })
   }
 

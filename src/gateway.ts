@@ -94,7 +94,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
   const now = options.now ?? Date.now
-  let state: RoutingState = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }
+  let state: RoutingState = { config, routes: compileRoutes(config.routes, config.structures), forwarding: compileForwardingRules(config) }
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const auditOutput = options.audit !== undefined
     ? outputOf(options.audit)
@@ -167,6 +167,12 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     const reply = this[kReply]
     if (reply === undefined || this.writableFinished) return
     const request = reply.request
+    // Gone before any decision (waiting for the audit output, for the session store): nothing was
+    // sent, and it is not the gateway's error; the status is nginx's "client closed request".
+    if (request.pscScope === null) {
+      void audit.finish(request, { status: PSC_ERR.CLIENT_GONE.status, durationMs: reply.elapsedTime, aborted: true, access: { decision: 'reject', reason: PSC_ERR.CLIENT_GONE.code, detail: 'the client closed the connection before the gateway decided' } })
+      return
+    }
     void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
   }
   // One hook for what every request goes through first (one hook call per request, not three).
@@ -276,7 +282,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   function reload(next: GatewayConfig): void {
     const blockers = describeReloadBlockers(config, next)
     if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
-    state = { config: next, routes: compileRoutes(next.routes), forwarding: compileForwardingRules(next) }
+    state = { config: next, routes: compileRoutes(next.routes, next.structures), forwarding: compileForwardingRules(next) }
     audit.setConfigHash(configHash(next))
     logger.level = next.log.level
   }

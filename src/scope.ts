@@ -17,7 +17,12 @@ export interface RequestScope {
   /** the session's reference (a hash of its id) */
   readonly session?: string | undefined
   readonly idNat?: string | undefined
+  /** the profession code of the exercice in context (of the first exercice when nothing was allowed) */
   readonly profession?: string | undefined
+  /** an allowed request: the index (PSC order) of the exercice it was allowed for, described upstream */
+  readonly exercice?: number | undefined
+  /** and the structure of that exercice described upstream (FINESS site, else SIRET, else id) */
+  readonly structure?: string | undefined
   /** the path could not be normalised: it is not written to the audit */
   readonly invalidPath?: boolean
   /** set for an allowed request bound for an upstream */

@@ -90,6 +90,11 @@ export interface PlainRun {
   lastMac: string
   firstTime: string
   lastTime: string
+  /** the times of the run's first and last access events (their times never go back within a run) */
+  firstAccessTime?: string | undefined
+  lastAccessTime?: string | undefined
+  /** the last access event's index in the block */
+  lastAccessIndex?: number | undefined
 }
 
 export interface BlockCheck {
@@ -111,6 +116,17 @@ const QUOTE = Buffer.from('"')
 const V1_TIME = Buffer.from('"v":1,"time":"')
 const EVENT_AFTER_TIME = Buffer.from('","event":"')
 const GAP_VALUE = Buffer.from('gap"')
+const ACCESS_VALUE = Buffer.from('access"')
+
+/** Compares buf[a, a + la) with buf[b, b + lb) as strings (ASCII): <0, 0, >0. */
+function compareBytes (buf: Buffer, a: number, la: number, b: number, lb: number): number {
+  const n = Math.min(la, lb)
+  for (let i = 0; i < n; i++) {
+    const d = buf[a + i]! - buf[b + i]!
+    if (d !== 0) return d
+  }
+  return la - lb
+}
 
 /**
  * Where the time's closing quote is when the line starts its fields the way the gateway writes
@@ -164,6 +180,12 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
   let prevMacAt = -1
   let lastKid = -1
   let lastKey: Buffer | undefined
+  // The run's access events: where the first and the last one's time is (-1: none yet).
+  let firstAccessAt = -1
+  let firstAccessLen = 0
+  let accessAt = -1
+  let accessLen = 0
+  let accessIndex = -1
   const length = buf.length
   let start = 0
   while (start < length) {
@@ -229,11 +251,17 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
       verdict = isText(buf, macAt + 8, mac) ? Verdict.Authentic : Verdict.Edited
     }
     verdicts.push(verdict)
+    let access = false
+    const timeAt = at + V1_TIME.length
+    let timeEnd = -1
     if (index > 0 && plain) {
-      const timeEnd = usualTimeEnd(buf, at, macAt)
+      timeEnd = usualTimeEnd(buf, at, macAt)
+      access = timeEnd !== -1 && bytesAt(buf, timeEnd + 11, ACCESS_VALUE)
       if (verdict !== Verdict.Authentic || seq !== prevSeq + 1 || prevMacAt === -1 || seq === expectSeq ||
         !bytesAt(buf, macAt - 52, PREV) || !sameBytes(buf, prevMacAt + 8, macAt - 44, 43) ||
-        (timeEnd !== -1 ? bytesAt(buf, timeEnd + 11, GAP_VALUE) : indexWithin(buf, GAP, at, macAt) !== -1)) {
+        (timeEnd !== -1 ? bytesAt(buf, timeEnd + 11, GAP_VALUE) : indexWithin(buf, GAP, at, macAt) !== -1) ||
+        // an access event whose time goes back: the verifier looks at each line and says where
+        (access && accessAt !== -1 && compareBytes(buf, timeAt, timeEnd - timeAt, accessAt, accessLen) < 0)) {
         plain = false
       } else if (run === undefined || nl + 1 >= length) {
         // Times are read on the run's first line and on its last (the block's last line).
@@ -250,12 +278,28 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
         run.lastSeq = seq
       }
     }
+    if (plain && access) {
+      accessIndex = index
+      accessAt = timeAt
+      accessLen = timeEnd - timeAt
+      if (firstAccessAt === -1) {
+        firstAccessAt = accessAt
+        firstAccessLen = accessLen
+      }
+    }
     prevSeq = seq
     prevMacAt = macAt
     start = nl + 1
   }
   // The run's last line is the block's last.
-  if (run !== undefined && plain) run.lastMac = buf.toString('latin1', prevMacAt + 8, prevMacAt + 51)
+  if (run !== undefined && plain) {
+    run.lastMac = buf.toString('latin1', prevMacAt + 8, prevMacAt + 51)
+    if (firstAccessAt !== -1) {
+      run.firstAccessTime = buf.toString('latin1', firstAccessAt, firstAccessAt + firstAccessLen)
+      run.lastAccessTime = buf.toString('latin1', accessAt, accessAt + accessLen)
+      run.lastAccessIndex = accessIndex
+    }
+  }
   return { lines: verdicts.length, verdicts: Uint8Array.from(verdicts), run: plain ? run : undefined }
 }
 

@@ -13,6 +13,7 @@
 // the hard ceiling while the destination fails) is counted, and a `gap` event saying how many were
 // lost and between which times is queued as soon as there is room, so it is written (and chained)
 // in their place. What is still queued when the process must end is counted in `close()`.
+import { DropReporter } from './drop-reporter.js'
 import type { AuditSink } from './events.js'
 import { AUDIT_SCHEMA_VERSION, type AuditEvent, type GapEvent } from './schema.js'
 
@@ -45,7 +46,16 @@ export interface QueueOptions {
   hardLimit?: number
   /** a name for messages ("audit file /var/log/…", "syslog tcp://…") */
   name?: string
+  /**
+   * Called when events are lost (drop mode, or past the ceiling while failing): at the first loss,
+   * then at most once per `dropReportEveryMs` (default 10 s) with the count since the last call.
+   */
+  onDrop?: (lost: number, reason: GapEvent['reason']) => void
+  dropReportEveryMs?: number
 }
+
+/** Events still queued when the output was closed: how many, and the times of the first and last. */
+export interface UnwrittenSpan { lost: number; from: string; to: string; error?: string | undefined }
 
 /** Why a queue is not accepting requests' events at the moment. */
 export interface SinkHealth {
@@ -53,7 +63,7 @@ export interface SinkHealth {
   reason?: string
 }
 
-interface PendingGap { lost: number; from: string; to: string; reason: GapEvent['reason'] }
+interface PendingGap { lost: number; from: string; to: string; reason: GapEvent['reason']; detail?: string | undefined }
 
 export class QueuedSink implements AuditSink {
   /** events discarded (queue full in drop mode, hard ceiling in block mode, after close); each is covered by a gap event when one can be written */
@@ -83,6 +93,10 @@ export class QueuedSink implements AuditSink {
   /** set while writes fail: since when, the last error, and how many failed */
   #failing: { since: number; error: string; count: number } | undefined
   #gap: PendingGap | undefined
+  #drops: DropReporter<GapEvent['reason']> | undefined
+  #lastError: string | undefined
+  /** what close() could not write, with its time span (undefined when everything was written) */
+  unwrittenSpan: UnwrittenSpan | undefined
 
   constructor (destination: BatchDestination, options: QueueOptions = {}) {
     this.#dest = destination
@@ -95,6 +109,16 @@ export class QueuedSink implements AuditSink {
     this.#retryDelayMs = options.retryDelayMs ?? 1000
     this.#maxBatch = options.maxBatch ?? 2000
     this.#batchDelayMs = options.batchDelayMs ?? 10
+    if (options.onDrop !== undefined) this.#drops = new DropReporter(options.onDrop, options.dropReportEveryMs ?? 10_000)
+  }
+
+  /**
+   * Events an earlier process could not write (it left their count next to the file): their gap
+   * record goes first, in their place, like the gap of events lost here.
+   */
+  carry (gap: { lost: number; from: string; to: string; error?: string | undefined }): void {
+    const detail = 'still queued when the previous process stopped' + (gap.error !== undefined ? `; the output's last error: ${gap.error}` : '')
+    this.#gap = { lost: gap.lost + (this.#gap?.lost ?? 0), from: gap.from, to: this.#gap?.to ?? gap.to, reason: 'shutdown', detail }
   }
 
   /** events waiting to be written */
@@ -200,8 +224,12 @@ export class QueuedSink implements AuditSink {
     if (!this.#closed) {
       this.#closed = true
       clearTimeout(this.#retry)
+      this.#drops?.flush()
       if (this.#queue.length > 0 || this.#gap !== undefined) {
         const lost = this.#queue.length + (this.#gap?.lost ?? 0)
+        const now = new Date().toISOString()
+        const times = [this.#gap?.from, this.#gap?.to, timeIn(this.#queue[0]), timeIn(this.#queue[this.#queue.length - 1])].filter((x) => x !== undefined).sort()
+        this.unwrittenSpan = { lost: this.unwritten + lost, from: times[0] ?? now, to: times[times.length - 1] ?? now, error: this.#lastError }
         this.unwritten += lost
         this.#queue = []
         this.#gap = undefined
@@ -216,6 +244,7 @@ export class QueuedSink implements AuditSink {
 
   #lose (reason: GapEvent['reason']): void {
     this.droppedEvents++
+    this.#drops?.add(reason)
     const now = new Date().toISOString()
     if (this.#gap === undefined) this.#gap = { lost: 1, from: now, to: now, reason }
     else {
@@ -231,6 +260,7 @@ export class QueuedSink implements AuditSink {
     if (gap === undefined || this.#queue.length >= this.maxQueuedEvents) return
     this.#gap = undefined
     const event: GapEvent = { v: AUDIT_SCHEMA_VERSION, time: new Date().toISOString(), event: 'gap', lost: gap.lost, from: gap.from, to: gap.to, reason: gap.reason }
+    if (gap.detail !== undefined) event.detail = gap.detail
     this.#queue.push(JSON.stringify(event))
     this.#kick()
   }
@@ -279,6 +309,7 @@ export class QueuedSink implements AuditSink {
     this.#dest.writeBatch(batch, (err) => {
       if (err) {
         this.writeFailures++
+        this.#lastError = err.message
         if (this.#failing === undefined) {
           this.#failing = { since: Date.now(), error: err.message, count: 1 }
           this.#onError(err)
@@ -314,4 +345,9 @@ export class QueuedSink implements AuditSink {
       for (const w of idle) w()
     })
   }
+}
+
+/** The time of a serialised event (the gateway writes it second: {"v":1,"time":"…"}). */
+function timeIn (body: string | undefined): string | undefined {
+  return body === undefined ? undefined : /"time":"([^"]+)"/.exec(body)?.[1]
 }

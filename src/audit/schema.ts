@@ -49,6 +49,9 @@ export const AccessEventSchema = object({
   reason: Type.Optional(Str('Why it was denied or rejected: an outcome code PSC_ERR_* (see docs/audit.md)')),
   detail: Type.Optional(Str('Technical detail of the refusal, e.g. "profession 21 not in [10]" (English, never a token or a secret)')),
   ...RequestFacts,
+  profession: Type.Optional(Str('TRE_G15 profession code of the exercice the request was allowed for ("exercice"); of the first exercice for any other decision')),
+  exercice: Type.Optional(Type.Integer({ minimum: 0, description: 'An allowed request: the exercice it was allowed for, and which the application was told about (index in PSC order, 0 = first)' })),
+  structure: Type.Optional(Str('An allowed request: the structure of that exercice the application was told about (FINESS site, else SIRET, else technical id)')),
   configHash: Type.Optional(Type.String({ pattern: '^[0-9a-f]{12}$', description: 'Short hash of the configuration in force when the request was decided (see the config events)' }))
 }, 'One per HTTP request: the access decision and its outcome')
 
@@ -139,7 +142,11 @@ export const GapEventSchema = object({
   lost: Type.Integer({ minimum: 1, description: 'How many events could not be written here' }),
   from: Str('When the first of them was lost'),
   to: Str('When the last of them was lost'),
-  reason: Type.Union([Type.Literal('queue-full'), Type.Literal('unwritable')], { description: 'queue-full: audit.onBackpressure drop discarded them; unwritable: the output failed for longer than its queue could hold' })
+  reason: Type.Union([Type.Literal('queue-full'), Type.Literal('unwritable'), Type.Literal('shutdown')], {
+    description: 'queue-full: audit.onBackpressure drop discarded them; unwritable: the output failed for longer than its queue could hold; ' +
+      'shutdown: still queued when the previous process stopped (written by the next start)'
+  }),
+  detail: Type.Optional(Str('What made them unwritable, when known (the output\'s last error)'))
 }, 'Events were lost here (written in their place, chained like any line)')
 
 // What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts).

@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs'
 import type { AuditSink } from './events.js'
 import { FdDestination } from './fd-destination.js'
+import { lockAuditFile, type AuditFileLock } from './file-lock.js'
 import { QueuedSink, type BackpressureMode, type SinkHealth } from './queued-sink.js'
 import { AUDIT_SCHEMA_VERSION, type AuditEvent, type ChainHead } from './schema.js'
+import { RelpDestination } from './relp-destination.js'
 import { SyslogDestination, type SyslogSettings } from './syslog-destination.js'
 import { WorkerDestination } from './worker-destination.js'
 
@@ -23,7 +25,9 @@ export interface AuditSettings {
 }
 
 /** audit.syslog as configured: PEM files by name (read at start), or their text. */
-export type AuditSyslogSettings = Omit<SyslogSettings, 'port'> & {
+export type AuditSyslogSettings = Omit<SyslogSettings, 'port' | 'transport'> & {
+  /** relp: RELP (rsyslog's imrelp), each message acknowledged by the server */
+  transport: SyslogSettings['transport'] | 'relp'
   port?: number | undefined
   caFile?: string | undefined
   certFile?: string | undefined
@@ -32,9 +36,15 @@ export type AuditSyslogSettings = Omit<SyslogSettings, 'port'> & {
   maxQueuedEvents: number
 }
 
-const SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514 } as const
+const SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514, relp: 2514 } as const
 
-function syslogSettings (y: AuditSyslogSettings): SyslogSettings {
+function syslogDestination (y: AuditSyslogSettings): SyslogDestination | RelpDestination {
+  const port = y.port ?? SYSLOG_PORTS[y.transport]
+  if (y.transport === 'relp') return new RelpDestination({ host: y.host, port, facility: y.facility, appName: y.appName, hostname: y.hostname })
+  return new SyslogDestination(syslogSettings({ ...y, transport: y.transport }))
+}
+
+function syslogSettings (y: AuditSyslogSettings & { transport: SyslogSettings['transport'] }): SyslogSettings {
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'))
   return {
     transport: y.transport, host: y.host, port: y.port ?? SYSLOG_PORTS[y.transport], facility: y.facility, appName: y.appName,
@@ -44,8 +54,10 @@ function syslogSettings (y: AuditSyslogSettings): SyslogSettings {
 
 /** What the outputs report to the operational log (once per outage, not once per event). */
 export interface AuditOutputObserver {
-  /** an output's writes started failing (events are kept and retried) */
-  failing?(output: string, err: Error): void
+  /** an output's writes started failing (block: events are kept and retried, requests wait; drop: they are dropped and counted) */
+  failing?(output: string, err: Error, mode: BackpressureMode): void
+  /** events were dropped (at the first, then at most every 10 s with the count since the last call) */
+  dropped?(output: string, lost: number, reason: string): void
   /** an output writes again after `failedWrites` failures over `ms` */
   recovered?(output: string, failedWrites: number, ms: number): void
   /** the chain head was sent to the other outputs */
@@ -78,25 +90,43 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
   const obs: AuditOutputObserver = typeof observer === 'function' ? { failing: (_name, err) => observer(err) } : observer
   const queue = (name: string, mode: BackpressureMode, maxQueuedEvents: number) => ({
     name, onBackpressure: mode, maxQueuedEvents,
-    onError: (err: Error) => obs.failing ? obs.failing(name, err) : process.stderr.write(`psc-gateway audit: ${name}: write failed, retrying (events are kept): ${err.message}\n`),
-    onRecover: (n: number, ms: number) => obs.recovered?.(name, n, ms)
+    onError: (err: Error) => obs.failing
+      ? obs.failing(name, err, mode)
+      : process.stderr.write(`psc-gateway audit: ${name}: write failed, ${mode === 'drop' ? 'events are dropped and counted' : 'retrying (events are kept)'}: ${err.message}\n`),
+    onRecover: (n: number, ms: number) => obs.recovered?.(name, n, ms),
+    ...(obs.dropped !== undefined && { onDrop: (lost: number, reason: string) => obs.dropped!(name, lost, reason) })
   })
   const sinks: Named[] = []
-  let file: { dest: WorkerDestination; sink: QueuedSink } | undefined
+  let file: { dest: WorkerDestination; sink: QueuedSink; lock: AuditFileLock } | undefined
+  // The file's lock first: a second gateway on the same file is refused before it opens anything.
+  const lock = settings.file === undefined ? undefined : lockAuditFile(settings.file)
   if (settings.stdout) sinks.push({ name: 'stdout', sink: new QueuedSink(new FdDestination(1), queue('audit stdout', settings.onBackpressure, settings.maxQueuedEvents)) })
   if (settings.syslog !== undefined) {
-    const dest = new SyslogDestination(syslogSettings(settings.syslog))
+    const dest = syslogDestination(settings.syslog)
     sinks.push({ name: dest.name, sink: new QueuedSink(dest, queue(`audit ${dest.name}`, settings.syslog.onBackpressure, settings.syslog.maxQueuedEvents)) })
   }
   if (settings.file !== undefined) {
     // Formatting, sealing and writing the file run in a worker thread; a path that cannot be
     // opened still throws here, so the gateway refuses to start.
-    const dest = new WorkerDestination(settings.file, { hmacKey: settings.hmacKey })
+    let dest: WorkerDestination
+    try {
+      dest = new WorkerDestination(settings.file, { hmacKey: settings.hmacKey })
+    } catch (err) {
+      lock!.release()
+      throw err
+    }
     const sink = new QueuedSink(dest, queue(`audit file ${settings.file}`, settings.onBackpressure, settings.maxQueuedEvents))
     sinks.push({ name: `file ${settings.file}`, sink })
-    file = { dest, sink }
-    // The chain-start goes out at once: the file shows the start even before the first request.
-    sink.nudge()
+    file = { dest, sink, lock: lock! }
+    // What the previous process could not write before it stopped: a gap record, first thing.
+    const carried = lock!.carried
+    if (carried !== undefined) {
+      sink.carry(carried)
+      void sink.flush().then(() => { if (sink.unwritten === 0) lock!.carriedWritten() })
+    } else {
+      // The chain-start goes out at once: the file shows the start even before the first request.
+      sink.nudge()
+    }
   }
   const others = sinks.filter((s) => s.sink !== file?.sink)
 
@@ -136,6 +166,10 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
       const n = await file.sink.close(timeoutMs)
       report(`the audit file ${file.dest.path}`, n)
       unwritten += n
+      // The count stays next to the file: the next start writes it into the chain as a gap.
+      const span = file.sink.unwrittenSpan
+      if (span !== undefined) file.lock.releaseWithUnwritten(span)
+      else file.lock.release()
       sendHead()
     }
     for (const o of others) {

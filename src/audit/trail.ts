@@ -37,6 +37,9 @@ export interface AccessFacts {
   session?: string | undefined
   idNat?: string | undefined
   profession?: string | undefined
+  /** an allowed request: the exercice it was allowed for (index, PSC order) and that exercice's structure described upstream */
+  exercice?: number | undefined
+  structure?: string | undefined
   /** the path could not be normalised: it is not written (it is attacker-controlled garbage) */
   invalidPath?: boolean
 }
@@ -153,6 +156,8 @@ export class AuditTrail {
     if (session !== undefined) event.session = session
     if (idNat !== undefined) event.idNat = idNat
     if (profession !== undefined) event.profession = profession
+    if (access.exercice !== undefined) event.exercice = access.exercice
+    if (access.structure !== undefined) event.structure = access.structure
     if (this.#configHash !== undefined) event.configHash = this.#configHash
     const w = this.#sink.write(event as unknown as AccessEvent)
     if (w !== undefined) (waits ??= []).push(w)

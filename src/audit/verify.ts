@@ -11,6 +11,9 @@
 //   truncated    a partial last line, a file cut in the middle of a line, or (--expect-head) the
 //                head seen earlier is not in the files: lines cut from the end, or files replaced
 //   malformed    not an audit line at all
+//   time-backwards  an access event's time is earlier than the access event's before it: they are
+//                written in the order their responses end, so the host's clock was set back (or
+//                lines were forged with the key); times around it cannot be trusted
 // Not findings: gaps (events the gateway itself recorded as lost, in a signed `gap` line) and key
 // changes (a restart with a new key, in a signed `chain-start` with reason key-change) are listed
 // apart: the chain is intact, the trail says what it could not hold.
@@ -20,7 +23,7 @@ import { orderAuditFiles } from './file-order.js'
 import { firstLineOf, forEachLine } from './line-blocks.js'
 import { field, hasMacSuffix, KeyRing, linksTo, parseChained, Verdict, type BlockCheck } from './line-check.js'
 
-export type FindingKind = 'edited' | 'unknown-key' | 'removed' | 'reordered' | 'truncated' | 'malformed'
+export type FindingKind = 'edited' | 'unknown-key' | 'removed' | 'reordered' | 'truncated' | 'malformed' | 'time-backwards'
 
 export interface Finding {
   file: string
@@ -118,6 +121,8 @@ export class ChainVerifier {
   /** lines of the current file so far */
   #lineNo = 0
   #gaps: Gap[] = []
+  /** the last access event: its time, and where it is */
+  #lastAccess: { time: string; file: string; line: number } | undefined
   #expect: { seq: number; mac: string } | undefined
 
   constructor (keys: Buffer[], options: { expectHead?: string | undefined } = {}) {
@@ -163,8 +168,10 @@ export class ChainVerifier {
   block (file: string, block: Buffer, check: BlockCheck): void {
     const run = check.run
     if (run !== undefined && check.lines > 1) {
+      const firstLineNo = this.#lineNo + 1
       this.line(file, ++this.#lineNo, firstLineOf(block), check.verdicts[0] as Verdict)
-      if (this.#lastSetAt === this.report.lines) {
+      const lastAccess = this.#lastAccess
+      if (this.#lastSetAt === this.report.lines && (run.firstAccessTime === undefined || lastAccess === undefined || run.firstAccessTime >= lastAccess.time)) {
         const report = this.report
         report.lines += run.lines
         this.#lineNo += run.lines
@@ -172,6 +179,8 @@ export class ChainVerifier {
         report.lastTime = run.lastTime
         report.head = { file, line: this.#lineNo, seq: run.lastSeq, mac: run.lastMac, time: run.lastTime }
         this.#setLast({ file, line: this.#lineNo, seq: run.lastSeq, mac: run.lastMac })
+        // Where it is matters only when a later one goes back: then the block is read line by line.
+        if (run.lastAccessTime !== undefined) this.#lastAccess = { time: run.lastAccessTime, file, line: firstLineNo + run.lastAccessIndex! }
         return
       }
       forEachLine(block, (text, index) => {
@@ -261,10 +270,12 @@ export class ChainVerifier {
     const expected = last.seq + 1
     // prev is the last field before mac: `"prev":"<43 characters>"`
     if (seq === expected && linksTo(text, line, last.mac)) {
+      if (event === 'access') this.#checkTime(file, lineNo, time)
       this.#setLast({ file, line: lineNo, seq, mac })
       return
     }
     if (seq > expected) {
+      if (event === 'access') this.#checkTime(file, lineNo, time)
       // Removed, unless the missing lines show up later (then they were moved: reordered).
       if (this.#gaps.length < MAX_FINDINGS) this.#gaps.push({ file, line: lineNo, from: expected, to: seq - 1, found: new Set() })
       this.#setLast({ file, line: lineNo, seq, mac })
@@ -283,6 +294,23 @@ export class ChainVerifier {
     // Right seq, wrong link: a line of another chain with the same seq was put here.
     this.#add({ ...at, kind: 'reordered', message: `the line does not follow the line before it (${last.file}:${last.line}): it comes from another chain` })
     this.#setLast({ file, line: lineNo, seq, mac })
+  }
+
+  /**
+   * An access event in its place in the chain (a line moved is reported as reordered, not here):
+   * its time must not be earlier than the access event's before it.
+   */
+  #checkTime (file: string, lineNo: number, time: string | undefined): void {
+    if (time === undefined) return
+    const before = this.#lastAccess
+    if (before !== undefined && time < before.time) {
+      this.#add({
+        file, line: lineNo, kind: 'time-backwards',
+        message: `time goes back: this access event is at ${time}, the one before it (${before.file}:${before.line}) at ${before.time}; ` +
+          'access events are written in the order their responses end, so the host\'s clock was set back (or lines were forged with the key): times around here cannot be trusted'
+      })
+    }
+    this.#lastAccess = { time, file, line: lineNo }
   }
 
   endFile (file: string, endsWithNewline: boolean): void {

@@ -2,7 +2,9 @@
 // (auth-url), Traefik forwardAuth and Envoy ext_authz, for hospitals that keep their own reverse
 // proxy. The same steps as the gate (route table, session, decideRequest), on the original request
 // a trusted proxy describes (policy/forwarded-request.ts); the answer is for the proxy:
-//   2xx   allowed: the identity headers (and the signed assertion) for the proxy to copy upstream
+//   2xx   allowed: the identity headers (and the signed assertion) for the proxy to copy upstream;
+//         the assertion only to a trusted proxy's sub-request (see assertionPeer), with a `route`
+//         claim naming the route that allowed it
 //   401   no session: the login URL in Location and X-Auth-Request-Redirect
 //   403   refused by the route rules: the reason code in X-PSC-Error
 //   other refused before any rule (no route, bad original URI, untrusted peer...): X-PSC-Error
@@ -32,6 +34,11 @@ export interface ForwardAuthOptions {
 export const ERROR_HEADER = 'x-psc-error'
 /** The login URL of a 401 (oauth2-proxy's name; nginx copies it with auth_request_set). */
 export const REDIRECT_HEADER = 'x-auth-request-redirect'
+/**
+ * Set by the front proxy on the browser requests it passes to the gateway's own endpoints (the
+ * generated configurations do): such a request is a browser's, never the proxy's sub-request.
+ */
+export const BROWSER_MARK_HEADER = 'x-psc-from-browser'
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
@@ -42,6 +49,11 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
   const cookieOptions = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
   // The immediate peer, as fastify's trustProxy judges it for X-Forwarded-Host (index 0).
   const trusted = config.trustedProxies.length > 0 ? proxyAddr.compile(config.trustedProxies) : () => false
+  // The signed assertion is a credential for the upstream: it goes only to the sub-request of a
+  // proxy listed in trustedProxies, never to a browser (which can reach <prefix>/auth/<path>
+  // straight, or through the proxy's pass-through to the gateway's endpoints, then marked).
+  const assertionPeer = (request: FastifyRequest): boolean =>
+    trusted(request.socket.remoteAddress ?? '', 0) && request.headers[BROWSER_MARK_HEADER] === undefined
 
   const carryOut: CarryOut = (request, reply, matched, read, outcome) => {
     const scope = scopeOf(matched, read, outcome)
@@ -52,10 +64,18 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
     if (outcome.kind === 'allow') {
       renewCookieIfNeeded(reply, read.session, cookieName, cookieOptions)
       const identity = outcome.identity
+      // Every configured header is named, empty when it has no value: a proxy that copies a
+      // header only when the answer has it (Caddy 2.6's copy_headers writes its placeholder's text
+      // instead) still sets or clears each one.
+      reply.headers(emptyHeadersOf(matched.state.config))
       if (identity !== undefined) {
-        reply.headers(identityHeadersOf(identity, matched.state.forwarding))
-        const assertion = assertions?.headerFor(identity, matched.upstream!, matched.state.forwarding.identity, scope.session)
-        if (assertion !== undefined) reply.header(assertion.name, assertion.value)
+        reply.headers(identityHeadersOf(identity, matched.state.forwarding, outcome.exercice))
+        if (assertions !== undefined && assertionPeer(request)) {
+          const assertion = assertions.headerFor(identity, matched.upstream!, matched.state.forwarding.identity, scope.session, outcome.exercice, matched.route?.name)
+          if (assertion !== undefined) reply.header(assertion.name, assertion.value)
+        } else if (matched.upstream?.assertion !== undefined) {
+          request.log.info({ route: matched.route?.name }, 'forward-auth: assertion withheld (not a trusted proxy\'s sub-request)')
+        }
       }
       return void reply.code(200).send()
     }
@@ -105,6 +125,19 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
       scope.route({ method: METHODS, url, handler: async (request, reply) => { await handler(request, reply); return reply } })
     }
   })
+}
+
+const emptyHeaders = new WeakMap<GatewayConfig, Record<string, string>>()
+
+/** Each identity header and each upstream's assertion header, with an empty value. */
+function emptyHeadersOf(config: GatewayConfig): Record<string, string> {
+  let headers = emptyHeaders.get(config)
+  if (headers === undefined) {
+    const names = [...config.headers.identity.map((h) => h.header), ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header]))]
+    headers = Object.fromEntries(names.map((n) => [n.toLowerCase(), '']))
+    emptyHeaders.set(config, headers)
+  }
+  return headers
 }
 
 function pathOf(url: string): string {

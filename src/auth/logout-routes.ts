@@ -75,7 +75,14 @@ export function registerLogout(app: FastifyInstance, opts: LogoutOptions): void 
   }
 
   async function logout(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    reply.clearCookie(config.session.cookieName, { path: '/' }).header('cache-control', 'no-store')
+    reply.header('cache-control', 'no-store')
+    // Two session cookies: which session is the practitioner's cannot be known. Ending none and
+    // saying so beats clearing one cookie while a session stays alive and PSC is not told.
+    if (sessions.cookies.read(request, config.session.cookieName).kind === 'duplicated') {
+      endpointScope(request, 'reject', { reason: PSC_ERR.LOGOUT_DUPLICATE_SESSION_COOKIE.code, detail: 'session cookie sent twice: no session ended' })
+      return sendCode(request, reply, PSC_ERR.LOGOUT_DUPLICATE_SESSION_COOKIE.code)
+    }
+    reply.clearCookie(config.session.cookieName, { path: '/' })
     let session: RequestSession
     try {
       session = await readRequestSession(request, config.session.cookieName, sessions)

@@ -1,6 +1,7 @@
 // The commands of psc-gateway: adding one is one entry here (and its file in src/cli/).
 import { AUDIT_USAGE, runAuditCommand, type AuditCommandOptions } from '../audit/commands.js'
 import type { Command } from './command.js'
+import { forwardAuthCommand } from './forward-auth.js'
 import { initCommand } from './init.js'
 import { demoAppCommand, demoCommand, emulatorCommand } from './local.js'
 import { checkCommand, serveCommand } from './serve.js'
@@ -52,6 +53,7 @@ export const COMMANDS: readonly Command[] = [
   checkCommand,
   doctorCommand,
   raccordementCommand,
+  forwardAuthCommand,
   initCommand,
   demoCommand,
   emulatorCommand,

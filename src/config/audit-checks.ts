@@ -9,7 +9,7 @@ import type { RawConfig } from './schema.js'
 
 type Report = (path: string[], message: string) => void
 
-export const DEFAULT_SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514 } as const
+export const DEFAULT_SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514, relp: 2514 } as const
 
 /** The audit section's checks beyond the schema: a file the gateway can write, syslog files readable. */
 export function checkAuditSettings (raw: RawConfig, err: Report): void {

@@ -1,9 +1,9 @@
-// What a reload may change: routes, upstreams, headers. Everything else (listeners, PSC client,
+// What a reload may change: routes (and the establishments they name), upstreams, headers. Everything else (listeners, PSC client,
 // cookies and secrets, session store, limits) is wired at start-up and needs a restart.
 import { isDeepStrictEqual } from 'node:util'
 import type { GatewayConfig } from './types.js'
 
-const RELOADABLE = new Set<keyof GatewayConfig>(['routes', 'upstreams', 'headers', 'source', 'log'])
+const RELOADABLE = new Set<keyof GatewayConfig>(['routes', 'structures', 'upstreams', 'headers', 'source', 'log'])
 
 /** The top-level keys that differ and cannot be reloaded; empty when the reload may go ahead. */
 export function describeReloadBlockers(current: GatewayConfig, next: GatewayConfig): string[] {

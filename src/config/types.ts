@@ -11,7 +11,7 @@ import type { SessionSettings } from './sections/session.js'
 import type { UpstreamSettings } from './sections/upstreams.js'
 import type { RouteSettings } from './sections/routes.js'
 import type { HeaderSettings } from './sections/headers.js'
-import type { AccountsSettings } from './sections/accounts.js'
+import type { AccountsSettings, StructureSetConfig } from './sections/accounts.js'
 export type { AccountsSettings, LdapSettings } from './sections/accounts.js'
 
 export type { IdentityHeader } from './sections/headers.js'
@@ -31,6 +31,8 @@ export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> & Ser
   headers: HeaderSettings
   /** local accounts of the protected application (issue 17); absent: identity headers only */
   accounts?: AccountsSettings
+  /** the named establishments (top-level `structures`), each with its label; the routes hold their own copies */
+  structures: Record<string, StructureSetConfig>
 }
 
 export type { OutboundProxySetting, PscOutboundSettings, PscOnboardingSettings } from './psc-production-types.js'

@@ -18,6 +18,13 @@ export function admitWhileAuditable (output: Admitting, waitMs: number, request:
   const admitted = output.admit(waitMs)
   if (admitted === undefined) return done()
   admitted.then((ok) => {
+    // The client gave up while it waited: nothing goes upstream on its behalf (its access event,
+    // written when it left, says so: PSC_ERR_CLIENT_GONE).
+    if (reply.raw.destroyed || request.raw.destroyed) {
+      setScope(request, { decision: 'reject', reason: PSC_ERR.CLIENT_GONE.code, detail: 'the client closed the connection while the request waited for the audit output' })
+      sendCode(request, reply, PSC_ERR.CLIENT_GONE.code)
+      return
+    }
     if (ok) return done()
     setScope(request, { decision: 'reject', reason: PSC_ERR.AUDIT_UNAVAILABLE.code, detail: `audit output not writable for ${waitMs} ms` })
     reply.header('retry-after', '5')
@@ -28,8 +35,15 @@ export function admitWhileAuditable (output: Admitting, waitMs: number, request:
 /** One error line when an audit output starts failing, one when it recovers; the chain head at info. */
 export function auditLogObserver (logger: FastifyBaseLogger) {
   return {
-    failing (output: string, err: Error) {
-      logger.error({ output, err: { message: err.message } }, 'audit output cannot write: events are kept and retried; new requests wait, then get 503 (block mode); /readyz says not ready')
+    failing (output: string, err: Error, mode: 'block' | 'drop' = 'block') {
+      if (mode === 'drop') {
+        logger.error({ output, mode, err: { message: err.message } }, 'audit output cannot write: drop mode, so requests go on and are not held; events that do not fit its queue are dropped and counted, and a gap record says how many once it writes again; /readyz stays ready')
+      } else {
+        logger.error({ output, mode, err: { message: err.message } }, 'audit output cannot write: events are kept and retried; new requests wait (audit.writeWait), then get 503; /readyz says not ready')
+      }
+    },
+    dropped (output: string, lost: number, reason: string) {
+      logger.warn({ output, lost, reason }, 'audit events dropped (a gap record will say how many and when); this line comes at most every 10 s')
     },
     recovered (output: string, failedWrites: number, ms: number) {
       logger.warn({ output, failedWrites, durationMs: ms }, 'audit output writes again; the chain goes on')

@@ -154,6 +154,7 @@ const waitFor = (s: number | undefined, lang: Language): string => {
 
 const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_INVALID_TARGET: badRequest('L\'adresse demandée est mal formée et a été refusée.', 'The address asked for is malformed and was refused.'),
+  PSC_ERR_DOUBLE_ENCODED_TARGET: badRequest('L\'adresse demandée contient des caractères encodés deux fois (« %25… »), que cette application lirait autrement que la passerelle ; par sécurité, elle a été refusée.', 'The address asked for contains characters encoded twice ("%25…"), which this application would read differently from the gateway; for safety, it was refused.'),
   PSC_ERR_DUPLICATE_HOST: badRequest('La requête portait plusieurs noms de serveur (en-tête Host) et a été refusée.', 'The request carried several host names (Host header) and was refused.'),
   PSC_ERR_BAD_REQUEST: badRequest('La requête envoyée par votre navigateur est mal formée et a été refusée.', 'The request your browser sent is malformed and was refused.'),
   PSC_ERR_HEADERS_TOO_LARGE: badRequest('La requête est trop volumineuse (trop de cookies ou d\'en-têtes). Fermez le navigateur ou effacez les cookies de ce site, puis réessayez.', 'The request is too large (too many cookies or headers). Close the browser or clear this site\'s cookies, then try again.'),
@@ -174,6 +175,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_DUPLICATE_SESSION_COOKIE: {
     fr: () => ({ title: 'Cookies de session en double', paragraphs: ['Votre navigateur a envoyé deux cookies de session pour ce site ; par sécurité, aucun n\'est accepté.', 'Effacez les cookies de ce site (ou fermez complètement le navigateur), puis reconnectez-vous.', SUPPORT.fr] }),
     en: () => ({ title: 'Duplicate session cookies', paragraphs: ['Your browser sent two session cookies for this site; for safety, neither is accepted.', 'Clear this site\'s cookies (or close the browser completely), then log in again.', SUPPORT.en] })
+  },
+  PSC_ERR_LOGOUT_DUPLICATE_SESSION_COOKIE: {
+    fr: () => ({ title: 'Déconnexion impossible : cookies de session en double', paragraphs: ['Votre navigateur a envoyé deux cookies de session pour ce site ; par sécurité, aucun n\'est accepté, et aucune session n\'a été fermée : vous n\'êtes pas déconnecté.', 'Pour fermer votre session sur ce poste, effacez les cookies de ce site ou fermez complètement le navigateur.', SUPPORT.fr] }),
+    en: () => ({ title: 'Cannot log out: duplicate session cookies', paragraphs: ['Your browser sent two session cookies for this site; for safety, neither is accepted, and no session was closed: you are not logged out.', 'To close your session on this computer, clear this site\'s cookies or close the browser completely.', SUPPORT.en] })
   },
   PSC_ERR_CROSS_SITE: {
     fr: () => ({ title: 'Demande refusée', paragraphs: ['Cette demande venait d\'un autre site et a été refusée pour vous protéger. Si vous vouliez vous déconnecter, utilisez le bouton de l\'application.'] }),
@@ -211,6 +216,10 @@ const TEXTS: Record<PscErrorCode, Texts> = {
   PSC_ERR_INTERNAL: {
     fr: () => ({ title: 'Erreur interne', paragraphs: ['Une erreur inattendue est survenue. Elle a été enregistrée ; réessayez ou contactez le support avec la référence ci-dessous.'] }),
     en: () => ({ title: 'Internal error', paragraphs: ['An unexpected error occurred. It was logged; try again or contact support with the reference below.'] })
+  },
+  PSC_ERR_CLIENT_GONE: {
+    fr: () => ({ title: 'Demande interrompue', paragraphs: ['La connexion a été fermée avant la réponse. Rechargez la page.'] }),
+    en: () => ({ title: 'Request interrupted', paragraphs: ['The connection was closed before the answer. Reload the page.'] })
   },
   PSC_ERR_LOGIN_NO_STATE: loginFailed('Le retour de Pro Santé Connect ne correspond à aucune connexion en cours.', 'The answer from Pro Santé Connect matches no login in progress.'),
   PSC_ERR_LOGIN_UNKNOWN_STATE: loginFailed('Le retour de Pro Santé Connect ne correspond à aucune connexion commencée dans ce navigateur : elle a peut-être expiré, été commencée dans un autre onglet ou navigateur, ou à une autre adresse que celle de l\'application.', 'The answer from Pro Santé Connect matches no login started in this browser: it may have expired, or been started in another tab, browser, or at another address than the application\'s.'),

@@ -4,6 +4,8 @@
 import { PSC_ERR, type DenyCode, type PscErrorCode } from '../errors.js'
 import type { Identity } from '../psc/identity.js'
 import { decideAccess, type DenialDetails } from './decide.js'
+import type { AccessStructureEntry } from './establishments.js'
+import { exerciceInContext, FIRST_EXERCICE, type ExerciceInContext } from './exercice-in-context.js'
 import type { RequestKind } from './request-kind.js'
 import type { CompiledRoute } from './rules.js'
 
@@ -27,6 +29,8 @@ export interface RequestFacts {
   readonly kind: RequestKind
   /** the Host is the gateway's public host (logins can only finish there) */
   readonly onPublicHost: boolean
+  /** the route's upstream decodes percent-encoding twice and the path carries an encoded percent sign (double-decoding.ts) */
+  readonly encodedTwiceForUpstream?: boolean
 }
 
 export interface DecisionInput {
@@ -42,13 +46,18 @@ export interface DecisionInput {
    * (`unreachable`) or the hospital's outbound proxy in front of it (`outbound-proxy`)
    */
   readonly psc: PscAvailability
+  /** the establishments the configuration names (RouteTable.establishments): the exercice in context is looked for there first */
+  readonly establishments?: readonly AccessStructureEntry[]
 }
 
 export type PscAvailability = 'ready' | 'unreachable' | 'outbound-proxy'
 
 export type Outcome =
-  /** forward upstream, with the identity when there is one */
-  | { readonly kind: 'allow'; readonly identity: Identity | undefined }
+  /**
+   * forward upstream, with the identity when there is one, and the exercice the request was
+   * allowed for (exercice-in-context.ts): the one the headers, the assertion and the audit describe
+   */
+  | { readonly kind: 'allow'; readonly identity: Identity | undefined; readonly exercice: ExerciceInContext }
   /**
    * a login is needed: `redirect` sends a browser navigation to the login (or first to the public
    * host, where the login can finish); `status` answers 401 with a link to it
@@ -59,7 +68,7 @@ export type Outcome =
   /** refused before or outside the rules (400, 404, 503) */
   | { readonly kind: 'reject'; readonly code: PscErrorCode }
 
-const ALLOW_ANONYMOUS: Outcome = Object.freeze({ kind: 'allow', identity: undefined })
+const ALLOW_ANONYMOUS: Outcome = Object.freeze({ kind: 'allow', identity: undefined, exercice: FIRST_EXERCICE })
 const rejections = new Map<PscErrorCode, Outcome>()
 function reject (code: PscErrorCode): Outcome {
   let outcome = rejections.get(code)
@@ -76,13 +85,15 @@ export function decideRequest (input: DecisionInput): Outcome {
   // Nothing under the reserved prefix, and nothing no route names, is ever forwarded.
   if (route === undefined) return reject(PSC_ERR.NO_ROUTE.code)
   if (request.kind === 'websocket' && !input.websocketEnabled) return reject(PSC_ERR.WEBSOCKET_DISABLED.code)
+  // What the upstream would decode into a path nobody authorised is never forwarded, whoever asks.
+  if (request.encodedTwiceForUpstream === true) return reject(PSC_ERR.DOUBLE_ENCODED_TARGET.code)
   switch (session.state) {
     case 'alive':
-      return decideKnown(route, session.identity)
+      return decideKnown(route, session.identity, input.establishments)
     case 'tokens-stale':
       // Re-validation alone keeps the session while PSC is unreachable; an upstream that needs a
       // fresh PSC access token cannot be served without one: try again later, session kept.
-      return input.forwardsAccessToken ? reject(PSC_ERR.TOKEN_NOT_RENEWED.code) : decideKnown(route, session.identity)
+      return input.forwardsAccessToken ? reject(PSC_ERR.TOKEN_NOT_RENEWED.code) : decideKnown(route, session.identity, input.establishments)
     case 'conflict':
       // A login would set one cookie and the browser would send both again: a loop. Say what to do.
       return route.access === 'public' ? ALLOW_ANONYMOUS : reject(PSC_ERR.DUPLICATE_SESSION_COOKIE.code)
@@ -94,9 +105,9 @@ export function decideRequest (input: DecisionInput): Outcome {
   }
 }
 
-function decideKnown (route: CompiledRoute, identity: Identity): Outcome {
+function decideKnown (route: CompiledRoute, identity: Identity, establishments: readonly AccessStructureEntry[] = []): Outcome {
   const verdict = decideAccess(route, identity)
-  if (verdict.kind === 'allow') return { kind: 'allow', identity }
+  if (verdict.kind === 'allow') return { kind: 'allow', identity, exercice: exerciceInContext(route, identity, establishments) }
   // the account directory could not say who the practitioner is here (issue 17)
   if (verdict.kind === 'reject') return reject(verdict.code)
   return verdict

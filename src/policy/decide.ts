@@ -28,7 +28,7 @@ const ALLOW: ConditionsVerdict = Object.freeze({ kind: 'allow' })
 type ExerciceCondition = 'profession' | 'category' | 'specialty' | 'structure'
 const EXERCICE_CONDITIONS = ['profession', 'category', 'specialty', 'structure'] as const
 
-interface ExerciceConditions {
+export interface ExerciceConditions {
   professions?: string[] | undefined
   categories?: string[] | undefined
   specialties?: string[] | undefined
@@ -64,6 +64,12 @@ function meets (e: Exercice, c: ExerciceConditions, condition: ExerciceCondition
   if (condition === 'structure') return c.structures === undefined || inAnyStructureSet(e, c.structures)
   const allowed = allowedFor(c, condition)
   return allowed === undefined || allowed.includes(heldFor(e, condition))
+}
+
+/** Whether one exercice meets every exercice condition of the route (profession, category, specialty, establishment). */
+export function meetsExerciceConditions (e: Exercice, c: ExerciceConditions): boolean {
+  for (const condition of EXERCICE_CONDITIONS) if (!meets(e, c, condition)) return false
+  return true
 }
 
 function failedConditions (e: Exercice, c: ExerciceConditions): ExerciceCondition[] {

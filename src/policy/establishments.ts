@@ -9,7 +9,8 @@ import type { ConditionsVerdict } from './decide.js'
 /** A set as the configuration resolved it; a bare name is one that was never resolved: it matches nothing. */
 export type AccessStructureEntry = StructureSetConfig | string
 
-function inSet (s: Structure, set: StructureSetConfig): boolean {
+/** Whether one structure belongs to the set (any one of its numbers listed). */
+export function inSet (s: Structure, set: StructureSetConfig): boolean {
   return (s.finess !== undefined && set.finess?.includes(s.finess) === true) ||
     (s.finessLegal !== undefined && set.finessLegal?.includes(s.finessLegal) === true) ||
     (s.siret !== undefined && set.siret?.includes(s.siret) === true) ||

@@ -1,8 +1,9 @@
 // The compiled route table: the YAML routes made fast to match. First match wins; a request that
 // matches nothing is not forwarded (404). Paths given to matchRoute are already normalised
 // (policy/path.ts), so matching is plain string comparison on whole segments.
-import type { AccessConfig, RouteConfig } from '../config/schema.js'
+import type { AccessConfig, RouteConfig, StructureSetConfig } from '../config/schema.js'
 import { structureSetLabels } from './establishments.js'
+import { homeEstablishments } from './exercice-in-context.js'
 
 export interface CompiledRoute {
   index: number
@@ -17,7 +18,11 @@ export interface CompiledRoute {
   access: AccessConfig
 }
 
-export interface RouteTable { readonly routes: readonly CompiledRoute[] }
+export interface RouteTable {
+  readonly routes: readonly CompiledRoute[]
+  /** the establishments the configuration names, where the exercice in context is looked for first */
+  readonly establishments: readonly StructureSetConfig[]
+}
 
 /** A configured host as the table holds it: lowercased, one trailing dot dropped. */
 export function canonicalHost (host: string): string {
@@ -25,7 +30,7 @@ export function canonicalHost (host: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower
 }
 
-export function compileRoutes (routes: RouteConfig[]): RouteTable {
+export function compileRoutes (routes: RouteConfig[], structures: Readonly<Record<string, StructureSetConfig>> = {}): RouteTable {
   const compiled = routes.map((r, index): CompiledRoute => {
     const route: CompiledRoute = {
       index,
@@ -42,7 +47,7 @@ export function compileRoutes (routes: RouteConfig[]): RouteTable {
     }
     return Object.freeze(route)
   })
-  return Object.freeze({ routes: Object.freeze(compiled) })
+  return Object.freeze({ routes: Object.freeze(compiled), establishments: homeEstablishments(structures, compiled) })
 }
 
 /** "Host.Example:8443" → "host.example"; "[::1]:80" → "[::1]"; a trailing dot is dropped. */

@@ -14,6 +14,7 @@ import { assertionKeyOf, type AssertionAlgorithm } from '../config/assertion.js'
 import type { GatewayConfig, IdentityHeader, UpstreamSettings } from '../config/types.js'
 import { identityFieldValue } from './identity-headers.js'
 import type { Identity } from '../psc/identity.js'
+import { FIRST_EXERCICE, type ExerciceInContext } from '../policy/exercice-in-context.js'
 
 interface SigningKey {
   key: KeyObject
@@ -75,29 +76,33 @@ export class AssertionIssuer {
   }
 
   /**
-   * The assertion header for a request allowed for `identity` to `upstream`, or undefined when the
+   * The assertion header for a request allowed for `identity` (in the exercice `inContext`) to `upstream`, or undefined when the
    * upstream does not ask for one. `session` (the session's reference) lets a token be reused.
+   * `route`: the route the request was allowed by, as the `route` claim (forward-auth answers), so
+   * that a token handed out for one route cannot pass for another.
    */
-  headerFor (identity: Identity, upstream: UpstreamSettings, fields: readonly IdentityHeader[], session: string | undefined): AssertionHeader | undefined {
+  headerFor (identity: Identity, upstream: UpstreamSettings, fields: readonly IdentityHeader[], session: string | undefined, inContext: ExerciceInContext, route?: string): AssertionHeader | undefined {
     const settings = upstream.assertion
     if (settings === undefined) return undefined
     const now = Math.floor(this.#now() / 1000)
-    const cacheKey = session === undefined ? undefined : `${session}\n${upstream.name}\n${settings.audience}\n${settings.ttlMs}`
+    // One token per exercice in context and per route: two routes of one upstream may be allowed for two exercices.
+    const cacheKey = session === undefined ? undefined : `${session}\n${upstream.name}\n${settings.audience}\n${settings.ttlMs}\n${inContext.exercice}.${inContext.structure}\n${route ?? ''}`
     if (cacheKey !== undefined) {
       const hit = this.#minted.get(cacheKey)
       if (hit !== undefined && now < hit.renewAt && hit.identity === identity && hit.identityFields === fields) return { name: settings.header, value: hit.value }
     }
     const ttl = Math.floor(settings.ttlMs / 1000)
-    const value = this.sign(identity, fields, settings.audience, now, ttl)
+    const value = this.sign(identity, fields, settings.audience, now, ttl, inContext, route)
     if (cacheKey !== undefined) this.#minted.set(cacheKey, { value, renewAt: now + Math.floor(ttl / 2), identity, identityFields: fields })
     return { name: settings.header, value }
   }
 
-  /** One JWT: iss, aud, sub, iat, exp, jti and the identity fields the headers carry, by field name. */
-  sign (identity: Identity, fields: readonly IdentityHeader[], audience: string, iat: number, ttlSeconds: number): string {
+  /** One JWT: iss, aud, sub, iat, exp, jti, route when given, and the identity fields the headers carry (for the exercice in context), by field name. */
+  sign (identity: Identity, fields: readonly IdentityHeader[], audience: string, iat: number, ttlSeconds: number, inContext: ExerciceInContext = FIRST_EXERCICE, route?: string): string {
     const claims: Record<string, unknown> = { iss: this.#issuer, aud: audience, sub: identity.sub, iat, exp: iat + ttlSeconds, jti: randomUUID() }
+    if (route !== undefined) claims.route = route
     for (const { field } of fields) {
-      const value = identityFieldValue(identity, field)
+      const value = identityFieldValue(identity, field, inContext)
       if (value !== undefined && value !== '') claims[field] = value
     }
     const k = this.#signing

@@ -10,6 +10,7 @@ import replyFrom from '@fastify/reply-from'
 import type { ConstraintStrategy, Handler, HTTPVersion } from 'find-my-way'
 import type { GatewayConfig, UpstreamSettings } from '../config/types.js'
 import type { Identity } from '../psc/identity.js'
+import type { ExerciceInContext } from '../policy/exercice-in-context.js'
 import { PSC_ERR } from '../errors.js'
 import { sendCode } from '../pages/respond.js'
 import type { AssertionIssuer } from './assertion.js'
@@ -23,6 +24,8 @@ import { clientHeadersForUpstream } from './strip-headers.js'
 export interface ForwardTarget {
   upstream: UpstreamSettings
   identity: Identity | undefined
+  /** the exercice the request was allowed for: the one the identity headers and the assertion describe */
+  exercice: ExerciceInContext
   /** the rules of the configuration the request was authorised under */
   rules: ForwardingRules
   /** PSC access token, for upstreams with forwardAccessToken */
@@ -54,17 +57,29 @@ export interface UpstreamObserver {
   error(upstream: string, error: unknown, seconds: number): void
 }
 
-/**
- * A session's identity headers are the same on every request: computed once per identity object
- * (the memory store keeps it for the session's life) and per configuration.
- */
-const identityHeaderCache = new WeakMap<Identity, { rules: ForwardingRules; values: Record<string, string> }>()
+interface CachedHeaders { rules: ForwardingRules; exercice: number; structure: number; values: Record<string, string> }
 
-export function identityHeadersOf(identity: Identity, rules: ForwardingRules): Record<string, string> {
-  const cached = identityHeaderCache.get(identity)
-  if (cached?.rules === rules) return cached.values
-  const values = identityHeaderValues(identity, rules.identity, rules.encoding)
-  identityHeaderCache.set(identity, { rules, values })
+/** Exercices in context kept per session: routes allowed for different exercices of one practitioner. */
+const MAX_CONTEXTS = 4
+
+/**
+ * A session's identity headers are the same on every request for one exercice in context:
+ * computed once per identity object (the memory store keeps it for the session's life), exercice
+ * in context and configuration.
+ */
+const identityHeaderCache = new WeakMap<Identity, CachedHeaders[]>()
+
+export function identityHeadersOf(identity: Identity, rules: ForwardingRules, inContext: ExerciceInContext): Record<string, string> {
+  let cached = identityHeaderCache.get(identity)
+  if (cached !== undefined) {
+    for (const c of cached) if (c.rules === rules && c.exercice === inContext.exercice && c.structure === inContext.structure) return c.values
+    // a reload made these rules obsolete: start again
+    if (cached[0]!.rules !== rules || cached.length >= MAX_CONTEXTS) cached = undefined
+  }
+  const values = identityHeaderValues(identity, rules.identity, rules.encoding, inContext)
+  const entry = { rules, exercice: inContext.exercice, structure: inContext.structure, values }
+  if (cached === undefined) identityHeaderCache.set(identity, [entry])
+  else cached.push(entry)
   return values
 }
 
@@ -84,8 +99,8 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     const rules = target.rules
     const headers: IncomingHttpHeaders = clientHeadersForUpstream(clientHeaders, rules.strip, gatewayCookies)
     if (target.identity) {
-      Object.assign(headers, identityHeadersOf(target.identity, rules))
-      const assertion = opts.assertions?.headerFor(target.identity, target.upstream, rules.identity, request.pscScope?.session)
+      Object.assign(headers, identityHeadersOf(target.identity, rules, target.exercice))
+      const assertion = opts.assertions?.headerFor(target.identity, target.upstream, rules.identity, request.pscScope?.session, target.exercice)
       if (assertion !== undefined) headers[assertion.name.toLowerCase()] = assertion.value
     }
     // Static headers of the upstream (e.g. a shared secret it checks). Their names are in the strip

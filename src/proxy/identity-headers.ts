@@ -2,13 +2,18 @@
 import type { IdentityField } from '../config/schema.js'
 import type { IdentityHeader } from '../config/types.js'
 import type { Identity } from '../psc/identity.js'
+import { FIRST_EXERCICE, type ExerciceInContext } from '../policy/exercice-in-context.js'
 import { encodeGroupList } from './group-list.js'
 
 export type HeaderEncoding = 'percent' | 'latin1'
 
-export function identityFieldValue(identity: Identity, field: IdentityField): string | undefined {
-  const primary = identity.exercices[0]
-  const structure = primary?.structures[0]
+/**
+ * One field's value. Single-valued exercice fields (profession, category, specialty, structure)
+ * describe the exercice in context, the one the request was allowed for: never another exercice's.
+ */
+export function identityFieldValue(identity: Identity, field: IdentityField, inContext: ExerciceInContext = FIRST_EXERCICE): string | undefined {
+  const primary = identity.exercices[inContext.exercice]
+  const structure = primary?.structures[inContext.structure]
   switch (field) {
     case 'idNat': return identity.idNat
     case 'rpps': return identity.rpps
@@ -66,8 +71,8 @@ export function encodeHeaderValue(value: string, encoding: HeaderEncoding): stri
   return out
 }
 
-/** Computed once per session would be ideal; it is cheap enough to do per request (no I/O). */
-export function identityHeaderValues(identity: Identity, mapping: readonly IdentityHeader[], encoding: HeaderEncoding): Record<string, string> {
+/** The headers for the identity and its exercice in context (proxy/forward.ts caches them per session). */
+export function identityHeaderValues(identity: Identity, mapping: readonly IdentityHeader[], encoding: HeaderEncoding, inContext: ExerciceInContext = FIRST_EXERCICE): Record<string, string> {
   const out: Record<string, string> = {}
   for (const { header, field } of mapping) {
     // the group list's own escapes must not be escaped again ("%2C" → "%252C"): its names are encoded one by one
@@ -76,7 +81,7 @@ export function identityHeaderValues(identity: Identity, mapping: readonly Ident
       if (groups.length > 0) out[header.toLowerCase()] = encodeGroupList(groups, (g) => encodeHeaderValue(g, 'percent'))
       continue
     }
-    const value = identityFieldValue(identity, field)
+    const value = identityFieldValue(identity, field, inContext)
     if (value !== undefined && value !== '') out[header.toLowerCase()] = encodeHeaderValue(value, encoding)
   }
   return out

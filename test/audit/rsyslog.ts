@@ -11,6 +11,8 @@ export interface Rsyslog {
   dir: string
   tlsPort: number
   udpPort: number
+  /** RELP (imrelp, Debian's rsyslog-relp), when asked for */
+  relpPort: number | undefined
   /** the test CA's certificate (PEM file), to give the gateway */
   caFile: string
   /** messages received so far: { msgid, app, msg } */
@@ -31,11 +33,15 @@ export function makeTestCa (dir: string): { caFile: string; certFile: string; ke
   return { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key') }
 }
 
-export async function startRsyslog (): Promise<Rsyslog> {
+export async function startRsyslog (options: { relp?: boolean } = {}): Promise<Rsyslog> {
   const dir = mkdtempSync(join(tmpdir(), 'rsyslog-'))
   const { caFile, certFile, keyFile } = makeTestCa(dir)
   const tlsPort = await freePort()
   const udpPort = await freePort()
+  const relpPort = options.relp === true ? await freePort() : undefined
+  if (relpPort !== undefined && !existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so') && !existsSync('/usr/lib/rsyslog/imrelp.so')) {
+    throw new Error('rsyslog has no RELP input: install Debian\'s rsyslog-relp (apt-get install rsyslog-relp)')
+  }
   const out = join(dir, 'received.log')
   writeFileSync(join(dir, 'rsyslog.conf'), `
 global(workDirectory="${dir}" maxMessageSize="64k"
@@ -47,13 +53,14 @@ module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.
 input(type="imtcp" address="127.0.0.1" port="${tlsPort}")
 module(load="imudp")
 input(type="imudp" address="127.0.0.1" port="${udpPort}")
+${relpPort === undefined ? '' : `module(load="imrelp")\ninput(type="imrelp" address="127.0.0.1" port="${relpPort}")`}
 template(name="raw" type="string" string="%msgid% %app-name% %msg%\\n")
 action(type="omfile" file="${out}" template="raw" flushOnTXEnd="on" asyncWriting="off")
 `)
   let child: ChildProcess | undefined
   const log: string[] = []
   const rs: Rsyslog = {
-    dir, tlsPort, udpPort, caFile,
+    dir, tlsPort, udpPort, relpPort, caFile,
     received () {
       if (!existsSync(out)) return []
       return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => {

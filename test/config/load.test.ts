@@ -29,7 +29,7 @@ t.test('a valid file resolves, with defaults', async (t) => {
   t.equal(config.session.absoluteTimeoutMs, 8 * 3_600_000)
   t.equal(config.session.loginTimeoutMs, 10 * 60_000)
   t.same(config.session.store, { type: 'memory', maxSessions: 100000, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000 })
-  t.same(config.upstreams, { dpi: { name: 'dpi', url: 'http://dpi.internal:8080', websocket: false, forwardAccessToken: false, headers: {} } })
+  t.same(config.upstreams, { dpi: { name: 'dpi', url: 'http://dpi.internal:8080', websocket: false, forwardAccessToken: false, decodesTwice: false, headers: {} } })
   t.equal(config.psc.backchannelLogout, true)
   t.equal(config.psc.revalidateEveryMs, undefined)
   t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true, shutdownDelayMs: 0 })

@@ -75,13 +75,12 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /**
- * The forward-auth server block of docs/forward-auth.md, for a gateway at `gateway` and an
- * application at `app` (both "127.0.0.1:port"). Kept identical to the documented snippet by a test.
+ * The body of the `server { }` block of a generated configuration (psc-gateway forward-auth nginx),
+ * without its listen line (startNginx writes its own).
  */
-export function forwardAuthServer(gateway: string, app: string): string {
-  const doc = readFileSync(new URL('../../docs/forward-auth.md', import.meta.url), 'utf8')
-  const start = doc.indexOf('# --- nginx server block: begin')
-  const end = doc.indexOf('# --- nginx server block: end')
-  if (start === -1 || end === -1) throw new Error('docs/forward-auth.md: the nginx server block markers are missing')
-  return doc.slice(start, end).replaceAll('127.0.0.1:8080', gateway).replaceAll('127.0.0.1:8082', app).replace(/^\s*listen .*$/m, '')
+export function serverBody(generated: string): string {
+  const start = generated.indexOf('server {')
+  const end = generated.lastIndexOf('}')
+  if (start === -1 || end <= start) throw new Error('the generated nginx configuration has no server block')
+  return generated.slice(start + 'server {'.length, end).replace(/^\s*listen .*$/m, '').replace(/^\s*server_name .*$/m, '')
 }

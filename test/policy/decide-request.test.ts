@@ -29,6 +29,7 @@ interface Row {
   psc?: PscAvailability
   websocketEnabled?: boolean
   forwardsAccessToken?: boolean
+  encodedTwice?: boolean
   expect: string
 }
 
@@ -58,7 +59,9 @@ const rows: Row[] = [
   { name: 'tokens not renewed, re-validation only: session kept', access: 'authenticated', session: S.stale, expect: 'allow 810000000001' },
   { name: 'WebSocket to an upstream without it', access: 'public', session: S.alive, kind: 'websocket', expect: 'reject PSC_ERR_WEBSOCKET_DISABLED' },
   { name: 'WebSocket allowed', access: 'authenticated', session: S.alive, kind: 'websocket', websocketEnabled: true, expect: 'allow 810000000001' },
-  { name: 'WebSocket without session: 401, never a redirect', access: 'authenticated', session: S.none, kind: 'websocket', websocketEnabled: true, expect: 'login status login PSC_ERR_LOGIN_REQUIRED' }
+  { name: 'WebSocket without session: 401, never a redirect', access: 'authenticated', session: S.none, kind: 'websocket', websocketEnabled: true, expect: 'login status login PSC_ERR_LOGIN_REQUIRED' },
+  { name: 'an upstream that decodes twice, a path encoded twice: refused, logged in or not', access: 'authenticated', session: S.alive, encodedTwice: true, expect: 'reject PSC_ERR_DOUBLE_ENCODED_TARGET' },
+  { name: 'the same on a public route', access: 'public', session: S.none, encodedTwice: true, expect: 'reject PSC_ERR_DOUBLE_ENCODED_TARGET' }
 ]
 
 function summary (o: ReturnType<typeof decideRequest>): string {
@@ -76,7 +79,7 @@ t.test('the decision table', async (t) => {
       websocketEnabled: row.websocketEnabled ?? false,
       forwardsAccessToken: row.forwardsAccessToken ?? false,
       session: row.session,
-      request: { method: row.method ?? 'GET', kind: row.kind ?? 'navigation', onPublicHost: row.onPublicHost ?? true },
+      request: { method: row.method ?? 'GET', kind: row.kind ?? 'navigation', onPublicHost: row.onPublicHost ?? true, encodedTwiceForUpstream: row.encodedTwice ?? false },
       psc: row.psc ?? 'ready'
     }
     t.equal(summary(decideRequest(input)), row.expect, row.name)

@@ -6,6 +6,7 @@ import t from 'tap'
 import { loadConfigText } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/errors.js'
 import type { GatewayConfig, UpstreamSettings } from '../../src/config/types.js'
+import { FIRST_EXERCICE } from '../../src/policy/exercice-in-context.js'
 import { AssertionIssuer } from '../../src/proxy/assertion.js'
 import type { Identity } from '../../src/psc/identity.js'
 
@@ -23,7 +24,7 @@ t.test('ES256 key, rotation: both keys published, the first signs', async (t) =>
   const issuer = await AssertionIssuer.create(configWith([pem('ec'), pem('ed25519')]))
   t.equal(issuer.jwks.keys.length, 2)
   t.same(issuer.jwks.keys.map((k) => k.alg), ['ES256', 'EdDSA'])
-  const token = issuer.headerFor(identity, upstream, fields, undefined)!.value
+  const token = issuer.headerFor(identity, upstream, fields, undefined, FIRST_EXERCICE)!.value
   t.equal(decodeProtectedHeader(token).kid, issuer.jwks.keys[0]!.kid)
   const { payload } = await jwtVerify(token, createLocalJWKSet(issuer.jwks), { audience: 'dpi', issuer: 'https://dpi.hopital.fr' })
   t.equal(payload.familyName, 'Lefèvre', 'UTF-8 claims as they are (no header encoding)')
@@ -34,16 +35,28 @@ t.test('a token is reused for one session and upstream during the first half of 
   let now = 1_800_000_000_000
   const issuer = await AssertionIssuer.create(configWith([]), () => now)
   t.ok(issuer.generated, 'no key configured: one generated at start')
-  const first = issuer.headerFor(identity, upstream, fields, 'session-a')!.value
+  const first = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value
   now += 29_000
-  t.equal(issuer.headerFor(identity, upstream, fields, 'session-a')!.value, first, 'reused at 29 s of 60')
-  t.not(issuer.headerFor(identity, upstream, fields, 'session-b')!.value, first, 'another session gets its own')
+  t.equal(issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value, first, 'reused at 29 s of 60')
+  t.not(issuer.headerFor(identity, upstream, fields, 'session-b', FIRST_EXERCICE)!.value, first, 'another session gets its own')
   now += 1_000
-  const renewed = issuer.headerFor(identity, upstream, fields, 'session-a')!.value
+  const renewed = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value
   t.not(renewed, first, 'renewed at half its life')
   const { payload } = await jwtVerify(renewed, createLocalJWKSet(issuer.jwks), { audience: 'dpi', currentDate: new Date(now) })
   t.equal(payload.iat, Math.floor(now / 1000))
-  t.equal(issuer.headerFor(identity, { ...upstream, assertion: undefined }, fields, 'session-a'), undefined, 'an upstream without assertion gets none')
+  t.equal(issuer.headerFor(identity, { ...upstream, assertion: undefined }, fields, 'session-a', FIRST_EXERCICE), undefined, 'an upstream without assertion gets none')
+})
+
+t.test('a forward-auth token names its route, and is never reused for another route', async (t) => {
+  const issuer = await AssertionIssuer.create(configWith([]))
+  const forDossiers = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE, 'dossiers')!.value
+  t.equal(issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE, 'dossiers')!.value, forDossiers, 'reused for the same route')
+  const forAdmin = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE, 'admin')!.value
+  t.not(forAdmin, forDossiers, 'another route: another token')
+  const verify = async (token: string) => (await jwtVerify(token, createLocalJWKSet(issuer.jwks), { audience: 'dpi' })).payload
+  t.equal((await verify(forDossiers)).route, 'dossiers')
+  t.equal((await verify(forAdmin)).route, 'admin')
+  t.notOk('route' in (await verify(issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value)), 'proxy mode: no route claim, as before')
 })
 
 t.test('unusable keys and lifetimes are configuration errors with their line', async (t) => {

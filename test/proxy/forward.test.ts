@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import type { GatewayConfig } from '../../src/config/types.js'
+import { FIRST_EXERCICE } from '../../src/policy/exercice-in-context.js'
 import { normalizeRequestTarget } from '../../src/policy/path.js'
 import { compileForwardingRules } from '../../src/proxy/forwarding-rules.js'
 import { registerForwarding, type ForwardTarget } from '../../src/proxy/forward.js'
@@ -75,7 +76,7 @@ async function proxyApp (t: Test, config: GatewayConfig, target: (config: Gatewa
   return { app, scopes, observed }
 }
 
-const withIdentity = (identity: Identity | undefined, accessToken?: string) => (config: GatewayConfig) => ({ upstream: config.upstreams.app!, identity, accessToken })
+const withIdentity = (identity: Identity | undefined, accessToken?: string) => (config: GatewayConfig) => ({ upstream: config.upstreams.app!, identity, exercice: FIRST_EXERCICE, accessToken })
 
 t.test('the normalised path is forwarded, under the upstream\'s base path, with the raw query', async (t) => {
   const upstream = await echoUpstream(t)

@@ -25,3 +25,20 @@ t.test('an array without a bad value is the same array', async (t) => {
   const cookies = ['a=1', 'b=2']
   t.equal(sanitizeResponseHeaders({ 'set-cookie': cookies })['set-cookie'], cookies)
 })
+
+t.test('the upstream\'s hop-by-hop headers, and those its Connection header names, never reach the client', async (t) => {
+  const out = sanitizeResponseHeaders({
+    connection: 'keep-alive, X-Upstream-Hop',
+    'keep-alive': 'timeout=5, max=1000',
+    'x-upstream-hop': 'secret of the hop',
+    'proxy-connection': 'keep-alive',
+    'transfer-encoding': 'chunked',
+    upgrade: 'h2c',
+    te: 'trailers',
+    trailer: 'X-Checksum',
+    'proxy-authenticate': 'Basic',
+    'content-type': 'text/html',
+    'set-cookie': ['a=1']
+  })
+  t.same(out, { 'content-type': 'text/html', 'set-cookie': ['a=1'] })
+})

@@ -20,9 +20,9 @@ export const AuditSchema = Type.Object({
   shutdownWait: Duration({ default: '10s', description: 'On shutdown, how long to keep trying to write queued audit events; what is left is counted on stderr and the exit code is 1' }, { timer: true }),
   headEvery: Duration({ default: '1m', description: 'How often the chain head (seq and mac of the file\'s last line) is sent to the other outputs (stdout, syslog) and the operational log, for audit verify --expect-head' }, { timer: true }),
   syslog: Type.Optional(Type.Object({
-    transport: Type.Union([Type.Literal('tls'), Type.Literal('tcp'), Type.Literal('udp')], { default: 'tls', description: 'tls: RFC 5425 (TCP with TLS, octet-counted frames); tcp: the same without TLS (a local relay only); udp: RFC 5426 (may lose messages without trace)' }),
+    transport: Type.Union([Type.Literal('tls'), Type.Literal('tcp'), Type.Literal('udp'), Type.Literal('relp')], { default: 'tls', description: 'tls: RFC 5425 (TCP with TLS, octet-counted frames); tcp: the same without TLS (a local relay only); udp: RFC 5426 (may lose messages without trace); relp: RELP, rsyslog\'s imrelp (each message acknowledged: nothing lost when the collector stops; plain TCP, a local relay only)' }),
     host: Type.String({ minLength: 1, description: 'The syslog server (a SIEM collector or a relay)' }),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default 6514 for tls, 514 for tcp and udp' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default 6514 for tls, 514 for tcp and udp, 2514 for relp' })),
     caFile: Type.Optional(Type.String({ minLength: 1, description: 'tls: CA bundle (PEM) that signed the server\'s certificate (default: the system CAs)' })),
     certFile: Type.Optional(Type.String({ minLength: 1, description: 'tls: client certificate (PEM), when the server asks for one' })),
     keyFile: Type.Optional(Type.String({ minLength: 1, description: 'tls: the client certificate\'s private key (PEM)' })),

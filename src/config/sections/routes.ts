@@ -89,7 +89,7 @@ function reachIssues (routes: RouteConfig[], i: number, reach: RouteReach, check
     : `route "${route.name}" can never match: routes ${named.slice(0, -1).join(', ')} and ${named[named.length - 1]!} come first and together match every request it would match`)
 }
 
-export const routes: ConfigSection<'routes'> = {
+export const routes: ConfigSection<'routes' | 'structures'> = {
   check (raw, checks) {
     checkReferences(raw, checks)
     routeReachability(raw.routes, raw.prefix).forEach((reach, i) => { reachIssues(raw.routes, i, reach, checks) })
@@ -97,7 +97,9 @@ export const routes: ConfigSection<'routes'> = {
   convert (raw) {
     return {
       // named structure sets replaced by the sets themselves (accounts.ts)
-      routes: expandRouteStructures(raw).map((r) => structuredClone({ ...r, match: { ...r.match, pathPrefix: r.match.pathPrefix ?? '/' } }))
+      routes: expandRouteStructures(raw).map((r) => structuredClone({ ...r, match: { ...r.match, pathPrefix: r.match.pathPrefix ?? '/' } })),
+      // the hospital's own establishments: where the exercice in context is looked for first (policy/exercice-in-context.ts)
+      structures: Object.fromEntries(Object.entries(raw.structures ?? {}).map(([name, set]) => [name, structuredClone({ label: set.label ?? name, ...set })]))
     }
   }
 }

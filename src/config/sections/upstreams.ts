@@ -22,6 +22,11 @@ export const UpstreamSchema = Type.Object({
     default: false,
     description: 'Send the PSC access token as "Authorization: Bearer"; it is refreshed before it expires'
   }),
+  decodesTwice: Type.Optional(Type.Boolean({
+    default: false,
+    description: 'The application decodes percent-encoding a second time (some IIS, servlet or PHP setups): paths carrying an encoded percent sign ' +
+      '(%252e, %252f, %255c, %25 followed by two hex digits), which it would read as dots, slashes or backslashes the gateway did not authorise, are refused with 400'
+  })),
   headers: Type.Optional(Type.Record(HeaderName, Type.String(), {
     additionalProperties: false,
     description: 'Static headers added to every request forwarded to this upstream (e.g. a shared secret the upstream checks: X-Gateway-Secret: ${GATEWAY_SECRET}); client-sent headers of these names are removed'
