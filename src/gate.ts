@@ -7,6 +7,7 @@ import type { AuditTrail } from './audit/trail.js'
 import type { PscClient } from './auth/psc-client.js'
 import type { TokenKeeper } from './auth/token-keeper.js'
 import type { GatewayConfig, UpstreamSettings } from './config/types.js'
+import { SESSION_EXPIRED_PARAM } from './pages/login-notice.js'
 import { sendCode } from './pages/respond.js'
 import { describeDenial } from './policy/decide.js'
 import { decideRequest, type Outcome, type RequestFacts, type SessionState } from './policy/decide-request.js'
@@ -118,19 +119,20 @@ export function createAccessGate(deps: GateDeps) {
       return setScope(request, scope)
     }
     setScope(request, scope)
-    answer(request, reply, url, outcome, session.kind === 'alive' ? session.record.identity : undefined)
+    answer(request, reply, url, outcome, session.kind === 'alive' ? session.record.identity : undefined, read.state.state === 'expired')
   }
 
-  function answer(request: FastifyRequest, reply: FastifyReply, url: string, outcome: Exclude<Outcome, { kind: 'allow' }>, identity: RequestSessionIdentity): void {
+  /** `expired`: the session timed out on this request; the login page tells the practitioner so. */
+  function answer(request: FastifyRequest, reply: FastifyReply, url: string, outcome: Exclude<Outcome, { kind: 'allow' }>, identity: RequestSessionIdentity, expired: boolean): void {
     const loginHref = `${prefix}/login?rd=${encodeURIComponent(url)}`
     if (outcome.kind === 'deny') {
       const who = identity === undefined ? undefined : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
       return void sendCode(request, reply, outcome.code, { denial: outcome.details, who, logoutHref: `${prefix}/logout`, ...(deps.accountContact !== undefined && { contact: deps.accountContact }) })
     }
     if (outcome.kind === 'reject') return void sendCode(request, reply, outcome.code, { retryHref: url })
-    if (outcome.via === 'status') return void sendCode(request, reply, outcome.code, { loginHref })
+    if (outcome.via === 'status') return void sendCode(request, reply, outcome.code, { loginHref, sessionExpired: expired })
     // A login can only finish on the public host: go there first, to the same page.
-    const location = outcome.to === 'public-host' ? config.publicUrl + url : loginHref
+    const location = outcome.to === 'public-host' ? config.publicUrl + url : expired ? `${loginHref}&${SESSION_EXPIRED_PARAM}` : loginHref
     reply.header('cache-control', 'no-store').redirect(location, 302)
   }
 }

@@ -200,7 +200,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     const problem = (request.raw as RawWithProblem)[kTargetProblem]
     if (problem !== undefined) {
       setScope(request, { decision: 'reject', reason: problem.code, detail: problem.detail, invalidPath: true })
-      sendCode(request, reply, problem.code)
+      // the target was rewritten to "/" (it could not be read): the home page is still the way out
+      sendCode(request, reply, problem.code, { homeHref: '/' })
       return
     }
     admitWhileAuditable(auditOutput, config.audit.writeWaitMs, request, reply, done)

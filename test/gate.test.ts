@@ -205,7 +205,7 @@ t.test('expired session: cookie cleared, logout + session-ended audited, login a
   g.clock.now += 31 * 60_000 // past the 30 minutes idle timeout
   const res = await g.app.inject({ url: '/dossiers', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
   t.equal(res.statusCode, 302)
-  t.equal(res.headers.location, '/_psc/login?rd=%2Fdossiers')
+  t.equal(res.headers.location, '/_psc/login?rd=%2Fdossiers&expired=1', 'the login page is told the session expired')
   t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0; Path=\//)
   t.same(g.scopes, [{ decision: 'login', route: 'application', reason: 'PSC_ERR_LOGIN_REQUIRED', detail: undefined }])
   const events = g.audit.map((e) => e as unknown as Record<string, unknown>)
@@ -224,6 +224,17 @@ t.test('expired session, form posted: 401 form-lost', async (t) => {
   t.equal(res.statusCode, 401)
   t.equal(g.scopes[0]?.reason, 'PSC_ERR_LOGIN_REQUIRED_FORM_LOST')
   t.match(g.audit[0] as object, { event: 'logout', cause: 'absolute-expired' })
+})
+
+t.test('expired session, script (JSON): 401 that says the session expired', async (t) => {
+  const g = await gateApp()
+  const s = await login(g)
+  g.clock.now += 31 * 60_000
+  const res = await g.app.inject({ url: '/dossiers', headers: { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest', cookie: g.cookieFor(s.id) } })
+  t.equal(res.statusCode, 401)
+  t.match(res.json(), { error: 'PSC_ERR_LOGIN_REQUIRED', session: 'expired', message: /Votre session a expiré/ })
+  const never = await g.app.inject({ url: '/dossiers', headers: { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest' } })
+  t.equal(never.json().session, undefined, 'no session at all: nothing expired')
 })
 
 for (const mode of ['sync', 'async'] as const) {

@@ -12,6 +12,7 @@ import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import { PSC_ERR, PSC_ERR_CIBA, type CodeDefinition, type PscErrorCode } from '../errors.js'
 import { cibaProblemPage, CIBA_PAGE_HEADERS, loginChoicePage, WAIT_SCRIPT, waitingPage, type CibaProblem } from '../pages/ciba.js'
+import { askedAfterExpiry } from '../pages/login-notice.js'
 import { pageLanguage } from '../pages/language.js'
 import { compileRoutes } from '../policy/rules.js'
 import { safeReturnPath } from '../policy/returnPath.js'
@@ -230,7 +231,7 @@ export async function registerCibaRoutes(app: FastifyInstance, opts: CibaRoutesO
       reply.header('cache-control', 'no-store')
       endpointScope(request, 'login')
       const lang = pageLanguage(request.headers['accept-language'])
-      return html(reply, 200, loginChoicePage(lang, { pscHref: mode === 'both' ? loginHref(rd, 'psc') : undefined, action: cibaPath, rd }))
+      return html(reply, 200, loginChoicePage(lang, { pscHref: mode === 'both' ? loginHref(rd, 'psc') : undefined, action: cibaPath, rd, sessionExpired: askedAfterExpiry(query) }))
     }
   }
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import { PSC_ERR } from '../errors.js'
+import { askedAfterExpiry } from '../pages/login-notice.js'
 import { sendCode } from '../pages/respond.js'
 import { safeReturnPath } from '../policy/returnPath.js'
 import { sessionReference } from '../session/ids.js'
@@ -51,6 +52,11 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     const offered = ciba?.loginPage(request, reply)
     if (offered !== undefined) return offered
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).rd) ?? '/'
+    // Sent here by a session that timed out: say so before PSC's page, with a button to go on.
+    if (askedAfterExpiry(request.query)) {
+      endpointScope(request, 'login', { reason: PSC_ERR.LOGIN_REQUIRED.code })
+      return sendCode(request, reply.header('cache-control', 'no-store'), PSC_ERR.LOGIN_REQUIRED.code, { loginHref: `${loginPath}?rd=${encodeURIComponent(returnTo)}`, sessionExpired: true })
+    }
     const configuration = psc.configuration
     if (!configuration) {
       const code = psc.availability === 'outbound-proxy' ? PSC_ERR.OUTBOUND_PROXY_UNAVAILABLE.code : PSC_ERR.PSC_UNAVAILABLE.code

@@ -11,6 +11,10 @@ export interface InitAnswers {
   upstream: string
   professions?: string[]
   idNat?: string[]
+  /** the dénomination registered with ANS (psc.serviceName) */
+  serviceName?: string
+  /** how many practitioners will use the service (psc.expectedUsers, asked by ANS) */
+  users?: number
 }
 
 const list = (v: unknown): string[] | undefined => typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined
@@ -36,6 +40,10 @@ psc:
   environment: ${a.environment}
   clientId: ${quoted(a.clientId)}
   clientSecret: \${PSC_CLIENT_SECRET}   # or PSC_CLIENT_SECRET_FILE=/run/secrets/psc-client-secret
+  # What ANS's onboarding form asks (psc-gateway raccordement --config THIS_FILE prints the sheet):
+  # the name practitioners read on their phone, and how many of them will use the service.
+  ${a.serviceName === undefined ? '# serviceName: "Dossier patient – CH de ..."' : `serviceName: ${quoted(a.serviceName)}`}
+  ${a.users === undefined ? '# expectedUsers: 200' : `expectedUsers: ${a.users}`}
 
 session:
   # At least 32 characters each: openssl rand -base64 48. The first signs, all verify (rotation).
@@ -61,7 +69,7 @@ routes:
 export const initCommand: Command = {
   name: 'init',
   summary: 'Write a first, commented configuration from a few answers.',
-  usage: '--public-url URL --client-id ID --upstream URL [--environment bas|production] [--professions CODES] [--idnat IDS] [--output FILE]',
+  usage: '--public-url URL --client-id ID --upstream URL [--environment bas|production] [--service-name NAME] [--users N] [--professions CODES] [--idnat IDS] [--output FILE]',
   details: 'Who may enter: any practitioner logged in through PSC, unless --professions (TRE_G15 codes,\ncomma-separated, e.g. 10,21) or --idnat (national ids, comma-separated) narrow it.\nThe file reads PSC_CLIENT_SECRET and SESSION_SECRET from the environment.',
   options: {
     'public-url': { type: 'string', value: 'URL', description: 'the address browsers use, e.g. https://dpi.hopital.fr (required)' },
@@ -70,6 +78,8 @@ export const initCommand: Command = {
     environment: { type: 'string', value: 'ENV', description: 'bas (ANS test platform, default) or production' },
     professions: { type: 'string', value: 'CODES', description: 'only these professions may enter, e.g. 10,21' },
     idnat: { type: 'string', value: 'IDS', description: 'only these practitioners may enter' },
+    'service-name': { type: 'string', value: 'NAME', description: 'the service\'s name as ANS registers it, shown on the practitioner\'s phone (for raccordement)' },
+    users: { type: 'string', value: 'N', description: 'how many practitioners will use the service (for raccordement)' },
     output: { type: 'string', short: 'o', value: 'FILE', description: 'write to FILE (default: standard output)' },
     force: { type: 'boolean', description: 'overwrite FILE if it exists' }
   },
@@ -83,6 +93,14 @@ export const initCommand: Command = {
       upstream: required(args, 'upstream', initCommand),
       professions: list(args.values.professions),
       idNat: list(args.values.idnat)
+    }
+    const serviceName = args.values['service-name'] as string | undefined
+    if (serviceName !== undefined) answers.serviceName = serviceName
+    const users = args.values.users as string | undefined
+    if (users !== undefined) {
+      const n = Number(users)
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--users: expected a whole number of at least 1, got ${quoted(users)}`, initCommand)
+      answers.users = n
     }
     const yaml = initYaml(answers)
     const output = args.values.output as string | undefined
@@ -101,6 +119,9 @@ export const initCommand: Command = {
     if (existsSync(output) && args.values.force !== true) throw new UsageError(`${output} exists; add --force to overwrite it`, initCommand)
     writeFileSync(output, yaml, { mode: 0o640 })
     process.stderr.write(`wrote ${output}\nnext: export PSC_CLIENT_SECRET=... SESSION_SECRET="$(openssl rand -base64 48)"; psc-gateway check --config ${output}\n`)
+    if (answers.serviceName === undefined || answers.users === undefined) {
+      process.stderr.write(`before the ANS form (psc-gateway raccordement --config ${output}): set psc.serviceName and psc.expectedUsers (or init --service-name NAME --users N)\n`)
+    }
     return 0
   }
 }

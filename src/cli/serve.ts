@@ -70,7 +70,7 @@ export const checkCommand: Command = {
     const [{ loadOrRefuse }, { describePscConnection }, { compileRoutes, describeRouteTable }] = await Promise.all([
       import('./config-file.js'), import('../ops/production-commands.js'), import('../policy/rules.js')
     ])
-    const { config, warnings } = loadOrRefuse(file)
+    const { config, warnings } = loadOrRefuse(file, process.env, 'check')
     const out = process.stdout
     out.write(`${file}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
     out.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)

@@ -77,7 +77,8 @@ One YAML file, checked by \`psc-gateway check --config FILE\` (and at start-up) 
 Schema \`config/psc-gateway.schema.json\`; errors name the file, line and key. Any value may be
 \`\${VAR}\` (from the environment), \`\${VAR:-default}\`, or come from a file named by \`VAR_FILE\` (a
 Docker or Kubernetes secret). A first file: \`psc-gateway init --help\`. A commented example:
-\`config/gateway.example.yaml\`.
+\`config/gateway.example.yaml\`. How the file is read, checked and converted, section by section (for
+contributors who add a key): [config-sections.md](config-sections.md).
 
 | key | type | default | description |
 |---|---|---|---|

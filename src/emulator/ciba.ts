@@ -105,7 +105,8 @@ export class EmulatorCiba {
           bindingMessage: String(request.params.binding_message ?? ''),
           channel: String(request.params.channel ?? 'MOBILE'),
           createdAt: Date.now(),
-          expiresAt: request.exp * 1000,
+          // oidc-provider sets no `exp` on this model before it is stored: its lifetime is `expiration`
+          expiresAt: Date.now() + (request.expiration ?? this.expiresInSeconds) * 1000,
         })
         // oidc-provider answers no interval; PSC does.
         ctx.body.interval = this.intervalSeconds

@@ -241,7 +241,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       return send(res, 200, messagePage('Pro Santé Connect — émulateur local', `Issuer : ${issuer} — application e-CPS simulée : ${origin}${ECPS_PATH}`))
     }
-    send(res, 404, messagePage('Introuvable', 'Cette adresse n’existe pas sur l’émulateur PSC.'))
+    send(res, 404, messagePage('Introuvable', 'Cette adresse n\'existe pas sur l\'émulateur PSC.'))
   }
 
   async function handleInteraction(p: Provider, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
@@ -251,7 +251,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       details = await p.interactionDetails(req, res)
     } catch (err) {
       log?.warn({ err }, 'psc emulator: interaction not found')
-      return send(res, 400, messagePage('Session expirée', 'La demande de connexion a expiré ou est inconnue : recommencez depuis l’application.'))
+      return send(res, 400, messagePage('Session expirée', 'La demande de connexion a expiré ou est inconnue : recommencez depuis l\'application.'))
     }
     if (details.uid !== uid || extra.length > 0) {
       return send(res, 400, messagePage('Requête invalide', 'Cette demande de connexion ne correspond pas à la session en cours.'))
@@ -269,7 +269,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       const idNat = form.get('practitioner') ?? ''
       const practitioner = byIdNat.get(idNat)
       if (practitioner === undefined) {
-        return send(res, 400, messagePage('Professionnel inconnu', `Aucun professionnel de test n’a l’identifiant « ${idNat} ».`))
+        return send(res, 400, messagePage('Professionnel inconnu', `Aucun professionnel de test n\'a l\'identifiant « ${idNat} ».`))
       }
       log?.info({ idNat, clientId: details.params.client_id }, 'psc emulator: practitioner logged in')
       return p.interactionFinished(
@@ -280,7 +280,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       )
     }
     res.setHeader('Allow', action === 'login' ? 'POST' : 'GET')
-    send(res, 405, messagePage('Méthode non permise', `${req.method ?? ''} n’est pas accepté ici.`))
+    send(res, 405, messagePage('Méthode non permise', `${req.method ?? ''} n\'est pas accepté ici.`))
   }
 
   return {

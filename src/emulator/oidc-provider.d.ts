@@ -27,8 +27,10 @@ declare module 'oidc-provider' {
     accountId: string
     clientId: string
     scope: string
-    /** epoch seconds */
-    exp: number
+    /** epoch seconds; unset until the request is stored */
+    exp?: number
+    /** lifetime in seconds (ttl.BackchannelAuthenticationRequest) */
+    readonly expiration?: number
     params: Record<string, unknown>
     grantId?: string
     error?: string

@@ -36,7 +36,7 @@ export function loginPage(opts: { action: string; clientId: string; practitioner
   const buttons = opts.practitioners
     .map((p) => {
       const professions = p.exercices
-        .map((e) => `${professionLabel(e.professionCode)} (${e.professionCode})`)
+        .map((e) => e.professionCode === '' ? 'sans profession' : `${professionLabel(e.professionCode) || 'profession hors TRE_G15'} (${e.professionCode})`)
         .join(', ')
       return `<button type="submit" name="practitioner" value="${escapeHtml(p.idNat)}">
   <strong>${escapeHtml(`${p.givenName} ${p.familyName}`)}</strong>

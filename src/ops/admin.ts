@@ -1,6 +1,9 @@
 // The admin listener, on its own port so probes and metrics are never reachable from the public one.
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { Gauge, type Registry } from 'prom-client'
+import { PAGE_HEADERS, renderPage } from '../pages/html.js'
+import { pageLanguage } from '../pages/language.js'
+import { wantsJson } from '../pages/respond.js'
 
 export interface CheckResult {
   ok: boolean
@@ -51,7 +54,30 @@ export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = 
       return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text)
     })
   }
+  const endpoints = ['/healthz', '/readyz', ...(registry ? ['/metrics'] : [])]
+  admin.setNotFoundHandler((request, reply) => notFound(request, reply, endpoints))
   return admin
+}
+
+/**
+ * An address the admin port does not serve: what it does serve, instead of fastify's English JSON.
+ * Probes and scrapers read JSON (or plain text); a person with a browser gets a page in French
+ * (English by Accept-Language).
+ */
+function notFound(request: FastifyRequest, reply: FastifyReply, endpoints: string[]): FastifyReply {
+  const path = request.url.split('?')[0] ?? ''
+  const lang = pageLanguage(request.headers['accept-language'])
+  const message = lang === 'fr'
+    ? `Adresse inconnue sur le port d'administration : ${path}. Adresses servies : ${endpoints.join(', ')}.`
+    : `Unknown address on the admin port: ${path}. Addresses served: ${endpoints.join(', ')}.`
+  reply.code(404).header('cache-control', 'no-store')
+  const accept = request.headers.accept ?? ''
+  if (wantsJson(request) || !accept.includes('text/html')) {
+    return reply.header('content-language', lang).send({ error: 'not_found', message, endpoints })
+  }
+  const title = lang === 'fr' ? 'Adresse inconnue' : 'Unknown address'
+  return reply.headers(PAGE_HEADERS).header('content-language', lang)
+    .send(renderPage({ lang, title, paragraphs: [message], links: endpoints.map((e) => ({ href: e, label: e })) }))
 }
 
 async function runCheck(c: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {

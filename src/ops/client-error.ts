@@ -25,8 +25,9 @@ export function answerClientError (err: Error & { code?: string }, socket: Socke
   const outcome = codeOf(err)
   if (outcome === undefined || socket.destroyed) return
   if (!socket.writable) return void socket.destroy()
-  const problem = problemFor(outcome.code, { lang: 'fr' })
-  const body = renderPage({ ...problem, links: [] })
+  // The request could not be read: its address is unknown, so the way out is the home page.
+  const problem = problemFor(outcome.code, { lang: 'fr', homeHref: '/' })
+  const body = renderPage(problem)
   const head = [`HTTP/1.1 ${outcome.status} ${STATUS_CODES[outcome.status] ?? ''}`, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`]
   for (const [name, value] of Object.entries(PAGE_HEADERS)) head.push(`${name}: ${value}`)
   socket.end(head.join('\r\n') + '\r\n\r\n' + body)

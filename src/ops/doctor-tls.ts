@@ -17,10 +17,6 @@ export function diagnose(http: OutboundHttp, err: unknown, url: string | URL, ti
   return diagnoseFailure(http, err, url, timeoutMs)
 }
 
-export const CERTIFICATE_TODO =
-  'PSC refuse le certificat client : il doit être le certificat IGC Santé déclaré à l’ANS pour ce client, valide et non révoqué ' +
-  '(psc.certificate) ; ce n’est ni le pare-feu ni le DNS'
-
 export function isCertificateRefusal(failure: OutboundFailure): boolean {
   return failure.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED
 }

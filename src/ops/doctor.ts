@@ -9,7 +9,8 @@ import type { GatewayConfig } from '../config/types.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 import { OutboundHttp, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, proxyFor } from '../auth/outbound-http.js'
 import { directoryCheck } from './doctor-directory.js'
-import { CERTIFICATE_TODO, diagnose, isCertificateRefusal, tokenEndpointOf } from './doctor-tls.js'
+import { diagnose, isCertificateRefusal, tokenEndpointOf } from './doctor-tls.js'
+import { DOCTOR_TEXT, type CliLanguage, type DoctorText, type ProxySource } from './doctor-text.js'
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
 
@@ -37,6 +38,8 @@ export interface DoctorOptions {
   env?: Env
   now?: () => number
   timeoutMs?: number
+  /** the language of the findings: French by default */
+  lang?: CliLanguage
 }
 
 export async function runDoctor(config: GatewayConfig, warnings: string[], opts: DoctorOptions = {}): Promise<DoctorReport> {
@@ -44,24 +47,25 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
   const now = opts.now ?? Date.now
   const timeoutMs = opts.timeoutMs ?? config.psc.httpTimeoutMs
   const psc = config.psc
+  const m = DOCTOR_TEXT[opts.lang ?? 'fr']
   const checks: DoctorCheck[] = []
   const add = (c: DoctorCheck) => { checks.push(c) }
   const http = new OutboundHttp(psc.outbound, env)
   try {
     add(warnings.length === 0
-      ? { name: 'config', verdict: 'ok', detail: `${config.source} is valid` }
-      : { name: 'config', verdict: 'warn', detail: `${config.source} is valid, with ${warnings.length} warning(s): ${warnings.join('; ')}`, todo: 'read the warnings above' })
+      ? { name: 'config', verdict: 'ok', detail: m.configOk(config.source) }
+      : { name: 'config', verdict: 'warn', detail: m.configWarnings(config.source, warnings.length, warnings.join('; ')), todo: m.configWarningsTodo })
 
     const discoveryUrl = new URL(psc.discoveryUrl)
     const proxy = proxyFor(discoveryUrl, psc.outbound.proxy, env)
-    add(await dnsCheck([discoveryUrl.hostname, new URL(psc.issuer).hostname], proxy !== undefined))
+    add(await dnsCheck([discoveryUrl.hostname, new URL(psc.issuer).hostname], proxy !== undefined, m))
     if (proxy === undefined) {
-      add({ name: 'proxy', verdict: 'skip', detail: 'no outbound proxy for PSC (direct connection)', todo: 'if this server reaches the internet only through a proxy, set HTTPS_PROXY or psc.outboundProxy' })
+      add({ name: 'proxy', verdict: 'skip', detail: m.noProxy, todo: m.noProxyTodo })
     } else {
-      add(await proxyCheck(proxy, discoveryUrl, timeoutMs))
+      add(await proxyCheck(proxy, discoveryUrl, timeoutMs, proxySource(discoveryUrl, psc, env), m))
     }
 
-    add(certificateCheck(psc, now()))
+    add(certificateCheck(psc, now(), m))
 
     // discovery, with TLS as the gateway will use it (CA bundle, client certificate, proxy)
     let metadata: Record<string, unknown> | undefined
@@ -72,49 +76,49 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
       if (date !== null) serverDate = Date.parse(date)
       const receivedAt = now()
       if (discoveryUrl.protocol === 'https:') {
-        add({ name: 'tls', verdict: 'ok', detail: `TLS to ${discoveryUrl.host}: certificate chain verified${psc.outbound.ca ? ` (with ${psc.outbound.ca.file})` : ''}` })
+        add({ name: 'tls', verdict: 'ok', detail: m.tlsOk(discoveryUrl.host, psc.outbound.ca?.file) })
       } else {
-        add({ name: 'tls', verdict: 'warn', detail: `${discoveryUrl.host} is reached over http:// (emulator only)`, todo: 'use an https:// issuer outside development' })
+        add({ name: 'tls', verdict: 'warn', detail: m.tlsHttp(discoveryUrl.host), todo: m.tlsHttpTodo })
       }
       if (!res.ok) {
-        add({ name: 'discovery', verdict: 'fail', detail: `${discoveryUrl.href} answered ${res.status}`, todo: 'check psc.environment / psc.discoveryUrl' })
+        add(answeredCheck(discoveryUrl, res.status, http.proxyOf(discoveryUrl), m))
       } else {
         try {
           metadata = await res.json() as Record<string, unknown>
         } catch {
-          add({ name: 'discovery', verdict: 'fail', detail: `${discoveryUrl.href} did not answer JSON`, todo: 'a proxy or portal may answer instead of PSC: check the URL and the proxy' })
+          add({ name: 'discovery', verdict: 'fail', detail: m.notJson(discoveryUrl.href), todo: m.notJsonTodo })
         }
       }
-      if (metadata !== undefined) add(discoveryCheck(metadata, psc))
-      add(clockCheck(serverDate, receivedAt))
+      if (metadata !== undefined) add(discoveryCheck(metadata, psc, m))
+      add(clockCheck(serverDate, receivedAt, m))
     } catch (err) {
       const failure = await diagnose(http, err, discoveryUrl, timeoutMs)
       if (failure.code === PSC_ERR_PSC_TLS) {
-        add({ name: 'tls', verdict: 'fail', detail: failure.message, todo: 'add the CA that signs what this server sees (a TLS-inspecting proxy\'s CA) to psc.tls.ca' })
+        add({ name: 'tls', verdict: 'fail', detail: m.failure(failure.code, failure.message), todo: m.tlsFailTodo })
       } else {
-        add({ name: 'tls', verdict: 'skip', detail: 'PSC not reached' })
+        add({ name: 'tls', verdict: 'skip', detail: m.notReached })
       }
       add({
         name: 'discovery',
         verdict: 'fail',
-        detail: `${failure.code}: ${failure.message}`,
-        todo: failure.code === PSC_ERR_OUTBOUND_PROXY ? 'ask the network team about the outbound proxy (address, credentials, CONNECT allowed to PSC)' : isCertificateRefusal(failure) ? CERTIFICATE_TODO : 'check that this server can reach PSC (firewall, proxy, DNS)'
+        detail: m.failure(failure.code, failure.message),
+        todo: failure.code === PSC_ERR_OUTBOUND_PROXY ? m.proxyFailureTodo : isCertificateRefusal(failure) ? m.certificateRefusedTodo : m.reachTodo
       })
-      add({ name: 'clock', verdict: 'skip', detail: 'PSC not reached' })
+      add({ name: 'clock', verdict: 'skip', detail: m.notReached })
     }
 
     if (metadata === undefined) {
-      add({ name: 'jwks', verdict: 'skip', detail: 'no discovery document' })
-      add({ name: 'client-auth', verdict: 'skip', detail: 'no discovery document' })
+      add({ name: 'jwks', verdict: 'skip', detail: m.noDiscovery })
+      add({ name: 'client-auth', verdict: 'skip', detail: m.noDiscovery })
     } else {
-      add(await jwksCheck(http, metadata, timeoutMs))
-      add(await clientAuthCheck(http, metadata, psc, timeoutMs))
+      add(await jwksCheck(http, metadata, timeoutMs, m))
+      add(await clientAuthCheck(http, metadata, psc, timeoutMs, m))
     }
 
     add(psc.onboarding.registered === undefined
-      ? { name: 'registered-urls', verdict: 'warn', detail: `not declared: the gateway sends ${psc.redirectUri} and ${psc.postLogoutRedirectUri}`, todo: 'copy the URLs ANS registered into psc.registered, so that a mismatch is found here and not by a practitioner' }
-      : { name: 'registered-urls', verdict: 'ok', detail: `${psc.redirectUri} and ${psc.postLogoutRedirectUri} match psc.registered` })
-    const directory = await directoryCheck(config.accounts)
+      ? { name: 'registered-urls', verdict: 'warn', detail: m.registeredMissing(psc.redirectUri, psc.postLogoutRedirectUri), todo: m.registeredMissingTodo }
+      : { name: 'registered-urls', verdict: 'ok', detail: m.registeredOk(psc.redirectUri, psc.postLogoutRedirectUri) })
+    const directory = await directoryCheck(config.accounts, opts.lang ?? 'fr')
     if (directory !== undefined) add(directory)
   } finally {
     await http.close()
@@ -122,7 +126,24 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
   return { ok: !checks.some((c) => c.verdict === 'fail'), checks }
 }
 
-async function dnsCheck(hosts: string[], viaProxy: boolean): Promise<DoctorCheck> {
+/**
+ * A discovery answer that is not 200. Through a proxy, a 5xx is most often the proxy's own (it
+ * could not reach PSC), not a wrong address: the advice says so rather than pointing at the
+ * configuration. A 4xx is a wrong address (psc.environment, psc.discoveryUrl).
+ */
+function answeredCheck(url: URL, status: number, proxy: string | undefined, m: DoctorText): DoctorCheck {
+  if (status >= 500 && proxy !== undefined) return { name: 'discovery', verdict: 'fail', detail: m.proxyAnswered(url.href, status, proxy), todo: m.proxyAnsweredTodo }
+  return { name: 'discovery', verdict: 'fail', detail: m.answered(url.href, status), todo: status >= 500 ? m.pscErrorTodo : m.wrongUrlTodo }
+}
+
+/** Where the proxy for `target` was named: psc.outboundProxy, or the environment variable that proxyFor read. */
+function proxySource(target: URL, psc: GatewayConfig['psc'], env: Env): ProxySource {
+  if (psc.outbound.proxy.kind === 'configured') return { kind: 'config' }
+  const names = target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY']
+  return { kind: 'env', name: names.find((n) => env[n] !== undefined && env[n] !== '') ?? names[1]! }
+}
+
+async function dnsCheck(hosts: string[], viaProxy: boolean, m: DoctorText): Promise<DoctorCheck> {
   const unique = [...new Set(hosts)]
   const failed: string[] = []
   const found: string[] = []
@@ -136,12 +157,12 @@ async function dnsCheck(hosts: string[], viaProxy: boolean): Promise<DoctorCheck
     }
   }
   if (failed.length === 0) return { name: 'dns', verdict: 'ok', detail: found.join(', ') }
-  if (viaProxy) return { name: 'dns', verdict: 'ok', detail: `${failed.join(', ')} not resolved here; the outbound proxy resolves PSC's names` }
-  return { name: 'dns', verdict: 'fail', detail: `cannot resolve ${failed.join(', ')}`, todo: 'fix this server\'s DNS, or set the outbound proxy (HTTPS_PROXY or psc.outboundProxy) if the network requires one' }
+  if (viaProxy) return { name: 'dns', verdict: 'ok', detail: m.dnsViaProxy(failed.join(', ')) }
+  return { name: 'dns', verdict: 'fail', detail: m.dnsFail(failed.join(', ')), todo: m.dnsTodo }
 }
 
 /** A CONNECT to PSC through the proxy, by hand: the answer's status line is the verdict. */
-async function proxyCheck(proxy: URL, target: URL, timeoutMs: number): Promise<DoctorCheck> {
+async function proxyCheck(proxy: URL, target: URL, timeoutMs: number, source: ProxySource, m: DoctorText): Promise<DoctorCheck> {
   const shown = `${proxy.protocol}//${proxy.host}`
   const port = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80))
   const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? 443 : 80)}`
@@ -149,8 +170,8 @@ async function proxyCheck(proxy: URL, target: URL, timeoutMs: number): Promise<D
   return new Promise<DoctorCheck>((resolve) => {
     const socket = proxy.protocol === 'https:' ? tlsConnect({ host: proxy.hostname, port, servername: proxy.hostname }) : netConnect(port, proxy.hostname)
     const done = (c: DoctorCheck) => { socket.destroy(); resolve(c) }
-    socket.setTimeout(timeoutMs, () => done({ name: 'proxy', verdict: 'fail', detail: `the outbound proxy ${shown} did not answer within ${timeoutMs} ms`, todo: 'check the proxy address and the firewall between this server and the proxy' }))
-    socket.once('error', (err: NodeJS.ErrnoException) => done({ name: 'proxy', verdict: 'fail', detail: `the outbound proxy ${shown} cannot be reached (${err.code ?? err.message})`, todo: 'check the proxy address (psc.outboundProxy or HTTPS_PROXY) and that the proxy runs' }))
+    socket.setTimeout(timeoutMs, () => done({ name: 'proxy', verdict: 'fail', detail: m.proxyTimeout(shown, timeoutMs), todo: m.proxyTimeoutTodo }))
+    socket.once('error', (err: NodeJS.ErrnoException) => done({ name: 'proxy', verdict: 'fail', detail: m.proxyUnreachable(shown, err.code ?? err.message), todo: m.proxyUnreachableTodo(source) }))
     socket.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       socket.write(`CONNECT ${hostPort} HTTP/1.1\r\nHost: ${hostPort}\r\n${auth}\r\n`)
     })
@@ -160,56 +181,57 @@ async function proxyCheck(proxy: URL, target: URL, timeoutMs: number): Promise<D
       const end = head.indexOf('\r\n')
       if (end === -1) return
       const status = Number(/^HTTP\/1\.[01] ([0-9]{3})/.exec(head.slice(0, end))?.[1] ?? 0)
-      if (status === 200) done({ name: 'proxy', verdict: 'ok', detail: `the outbound proxy ${shown} accepts CONNECT to ${hostPort}` })
-      else if (status === 407) done({ name: 'proxy', verdict: 'fail', detail: `the outbound proxy ${shown} asks for authentication (407)`, todo: 'set psc.outboundProxy.username and password (password from the environment)' })
-      else if (status === 403 || status === 405) done({ name: 'proxy', verdict: 'fail', detail: `the outbound proxy ${shown} refuses CONNECT to ${hostPort} (${status})`, todo: `ask the network team to allow CONNECT to ${hostPort}` })
-      else done({ name: 'proxy', verdict: 'fail', detail: `the outbound proxy ${shown} could not connect to ${hostPort} (it answered ${status || head.slice(0, end)})`, todo: 'PSC is not reachable from the proxy: check the proxy\'s own access to the internet' })
+      if (status === 200) done({ name: 'proxy', verdict: 'ok', detail: m.proxyOk(shown, hostPort) })
+      else if (status === 407) done({ name: 'proxy', verdict: 'fail', detail: m.proxyAuth(shown), todo: m.proxyAuthTodo(source) })
+      else if (status === 403 || status === 405) done({ name: 'proxy', verdict: 'fail', detail: m.proxyRefused(shown, hostPort, status), todo: m.proxyRefusedTodo(hostPort) })
+      else done({ name: 'proxy', verdict: 'fail', detail: m.proxyOther(shown, hostPort, String(status || head.slice(0, end))), todo: m.proxyOtherTodo })
     })
   })
 }
 
-function discoveryCheck(m: Record<string, unknown>, psc: GatewayConfig['psc']): DoctorCheck {
-  if (m.issuer !== psc.issuer) {
-    return { name: 'discovery', verdict: 'fail', detail: `the document names issuer ${String(m.issuer)}, expected ${psc.issuer}`, todo: 'check psc.environment (bas or production) or psc.issuer' }
+function discoveryCheck(doc: Record<string, unknown>, psc: GatewayConfig['psc'], m: DoctorText): DoctorCheck {
+  if (doc.issuer !== psc.issuer) {
+    return { name: 'discovery', verdict: 'fail', detail: m.wrongIssuer(String(doc.issuer), psc.issuer), todo: m.wrongIssuerTodo }
   }
-  const missing = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint'].filter((k) => typeof m[k] !== 'string')
-  if (missing.length > 0) return { name: 'discovery', verdict: 'fail', detail: `the document lacks ${missing.join(', ')}`, todo: 'check psc.discoveryUrl' }
-  const methods = m.token_endpoint_auth_methods_supported
+  const missing = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint'].filter((k) => typeof doc[k] !== 'string')
+  if (missing.length > 0) return { name: 'discovery', verdict: 'fail', detail: m.lacks(missing.join(', ')), todo: m.lacksTodo }
+  const methods = doc.token_endpoint_auth_methods_supported
   if (Array.isArray(methods) && !methods.includes(psc.clientAuth)) {
-    return { name: 'discovery', verdict: 'fail', detail: `PSC does not offer ${psc.clientAuth} (offers ${methods.join(', ')})`, todo: 'change psc.clientAuth' }
+    return { name: 'discovery', verdict: 'fail', detail: m.noMethod(psc.clientAuth, methods.join(', ')), todo: m.noMethodTodo }
   }
-  return { name: 'discovery', verdict: 'ok', detail: `issuer ${psc.issuer}; authorization at ${String(m.authorization_endpoint)}` }
+  return { name: 'discovery', verdict: 'ok', detail: m.discoveryOk(psc.issuer, String(doc.authorization_endpoint)) }
 }
 
-function clockCheck(serverDate: number | undefined, localNow: number): DoctorCheck {
-  if (serverDate === undefined || Number.isNaN(serverDate)) return { name: 'clock', verdict: 'warn', detail: 'PSC sent no Date header: skew not measured' }
+function clockCheck(serverDate: number | undefined, localNow: number, m: DoctorText): DoctorCheck {
+  if (serverDate === undefined || Number.isNaN(serverDate)) return { name: 'clock', verdict: 'warn', detail: m.noDate }
   // Date has a one-second resolution: a skew under a second is none
   const skew = Math.round((localNow - serverDate) / 1000)
-  const text = `this server's clock is ${Math.abs(skew)} s ${skew >= 0 ? 'ahead of' : 'behind'} PSC's`
-  if (Math.abs(skew) > MAX_CLOCK_SKEW_S) return { name: 'clock', verdict: 'fail', detail: `${text} (more than ${MAX_CLOCK_SKEW_S} s; PSC's tokens live 2 minutes)`, todo: 'synchronise the clock (NTP: chrony or systemd-timesyncd)' }
-  if (Math.abs(skew) > WARN_CLOCK_SKEW_S) return { name: 'clock', verdict: 'warn', detail: text, todo: 'check NTP synchronisation' }
+  const text = m.skew(Math.abs(skew), skew >= 0)
+  if (Math.abs(skew) > MAX_CLOCK_SKEW_S) return { name: 'clock', verdict: 'fail', detail: m.skewTooLarge(text, MAX_CLOCK_SKEW_S), todo: m.ntpTodo }
+  if (Math.abs(skew) > WARN_CLOCK_SKEW_S) return { name: 'clock', verdict: 'warn', detail: text, todo: m.ntpCheckTodo }
   return { name: 'clock', verdict: 'ok', detail: text }
 }
 
-async function jwksCheck(http: OutboundHttp, m: Record<string, unknown>, timeoutMs: number): Promise<DoctorCheck> {
-  const uri = String(m.jwks_uri)
+async function jwksCheck(http: OutboundHttp, doc: Record<string, unknown>, timeoutMs: number, m: DoctorText): Promise<DoctorCheck> {
+  const uri = String(doc.jwks_uri)
   try {
     const res = await http.fetch(uri, { signal: AbortSignal.timeout(timeoutMs) })
     const body = res.ok ? await res.json() as { keys?: unknown } : undefined
     const keys = Array.isArray(body?.keys) ? body.keys.length : 0
-    if (keys === 0) return { name: 'jwks', verdict: 'fail', detail: `${uri} answered ${res.status} with no key`, todo: 'check the proxy (it may answer instead of PSC)' }
-    return { name: 'jwks', verdict: 'ok', detail: `${keys} signing key(s) at ${uri}` }
+    if (keys === 0) return { name: 'jwks', verdict: 'fail', detail: m.jwksEmpty(uri, res.status), todo: m.jwksEmptyTodo }
+    return { name: 'jwks', verdict: 'ok', detail: m.jwksOk(keys, uri) }
   } catch (err) {
     const f = http.describeFailure(err, uri)
-    return { name: 'jwks', verdict: 'fail', detail: `${f.code}: ${f.message}`, todo: 'the keys are needed to check back-channel logout tokens' }
+    return { name: 'jwks', verdict: 'fail', detail: m.failure(f.code, f.message), todo: m.jwksFailTodo }
   }
 }
 
-async function clientAuthCheck(http: OutboundHttp, m: Record<string, unknown>, psc: GatewayConfig['psc'], timeoutMs: number): Promise<DoctorCheck> {
-  const tokenEndpoint = tokenEndpointOf(m, psc)
+async function clientAuthCheck(http: OutboundHttp, doc: Record<string, unknown>, psc: GatewayConfig['psc'], timeoutMs: number, m: DoctorText): Promise<DoctorCheck> {
+  const tokenEndpoint = tokenEndpointOf(doc, psc)
   const body = new URLSearchParams({ grant_type: 'authorization_code', code: DOCTOR_CODE, redirect_uri: psc.redirectUri, code_verifier: 'psc-gateway-doctor-'.padEnd(43, 'x') })
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
-  const how = psc.clientAuth === 'tls_client_auth' ? `client certificate (${psc.outbound.certificate?.info.subject ?? 'none'})` : `client id ${psc.clientId} and its secret`
+  const mtls = psc.clientAuth === 'tls_client_auth'
+  const how = mtls ? m.byCertificate(psc.outbound.certificate?.info.subject ?? m.noCertificate) : m.bySecret(psc.clientId)
   if (psc.clientAuth === 'client_secret_basic') {
     headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(psc.clientId)}:${encodeURIComponent(psc.clientSecret)}`).toString('base64')}`
   } else {
@@ -221,45 +243,40 @@ async function clientAuthCheck(http: OutboundHttp, m: Record<string, unknown>, p
     res = await http.fetch(tokenEndpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
     const f = await diagnose(http, err, tokenEndpoint, timeoutMs)
-    return { name: 'client-auth', verdict: 'fail', detail: `${f.code}: ${f.message}`, todo: isCertificateRefusal(f) ? CERTIFICATE_TODO : 'check the network path to the token endpoint' }
+    return { name: 'client-auth', verdict: 'fail', detail: m.failure(f.code, f.message), todo: isCertificateRefusal(f) ? m.certificateRefusedTodo : m.clientAuthNetTodo(mtls) }
   }
   let error: string | undefined
   try { error = ((await res.json()) as { error?: string }).error } catch { /* not JSON */ }
-  if (error === 'invalid_grant') return { name: 'client-auth', verdict: 'ok', detail: `PSC accepted the ${how} (a made-up code got invalid_grant, as expected)` }
+  if (error === 'invalid_grant') return { name: 'client-auth', verdict: 'ok', detail: m.clientAuthOk(how) }
   if (error === 'invalid_client' || res.status === 401) {
-    return {
-      name: 'client-auth',
-      verdict: 'fail',
-      detail: `PSC refused the ${how}: invalid_client`,
-      todo: psc.clientAuth === 'tls_client_auth'
-        ? 'the certificate is not one PSC accepts for this client: issued by IGC Santé, the one declared at ANS (subject), not expired'
-        : 'check psc.clientId and psc.clientSecret for this environment (BAS and production have different secrets)'
-    }
+    return { name: 'client-auth', verdict: 'fail', detail: m.clientAuthRefused(how), todo: m.clientAuthRefusedTodo(mtls) }
   }
-  if (error === 'unauthorized_client') return { name: 'client-auth', verdict: 'fail', detail: `PSC accepted the client but not the authorization code flow (${error})`, todo: 'ask ANS to enable the authorization code flow for this client' }
-  return { name: 'client-auth', verdict: 'warn', detail: `unexpected answer from the token endpoint: ${res.status} ${error ?? ''}`.trim(), todo: 'try a real login on the BAS' }
+  if (error === 'unauthorized_client') return { name: 'client-auth', verdict: 'fail', detail: m.unauthorized(error), todo: m.unauthorizedTodo }
+  return { name: 'client-auth', verdict: 'warn', detail: m.unexpected(res.status, error ?? ''), todo: m.unexpectedTodo }
 }
 
-function certificateCheck(psc: GatewayConfig['psc'], now: number): DoctorCheck {
+function certificateCheck(psc: GatewayConfig['psc'], now: number, m: DoctorText): DoctorCheck {
   const c = psc.outbound.certificate
   if (c === undefined) {
     return psc.clientAuth === 'tls_client_auth'
-      ? { name: 'certificate', verdict: 'fail', detail: 'clientAuth is tls_client_auth but no psc.certificate', todo: 'set psc.certificate' }
-      : { name: 'certificate', verdict: 'skip', detail: 'no client certificate (clientAuth by secret)' }
+      ? { name: 'certificate', verdict: 'fail', detail: m.certificateMissing, todo: m.certificateMissingTodo }
+      : { name: 'certificate', verdict: 'skip', detail: m.certificateNone }
   }
   const { subject, issuer, validTo, validFrom } = c.info
-  const what = `${subject}, issued by ${issuer}, valid until ${new Date(validTo).toISOString()}`
-  if (validTo <= now) return { name: 'certificate', verdict: 'fail', detail: `expired: ${what}`, todo: 'renew the certificate (IGC Santé) and replace psc.certificate' }
-  if (validFrom > now) return { name: 'certificate', verdict: 'fail', detail: `not valid yet: ${what}`, todo: 'check this server\'s clock, or wait' }
+  const what = m.certificate(subject, issuer, new Date(validTo).toISOString())
+  if (validTo <= now) return { name: 'certificate', verdict: 'fail', detail: m.certificateExpired(what), todo: m.certificateRenewTodo }
+  if (validFrom > now) return { name: 'certificate', verdict: 'fail', detail: m.certificateNotYet(what), todo: m.certificateClockTodo }
   const days = Math.floor((validTo - now) / 86_400_000)
-  if (validTo - now < CERTIFICATE_WARNING_MS) return { name: 'certificate', verdict: 'warn', detail: `expires in ${days} day(s): ${what}`, todo: 'order the renewal now' }
+  if (validTo - now < CERTIFICATE_WARNING_MS) return { name: 'certificate', verdict: 'warn', detail: m.certificateSoon(days, what), todo: m.certificateSoonTodo }
   return { name: 'certificate', verdict: 'ok', detail: what }
 }
 
 const MARK: Record<Verdict, string> = { ok: ' OK ', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' }
 
-export function formatDoctorReport(report: DoctorReport): string {
-  const lines = report.checks.map((c) => `[${MARK[c.verdict]}] ${c.name}: ${c.detail}${c.todo && c.verdict !== 'ok' ? `\n       → ${c.todo}` : ''}`)
-  lines.push('', report.ok ? 'doctor: no failure' : `doctor: ${report.checks.filter((c) => c.verdict === 'fail').length} failure(s)`)
+export function formatDoctorReport(report: DoctorReport, lang: CliLanguage = 'fr'): string {
+  const m = DOCTOR_TEXT[lang]
+  const colon = lang === 'fr' ? ' :' : ':'
+  const lines = report.checks.map((c) => `[${MARK[c.verdict]}] ${c.name}${colon} ${c.detail}${c.todo && c.verdict !== 'ok' ? `\n       → ${c.todo}` : ''}`)
+  lines.push('', report.ok ? m.summaryOk : m.summaryFailed(report.checks.filter((c) => c.verdict === 'fail').length))
   return lines.join('\n') + '\n'
 }

@@ -1,45 +1,56 @@
 // The command-line side of doctor, raccordement and the production lines of `check`: load the
 // configuration, run, print text or JSON, and give the exit code.
+import { existsSync } from 'node:fs'
 import { ConfigError } from '../config/errors.js'
 import { loadConfigFile } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { formatDoctorReport, runDoctor, type DoctorReport } from './doctor.js'
+import { DOCTOR_TEXT, type CliLanguage } from './doctor-text.js'
 import { buildOnboardingSheet, formatOnboardingSheet } from './raccordement.js'
 
 type Out = { stdout: (s: string) => void; stderr: (s: string) => void }
 const std: Out = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }
 
-export async function doctorCommand(file: string, json: boolean, out: Out = std): Promise<number> {
+export async function doctorCommand(file: string, json: boolean, out: Out = std, lang: CliLanguage = 'fr'): Promise<number> {
+  const m = DOCTOR_TEXT[lang]
   let report: DoctorReport
   try {
-    const { config, warnings } = loadConfigFile(file)
-    report = await runDoctor(config, warnings)
+    if (!existsSync(file)) report = { ok: false, checks: [{ name: 'config', verdict: 'fail', detail: m.fileNotFound(file), todo: m.fileNotFoundTodo }] }
+    else {
+      const { config, warnings } = loadConfigFile(file)
+      report = await runDoctor(config, warnings, { lang })
+    }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
-    report = { ok: false, checks: [{ name: 'config', verdict: 'fail', detail: err.message, todo: `fix ${file} (psc-gateway check --config ${file})` }] }
+    report = { ok: false, checks: [{ name: 'config', verdict: 'fail', detail: err.message, todo: m.configFix(file) }] }
   }
-  out.stdout(json ? JSON.stringify(report, null, 2) + '\n' : formatDoctorReport(report))
+  out.stdout(json ? JSON.stringify(report, null, 2) + '\n' : formatDoctorReport(report, lang))
   return report.ok ? 0 : 1
 }
 
-export function raccordementCommand(file: string, json: boolean, users: string | undefined, out: Out = std): number {
+export function raccordementCommand(file: string, json: boolean, users: string | undefined, out: Out = std, lang: CliLanguage = 'fr'): number {
+  const fr = lang === 'fr'
   let n: number | undefined
   if (users !== undefined) {
     n = Number(users)
     if (!Number.isInteger(n) || n < 1) {
-      out.stderr(`psc-gateway: --users expects a whole number of at least 1, got "${users}"\n`)
+      out.stderr(fr ? `psc-gateway : --users attend un nombre entier d'au moins 1, reçu « ${users} »\n` : `psc-gateway: --users expects a whole number of at least 1, got "${users}"\n`)
       return 2
     }
+  }
+  if (!existsSync(file)) {
+    out.stderr(`psc-gateway${fr ? ' :' : ':'} ${DOCTOR_TEXT[lang].fileNotFound(file)}\n`)
+    return 1
   }
   let config: GatewayConfig
   try {
     config = loadConfigFile(file).config
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
-    out.stderr(`psc-gateway: invalid configuration:\n${err.message}\n`)
+    out.stderr(`${fr ? 'psc-gateway : configuration invalide :' : 'psc-gateway: invalid configuration:'}\n${err.message}\n`)
     return 1
   }
-  const sheet = buildOnboardingSheet(config, { users: n })
+  const sheet = buildOnboardingSheet(config, { users: n, lang })
   out.stdout(json ? JSON.stringify(sheet, null, 2) + '\n' : formatOnboardingSheet(sheet))
   return sheet.problems.length === 0 ? 0 : 1
 }

@@ -5,9 +5,10 @@ import type { GatewayConfig } from '../config/types.js'
 import { ansUrlProblems, matchRegistered, serviceNameProblems } from '../psc/onboarding.js'
 import { PROFESSIONS } from '../psc/professions.js'
 import { publicUrlProblems } from '../psc/public-url.js'
+import type { CliLanguage } from './doctor-text.js'
 
 export interface SheetProblem {
-  field: 'publicUrl' | 'denomination' | 'redirectUris' | 'logoutUris' | 'users' | 'professions'
+  field: 'publicUrl' | 'denomination' | 'redirectUris' | 'logoutUris' | 'users' | 'professions' | 'clientAuthentication'
   rule: string
   message: string
 }
@@ -45,31 +46,55 @@ function cibaOnly(psc: GatewayConfig['psc']): boolean {
   return [...Object.values(c.hosts ?? {}), ...Object.values(c.routes ?? {})].every((m) => m === 'ciba')
 }
 
-export function buildOnboardingSheet(config: GatewayConfig, opts: { users?: number } = {}): OnboardingSheet {
+/** The problems' sentences: French, the language of ANS's forms; English by choice (--lang en). */
+const PROBLEM_TEXT = {
+  fr: {
+    nameMissing: 'psc.serviceName n\'est pas renseigné : écrivez le nom que les praticiens liront sur leur téléphone (init --service-name)',
+    registered: (r: string) => `URL enregistrée ${r}`,
+    upperCase: (sent: string) => `${sent} contient des majuscules : saisissez-la exactement ainsi, PSC compare en respectant la casse`,
+    unknownCode: (code: string) => `le code profession ${code} n'est pas dans TRE_G15 : vérifiez-le (psychologues, ostéopathes... sont dans TRE_R95)`,
+    usersMissing: 'le nombre d\'utilisateurs n\'est pas renseigné : psc.expectedUsers, ou --users N (init --users N)',
+    cibaNeedsCertificate: 'en production, un client CIBA s\'authentifie par certificat (tls_client_auth, IGC Santé) : un secret client ne suffit pas (docs/ciba.md)'
+  },
+  en: {
+    nameMissing: 'psc.serviceName is not set: write the name practitioners will read on their phone (init --service-name)',
+    registered: (r: string) => `registered ${r}`,
+    upperCase: (sent: string) => `${sent} has upper-case letters: enter it exactly so, PSC compares case-sensitively`,
+    unknownCode: (code: string) => `profession code ${code} is not in TRE_G15: check it (psychologues, ostéopathes... are in TRE_R95)`,
+    usersMissing: 'the number of users is not set: psc.expectedUsers, or --users N (init --users N)',
+    cibaNeedsCertificate: 'in production, a CIBA client authenticates with a certificate (tls_client_auth, IGC Santé): a client secret is not enough (docs/ciba.md)'
+  }
+} satisfies Record<CliLanguage, unknown>
+
+export function buildOnboardingSheet(config: GatewayConfig, opts: { users?: number; lang?: CliLanguage } = {}): OnboardingSheet {
   const psc = config.psc
   const problems: SheetProblem[] = []
   const o = psc.onboarding
+  const lang = opts.lang ?? 'fr'
+  const t = PROBLEM_TEXT[lang]
+  const say = (p: { message: string; fr: string }) => lang === 'fr' ? p.fr : p.message
 
   const name = o.serviceName ?? null
-  if (name === null) problems.push({ field: 'denomination', rule: 'missing', message: 'psc.serviceName is not set: write the name practitioners will read on their phone' })
-  else for (const p of serviceNameProblems(name, { clientId: psc.clientId, production: psc.environment === 'production' })) problems.push({ field: 'denomination', ...p })
+  if (name === null) problems.push({ field: 'denomination', rule: 'missing', message: t.nameMissing })
+  else for (const p of serviceNameProblems(name, { clientId: psc.clientId, production: psc.environment === 'production' })) problems.push({ field: 'denomination', rule: p.rule, message: say(p) })
 
   const urls = (field: 'redirectUris' | 'logoutUris', sent: string, registered: string[] | undefined) => {
-    for (const p of ansUrlProblems(sent)) problems.push({ field, ...p, message: `${sent}: ${p.message}` })
-    for (const r of registered ?? []) for (const p of ansUrlProblems(r)) problems.push({ field, ...p, message: `registered ${r}: ${p.message}` })
+    const colon = lang === 'fr' ? ' :' : ':'
+    for (const p of ansUrlProblems(sent)) problems.push({ field, rule: p.rule, message: `${sent}${colon} ${say(p)}` })
+    for (const r of registered ?? []) for (const p of ansUrlProblems(r)) problems.push({ field, rule: p.rule, message: `${t.registered(r)}${colon} ${say(p)}` })
     if (registered !== undefined) {
       const m = matchRegistered(sent, registered)
-      if (!m.ok) problems.push({ field, rule: m.reason, message: m.message })
+      if (!m.ok) problems.push({ field, rule: m.reason, message: say(m) })
     }
     if (/[A-Z]/.test(new URL(sent).pathname)) {
-      problems.push({ field, rule: 'case', message: `${sent} has upper-case letters: enter it exactly so, PSC compares case-sensitively` })
+      problems.push({ field, rule: 'case', message: t.upperCase(sent) })
     }
   }
   // The redirect URIs are built from publicUrl's origin: what the origin hides is flagged here (an IP
   // address is flagged once, on the redirect URIs).
   const writtenPublicUrl = config.publicUrlAsWritten ?? config.publicUrl
   for (const p of publicUrlProblems(writtenPublicUrl)) {
-    if (p.rule !== 'ip-address') problems.push({ field: 'publicUrl', rule: p.rule, message: `${writtenPublicUrl} : ${p.messageFr}` })
+    if (p.rule !== 'ip-address') problems.push({ field: 'publicUrl', rule: p.rule, message: lang === 'fr' ? `${writtenPublicUrl} : ${p.messageFr}` : `${writtenPublicUrl}: ${p.message}` })
   }
   urls('redirectUris', psc.redirectUri, o.registered?.redirectUris)
   urls('logoutUris', psc.postLogoutRedirectUri, o.registered?.postLogoutRedirectUris)
@@ -84,13 +109,17 @@ export function buildOnboardingSheet(config: GatewayConfig, opts: { users?: numb
   }
   const list = [...codes].sort().map((code) => ({ code, label: PROFESSIONS[code] ?? `code ${code} (absent de TRE_G15 : TRE_R95 ?)` }))
   for (const { code } of list) {
-    if (PROFESSIONS[code] === undefined) problems.push({ field: 'professions', rule: 'unknown-code', message: `profession code ${code} is not in TRE_G15: check it (psychologues, ostéopathes... are in TRE_R95)` })
+    if (PROFESSIONS[code] === undefined) problems.push({ field: 'professions', rule: 'unknown-code', message: t.unknownCode(code) })
   }
 
   const users = opts.users ?? o.expectedUsers ?? null
-  if (users === null) problems.push({ field: 'users', rule: 'missing', message: 'the number of users is not set: psc.expectedUsers, or --users N' })
+  if (users === null) problems.push({ field: 'users', rule: 'missing', message: t.usersMissing })
 
   const ciba = cibaEnabled(psc)
+  // ANS registers production CIBA clients with a certificate only (docs/ciba.md).
+  if (ciba && psc.environment === 'production' && psc.clientAuth !== 'tls_client_auth') {
+    problems.push({ field: 'clientAuthentication', rule: 'ciba-needs-tls-client-auth', message: t.cibaNeedsCertificate })
+  }
   return {
     environment: { code: psc.environment, label: ENVIRONMENT_LABEL[psc.environment], issuer: psc.issuer },
     requestType: 'Fournisseur de service',
@@ -125,9 +154,9 @@ export function formatOnboardingSheet(s: OnboardingSheet): string {
     ['URL de déconnexion', s.logoutUris.join(', ')],
     ['URL de déconnexion back-channel', s.backchannelLogoutUri ?? 'non utilisée'],
     ['Professions des utilisateurs', professions],
-    ['Nombre d’utilisateurs', s.expectedUsers === null ? '(à définir : psc.expectedUsers ou --users)' : String(s.expectedUsers)],
-    ['Autres moyens d’authentification', s.authenticationMeans.join(', ')],
-    ['CIBA', s.ciba.used ? 'Oui (en plus de la connexion par navigateur)' : 'Non'],
+    ['Nombre d\'utilisateurs', s.expectedUsers === null ? '(à définir : psc.expectedUsers ou --users)' : String(s.expectedUsers)],
+    ['Autres moyens d\'authentification', s.authenticationMeans.join(', ')],
+    ['CIBA', !s.ciba.used ? 'Non' : s.ciba.only ? 'Oui (seul moyen de connexion : pas de connexion par navigateur)' : 'Oui (en plus de la connexion par navigateur)'],
     ['Service CIBA uniquement', s.ciba.only ? 'Oui' : 'Non']
   ]
   const out = [
@@ -141,9 +170,9 @@ export function formatOnboardingSheet(s: OnboardingSheet): string {
     ...rows.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`),
     ''
   ]
-  if (s.problems.length === 0) out.push('Aucun problème : ces valeurs respectent les règles de l’ANS.')
+  if (s.problems.length === 0) out.push('Aucun problème : ces valeurs respectent les règles de l\'ANS.')
   else {
-    out.push(`## À corriger avant l’envoi (${s.problems.length})`, '')
+    out.push(`## À corriger avant l'envoi (${s.problems.length})`, '')
     for (const p of s.problems) out.push(`- **${p.field}** (${p.rule}) : ${p.message}`)
   }
   return out.join('\n') + '\n'

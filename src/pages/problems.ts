@@ -38,6 +38,10 @@ export interface ProblemContext {
   status?: number
   /** whom to contact about a local account (accounts.contact) */
   contact?: string
+  /** the way out of a refused request (a 4xx): the application's home page, unless that was the page asked for */
+  homeHref?: string
+  /** the login is asked because the session timed out (idle or absolute): the page says so */
+  sessionExpired?: boolean
 }
 
 interface Text { title: string; paragraphs: string[] }
@@ -112,6 +116,11 @@ const DENIED_GROUP: Texts = {
   fr: (c) => ({ title: 'Accès refusé', paragraphs: [...denialSentences(c.denial, 'fr'), `Si vous pensez devoir y accéder, contactez ${c.contact ?? CONTACT_DEFAULT.fr} avec la référence ci-dessous.`] }),
   en: (c) => ({ title: 'Access denied', paragraphs: [...denialSentences(c.denial, 'en'), `If you believe you should have access, contact ${c.contact ?? CONTACT_DEFAULT.en} with the reference below.`] })
 }
+/** Said wherever a login is asked because the session timed out (the login pages read it too). */
+export const SESSION_EXPIRED = {
+  fr: 'Votre session a expiré (inactivité prolongée ou durée maximale atteinte) : par sécurité, vous devez vous reconnecter.',
+  en: 'Your session has expired (inactive for too long, or its maximum duration reached): for safety, you must log in again.'
+}
 const LOGIN_FAILED_AGAIN = { fr: 'Vous pouvez recommencer la connexion.', en: 'You can start the login again.' }
 const loginFailed = (fr: string, en: string): Texts => ({
   fr: () => ({ title: 'La connexion n\'a pas abouti', paragraphs: [fr, LOGIN_FAILED_AGAIN.fr, SUPPORT.fr] }),
@@ -185,8 +194,12 @@ const TEXTS: Record<PscErrorCode, Texts> = {
     en: () => ({ title: 'Request refused', paragraphs: ['This request came from another site and was refused to protect you. To log out, use the application\'s button.'] })
   },
   PSC_ERR_LOGIN_REQUIRED: {
-    fr: () => ({ title: 'Connexion requise', paragraphs: ['Connectez-vous avec Pro Santé Connect (carte CPS ou application e-CPS) pour accéder à cette page.'] }),
-    en: () => ({ title: 'Login required', paragraphs: ['Log in with Pro Santé Connect (CPS card or e-CPS app) to open this page.'] })
+    fr: (c) => c.sessionExpired === true
+      ? { title: 'Session expirée', paragraphs: [SESSION_EXPIRED.fr, 'Reconnectez-vous avec Pro Santé Connect (carte CPS ou application e-CPS) pour continuer.'] }
+      : { title: 'Connexion requise', paragraphs: ['Connectez-vous avec Pro Santé Connect (carte CPS ou application e-CPS) pour accéder à cette page.'] },
+    en: (c) => c.sessionExpired === true
+      ? { title: 'Session expired', paragraphs: [SESSION_EXPIRED.en, 'Log in again with Pro Santé Connect (CPS card or e-CPS app) to go on.'] }
+      : { title: 'Login required', paragraphs: ['Log in with Pro Santé Connect (CPS card or e-CPS app) to open this page.'] }
   },
   PSC_ERR_LOGIN_REQUIRED_FORM_LOST: {
     fr: () => ({ title: 'Connexion requise : envoi non transmis', paragraphs: ['Votre session n\'est pas ou plus ouverte : les informations que vous venez d\'envoyer n\'ont pas été transmises à l\'application.', 'Connectez-vous, puis saisissez-les et envoyez-les à nouveau.'] }),
@@ -261,6 +274,9 @@ function linksFor (code: PscErrorCode, status: number, c: ProblemContext): PageL
     if (c.retryHref !== undefined && c.retryHref !== '/') add(c.retryHref, l.back)
   } else if (status >= 500 || status === 429) {
     add(c.retryHref, l.retry)
+  } else if (status >= 400) {
+    // a refused address or request (400, 404, 405...): a way back into the application
+    add(c.homeHref, l.home)
   }
   return links
 }
@@ -275,6 +291,7 @@ export function problemFor (code: PscErrorCode, c: ProblemContext): Problem {
   if (c.loginHref !== undefined && code.startsWith('PSC_ERR_LOGIN')) json.login = c.loginHref
   if (c.retryAfterSeconds !== undefined) json.retryAfter = c.retryAfterSeconds
   if (c.limitBytes !== undefined) json.limit = c.limitBytes
+  if (c.sessionExpired === true) json.session = 'expired'
   const problem: Problem = { status, code, title: text.title, paragraphs: text.paragraphs, links: linksFor(code, status, c), json }
   if (details.length > 0) problem.details = details
   return problem

@@ -30,7 +30,13 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
 
 /** Answers with the page (or JSON) of an outcome code, in the client's language. */
 export function sendCode(request: FastifyRequest, reply: FastifyReply, code: PscErrorCode, context: Omit<ProblemContext, 'lang'> = {}): FastifyReply {
-  return sendProblem(request, reply, problemFor(code, { ...context, lang: pageLanguage(request.headers['accept-language']) }))
+  return sendProblem(request, reply, problemFor(code, { homeHref: homeFor(request.url), ...context, lang: pageLanguage(request.headers['accept-language']) }))
+}
+
+/** The application's home page, the way out of a refused request; none when it was the page refused. */
+function homeFor(url: string): string | undefined {
+  const q = url.indexOf('?')
+  return (q === -1 ? url : url.slice(0, q)) === '/' ? undefined : '/'
 }
 
 export function sendPage(reply: FastifyReply, page: PageContent, status = 200): FastifyReply {

@@ -23,7 +23,7 @@ export interface Structure {
 export interface Exercice {
   /** codeProfession, e.g. "10" (médecin); "" when PSC gave none */
   professionCode: string
-  /** label from the TRE_G15 table, or "unknown" for a code outside it */
+  /** label from the TRE_G15 table, or "" for a code outside it (psychologue 93, ostéopathe 71: TRE_R95) */
   professionLabel: string
   /** codeCategorieProfessionnelle: C civil, M agent public, E étudiant */
   category?: string

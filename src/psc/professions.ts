@@ -1,12 +1,14 @@
 // TRE_G15-ProfessionSante (codeProfession), embedded so that psc/ does no I/O.
-// Codes outside this table (psychologue 93, ostéopathe 71... live in TRE_R95) are labelled "unknown".
+// Codes outside this table (psychologue 93, ostéopathe 71... live in TRE_R95) have no label here:
+// their label is "" (the code still travels; X-PSC-Profession is then not sent, rather than an
+// English word the application would show to French staff).
 
 export const PROFESSION_SYSTEM = 'TRE_G15-ProfessionSante'
 export const PROFESSION_OID = '1.2.250.1.71.1.2.7'
 /** OID suffix PSC puts after the profession code in SubjectRole ("10^1.2.250.1.213.1.1.5.5") */
 export const SUBJECT_ROLE_OID = '1.2.250.1.213.1.1.5.5'
 
-export const UNKNOWN_PROFESSION = 'unknown'
+export const UNKNOWN_PROFESSION = ''
 
 export const PROFESSIONS: Readonly<Record<string, string>> = Object.freeze({
   '10': 'Médecin',
@@ -40,7 +42,7 @@ export const PROFESSIONS: Readonly<Record<string, string>> = Object.freeze({
   '98': 'Manipulateur ERM',
 })
 
-/** Label of a TRE_G15 profession code, or "unknown" for any other input (never throws). */
+/** Label of a TRE_G15 profession code, or "" for any other input (never throws). */
 export function professionLabel(code: string): string {
   if (typeof code !== 'string' || !Object.hasOwn(PROFESSIONS, code)) return UNKNOWN_PROFESSION
   return PROFESSIONS[code] ?? UNKNOWN_PROFESSION

@@ -36,8 +36,20 @@ const secretRuns = [
   { args: ['check', '--config', file], env: { PSC_CLIENT_SECRET_FILE: join(dir, 'client'), SESSION_SECRET_FILE: join(dir, 'session') } },
   { args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '-o', file] }
 ]
+const fresh = join(dir, 'fresh.yaml')
+const bare = join(dir, 'bare.yaml')
+writeFileSync(join(dir, 'invalid.yaml'), 'publicUrl: 12\n')
+const firstStepRuns = [
+  { args: ['init', '--public-url', 'https://dpi.hopital.fr', '--client-id', 'hopital-dpi', '--upstream', 'http://10.0.0.12:8080', '--service-name', 'Dossier patient – CH de Test', '--users', '150', '-o', fresh] },
+  { args: ['raccordement', '--config', fresh], env: SECRETS },
+  { args: ['init', '--public-url', 'https://dpi.hopital.fr', '--client-id', 'hopital-dpi', '--upstream', 'http://10.0.0.12:8080', '-o', bare] },
+  { args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '--users', 'many'] },
+  { args: ['check', '--config', join(dir, 'absent.yaml')] },
+  { args: ['check', '--config', join(dir, 'invalid.yaml')] },
+  { args: ['serve', '--config', join(dir, 'absent.yaml')] }
+]
 let results: CliResult[] = []
-t.before(async () => { results = await runCliBatch([...helpRuns, ...mistakeRuns, ...secretRuns]) })
+t.before(async () => { results = await runCliBatch([...helpRuns, ...mistakeRuns, ...secretRuns, ...firstStepRuns]) })
 
 t.test('every command has --help (and -h) that prints its usage and starts nothing', async (t) => {
   const runs = helpRuns
@@ -77,6 +89,33 @@ t.test('a missing secret names the variable and suggests its _FILE form', async 
   t.equal(fromFiles!.code, 0, 'the _FILE form works as suggested')
   t.equal(again!.code, 2)
   t.match(again!.stderr, /exists; add --force to overwrite it/)
+})
+
+t.test('init asks what raccordement needs: a fresh file with --service-name and --users passes it', async (t) => {
+  const [init, raccordement, bareInit, badUsers] = results.slice(helpRuns.length + mistakeRuns.length + secretRuns.length)
+  t.equal(init!.code, 0, init!.stderr)
+  const yaml = readFileSync(fresh, 'utf8')
+  t.match(yaml, /^ {2}serviceName: "Dossier patient – CH de Test"$/m)
+  t.match(yaml, /^ {2}expectedUsers: 150$/m)
+  t.equal(raccordement!.code, 0, raccordement!.stdout)
+  t.match(raccordement!.stdout, '| Nombre d\'utilisateurs | 150 |')
+  t.match(raccordement!.stdout, 'Aucun problème')
+  t.equal(bareInit!.code, 0)
+  t.match(readFileSync(bare, 'utf8'), /^ {2}# serviceName: /m, 'without the flags: the keys are there, commented')
+  t.match(bareInit!.stderr, /set psc\.serviceName and psc\.expectedUsers \(or init --service-name NAME --users N\)/)
+  t.equal(badUsers!.code, 2)
+  t.match(badUsers!.stderr, /--users: expected a whole number of at least 1, got "many"/)
+})
+
+t.test('check starts nothing and says so; a missing file is named, not ENOENT', async (t) => {
+  const [missing, invalid, serveMissing] = results.slice(helpRuns.length + mistakeRuns.length + secretRuns.length + 4)
+  t.equal(missing!.code, 1)
+  t.equal(missing!.stderr, `psc-gateway: file not found: ${join(dir, 'absent.yaml')}\n`)
+  t.equal(invalid!.code, 1)
+  t.match(invalid!.stderr, /^psc-gateway: invalid configuration:\n.*invalid\.yaml:1/)
+  t.notMatch(invalid!.stderr, /not starting/, 'check starts nothing')
+  t.equal(serveMissing!.code, 1)
+  t.equal(serveMissing!.stderr, `psc-gateway: file not found: ${join(dir, 'absent.yaml')} (not starting)\n`)
 })
 
 t.test('real processes: exit codes, and output piped into head', async (t) => {

@@ -42,6 +42,14 @@ t.test('every page the index and the README link to exists', async (t) => {
   }
 })
 
+t.test('every page of docs/ is in the index (docs/README.md), and the contributors\' page is linked from the configuration reference', async (t) => {
+  const index = read('docs/README.md')
+  for (const file of readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && f !== 'README.md')) {
+    t.ok(index.includes(`](${file})`), `docs/README.md links to ${file}`)
+  }
+  t.match(read('docs/configuration.md'), '](config-sections.md)')
+})
+
 /**
  * Commands that start servers (serve and demo are run by test/production and test/cli/demo.test.ts),
  * or talk to PSC from the hospital's server (doctor, raccordement: every verdict is run by

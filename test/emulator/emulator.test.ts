@@ -132,7 +132,8 @@ t.test('login page lists every practitioner as a button of one form, HTML-escape
   t.ok(page.body.includes('Mœller-N&#39;Diaye'))
   t.notOk(page.body.includes('<Les Lilas>'), 'no raw markup from the YAML file')
   t.ok(page.body.includes('Médecin (10)'))
-  t.ok(page.body.includes('unknown (93)'))
+  t.ok(page.body.includes('profession hors TRE_G15 (93)'), 'a code outside TRE_G15, said in French')
+  t.notOk(page.body.includes('unknown'))
 })
 
 t.test('full code flow as Zoé: eidas2, refresh token, PSC userinfo shape', async (t) => {

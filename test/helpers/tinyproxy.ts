@@ -21,8 +21,11 @@ export interface RunningTinyproxy {
   close(): Promise<void>
 }
 
-/** `connectPorts`: the only ports CONNECT may reach (tinyproxy answers 403 to others); default all. */
-export async function startTinyproxy(opts: { connectPorts?: number[] } = {}): Promise<RunningTinyproxy> {
+/**
+ * `connectPorts`: the only ports CONNECT may reach (tinyproxy answers 403 to others); default all.
+ * `basicAuth`: the proxy asks for these credentials (407 without them).
+ */
+export async function startTinyproxy(opts: { connectPorts?: number[]; basicAuth?: { user: string; password: string } } = {}): Promise<RunningTinyproxy> {
   const dir = mkdtempSync(join(tmpdir(), 'psc-tinyproxy-'))
   chmodSync(dir, 0o777)
   const port = await freePort()
@@ -37,6 +40,7 @@ export async function startTinyproxy(opts: { connectPorts?: number[] } = {}): Pr
     'MaxClients 50',
     'Allow 127.0.0.1',
     ...(opts.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
+    ...(opts.basicAuth === undefined ? [] : [`BasicAuth ${opts.basicAuth.user} ${opts.basicAuth.password}`]),
     ''
   ].join('\n'))
   let child: ChildProcess | undefined

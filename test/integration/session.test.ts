@@ -4,6 +4,7 @@ import { sign } from '@fastify/cookie'
 import t from 'tap'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
+import { CIBA_YAML } from '../helpers/ciba.js'
 import { startStack } from '../helpers/stack.js'
 
 const MEDECIN = '899700218896'
@@ -31,6 +32,36 @@ t.test('idle timeout ends a session that was not used, and is audited', async (t
   t.equal(expired.status, 302)
   t.match(expired.headers.location, /^\/_psc\/login\?rd=/)
   t.ok(stack.audit.some((e) => e.event === 'logout' && e.cause === 'idle-expired'))
+
+  // The login page says why the practitioner is there, in French (English by Accept-Language).
+  const notice = await client.get(new URL(expired.headers.location!, stack.url).href)
+  t.equal(notice.status, 401)
+  t.match(notice.body, '<h1>Session expirée</h1>')
+  t.match(notice.body, 'Votre session a expiré (inactivité prolongée ou durée maximale atteinte)')
+  const again = /<a class="button" href="([^"]+)">Se connecter<\/a>/.exec(notice.body)?.[1]?.replaceAll('&amp;', '&')
+  t.equal(again, '/_psc/login?rd=%2Fdossier', 'a button to log in again, back to the same page')
+  const toPsc = await client.get(new URL(again!, stack.url).href)
+  t.equal(toPsc.status, 302)
+  t.match(toPsc.headers.location, /\/protocol\/openid-connect\/auth\?/, 'the button goes on to PSC')
+  const english = await client.get(new URL(expired.headers.location!, stack.url).href, { headers: { 'Accept-Language': 'en' } })
+  t.match(english.body, '<h1>Session expired</h1>')
+  t.equal((await client.get(`${stack.url}/_psc/login?rd=%2Fdossier`)).status, 302, 'a plain login goes straight to PSC, no notice')
+})
+
+t.test('session expired with the e-CPS choice page: the notice is on the login page', async (t) => {
+  let clock = Date.now()
+  const stack = await startStack({ idleTimeout: '30m', absoluteTimeout: '8h', now: () => clock, pscYaml: CIBA_YAML() })
+  t.teardown(() => stack.close())
+  const client = new BrowserLikeClient()
+  await loginThroughEmulator(client, `${stack.url}/_psc/login?rd=%2F&via=psc`, MEDECIN)
+  t.equal((await client.get(`${stack.url}/?format=json`)).status, 200, 'logged in')
+  clock += 31 * MIN
+  const page = await client.follow(`${stack.url}/dossier`)
+  t.equal(page.status, 200)
+  t.match(page.body, /<p class="notice" id="session-expired" role="status">Votre session a expiré/)
+  t.match(page.body, 'Recevoir une notification sur mon application e-CPS')
+  const fresh = await new BrowserLikeClient().follow(`${stack.url}/dossier`)
+  t.notMatch(fresh.body, 'session-expired', 'not for a first visit')
 })
 
 t.test('absolute timeout ends a session however busy it is', async (t) => {

@@ -1,5 +1,6 @@
 // The admin listener over real HTTP: its own port, /healthz, /readyz with every check and its
 // reason, /metrics in the Prometheus text format; none of it on the public port.
+import { Registry } from 'prom-client'
 import t from 'tap'
 import { buildAdminApp } from '../../src/ops/admin.js'
 import { loadConfigText } from '../../src/config/load.js'
@@ -121,4 +122,27 @@ t.test('a report-only failure (the shared session store) shows in /readyz and /m
   t.equal(res.statusCode, 503)
   t.equal(res.json().status, 'not ready')
   t.notOk('degraded' in res.json())
+})
+
+t.test('an address the admin port does not serve: 404 that lists what it serves, JSON or a French page, never fastify\'s English', async (t) => {
+  const admin = buildAdminApp([{ name: 'fast', check: () => ({ ok: true }) }], { metrics: new Registry() })
+  t.teardown(() => admin.close())
+  const curl = await admin.inject({ url: '/metrcs?x=1', headers: { accept: '*/*' } })
+  t.equal(curl.statusCode, 404)
+  t.same(curl.json(), {
+    error: 'not_found',
+    message: 'Adresse inconnue sur le port d\'administration : /metrcs. Adresses servies : /healthz, /readyz, /metrics.',
+    endpoints: ['/healthz', '/readyz', '/metrics']
+  })
+  t.notMatch(curl.body, /Route GET:|Not Found/, 'not fastify\'s default answer')
+  const english = await admin.inject({ url: '/nope', headers: { 'accept-language': 'en' } })
+  t.match(english.json(), { message: 'Unknown address on the admin port: /nope. Addresses served: /healthz, /readyz, /metrics.' })
+  const browser = await admin.inject({ url: '/', headers: { accept: 'text/html,application/xhtml+xml', 'accept-language': 'fr-FR,fr;q=0.9' } })
+  t.equal(browser.statusCode, 404)
+  t.match(browser.headers['content-type'], /^text\/html/)
+  t.match(browser.body, '<h1>Adresse inconnue</h1>')
+  t.match(browser.body, '<a class="button" href="/readyz">/readyz</a>')
+  const post = await admin.inject({ method: 'POST', url: '/healthz' })
+  t.equal(post.statusCode, 404, 'a method not served: the same answer')
+  t.equal(post.json().error, 'not_found')
 })

@@ -24,9 +24,10 @@ function yamlFor(issuer: string, o: StackOptions = {}): string {
   return stackYaml({ port: PORT, issuer, upstreamUrl: 'http://127.0.0.1:9', ...o })
 }
 
-async function doctor(issuer: string, o: StackOptions & { secret?: string } = {}): Promise<DoctorReport> {
+/** English findings unless `lang` says otherwise (the French default has its own tests below). */
+async function doctor(issuer: string, o: StackOptions & { secret?: string; lang?: 'fr' | 'en'; processEnv?: Record<string, string> } = {}): Promise<DoctorReport> {
   const { config, warnings } = loadConfigText(yamlFor(issuer, o), 'doctor-test.yaml', { TEST_CLIENT_SECRET: o.secret ?? CLIENT_SECRET, ...o.env })
-  return runDoctor(config, warnings, { env: {}, timeoutMs: 3000 })
+  return runDoctor(config, warnings, { env: o.processEnv ?? {}, timeoutMs: 3000, lang: o.lang ?? 'en' })
 }
 
 function check(report: DoctorReport, name: DoctorCheck['name']): DoctorCheck {
@@ -95,7 +96,7 @@ t.test('mTLS: the certificate from the trusted CA is accepted; one of another CA
   const c = check(stranger, 'client-auth')
   t.equal(c.verdict, 'fail')
   t.match(c.detail, /^PSC_ERR_CLIENT_CERTIFICATE_REFUSED: PSC at 127\.0\.0\.1:[0-9]+ refused the client certificate \(C=FR, O=CH de Test, CN=psc-gateway-test, issued by C=FR, O=Test, CN=stranger-ca\) in the TLS handshake/)
-  t.match(c.todo, /PSC refuse le certificat client : il doit être le certificat IGC Santé déclaré à l’ANS/)
+  t.match(c.todo, /PSC refuse le certificat client : il doit être le certificat IGC Santé déclaré à l'ANS/)
   t.notMatch(c.todo, /firewall|pare-feu, proxy|DNS\)/)
   t.notMatch(c.detail, /cannot be reached/)
 
@@ -201,15 +202,19 @@ t.test('the command: one line per check, exit 1 on a failure, --json', async (t)
   writeFileSync(good, yamlFor(plain.issuer))
   writeFileSync(bad, yamlFor(plain.issuer))
   // asynchronously: the emulator lives in this process and must answer meanwhile
-  const run = (file: string, secret: string, json = false) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'doctor', '--config', file, ...(json ? ['--json'] : [])], {
+  const run = (file: string, secret: string, json = false, extra: string[] = []) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'doctor', '--config', file, ...(json ? ['--json'] : []), ...extra], {
       encoding: 'utf8', env: { ...process.env, TEST_CLIENT_SECRET: secret, HTTPS_PROXY: '', HTTP_PROXY: '', https_proxy: '', http_proxy: '' }, timeout: 60_000
     }, (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }))
   })
   const ok = await run(good, CLIENT_SECRET)
   t.equal(ok.status, 0, ok.stderr)
-  t.match(ok.stdout, /^\[ OK \] client-auth: PSC accepted/m)
-  t.match(ok.stdout, /^\[SKIP\] proxy: /m)
+  t.match(ok.stdout, /^\[ OK \] client-auth : PSC a accepté l'identifiant client psc-gateway-test et son secret/m, 'in French by default')
+  t.match(ok.stdout, /^\[SKIP\] proxy : pas de proxy de sortie vers PSC/m)
+  t.match(ok.stdout, /^doctor : aucun échec$/m)
+  const english = await run(good, CLIENT_SECRET, false, ['--lang', 'en'])
+  t.match(english.stdout, /^\[ OK \] client-auth: PSC accepted the client id/m, '--lang en: in English')
+  t.match(english.stdout, /^doctor: no failure$/m)
   const ko = await run(bad, 'wrong-secret-wrong-secret', true)
   t.equal(ko.status, 1)
   const report = JSON.parse(ko.stdout) as DoctorReport
@@ -219,5 +224,65 @@ t.test('the command: one line per check, exit 1 on a failure, --json', async (t)
   writeFileSync(invalid, 'publicUrl: 12\n')
   const cfg = await run(invalid, CLIENT_SECRET)
   t.equal(cfg.status, 1)
-  t.match(cfg.stdout, /^\[FAIL\] config: .*invalid\.yaml:1/m)
+  t.match(cfg.stdout, /^\[FAIL\] config : .*invalid\.yaml:1/m)
+  t.match(cfg.stdout, /→ corrigez .*invalid\.yaml \(psc-gateway check --config/)
+  const missing = await run(join(dir, 'absent.yaml'), CLIENT_SECRET)
+  t.equal(missing.status, 1)
+  t.match(missing.stdout, `[FAIL] config : fichier introuvable : ${join(dir, 'absent.yaml')}`)
+  t.notMatch(missing.stdout, /ENOENT/)
+  const missingEn = await run(join(dir, 'absent.yaml'), CLIENT_SECRET, false, ['--lang', 'en'])
+  t.match(missingEn.stdout, `[FAIL] config: file not found: ${join(dir, 'absent.yaml')}`)
+  const badLang = await run(good, CLIENT_SECRET, false, ['--lang', 'de'])
+  t.equal(badLang.status, 2)
+  t.match(badLang.stderr, /--lang: expected fr or en, got "de"/)
+})
+
+t.test('in French by default: every finding and every piece of advice', async (t) => {
+  const report = await doctor(plain.issuer, { secret: 'not-the-secret-ANS-gave-us', lang: 'fr' })
+  const c = check(report, 'client-auth')
+  t.equal(c.detail, 'PSC a refusé l\'identifiant client psc-gateway-test et son secret : invalid_client')
+  t.match(c.todo, /^vérifiez psc\.clientId et psc\.clientSecret pour cet environnement/)
+  t.match(check(report, 'config').detail, /^doctor-test\.yaml est valide/)
+  t.match(check(report, 'proxy').detail, /^pas de proxy de sortie/)
+  t.match(check(report, 'clock').detail, /^l'horloge de ce serveur est (en avance|en retard) de \d+ s sur celle de PSC$/)
+  t.match(check(report, 'registered-urls').todo, /^recopiez dans psc\.registered/)
+  // No English sentence left: the words every English finding used.
+  for (const x of report.checks) {
+    t.notMatch(`${x.detail} ${x.todo ?? ''}`, /\b(the|is|check|set|not|with|answered|accepted|refused)\b/, `${x.name}: ${x.detail}`)
+  }
+  const down = await doctor(`http://127.0.0.1:${await freePort()}/auth/realms/esante-wallet`, { lang: 'fr' })
+  t.match(check(down, 'discovery').detail, /^PSC injoignable \(PSC_ERR_PSC_UNREACHABLE : /)
+  t.equal(check(down, 'discovery').todo, 'vérifiez que ce serveur peut joindre PSC (pare-feu, proxy, DNS)')
+  t.equal(check(down, 'jwks').detail, 'pas de document de découverte')
+})
+
+t.test('a proxy that asks for a password, named by HTTPS_PROXY/HTTP_PROXY: the advice names that variable, not config keys', async (t) => {
+  const proxy = await startTinyproxy({ basicAuth: { user: 'gw', password: 'proxy-pass' } })
+  t.teardown(() => proxy.close())
+  // the emulator is http://: the variable read is HTTP_PROXY
+  const fromEnv = await doctor(plain.issuer, { processEnv: { HTTP_PROXY: proxy.url } })
+  const p = check(fromEnv, 'proxy')
+  t.equal(p.verdict, 'fail')
+  t.match(p.detail, /asks for authentication \(407\)/)
+  t.match(p.todo, /^put the user name and password in HTTP_PROXY \(http:\/\/user:password@proxy:port\)/)
+  const fr = await doctor(plain.issuer, { processEnv: { http_proxy: proxy.url }, lang: 'fr' })
+  t.match(check(fr, 'proxy').todo, /^mettez l'identifiant et le mot de passe dans http_proxy/)
+  const fromConfig = await doctor(plain.issuer, { pscYaml: `  outboundProxy: { url: "${proxy.url}" }\n` })
+  t.match(check(fromConfig, 'proxy').todo, /^set psc\.outboundProxy\.username and password/, 'named in the file: the keys')
+  const withPassword = await doctor(plain.issuer, { processEnv: { HTTP_PROXY: proxy.url.replace('http://', 'http://gw:proxy-pass@') } })
+  t.equal(check(withPassword, 'proxy').verdict, 'ok', 'the credentials in the variable work')
+})
+
+t.test('the proxy answers 500 (it cannot reach PSC): the proxy is blamed, not psc.environment', async (t) => {
+  const proxy = await startTinyproxy()
+  t.teardown(() => proxy.close())
+  const closed = await freePort()
+  const report = await doctor(`http://127.0.0.1:${closed}/auth/realms/esante-wallet`, { pscYaml: `  outboundProxy: { url: "${proxy.url}" }\n` })
+  const d = check(report, 'discovery')
+  t.equal(d.verdict, 'fail')
+  t.match(d.detail, `the outbound proxy ${proxy.url} answered 500`)
+  t.notMatch(d.todo, /psc\.environment/)
+  t.match(d.todo, /the outbound proxy failed, not the configuration/)
+  const fr = await doctor(`http://127.0.0.1:${closed}/auth/realms/esante-wallet`, { pscYaml: `  outboundProxy: { url: "${proxy.url}" }\n`, lang: 'fr' })
+  t.match(check(fr, 'discovery').todo, /^le proxy de sortie a échoué, pas la configuration/)
 })

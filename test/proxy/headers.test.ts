@@ -3,6 +3,7 @@ import t from 'tap'
 import { encodeHeaderValue, identityHeaderValues } from '../../src/proxy/identity-headers.js'
 import { clientHeadersForUpstream, compileStripRules, isGatewayOwnedHeader, withoutCookies } from '../../src/proxy/strip-headers.js'
 import type { Identity } from '../../src/psc/identity.js'
+import { identityFromPsc } from '../../src/psc/mapUserInfo.js'
 
 const identity: Identity = {
   sub: 'f:1:899700218896',
@@ -51,6 +52,16 @@ t.test('identity → headers uses the primary exercice and skips empty values', 
     'x-psc-professions': '10,50',
     'x-psc-structure': 'CH Saint-%C5%92uf'
   })
+})
+
+t.test('a profession outside TRE_G15 (psychologue 93): the code travels, no label header rather than an English "unknown"', async (t) => {
+  const psy = identityFromPsc({ SubjectNameID: '899700999993', SubjectRefPro: { exercices: [{ codeProfession: '93', codeCategorieProfessionnelle: 'C' }] } }, { sub: 'f:1:899700999993' })
+  t.equal(psy.exercices[0]?.professionLabel, '')
+  const headers = identityHeaderValues(psy, [
+    { header: 'X-PSC-Profession-Code', field: 'professionCode' },
+    { header: 'X-PSC-Profession', field: 'profession' }
+  ], 'percent')
+  t.same(headers, { 'x-psc-profession-code': '93' })
 })
 
 t.test('identity namespace stripping: any case, "_" for "-", forwarding headers, own headers', async (t) => {

@@ -77,7 +77,7 @@ t.test('maps every shipped practitioner through the emulator claim builder', asy
   t.equal(by('899700555555').exercices[0]?.category, 'E')
   const psy = by('899700999993')
   t.equal(psy.exercices[0]?.professionCode, '93')
-  t.equal(psy.exercices[0]?.professionLabel, 'unknown')
+  t.equal(psy.exercices[0]?.professionLabel, '')
 })
 
 t.test('empty strings become absent', async (t) => {
@@ -112,7 +112,7 @@ t.test('empty strings become absent', async (t) => {
     familyName: '',
     givenName: '',
     acr: '',
-    exercices: [{ professionCode: '', professionLabel: 'unknown', structures: [{}] }],
+    exercices: [{ professionCode: '', professionLabel: '', structures: [{}] }],
   })
 })
 
@@ -145,7 +145,7 @@ t.test('exercices derived from SubjectRole when SubjectRefPro has none', async (
   )
   t.same(identity.exercices, [
     { professionCode: '10', professionLabel: 'Médecin', structures: [] },
-    { professionCode: '93', professionLabel: 'unknown', structures: [] },
+    { professionCode: '93', professionLabel: '', structures: [] },
   ])
   t.same(identityFromPsc({ SubjectNameID: 'x', SubjectRefPro: { exercices: [] } }, { sub: 's' }).exercices, [])
 })
@@ -169,7 +169,7 @@ t.test('missing or wrong-typed fields never throw (except idNat)', async (t) => 
     for (const e of identity.exercices) t.type(e.professionLabel, 'string')
   }
   t.same(identityFromPsc({ SubjectNameID: 'x', SubjectRefPro: 'nope' }, { sub: 's' }).exercices, [])
-  t.equal(identityFromPsc({ SubjectNameID: 'x', SubjectRefPro: { exercices: [{ codeProfession: 10 }] } }, { sub: 's' }).exercices[0]?.professionLabel, 'unknown', 'a numeric code is not a code')
+  t.equal(identityFromPsc({ SubjectNameID: 'x', SubjectRefPro: { exercices: [{ codeProfession: 10 }] } }, { sub: 's' }).exercices[0]?.professionLabel, '', 'a numeric code is not a code')
 })
 
 t.test('missing idNat throws PscIdentityError naming the claim', async (t) => {

@@ -80,7 +80,7 @@ t.test('the sheet for a sound production configuration', async (t) => {
   const md = formatOnboardingSheet(sheet)
   t.match(md, '| Dénomination du service | Dossier patient – CH d\'Arles |')
   t.match(md, '| Professions des utilisateurs | Médecin (10), Infirmier (60) |')
-  t.match(md, '| Autres moyens d’authentification | PSC uniquement |')
+  t.match(md, '| Autres moyens d\'authentification | PSC uniquement |')
   t.match(md, '| CIBA | Non |')
   t.match(md, 'Aucun problème')
 })
@@ -92,8 +92,13 @@ t.test('every rule broken is named: no https, IP address, unknown profession cod
   t.same(sheet.professions.list.map((p) => p.label), ['Médecin', 'Pharmacien', 'code 93 (absent de TRE_G15 : TRE_R95 ?)'])
   t.equal(buildOnboardingSheet(config('http://10.1.2.3', '', undefined, 'bas'), { users: 12 }).expectedUsers, 12, '--users')
   const md = formatOnboardingSheet(sheet)
-  t.match(md, '## À corriger avant l’envoi (7)')
-  t.match(md, /redirectUris\*\* \(ip-address\) : http:\/\/10\.1\.2\.3\/_psc\/callback: ANS refuses an IP address/)
+  t.match(md, '## À corriger avant l\'envoi (7)')
+  t.match(md, /redirectUris\*\* \(ip-address\) : http:\/\/10\.1\.2\.3\/_psc\/callback : l'ANS refuse une adresse IP \(10\.1\.2\.3\) : utilisez le nom DNS/, 'in French')
+  t.match(md, /\*\*users\*\* \(missing\) : le nombre d'utilisateurs n'est pas renseigné/)
+  t.match(md, /\*\*professions\*\* \(unknown-code\) : le code profession 93 n'est pas dans TRE_G15/)
+  t.notMatch(md, /\b(is not|refuses|requires|check it)\b/, 'no English sentence in the French sheet')
+  const english = formatOnboardingSheet(buildOnboardingSheet(config('http://10.1.2.3', '', undefined, 'bas'), { lang: 'en' }))
+  t.match(english, /callback: ANS refuses an IP address/, 'lang en: the problems in English')
 })
 
 t.test('an "authenticated" route means every profession; other means and CIBA from the configuration', async (t) => {
@@ -109,11 +114,25 @@ t.test('an "authenticated" route means every profession; other means and CIBA fr
   t.match(formatOnboardingSheet(sheet), '| CIBA | Oui (en plus de la connexion par navigateur) |')
   ;(c.psc as { ciba?: unknown }).ciba = { enabled: true, mode: 'ciba', hosts: {}, routes: {} }
   t.same(buildOnboardingSheet(c).ciba, { used: true, only: true }, 'mode ciba everywhere: CIBA only')
-  t.match(formatOnboardingSheet(buildOnboardingSheet(c)), '| Service CIBA uniquement | Oui |')
+  const only = formatOnboardingSheet(buildOnboardingSheet(c))
+  t.match(only, '| Service CIBA uniquement | Oui |')
+  t.match(only, '| CIBA | Oui (seul moyen de connexion : pas de connexion par navigateur) |')
+  t.notMatch(only, 'en plus de la connexion par navigateur', 'no contradiction with "CIBA only"')
   ;(c.psc as { ciba?: unknown }).ciba = { enabled: true, mode: 'ciba', hosts: {}, routes: { tout: 'both' } }
   t.same(buildOnboardingSheet(c).ciba.only, false, 'a route also offers the browser login')
   ;(c.psc as { ciba?: unknown }).ciba = { enabled: false }
   t.same(buildOnboardingSheet(c).ciba.used, false)
+})
+
+t.test('production CIBA with a client secret is flagged: ANS registers production CIBA clients with tls_client_auth', async (t) => {
+  const c = config('https://dpi.ch-arles.fr', '  expectedUsers: 5\n  serviceName: Dossier patient CH Arles\n  ciba: { enabled: true, mode: both }',
+    '  - { name: tout, upstream: app, access: authenticated }')
+  const sheet = buildOnboardingSheet(c)
+  t.same(rules(sheet), ['clientAuthentication:ciba-needs-tls-client-auth'])
+  t.match(formatOnboardingSheet(sheet), /\*\*clientAuthentication\*\* \(ciba-needs-tls-client-auth\) : en production, un client CIBA s'authentifie par certificat \(tls_client_auth/)
+  const bas = config('https://dpi.ch-arles.fr', '  expectedUsers: 5\n  serviceName: Dossier patient CH Arles\n  ciba: { enabled: true, mode: both }',
+    '  - { name: tout, upstream: app, access: authenticated }', 'bas')
+  t.same(rules(buildOnboardingSheet(bas)), [], 'a client secret is fine for CIBA on the BAS')
 })
 
 t.test('registered URLs: a case difference or a wildcard in the middle stops the configuration with the key', async (t) => {
@@ -146,6 +165,12 @@ routes: [{ name: all, upstream: app, access: authenticated }]
   const sheet = JSON.parse(json.stdout) as OnboardingSheet
   t.equal(sheet.expectedUsers, 40)
   t.same(sheet.redirectUris, ['https://dpi.ch-arles.fr/_psc/callback'])
+  const missing = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'raccordement', '--config', join(dir, 'absent.yaml')], { encoding: 'utf8' },
+      (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }))
+  })
+  t.equal(missing.code, 1)
+  t.equal(missing.stderr, `psc-gateway : fichier introuvable : ${join(dir, 'absent.yaml')}\n`, 'a missing file in words, not ENOENT')
 })
 
 t.test('raccordement flags each publicUrl rule (on the BAS, where the loader lets them through)', async (t) => {
