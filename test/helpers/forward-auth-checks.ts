@@ -101,3 +101,21 @@ export async function checkForwardAuthContract (t: Test, stack: ForwardAuthStack
     t.type(trusted.headers[assertionHeader], 'string', 'the trusted proxy\'s own sub-request (path form) gets it')
   })
 }
+
+/**
+ * A protected page asked through the proxy on another name than the public URL's ("localhost"
+ * for 127.0.0.1): the login URL of the 401 points at the public host, where the login's cookies
+ * and callback live, and the login ends there, on the page asked for.
+ */
+export async function checkLoginOnPublicHost (t: Test, stack: ForwardAuthStack, proxyUrl: string): Promise<void> {
+  const other = proxyUrl.replace('127.0.0.1', 'localhost')
+  t.not(other, stack.publicUrl)
+  const client = new BrowserLikeClient()
+  const first = await client.get(`${other}/medecins/dossier?x=1`)
+  t.equal(first.status, 302, 'the 401 of the sub-request, made a redirect by the proxy')
+  t.equal(first.headers.location, `${stack.publicUrl}/_psc/login?rd=${encodeURIComponent('/medecins/dossier?x=1')}`, 'the login on the public host, not on the name the client used')
+  const landed = await loginThroughEmulator(client, `${other}/medecins/dossier?x=1`, MEDECIN)
+  t.equal(landed.status, 200)
+  t.equal(landed.url, `${stack.publicUrl}/medecins/dossier?x=1`, 'logged in, on the public host')
+  t.ok(stack.received('/medecins/dossier?x=1').length > 0, 'the application was reached')
+}

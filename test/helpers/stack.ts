@@ -70,6 +70,8 @@ export interface StackOptions {
   pscYaml?: string
   /** CIBA timings of the emulator this stack starts */
   emulatorCiba?: EmulatorCibaOptions
+  /** top-level YAML appended at the end (e.g. an accounts: section) */
+  extraYaml?: string
   /** environment for ${VAR} substitution, beside TEST_CLIENT_SECRET */
   env?: Record<string, string>
 }
@@ -145,7 +147,7 @@ routes:
   - name: application
     upstream: app
     access: authenticated
-`
+${o.extraYaml ?? ''}`
 }
 
 function capture<T>(sink: T[], parse: (line: string) => T): Writable {

@@ -3,7 +3,7 @@
 // process and an echo application: every configured header is set by the gateway or cleared,
 // whatever the client sent; the assertion never goes to a browser.
 import t from 'tap'
-import { checkForwardAuthContract } from '../helpers/forward-auth-checks.js'
+import { checkForwardAuthContract, checkLoginOnPublicHost } from '../helpers/forward-auth-checks.js'
 import { startForwardAuthStack, type ForwardAuthStack } from '../helpers/forward-auth-stack.js'
 import { startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js'
 
@@ -21,6 +21,10 @@ t.teardown(async () => {
 
 t.test('the generated configuration and Lua action keep the header contract', async (t) => {
   await checkForwardAuthContract(t, stack, haproxy.url, true, () => haproxy.output().slice(-2000))
+})
+
+t.test('a protected page asked on another name of the proxy: the login URL is on the public host, and the login ends there', async (t) => {
+  await checkLoginOnPublicHost(t, stack, haproxy.url)
 })
 
 t.test('the gateway down: a 503 page, never the application', async (t) => {

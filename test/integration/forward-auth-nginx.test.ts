@@ -5,7 +5,7 @@
 // attempts (through nginx, and straight at the gateway from an address that is not a trusted proxy).
 import t from 'tap'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
-import { checkForwardAuthContract, direct } from '../helpers/forward-auth-checks.js'
+import { checkForwardAuthContract, checkLoginOnPublicHost, direct } from '../helpers/forward-auth-checks.js'
 import { MEDECIN, startForwardAuthStack, type ForwardAuthStack } from '../helpers/forward-auth-stack.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { until } from '../helpers/gateway-process.js'
@@ -75,4 +75,8 @@ t.test('spoofing straight at the gateway from an address that is not a trusted p
     t.equal(traversal.status, 401, 'the original URI is normalised as in proxy mode: /medecins/secret')
   })
   t.match(line, { route: 'medecins-civils', detail: /forward-auth GET \/medecins\/secret/ })
+})
+
+t.test('a protected page asked on another name of the proxy: the login URL is on the public host, and the login ends there', async (t) => {
+  await checkLoginOnPublicHost(t, stack, nginx.url)
 })
