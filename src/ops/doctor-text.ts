@@ -11,8 +11,8 @@ const proxyPlaceEn = (s: ProxySource) => s.kind === 'env' ? `the environment var
 
 /** The outbound failure codes (auth/outbound-http.ts), said in a few words before the technical detail. */
 const FAILURES = {
-  fr: { PSC_ERR_OUTBOUND_PROXY: 'le proxy de sortie a refusé ou n\'a pas répondu', PSC_ERR_PSC_UNREACHABLE: 'PSC injoignable', PSC_ERR_PSC_TLS: 'la connexion TLS avec PSC a échoué', PSC_ERR_PSC_RESPONSE: 'réponse inattendue' } as Record<string, string>,
-  en: { PSC_ERR_OUTBOUND_PROXY: 'the outbound proxy refused or did not answer', PSC_ERR_PSC_UNREACHABLE: 'PSC unreachable', PSC_ERR_PSC_TLS: 'TLS with PSC failed', PSC_ERR_PSC_RESPONSE: 'unexpected answer' } as Record<string, string>
+  fr: { PSC_ERR_OUTBOUND_PROXY: 'le proxy de sortie a refusé ou n\'a pas répondu', PSC_ERR_PSC_UNREACHABLE: 'PSC injoignable', PSC_ERR_PSC_TLS: 'la connexion TLS avec PSC a échoué', PSC_ERR_PSC_RESPONSE: 'réponse inattendue', PSC_ERR_CLIENT_CERTIFICATE_REFUSED: 'PSC a refusé le certificat client' } as Record<string, string>,
+  en: { PSC_ERR_OUTBOUND_PROXY: 'the outbound proxy refused or did not answer', PSC_ERR_PSC_UNREACHABLE: 'PSC unreachable', PSC_ERR_PSC_TLS: 'TLS with PSC failed', PSC_ERR_PSC_RESPONSE: 'unexpected answer', PSC_ERR_CLIENT_CERTIFICATE_REFUSED: 'PSC refused the client certificate' } as Record<string, string>
 }
 
 const fr = {
@@ -40,7 +40,7 @@ const fr = {
   failure: (code: string, message: string) => `${FAILURES.fr[code] ?? code} (${code} : ${message})`,
   proxyFailureTodo: 'demandez à l\'équipe réseau ce qu\'il en est du proxy de sortie (adresse, identifiants, CONNECT autorisé vers PSC)',
   reachTodo: 'vérifiez que ce serveur peut joindre PSC (pare-feu, proxy, DNS)',
-  certificateRefusedTodo: 'PSC refuse le certificat client : il doit être le certificat IGC Santé déclaré à l\'ANS pour ce client, valide et non révoqué (psc.certificate) ; ce n\'est ni le pare-feu ni le DNS',
+  certificateRefusedTodo: 'PSC refuse le certificat client : il doit être le certificat IGC Santé déclaré à l\'ANS pour ce client, valide et non révoqué (psc.certificate) ; ce n\'est pas un problème de réseau',
   dnsViaProxy: (list: string) => `${list} non résolu(s) ici ; le proxy de sortie résout les noms de PSC`,
   dnsFail: (list: string) => `impossible de résoudre ${list}`,
   dnsTodo: 'corrigez le DNS de ce serveur, ou renseignez le proxy de sortie (HTTPS_PROXY ou psc.outboundProxy) si le réseau en impose un',
@@ -128,7 +128,7 @@ const en: typeof fr = {
   failure: (code: string, message: string) => `${FAILURES.en[code] ?? code} (${code}: ${message})`,
   proxyFailureTodo: 'ask the network team about the outbound proxy (address, credentials, CONNECT allowed to PSC)',
   reachTodo: 'check that this server can reach PSC (firewall, proxy, DNS)',
-  certificateRefusedTodo: 'PSC refuses the client certificate: it must be the IGC Santé certificate registered at ANS for this client, valid and not revoked (psc.certificate); it is neither the firewall nor DNS',
+  certificateRefusedTodo: 'PSC refuses the client certificate: it must be the IGC Santé certificate registered at ANS for this client, valid and not revoked (psc.certificate); this is not a network problem',
   dnsViaProxy: (list: string) => `${list} not resolved here; the outbound proxy resolves PSC's names`,
   dnsFail: (list: string) => `cannot resolve ${list}`,
   dnsTodo: 'fix this server\'s DNS, or set the outbound proxy (HTTPS_PROXY or psc.outboundProxy) if the network requires one',
