@@ -28,16 +28,14 @@ import { admitWhileAuditable, auditLogObserver, auditSessionEnds, auditSessionsL
 import { configHash, describeConfigChanges } from './config/changes.js'
 import { HSTS_VALUE } from './pages/html.js'
 import { sendCode } from './pages/respond.js'
-import { definitionOf, PSC_ERR, type PscErrorCode } from './errors.js'
+import { PSC_ERR, type PscErrorCode } from './errors.js'
 import { setScope } from './scope.js'
 import { answerClientError } from './ops/client-error.js'
-import { BodyTooLarge } from './proxy/body-limit.js'
 import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
 import { registerForwarding } from './proxy/forward.js'
 import { cookieSecrets } from './session/cookies.js'
 import { SessionManager } from './session/manager.js'
-import { SessionStoreUnavailable } from './session/store.js'
 import { createSessionStore } from './session/create-store.js'
 import { TokenKeeper } from './auth/token-keeper.js'
 import { registerBackchannelLogout } from './auth/backchannel-route.js'
@@ -46,6 +44,7 @@ import { describeReloadBlockers } from './config/reload.js'
 import type { RoutingState } from './gate.js'
 import { createAccountResolver } from './accounts/resolver.js'
 import { accountDirectoryCheck, registerAccountMetrics } from './ops/account-directory.js'
+import { errorOutcome } from './server/error-outcome.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -226,38 +225,16 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   })
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const { code, detail, context } = errorOutcome(error, reply)
-    if (code === PSC_ERR.INTERNAL.code) {
-      // Full details go to the operational log only; the browser gets a reference, never a stack.
-      request.log.error({ err: error }, 'unhandled error')
-    } else if (definitionOf(code).status >= 500) {
-      // Something the gateway depends on (the session store) failed: operators watch warnings.
-      request.log.warn({ code, reason: detail }, 'dependency unavailable')
-    } else {
-      request.log.info({ code, fastifyCode: error.code, status: error.statusCode }, 'client error')
-    }
-    // A body too large is not read to its end: the connection cannot serve another request.
-    if (code === PSC_ERR.PAYLOAD_TOO_LARGE.code) reply.header('connection', 'close')
+    const { code, detail, context, log, closeConnection } = errorOutcome(error, { retryAfter: reply.getHeader('retry-after'), bodyLimit: app.initialConfig.bodyLimit ?? 1048576 })
+    // Full details go to the operational log only; the browser gets a reference, never a stack.
+    if (log === 'unhandled') request.log.error({ err: error }, 'unhandled error')
+    // Something the gateway depends on (the session store) failed: operators watch warnings.
+    else if (log === 'dependency') request.log.warn({ code, reason: detail }, 'dependency unavailable')
+    else request.log.info({ code, fastifyCode: error.code, status: error.statusCode }, 'client error')
+    if (closeConnection) reply.header('connection', 'close')
     if (request.pscScope === null) setScope(request, { decision: 'reject', reason: code, detail })
     return sendCode(request, reply, code, context)
   })
-
-  /** fastify's, the rate limit's and our own errors, each to its outcome code. */
-  function errorOutcome(error: FastifyError, reply: FastifyReply): { code: PscErrorCode; detail?: string; context?: { retryAfterSeconds?: number; limitBytes?: number; retryHref?: string; status?: number } } {
-    // Any endpoint that needs the store (CIBA's shared state, its abuse limits) fails closed the same way.
-    if ((error as unknown) instanceof SessionStoreUnavailable) return { code: PSC_ERR.STORE_UNAVAILABLE.code, detail: (error as unknown as SessionStoreUnavailable).reason }
-    const status = error.statusCode ?? 500
-    // @fastify/rate-limit has already set Retry-After (seconds) on the reply.
-    if (status === 429) return { code: PSC_ERR.TOO_MANY_REQUESTS.code, context: { retryAfterSeconds: Number(reply.getHeader('retry-after')) || 60 } }
-    if (status === 413) {
-      // A proxied body over limits.maxBodySize, or a body to one of our own endpoints over fastify's bodyLimit.
-      const limit = error instanceof BodyTooLarge ? error.limit : app.initialConfig.bodyLimit ?? 1048576
-      const setting = error instanceof BodyTooLarge ? 'limits.maxBodySize' : 'bodyLimit'
-      return { code: PSC_ERR.PAYLOAD_TOO_LARGE.code, detail: `${limit} bytes (${setting})`, context: { limitBytes: limit } }
-    }
-    if (status >= 400 && status < 500) return { code: PSC_ERR.BAD_REQUEST.code, detail: `${error.code ?? status}: ${error.message}`, context: { status } }
-    return { code: PSC_ERR.INTERNAL.code, detail: error.code ?? error.name }
-  }
 
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
