@@ -3,13 +3,12 @@
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
 import fastifyCookie from '@fastify/cookie'
 import rateLimit from '@fastify/rate-limit'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pino, type DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
-import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
+import { AUDIT_FINISHED, AuditTrail } from './audit/trail.js'
 import { PscClient, PSC_ERR_CLIENT_CERTIFICATE_REFUSED } from './auth/psc-client.js'
 import { registerClientCertificateMetric } from './ops/client-certificate-metric.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
@@ -24,14 +23,10 @@ import { Drain } from './ops/drain.js'
 import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
-import { admitWhileAuditable, auditLogObserver, auditSessionEnds, auditSessionsLostAtShutdown } from './ops/audit-wiring.js'
+import { auditLogObserver, auditSessionEnds, auditSessionsLostAtShutdown } from './ops/audit-wiring.js'
 import { configHash, describeConfigChanges } from './config/changes.js'
-import { HSTS_VALUE } from './pages/html.js'
-import { sendCode } from './pages/respond.js'
-import { PSC_ERR, type PscErrorCode } from './errors.js'
-import { setScope } from './scope.js'
+import { PSC_ERR } from './errors.js'
 import { answerClientError } from './ops/client-error.js'
-import { normalizeRequestTarget } from './policy/path.js'
 import { compileRoutes } from './policy/rules.js'
 import { registerForwarding } from './proxy/forward.js'
 import { cookieSecrets } from './session/cookies.js'
@@ -44,7 +39,7 @@ import { describeReloadBlockers } from './config/reload.js'
 import type { RoutingState } from './gate.js'
 import { createAccountResolver } from './accounts/resolver.js'
 import { accountDirectoryCheck, registerAccountMetrics } from './ops/account-directory.js'
-import { errorOutcome } from './server/error-outcome.js'
+import { registerRequestHooks, rewriteUrl } from './server/request-hooks.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -81,12 +76,6 @@ export interface Gateway {
   /** Stops accepting, lets requests in flight finish for up to `graceMs`, then cuts what is left. */
   close(graceMs?: number): Promise<void>
 }
-
-const kTargetProblem = Symbol('psc.targetProblem')
-/** Why the request target was refused before routing: its code and the technical detail. */
-type RawWithProblem = IncomingMessage & { [kTargetProblem]?: { code: PscErrorCode; detail: string } }
-const kReply = Symbol('psc.reply')
-type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = pino(
@@ -146,95 +135,16 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       headersTimeout: config.limits.headersTimeoutMs,
       connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4)))
     },
-    // The path is normalised once, here, before routing: what is matched, authorised and
-    // forwarded is this one string. A target that cannot be normalised is answered 400 below.
-    rewriteUrl(raw) {
-      // Two Host headers: Node keeps the first, another hop may read the last (RFC 9112: 400).
-      if (hostHeaderCount(raw.rawHeaders) > 1) {
-        ;(raw as RawWithProblem)[kTargetProblem] = { code: PSC_ERR.DUPLICATE_HOST.code, detail: 'more than one Host header' }
-        return '/'
-      }
-      const result = normalizeRequestTarget(raw.url ?? '')
-      if (result.ok) return result.path + result.query
-      ;(raw as RawWithProblem)[kTargetProblem] = { code: PSC_ERR.INVALID_TARGET.code, detail: result.reason }
-      return '/'
-    }
+    rewriteUrl
   })
   app.decorateRequest('pscScope', null)
   app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
   // Cookies are parsed when read (session/request-cookies.ts), not by a hook on every request.
   await app.register(fastifyCookie, { secret: cookieSecrets(config.session), hook: false })
 
-  // The per-request hooks below are callback-style, not async: no promise per request for hooks
-  // that almost never wait.
   const drain = new Drain()
   if (Object.values(config.upstreams).some((u) => u.websocket)) drain.trackWebSockets(app.server)
-  // Audit: exactly one access event per request (with the login/logout/session events the request
-  // caused), when the response is done, or when the client went away before. In block mode a full
-  // audit queue makes new requests wait here for room: the traffic slows to the disk's pace.
-  // One listener function for every response (no closure per request); it finds its reply here.
-  function auditAbortedResponse(this: ResponseWithReply) {
-    const reply = this[kReply]
-    if (reply === undefined || this.writableFinished) return
-    const request = reply.request
-    // Gone before any decision (waiting for the audit output, for the session store): nothing was
-    // sent, and it is not the gateway's error; the status is nginx's "client closed request".
-    if (request.pscScope === null) {
-      void audit.finish(request, { status: PSC_ERR.CLIENT_GONE.status, durationMs: reply.elapsedTime, aborted: true, access: { decision: 'reject', reason: PSC_ERR.CLIENT_GONE.code, detail: 'the client closed the connection before the gateway decided' } })
-      return
-    }
-    void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
-  }
-  // One hook for what every request goes through first (one hook call per request, not three).
-  app.addHook('onRequest', (request, reply, done) => {
-    ;(reply.raw as ResponseWithReply)[kReply] = reply
-    reply.raw.on('close', auditAbortedResponse)
-    if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
-    if (drain.closing) {
-      setScope(request, { decision: 'reject', reason: PSC_ERR.SHUTTING_DOWN.code })
-      reply.header('connection', 'close')
-      sendCode(request, reply, PSC_ERR.SHUTTING_DOWN.code, { retryHref: request.url })
-      return
-    }
-    const problem = (request.raw as RawWithProblem)[kTargetProblem]
-    if (problem !== undefined) {
-      setScope(request, { decision: 'reject', reason: problem.code, detail: problem.detail, invalidPath: true })
-      // the target was rewritten to "/" (it could not be read): the home page is still the way out
-      sendCode(request, reply, problem.code, { homeHref: '/' })
-      return
-    }
-    admitWhileAuditable(auditOutput, config.audit.writeWaitMs, request, reply, done)
-  })
-  app.addHook('onResponse', (request, reply, done) => {
-    const wait = audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, access: accessFacts(request, reply.statusCode) })
-    if (wait === undefined) done()
-    else wait.then(() => done(), done)
-  })
-  function accessFacts(request: FastifyRequest, status: number): AccessFacts {
-    const scope = request.pscScope
-    // The scope has every fact the trail reads: handed over as it is, no copy per request.
-    if (scope !== null) return scope
-    // Every answer writes a scope first; one that did not is a bug, recorded as such, not guessed.
-    request.log.error({ status, url: request.url }, 'request answered without an access decision')
-    return { decision: 'reject', reason: PSC_ERR.INTERNAL.code, detail: `answered ${status} without a decision` }
-  }
-
-  app.setNotFoundHandler(async (request, reply) => {
-    if (request.pscScope === null) setScope(request, { decision: 'reject', reason: PSC_ERR.NO_ROUTE.code })
-    return sendCode(request, reply, PSC_ERR.NO_ROUTE.code)
-  })
-
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const { code, detail, context, log, closeConnection } = errorOutcome(error, { retryAfter: reply.getHeader('retry-after'), bodyLimit: app.initialConfig.bodyLimit ?? 1048576 })
-    // Full details go to the operational log only; the browser gets a reference, never a stack.
-    if (log === 'unhandled') request.log.error({ err: error }, 'unhandled error')
-    // Something the gateway depends on (the session store) failed: operators watch warnings.
-    else if (log === 'dependency') request.log.warn({ code, reason: detail }, 'dependency unavailable')
-    else request.log.info({ code, fastifyCode: error.code, status: error.statusCode }, 'client error')
-    if (closeConnection) reply.header('connection', 'close')
-    if (request.pscScope === null) setScope(request, { decision: 'reject', reason: code, detail })
-    return sendCode(request, reply, code, context)
-  })
+  registerRequestHooks(app, { config, audit, auditOutput, drain })
 
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
@@ -334,14 +244,4 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       await auditOutput.close(config.audit.shutdownWaitMs)
     }
   }
-}
-
-/** Counts Host headers without allocating: this runs before routing, on every request. */
-function hostHeaderCount(rawHeaders: string[]): number {
-  let n = 0
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!
-    if (name.length === 4 && name.toLowerCase() === 'host') n++
-  }
-  return n
 }
