@@ -23,23 +23,19 @@ import { Drain } from './ops/drain.js'
 import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { sessionStoreCheck } from './ops/readiness.js'
-import { auditLogObserver, auditSessionEnds, auditSessionsLostAtShutdown } from './ops/audit-wiring.js'
-import { configHash, describeConfigChanges } from './config/changes.js'
-import { PSC_ERR } from './errors.js'
+import { auditLogObserver, auditSessionEnds } from './ops/audit-wiring.js'
+import { configHash } from './config/changes.js'
 import { answerClientError } from './ops/client-error.js'
-import { compileRoutes } from './policy/rules.js'
 import { registerForwarding } from './proxy/forward.js'
 import { cookieSecrets } from './session/cookies.js'
 import { SessionManager } from './session/manager.js'
 import { createSessionStore } from './session/create-store.js'
 import { TokenKeeper } from './auth/token-keeper.js'
 import { registerBackchannelLogout } from './auth/backchannel-route.js'
-import { compileForwardingRules } from './proxy/forwarding-rules.js'
-import { describeReloadBlockers } from './config/reload.js'
-import type { RoutingState } from './gate.js'
 import { createAccountResolver } from './accounts/resolver.js'
 import { accountDirectoryCheck, registerAccountMetrics } from './ops/account-directory.js'
 import { registerRequestHooks, rewriteUrl } from './server/request-hooks.js'
+import { close, createRouting, listen, type RunningParts } from './server/lifecycle.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -83,7 +79,6 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     options.logStream ?? pino.destination({ dest: 1, sync: false })
   )
   const now = options.now ?? Date.now
-  let state: RoutingState = { config, routes: compileRoutes(config.routes, config.structures), forwarding: compileForwardingRules(config) }
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const auditOutput = options.audit !== undefined
     ? outputOf(options.audit)
@@ -111,6 +106,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     ? undefined
     : createAccountResolver(config.accounts, { now, log: logger, observe: (o) => observeAccount(o) })
   if (accounts !== undefined) observeAccount = registerAccountMetrics(metrics.registry, accounts)
+  const routing = createRouting(config, { logger, audit, metrics })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -152,7 +148,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
-  const gateDeps = { config, state: () => state, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) }
+  const gateDeps = { config, state: routing.current, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) }
   const gate = createAccessGate(gateDeps)
   const assertions = await AssertionIssuer.create(config, now)
   registerJwks(app, config.prefix, assertions)
@@ -171,7 +167,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
         // A client certificate PSC refuses is shared by every replica: reported, not a reason to take
         // them all out of the Service (public routes are still served, logins get their own page).
         { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason, ...(psc.status.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED && { reportOnly: true }) }) },
-        { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
+        { name: 'config', check: () => ({ ok: true, reason: `${routing.current().config.source}: ${routing.current().routes.routes.length} routes` }) },
         { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
         { name: 'audit', check: () => auditOutput.health() },
         { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) },
@@ -179,14 +175,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
       ], { metrics: metrics.registry })
     : undefined
 
-  function reload(next: GatewayConfig): void {
-    const blockers = describeReloadBlockers(config, next)
-    if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
-    state = { config: next, routes: compileRoutes(next.routes, next.structures), forwarding: compileForwardingRules(next) }
-    audit.setConfigHash(configHash(next))
-    logger.level = next.log.level
-  }
-
+  const parts: RunningParts = { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }
   return {
     app,
     admin,
@@ -194,54 +183,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     sessions,
     metrics,
     audit: auditOutput,
-    async listen(on) {
-      void psc.start()
-      const url = await app.listen(on === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, ...on } as never)
-      const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
-      return { url, adminUrl }
-    },
-    reload,
-    reloadFrom(load) {
-      try {
-        const next = load()
-        const changes = describeConfigChanges(state.config, next)
-        reload(next)
-        logger.info({ source: next.source, routes: next.routes.length }, 'configuration reloaded')
-        metrics.configReloads.inc({ outcome: 'ok' })
-        void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length, configHash: configHash(next), changes })
-        return { ok: true }
-      } catch (err) {
-        // ConfigError messages name file, line and key, and never a secret value.
-        const error = err instanceof Error ? err.message : String(err)
-        logger.error({ source: state.config.source, error }, 'configuration reload refused; the previous configuration stays in force')
-        metrics.configReloads.inc({ outcome: 'refused' })
-        void audit.emit({ event: 'config', outcome: 'refused', source: state.config.source, reason: error })
-        return { ok: false, error }
-      }
-    },
-    async close(graceMs = config.lifecycle.shutdownGraceMs) {
-      psc.close()
-      // lifecycle.shutdownDelay: the listener stays open answering 503 while the load balancer catches up.
-      await drain.begin(config.lifecycle.shutdownDelayMs)
-      const deadline = Date.now() + graceMs
-      // Open WebSockets keep working for the grace period (or until their clients close them).
-      await drain.webSocketsClosed(deadline)
-      // fastify's close stops listening, closes idle keep-alive connections and waits for requests
-      // in flight; past the grace period, whatever is left is cut.
-      const cutoff = setTimeout(() => app.server.closeAllConnections(), Math.max(0, deadline - Date.now()))
-      cutoff.unref()
-      try {
-        await app.close()
-      } finally {
-        clearTimeout(cutoff)
-      }
-      await admin?.close()
-      // No request can make or end a session any more: those the store loses now go to the trail.
-      auditSessionsLostAtShutdown(sessions, audit)
-      await sessions.store.close()
-      await accounts?.close()
-      // Everything the requests wrote reaches the audit file before the process ends.
-      await auditOutput.close(config.audit.shutdownWaitMs)
-    }
+    listen: (on) => listen(parts, on),
+    reload: routing.reload,
+    reloadFrom: routing.reloadFrom,
+    close: (graceMs = config.lifecycle.shutdownGraceMs) => close(parts, graceMs)
   }
 }
