@@ -1,16 +1,14 @@
 // Builds the gateway from a configuration: the one place where the rooms are wired together.
 // Request flow: rewriteUrl normalises the path once → reserved routes (auth/) or the access gate
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
-import fastifyCookie from '@fastify/cookie'
+// The parts live in server/: the fastify app, the per-request hooks, the error outcome, the lifecycle.
 import rateLimit from '@fastify/rate-limit'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { randomUUID } from 'node:crypto'
-import { pino, type DestinationStream } from 'pino'
+import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
-import { AUDIT_FINISHED, AuditTrail } from './audit/trail.js'
-import { PscClient, PSC_ERR_CLIENT_CERTIFICATE_REFUSED } from './auth/psc-client.js'
-import { registerClientCertificateMetric } from './ops/client-certificate-metric.js'
+import { AuditTrail } from './audit/trail.js'
+import type { PscClient } from './auth/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import { cibaCookieName } from './auth/ciba-routes.js'
 import type { GatewayConfig } from './config/types.js'
@@ -20,22 +18,19 @@ import { registerJwks } from './auth/jwks-route.js'
 import { AssertionIssuer } from './proxy/assertion.js'
 import { buildAdminApp } from './ops/admin.js'
 import { Drain } from './ops/drain.js'
-import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
-import { sessionStoreCheck } from './ops/readiness.js'
 import { auditLogObserver, auditSessionEnds } from './ops/audit-wiring.js'
 import { configHash } from './config/changes.js'
-import { answerClientError } from './ops/client-error.js'
 import { registerForwarding } from './proxy/forward.js'
-import { cookieSecrets } from './session/cookies.js'
 import { SessionManager } from './session/manager.js'
 import { createSessionStore } from './session/create-store.js'
 import { TokenKeeper } from './auth/token-keeper.js'
 import { registerBackchannelLogout } from './auth/backchannel-route.js'
-import { createAccountResolver } from './accounts/resolver.js'
-import { accountDirectoryCheck, registerAccountMetrics } from './ops/account-directory.js'
-import { registerRequestHooks, rewriteUrl } from './server/request-hooks.js'
+import { createFastifyApp, createLogger } from './server/fastify-app.js'
+import { registerRequestHooks } from './server/request-hooks.js'
 import { close, createRouting, listen, type RunningParts } from './server/lifecycle.js'
+import { createAccounts, createPscClient } from './server/psc-and-accounts.js'
+import { readinessChecks } from './server/readiness-checks.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -74,10 +69,7 @@ export interface Gateway {
 }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = pino(
-    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.acceptedSecrets', '*.hmacKey', '*.bindPassword'] },
-    options.logStream ?? pino.destination({ dest: 1, sync: false })
-  )
+  const logger = createLogger(config, options.logStream)
   const now = options.now ?? Date.now
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const auditOutput = options.audit !== undefined
@@ -88,56 +80,11 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   audit.setConfigHash(configHash(config))
   void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length, configHash: configHash(config) })
   auditSessionEnds(sessions, audit)
-  let countRenewal: ((outcome: 'reloaded' | 'refused') => void) | undefined
-  const psc = new PscClient(config.psc, logger, metrics.psc, process.env, (renewal) => {
-    const c = renewal.outcome === 'renewed' ? renewal.certificate : renewal.current
-    const clientCertificate = {
-      file: c.source, subject: c.info.subject, issuer: c.info.issuer, serialNumber: c.info.serialNumber, expires: new Date(c.info.validTo).toISOString(),
-      ...(renewal.outcome === 'renewed' && { previousSerialNumber: renewal.previous.info.serialNumber })
-    }
-    const outcome = renewal.outcome === 'renewed' ? 'reloaded' : 'refused'
-    countRenewal?.(outcome)
-    void audit.emit({ event: 'config', outcome, source: config.source, clientCertificate, ...(renewal.outcome === 'refused' && { reason: renewal.error }) })
-  })
-  countRenewal = registerClientCertificateMetric(metrics.registry, () => psc.certificate, now)
-  // Local accounts (issue 17): looked up at login and with the session's refresh, never per request.
-  let observeAccount: (outcome: string) => void = () => {}
-  const accounts = config.accounts === undefined
-    ? undefined
-    : createAccountResolver(config.accounts, { now, log: logger, observe: (o) => observeAccount(o) })
-  if (accounts !== undefined) observeAccount = registerAccountMetrics(metrics.registry, accounts)
+  const psc = createPscClient({ config, logger, metrics, audit, now })
+  const accounts = createAccounts({ config, logger, metrics, now })
   const routing = createRouting(config, { logger, audit, metrics })
 
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    // Requests are recorded once, in the audit trail; the operational log keeps to events.
-    logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: lazyChildLogger,
-    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    // While draining, requests still come through our hooks, which answer the 503 page (French for
-    // a browser, JSON for a script) with Connection: close, instead of fastify's English JSON.
-    return503OnClosing: false,
-    // Requests Node's parser refuses (malformed, headers too large) get a complete answer that says
-    // Connection: close, rather than a socket cut mid-way (ECONNRESET on the client).
-    clientErrorHandler: answerClientError,
-    // Oversized heads (431), slow heads and slow bodies (408, then the socket is closed) are cut off
-    // by Node's parser before any of our code runs. Node checks the timeouts every
-    // connectionsCheckingInterval, so it follows the smallest of them.
-    requestTimeout: config.limits.requestTimeoutMs,
-    http: {
-      maxHeaderSize: config.limits.maxHeaderSize,
-      headersTimeout: config.limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4)))
-    },
-    rewriteUrl
-  })
-  app.decorateRequest('pscScope', null)
-  app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
-  // Cookies are parsed when read (session/request-cookies.ts), not by a hook on every request.
-  await app.register(fastifyCookie, { secret: cookieSecrets(config.session), hook: false })
-
+  const app = await createFastifyApp(config, logger)
   const drain = new Drain()
   if (Object.values(config.upstreams).some((u) => u.websocket)) drain.trackWebSockets(app.server)
   registerRequestHooks(app, { config, audit, auditOutput, drain })
@@ -163,16 +110,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   })
 
   const admin = config.admin.enabled
-    ? buildAdminApp([
-        // A client certificate PSC refuses is shared by every replica: reported, not a reason to take
-        // them all out of the Service (public routes are still served, logins get their own page).
-        { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason, ...(psc.status.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED && { reportOnly: true }) }) },
-        { name: 'config', check: () => ({ ok: true, reason: `${routing.current().config.source}: ${routing.current().routes.routes.length} routes` }) },
-        { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
-        { name: 'audit', check: () => auditOutput.health() },
-        { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) },
-        ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : [])
-      ], { metrics: metrics.registry })
+    ? buildAdminApp(readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }), { metrics: metrics.registry })
     : undefined
 
   const parts: RunningParts = { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }
