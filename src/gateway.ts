@@ -1,17 +1,14 @@
 // Builds the gateway from a configuration: the one place where the rooms are wired together.
 // Request flow: rewriteUrl normalises the path once → reserved routes (auth/) or the access gate
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
-import fastifyCookie from '@fastify/cookie'
+// The parts live in server/: the fastify app, the per-request hooks, the error outcome, the lifecycle.
 import rateLimit from '@fastify/rate-limit'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pino, type DestinationStream } from 'pino'
+import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
-import { AUDIT_FINISHED, AuditTrail, type AccessFacts } from './audit/trail.js'
-import { PscClient, PSC_ERR_CLIENT_CERTIFICATE_REFUSED } from './auth/psc-client.js'
-import { registerClientCertificateMetric } from './ops/client-certificate-metric.js'
+import { AuditTrail } from './audit/trail.js'
+import type { PscClient } from './auth/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './auth/routes.js'
 import { cibaCookieName } from './auth/ciba-routes.js'
 import type { GatewayConfig } from './config/types.js'
@@ -21,31 +18,19 @@ import { registerJwks } from './auth/jwks-route.js'
 import { AssertionIssuer } from './proxy/assertion.js'
 import { buildAdminApp } from './ops/admin.js'
 import { Drain } from './ops/drain.js'
-import { lazyChildLogger } from './ops/request-logger.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
-import { sessionStoreCheck } from './ops/readiness.js'
-import { admitWhileAuditable, auditLogObserver, auditSessionEnds, auditSessionsLostAtShutdown } from './ops/audit-wiring.js'
-import { configHash, describeConfigChanges } from './config/changes.js'
-import { HSTS_VALUE } from './pages/html.js'
-import { sendCode } from './pages/respond.js'
-import { definitionOf, PSC_ERR, type PscErrorCode } from './errors.js'
-import { setScope } from './scope.js'
-import { answerClientError } from './ops/client-error.js'
-import { BodyTooLarge } from './proxy/body-limit.js'
-import { normalizeRequestTarget } from './policy/path.js'
-import { compileRoutes } from './policy/rules.js'
+import { auditLogObserver, auditSessionEnds } from './ops/audit-wiring.js'
+import { configHash } from './config/changes.js'
 import { registerForwarding } from './proxy/forward.js'
-import { cookieSecrets } from './session/cookies.js'
 import { SessionManager } from './session/manager.js'
-import { SessionStoreUnavailable } from './session/store.js'
 import { createSessionStore } from './session/create-store.js'
 import { TokenKeeper } from './auth/token-keeper.js'
 import { registerBackchannelLogout } from './auth/backchannel-route.js'
-import { compileForwardingRules } from './proxy/forwarding-rules.js'
-import { describeReloadBlockers } from './config/reload.js'
-import type { RoutingState } from './gate.js'
-import { createAccountResolver } from './accounts/resolver.js'
-import { accountDirectoryCheck, registerAccountMetrics } from './ops/account-directory.js'
+import { createFastifyApp, createLogger } from './server/fastify-app.js'
+import { registerRequestHooks } from './server/request-hooks.js'
+import { close, createRouting, listen, type RunningParts } from './server/lifecycle.js'
+import { createAccounts, createPscClient } from './server/psc-and-accounts.js'
+import { readinessChecks } from './server/readiness-checks.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -83,19 +68,9 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>
 }
 
-const kTargetProblem = Symbol('psc.targetProblem')
-/** Why the request target was refused before routing: its code and the technical detail. */
-type RawWithProblem = IncomingMessage & { [kTargetProblem]?: { code: PscErrorCode; detail: string } }
-const kReply = Symbol('psc.reply')
-type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
-
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = pino(
-    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.acceptedSecrets', '*.hmacKey', '*.bindPassword'] },
-    options.logStream ?? pino.destination({ dest: 1, sync: false })
-  )
+  const logger = createLogger(config, options.logStream)
   const now = options.now ?? Date.now
-  let state: RoutingState = { config, routes: compileRoutes(config.routes, config.structures), forwarding: compileForwardingRules(config) }
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
   const auditOutput = options.audit !== undefined
     ? outputOf(options.audit)
@@ -105,159 +80,14 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   audit.setConfigHash(configHash(config))
   void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length, configHash: configHash(config) })
   auditSessionEnds(sessions, audit)
-  let countRenewal: ((outcome: 'reloaded' | 'refused') => void) | undefined
-  const psc = new PscClient(config.psc, logger, metrics.psc, process.env, (renewal) => {
-    const c = renewal.outcome === 'renewed' ? renewal.certificate : renewal.current
-    const clientCertificate = {
-      file: c.source, subject: c.info.subject, issuer: c.info.issuer, serialNumber: c.info.serialNumber, expires: new Date(c.info.validTo).toISOString(),
-      ...(renewal.outcome === 'renewed' && { previousSerialNumber: renewal.previous.info.serialNumber })
-    }
-    const outcome = renewal.outcome === 'renewed' ? 'reloaded' : 'refused'
-    countRenewal?.(outcome)
-    void audit.emit({ event: 'config', outcome, source: config.source, clientCertificate, ...(renewal.outcome === 'refused' && { reason: renewal.error }) })
-  })
-  countRenewal = registerClientCertificateMetric(metrics.registry, () => psc.certificate, now)
-  // Local accounts (issue 17): looked up at login and with the session's refresh, never per request.
-  let observeAccount: (outcome: string) => void = () => {}
-  const accounts = config.accounts === undefined
-    ? undefined
-    : createAccountResolver(config.accounts, { now, log: logger, observe: (o) => observeAccount(o) })
-  if (accounts !== undefined) observeAccount = registerAccountMetrics(metrics.registry, accounts)
+  const psc = createPscClient({ config, logger, metrics, audit, now })
+  const accounts = createAccounts({ config, logger, metrics, now })
+  const routing = createRouting(config, { logger, audit, metrics })
 
-  const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    // Requests are recorded once, in the audit trail; the operational log keeps to events.
-    logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: lazyChildLogger,
-    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    // While draining, requests still come through our hooks, which answer the 503 page (French for
-    // a browser, JSON for a script) with Connection: close, instead of fastify's English JSON.
-    return503OnClosing: false,
-    // Requests Node's parser refuses (malformed, headers too large) get a complete answer that says
-    // Connection: close, rather than a socket cut mid-way (ECONNRESET on the client).
-    clientErrorHandler: answerClientError,
-    // Oversized heads (431), slow heads and slow bodies (408, then the socket is closed) are cut off
-    // by Node's parser before any of our code runs. Node checks the timeouts every
-    // connectionsCheckingInterval, so it follows the smallest of them.
-    requestTimeout: config.limits.requestTimeoutMs,
-    http: {
-      maxHeaderSize: config.limits.maxHeaderSize,
-      headersTimeout: config.limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4)))
-    },
-    // The path is normalised once, here, before routing: what is matched, authorised and
-    // forwarded is this one string. A target that cannot be normalised is answered 400 below.
-    rewriteUrl(raw) {
-      // Two Host headers: Node keeps the first, another hop may read the last (RFC 9112: 400).
-      if (hostHeaderCount(raw.rawHeaders) > 1) {
-        ;(raw as RawWithProblem)[kTargetProblem] = { code: PSC_ERR.DUPLICATE_HOST.code, detail: 'more than one Host header' }
-        return '/'
-      }
-      const result = normalizeRequestTarget(raw.url ?? '')
-      if (result.ok) return result.path + result.query
-      ;(raw as RawWithProblem)[kTargetProblem] = { code: PSC_ERR.INVALID_TARGET.code, detail: result.reason }
-      return '/'
-    }
-  })
-  app.decorateRequest('pscScope', null)
-  app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
-  // Cookies are parsed when read (session/request-cookies.ts), not by a hook on every request.
-  await app.register(fastifyCookie, { secret: cookieSecrets(config.session), hook: false })
-
-  // The per-request hooks below are callback-style, not async: no promise per request for hooks
-  // that almost never wait.
+  const app = await createFastifyApp(config, logger)
   const drain = new Drain()
   if (Object.values(config.upstreams).some((u) => u.websocket)) drain.trackWebSockets(app.server)
-  // Audit: exactly one access event per request (with the login/logout/session events the request
-  // caused), when the response is done, or when the client went away before. In block mode a full
-  // audit queue makes new requests wait here for room: the traffic slows to the disk's pace.
-  // One listener function for every response (no closure per request); it finds its reply here.
-  function auditAbortedResponse(this: ResponseWithReply) {
-    const reply = this[kReply]
-    if (reply === undefined || this.writableFinished) return
-    const request = reply.request
-    // Gone before any decision (waiting for the audit output, for the session store): nothing was
-    // sent, and it is not the gateway's error; the status is nginx's "client closed request".
-    if (request.pscScope === null) {
-      void audit.finish(request, { status: PSC_ERR.CLIENT_GONE.status, durationMs: reply.elapsedTime, aborted: true, access: { decision: 'reject', reason: PSC_ERR.CLIENT_GONE.code, detail: 'the client closed the connection before the gateway decided' } })
-      return
-    }
-    void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
-  }
-  // One hook for what every request goes through first (one hook call per request, not three).
-  app.addHook('onRequest', (request, reply, done) => {
-    ;(reply.raw as ResponseWithReply)[kReply] = reply
-    reply.raw.on('close', auditAbortedResponse)
-    if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
-    if (drain.closing) {
-      setScope(request, { decision: 'reject', reason: PSC_ERR.SHUTTING_DOWN.code })
-      reply.header('connection', 'close')
-      sendCode(request, reply, PSC_ERR.SHUTTING_DOWN.code, { retryHref: request.url })
-      return
-    }
-    const problem = (request.raw as RawWithProblem)[kTargetProblem]
-    if (problem !== undefined) {
-      setScope(request, { decision: 'reject', reason: problem.code, detail: problem.detail, invalidPath: true })
-      // the target was rewritten to "/" (it could not be read): the home page is still the way out
-      sendCode(request, reply, problem.code, { homeHref: '/' })
-      return
-    }
-    admitWhileAuditable(auditOutput, config.audit.writeWaitMs, request, reply, done)
-  })
-  app.addHook('onResponse', (request, reply, done) => {
-    const wait = audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, access: accessFacts(request, reply.statusCode) })
-    if (wait === undefined) done()
-    else wait.then(() => done(), done)
-  })
-  function accessFacts(request: FastifyRequest, status: number): AccessFacts {
-    const scope = request.pscScope
-    // The scope has every fact the trail reads: handed over as it is, no copy per request.
-    if (scope !== null) return scope
-    // Every answer writes a scope first; one that did not is a bug, recorded as such, not guessed.
-    request.log.error({ status, url: request.url }, 'request answered without an access decision')
-    return { decision: 'reject', reason: PSC_ERR.INTERNAL.code, detail: `answered ${status} without a decision` }
-  }
-
-  app.setNotFoundHandler(async (request, reply) => {
-    if (request.pscScope === null) setScope(request, { decision: 'reject', reason: PSC_ERR.NO_ROUTE.code })
-    return sendCode(request, reply, PSC_ERR.NO_ROUTE.code)
-  })
-
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const { code, detail, context } = errorOutcome(error, reply)
-    if (code === PSC_ERR.INTERNAL.code) {
-      // Full details go to the operational log only; the browser gets a reference, never a stack.
-      request.log.error({ err: error }, 'unhandled error')
-    } else if (definitionOf(code).status >= 500) {
-      // Something the gateway depends on (the session store) failed: operators watch warnings.
-      request.log.warn({ code, reason: detail }, 'dependency unavailable')
-    } else {
-      request.log.info({ code, fastifyCode: error.code, status: error.statusCode }, 'client error')
-    }
-    // A body too large is not read to its end: the connection cannot serve another request.
-    if (code === PSC_ERR.PAYLOAD_TOO_LARGE.code) reply.header('connection', 'close')
-    if (request.pscScope === null) setScope(request, { decision: 'reject', reason: code, detail })
-    return sendCode(request, reply, code, context)
-  })
-
-  /** fastify's, the rate limit's and our own errors, each to its outcome code. */
-  function errorOutcome(error: FastifyError, reply: FastifyReply): { code: PscErrorCode; detail?: string; context?: { retryAfterSeconds?: number; limitBytes?: number; retryHref?: string; status?: number } } {
-    // Any endpoint that needs the store (CIBA's shared state, its abuse limits) fails closed the same way.
-    if ((error as unknown) instanceof SessionStoreUnavailable) return { code: PSC_ERR.STORE_UNAVAILABLE.code, detail: (error as unknown as SessionStoreUnavailable).reason }
-    const status = error.statusCode ?? 500
-    // @fastify/rate-limit has already set Retry-After (seconds) on the reply.
-    if (status === 429) return { code: PSC_ERR.TOO_MANY_REQUESTS.code, context: { retryAfterSeconds: Number(reply.getHeader('retry-after')) || 60 } }
-    if (status === 413) {
-      // A proxied body over limits.maxBodySize, or a body to one of our own endpoints over fastify's bodyLimit.
-      const limit = error instanceof BodyTooLarge ? error.limit : app.initialConfig.bodyLimit ?? 1048576
-      const setting = error instanceof BodyTooLarge ? 'limits.maxBodySize' : 'bodyLimit'
-      return { code: PSC_ERR.PAYLOAD_TOO_LARGE.code, detail: `${limit} bytes (${setting})`, context: { limitBytes: limit } }
-    }
-    if (status >= 400 && status < 500) return { code: PSC_ERR.BAD_REQUEST.code, detail: `${error.code ?? status}: ${error.message}`, context: { status } }
-    return { code: PSC_ERR.INTERNAL.code, detail: error.code ?? error.name }
-  }
+  registerRequestHooks(app, { config, audit, auditOutput, drain })
 
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
@@ -265,7 +95,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
-  const gateDeps = { config, state: () => state, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) }
+  const gateDeps = { config, state: routing.current, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) }
   const gate = createAccessGate(gateDeps)
   const assertions = await AssertionIssuer.create(config, now)
   registerJwks(app, config.prefix, assertions)
@@ -280,26 +110,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   })
 
   const admin = config.admin.enabled
-    ? buildAdminApp([
-        // A client certificate PSC refuses is shared by every replica: reported, not a reason to take
-        // them all out of the Service (public routes are still served, logins get their own page).
-        { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason, ...(psc.status.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED && { reportOnly: true }) }) },
-        { name: 'config', check: () => ({ ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }) },
-        { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
-        { name: 'audit', check: () => auditOutput.health() },
-        { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) },
-        ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : [])
-      ], { metrics: metrics.registry })
+    ? buildAdminApp(readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }), { metrics: metrics.registry })
     : undefined
 
-  function reload(next: GatewayConfig): void {
-    const blockers = describeReloadBlockers(config, next)
-    if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
-    state = { config: next, routes: compileRoutes(next.routes, next.structures), forwarding: compileForwardingRules(next) }
-    audit.setConfigHash(configHash(next))
-    logger.level = next.log.level
-  }
-
+  const parts: RunningParts = { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }
   return {
     app,
     admin,
@@ -307,64 +121,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     sessions,
     metrics,
     audit: auditOutput,
-    async listen(on) {
-      void psc.start()
-      const url = await app.listen(on === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, ...on } as never)
-      const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
-      return { url, adminUrl }
-    },
-    reload,
-    reloadFrom(load) {
-      try {
-        const next = load()
-        const changes = describeConfigChanges(state.config, next)
-        reload(next)
-        logger.info({ source: next.source, routes: next.routes.length }, 'configuration reloaded')
-        metrics.configReloads.inc({ outcome: 'ok' })
-        void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length, configHash: configHash(next), changes })
-        return { ok: true }
-      } catch (err) {
-        // ConfigError messages name file, line and key, and never a secret value.
-        const error = err instanceof Error ? err.message : String(err)
-        logger.error({ source: state.config.source, error }, 'configuration reload refused; the previous configuration stays in force')
-        metrics.configReloads.inc({ outcome: 'refused' })
-        void audit.emit({ event: 'config', outcome: 'refused', source: state.config.source, reason: error })
-        return { ok: false, error }
-      }
-    },
-    async close(graceMs = config.lifecycle.shutdownGraceMs) {
-      psc.close()
-      // lifecycle.shutdownDelay: the listener stays open answering 503 while the load balancer catches up.
-      await drain.begin(config.lifecycle.shutdownDelayMs)
-      const deadline = Date.now() + graceMs
-      // Open WebSockets keep working for the grace period (or until their clients close them).
-      await drain.webSocketsClosed(deadline)
-      // fastify's close stops listening, closes idle keep-alive connections and waits for requests
-      // in flight; past the grace period, whatever is left is cut.
-      const cutoff = setTimeout(() => app.server.closeAllConnections(), Math.max(0, deadline - Date.now()))
-      cutoff.unref()
-      try {
-        await app.close()
-      } finally {
-        clearTimeout(cutoff)
-      }
-      await admin?.close()
-      // No request can make or end a session any more: those the store loses now go to the trail.
-      auditSessionsLostAtShutdown(sessions, audit)
-      await sessions.store.close()
-      await accounts?.close()
-      // Everything the requests wrote reaches the audit file before the process ends.
-      await auditOutput.close(config.audit.shutdownWaitMs)
-    }
+    listen: (on) => listen(parts, on),
+    reload: routing.reload,
+    reloadFrom: routing.reloadFrom,
+    close: (graceMs = config.lifecycle.shutdownGraceMs) => close(parts, graceMs)
   }
-}
-
-/** Counts Host headers without allocating: this runs before routing, on every request. */
-function hostHeaderCount(rawHeaders: string[]): number {
-  let n = 0
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!
-    if (name.length === 4 && name.toLowerCase() === 'host') n++
-  }
-  return n
 }

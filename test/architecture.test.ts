@@ -70,6 +70,15 @@ t.test('only dev-tools.ts names the emulator and the demo modules (loaded by a c
   }
 })
 
+t.test('server/ holds the parts of the composition root: only gateway.ts and server/ import it', async (t) => {
+  for (const [file, { local, types, dynamic }] of graph) {
+    if (file === 'gateway.ts' || room(file) === 'server') continue
+    t.same([...local, ...types, ...dynamic].filter((l) => room(l) === 'server'), [], `${file} does not import server/`)
+  }
+  // the error outcome is pure, so that it is tested without fastify
+  t.same(graph.get('server/error-outcome.ts')?.packages, [], 'server/error-outcome.ts imports no package')
+})
+
 t.test('the import graph of src/ (what is loaded at run time) has no cycle', async (t) => {
   const state = new Map<string, 'visiting' | 'done'>()
   const cycles: string[] = []
