@@ -72,7 +72,7 @@ export const PSC_ERR = Object.freeze({
   LOGIN_CLIENT_CERTIFICATE: define('PSC_ERR_LOGIN_CLIENT_CERTIFICATE', 502, 'PSC refused the gateway\'s client certificate (mTLS) in the TLS handshake at the end of the login'),
   LOGIN_STORE_UNAVAILABLE: define('PSC_ERR_LOGIN_STORE_UNAVAILABLE', 503, 'session store unavailable at the end of the login'),
 
-  // Establishments and local accounts (issue 17): refused by the route's rules, or the account
+  // Establishments and local accounts: refused by the route's rules, or the account
   // directory could not say who the practitioner is in the application.
   DENIED_STRUCTURE: define('PSC_ERR_DENIED_STRUCTURE', 403, 'no exercice in an establishment the route allows'),
   DENIED_GROUP: define('PSC_ERR_DENIED_GROUP', 403, 'local account in none of the groups the route allows'),

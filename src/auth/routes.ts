@@ -26,7 +26,7 @@ export interface AuthRoutesOptions {
   sessions: SessionManager
   audit: AuditTrail
   now?: () => number
-  /** local accounts (issue 17) */
+  /** local accounts */
   accounts?: CallbackOptions['accounts']
 }
 
@@ -45,7 +45,7 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     ? { config: { rateLimit: { max: config.limits.rateLimit.max, timeWindow: config.limits.rateLimit.windowMs } } }
     : {}
 
-  // CIBA (issue 12): its own routes; where it is offered, the login page is its choice page.
+  // CIBA: its own routes; where it is offered, the login page is its choice page.
   const ciba = await registerCibaRoutes(app, opts)
 
   app.get(loginPath, limited, async (request, reply) => {

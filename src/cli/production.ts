@@ -1,4 +1,4 @@
-// doctor and raccordement: the two commands that take a configuration to a real PSC (issue 11).
+// doctor and raccordement: the two commands that take a configuration to a real PSC.
 // Their work is in ops/doctor.ts, ops/raccordement.ts and ops/production-commands.ts.
 import { required, UsageError, type Command } from './command.js'
 

@@ -1,4 +1,4 @@
-// The converted form of the psc keys added for production (issue 11): outbound proxy, CA bundle,
+// The converted form of the psc keys added for production: outbound proxy, CA bundle,
 // client certificate, ANS onboarding facts.
 import type { CertificateInfo, ClientCertificate } from './client-certificate.js'
 

@@ -1,4 +1,4 @@
-// The psc keys that take a gateway from the emulator to a real hospital (issue 11): client
+// The psc keys that take a gateway from the emulator to a real hospital: client
 // authentication, outbound proxy, CA bundle, client certificate, and the URLs ANS registered.
 // Kept apart from resolve.ts: one concern, and every message names the key at fault.
 import type { RawConfig } from './schema.js'

@@ -33,7 +33,7 @@ export const ConfigSchema = Type.Object({
   audit: AuditSchema,
   assertion: AssertionSchema,
   log: LogSchema,
-  // establishments and local accounts (issue 17)
+  // establishments and local accounts
   structures: Type.Optional(StructuresSchema),
   accounts: Type.Optional(AccountsSchema)
 }, { additionalProperties: false })

@@ -29,7 +29,7 @@ export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> & Ser
   upstreams: Record<string, UpstreamSettings>
   routes: RouteSettings[]
   headers: HeaderSettings
-  /** local accounts of the protected application (issue 17); absent: identity headers only */
+  /** local accounts of the protected application; absent: identity headers only */
   accounts?: AccountsSettings
   /** the named establishments (top-level `structures`), each with its label; the routes hold their own copies */
   structures: Record<string, StructureSetConfig>

@@ -1,4 +1,4 @@
-// Readiness and metrics of the local-accounts source (issue 17), apart from the other checks.
+// Readiness and metrics of the local-accounts source, apart from the other checks.
 // Structural types: ops/ reads what accounts/ exposes without importing it.
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { CheckResult } from './admin.js'

@@ -94,7 +94,7 @@ const DENIED: Texts = {
   fr: (c) => ({ title: 'Accès refusé', paragraphs: [...denialSentences(c.denial, 'fr'), 'Si vous pensez devoir y accéder, contactez le support informatique de l\'établissement avec la référence ci-dessous.'] }),
   en: (c) => ({ title: 'Access denied', paragraphs: [...denialSentences(c.denial, 'en'), 'If you believe you should have access, contact your hospital\'s IT support with the reference below.'] })
 }
-// Establishments and local accounts (issue 17).
+// Establishments and local accounts.
 const CONTACT_DEFAULT = { fr: 'le support informatique de l\'établissement', en: 'your hospital\'s IT support' }
 const NO_ACCOUNT: Texts = {
   fr: (c) => ({

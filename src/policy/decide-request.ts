@@ -108,7 +108,7 @@ export function decideRequest (input: DecisionInput): Outcome {
 function decideKnown (route: CompiledRoute, identity: Identity, establishments: readonly AccessStructureEntry[] = []): Outcome {
   const verdict = decideAccess(route, identity)
   if (verdict.kind === 'allow') return { kind: 'allow', identity, exercice: exerciceInContext(route, identity, establishments) }
-  // the account directory could not say who the practitioner is here (issue 17)
+  // the account directory could not say who the practitioner is here
   if (verdict.kind === 'reject') return reject(verdict.code)
   return verdict
 }

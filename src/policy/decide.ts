@@ -9,7 +9,7 @@ import type { CompiledRoute } from './rules.js'
 /** The condition that failed, what the route allows and what the practitioner has. */
 export interface DenialDetails {
   condition: 'idNat' | 'exercice' | 'profession' | 'category' | 'specialty' | 'exercices' |
-    /** establishments and local accounts (issue 17): allowed = set labels or groups; held = structures or groups */
+    /** establishments and local accounts: allowed = set labels or groups; held = structures or groups */
     'structure' | 'account' | 'group'
   /** codes the route allows for that condition (empty for idNat: the list is not repeated) */
   allowed: readonly string[]

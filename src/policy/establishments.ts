@@ -1,4 +1,4 @@
-// Rules by establishment and by local account (issue 17), pure: which structures an exercice is
+// Rules by establishment and by local account, pure: which structures an exercice is
 // practised in, whether one of them belongs to a set the route names, and what the route asks of
 // the practitioner's account in the application. decide.ts calls these for each exercice.
 import { PSC_ERR } from '../errors.js'

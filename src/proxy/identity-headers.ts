@@ -34,7 +34,7 @@ export function identityFieldValue(identity: Identity, field: IdentityField, inC
     case 'structureId': return structure?.id
     case 'structureName': return structure?.name
     case 'structureFiness': return structure?.finess
-    // the local account (issue 17): only one that was found travels
+    // the local account: only one that was found travels
     case 'accountLogin': return identity.account?.status === 'found' ? identity.account.login : undefined
     case 'accountName': return identity.account?.status === 'found' ? identity.account.displayName : undefined
     case 'accountGroups': return identity.account?.status === 'found' && identity.account.groups.length > 0 ? encodeGroupList(identity.account.groups) : undefined

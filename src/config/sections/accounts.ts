@@ -1,4 +1,4 @@
-// accounts and structures (issue 17): local accounts of the protected application (a mapping file
+// accounts and structures: local accounts of the protected application (a mapping file
 // or an LDAP directory) and named establishments (FINESS site/juridique, SIRET, structure ids) that
 // routes use in `access.structures`. Named sets are replaced in each route by the set itself at
 // conversion (routes.ts), so the policy reads plain data; an unknown name is an error at its key.
@@ -11,7 +11,7 @@ import { Duration, NonEmpty } from '../formats.js'
 import type { RawConfig } from '../schema.js'
 import { closest } from '../closest.js'
 
-// ── Establishments and local accounts (issue 17) ─────────────────────────────────────────────
+// ── Establishments and local accounts ─────────────────────────────────────────────
 const Finess = Type.String({ pattern: '^[0-9][0-9AB][0-9]{7}$', description: 'A FINESS number: 9 characters, e.g. "750000001" (2A/2B for Corsica)' })
 export const StructureSetSchema = Type.Object({
   label: Type.Optional(NonEmpty('The establishment\'s name as the refusal page shows it, e.g. "CHU de Saint-Œuf"')),

@@ -15,7 +15,7 @@ export const AuditSchema = Type.Object({
   }),
   maxQueuedEvents: Type.Integer({ minimum: 1, default: 10000, description: 'Audit events held in memory before onBackpressure applies' }),
   includeQuery: Type.Boolean({ default: false, description: 'Write the query string of proxied requests (never for the gateway\'s own endpoints)' }),
-  // --- issue 13: write failures, chain head, SIEM ---
+  // --- write failures, chain head, SIEM ---
   writeWait: Duration({ default: '5s', description: 'While the audit trail cannot be written (disk full, syslog down in block mode), how long a new request waits before it gets 503' }, { timer: true }),
   shutdownWait: Duration({ default: '10s', description: 'On shutdown, how long to keep trying to write queued audit events; what is left is counted on stderr and the exit code is 1' }, { timer: true }),
   headEvery: Duration({ default: '1m', description: 'How often the chain head (seq and mac of the file\'s last line) is sent to the other outputs (stdout, syslog) and the operational log, for audit verify --expect-head' }, { timer: true }),

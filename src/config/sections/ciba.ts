@@ -1,4 +1,4 @@
-// psc.ciba and psc.serviceName (issue 12): login by a push to the practitioner's e-CPS app. A block
+// psc.ciba and psc.serviceName: login by a push to the practitioner's e-CPS app. A block
 // of its own, plugged into the psc section (sections/psc.ts).
 import { Type, type Static } from '@sinclair/typebox'
 import type { Checks } from '../checks.js'

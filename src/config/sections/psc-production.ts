@@ -1,4 +1,4 @@
-// psc keys that take the gateway from the emulator to a real hospital (issue 11): outbound proxy,
+// psc keys that take the gateway from the emulator to a real hospital: outbound proxy,
 // CA bundle, client certificate, ANS onboarding facts. Spread into PscSchema (sections/psc.ts);
 // their checks and conversion are in ../resolve-psc-production.ts.
 import { Type } from '@sinclair/typebox'

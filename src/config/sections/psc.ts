@@ -31,12 +31,12 @@ export const PscSchema = Type.Object({
     description: 'Confirm with PSC (refresh grant) at this interval that the practitioner\'s PSC session is alive; end ours if PSC refuses'
   })),
   backchannelLogout: Type.Boolean({ default: true, description: 'Accept OpenID Connect back-channel logout at <prefix>/backchannel-logout' }),
-  // --- issue 13 (audit helper): check refuses codes PSC never sends ---
+  // --- check refuses codes PSC never sends ---
   allowUnknownProfessions: Type.Boolean({ default: false, description: 'Accept profession codes in routes that are not in the TRE_G15 table this release knows (a code ANS added since)' }),
-  // CIBA (issue 12): sections/ciba.ts
+  // CIBA: sections/ciba.ts
   serviceName: Type.Optional(ServiceNameSchema),
   ciba: CibaSchema,
-  // --- issue 11: outbound proxy, CA bundle, client certificate, ANS onboarding (sections/psc-production.ts) ---
+  // --- outbound proxy, CA bundle, client certificate, ANS onboarding (sections/psc-production.ts) ---
   ...PscProductionKeys
 }, { additionalProperties: false })
 
