@@ -24,7 +24,7 @@ export interface CallbackOptions {
   transactions: LoginTransactions
   limited: object
   now: () => number
-  /** finds the local account at login (issue 17; src/accounts/resolver.ts) */
+  /** finds the local account at login (src/accounts/resolver.ts) */
   accounts?: { resolve(identity: Identity): Promise<AccountLookup> }
 }
 

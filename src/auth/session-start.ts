@@ -58,7 +58,7 @@ export interface SessionStartDeps {
   config: GatewayConfig
   sessions: SessionManager
   audit: AuditTrail
-  /** finds the local account at login (issue 17; src/accounts/resolver.ts) */
+  /** finds the local account at login (src/accounts/resolver.ts) */
   accounts?: { resolve(identity: Identity): Promise<AccountLookup> } | undefined
 }
 

@@ -23,7 +23,7 @@ export type Freshness =
   /** PSC could not be asked (unreachable, slow): the caller decides what that means */
   | { kind: 'unavailable'; reason: string }
 
-/** The local account, looked up again with the session (issue 17; src/accounts/resolver.ts). */
+/** The local account, looked up again with the session (src/accounts/resolver.ts). */
 export interface AccountRefresher {
   due (identity: Identity, now: number): boolean
   resolve (identity: Identity): Promise<AccountLookup>

@@ -1,4 +1,4 @@
-// The audit section's resolution and the deployment checks issue 13 asked of `check` (and of every
+// The audit section's resolution and the deployment checks asked of `check` (and of every
 // start): an audit file the gateway could not write, an http publicUrl facing production PSC,
 // profession codes PSC never sends. Found at load time, with the key, so `check` prints them and
 // `serve` refuses to start instead of dying on the first write.
