@@ -4,7 +4,7 @@
 // Usage: emulator-process.ts CLIENT_ID CLIENT_SECRET PUBLIC_URL; prints `READY {"issuer": ...}`.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { startEmulator } from '../src/emulator/index.js'
+import { startEmulator } from '../dev/emulator/index.js'
 import { ROOT } from './harness.js'
 
 if (process.argv[2] === '--child') {

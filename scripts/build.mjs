@@ -1,5 +1,5 @@
 // `npm run build [-- --outDir DIR]`: compiles the product's TypeScript (the files tsconfig.build.json
-// names: src/ without the emulator and the demo) to JavaScript in dist/, one file per source file.
+// names: src/, the product; dev/ holds the emulator and the demo) to JavaScript in dist/, one file per source file.
 //
 // Why esbuild and not tsc: tsc type-checks the whole program before it writes a byte (20 CPU-seconds
 // on a 2-core machine, paid by every `npm install` of a clone through `prepare`, every image build

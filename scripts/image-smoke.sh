@@ -129,7 +129,7 @@ facts="$(docker run --rm --read-only --network none --entrypoint node "$IMAGE" -
     npx: has("/usr/local/bin/npx"), corepack: has("/usr/local/bin/corepack") || has("/usr/local/lib/node_modules/corepack"),
     yarn: has("/usr/local/bin/yarn") || fs.readdirSync("/opt").some((d) => d.startsWith("yarn")),
     oidcProvider: has("/app/node_modules/oidc-provider"), typescript: has("/app/node_modules/typescript"), tap: has("/app/node_modules/tap"),
-    emulator: has("/app/dist/emulator"), demo: has("/app/dist/demo"), src: has("/app/src"),
+    emulator: has("/app/dist/emulator"), demo: has("/app/dist/demo"), src: has("/app/src"), dev: has("/app/dev"),
     writableApp: (() => { try { fs.writeFileSync("/app/x", "x"); return true } catch { return false } })()
   }))')"
 echo "     $facts"
@@ -138,13 +138,13 @@ node -e '
   const bad = []
   if (!f.node.startsWith("v" + want + ".")) bad.push("node " + f.node)
   if (f.uid !== 1000 || f.gid !== 1000) bad.push("uid/gid " + f.uid + "/" + f.gid)
-  for (const k of ["npm", "npx", "corepack", "yarn", "oidcProvider", "typescript", "tap", "emulator", "demo", "src", "writableApp"]) if (f[k]) bad.push(k + " present")
+  for (const k of ["npm", "npx", "corepack", "yarn", "oidcProvider", "typescript", "tap", "emulator", "demo", "src", "dev", "writableApp"]) if (f[k]) bad.push(k + " present")
   if (bad.length) { console.error("FAIL: " + bad.join(", ")); process.exit(1) }
 ' "$facts" "$NODE_VERSION" || exit 1
 pass "Node $NODE_VERSION, uid 1000, no npm/npx/corepack/yarn, no emulator/oidc-provider/dev dependency, read-only /app"
 emu_out="$(docker run --rm --read-only --network none "$IMAGE" emulator 2>&1)" && fail "emulator command succeeded in the image" || emu_rc=$?
-[ "$emu_rc" = 2 ] && [[ "$emu_out" == *"not included in this build"* ]] && [[ "$emu_out" != *"    at "* ]] \
-  && pass "'emulator' in the image: exit 2, \"not included in this build\"" || fail "emulator command: exit $emu_rc: $emu_out"
+[ "$emu_rc" = 2 ] && [[ "$emu_out" == *'unknown command "emulator"'* ]] && [[ "$emu_out" != *"    at "* ]] \
+  && pass "'emulator' in the image: exit 2, unknown command (a dev/ tool)" || fail "emulator command: exit $emu_rc: $emu_out"
 
 # --- a running gateway: login against the emulator ------------------------------------------------
 say "run read-only as uid 1000 against the PSC emulator"
@@ -178,10 +178,10 @@ PUBLIC="http://127.0.0.1:$GW_PORT"
 # on 127.0.0.1; the container shares the host's network namespace and listens on 127.0.0.1 too.
 # `node --import tsx`, one process each, so that the kill at the end stops them (`npx tsx` put
 # them in a child that outlived the kill).
-node --import tsx src/cli.ts emulator --port "$EMU_PORT" --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
+node --import tsx dev/cli.ts emulator --port "$EMU_PORT" --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
   --redirect-uri "$PUBLIC/_psc/callback" --post-logout-uri "$PUBLIC/_psc/logged-out" >"$WORK/emulator.log" 2>&1 &
 PIDS+=($!)
-node --import tsx src/cli.ts demo-app --port "$APP_PORT" >"$WORK/demo-app.log" 2>&1 &
+node --import tsx dev/cli.ts demo-app --port "$APP_PORT" >"$WORK/demo-app.log" 2>&1 &
 PIDS+=($!)
 mkdir -p "$WORK/etc"
 cat >"$WORK/etc/gateway.yaml" <<YAML

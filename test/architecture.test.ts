@@ -1,8 +1,8 @@
 // The house's rules of direction (docs/architecture.md), checked on the real import graph of src/:
-// pure rooms import no framework and do no I/O, the product never imports the emulator or the demo,
+// pure rooms import no framework and do no I/O, the product (src/) never imports dev/ (the emulator, the demo),
 // and the graph of files has no cycle.
 import t from 'tap'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
 const SRC = resolve(import.meta.dirname, '../src')
@@ -54,20 +54,18 @@ t.test('errors.ts imports nothing of ours', async (t) => {
   t.same(graph.get('errors.ts')?.types, [])
 })
 
-t.test('nothing in the product imports the emulator or the demo, except the CLI on demand', async (t) => {
+t.test('nothing under src/ imports dev/ (the PSC emulator, the demo application, their commands)', async (t) => {
+  const DEV = resolve(SRC, '../dev')
   for (const [file, { local, types, dynamic }] of graph) {
-    if (room(file) === 'emulator' || room(file) === 'demo') continue
-    t.same([...local, ...types].filter((l) => room(l) === 'emulator' || room(l) === 'demo'), [], `${file}: no static import of emulator/ or demo/`)
-    if (!file.startsWith('cli')) t.same(dynamic.filter((l) => room(l) === 'emulator' || room(l) === 'demo'), [], `${file}: no dynamic import either`)
+    t.same([...local, ...types, ...dynamic].filter((l) => resolve(SRC, l).startsWith(DEV + '/')), [], `${file}: no import of dev/`)
   }
-})
-
-t.test('only dev-tools.ts names the emulator and the demo modules (loaded by a computed URL, left out of the build)', async (t) => {
+  // nor by a path computed at run time: no src file names dev/ or the emulator's dependency
   for (const file of sourceFiles(SRC)) {
-    const rel = relative(SRC, file)
-    if (rel === 'dev-tools.ts' || room(rel) === 'emulator' || room(rel) === 'demo') continue
-    t.notMatch(readFileSync(file, 'utf8'), /['"][./]*(emulator\/index|demo\/app)\.js['"]/, `${rel} does not name them`)
+    const text = readFileSync(file, 'utf8')
+    t.notMatch(text, /['"`](?:\.\.\/)+dev\//, `${relative(SRC, file)} does not name dev/`)
+    t.notMatch(text, /['"]oidc-provider['"]/, `${relative(SRC, file)} does not name oidc-provider`)
   }
+  t.notOk(existsSync(join(SRC, 'emulator')) || existsSync(join(SRC, 'demo')), 'the emulator and the demo are not in src/')
 })
 
 t.test('server/ holds the parts of the composition root: only gateway.ts and server/ import it', async (t) => {

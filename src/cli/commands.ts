@@ -3,7 +3,6 @@ import { AUDIT_USAGE, runAuditCommand, type AuditCommandOptions } from '../audit
 import type { Command } from './command.js'
 import { forwardAuthCommand } from './forward-auth.js'
 import { initCommand } from './init.js'
-import { demoAppCommand, demoCommand, emulatorCommand } from './local.js'
 import { checkCommand, serveCommand } from './serve.js'
 import { doctorCommand, raccordementCommand } from './production.js'
 
@@ -55,9 +54,6 @@ export const COMMANDS: readonly Command[] = [
   raccordementCommand,
   forwardAuthCommand,
   initCommand,
-  demoCommand,
-  emulatorCommand,
-  demoAppCommand,
   schemaCommand,
   auditCommand
 ]

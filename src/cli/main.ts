@@ -60,3 +60,16 @@ export async function runCli(argv: readonly string[], commands: readonly Command
     throw err
   }
 }
+
+/** Runs the command line as a process: sets the exit code, or prints an unexpected error and exits 1. */
+export function runAsProcess(argv: readonly string[], commands: readonly Command[]): void {
+  runCli(argv, commands).then(
+    (code) => { if (code !== undefined) process.exitCode = code },
+    (err: unknown) => {
+      // Not a usage or configuration mistake: a message, never a stack trace on the terminal.
+      // Exit now: a half-started server may hold handles open.
+      process.stderr.write(`psc-gateway: ${err instanceof Error ? err.message : String(err)}\n`)
+      process.exit(1)
+    }
+  )
+}

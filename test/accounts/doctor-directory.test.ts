@@ -3,7 +3,7 @@
 import t from 'tap'
 import { loadConfigText } from '../../src/config/load.js'
 import type { AccountsSettings, LdapSettings } from '../../src/config/types.js'
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
 import { directoryCheck } from '../../src/ops/doctor-directory.js'
 import { formatDoctorReport, runDoctor } from '../../src/ops/doctor.js'
 import { CLIENT_ID, CLIENT_SECRET, freePort } from '../helpers/stack.js'

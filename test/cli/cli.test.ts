@@ -26,8 +26,9 @@ const mistakeRuns = [
   { args: ['check', '--confg', 'x.yaml'] },
   { args: ['check', '--config'] },
   { args: ['check', 'config/gateway.example.yaml'] },
-  { args: ['demo-app', '--port', 'eighty'] },
-  { args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '--environment', 'prod'] }
+  { args: ['demo-app', '--port', 'eighty'], dev: true },
+  { args: ['init', '--public-url', 'https://a.fr', '--client-id', 'c', '--upstream', 'http://b:1', '--environment', 'prod'] },
+  { args: ['emulator'] }
 ]
 const secretRuns = [
   { args: ['init', '--public-url', 'https://dpi.hopital.fr', '--client-id', 'hopital-dpi', '--upstream', 'http://10.0.0.12:8080', '--professions', '10,21', '--output', file] },
@@ -63,7 +64,7 @@ t.test('every command has --help (and -h) that prints its usage and starts nothi
 })
 
 t.test('--version, help, and mistakes', async (t) => {
-  const [version, help, helpCheck, typo, badOption, missingValue, stray, badPort, badEnv] = results.slice(helpRuns.length)
+  const [version, help, helpCheck, typo, badOption, missingValue, stray, badPort, badEnv, productEmulator] = results.slice(helpRuns.length)
   t.same(version, { code: 0, stdout: `psc-gateway ${pkg.version}\n`, stderr: '' })
   t.match(help!.stdout, /Commands:\n {2}serve/)
   t.match(helpCheck!.stdout, /^Usage: psc-gateway check --config FILE/)
@@ -76,6 +77,10 @@ t.test('--version, help, and mistakes', async (t) => {
   t.match(stray!.stderr, /check takes no argument, got "config\/gateway.example.yaml" \(did you mean --config config\/gateway.example.yaml\?\)/)
   t.match(badPort!.stderr, /--port: expected a port number \(0-65535\), got "eighty"/)
   t.match(badEnv!.stderr, /--environment: expected bas or production, got "prod"/)
+  // the emulator and the demo are dev/cli.ts's: the product's command line does not offer them
+  t.equal(productEmulator!.code, 2)
+  t.match(productEmulator!.stderr, /^psc-gateway: unknown command "emulator"/)
+  t.notMatch(help!.stdout, /^ {2}(demo|emulator|demo-app) /m, 'the product\'s help lists no development command')
 })
 
 t.test('a missing secret names the variable and suggests its _FILE form', async (t) => {

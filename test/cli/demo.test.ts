@@ -1,4 +1,4 @@
-// `scripts/dev start` (npm start: psc-gateway demo), the README's first command, as a newcomer runs it: one process
+// `npm start` (tsx dev/cli.ts demo), the README's first command, as a newcomer runs it: one process
 // starts the PSC emulator, the demo application and the gateway; a practitioner who opens the
 // gateway under another name than its public URL (http://127.0.0.1:PORT/ instead of
 // http://localhost:PORT/) is sent to the public host, logs in through the emulator and
@@ -18,7 +18,7 @@ const MEDECIN = '899700218896'
 t.test('npm start: a login started on 127.0.0.1 ends on the application, logged in', async (t) => {
   const [gateway, emulator, demoApp, admin] = [await freePort(), await freePort(), await freePort(), await freePort()]
   const env = { ...process.env, GATEWAY_PORT: String(gateway), EMULATOR_PORT: String(emulator), DEMO_APP_PORT: String(demoApp), ADMIN_PORT: String(admin) }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/cli.ts', 'demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => { output += d.toString() })
   child.stderr.on('data', (d: Buffer) => { output += d.toString() })

@@ -51,7 +51,8 @@ t.test('every page of docs/ is in the index (docs/README.md), and the contributo
 })
 
 /**
- * Commands that start servers (serve and demo are run by test/production and test/cli/demo.test.ts),
+ * Commands that start servers (serve is run by test/production; demo, emulator and demo-app are
+ * dev/cli.ts's, demo run by test/cli/demo.test.ts),
  * or talk to PSC from the hospital's server (doctor, raccordement: every verdict is run by
  * test/ops/doctor.test.ts against the emulator and by test/psc/onboarding.test.ts): shown, not run
  * here. The audit lines are run, on audit files written for them.

@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
 import { launchChromium, SHOTS, STEP_TIMEOUT } from '../helpers/chromium.js'
 import { EMULATOR_LOGIN_TITLE } from '../helpers/emulator-login.js'
 import { CLIENT_DN, makeTestPki, P12_PASSWORD } from '../helpers/pki.js'

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { defaultPractitionersFile, loadPractitioners, parsePractitioners, PractitionersFileError, startEmulator } from '../../src/emulator/index.js'
+import { defaultPractitionersFile, loadPractitioners, parsePractitioners, PractitionersFileError, startEmulator } from '../../dev/emulator/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'psc-practitioners-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))

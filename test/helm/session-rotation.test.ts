@@ -5,8 +5,8 @@
 // by the other again). The one-step rotation is shown to log people out.
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
-import { startDemoApp } from '../../src/demo/app.js'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startDemoApp } from '../../dev/demo/app.js'
+import { startEmulator } from '../../dev/emulator/index.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { spawnGateway, until, type GatewayProcess } from '../helpers/gateway-process.js'

@@ -3,8 +3,10 @@
 // { code, stdout, stderr } on the real stdout. Only for commands that end (not serve or demo).
 import { COMMANDS } from '../../src/cli/commands.js'
 import { runCli } from '../../src/cli/main.js'
+import { DEV_COMMANDS } from '../../dev/commands.js'
 
-interface Run { args: string[]; env?: Record<string, string>; cwd?: string }
+// dev: the development command line (dev/cli.ts), which adds demo, emulator and demo-app
+interface Run { args: string[]; env?: Record<string, string>; cwd?: string; dev?: boolean }
 const runs = JSON.parse(process.argv[2]!) as Run[]
 const realOut = process.stdout.write.bind(process.stdout)
 const realErr = process.stderr.write.bind(process.stderr)
@@ -20,7 +22,7 @@ for (const run of runs) {
   Object.assign(process.env, run.env ?? {})
   let code: number | undefined
   try {
-    code = await runCli(run.args, COMMANDS)
+    code = await runCli(run.args, run.dev === true ? [...COMMANDS, ...DEV_COMMANDS] : COMMANDS)
   } catch (err) {
     stderr += `THREW: ${(err as Error).stack}`
     code = -1

@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 export interface CliResult { code: number | undefined; stdout: string; stderr: string }
-export interface CliRun { args: string[]; env?: Record<string, string>; cwd?: string }
+export interface CliRun { args: string[]; env?: Record<string, string>; cwd?: string; /** run by the development command line (dev/cli.ts) */ dev?: boolean }
 
 /** Many runs in one process (see cli-runner.ts). */
 export async function runCliBatch(runs: CliRun[]): Promise<CliResult[]> {

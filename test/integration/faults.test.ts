@@ -1,7 +1,7 @@
 // The gateway when its neighbours fail: PSC unreachable at start-up (and back later), an upstream
 // that refuses connections or is too slow.
 import t from 'tap'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../../dev/emulator/index.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { startDelayedUpstream } from '../helpers/delayed-upstream.js'

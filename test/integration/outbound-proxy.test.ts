@@ -2,7 +2,7 @@
 // behind it. Every call to PSC is in the proxy's log; with the proxy stopped, the gateway names the
 // proxy, not PSC; a login works through it, with a client secret and with tls_client_auth (mTLS).
 import t from 'tap'
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
 import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE } from '../../src/auth/psc-client.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'

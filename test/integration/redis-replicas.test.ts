@@ -3,8 +3,8 @@
 // refuses at once; Redis down fails closed and recovers by itself.
 import { Redis } from 'ioredis'
 import t from 'tap'
-import { startDemoApp } from '../../src/demo/app.js'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startDemoApp } from '../../dev/demo/app.js'
+import { startEmulator } from '../../dev/emulator/index.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { spawnGateway, until, type GatewayProcess } from '../helpers/gateway-process.js'

@@ -4,7 +4,7 @@
 // and says so in the log. With the old behaviour the listener closed at once.
 import { Agent, request } from 'node:http'
 import t from 'tap'
-import { startDemoApp } from '../../src/demo/app.js'
+import { startDemoApp } from '../../dev/demo/app.js'
 import { spawnGateway, until } from '../helpers/gateway-process.js'
 import { freePort, stackYaml } from '../helpers/stack.js'
 

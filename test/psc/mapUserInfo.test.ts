@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { loadPractitioners, pscClaimsFor, pscIdTokenClaimsFor, pscSubFor } from '../../src/emulator/index.js'
+import { loadPractitioners, pscClaimsFor, pscIdTokenClaimsFor, pscSubFor } from '../../dev/emulator/index.js'
 import { identityFromPsc, primaryExercice, PscIdentityError, rppsFromIdNat } from '../../src/psc/mapUserInfo.js'
 
 const example = JSON.parse(readFileSync(new URL('../fixtures/userinfo-example.json', import.meta.url), 'utf8')) as Record<string, unknown>

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type Provider from 'oidc-provider'
-import { WALLET_DISCOVERY_PATH } from '../psc/environments.js'
+import { WALLET_DISCOVERY_PATH } from '../../src/psc/environments.js'
 import { pscSubFor } from './claims.js'
 import { createProvider, INTERACTION_PATH, ISSUER_PATH } from './provider.js'
 

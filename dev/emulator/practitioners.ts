@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
-import { isEidasLevel, type EidasLevel } from '../psc/acr.js'
+import { isEidasLevel, type EidasLevel } from '../../src/psc/acr.js'
 
 export interface PractitionerStructure {
   /** identifiantTechniqueDeLaStructure */

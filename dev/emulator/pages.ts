@@ -1,6 +1,6 @@
 // HTML of the emulator's own pages. Everything interpolated goes through escapeHtml.
 
-import { professionLabel } from '../psc/professions.js'
+import { professionLabel } from '../../src/psc/professions.js'
 import type { Practitioner } from './practitioners.js'
 
 export function escapeHtml(value: string): string {

@@ -2,7 +2,7 @@
 // /work/shared/psc/userinfo-example.json): every unknown value is "" as PSC sends it.
 
 import { createHash } from 'node:crypto'
-import { SUBJECT_ROLE_OID } from '../psc/professions.js'
+import { SUBJECT_ROLE_OID } from '../../src/psc/professions.js'
 import type { Practitioner, PractitionerExercice, PractitionerStructure } from './practitioners.js'
 
 const SECTEUR_ACTIVITE_OID = '1.2.250.1.71.4.2.4'

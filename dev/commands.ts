@@ -1,15 +1,15 @@
-// Commands that run the local stand-ins: the whole demo, the PSC emulator, the demo application.
-// The emulator and the demo app are loaded only by these commands: the product never loads them
-// (nor oidc-provider) in production.
+// The development commands that run the local stand-ins: the whole demo, the PSC emulator, the demo
+// application. They live in dev/ with what they run: the product (src/) never imports dev/, so
+// neither the production build nor the image holds them (nor oidc-provider).
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { UsageError, type Command } from './command.js'
-import { stopOnSignals } from './stop-on-signals.js'
-import { loadDemoApp, loadEmulator } from '../dev-tools.js'
+import { UsageError, type Command } from '../src/cli/command.js'
+import { stopOnSignals } from '../src/cli/stop-on-signals.js'
 
-const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-// The emulator and the demo app are loaded only by the commands that run them (dev-tools.ts): the
-// product never loads them (nor oidc-provider), and the production build leaves them out.
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+// Loaded when a command runs, not before: `emulator` need not load the gateway, nor `demo-app` oidc-provider.
+const loadEmulator = () => import('./emulator/index.js')
+const loadDemoApp = () => import('./demo/app.js')
 
 /** must match psc.serviceName in config/demo.yaml: the dénomination the e-CPS notification shows */
 const DEMO_SERVICE_NAME = 'Démo psc-gateway'
@@ -29,7 +29,7 @@ export const demoCommand: Command = {
   options: {},
   async run() {
     const started = performance.now()
-    const [{ startEmulator }, { startDemoApp }, { buildGateway }, { loadOrRefuse }] = await Promise.all([loadEmulator(), loadDemoApp(), import('../gateway.js'), import('./config-file.js')])
+    const [{ startEmulator }, { startDemoApp }, { buildGateway }, { loadOrRefuse }] = await Promise.all([loadEmulator(), loadDemoApp(), import('../src/gateway.js'), import('../src/cli/config-file.js')])
     const env = process.env
     const gatewayPort = Number(env.GATEWAY_PORT ?? 8080)
     const emulatorPort = Number(env.EMULATOR_PORT ?? 8081)
@@ -118,3 +118,5 @@ export const demoAppCommand: Command = {
     return undefined
   }
 }
+
+export const DEV_COMMANDS: readonly Command[] = [demoCommand, emulatorCommand, demoAppCommand]

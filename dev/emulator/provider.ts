@@ -3,7 +3,7 @@
 // practitioner page are in index.ts.
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto'
 import Provider from 'oidc-provider'
-import { EIDAS_LEVELS } from '../psc/acr.js'
+import { EIDAS_LEVELS } from '../../src/psc/acr.js'
 import { PSC_SCOPE_ALL_CLAIMS, pscClaimsFor, pscIdTokenClaimsFor } from './claims.js'
 import type { EmulatorOptions } from './index.js'
 import { autoLogoutPage, loggedOutPage, messagePage } from './pages.js'
