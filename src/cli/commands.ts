@@ -13,7 +13,7 @@ const schemaCommand: Command = {
   usage: '',
   options: {},
   async run() {
-    const { configJsonSchemaText } = await import('../config/jsonSchema.js')
+    const { configJsonSchemaText } = await import('../config/json-schema.js')
     process.stdout.write(configJsonSchemaText())
     return 0
   }
