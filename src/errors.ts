@@ -100,6 +100,37 @@ export const PSC_ERR_CIBA = Object.freeze({
   UNKNOWN_REQUEST: define('PSC_ERR_CIBA_UNKNOWN_REQUEST', 404, 'no CIBA request of this browser is known')
 })
 
+/**
+ * Why a call to PSC failed (auth/outbound-http.ts), told apart so that "the hospital's outbound proxy
+ * refused" is not "PSC is unreachable". They name the state of the link to PSC in the log, /readyz and
+ * doctor; a login that meets one answers with the nearest PSC_ERR_LOGIN_* code above.
+ */
+export const PSC_ERR_OUTBOUND = Object.freeze({
+  OUTBOUND_PROXY: define('PSC_ERR_OUTBOUND_PROXY', 502, 'the outbound proxy refused the call (403, 407) or cannot be reached: the hospital\'s network, not PSC'),
+  PSC_UNREACHABLE: define('PSC_ERR_PSC_UNREACHABLE', 502, 'PSC cannot be reached (directly or through the outbound proxy) or did not answer in time'),
+  PSC_TLS: define('PSC_ERR_PSC_TLS', 502, 'TLS with PSC failed: certificate chain not trusted (psc.tls.ca), wrong name or handshake refused'),
+  PSC_RESPONSE: define('PSC_ERR_PSC_RESPONSE', 502, 'PSC answered, but not what the gateway needs (discovery for another issuer, not JSON, 5xx)'),
+  CLIENT_CERTIFICATE: define('PSC_ERR_CLIENT_CERTIFICATE', 502, 'the gateway\'s client certificate is expired or not yet valid: PSC will refuse it'),
+  CLIENT_CERTIFICATE_REFUSED: define('PSC_ERR_CLIENT_CERTIFICATE_REFUSED', 502, 'PSC refused the gateway\'s client certificate in the TLS handshake')
+})
+export const PSC_ERR_OUTBOUND_PROXY = PSC_ERR_OUTBOUND.OUTBOUND_PROXY.code
+export const PSC_ERR_PSC_UNREACHABLE = PSC_ERR_OUTBOUND.PSC_UNREACHABLE.code
+export const PSC_ERR_PSC_TLS = PSC_ERR_OUTBOUND.PSC_TLS.code
+export const PSC_ERR_PSC_RESPONSE = PSC_ERR_OUTBOUND.PSC_RESPONSE.code
+export const PSC_ERR_CLIENT_CERTIFICATE = PSC_ERR_OUTBOUND.CLIENT_CERTIFICATE.code
+export const PSC_ERR_CLIENT_CERTIFICATE_REFUSED = PSC_ERR_OUTBOUND.CLIENT_CERTIFICATE_REFUSED.code
+export type OutboundErrorCode = (typeof PSC_ERR_OUTBOUND)[keyof typeof PSC_ERR_OUTBOUND]['code']
+
+/**
+ * The forward-auth endpoint's refusals before any route rule. The answer and the audit reason are
+ * PSC_ERR_BAD_REQUEST; this code goes in the error header and first in the audit detail.
+ */
+export const PSC_ERR_FORWARD_AUTH = Object.freeze({
+  UNTRUSTED_PEER: define('PSC_ERR_FORWARD_AUTH_UNTRUSTED_PEER', 400, 'bare forward-auth request from an address not in trustedProxies: its headers cannot be believed'),
+  INCOMPLETE: define('PSC_ERR_FORWARD_AUTH_INCOMPLETE', 400, 'no original URI or method in the forward-auth sub-request'),
+  CONFLICT: define('PSC_ERR_FORWARD_AUTH_CONFLICT', 400, 'the two spellings of a forward-auth header disagree, or one is repeated')
+})
+
 export type PscErrorKey = keyof typeof PSC_ERR
 export type PscErrorCode = (typeof PSC_ERR)[PscErrorKey]['code']
 export type DenyCode = typeof PSC_ERR.DENIED_IDNAT.code | typeof PSC_ERR.DENIED_PROFESSION.code | typeof PSC_ERR.DENIED_CATEGORY.code |

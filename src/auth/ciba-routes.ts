@@ -15,7 +15,7 @@ import { cibaProblemPage, CIBA_PAGE_HEADERS, loginChoicePage, WAIT_SCRIPT, waiti
 import { askedAfterExpiry } from '../pages/login-notice.js'
 import { pageLanguage } from '../pages/language.js'
 import { compileRoutes } from '../policy/rules.js'
-import { safeReturnPath } from '../policy/returnPath.js'
+import { safeReturnPath } from '../policy/return-path.js'
 import { normaliseLoginHint } from '../psc/login-hint.js'
 import type { SessionManager } from '../session/manager.js'
 import { requestCookies } from '../session/request-cookies.js'

@@ -4,7 +4,8 @@
 // reached". One TLS connection with the same material, and one HTTP request on it, tell the two apart.
 import { connect, type ConnectionOptions } from 'node:tls'
 import type { OutboundHttp, OutboundFailure } from './outbound-http.js'
-import { certificateRefusal, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE } from './outbound-http.js'
+import { certificateRefusal } from './outbound-http.js'
+import { PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE } from '../errors.js'
 
 export type ProbeVerdict =
   | { verdict: 'accepted' }

@@ -2,8 +2,8 @@
 // Its own file so that both ways of logging in (login-flow.ts, CIBA) and session-start.ts share it
 // without an import cycle.
 import * as oidc from 'openid-client'
-import { PSC_ERR, type CodeDefinition, type PscErrorCode } from '../errors.js'
-import { outboundFailureOf, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, type OutboundErrorCode } from './psc-client.js'
+import { PSC_ERR, type CodeDefinition, type PscErrorCode, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, type OutboundErrorCode } from '../errors.js'
+import { outboundFailureOf } from './psc-client.js'
 
 /**
  * A login that could not be finished: its code (for the page, the audit and the metrics), the
@@ -19,7 +19,7 @@ export class LoginFailure extends Error {
     readonly idNat?: string,
     /**
      * when PSC could not be reached, whose fault: PSC_ERR_OUTBOUND_PROXY (the hospital's outbound
-     * proxy), PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, ... (src/auth/outbound-http.ts)
+     * proxy), PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, ... (PSC_ERR_OUTBOUND in errors.ts)
      */
     readonly outboundCode?: OutboundErrorCode
   ) {

@@ -7,23 +7,10 @@ import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici
 import type { ClientCertificate } from '../config/client-certificate.js'
 import type { OutboundProxySetting, PscOutboundSettings } from '../config/types.js'
 import { tlsOptionsFor } from './psc-trust.js'
-
-/** The outbound proxy refused the call (403, 407) or cannot be reached: the hospital's network, not PSC. */
-export const PSC_ERR_OUTBOUND_PROXY = 'PSC_ERR_OUTBOUND_PROXY'
-/** PSC cannot be reached (directly, or the outbound proxy could not connect to it), or did not answer in time. */
-export const PSC_ERR_PSC_UNREACHABLE = 'PSC_ERR_PSC_UNREACHABLE'
-/** TLS with PSC failed: certificate chain not trusted (psc.tls.ca), wrong name, handshake refused. */
-export const PSC_ERR_PSC_TLS = 'PSC_ERR_PSC_TLS'
-/** PSC answered, but not what the gateway needs (discovery for another issuer, not JSON, 5xx). */
-export const PSC_ERR_PSC_RESPONSE = 'PSC_ERR_PSC_RESPONSE'
-/** The gateway's client certificate is expired (or not yet valid): PSC will refuse it. */
-export const PSC_ERR_CLIENT_CERTIFICATE = 'PSC_ERR_CLIENT_CERTIFICATE'
-/** PSC refused the gateway's client certificate in the TLS handshake (unknown CA, expired, revoked...). */
-export const PSC_ERR_CLIENT_CERTIFICATE_REFUSED = 'PSC_ERR_CLIENT_CERTIFICATE_REFUSED'
-
-export type OutboundErrorCode =
-  | typeof PSC_ERR_OUTBOUND_PROXY | typeof PSC_ERR_PSC_UNREACHABLE | typeof PSC_ERR_PSC_TLS
-  | typeof PSC_ERR_PSC_RESPONSE | typeof PSC_ERR_CLIENT_CERTIFICATE | typeof PSC_ERR_CLIENT_CERTIFICATE_REFUSED
+import {
+  PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE,
+  type OutboundErrorCode
+} from '../errors.js'
 
 export interface OutboundFailure {
   code: OutboundErrorCode

@@ -4,15 +4,12 @@ import * as oidc from 'openid-client'
 import type { PscAvailability } from '../policy/decide-request.js'
 import type { GatewayConfig } from '../config/types.js'
 import type { ClientCertificate } from '../config/client-certificate.js'
-import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode, type OutboundFailure } from './outbound-http.js'
+import { OutboundHttp, type OutboundFailure } from './outbound-http.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 import { diagnoseFailure, probeClientCertificate } from './client-certificate-probe.js'
 import { CertificateWatcher, type CertificateRenewal } from './certificate-watcher.js'
+import { PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from '../errors.js'
 
-export {
-  PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE, PSC_ERR_PSC_TLS, PSC_ERR_PSC_RESPONSE, PSC_ERR_CLIENT_CERTIFICATE,
-  PSC_ERR_CLIENT_CERTIFICATE_REFUSED, type OutboundErrorCode
-} from './outbound-http.js'
 export type { CertificateRenewal } from './certificate-watcher.js'
 
 export interface PscStatus {

@@ -1,5 +1,5 @@
 // The commands of psc-gateway: adding one is one entry here (and its file in src/cli/).
-import { AUDIT_USAGE, runAuditCommand, type AuditCommandOptions } from '../audit/commands.js'
+import { AUDIT_USAGE, runAuditCommand, type AuditCommandOptions } from '../audit/tools/commands.js'
 import type { Command } from './command.js'
 import { forwardAuthCommand } from './forward-auth.js'
 import { initCommand } from './init.js'
@@ -12,7 +12,7 @@ const schemaCommand: Command = {
   usage: '',
   options: {},
   async run() {
-    const { configJsonSchemaText } = await import('../config/jsonSchema.js')
+    const { configJsonSchemaText } = await import('../config/json-schema.js')
     process.stdout.write(configJsonSchemaText())
     return 0
   }

@@ -1,9 +1,9 @@
 // What a section validator and a section converter are given, and what a section is. Validators
-// report problems by key path; the loader turns paths into file:line:col (yamlSource.ts).
+// report problems by key path; the loader turns paths into file:line:col (yaml-source.ts).
 import type { GatewayConfig } from './types.js'
 import type { RawConfig } from './schema.js'
-import type { RawIssue } from './schemaIssues.js'
-import { locate, pointerOf, type ParsedSource } from './yamlSource.js'
+import type { RawIssue } from './schema-issues.js'
+import { locate, pointerOf, type ParsedSource } from './yaml-source.js'
 
 export interface Checks {
   /** a problem: the gateway refuses to start */

@@ -1,13 +1,13 @@
 // The file's two steps after the schema: every section's checks (validateConfig), then, on a file
 // that passed them all, every section's conversion into the GatewayConfig (convertConfig).
-import { pointerOf } from './yamlSource.js'
+import { pointerOf } from './yaml-source.js'
 import { collectChecks, type Conversion } from './checks.js'
-import { checkDurations } from './durationKeys.js'
+import { checkDurations } from './duration-keys.js'
 import { ConfigSchema, type RawConfig } from './schema.js'
-import type { RawIssue } from './schemaIssues.js'
+import type { RawIssue } from './schema-issues.js'
 import { SECTIONS } from './sections/index.js'
 import type { GatewayConfig } from './types.js'
-import type { ParsedSource } from './yamlSource.js'
+import type { ParsedSource } from './yaml-source.js'
 
 // A GatewayConfig key that no section converts is a compile error here ("does not satisfy the
 // constraint 'never'" names the key).

@@ -3,10 +3,10 @@
 import { Type, type SchemaOptions, type TSchema, type TUnsafe } from '@sinclair/typebox'
 import { DURATION_PATTERN } from './duration.js'
 
-/** A duration as written ("30m"). Branded so that types can find duration keys (see durationKeys.ts). */
+/** A duration as written ("30m"). Branded so that types can find duration keys (see duration-keys.ts). */
 export type DurationText = string & { readonly __duration: true }
 
-// Symbol keys: they mark the schema for durationKeys.ts and disappear from the published JSON.
+// Symbol keys: they mark the schema for duration-keys.ts and disappear from the published JSON.
 const DURATION_MARK = Symbol.for('psc-gateway.duration')
 const TIMER_MARK = Symbol.for('psc-gateway.duration.timer')
 // A duration where 0 means "none" (lifecycle.shutdownDelay); elsewhere 0 is refused.

@@ -5,9 +5,9 @@ import { Value } from '@sinclair/typebox/value'
 import { ConfigSchema, type RawConfig } from './schema.js'
 import type { GatewayConfig } from './types.js'
 import { ConfigError, formatConfigIssue, type ConfigIssue } from './errors.js'
-import { coerceSubstituted, positioned, schemaIssues } from './schemaIssues.js'
+import { coerceSubstituted, positioned, schemaIssues } from './schema-issues.js'
 import { convertConfig, validateConfig } from './convert.js'
-import { parseSource, pointerOf, type ParsedSource } from './yamlSource.js'
+import { parseSource, pointerOf, type ParsedSource } from './yaml-source.js'
 import { UpstreamSchema } from './sections/upstreams.js'
 
 export interface LoadedConfig {

@@ -4,7 +4,7 @@
 // conversion of its own comes through WithMs (durations become `<key>Ms`); the others say what
 // their conversion changes (sections/<section>.ts). Built by convert.ts.
 import type { RawConfig } from './schema.js'
-import type { WithMs } from './durationKeys.js'
+import type { WithMs } from './duration-keys.js'
 import type { ServerSettings } from './sections/server.js'
 import type { PscSettings } from './sections/psc.js'
 import type { SessionSettings } from './sections/session.js'

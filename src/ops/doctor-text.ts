@@ -9,7 +9,7 @@ export type ProxySource = { kind: 'config' } | { kind: 'env'; name: string }
 const proxyPlaceFr = (s: ProxySource) => s.kind === 'env' ? `la variable d'environnement ${s.name}` : 'psc.outboundProxy'
 const proxyPlaceEn = (s: ProxySource) => s.kind === 'env' ? `the environment variable ${s.name}` : 'psc.outboundProxy'
 
-/** The outbound failure codes (auth/outbound-http.ts), said in a few words before the technical detail. */
+/** The outbound failure codes (PSC_ERR_OUTBOUND in errors.ts), said in a few words before the technical detail. */
 const FAILURES = {
   fr: { PSC_ERR_OUTBOUND_PROXY: 'le proxy de sortie a refusé ou n\'a pas répondu', PSC_ERR_PSC_UNREACHABLE: 'PSC injoignable', PSC_ERR_PSC_TLS: 'la connexion TLS avec PSC a échoué', PSC_ERR_PSC_RESPONSE: 'réponse inattendue', PSC_ERR_CLIENT_CERTIFICATE_REFUSED: 'PSC a refusé le certificat client' } as Record<string, string>,
   en: { PSC_ERR_OUTBOUND_PROXY: 'the outbound proxy refused or did not answer', PSC_ERR_PSC_UNREACHABLE: 'PSC unreachable', PSC_ERR_PSC_TLS: 'TLS with PSC failed', PSC_ERR_PSC_RESPONSE: 'unexpected answer', PSC_ERR_CLIENT_CERTIFICATE_REFUSED: 'PSC refused the client certificate' } as Record<string, string>

@@ -7,10 +7,11 @@ import { connect as netConnect, isIP } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import type { GatewayConfig } from '../config/types.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
-import { OutboundHttp, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, proxyFor } from '../auth/outbound-http.js'
+import { OutboundHttp, proxyFor } from '../auth/outbound-http.js'
 import { directoryCheck } from './doctor-directory.js'
 import { diagnose, isCertificateRefusal, tokenEndpointOf } from './doctor-tls.js'
 import { DOCTOR_TEXT, type CliLanguage, type DoctorText, type ProxySource } from './doctor-text.js'
+import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS } from '../errors.js'
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
 

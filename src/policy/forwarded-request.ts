@@ -15,19 +15,17 @@
 //   not set may still come from the client: when both spellings are present they must agree, and
 //   none may be repeated; otherwise the request is refused (fail closed).
 // The original path is normalised exactly as in proxy mode (policy/path.ts).
+import { PSC_ERR, PSC_ERR_FORWARD_AUTH } from '../errors.js'
 import { normalizeRequestTarget } from './path.js'
 
-/** Why a forward-auth request was refused before any route rule (a header and the audit detail). */
+/** Why a forward-auth request was refused before any route rule (a header and the audit detail); the codes live in errors.ts. */
 export const FORWARD_AUTH_ERR = Object.freeze({
-  /** bare <prefix>/auth from an address that is not in trustedProxies: its headers cannot be believed */
-  UNTRUSTED_PEER: 'PSC_ERR_FORWARD_AUTH_UNTRUSTED_PEER',
-  /** no original URI or method in the sub-request */
-  INCOMPLETE: 'PSC_ERR_FORWARD_AUTH_INCOMPLETE',
-  /** the two spellings of a header disagree, or one is repeated */
-  CONFLICT: 'PSC_ERR_FORWARD_AUTH_CONFLICT',
-  /** the original URI cannot be normalised */
-  INVALID_TARGET: 'PSC_ERR_INVALID_TARGET'
-} as const)
+  UNTRUSTED_PEER: PSC_ERR_FORWARD_AUTH.UNTRUSTED_PEER.code,
+  INCOMPLETE: PSC_ERR_FORWARD_AUTH.INCOMPLETE.code,
+  CONFLICT: PSC_ERR_FORWARD_AUTH.CONFLICT.code,
+  /** the original URI cannot be normalised: the same code as in proxy mode */
+  INVALID_TARGET: PSC_ERR.INVALID_TARGET.code
+})
 export type ForwardAuthErrorCode = (typeof FORWARD_AUTH_ERR)[keyof typeof FORWARD_AUTH_ERR]
 
 export interface ForwardAuthInput {

@@ -1,5 +1,5 @@
 // The compact identity the gateway keeps for a logged-in practitioner. It is made once, at login,
-// from PSC's UserInfo (see mapUserInfo.ts), and is all that the policy and the header mapping read.
+// from PSC's UserInfo (see map-user-info.ts), and is all that the policy and the header mapping read.
 
 /** A place where an exercice is practised (PSC `activities[]`). Empty PSC strings become absent. */
 export interface Structure {

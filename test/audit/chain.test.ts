@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { FileDestination } from '../../src/audit/fd-destination.js'
 import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { createAuditOutput } from '../../src/audit/sinks.js'
-import { verifyAuditFiles, type VerifyReport } from '../../src/audit/verify.js'
+import { verifyAuditFiles, type VerifyReport } from '../../src/audit/tools/verify.js'
 import type { AuditEvent } from '../../src/audit/events.js'
 
 const KEY = 'audit-chain-test-key-0123456789abcdef-XYZ'

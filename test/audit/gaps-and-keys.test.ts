@@ -11,7 +11,7 @@ import { keyIdOf } from '../../src/audit/chain.js'
 import { FileDestination } from '../../src/audit/fd-destination.js'
 import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { StreamDestination } from '../../src/audit/stream-destination.js'
-import { formatVerifyReport, verifyAuditFiles, verifyExitCode } from '../../src/audit/verify.js'
+import { formatVerifyReport, verifyAuditFiles, verifyExitCode } from '../../src/audit/tools/verify.js'
 import { slowStream } from './audit-stack.js'
 import { assertAuditLines } from './schema-lines.js'
 

@@ -11,10 +11,10 @@ import { Writable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import type { AuditEvent } from '../../src/audit/events.js'
 import { FileDestination } from '../../src/audit/fd-destination.js'
-import { orderAuditFiles } from '../../src/audit/file-order.js'
-import { queryAuditFiles } from '../../src/audit/query.js'
+import { orderAuditFiles } from '../../src/audit/tools/file-order.js'
+import { queryAuditFiles } from '../../src/audit/tools/query.js'
 import { QueuedSink } from '../../src/audit/queued-sink.js'
-import { ChainVerifier, verifyAuditFiles } from '../../src/audit/verify.js'
+import { ChainVerifier, verifyAuditFiles } from '../../src/audit/tools/verify.js'
 
 const KEY = 'verify-files-test-key-0123456789abcdef012'
 const key = Buffer.from(KEY)

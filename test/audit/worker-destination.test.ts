@@ -13,7 +13,7 @@ import type { AuditEvent } from '../../src/audit/events.js'
 import { startModuleThread } from '../../src/audit/module-thread.js'
 import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { createAuditOutput } from '../../src/audit/sinks.js'
-import { verifyAuditFiles } from '../../src/audit/verify.js'
+import { verifyAuditFiles } from '../../src/audit/tools/verify.js'
 import { startFileWriter, WorkerDestination, type StartFileWriter } from '../../src/audit/worker-destination.js'
 
 const KEY = 'worker-destination-test-key-0123456789abcdef'

@@ -5,10 +5,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { connect } from 'node:net'
 import t from 'tap'
 import { diagnoseFailure } from '../../src/auth/client-certificate-probe.js'
-import { OutboundHttp, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_PSC_UNREACHABLE } from '../../src/auth/outbound-http.js'
+import { OutboundHttp } from '../../src/auth/outbound-http.js'
 import { loadCaBundle, loadClientCertificate, type ClientCertificateFiles } from '../../src/config/client-certificate.js'
 import { makeTestPki, OPENSSL, P12_PASSWORD } from '../helpers/pki.js'
 import { freePort } from '../helpers/stack.js'
+import { PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_PSC_UNREACHABLE } from '../../src/errors.js'
 
 const pki = makeTestPki()
 t.teardown(() => pki.close())

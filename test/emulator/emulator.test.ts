@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import * as client from 'openid-client'
 import t from 'tap'
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
-import { identityFromPsc } from '../../src/psc/mapUserInfo.js'
+import { identityFromPsc } from '../../src/psc/map-user-info.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { isEmulatorLoginPage, loginThroughEmulator } from '../helpers/emulator-login.js'
 

@@ -3,12 +3,12 @@
 // proxy, not PSC; a login works through it, with a client secret and with tls_client_auth (mTLS).
 import t from 'tap'
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
-import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE } from '../../src/auth/psc-client.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { CLIENT_DN, makeTestPki, P12_PASSWORD } from '../helpers/pki.js'
 import { CLIENT_ID, emulatorClientFor, freePort, startStack, type StackOptions } from '../helpers/stack.js'
 import { startTinyproxy } from '../helpers/tinyproxy.js'
+import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_UNREACHABLE } from '../../src/errors.js'
 
 const MEDECIN = '899700218896'
 

@@ -5,10 +5,10 @@ import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { PSC_ERR_CLIENT_CERTIFICATE } from '../../src/auth/psc-client.js'
 import { CLIENT_CERTIFICATE_EXPIRY_METRIC } from '../../src/ops/client-certificate-metric.js'
 import { makeTestPki, P12_PASSWORD } from '../helpers/pki.js'
 import { freePort, stackYaml, startStack } from '../helpers/stack.js'
+import { PSC_ERR_CLIENT_CERTIFICATE } from '../../src/errors.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 

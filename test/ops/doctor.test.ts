@@ -5,13 +5,13 @@ import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE } from '../../src/auth/outbound-http.js'
 import { loadConfigText } from '../../src/config/load.js'
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
 import { runDoctor, type DoctorCheck, type DoctorReport } from '../../src/ops/doctor.js'
 import { CLIENT_DN, makeTestPki, P12_PASSWORD, type TestPki } from '../helpers/pki.js'
 import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml, type StackOptions } from '../helpers/stack.js'
 import { startTinyproxy } from '../helpers/tinyproxy.js'
+import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE } from '../../src/errors.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const PORT = 8443

@@ -3,7 +3,7 @@ import t from 'tap'
 import { encodeHeaderValue, identityHeaderValues } from '../../src/proxy/identity-headers.js'
 import { clientHeadersForUpstream, compileStripRules, isGatewayOwnedHeader, withoutCookies } from '../../src/proxy/strip-headers.js'
 import type { Identity } from '../../src/psc/identity.js'
-import { identityFromPsc } from '../../src/psc/mapUserInfo.js'
+import { identityFromPsc } from '../../src/psc/map-user-info.js'
 
 const identity: Identity = {
   sub: 'f:1:899700218896',

@@ -164,7 +164,7 @@ function resolveAccounts (raw: RawConfig, configFile: string, err: Err): Account
     }
     return undefined
   }
-  // durations are checked for the whole file (durationKeys.ts)
+  // durations are checked for the whole file (duration-keys.ts)
   const ms = (_path: string[], text: string): number => parseDuration(text) ?? 0
   const settings: AccountsSettings = {
     source: a.source,

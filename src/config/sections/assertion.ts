@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox'
 import { checkAssertionKeys } from '../assertion.js'
 import type { ConfigSection } from '../checks.js'
-import { withMs } from '../durationKeys.js'
+import { withMs } from '../duration-keys.js'
 
 export const AssertionSchema = Type.Object({
   keys: Type.Array(Type.String({ minLength: 1, description: 'A PKCS#8 PEM private key, Ed25519 (EdDSA) or P-256 (ES256); e.g. ${PSC_ASSERTION_KEY}, or PSC_ASSERTION_KEY_FILE=/run/secrets/...' }), {

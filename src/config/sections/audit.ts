@@ -1,7 +1,7 @@
 // audit: where audit events go and what happens when the output cannot keep up.
 import { Type } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
-import { withMs } from '../durationKeys.js'
+import { withMs } from '../duration-keys.js'
 import { Duration } from '../formats.js'
 import { checkAuditSettings, checkDeployment, DEFAULT_SYSLOG_PORTS } from '../audit-checks.js'
 

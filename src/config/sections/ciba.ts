@@ -2,7 +2,7 @@
 // of its own, plugged into the psc section (sections/psc.ts).
 import { Type, type Static } from '@sinclair/typebox'
 import type { Checks } from '../checks.js'
-import { withMs, type WithMs } from '../durationKeys.js'
+import { withMs, type WithMs } from '../duration-keys.js'
 import { Duration } from '../formats.js'
 import type { RawConfig } from '../schema.js'
 

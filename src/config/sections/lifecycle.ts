@@ -1,7 +1,7 @@
 // lifecycle: shutdown and configuration reload.
 import { Type } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
-import { withMs } from '../durationKeys.js'
+import { withMs } from '../duration-keys.js'
 import { Duration } from '../formats.js'
 
 export const LifecycleSchema = Type.Object({

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
 import { parseDuration } from '../duration.js'
-import { withMs } from '../durationKeys.js'
+import { withMs } from '../duration-keys.js'
 import { Duration } from '../formats.js'
 
 export const LimitsSchema = Type.Object({

@@ -1,7 +1,7 @@
 // psc: the Pro Santé Connect client (environment, credentials, paths, timeouts).
 import { Type, type Static } from '@sinclair/typebox'
 import type { Checks, ConfigSection } from '../checks.js'
-import { withMs, type WithMs } from '../durationKeys.js'
+import { withMs, type WithMs } from '../duration-keys.js'
 import { Duration, HttpUrl, NonEmpty } from '../formats.js'
 import type { RawConfig } from '../schema.js'
 import { originOf } from './server.js'

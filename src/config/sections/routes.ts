@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox'
 import type { Checks, ConfigSection } from '../checks.js'
 import { NonEmpty, PathPrefix } from '../formats.js'
-import { routeReachability, type RouteReach } from '../routeReachability.js'
+import { routeReachability, type RouteReach } from '../../policy/route-reachability.js'
 import type { RawConfig, RouteConfig } from '../schema.js'
 import { closest } from '../closest.js'
 import { AccessAccount, AccessGroups, AccessStructures, expandRouteStructures } from './accounts.js'

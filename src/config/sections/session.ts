@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { Checks, ConfigSection } from '../checks.js'
 import { parseDuration } from '../duration.js'
-import { withMs, type WithMs } from '../durationKeys.js'
+import { withMs, type WithMs } from '../duration-keys.js'
 import { Duration, NonEmpty } from '../formats.js'
 import type { RawConfig } from '../schema.js'
 import { isSecure } from './server.js'

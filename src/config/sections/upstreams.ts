@@ -1,7 +1,7 @@
 // upstreams: the legacy applications requests are forwarded to, by name.
 import { Type, type Static } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
-import { withMs, type WithMs } from '../durationKeys.js'
+import { withMs, type WithMs } from '../duration-keys.js'
 import { Duration, HeaderName, HttpUrl } from '../formats.js'
 import { checkAssertionTtl } from '../assertion.js'
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { loadPractitioners, pscClaimsFor, pscIdTokenClaimsFor, pscSubFor } from '../../dev/emulator/index.js'
-import { identityFromPsc, primaryExercice, PscIdentityError, rppsFromIdNat } from '../../src/psc/mapUserInfo.js'
+import { identityFromPsc, primaryExercice, PscIdentityError, rppsFromIdNat } from '../../src/psc/map-user-info.js'
 
 const example = JSON.parse(readFileSync(new URL('../fixtures/userinfo-example.json', import.meta.url), 'utf8')) as Record<string, unknown>
 const idToken = { sub: 'f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:ANS20231122132732', acr: 'eidas1', authMode: 'CARD' }

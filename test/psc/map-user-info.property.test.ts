@@ -2,7 +2,7 @@
 // exception allowed is PscIdentityError.
 import fc from 'fast-check'
 import t from 'tap'
-import { identityFromPsc, PscIdentityError } from '../../src/psc/mapUserInfo.js'
+import { identityFromPsc, PscIdentityError } from '../../src/psc/map-user-info.js'
 
 const pscLike = fc.record(
   {

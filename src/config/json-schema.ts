@@ -1,7 +1,7 @@
 // The published JSON Schema (config/psc-gateway.schema.json), for editors: the same TypeBox
 // definitions that validate the file at load time. Regenerate with
-//   npx tsx src/config/jsonSchema.ts > config/psc-gateway.schema.json
-// (test/config/jsonSchema.test.ts fails when the committed file drifts).
+//   npx tsx src/config/json-schema.ts > config/psc-gateway.schema.json
+// (test/config/json-schema.test.ts fails when the committed file drifts).
 import { ConfigSchema } from './schema.js'
 
 export const CONFIG_SCHEMA_ID = 'https://github.com/psc-gateway/psc-gateway/config/psc-gateway.schema.json'

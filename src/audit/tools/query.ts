@@ -5,7 +5,7 @@
 // chain-start markers are left out unless asked for with --event chain-start.
 import type { Writable } from 'node:stream'
 import { runBlocks } from './block-pipeline.js'
-import { parseDuration } from './duration.js'
+import { parseDuration } from '../../config/duration.js'
 import { orderAuditFiles } from './file-order.js'
 import { headerOf, type QueryFilters, type QueryFormat } from './query-rows.js'
 import type { ChainVerifier, VerifyReport } from './verify.js'

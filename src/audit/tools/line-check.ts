@@ -3,7 +3,7 @@
 // block's lines simply follow each other (then the verifier only has to take note of the block's
 // last line). Everything else (the chain across blocks and files, the findings) is ChainVerifier's.
 import { createHmac } from 'node:crypto'
-import { keyIdOf } from './chain.js'
+import { keyIdOf } from '../chain.js'
 
 /** What a line's mac says, found by whoever checked it (0: not a chained line, nothing checked). */
 export const Verdict = { None: 0, Authentic: 1, Edited: 2, UnknownKey: 3 } as const

@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { routeReachability } from '../../src/config/routeReachability.js'
+import { routeReachability } from '../../src/policy/route-reachability.js'
 import { compileRoutes, matchRoute } from '../../src/policy/rules.js'
 import type { RouteConfig } from '../../src/config/schema.js'
 

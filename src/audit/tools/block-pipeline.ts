@@ -10,7 +10,7 @@ import type { Worker } from 'node:worker_threads'
 import { blockRunner, isCheapPerLine, type BlockResult, type BlockTask } from './block-task.js'
 import type { FromBlockWorker, ToBlockWorker } from './block-worker.js'
 import { readBlocks, type BlockReadResult } from './line-blocks.js'
-import { siblingModule, startModuleThread } from './module-thread.js'
+import { siblingModule, startModuleThread } from '../module-thread.js'
 
 const WORKER = siblingModule(import.meta.url, 'block-worker')
 /** below this many bytes in all, one thread: starting workers would cost more than they save */

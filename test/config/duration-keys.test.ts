@@ -1,5 +1,5 @@
 // Durations in the configuration: every duration key, whatever its section, is checked and
-// converted through its schema (src/config/durationKeys.ts).
+// converted through its schema (src/config/duration-keys.ts).
 import t from 'tap'
 import { BASE, brief, issuesOf, load } from './fixture.js'
 

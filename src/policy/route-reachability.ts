@@ -8,9 +8,9 @@
 // one representative with B itself; otherwise the routes that answered them are the ones that
 // shadow B. Representatives are real requests given to matchRoute, so canonicalisation (case,
 // trailing dot, port, HEAD for GET) and path normalisation are the gateway's own.
-import type { RouteConfig } from './schema.js'
-import { canonicalHost, compileRoutes, hostWithoutPort, matchRoute, type CompiledRoute } from '../policy/rules.js'
-import { normalizeRequestTarget } from '../policy/path.js'
+import type { RouteConfig } from '../config/schema.js'
+import { canonicalHost, compileRoutes, hostWithoutPort, matchRoute, type CompiledRoute } from './rules.js'
+import { normalizeRequestTarget } from './path.js'
 
 export interface RouteReach {
   /** some request is answered by this route */

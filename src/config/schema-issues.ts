@@ -5,7 +5,7 @@ import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
 import type { ConfigIssue } from './errors.js'
 import { closest } from './closest.js'
-import { displayPath, isSecretPath, locate, segmentsOf, type ParsedSource, type Segments } from './yamlSource.js'
+import { displayPath, isSecretPath, locate, segmentsOf, type ParsedSource, type Segments } from './yaml-source.js'
 
 type Schema = TSchema & Record<string, unknown>
 

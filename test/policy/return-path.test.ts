@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { safeReturnPath } from '../../src/policy/returnPath.js'
+import { safeReturnPath } from '../../src/policy/return-path.js'
 
 const BASE = 'https://gateway.example'
 

@@ -1,11 +1,11 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { configJsonSchema, configJsonSchemaText } from '../../src/config/jsonSchema.js'
+import { configJsonSchema, configJsonSchemaText } from '../../src/config/json-schema.js'
 
 t.test('the committed JSON Schema is the generated one', async (t) => {
   const committed = readFileSync(new URL('../../config/psc-gateway.schema.json', import.meta.url), 'utf8')
   t.equal(committed, configJsonSchemaText(),
-    'config/psc-gateway.schema.json is stale: run `npx tsx src/config/jsonSchema.ts > config/psc-gateway.schema.json`')
+    'config/psc-gateway.schema.json is stale: run `npx tsx src/config/json-schema.ts > config/psc-gateway.schema.json`')
 })
 
 t.test('shape', async (t) => {
