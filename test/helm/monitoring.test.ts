@@ -131,7 +131,7 @@ const pscClientSource = readFileSync(join(ROOT, 'src', 'auth', 'psc-client.ts'),
 const pscOutcomes = /export type PscCallOutcome = ([^\n]+)/.exec(pscClientSource)![1]!.match(/'([a-z_]+)'/g)!.map((s) => s.slice(1, -1))
 // The readiness checks the gateway registers (accounts only with config.accounts, which this
 // test's stack has not).
-const readinessChecks = [...readFileSync(join(ROOT, 'src', 'gateway.ts'), 'utf8').matchAll(/\{ name: '([a-z]+)', check:/g)].map((m) => m[1]!)
+const readinessChecks = [...readFileSync(join(ROOT, 'src', 'server', 'readiness-checks.ts'), 'utf8').matchAll(/\{ name: '([a-z]+)', check:/g)].map((m) => m[1]!)
 const KNOWN_VALUES: Record<string, string[]> = {
   'psc_gateway_psc_calls_total/outcome': pscOutcomes,
   'psc_gateway_readiness_check_ok/check': readinessChecks
@@ -168,7 +168,7 @@ t.test('every PrometheusRule expression and dashboard query names what a running
     'PscGatewayLoginFailureRatio', 'PscGatewayPscUnreachable', 'PscGatewaySessionStoreUnavailable',
     'PscGatewayAccountDirectoryUnavailable'
   ].sort())
-  t.ok(readinessChecks.includes('accounts') && readinessChecks.includes('sessions'), `readiness checks read from src/gateway.ts: ${readinessChecks.join(', ')}`)
+  t.ok(readinessChecks.includes('accounts') && readinessChecks.includes('sessions'), `readiness checks read from src/server/readiness-checks.ts: ${readinessChecks.join(', ')}`)
   for (const rule of rules) {
     t.same(problemsOf(rule.expr, exported), [], `${rule.alert}: ${rule.expr.replace(/\s+/g, ' ').trim()}`)
     t.match(rule.expr, /job="gw-psc-gateway",namespace="gw"/, `${rule.alert}: this release's series only`)
