@@ -19,6 +19,7 @@ import { sendCode } from '../pages/respond.js'
 import { originalRequest } from '../policy/forwarded-request.js'
 import type { AssertionIssuer } from '../proxy/assertion.js'
 import { identityHeadersOf } from '../proxy/forward.js'
+import { identityHeaderNames } from '../proxy/identity-headers.js'
 import { setScope } from '../scope.js'
 import { sessionCookieOptions } from '../session/cookies.js'
 import { renewCookieIfNeeded } from '../session/request-session.js'
@@ -133,8 +134,7 @@ const emptyHeaders = new WeakMap<GatewayConfig, Record<string, string>>()
 function emptyHeadersOf(config: GatewayConfig): Record<string, string> {
   let headers = emptyHeaders.get(config)
   if (headers === undefined) {
-    const names = [...config.headers.identity.map((h) => h.header), ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header]))]
-    headers = Object.fromEntries(names.map((n) => [n.toLowerCase(), '']))
+    headers = Object.fromEntries(identityHeaderNames(config).map((n) => [n.toLowerCase(), '']))
     emptyHeaders.set(config, headers)
   }
   return headers

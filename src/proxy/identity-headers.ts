@@ -1,6 +1,6 @@
 // Identity → the headers the legacy application trusts. Pure: no framework, no I/O.
 import type { IdentityField } from '../config/schema.js'
-import type { IdentityHeader } from '../config/types.js'
+import type { GatewayConfig, IdentityHeader } from '../config/types.js'
 import type { Identity } from '../psc/identity.js'
 import { FIRST_EXERCICE, type ExerciceInContext } from '../policy/exercice-in-context.js'
 import { encodeGroupList } from './group-list.js'
@@ -85,4 +85,16 @@ export function identityHeaderValues(identity: Identity, mapping: readonly Ident
     if (value !== undefined && value !== '') out[header.toLowerCase()] = encodeHeaderValue(value, encoding)
   }
   return out
+}
+
+/**
+ * Every header the gateway may tell an application about a practitioner: the identity headers and
+ * each upstream's assertion header. A forward-auth answer names each one and the generated proxy
+ * configurations clear each one, so both read this one list.
+ */
+export function identityHeaderNames (config: GatewayConfig): string[] {
+  return [
+    ...config.headers.identity.map((h) => h.header),
+    ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header]))
+  ]
 }

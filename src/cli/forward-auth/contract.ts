@@ -3,6 +3,7 @@
 // reaches the gateway and the application. Every generated proxy configuration is built from this,
 // so none can forget a configured header. Pure: no I/O.
 import type { GatewayConfig } from '../../config/types.js'
+import { identityHeaderNames } from '../../proxy/identity-headers.js'
 
 /** Set by the front proxy on browser requests it passes to the gateway's own endpoints. */
 export const BROWSER_MARK = 'X-PSC-From-Browser'
@@ -58,10 +59,7 @@ export function forwardAuthContract (config: GatewayConfig, source: string, opti
     throw new ContractError(`--gateway ${options.gateway ?? ''} : une URL http:// était attendue, par exemple http://10.0.0.5:8080`)
   }
   if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:') throw new ContractError(`--gateway ${gateway.href} : une URL http:// ou https:// était attendue`)
-  const copy = uniqueNames([
-    ...config.headers.identity.map((h) => h.header),
-    ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header]))
-  ])
+  const copy = uniqueNames(identityHeaderNames(config))
   const clear = uniqueNames(copy.flatMap((h) => (h.includes('-') ? [h, h.replaceAll('-', '_')] : [h])))
   const publicUrl = new URL(config.publicUrl)
   return {
