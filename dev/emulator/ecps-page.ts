@@ -89,5 +89,5 @@ export async function handleEcps(
 <p><a href="${escapeHtml(back)}">Retour aux notifications</a></p></div>`))
   }
   res.setHeader('Allow', url.pathname === ECPS_PATH ? 'GET' : 'POST')
-  send(405, messagePage('Méthode non permise', `${req.method ?? ''} n\'est pas accepté ici.`))
+  send(405, messagePage('Méthode non permise', `${req.method ?? ''} n'est pas accepté ici.`))
 }

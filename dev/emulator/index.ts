@@ -246,7 +246,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
 
   async function handleInteraction(p: Provider, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
     const [uid, action, ...extra] = rest.split('/')
-    let details
+    let details: Awaited<ReturnType<Provider['interactionDetails']>>
     try {
       details = await p.interactionDetails(req, res)
     } catch (err) {
@@ -269,7 +269,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       const idNat = form.get('practitioner') ?? ''
       const practitioner = byIdNat.get(idNat)
       if (practitioner === undefined) {
-        return send(res, 400, messagePage('Professionnel inconnu', `Aucun professionnel de test n\'a l\'identifiant « ${idNat} ».`))
+        return send(res, 400, messagePage('Professionnel inconnu', `Aucun professionnel de test n'a l'identifiant « ${idNat} ».`))
       }
       log?.info({ idNat, clientId: details.params.client_id }, 'psc emulator: practitioner logged in')
       return p.interactionFinished(
@@ -280,7 +280,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       )
     }
     res.setHeader('Allow', action === 'login' ? 'POST' : 'GET')
-    send(res, 405, messagePage('Méthode non permise', `${req.method ?? ''} n\'est pas accepté ici.`))
+    send(res, 405, messagePage('Méthode non permise', `${req.method ?? ''} n'est pas accepté ici.`))
   }
 
   return {

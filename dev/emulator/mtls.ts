@@ -25,7 +25,7 @@ export const mtlsFeature = {
   certificateBoundAccessTokens: false,
   getCertificate(ctx: Ctx): string | undefined {
     const peer = tlsSocket(ctx)?.getPeerCertificate()
-    if (!peer || !peer.raw) return undefined
+    if (!peer?.raw) return undefined
     return new X509Certificate(peer.raw).toString()
   },
   // the listener asked for certificates from the test CA only: "authorized" is Node's verdict on it

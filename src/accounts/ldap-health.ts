@@ -40,14 +40,14 @@ export function classifyDirectoryError (err: unknown, step: 'bind' | 'base' | 's
 export async function ldapHealthCheck (settings: LdapSettings, probe?: { rpps?: string; idNat?: string }): Promise<LdapHealth> {
   const steps: LdapHealthStep[] = []
   const done = (): LdapHealth => ({ ok: steps.every((s) => s.ok), steps })
-  let tls
+  let tls: ReturnType<typeof tlsOptionsFor>
   try {
     tls = tlsOptionsFor(settings)
   } catch (err) {
     steps.push({ step: 'tls', ok: false, detail: `cannot read caFile ${settings.caFile ?? ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, problem: 'ca-file' })
     return done()
   }
-  let client
+  let client: Awaited<ReturnType<typeof connectBound>>
   try {
     client = await withDeadline(connectBound(settings, tls), settings.timeoutMs)
     steps.push({ step: 'bind', ok: true, detail: `bound to ${settings.url} as ${settings.bindDn}${settings.startTls ? ' (StartTLS)' : ''}` })

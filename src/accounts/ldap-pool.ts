@@ -111,7 +111,8 @@ export class LdapPool {
   }
 
   async #connect (): Promise<Client> {
-    const client: Client = await connectBound(this.settings, this.#tls ??= tlsOptionsFor(this.settings), () => {
+    this.#tls ??= tlsOptionsFor(this.settings)
+    const client: Client = await connectBound(this.settings, this.#tls, () => {
       this.#lost.add(client)
       const at = this.#idle.indexOf(client)
       if (at !== -1) this.#idle.splice(at, 1)

@@ -96,17 +96,35 @@ export function parseCsvMapping (text: string): ParsedMapping {
     if (header === undefined) {
       sep = text.includes(';') && !text.includes(',') ? ';' : ','
       const names = csvFields(text, sep)
-      if (typeof names === 'string') return problems.push({ line, message: names })
+      if (typeof names === 'string') {
+        problems.push({ line, message: names })
+        return
+      }
       const unknown = names.find((n) => !COLUMNS.has(n))
-      if (unknown !== undefined) return problems.push({ line, message: `unknown column ${JSON.stringify(unknown)} (columns: idNat and/or rpps, login, displayName, groups)` })
-      if (!names.includes('login')) return problems.push({ line, message: 'the header line has no "login" column' })
-      if (!names.some((n) => n === 'idNat' || n === 'rpps')) return problems.push({ line, message: 'the header line has neither an "idNat" nor an "rpps" column' })
+      if (unknown !== undefined) {
+        problems.push({ line, message: `unknown column ${JSON.stringify(unknown)} (columns: idNat and/or rpps, login, displayName, groups)` })
+        return
+      }
+      if (!names.includes('login')) {
+        problems.push({ line, message: 'the header line has no "login" column' })
+        return
+      }
+      if (!names.some((n) => n === 'idNat' || n === 'rpps')) {
+        problems.push({ line, message: 'the header line has neither an "idNat" nor an "rpps" column' })
+        return
+      }
       header = names
       return
     }
     const fields = csvFields(text, sep)
-    if (typeof fields === 'string') return problems.push({ line, message: fields })
-    if (fields.length !== header.length) return problems.push({ line, message: `expected ${header.length} fields (${header.join(sep)}), got ${fields.length}` })
+    if (typeof fields === 'string') {
+      problems.push({ line, message: fields })
+      return
+    }
+    if (fields.length !== header.length) {
+      problems.push({ line, message: `expected ${header.length} fields (${header.join(sep)}), got ${fields.length}` })
+      return
+    }
     checkEntry(Object.fromEntries(header.map((h, i) => [h, fields[i]])), line, byKey, seen, problems)
   })
   if (header === undefined && problems.length === 0) problems.push({ line: 1, message: 'the file is empty: expected a header line such as rpps,login,displayName,groups' })

@@ -48,7 +48,8 @@ export class MappingFileSource implements AccountSource {
   }
 
   async lookup (identity: Identity): Promise<AccountLookup> {
-    await (this.#checking ??= this.#reloadIfChanged().finally(() => { this.#checking = undefined }))
+    this.#checking ??= this.#reloadIfChanged().finally(() => { this.#checking = undefined })
+    await this.#checking
     const found = accountFromMapping(this.#byKey, identity)
     const checkedAt = this.now()
     return found === undefined ? { status: 'none', checkedAt } : { status: 'found', ...found, groups: [...found.groups], checkedAt }

@@ -199,7 +199,10 @@ function fanOut (sinks: QueuedSink[], reopen: () => void, head: () => ChainHead 
       let waits: Promise<void>[] | undefined
       for (const s of sinks) {
         const w = s.enqueue(body)
-        if (w !== undefined) (waits ??= []).push(w)
+        if (w !== undefined) {
+          waits ??= []
+          waits.push(w)
+        }
       }
       if (waits !== undefined) return Promise.all(waits).then(() => {})
     },
@@ -217,7 +220,10 @@ function fanOut (sinks: QueuedSink[], reopen: () => void, head: () => ChainHead 
       let waits: Promise<boolean>[] | undefined
       for (const s of blocking) {
         const w = s.admit(timeoutMs)
-        if (w !== undefined) (waits ??= []).push(w)
+        if (w !== undefined) {
+          waits ??= []
+          waits.push(w)
+        }
       }
       if (waits === undefined) return undefined
       return Promise.all(waits).then((oks) => oks.every(Boolean))

@@ -144,7 +144,10 @@ export class AuditTrail {
       for (const p of pending) {
         // The login, logout or session event carries the request's facts too.
         const w = this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: p.time, ...p.input, ...requestFacts(event) } as AuditEvent))
-        if (w !== undefined) (waits ??= []).push(w)
+        if (w !== undefined) {
+          waits ??= []
+          waits.push(w)
+        }
         // The access line names the practitioner a login or logout of this request was about.
         if (session === undefined && p.input.session !== undefined) session = p.input.session
         if (idNat === undefined && p.input.idNat !== undefined) {
@@ -160,7 +163,10 @@ export class AuditTrail {
     if (access.structure !== undefined) event.structure = access.structure
     if (this.#configHash !== undefined) event.configHash = this.#configHash
     const w = this.#sink.write(event as unknown as AccessEvent)
-    if (w !== undefined) (waits ??= []).push(w)
+    if (w !== undefined) {
+          waits ??= []
+          waits.push(w)
+        }
     if (waits !== undefined) return Promise.all(waits).then(() => {})
   }
 

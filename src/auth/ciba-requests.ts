@@ -206,7 +206,7 @@ export class CibaRequests {
   }
 
   async #poll(r: Running, configuration: oidc.Configuration, backchannel: BackchannelRequest): Promise<void> {
-    const { audit, limits, log, config } = this.deps
+    const { audit, log } = this.deps
     const signal = AbortSignal.any([r.abort.signal, AbortSignal.timeout(Math.max(0, r.expiresAt - this.#now()))])
     const watch = this.#watchForCancel(r)
     try {

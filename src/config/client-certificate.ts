@@ -72,7 +72,7 @@ export function loadClientCertificate(files: ClientCertificateFiles): ClientCert
   const passphrase = files.password
   if (files.pkcs12 !== undefined) {
     const pfx = read(files.pkcs12, 'PKCS#12 file')
-    let context
+    let context: ReturnType<typeof createSecureContext>
     try {
       context = createSecureContext({ pfx, passphrase: passphrase ?? '' })
     } catch (err) {

@@ -167,7 +167,9 @@ export function parseSource (text: string, file: string, env: Record<string, str
         if (k !== undefined) walk(pair.value, [...segments, k])
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item, [...segments, String(i)]))
+      node.items.forEach((item, i) => {
+        walk(item, [...segments, String(i)])
+      })
     } else if (isScalar(node) && typeof node.value === 'string') {
       const secret = isSecretPath(segments)
       const r = substituteVariables(node.value, env, secret)

@@ -107,9 +107,15 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
   const upstreamSeries = new Map<string, Map<string, HistogramSeries>>()
   const upstreamDurationOf = (upstream: string, cls: string): HistogramSeries => {
     let byClass = upstreamSeries.get(upstream)
-    if (byClass === undefined) upstreamSeries.set(upstream, (byClass = new Map()))
+    if (byClass === undefined) {
+      byClass = new Map()
+      upstreamSeries.set(upstream, byClass)
+    }
     let series = byClass.get(cls)
-    if (series === undefined) byClass.set(cls, (series = upstreamDuration.series({ upstream, status_class: cls })))
+    if (series === undefined) {
+      series = upstreamDuration.series({ upstream, status_class: cls })
+      byClass.set(cls, series)
+    }
     return series
   }
   const upstreamErrors = new Counter({
@@ -149,9 +155,15 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
   const requestChildren = new Map<string, Map<string, Map<string, RequestSeries>>>()
   const requestSeriesOf = (route: string, decision: string, cls: string): RequestSeries => {
     let byDecision = requestChildren.get(route)
-    if (byDecision === undefined) requestChildren.set(route, (byDecision = new Map()))
+    if (byDecision === undefined) {
+      byDecision = new Map()
+      requestChildren.set(route, byDecision)
+    }
     let byClass = byDecision.get(decision)
-    if (byClass === undefined) byDecision.set(decision, (byClass = new Map()))
+    if (byClass === undefined) {
+      byClass = new Map()
+      byDecision.set(decision, byClass)
+    }
     let series = byClass.get(cls)
     if (series === undefined) {
       series = { count: requests.series({ route, decision, status_class: cls }), duration: requestDuration.series({ route, decision }) }

@@ -21,7 +21,8 @@ class LazyChildLogger {
   }
 
   get #logger (): Logger {
-    return (this.#made ??= this.#parent.child(this.#bindings, this.#options))
+    this.#made ??= this.#parent.child(this.#bindings, this.#options)
+    return this.#made
   }
 
   get level (): string {

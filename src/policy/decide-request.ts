@@ -72,7 +72,10 @@ const ALLOW_ANONYMOUS: Outcome = Object.freeze({ kind: 'allow', identity: undefi
 const rejections = new Map<PscErrorCode, Outcome>()
 function reject (code: PscErrorCode): Outcome {
   let outcome = rejections.get(code)
-  if (outcome === undefined) rejections.set(code, (outcome = Object.freeze({ kind: 'reject', code })))
+  if (outcome === undefined) {
+    outcome = Object.freeze({ kind: 'reject', code })
+    rejections.set(code, outcome)
+  }
   return outcome
 }
 const LOGIN_REDIRECT: Outcome = Object.freeze({ kind: 'login', via: 'redirect', to: 'login', code: PSC_ERR.LOGIN_REQUIRED.code })

@@ -99,7 +99,7 @@ t.test('memory store: sessions alive when the gateway stops are audited as store
 
 t.test('memory store at shutdown: at most N ends one by one, then one event counting the rest; expired ones keep their cause', async (t) => {
   const store = new MemorySessionStore(100)
-  let now = 1_000_000
+  const now = 1_000_000
   const manager = new SessionManager(store, { idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 }, () => now)
   const ended: SessionEnd[] = []
   manager.watchEnds((e) => ended.push(e))

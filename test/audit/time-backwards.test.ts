@@ -28,7 +28,9 @@ function lineByLine (file: string): VerifyReport {
   const text = readFileSync(file, 'utf8')
   const lines = text.split('\n')
   lines.pop()
-  lines.forEach((l, i) => v.line(file, i + 1, l))
+  lines.forEach((l, i) => {
+    v.line(file, i + 1, l)
+  })
   v.endFile(file, true)
   return v.finish()
 }

@@ -34,7 +34,9 @@ function lineByLine (files: string[]): VerifyReport {
     const text = readFileSync(file, 'utf8')
     const lines = text.split('\n')
     if (lines[lines.length - 1] === '') lines.pop()
-    lines.forEach((l, i) => v.line(file, i + 1, l.endsWith('\r') ? l.slice(0, -1) : l))
+    lines.forEach((l, i) => {
+      v.line(file, i + 1, l.endsWith('\r') ? l.slice(0, -1) : l)
+    })
     v.endFile(file, text.endsWith('\n') || text === '')
   }
   return v.finish()

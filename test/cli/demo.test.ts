@@ -32,7 +32,7 @@ t.test('npm start: a login started on 127.0.0.1 ends on the application, logged 
   // what docs/getting-started.md shows is what a newcomer sees (ports and the start-up time aside)
   const page = readFileSync(join(ROOT, 'docs', 'getting-started.md'), 'utf8')
   const shown = /prints, after a few seconds:\n\n```\n([\s\S]*?)```/.exec(page)?.[1] ?? ''
-  const banner = /(  psc-gateway demo ready[\s\S]*?Ctrl-C to stop\.\n)/.exec(output)?.[1] ?? ''
+  const banner = /( {2}psc-gateway demo ready[\s\S]*?Ctrl-C to stop\.\n)/.exec(output)?.[1] ?? ''
   const comparable = (text: string): string[] => text.split('\n').map((l) => l.replace(/ready in \d+ ms/, 'ready in N ms').replace(/:\d{2,5}\b/g, ':PORT').replace(/\s+/g, ' ').trim())
   t.same(comparable(banner), comparable(shown), 'the banner is the one docs/getting-started.md shows')
   const ms = Number(/ready in (\d+) ms/.exec(shown)?.[1])

@@ -27,7 +27,7 @@ t.test('too long to count exactly in milliseconds is undefined', async (t) => {
   t.equal(parseDuration('9'.repeat(400) + 's'), undefined)
 })
 
-t.test('the schema pattern and the parser accept the same texts', async (t) => {
+t.test('the schema pattern and the parser accept the same texts', async () => {
   const pattern = new RegExp(DURATION_PATTERN)
   const text = fc.oneof(
     fc.tuple(fc.nat({ max: 1e9 }), fc.constantFrom('ms', 's', 'm', 'h', 'd', 'w', 'H', '')).map(([n, u]) => `${n}${u}`),

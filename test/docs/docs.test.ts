@@ -201,7 +201,9 @@ t.test('every psc-gateway command shown in the docs runs, and every YAML configu
   t.ok(runs.length >= 15, `${runs.length} command lines and examples found`)
   t.comment(runs.map((r) => r.label.split("\n")[0]).join("\n"))
   const results = await runCliBatch(runs.map(({ args, env, cwd }) => ({ args, env, cwd })))
-  results.forEach((r, i) => t.equal(r.code, 0, `${runs[i]!.label}\n${r.stderr}`))
+  results.forEach((r, i) => {
+    t.equal(r.code, 0, `${runs[i]!.label}\n${r.stderr}`)
+  })
   // What is not run here, and why: servers, and the commands that need a real PSC.
   t.comment(`shown, not run: ${skipped.length}`)
   t.ok(COMMANDS.length > 0)

@@ -166,7 +166,7 @@ t.test('full code flow as Zoé: eidas2, refresh token, PSC userinfo shape', asyn
   const exercices = (userinfo.SubjectRefPro as { exercices: Record<string, unknown>[] }).exercices
   t.equal(exercices.length, 2)
   t.equal(exercices[0]?.codeSavoirFaire, 'SM54')
-  t.type((exercices[0]?.activities as unknown[])[0], 'object')
+  t.type((exercices[0]!.activities as unknown[])[0], 'object')
 
   const identity = identityFromPsc(userinfo, claims)
   t.equal(identity.idNat, '899700412345')

@@ -46,7 +46,7 @@ if (!helm) {
 } else {
   t.test('the chart\'s three-phase rotation: old and new pods accept each other\'s cookies at every rollout', async (t) => {
     const phases = Object.fromEntries(await Promise.all(Object.entries(PHASES).map(async ([name, v]) => [name, await secretsOf(helm, v)] as const)))
-    t.same(phases['before'], { secrets: [OLD], acceptedSecrets: [] })
+    t.same(phases.before, { secrets: [OLD], acceptedSecrets: [] })
     t.same(phases['1, the new secret accepted'], { secrets: [OLD], acceptedSecrets: [NEW] }, 'phase 1: the new secret verifies, the old one still signs')
     t.same(phases['2, the new secret signs'], { secrets: [NEW, OLD], acceptedSecrets: [] }, 'phase 2: the new one signs, the old one verifies')
     t.same(phases['3, the old secret removed'], { secrets: [NEW], acceptedSecrets: [] })

@@ -42,7 +42,8 @@ function makeCa(dir: string, name: string): void {
 
 function issue(dir: string, ca: string, name: string, subject: string, days: number, ext?: string): void {
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject])
-  const extArgs = ext ? (writeFileSync(join(dir, `${name}.ext`), ext), ['-extfile', `${name}.ext`]) : []
+  if (ext) writeFileSync(join(dir, `${name}.ext`), ext)
+  const extArgs = ext ? ['-extfile', `${name}.ext`] : []
   openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', String(days), ...extArgs])
 }
 

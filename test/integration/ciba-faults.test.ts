@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { AuditEvent } from '../../src/audit/events.js'
 import { startEmulator } from '../../dev/emulator/index.js'
-import { BrowserLikeClient } from '../helpers/browser-like-client.js'
+import type { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { answerOnPhone, CIBA_YAML, startCiba, waitForEnd } from '../helpers/ciba.js'
 import { CLIENT_ID, CLIENT_SECRET, freePort, SERVICE_NAME, startStack, type Stack } from '../helpers/stack.js'
 

@@ -2,7 +2,7 @@
 // CIBA, poll mode) ⇄ demo upstream; the practitioner answers on the emulator's e-CPS page.
 import t from 'tap'
 import type { AuditEvent } from '../../src/audit/events.js'
-import { BrowserLikeClient, parseForms } from '../helpers/browser-like-client.js'
+import { BrowserLikeClient, } from '../helpers/browser-like-client.js'
 import { answerOnPhone, bindingMessageOf, CIBA_YAML, startCiba, waitForEnd } from '../helpers/ciba.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { SERVICE_NAME, startStack, type Stack } from '../helpers/stack.js'

@@ -86,7 +86,11 @@ t.test('two replicas share sessions through Redis', async (t) => {
   await redis.start()
   const deadline = Date.now() + 15_000
   let status = 0
-  while (Date.now() < deadline && (status = (await client.get(`${a.url}/dossier?format=json`)).status) !== 200) await new Promise((r) => setTimeout(r, 200))
+  for (;;) {
+    status = (await client.get(`${a.url}/dossier?format=json`)).status
+    if (status === 200 || Date.now() >= deadline) break
+    await new Promise((r) => setTimeout(r, 200))
+  }
   t.equal(status, 200, 'the same session works again after the Redis restart')
   t.equal((await fetch(`${a.adminUrl}/readyz`)).status, 200, 'ready again')
 

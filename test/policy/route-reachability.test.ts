@@ -78,7 +78,7 @@ const routeArb = fc.record({
   methods: fc.option(fc.uniqueArray(fc.constantFrom(...METHODS), { minLength: 1, maxLength: 2 }), { nil: undefined })
 }, { requiredKeys: [] })
 
-t.test('property: flagged iff no request is answered by the route', async (t) => {
+t.test('property: flagged iff no request is answered by the route', async () => {
   fc.assert(fc.property(fc.array(routeArb, { minLength: 1, maxLength: 5 }), (matches) => {
     const routes = matches.map((m, i) => route(`r${i}`, Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined))))
     const table = compileRoutes(routes)

@@ -43,7 +43,7 @@ t.test('the documented build argument makes npm trust the corporate CA', async (
   t.match(ca, /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----$/, 'the PEM text')
 
   const packument = { name: 'psc-corporate-ca-probe', 'dist-tags': { latest: '4.5.6' }, versions: { '4.5.6': { name: 'psc-corporate-ca-probe', version: '4.5.6', dist: { tarball: 'https://127.0.0.1/x.tgz', shasum: '0' } } } }
-  const registry = createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => {
+  const registry = createServer({ cert: pki.serverCert, key: pki.serverKey }, (_req, res) => {
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify(packument))
   })

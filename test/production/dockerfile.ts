@@ -88,7 +88,7 @@ export function runtimeStage(file: Dockerfile): RuntimeFacts {
   if (facts.npmCi === undefined && modules) {
     const from = file.stages.find((s) => s.name === modules.from)
     const run = from?.instructions.find((i) => i.op === 'RUN' && i.args.startsWith('npm ci'))
-    facts.npmCi = run?.args.split('&&')[0]!.trim()
+    facts.npmCi = run?.args.split('&&')[0]?.trim()
   }
   return facts
 }

@@ -32,7 +32,7 @@ t.test('a fresh clone: after npm\'s prepare step, npx psc-gateway check works', 
   t.ok(existsSync(join(clone, 'dist', 'cli.js')), 'prepare built dist/cli.js')
   const help = await run('npx', ['--no-install', 'psc-gateway', 'help'], { cwd: clone, env })
   t.match(help.stdout, /Usage: psc-gateway <command>/)
-  t.match(help.stdout, /^  doctor +On the server/m)
+  t.match(help.stdout, /^ {2}doctor +On the server/m)
   const check = await run('npx', ['--no-install', 'psc-gateway', 'check', '--config', 'config/gateway.example.yaml'], {
     cwd: clone, env: { ...env, PSC_CLIENT_SECRET: 'x', SESSION_SECRET: 's'.repeat(40), SESSION_SECRET_PREVIOUS: '' }
   })

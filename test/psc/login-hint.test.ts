@@ -63,7 +63,7 @@ t.test('rppsOfIdNat', async (t) => {
   t.equal(rppsOfIdNat('8997002188961'), undefined)
 })
 
-t.test('property: never throws; a result is a short idNat of safe characters, and normalising it again keeps it', async (t) => {
+t.test('property: never throws; a result is a short idNat of safe characters, and normalising it again keeps it', async () => {
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.stringMatching(/^[0-9 .-]{0,30}$/), fc.anything()), (typed) => {
       const r = normaliseLoginHint(typed)
@@ -76,7 +76,7 @@ t.test('property: never throws; a result is a short idNat of safe characters, an
   )
 })
 
-t.test('property: any 11-digit RPPS, however grouped, gives 8 + the digits', async (t) => {
+t.test('property: any 11-digit RPPS, however grouped, gives 8 + the digits', async () => {
   fc.assert(
     fc.property(fc.stringMatching(/^\d{11}$/), fc.array(fc.constantFrom(' ', '.', '-', '\u00a0'), { maxLength: 11 }), (rpps, seps) => {
       const typed = [...rpps].map((d, i) => d + (seps[i] ?? '')).join('')
