@@ -1,7 +1,7 @@
 // What the admin listener's /readyz reports, one check per part the gateway depends on.
 import type { AccountResolver } from '../accounts/resolver.js'
 import type { AuditOutput } from '../audit/sinks.js'
-import { type PscClient } from '../auth/psc-client.js'
+import { type PscClient } from '../oidc/psc-client.js'
 import { accountDirectoryCheck } from '../ops/account-directory.js'
 import type { ReadinessCheck } from '../ops/admin.js'
 import type { Drain } from '../ops/drain.js'

@@ -1,7 +1,7 @@
 // Which login a page offers: the PSC redirect, the e-CPS notification (CIBA), or both. Per route
 // (by name), else per host, else psc.ciba.mode. Pure.
-import type { CibaMode, CibaSettings } from '../config/types.js'
-import { matchRoute, type RouteTable } from '../policy/rules.js'
+import type { CibaMode, CibaSettings } from '../../config/types.js'
+import { matchRoute, type RouteTable } from '../../policy/rules.js'
 
 export function cibaModeFor(settings: CibaSettings, routes: RouteTable, host: string | undefined, returnTo: string): CibaMode {
   if (!settings.enabled) return 'redirect'

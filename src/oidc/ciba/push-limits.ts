@@ -4,8 +4,8 @@
 // many per practitioner and per client address in a window. Kept in the session store, so replicas
 // sharing Redis share the counts; the memory store counts for one process.
 import { createHash } from 'node:crypto'
-import type { CibaSettings } from '../config/types.js'
-import type { SessionStore } from '../session/store.js'
+import type { CibaSettings } from '../../config/types.js'
+import type { SessionStore } from '../../session/store.js'
 
 export type CibaLimitName = 'cooldown' | 'pending' | 'per_client' | 'per_idnat'
 

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { CertificateWatcher, type CertificateRenewal } from '../../src/auth/certificate-watcher.js'
+import { CertificateWatcher, type CertificateRenewal } from '../../src/oidc/certificate-watcher.js'
 import { loadClientCertificate } from '../../src/config/client-certificate.js'
 import { makeTestPki } from '../helpers/pki.js'
 

@@ -1,31 +1,31 @@
 // The browser side of a login by e-CPS notification (CIBA), under the reserved prefix:
-//   GET  <prefix>/login        (delegated by routes.ts) the choice: PSC button and/or the id form
+//   GET  <prefix>/login        (delegated by endpoints/gateway-endpoints.ts) the choice: PSC button and/or the id form
 //   POST <prefix>/ciba         send the push (after the abuse limits), then 303 to the waiting page
 //   GET  <prefix>/ciba         wait (meta refresh without JS), or finish: session, then the page asked for
 //   GET  <prefix>/ciba/status  {state} for the waiting page's script
 //   POST <prefix>/ciba/cancel  give up
 // The request is bound to the browser that started it: its id (256 random bits) is only ever in
 // that browser's signed, HttpOnly cookie.
-import type { SessionStartDeps } from './session-start.js'
+import type { SessionStartDeps } from '../session-start.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AuditTrail } from '../audit/trail.js'
-import type { GatewayConfig } from '../config/types.js'
-import { PSC_ERR, PSC_ERR_CIBA, type CodeDefinition, type PscErrorCode } from '../errors.js'
-import { cibaProblemPage, CIBA_PAGE_HEADERS, loginChoicePage, WAIT_SCRIPT, waitingPage, type CibaProblem } from '../pages/ciba.js'
-import { askedAfterExpiry } from '../pages/login-notice.js'
-import { pageLanguage } from '../pages/language.js'
-import { compileRoutes } from '../policy/rules.js'
-import { safeReturnPath } from '../policy/return-path.js'
-import { normaliseLoginHint } from '../psc/login-hint.js'
-import type { SessionManager } from '../session/manager.js'
-import { requestCookies } from '../session/request-cookies.js'
-import { CibaLimits } from './ciba-limits.js'
-import { cibaModeFor } from './ciba-mode.js'
-import { CibaRequests, type CibaFailure, type CibaRequest } from './ciba-requests.js'
-import { endpointScope } from './endpoint-scope.js'
-import { LoginFailure } from './login-failure.js'
-import type { PscClient } from './psc-client.js'
-import { startSession } from './session-start.js'
+import type { AuditTrail } from '../../audit/trail.js'
+import type { GatewayConfig } from '../../config/types.js'
+import { PSC_ERR, PSC_ERR_CIBA, type CodeDefinition, type PscErrorCode } from '../../errors.js'
+import { cibaProblemPage, CIBA_PAGE_HEADERS, loginChoicePage, WAIT_SCRIPT, waitingPage, type CibaProblem } from '../../pages/ciba.js'
+import { askedAfterExpiry } from '../../pages/login-notice.js'
+import { pageLanguage } from '../../pages/language.js'
+import { compileRoutes } from '../../policy/rules.js'
+import { safeReturnPath } from '../../policy/return-path.js'
+import { normaliseLoginHint } from '../../psc/login-hint.js'
+import type { SessionManager } from '../../session/manager.js'
+import { requestCookies } from '../../session/request-cookies.js'
+import { CibaLimits } from './push-limits.js'
+import { cibaModeFor } from './mode.js'
+import { CibaRequests, type CibaFailure, type CibaRequest } from './waiting-requests.js'
+import { endpointScope } from '../../endpoints/endpoint-scope.js'
+import { LoginFailure } from '../login-failure.js'
+import type { PscClient } from '../psc-client.js'
+import { startSession } from '../session-start.js'
 
 export interface CibaRoutesOptions {
   config: GatewayConfig

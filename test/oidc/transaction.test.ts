@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import t from 'tap'
-import { addTransaction, decodeTransactions, encodeTransactions, MAX_PENDING_LOGINS, takeTransaction, type LoginTransaction } from '../../src/auth/transaction.js'
+import { addTransaction, decodeTransactions, encodeTransactions, MAX_PENDING_LOGINS, takeTransaction, type LoginTransaction } from '../../src/oidc/transaction.js'
 
 const tx = (state: string, expiresAt = 10_000): LoginTransaction => ({ state, nonce: 'n' + state, verifier: 'v' + state, returnTo: '/p/' + state, expiresAt })
 

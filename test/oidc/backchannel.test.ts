@@ -3,8 +3,8 @@
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose'
 import { createServer } from 'node:http'
 import t from 'tap'
-import { BackchannelLogout } from '../../src/auth/backchannel.js'
-import type { PscClient } from '../../src/auth/psc-client.js'
+import { BackchannelLogout } from '../../src/oidc/backchannel.js'
+import type { PscClient } from '../../src/oidc/psc-client.js'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { MemorySessionStore } from '../../src/session/memory-store.js'
 

@@ -1,7 +1,7 @@
 // Which proxy a call to PSC takes: HTTPS_PROXY/HTTP_PROXY/NO_PROXY by default, psc.outboundProxy
 // when configured, none with outboundProxy: false. Pure selection, no network.
 import t from 'tap'
-import { noProxyMatches, proxyFor, splitNoProxy } from '../../src/auth/outbound-http.js'
+import { noProxyMatches, proxyFor, splitNoProxy } from '../../src/oidc/outbound-http.js'
 
 const psc = new URL('https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet')
 const emulator = new URL('http://127.0.0.1:8081/auth/realms/esante-wallet')

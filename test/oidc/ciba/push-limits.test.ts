@@ -1,12 +1,12 @@
 // The CIBA abuse limits on the real stores: the memory store (one process) and Redis shared by two
 // replicas (a practitioner's limit holds whichever replica the requests reach).
 import t, { type Test } from 'tap'
-import { CibaLimits } from '../../src/auth/ciba-limits.js'
-import type { CibaSettings } from '../../src/config/types.js'
-import { MemorySessionStore } from '../../src/session/memory-store.js'
-import { RedisSessionStore } from '../../src/session/redis-store.js'
-import type { SessionStore } from '../../src/session/store.js'
-import { startRedis } from '../helpers/redis.js'
+import { CibaLimits } from '../../../src/oidc/ciba/push-limits.js'
+import type { CibaSettings } from '../../../src/config/types.js'
+import { MemorySessionStore } from '../../../src/session/memory-store.js'
+import { RedisSessionStore } from '../../../src/session/redis-store.js'
+import type { SessionStore } from '../../../src/session/store.js'
+import { startRedis } from '../../helpers/redis.js'
 
 const LIMITS: CibaSettings['limits'] = {
   perIdNat: { max: 2, windowMs: 60_000 },

@@ -1,8 +1,8 @@
 // One CIBA request as the browser's replica sees it, and as the session store keeps it for the
 // other replicas: its key (a hash of the id), its text, and the check of a stored copy. Pure.
 import { createHash } from 'node:crypto'
-import { safeReturnPath } from '../policy/return-path.js'
-import type { NewSession } from '../session/manager.js'
+import { safeReturnPath } from '../../policy/return-path.js'
+import type { NewSession } from '../../session/manager.js'
 
 export type CibaFailure = 'denied' | 'expired' | 'psc_unavailable' | 'failed' | 'cancelled'
 

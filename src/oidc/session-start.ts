@@ -15,7 +15,7 @@ import { sessionReference } from '../session/ids.js'
 import type { NewSession, SessionManager } from '../session/manager.js'
 import { readRequestSession } from '../session/request-session.js'
 import { SessionStoreUnavailable } from '../session/store.js'
-import { endpointScope } from './endpoint-scope.js'
+import { endpointScope } from '../endpoints/endpoint-scope.js'
 import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from './login-failure.js'
 
 export type LoginMethod = 'redirect' | 'ciba'

@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/types.js'
 import type { SessionStore } from '../session/store.js'
 import { BackchannelLogout, LogoutTokenError } from './backchannel.js'
 import type { PscClient } from './psc-client.js'
-import { endpointScope } from './endpoint-scope.js'
+import { endpointScope } from '../endpoints/endpoint-scope.js'
 import { PSC_ERR } from '../errors.js'
 
 export async function registerBackchannelLogout(

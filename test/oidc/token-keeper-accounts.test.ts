@@ -2,8 +2,8 @@
 // PSC is not asked (a refresh token past its 30 minutes must not end the session), the record is
 // saved under the refresh lock from the store's current copy (never older tokens written back).
 import t from 'tap'
-import { TokenKeeper, type AccountRefresher } from '../../src/auth/token-keeper.js'
-import type { PscClient } from '../../src/auth/psc-client.js'
+import { TokenKeeper, type AccountRefresher } from '../../src/oidc/token-keeper.js'
+import type { PscClient } from '../../src/oidc/psc-client.js'
 import { SessionManager } from '../../src/session/manager.js'
 import { MemorySessionStore } from '../../src/session/memory-store.js'
 import type { AccountLookup, Identity } from '../../src/psc/identity.js'

@@ -6,7 +6,7 @@
 // mTLS, nothing here changes.
 import { randomInt } from 'node:crypto'
 import * as oidc from 'openid-client'
-import type { CibaSettings, GatewayConfig } from '../config/types.js'
+import type { CibaSettings, GatewayConfig } from '../../config/types.js'
 
 export type BackchannelRequest = oidc.BackchannelAuthenticationResponse
 

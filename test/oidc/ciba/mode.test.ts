@@ -1,8 +1,8 @@
 // Which login a page offers: route override, then host override, then psc.ciba.mode.
 import t from 'tap'
-import { cibaModeFor } from '../../src/auth/ciba-mode.js'
-import type { CibaSettings } from '../../src/config/types.js'
-import { compileRoutes } from '../../src/policy/rules.js'
+import { cibaModeFor } from '../../../src/oidc/ciba/mode.js'
+import type { CibaSettings } from '../../../src/config/types.js'
+import { compileRoutes } from '../../../src/policy/rules.js'
 
 const routes = compileRoutes([
   { name: 'pharmacie', match: { pathPrefix: '/pharmacie' }, upstream: 'app', access: 'authenticated' },

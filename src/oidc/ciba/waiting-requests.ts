@@ -6,19 +6,19 @@
 // its outcome go to the audit trail: who was asked, from which address, how it ended.
 import { createHash, randomBytes } from 'node:crypto'
 import * as oidc from 'openid-client'
-import type { AuditTrail } from '../audit/trail.js'
-import type { GatewayConfig } from '../config/types.js'
-import { PSC_ERR } from '../errors.js'
-import type { NewSession } from '../session/manager.js'
-import type { SessionStore } from '../session/store.js'
-import { askForApproval, newBindingMessage, waitForApproval, type BackchannelRequest } from './ciba-flow.js'
-import type { CibaLimitName, CibaLimits } from './ciba-limits.js'
-import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from './login-failure.js'
-import type { PscClient } from './psc-client.js'
-import { sessionFieldsFromTokens } from './session-start.js'
-import { fromShared, sharedKey, sharedText, type CibaFailure, type CibaRequest } from './ciba-request.js'
+import type { AuditTrail } from '../../audit/trail.js'
+import type { GatewayConfig } from '../../config/types.js'
+import { PSC_ERR } from '../../errors.js'
+import type { NewSession } from '../../session/manager.js'
+import type { SessionStore } from '../../session/store.js'
+import { askForApproval, newBindingMessage, waitForApproval, type BackchannelRequest } from './flow.js'
+import type { CibaLimitName, CibaLimits } from './push-limits.js'
+import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from '../login-failure.js'
+import type { PscClient } from '../psc-client.js'
+import { sessionFieldsFromTokens } from '../session-start.js'
+import { fromShared, sharedKey, sharedText, type CibaFailure, type CibaRequest } from './request.js'
 
-export type { CibaFailure, CibaRequest } from './ciba-request.js'
+export type { CibaFailure, CibaRequest } from './request.js'
 
 export type StartOutcome =
   | { kind: 'started'; request: CibaRequest }

@@ -2,7 +2,7 @@
 // anything else (a foreign shape, a redirect off the site, a failure kind it does not know) is
 // refused rather than trusted.
 import t from 'tap'
-import { fromShared, sharedKey, sharedText, type CibaRequest } from '../../src/auth/ciba-request.js'
+import { fromShared, sharedKey, sharedText, type CibaRequest } from '../../../src/oidc/ciba/request.js'
 
 const ID = 'a'.repeat(43)
 const pending: CibaRequest = { id: ID, ref: 'ref-0123456789ab', idNat: '899700218896', client: '10.0.0.2', bindingMessage: '42', returnTo: '/dossier/42?onglet=bio', expiresAt: 1_700_000_000_000, state: 'pending' }

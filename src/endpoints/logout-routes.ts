@@ -15,8 +15,8 @@ import type { SessionManager } from '../session/manager.js'
 import { readRequestSession, type RequestSession } from '../session/request-session.js'
 import { SessionStoreUnavailable } from '../session/store.js'
 import { endpointScope } from './endpoint-scope.js'
-import { logoutUrl } from './login-flow.js'
-import type { PscClient } from './psc-client.js'
+import { logoutUrl } from '../oidc/login-flow.js'
+import type { PscClient } from '../oidc/psc-client.js'
 
 export interface LogoutOptions {
   config: GatewayConfig

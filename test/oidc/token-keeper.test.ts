@@ -3,8 +3,8 @@
 // endpoint is a fetch function given to a real openid-client Configuration: no network.
 import * as oidc from 'openid-client'
 import t from 'tap'
-import type { PscClient } from '../../src/auth/psc-client.js'
-import { TokenKeeper } from '../../src/auth/token-keeper.js'
+import type { PscClient } from '../../src/oidc/psc-client.js'
+import { TokenKeeper } from '../../src/oidc/token-keeper.js'
 import { sessionReference } from '../../src/session/ids.js'
 import { SessionManager } from '../../src/session/manager.js'
 import { MemorySessionStore } from '../../src/session/memory-store.js'

@@ -1,7 +1,7 @@
 // authMode when PSC puts it only in the access token (a JWT): read from the token's payload.
 import t from 'tap'
 import { SignJWT, generateKeyPair } from 'jose'
-import { jwtClaim } from '../../src/auth/login-flow.js'
+import { jwtClaim } from '../../src/oidc/login-flow.js'
 
 t.test('a claim of a JWT access token is read; opaque or malformed tokens give nothing', async (t) => {
   const { privateKey } = await generateKeyPair('ES256')

@@ -1,4 +1,4 @@
-// The gateway's own endpoints (auth/routes.ts and the callback and logout routes it registers):
+// The gateway's own endpoints (endpoints/gateway-endpoints.ts and the callback and logout routes it registers):
 // login, callback failures by code, logout (same-origin, cross-site, during a store outage) and /me.
 // fastify's inject; PSC is a real openid-client Configuration whose HTTP calls go to a fetch
 // function (no network); the memory session store, made to fail like an unreachable Redis.
@@ -9,9 +9,9 @@ import { generateKeyPair, SignJWT } from 'jose'
 import * as oidc from 'openid-client'
 import t, { type Test } from 'tap'
 import type { AuditEvent } from '../../src/audit/events.js'
-import type { PscClient } from '../../src/auth/psc-client.js'
-import { registerAuthRoutes } from '../../src/auth/routes.js'
-import { decodeTransactions } from '../../src/auth/transaction.js'
+import type { PscClient } from '../../src/oidc/psc-client.js'
+import { registerAuthRoutes } from '../../src/endpoints/gateway-endpoints.js'
+import { decodeTransactions } from '../../src/oidc/transaction.js'
 import { sessionReference } from '../../src/session/ids.js'
 import { SessionManager } from '../../src/session/manager.js'
 import type { RequestScope } from '../../src/scope.js'

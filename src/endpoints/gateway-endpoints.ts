@@ -12,13 +12,13 @@ import { sessionReference } from '../session/ids.js'
 import type { SessionManager } from '../session/manager.js'
 import { readRequestSession, type RequestSession } from '../session/request-session.js'
 import { SessionStoreUnavailable } from '../session/store.js'
-import { registerCallback, type CallbackOptions } from './callback-route.js'
+import { registerCallback, type CallbackOptions } from '../oidc/callback-route.js'
 import { endpointScope } from './endpoint-scope.js'
 import { registerLogout } from './logout-routes.js'
-import { startLogin } from './login-flow.js'
-import type { PscClient } from './psc-client.js'
-import { LoginTransactions } from './transaction-cookie.js'
-import { registerCibaRoutes } from './ciba-routes.js'
+import { startLogin } from '../oidc/login-flow.js'
+import type { PscClient } from '../oidc/psc-client.js'
+import { LoginTransactions } from '../oidc/transaction-cookie.js'
+import { registerCibaRoutes } from '../oidc/ciba/browser-routes.js'
 
 export interface AuthRoutesOptions {
   config: GatewayConfig
@@ -30,7 +30,7 @@ export interface AuthRoutesOptions {
   accounts?: CallbackOptions['accounts']
 }
 
-export { loginTransactionCookieName } from './transaction-cookie.js'
+export { loginTransactionCookieName } from '../oidc/transaction-cookie.js'
 
 export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesOptions): Promise<void> {
   const { config, psc, sessions, audit } = opts
