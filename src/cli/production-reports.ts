@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs'
 import { ConfigError } from '../config/errors.js'
 import { loadConfigFile } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
-import { formatDoctorReport, runDoctor, type DoctorReport } from './doctor.js'
-import { DOCTOR_TEXT, type CliLanguage } from './doctor-text.js'
-import { buildOnboardingSheet, formatOnboardingSheet } from './raccordement.js'
+import { formatDoctorReport, runDoctor, type DoctorReport } from '../ops/doctor.js'
+import { DOCTOR_TEXT, type CliLanguage } from '../ops/doctor-text.js'
+import { buildOnboardingSheet, formatOnboardingSheet } from '../ops/raccordement.js'
 
 type Out = { stdout: (s: string) => void; stderr: (s: string) => void }
 const std: Out = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }
