@@ -15,7 +15,7 @@
 // in their place. What is still queued when the process must end is counted in `close()`.
 import { DropReporter } from './drop-reporter.js'
 import type { AuditSink } from './events.js'
-import { AUDIT_SCHEMA_VERSION, type AuditEvent, type GapEvent } from './schema.js'
+import { AUDIT_SCHEMA_VERSION, type AuditEvent, type GapEvent } from './event-schema.js'
 
 export type BackpressureMode = 'block' | 'drop'
 

@@ -1,7 +1,7 @@
 // The command-line side of doctor, raccordement and the production lines of `check`: load the
 // configuration, run, print text or JSON, and give the exit code.
 import { existsSync } from 'node:fs'
-import { ConfigError } from '../config/errors.js'
+import { ConfigError } from '../config/config-error.js'
 import { loadConfigFile } from '../config/load.js'
 import type { GatewayConfig } from '../config/types.js'
 import { formatDoctorReport, runDoctor, type DoctorReport } from '../ops/doctor.js'

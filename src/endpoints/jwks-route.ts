@@ -1,6 +1,6 @@
 // <prefix>/jwks.json: the public keys of the identity assertions, for upstreams to verify them.
 import type { FastifyInstance } from 'fastify'
-import type { AssertionIssuer } from '../proxy/assertion.js'
+import type { AssertionIssuer } from '../proxy/identity-assertion.js'
 import { endpointScope } from './endpoint-scope.js'
 
 export function registerJwks(app: FastifyInstance, prefix: string, assertions: AssertionIssuer): void {

@@ -1,7 +1,7 @@
 // The audit events' one description: the TypeScript types (Static), the validation used in tests and
 // the published JSON Schema (docs/audit-events.schema.json, regenerated with
-//   npx tsx src/audit/schema.ts > docs/audit-events.schema.json
-// and checked for drift by test/audit/schema.test.ts). Bump AUDIT_SCHEMA_VERSION on any change a
+//   npx tsx src/audit/event-schema.ts > docs/audit-events.schema.json
+// and checked for drift by test/audit/trail.test.ts). Bump AUDIT_SCHEMA_VERSION on any change a
 // reader of old files must know about (a renamed or removed field, a changed meaning); adding an
 // optional field or a new enum value keeps the version.
 import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox'

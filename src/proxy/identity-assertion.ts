@@ -10,7 +10,7 @@
 import { createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose'
 import { LRUCache } from 'lru-cache'
-import { assertionKeyOf, type AssertionAlgorithm } from '../config/assertion.js'
+import { assertionKeyOf, type AssertionAlgorithm } from '../config/assertion-keys.js'
 import type { GatewayConfig, IdentityHeader, UpstreamSettings } from '../config/types.js'
 import { identityFieldValue } from './identity-headers.js'
 import type { Identity } from '../psc/identity.js'
