@@ -118,3 +118,12 @@ t.test('every command of the command line is defined in cli/', async (t) => {
     t.notOk([...local, ...types, ...dynamic].includes('cli/command.ts'), `${file} does not use the Command type of cli/command.ts`)
   }
 })
+
+t.test('every file under src/ and dev/ starts with a comment that says what it is for', async (t) => {
+  const ROOT = resolve(SRC, '..')
+  for (const file of [...sourceFiles(SRC), ...sourceFiles(join(ROOT, 'dev'))]) {
+    const lines = readFileSync(file, 'utf8').split('\n')
+    const first = lines[0]!.startsWith('#!') ? lines[1]! : lines[0]!
+    t.match(first, /^\/\/ \S/, `${relative(ROOT, file)} starts with a one-line comment`)
+  }
+})
