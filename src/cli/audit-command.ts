@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs'
 import { FileOrderError } from '../audit/tools/file-order.js'
 import { queryAuditFiles, parseInstant, statusMatcher, type QueryFilters, type QueryFormat } from '../audit/tools/query.js'
 import type { Command } from './command.js'
-import { ChainVerifier, formatVerifyReport, parseHead, UsageProblem, verifyAuditFiles, verifyExitCode } from '../audit/tools/verify.js'
+import { ChainVerifier, parseHead, UsageProblem, verifyAuditFiles } from '../audit/tools/verify.js'
+import { formatVerifyReport, verifyExitCode } from '../audit/tools/verify-report.js'
 
 export const AUDIT_USAGE = `  audit verify FILE... [--key-env NAME]... [--key-file F]... [--expect-head SEQ:MAC] [--keep-order]
                            check the hash chain of audit files (any order; .gz read as is).
