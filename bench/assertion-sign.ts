@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { GatewayConfig, UpstreamSettings } from '../src/config/types.js'
 import { FIRST_EXERCICE } from '../src/policy/exercice-in-context.js'
-import { AssertionIssuer } from '../src/proxy/assertion.js'
+import { AssertionIssuer } from '../src/proxy/identity-assertion.js'
 import type { Identity } from '../src/psc/identity.js'
 
 const identity = { sub: 'f:550dc1c8:899700218896', idNat: '899700218896', rpps: '10000000001', familyName: 'Lefèvre', givenName: 'Élodie', acr: 'eidas1', authMode: 'CARD', exercices: [{ professionCode: '10', professionLabel: 'Médecin', category: 'C', structures: [] }] } as unknown as Identity

@@ -101,7 +101,7 @@ export const PSC_ERR_CIBA = Object.freeze({
 })
 
 /**
- * Why a call to PSC failed (auth/outbound-http.ts), told apart so that "the hospital's outbound proxy
+ * Why a call to PSC failed (oidc/outbound-http.ts), told apart so that "the hospital's outbound proxy
  * refused" is not "PSC is unreachable". They name the state of the link to PSC in the log, /readyz and
  * doctor; a login that meets one answers with the nearest PSC_ERR_LOGIN_* code above.
  */

@@ -4,8 +4,8 @@
 // an allowed request; anything else is answered here).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditTrail } from './audit/trail.js'
-import type { PscClient } from './auth/psc-client.js'
-import type { TokenKeeper } from './auth/token-keeper.js'
+import type { PscClient } from './oidc/psc-client.js'
+import type { TokenKeeper } from './oidc/token-keeper.js'
 import type { GatewayConfig, UpstreamSettings } from './config/types.js'
 import { SESSION_EXPIRED_PARAM } from './pages/login-notice.js'
 import { sendCode } from './pages/respond.js'
@@ -46,7 +46,7 @@ export interface GateDeps {
 
 /**
  * The request the decision is about: the request itself in proxy mode, or the original request a
- * trusted proxy describes in forward-auth mode (auth/forward-auth-route.ts).
+ * trusted proxy describes in forward-auth mode (endpoints/forward-auth-route.ts).
  */
 export interface RequestTarget {
   readonly method: string

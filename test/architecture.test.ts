@@ -1,6 +1,6 @@
 // The house's rules of direction (docs/architecture.md), checked on the real import graph of src/:
 // pure rooms import no framework and do no I/O, the product (src/) never imports dev/ (the emulator, the demo),
-// and the graph of files has no cycle.
+// the graph of files has no cycle, and the layout holds: one name per file, every command in cli/.
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -92,4 +92,38 @@ t.test('the import graph of src/ (what is loaded at run time) has no cycle', asy
   }
   for (const file of graph.keys()) visit(file, [])
   t.same(cycles, [], 'no import cycle')
+})
+
+t.test('no two files under src/ and dev/ share a name (a name says what a file is for)', async (t) => {
+  // The two entry points are named for what they run: the product's command line and the development one.
+  const ENTRY_POINTS = new Set(['src/cli.ts', 'dev/cli.ts'])
+  const ROOT = resolve(SRC, '..')
+  const byName = new Map<string, string[]>()
+  for (const file of [...sourceFiles(SRC), ...sourceFiles(join(ROOT, 'dev'))]) {
+    const path = relative(ROOT, file)
+    if (ENTRY_POINTS.has(path)) continue
+    const name = path.slice(path.lastIndexOf('/') + 1)
+    byName.set(name, [...(byName.get(name) ?? []), path])
+  }
+  t.same([...byName.values()].filter((paths) => paths.length > 1), [], 'every file name is used once')
+})
+
+t.test('the OpenID Connect side lives in oidc/ and endpoints/: src/auth/ does not come back', async (t) => {
+  t.notOk(existsSync(join(SRC, 'auth')), 'no src/auth/')
+})
+
+t.test('every command of the command line is defined in cli/', async (t) => {
+  for (const [file, { local, types, dynamic }] of graph) {
+    if (file === 'cli.ts' || room(file) === 'cli') continue
+    t.notOk([...local, ...types, ...dynamic].includes('cli/command.ts'), `${file} does not use the Command type of cli/command.ts`)
+  }
+})
+
+t.test('every file under src/ and dev/ starts with a comment that says what it is for', async (t) => {
+  const ROOT = resolve(SRC, '..')
+  for (const file of [...sourceFiles(SRC), ...sourceFiles(join(ROOT, 'dev'))]) {
+    const lines = readFileSync(file, 'utf8').split('\n')
+    const first = lines[0]!.startsWith('#!') ? lines[1]! : lines[0]!
+    t.match(first, /^\/\/ \S/, `${relative(ROOT, file)} starts with a one-line comment`)
+  }
 })

@@ -1,5 +1,5 @@
 // What the emulator says about a practitioner, in PSC's exact shapes (see
-// /work/shared/psc/userinfo-example.json): every unknown value is "" as PSC sends it.
+// test/fixtures/userinfo-example.json, PSC's UserInfo example): every unknown value is "" as PSC sends it.
 
 import { createHash } from 'node:crypto'
 import { SUBJECT_ROLE_OID } from '../../src/psc/professions.js'

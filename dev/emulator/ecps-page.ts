@@ -3,7 +3,7 @@
 // and Accepter / Refuser buttons. Served at /ecps on the emulator's origin.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type Provider from 'oidc-provider'
-import type { EcpsNotification, EmulatorCiba } from './ciba.js'
+import type { EcpsNotification, EmulatorCiba } from './ciba-backchannel.js'
 import { escapeHtml, messagePage } from './pages.js'
 import type { Practitioner } from './practitioners.js'
 

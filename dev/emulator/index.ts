@@ -16,7 +16,7 @@ import { createProvider, INTERACTION_PATH, ISSUER_PATH } from './provider.js'
 export { ISSUER_PATH } from './provider.js'
 import { loginPage, messagePage } from './pages.js'
 import { loadPractitioners, type Practitioner } from './practitioners.js'
-import { EmulatorCiba, type EmulatorCibaOptions } from './ciba.js'
+import { EmulatorCiba, type EmulatorCibaOptions } from './ciba-backchannel.js'
 import { ECPS_PATH, handleEcps } from './ecps-page.js'
 
 export { pscClaimsFor, pscIdTokenClaimsFor, pscSubFor, otherIdsFor } from './claims.js'

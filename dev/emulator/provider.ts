@@ -9,7 +9,7 @@ import type { EmulatorOptions } from './index.js'
 import { autoLogoutPage, loggedOutPage, messagePage } from './pages.js'
 import type { Practitioner } from './practitioners.js'
 import { mtlsFeature } from './mtls.js'
-import { CIBA_PATH, type EmulatorCiba } from './ciba.js'
+import { CIBA_PATH, type EmulatorCiba } from './ciba-backchannel.js'
 
 export const ISSUER_PATH = '/auth/realms/esante-wallet'
 export const INTERACTION_PATH = `${ISSUER_PATH}/interaction/`

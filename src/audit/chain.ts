@@ -13,7 +13,7 @@
 // with another key writes its chain-start with reason "key-change", signed by the new key and
 // naming the previous line and its key id, so one chain spans keys. Verification: verify.ts.
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import type { ChainStart } from './schema.js'
+import type { ChainStart } from './event-schema.js'
 import { AUDIT_SCHEMA_VERSION } from './schema-version.js'
 
 const MAC_SUFFIX = /,"mac":"([A-Za-z0-9_-]{43})"\}$/

@@ -1,12 +1,12 @@
 // The audit trail's vocabulary: what security teams read to answer "who opened what, when, and was
-// it allowed?". The types come from schema.ts (the one description, also published as
+// it allowed?". The types come from event-schema.ts (the one description, also published as
 // docs/audit-events.schema.json). Never a token, a secret, a cookie value or a session id (only its
 // hash reference), and no query string unless audit.includeQuery.
 export type {
   AccessEvent, AuditEvent, ChainStart, CibaEvent, ConfigEvent, LoginEvent, LogoutEvent, SessionEvent
-} from './schema.js'
-export { AUDIT_SCHEMA_VERSION } from './schema.js'
-import type { AuditEvent } from './schema.js'
+} from './event-schema.js'
+export { AUDIT_SCHEMA_VERSION } from './event-schema.js'
+import type { AuditEvent } from './event-schema.js'
 
 export type AccessDecision = 'allow' | 'deny' | 'login' | 'reject'
 export type LogoutCause = 'user' | 'backchannel' | 'idle-expired' | 'absolute-expired' | 'revoked'

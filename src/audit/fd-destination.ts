@@ -7,7 +7,7 @@
 import { fstatSync, ftruncate, openSync, readSync, close, stat, write } from 'node:fs'
 import { lastPositionIn } from './chain.js'
 import { LineFormat } from './line-format.js'
-import type { BatchDestination } from './queued-sink.js'
+import type { BatchDestination } from './queue-contract.js'
 
 function writeAll (fd: number, buf: Buffer, offset: number, done: (err: NodeJS.ErrnoException | null) => void): void {
   write(fd, buf, offset, buf.length - offset, null, (err, n) => {

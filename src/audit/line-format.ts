@@ -1,7 +1,7 @@
 // Turns serialised events into the text of a batch of lines: plain `{"log":"audit",...}` lines, or
 // chained lines (chain.ts) with a chain-start marker first after each opening.
 import { ChainSealer, type ChainPosition } from './chain.js'
-import type { ChainStart } from './schema.js'
+import type { ChainStart } from './event-schema.js'
 
 type ChainStartReason = ChainStart['reason']
 

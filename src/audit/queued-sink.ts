@@ -15,55 +15,9 @@
 // in their place. What is still queued when the process must end is counted in `close()`.
 import { DropReporter } from './drop-reporter.js'
 import type { AuditSink } from './events.js'
-import { AUDIT_SCHEMA_VERSION, type AuditEvent, type GapEvent } from './schema.js'
-
-export type BackpressureMode = 'block' | 'drop'
-
-/** Writes a batch of serialised events (JSON object texts) as lines, in order. */
-export interface BatchDestination {
-  writeBatch(bodies: string[], done: (err?: Error | null) => void): void
-  close?(): Promise<void>
-}
-
-export interface QueueOptions {
-  /** events held in memory before backpressure applies (default 10,000) */
-  maxQueuedEvents?: number
-  onBackpressure?: BackpressureMode
-  /** called once when writes start failing (the batch is retried until it is written); default: stderr */
-  onError?: (err: Error) => void
-  /** called once when a write succeeds again after failures */
-  onRecover?: (failedWrites: number, sinceMs: number) => void
-  retryDelayMs?: number
-  /** events per write at most (default 2,000) */
-  maxBatch?: number
-  /**
-   * How long the first event of a batch waits for others (default 10 ms). Each write costs a
-   * thread-pool round trip (or a message to the writer thread) whatever its size: at a few thousand
-   * requests a second, a write per event-loop turn costs the request thread more than the lines.
-   */
-  batchDelayMs?: number
-  /** block mode: events held at most while the destination fails, past which they are counted as lost (default 2 × maxQueuedEvents) */
-  hardLimit?: number
-  /** a name for messages ("audit file /var/log/…", "syslog tcp://…") */
-  name?: string
-  /**
-   * Called when events are lost (drop mode, or past the ceiling while failing): at the first loss,
-   * then at most once per `dropReportEveryMs` (default 10 s) with the count since the last call.
-   */
-  onDrop?: (lost: number, reason: GapEvent['reason']) => void
-  dropReportEveryMs?: number
-}
-
-/** Events still queued when the output was closed: how many, and the times of the first and last. */
-export interface UnwrittenSpan { lost: number; from: string; to: string; error?: string | undefined }
-
-/** Why a queue is not accepting requests' events at the moment. */
-export interface SinkHealth {
-  ok: boolean
-  reason?: string
-}
-
-interface PendingGap { lost: number; from: string; to: string; reason: GapEvent['reason']; detail?: string | undefined }
+import type { AuditEvent, GapEvent } from './event-schema.js'
+import { gapEventOf, unwrittenSpanOf, type PendingGap } from './lost-events.js'
+import type { BackpressureMode, BatchDestination, QueueOptions, SinkHealth, UnwrittenSpan } from './queue-contract.js'
 
 export class QueuedSink implements AuditSink {
   /** events discarded (queue full in drop mode, hard ceiling in block mode, after close); each is covered by a gap event when one can be written */
@@ -227,9 +181,7 @@ export class QueuedSink implements AuditSink {
       this.#drops?.flush()
       if (this.#queue.length > 0 || this.#gap !== undefined) {
         const lost = this.#queue.length + (this.#gap?.lost ?? 0)
-        const now = new Date().toISOString()
-        const times = [this.#gap?.from, this.#gap?.to, timeIn(this.#queue[0]), timeIn(this.#queue[this.#queue.length - 1])].filter((x) => x !== undefined).sort()
-        this.unwrittenSpan = { lost: this.unwritten + lost, from: times[0] ?? now, to: times[times.length - 1] ?? now, error: this.#lastError }
+        this.unwrittenSpan = unwrittenSpanOf(this.#queue, this.#gap, this.unwritten + lost, this.#lastError)
         this.unwritten += lost
         this.#queue = []
         this.#gap = undefined
@@ -259,9 +211,7 @@ export class QueuedSink implements AuditSink {
     const gap = this.#gap
     if (gap === undefined || this.#queue.length >= this.maxQueuedEvents) return
     this.#gap = undefined
-    const event: GapEvent = { v: AUDIT_SCHEMA_VERSION, time: new Date().toISOString(), event: 'gap', lost: gap.lost, from: gap.from, to: gap.to, reason: gap.reason }
-    if (gap.detail !== undefined) event.detail = gap.detail
-    this.#queue.push(JSON.stringify(event))
+    this.#queue.push(JSON.stringify(gapEventOf(gap)))
     this.#kick()
   }
 
@@ -345,9 +295,4 @@ export class QueuedSink implements AuditSink {
       for (const w of idle) w()
     })
   }
-}
-
-/** The time of a serialised event (the gateway writes it second: {"v":1,"time":"…"}). */
-function timeIn (body: string | undefined): string | undefined {
-  return body === undefined ? undefined : /"time":"([^"]+)"/.exec(body)?.[1]
 }

@@ -9,7 +9,7 @@
 // `rsp` carrying the same txnr and "200 OK" (or an error code), and may send `serverclose`.
 import { connect as netConnect, type Socket } from 'node:net'
 import { hostname as osHostname } from 'node:os'
-import type { BatchDestination } from './queued-sink.js'
+import type { BatchDestination } from './queue-contract.js'
 import { syslogMessage } from './syslog-destination.js'
 
 const CONNECT_TIMEOUT_MS = 5000

@@ -2,7 +2,7 @@
 // the next only after the stream called back.
 import type { Writable } from 'node:stream'
 import { LineFormat } from './line-format.js'
-import type { BatchDestination } from './queued-sink.js'
+import type { BatchDestination } from './queue-contract.js'
 
 export class StreamDestination implements BatchDestination {
   readonly format: LineFormat

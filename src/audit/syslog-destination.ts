@@ -11,7 +11,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { connect as netConnect, type Socket } from 'node:net'
 import { hostname as osHostname } from 'node:os'
 import { connect as tlsConnect } from 'node:tls'
-import type { BatchDestination } from './queued-sink.js'
+import type { BatchDestination } from './queue-contract.js'
 
 const SEVERITY_INFO = 6
 const SEVERITY_WARNING = 4

@@ -4,7 +4,7 @@
 // loaded, a session that expired in the background). Filling the common fields here keeps every
 // event complete and keeps secrets out: callers never hand over a cookie, a token or a query string.
 import type { AccessDecision, AuditSink } from './events.js'
-import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type CibaEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './schema.js'
+import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type CibaEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './event-schema.js'
 
 /** The little of a fastify request the trail reads (fastify's request fits). */
 export interface RequestLike {

@@ -12,7 +12,7 @@ import { closeSync, openSync } from 'node:fs'
 import type { Worker } from 'node:worker_threads'
 import type { FileWriterSettings, FromFileWriter, ToFileWriter } from './file-writer-messages.js'
 import { siblingModule, startModuleThread } from './module-thread.js'
-import type { BatchDestination } from './queued-sink.js'
+import type { BatchDestination } from './queue-contract.js'
 
 const WRITER = siblingModule(import.meta.url, 'file-writer-worker')
 

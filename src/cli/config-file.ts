@@ -1,6 +1,6 @@
 // Loading the configuration for a command: on an error, the file, line and key, and no start.
 import { existsSync } from 'node:fs'
-import { ConfigError } from '../config/errors.js'
+import { ConfigError } from '../config/config-error.js'
 import { loadConfigFile, type LoadedConfig } from '../config/load.js'
 import { checkAccountsSettings } from '../accounts/check.js'
 import { ConfigRefused } from './config-refused.js'

@@ -104,7 +104,7 @@ export const initCommand: Command = {
     }
     const yaml = initYaml(answers)
     const output = args.values.output as string | undefined
-    const [{ ConfigError }, { loadConfigText }] = await Promise.all([import('../config/errors.js'), import('../config/load.js')])
+    const [{ ConfigError }, { loadConfigText }] = await Promise.all([import('../config/config-error.js'), import('../config/load.js')])
     try {
       loadConfigText(yaml, output ?? '<init>', { PSC_CLIENT_SECRET: 'placeholder', SESSION_SECRET: 'placeholder-placeholder-placeholder-0' })
     } catch (err) {

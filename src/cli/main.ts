@@ -1,6 +1,6 @@
 // The dispatcher: psc-gateway <command> [options], --help and --version, "did you mean".
 import { readFileSync } from 'node:fs'
-import { AuditUsageError } from '../audit/tools/commands.js'
+import { AuditUsageError } from './audit-command.js'
 import { closest } from '../config/closest.js'
 import { commandHelp, parseCommandArgs, UsageError, wantsHelp, type Command } from './command.js'
 import { ConfigRefused } from './config-refused.js'

@@ -1,5 +1,5 @@
 // doctor and raccordement: the two commands that take a configuration to a real PSC.
-// Their work is in ops/doctor.ts, ops/raccordement.ts and ops/production-commands.ts.
+// Their work is in ops/doctor.ts and ops/raccordement.ts; production-reports.ts prints it.
 import { required, UsageError, type Command } from './command.js'
 
 const CONFIG = { type: 'string', short: 'c', value: 'FILE', description: 'the YAML configuration (required)' } as const
@@ -20,7 +20,7 @@ export const doctorCommand: Command = {
   details: 'One line per check with a verdict and what to do, in French (--lang en: in English). Exit code 1 when a check fails.\nNobody is logged in.',
   options: { config: CONFIG, json: JSON_OUTPUT, lang: LANG },
   async run(args) {
-    const { doctorCommand: runDoctorCommand } = await import('../ops/production-commands.js')
+    const { doctorCommand: runDoctorCommand } = await import('./production-reports.js')
     const lang = languageOf(args.values.lang, doctorCommand)
     return runDoctorCommand(required(args, 'config', doctorCommand), args.values.json === true, undefined, lang)
   }
@@ -34,7 +34,7 @@ export const raccordementCommand: Command = {
   options: { config: CONFIG, json: JSON_OUTPUT, lang: LANG, users: { type: 'string', value: 'N', description: 'the number of users (instead of psc.expectedUsers)' } },
   async run(args) {
     const users = args.values.users
-    const { raccordementCommand: runRaccordementCommand } = await import('../ops/production-commands.js')
+    const { raccordementCommand: runRaccordementCommand } = await import('./production-reports.js')
     const lang = languageOf(args.values.lang, raccordementCommand)
     return runRaccordementCommand(required(args, 'config', raccordementCommand), args.values.json === true, typeof users === 'string' ? users : undefined, undefined, lang)
   }

@@ -68,7 +68,7 @@ export const checkCommand: Command = {
   async run(args) {
     const file = required(args, 'config', checkCommand)
     const [{ loadOrRefuse }, { describePscConnection }, { compileRoutes, describeRouteTable }] = await Promise.all([
-      import('./config-file.js'), import('../ops/production-commands.js'), import('../policy/rules.js')
+      import('./config-file.js'), import('./production-reports.js'), import('../policy/rules.js')
     ])
     const { config, warnings } = loadOrRefuse(file, process.env, 'check')
     const out = process.stdout

@@ -5,7 +5,7 @@ import { collectChecks, type Conversion } from './checks.js'
 import { checkDurations } from './duration-keys.js'
 import { ConfigSchema, type RawConfig } from './schema.js'
 import type { RawIssue } from './schema-issues.js'
-import { SECTIONS } from './sections/index.js'
+import { SECTIONS } from './sections/section-list.js'
 import type { GatewayConfig } from './types.js'
 import type { ParsedSource } from './yaml-source.js'
 

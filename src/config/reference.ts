@@ -1,5 +1,5 @@
 // docs/configuration.md, generated from the JSON Schema: one row per key, with its type, default
-// and description. Regenerate with `npm run docs:config`; test/docs/config-reference.test.ts fails
+// and description. Regenerate with `npm run docs:config`; test/docs/docs.test.ts fails
 // when the committed page drifts from the schema.
 import { configJsonSchema } from './json-schema.js'
 

@@ -3,7 +3,7 @@
 import { Kind, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors'
-import type { ConfigIssue } from './errors.js'
+import type { ConfigIssue } from './config-error.js'
 import { closest } from './closest.js'
 import { displayPath, isSecretPath, locate, segmentsOf, type ParsedSource, type Segments } from './yaml-source.js'
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
-import type { ConfigIssue } from './errors.js'
+import type { ConfigIssue } from './config-error.js'
 
 export type Segments = readonly string[]
 

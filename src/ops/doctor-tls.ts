@@ -2,8 +2,8 @@
 // client authenticates by certificate), and a connection PSC closes over the client certificate told
 // as a certificate problem, not as a network one.
 import type { GatewayConfig } from '../config/types.js'
-import { diagnoseFailure } from '../auth/client-certificate-probe.js'
-import type { OutboundFailure, OutboundHttp } from '../auth/outbound-http.js'
+import { diagnoseFailure } from '../oidc/client-certificate-probe.js'
+import type { OutboundFailure, OutboundHttp } from '../oidc/outbound-http.js'
 import { PSC_ERR_CLIENT_CERTIFICATE_REFUSED } from '../errors.js'
 
 /** The token endpoint the gateway calls: the mTLS alias with tls_client_auth, when PSC publishes one. */

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino'
 import { createAccountResolver, type AccountResolver } from '../accounts/resolver.js'
 import type { AuditTrail } from '../audit/trail.js'
-import { PscClient } from '../auth/psc-client.js'
+import { PscClient } from '../oidc/psc-client.js'
 import type { GatewayConfig } from '../config/types.js'
 import { registerAccountMetrics } from '../ops/account-directory.js'
 import { registerClientCertificateMetric } from '../ops/client-certificate-metric.js'

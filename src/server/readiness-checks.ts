@@ -1,13 +1,13 @@
 // What the admin listener's /readyz reports, one check per part the gateway depends on.
 import type { AccountResolver } from '../accounts/resolver.js'
 import type { AuditOutput } from '../audit/sinks.js'
-import type { PscClient } from '../auth/psc-client.js'
+import type { PscClient } from '../oidc/psc-client.js'
 import { accountDirectoryCheck } from '../ops/account-directory.js'
 import type { ReadinessCheck } from '../ops/admin.js'
 import type { Drain } from '../ops/drain.js'
 import { sessionStoreCheck } from '../ops/readiness.js'
 import type { SessionManager } from '../session/manager.js'
-import type { Routing } from './lifecycle.js'
+import type { Routing } from './gateway-lifecycle.js'
 import { PSC_ERR_CLIENT_CERTIFICATE_REFUSED } from '../errors.js'
 
 export function readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }: { psc: PscClient; routing: Routing; sessions: SessionManager; auditOutput: AuditOutput; drain: Drain; accounts: AccountResolver | undefined }): ReadinessCheck[] {

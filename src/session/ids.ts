@@ -1,3 +1,4 @@
+// Session ids: a new random one at each login, its format check, and the reference logs name it by.
 import { createHash, randomBytes } from 'node:crypto'
 
 /** 256 random bits: unguessable, and a new one at every login (no fixation). */

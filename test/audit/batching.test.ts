@@ -1,7 +1,8 @@
 // The audit queue writes events that arrive close together in one batch: a write per event-loop
 // turn (one per request under load) cost the request thread a thread-pool round trip each.
 import t from 'tap'
-import { QueuedSink, type BatchDestination } from '../../src/audit/queued-sink.js'
+import type { BatchDestination } from '../../src/audit/queue-contract.js'
+import { QueuedSink } from '../../src/audit/queued-sink.js'
 
 function countingDestination() {
   const batches: string[][] = []

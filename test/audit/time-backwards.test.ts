@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import type { AuditEvent } from '../../src/audit/events.js'
 import { FileDestination } from '../../src/audit/fd-destination.js'
 import { QueuedSink } from '../../src/audit/queued-sink.js'
-import { ChainVerifier, formatVerifyReport, verifyAuditFiles, verifyExitCode, type VerifyReport } from '../../src/audit/tools/verify.js'
+import { ChainVerifier, verifyAuditFiles } from '../../src/audit/tools/verify.js'
+import { formatVerifyReport, verifyExitCode, type VerifyReport } from '../../src/audit/tools/verify-report.js'
 
 const KEY = 'time-backwards-key-0123456789abcdef01234'
 const keys = [Buffer.from(KEY)]

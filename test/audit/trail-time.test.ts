@@ -3,7 +3,7 @@
 // millisecond once).
 import t from 'tap'
 import { AuditTrail } from '../../src/audit/trail.js'
-import type { AuditEvent } from '../../src/audit/schema.js'
+import type { AuditEvent } from '../../src/audit/event-schema.js'
 
 t.test('each event has the time of its own millisecond', async (t) => {
   const events: AuditEvent[] = []

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { AuditEventSchema } from '../../src/audit/schema.js'
-import { auditEventsJsonSchemaText } from '../../src/audit/schema.js'
+import { AuditEventSchema } from '../../src/audit/event-schema.js'
+import { auditEventsJsonSchemaText } from '../../src/audit/event-schema.js'
 import { assertAuditLines } from './schema-lines.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
@@ -24,7 +24,7 @@ const PHARMACIEN = '899700367915'
 const HMAC_KEY = 'audit-hmac-key-for-tests-7f3a9c1e5b2d8f4a6c0e'
 
 t.test('the published schema is the one the code describes', async (t) => {
-  t.equal(readFileSync('docs/audit-events.schema.json', 'utf8'), auditEventsJsonSchemaText(), 'regenerate: npx tsx src/audit/schema.ts > docs/audit-events.schema.json')
+  t.equal(readFileSync('docs/audit-events.schema.json', 'utf8'), auditEventsJsonSchemaText(), 'regenerate: npx tsx src/audit/event-schema.ts > docs/audit-events.schema.json')
 })
 
 t.test('every request produces exactly one access event, complete, schema-valid', async (t) => {

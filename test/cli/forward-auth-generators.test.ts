@@ -5,7 +5,7 @@ import t from 'tap'
 import { parseAllDocuments, parse } from 'yaml'
 import { BROWSER_MARK, forwardAuthContract } from '../../src/cli/forward-auth/contract.js'
 import { generateForwardAuth, PROXY_KINDS } from '../../src/cli/forward-auth/generate.js'
-import { BROWSER_MARK_HEADER } from '../../src/auth/forward-auth-route.js'
+import { BROWSER_MARK_HEADER } from '../../src/endpoints/forward-auth-route.js'
 import { loadConfigText } from '../../src/config/load.js'
 import { CLIENT_SECRET, stackYaml } from '../helpers/stack.js'
 

@@ -1,6 +1,6 @@
 // psc.ciba and psc.serviceName: defaults, resolution, and errors with file, line and key.
 import t from 'tap'
-import { ConfigError, type ConfigIssue } from '../../src/config/errors.js'
+import { ConfigError, type ConfigIssue } from '../../src/config/config-error.js'
 import { loadConfigText } from '../../src/config/load.js'
 
 const ENV = { S: 'x'.repeat(40) }

@@ -1,5 +1,5 @@
 // The configuration most config tests start from, and helpers to load it and read its issues.
-import { ConfigError, type ConfigIssue } from '../../src/config/errors.js'
+import { ConfigError, type ConfigIssue } from '../../src/config/config-error.js'
 import { loadConfigText } from '../../src/config/load.js'
 
 export const SECRET = 'x'.repeat(40)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { ConfigError } from '../../src/config/errors.js'
+import type { ConfigError } from '../../src/config/config-error.js'
 import { loadConfigFile } from '../../src/config/load.js'
 import { BASE, CLIENT_SECRET, ENV, SECRET, SECRET2, brief, issuesOf, load } from './fixture.js'
 

@@ -1,6 +1,6 @@
 // Route table checks as an integrator meets them: through the loader, with file, line and key.
 import t from 'tap'
-import { ConfigError, type ConfigIssue } from '../../src/config/errors.js'
+import { ConfigError, type ConfigIssue } from '../../src/config/config-error.js'
 import { loadConfigText } from '../../src/config/load.js'
 import { BASE, brief, issuesOf as baseIssuesOf, load } from './fixture.js'
 

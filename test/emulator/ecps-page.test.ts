@@ -1,7 +1,7 @@
 // The emulator's e-CPS page over real HTTP: a CIBA request sent to the emulator's backchannel
 // endpoint shows on the page with the seconds it has left, and leaves the page once it expired.
 import t from 'tap'
-import { CIBA_PATH } from '../../dev/emulator/ciba.js'
+import { CIBA_PATH } from '../../dev/emulator/ciba-backchannel.js'
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
 
 const SECRET = 'ecps-page-test-secret'

@@ -127,7 +127,7 @@ function problemsOf(expr: string, exported: Exported): string[] {
 }
 
 // Values the gateway writes that this test's traffic does not produce, read from the source.
-const pscClientSource = readFileSync(join(ROOT, 'src', 'auth', 'psc-client.ts'), 'utf8')
+const pscClientSource = readFileSync(join(ROOT, 'src', 'oidc', 'psc-client.ts'), 'utf8')
 const pscOutcomes = /export type PscCallOutcome = ([^\n]+)/.exec(pscClientSource)![1]!.match(/'([a-z_]+)'/g)!.map((s) => s.slice(1, -1))
 // The readiness checks the gateway registers (accounts only with config.accounts, which this
 // test's stack has not).

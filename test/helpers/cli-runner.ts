@@ -3,7 +3,7 @@
 // { code, stdout, stderr } on the real stdout. Only for commands that end (not serve or demo).
 import { COMMANDS } from '../../src/cli/commands.js'
 import { runCli } from '../../src/cli/main.js'
-import { DEV_COMMANDS } from '../../dev/commands.js'
+import { DEV_COMMANDS } from '../../dev/dev-commands.js'
 
 // dev: the development command line (dev/cli.ts), which adds demo, emulator and demo-app
 interface Run { args: string[]; env?: Record<string, string>; cwd?: string; dev?: boolean }

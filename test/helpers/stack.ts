@@ -9,7 +9,7 @@ import { loadConfigText } from '../../src/config/load.js'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { startDemoApp, type RunningDemoApp } from '../../dev/demo/app.js'
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
-import type { EmulatorCibaOptions } from '../../dev/emulator/ciba.js'
+import type { EmulatorCibaOptions } from '../../dev/emulator/ciba-backchannel.js'
 import { buildGateway, type Gateway } from '../../src/gateway.js'
 import { reservePort } from './ports.js'
 

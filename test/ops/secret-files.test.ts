@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigError } from '../../src/config/errors.js'
+import { ConfigError } from '../../src/config/config-error.js'
 import { loadConfigText } from '../../src/config/load.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'psc-secrets-'))

@@ -4,10 +4,10 @@ import { generateKeyPairSync } from 'node:crypto'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import t from 'tap'
 import { loadConfigText } from '../../src/config/load.js'
-import { ConfigError } from '../../src/config/errors.js'
+import { ConfigError } from '../../src/config/config-error.js'
 import type { GatewayConfig, UpstreamSettings } from '../../src/config/types.js'
 import { FIRST_EXERCICE } from '../../src/policy/exercice-in-context.js'
-import { AssertionIssuer } from '../../src/proxy/assertion.js'
+import { AssertionIssuer } from '../../src/proxy/identity-assertion.js'
 import type { Identity } from '../../src/psc/identity.js'
 
 const pem = (type: 'ed25519' | 'ec' | 'rsa'): string => {

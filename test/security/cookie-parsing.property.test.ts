@@ -4,7 +4,7 @@ import fastifyCookie, { sign } from '@fastify/cookie'
 import Fastify from 'fastify'
 import fc from 'fast-check'
 import t from 'tap'
-import { decodeTransactions } from '../../src/auth/transaction.js'
+import { decodeTransactions } from '../../src/oidc/transaction.js'
 import { readSignedId } from '../../src/session/cookies.js'
 import { requestCookies } from '../../src/session/request-cookies.js'
 

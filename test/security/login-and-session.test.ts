@@ -3,7 +3,7 @@
 // duplicated cookies, removed secret, replay after logout).
 import { sign, unsign } from '@fastify/cookie'
 import t from 'tap'
-import { decodeTransactions, encodeTransactions, MAX_PENDING_LOGINS } from '../../src/auth/transaction.js'
+import { decodeTransactions, encodeTransactions, MAX_PENDING_LOGINS } from '../../src/oidc/transaction.js'
 import { BrowserLikeClient, parseForms } from '../helpers/browser-like-client.js'
 import { isEmulatorLoginPage, loginThroughEmulator } from '../helpers/emulator-login.js'
 import { rawGet } from '../helpers/raw-http.js'

@@ -4,7 +4,7 @@
 import { unsign } from '@fastify/cookie'
 import fc from 'fast-check'
 import t from 'tap'
-import { decodeTransactions } from '../../src/auth/transaction.js'
+import { decodeTransactions } from '../../src/oidc/transaction.js'
 import { safeReturnPath } from '../../src/policy/return-path.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'

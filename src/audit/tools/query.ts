@@ -8,7 +8,8 @@ import { runBlocks } from './block-pipeline.js'
 import { parseDuration } from '../../config/duration.js'
 import { orderAuditFiles } from './file-order.js'
 import { headerOf, type QueryFilters, type QueryFormat } from './query-rows.js'
-import type { ChainVerifier, VerifyReport } from './verify.js'
+import type { ChainVerifier } from './verify.js'
+import type { VerifyReport } from './verify-report.js'
 
 export { csvCell, statusMatcher, type QueryFilters, type QueryFormat } from './query-rows.js'
 

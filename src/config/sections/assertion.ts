@@ -1,7 +1,7 @@
 // assertion: the keys that sign the identity assertions of upstreams.<name>.assertion
-// (proxy/assertion.ts). Checked at start-up: a key that cannot sign is an error with its line.
+// (proxy/identity-assertion.ts). Checked at start-up: a key that cannot sign is an error with its line.
 import { Type } from '@sinclair/typebox'
-import { checkAssertionKeys } from '../assertion.js'
+import { checkAssertionKeys } from '../assertion-keys.js'
 import type { ConfigSection } from '../checks.js'
 import { withMs } from '../duration-keys.js'
 

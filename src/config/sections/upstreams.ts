@@ -3,9 +3,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
 import { withMs, type WithMs } from '../duration-keys.js'
 import { Duration, HeaderName, HttpUrl } from '../formats.js'
-import { checkAssertionTtl } from '../assertion.js'
+import { checkAssertionTtl } from '../assertion-keys.js'
 
-// Signed identity assertion (proxy/assertion.ts): a short-lived JWT an upstream can verify, so that
+// Signed identity assertion (proxy/identity-assertion.ts): a short-lived JWT an upstream can verify, so that
 // it can refuse any request that did not come through the gateway.
 const UpstreamAssertionSchema = Type.Object({
   header: Type.String({ ...HeaderName, default: 'X-PSC-Assertion', description: 'The request header that carries the JWT' }),
