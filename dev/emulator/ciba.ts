@@ -2,7 +2,7 @@
 // idNat as login_hint, a binding_message and PSC's `channel`; instead of a push to a phone, the
 // request waits in a list that the emulator's "e-CPS app" page shows (ecps-page.ts), with Accepter
 // and Refuser buttons. It also answers `interval`, and `slow_down` to a client that polls too fast.
-import Provider, { errors, Grant, type BackchannelAuthenticationRequest } from 'oidc-provider'
+import Provider, { errors, type Grant, type BackchannelAuthenticationRequest } from 'oidc-provider'
 import { pscSubFor } from './claims.js'
 import type { Practitioner } from './practitioners.js'
 
