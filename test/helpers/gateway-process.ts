@@ -40,11 +40,4 @@ export function spawnGateway(yaml: string, name = 'gateway'): GatewayProcess {
   }
 }
 
-/** Polls `check` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+export { until } from './until.js'
