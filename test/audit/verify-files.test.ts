@@ -72,7 +72,7 @@ t.test('files that do not link and overlap in time are refused, naming them', as
   const sinks = [new QueuedSink(new FileDestination(a, { hmacKey: KEY })), new QueuedSink(new FileDestination(b, { hmacKey: KEY }))]
   for (let i = 0; i < 10; i++) {
     for (const s of sinks) s.write(event(i, { time: new Date().toISOString() }))
-    await new Promise((r) => setTimeout(r, 3))
+    await new Promise((r) => setTimeout(r, 3)) // time passing: distinct times in the two files, to interleave
   }
   for (const s of sinks) await s.close()
   const r = cli(['verify', a, b])

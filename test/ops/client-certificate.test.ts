@@ -46,7 +46,7 @@ t.test('a certificate expiring in 10 days: a warning in the log at start-up', as
 
 t.test('an expired certificate: /readyz names it, the metric is negative', async (t) => {
   const expired = pki.issueClient('expired', 0)
-  await new Promise((r) => setTimeout(r, 1100))
+  await new Promise((r) => setTimeout(r, 1100)) // time passing: the 0-day certificate is expired
   const adminPort = await freePort()
   const stack = await startStack({ adminPort, pscYaml: `  certificate: { cert: "${expired.certFile}", key: "${expired.keyFile}" }\n` })
   t.teardown(() => stack.close())
