@@ -48,7 +48,7 @@ t.test('drop: a slow stream never holds writers back; what is lost is counted ex
   let waits = 0
   for (let burst = 0; burst < 20; burst++) {
     for (let i = 0; i < 50; i++) if (sink.write(event(burst * 50 + i)) !== undefined) waits++
-    await new Promise((r) => setTimeout(r, 1))
+    await new Promise((r) => setTimeout(r, 1)) // time passing: bursts apart, so the writer drains between them
   }
   await sink.close()
   const lines = parsed(stream.text())
@@ -82,7 +82,7 @@ for (const mode of ['block', 'drop'] as const) {
     t.teardown(() => stack.close())
     const statuses = await load(`${stack.url}/public/item`, 400, 40)
     t.equal(statuses.filter((s) => s === 200).length, 400, 'every request answered')
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, 50)) // time passing: access events are written after the answer the client already has
     await sink.flush()
     const access = parsed(stream.text()).filter((l) => l.event === 'access')
     if (mode === 'block') {

@@ -1,7 +1,7 @@
 // The hash chain of audit files, end to end through the real file destination and queue: an intact
 // file verifies; an edited, removed, swapped, forged or truncated line is found at its line number.
 import t from 'tap'
-import { appendFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileDestination } from '../../src/audit/fd-destination.js'
@@ -10,6 +10,7 @@ import { createAuditOutput } from '../../src/audit/sinks.js'
 import { verifyAuditFiles } from '../../src/audit/tools/verify.js'
 import type { VerifyReport } from '../../src/audit/tools/verify-report.js'
 import type { AuditEvent } from '../../src/audit/events.js'
+import { until } from '../helpers/until.js'
 
 const KEY = 'audit-chain-test-key-0123456789abcdef-XYZ'
 const key = Buffer.from(KEY)
@@ -188,7 +189,7 @@ t.test('reopen (SIGUSR2) writes a chain-start at once into the new file', async 
   await out.flush()
   renameSync(file, file + '.1')
   out.reopen()
-  await new Promise((r) => setTimeout(r, 50))
+  await until('the chain-start in the new file', async () => existsSync(file) && readFileSync(file, 'utf8').length > 0, 10_000, 5)
   await out.flush()
   const now = lines(file)
   t.equal(now.length, 1, 'the new file exists with its chain-start before any event')

@@ -27,10 +27,10 @@ t.test('a client gone while waiting for the audit: reject, PSC_ERR_CLIENT_GONE, 
   gate = new Promise<boolean>((resolve) => { release = () => resolve(true) })
   const gaveUp = await fetch(`${stack.url}/public/item`, { signal: AbortSignal.timeout(300) }).then(() => 'answered', (err: Error) => err.name)
   t.equal(gaveUp, 'TimeoutError', 'the client gave up while the gateway waited')
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise((r) => setTimeout(r, 200)) // time passing: the gateway keeps waiting after the client left
   release!()
   gate = undefined
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((r) => setTimeout(r, 300)) // time passing: nothing more may arrive (no upstream hit, no second event)
 
   const access = events.filter((e) => e.event === 'access')
   t.equal(access.length, 1, 'one access event')

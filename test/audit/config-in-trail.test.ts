@@ -12,6 +12,7 @@ import { loadConfigText } from '../../src/config/load.js'
 import { configHash, describeConfigChanges } from '../../src/config/changes.js'
 import { startStack } from '../helpers/stack.js'
 import { assertAuditLines } from './schema-lines.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'audit-config-'))
@@ -56,7 +57,7 @@ t.test('an audit file whose directory does not exist or cannot be written is ref
     writeFileSync(yaml, base({ audit: `audit:\n  file: ${join(locked, 'audit.log')}\n  hmacKey: "${ENV.KEY}"\n` }).replace('${SECRET}', ENV.SECRET))
     chmodSync(dir, 0o755)
     chmodSync(yaml, 0o644)
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'check', '--config', yaml], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', yaml], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
     t.equal(r.status, 1, 'check exits 1')
     t.match(r.stderr, /audit\.file: the directory .*locked is not writable by this user: the audit file cannot be created/)
   } else {

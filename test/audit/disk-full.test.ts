@@ -55,7 +55,7 @@ t.test('the queue in front of a full disk: no duplicate, no gap, the chain goes 
   t.match(out.health().reason, /ENOSPC/, 'the health says why')
   t.ok(out.writeFailures >= 1, 'failed writes counted')
   t.equal(await out.admit(300), false, 'a new request is refused after the bounded wait')
-  await new Promise((r) => setTimeout(r, 2500))
+  await new Promise((r) => setTimeout(r, 2500)) // time passing: the writers must stay held back while the disk stays full
   t.ok(written < N, `writers are held back while the disk is full (${written} of ${N})`)
   t.equal(failing.length, 1, 'one report for the outage, however many retries')
   disk.grow(8192)

@@ -29,7 +29,7 @@ t.test('drop mode: a chained gap record says how many were lost and when; verify
   const sink = new QueuedSink(new StreamDestination(stream, { hmacKey: KEY_A }), { maxQueuedEvents: 20, onBackpressure: 'drop' })
   for (let burst = 0; burst < 10; burst++) {
     for (let i = 0; i < 50; i++) sink.write(event(burst * 50 + i))
-    await new Promise((r) => setTimeout(r, 2))
+    await new Promise((r) => setTimeout(r, 2)) // time passing: bursts apart, so the slow stream drains between them
   }
   await sink.close()
   const file = join(dir, 'dropped.log')

@@ -51,7 +51,7 @@ t.test('the collector stops and comes back while events are sent: every event ar
   let stopped: Promise<void> | undefined
   for (let i = 0; i < N; i++) {
     out.write(event(`ev-${i}`))
-    if (i % 20 === 0) await new Promise((r) => setTimeout(r, 2))
+    if (i % 20 === 0) await new Promise((r) => setTimeout(r, 2)) // time passing: the stream spread over time, so the collector stops in its middle
     // the collector stops in the middle of the stream, events still being sent
     if (i === 1000) stopped = rs.stop()
     if (i === 2000) {

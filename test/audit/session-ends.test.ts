@@ -80,7 +80,7 @@ t.test('memory store: sessions alive when the gateway stops are audited as store
   await loginThroughEmulator(client, stack.url + '/', MEDECIN)
   const afterLogin = Date.now()
   t.equal((await client.get(`${stack.url}/dossier`)).status, 200, 'logged in')
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((r) => setTimeout(r, 300)) // time passing: the session has lasted a while when the shutdown ends it
   const stopping = Date.now()
   await stack.close()
   closed = true
@@ -120,7 +120,7 @@ t.test('memory store at shutdown: at most N ends one by one, then one event coun
   const oldManager = new SessionManager(old, { idleTimeoutMs: 50, absoluteTimeoutMs: 3_600_000 })
   oldManager.watchEnds((e) => ended.push(e))
   await oldManager.create(fields('822222222222'))
-  await new Promise((r) => setTimeout(r, 120))
+  await new Promise((r) => setTimeout(r, 120)) // time passing: past idleTimeoutMs (50)
   const none: unknown[] = []
   t.equal(auditSessionsLostAtShutdown(oldManager, { emit: (e) => none.push(e) }), 0)
   t.same(none, [])

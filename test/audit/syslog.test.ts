@@ -56,7 +56,7 @@ t.test('the gateway ships every event to rsyslog over TLS, with the chain head o
   assertAuditLines(t, rs.received().map((m) => m.msg).join('\n'), 'syslog messages')
   // The last head received off the host proves the file was not cut since.
   await stack.gateway.audit.flush()
-  await new Promise((r) => setTimeout(r, 500))
+  await new Promise((r) => setTimeout(r, 500)) // time passing: chain heads are sent on a timer, after the last write
   const heads = rs.received().filter((m) => m.msgid === 'chain-head').map((m) => JSON.parse(m.msg) as { seq: number; mac: string; file: string })
   const last = heads[heads.length - 1]!
   t.equal(last.file, file)
@@ -92,7 +92,7 @@ t.test('block mode: syslog down holds the events (not ready, requests refused af
   out.write(event('before'))
   await out.flush()
   await rs.stop()
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((r) => setTimeout(r, 300)) // time passing: the output notices the collector gone only when it next writes
   for (let i = 0; i < 5; i++) out.write(event(`during-${i}`))
   await until('the output to say it cannot write', async () => !out.health().ok)
   t.match(out.health().reason, /syslog tls:\/\/127\.0\.0\.1:\d+: cannot write since .*ECONNREFUSED/)
@@ -117,7 +117,7 @@ t.test('drop mode: syslog down loses events without holding requests, and says s
   }, { failing: () => {} })
   await rs.stop()
   for (let i = 0; i < 30; i++) out.write(event(`lost-${i}`))
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((r) => setTimeout(r, 300)) // time passing: the drop mode must not hold anything while the collector is gone
   t.equal(out.admit(200), undefined, 'requests are never held in drop mode')
   t.ok(out.health().ok, 'nor is the gateway taken out of service')
   t.ok(out.droppedEvents >= 25, `dropped ${out.droppedEvents}`)

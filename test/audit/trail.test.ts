@@ -2,7 +2,7 @@
 // complete and valid against the published schema, denials naming their rule; and with the real
 // file sink: no secret in any line, and the CLI's verify and query on the file.
 import t from 'tap'
-// Eight CLI runs below (a tsx start-up each) take minutes on a loaded machine.
+// Eight CLI runs below (a process start-up each) take minutes on a loaded machine.
 t.setTimeout(450_000)
 import { Value } from '@sinclair/typebox/value'
 import { execFile } from 'node:child_process'
@@ -17,6 +17,7 @@ import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { CLIENT_SECRET, SESSION_SECRET, startStack } from '../helpers/stack.js'
 import { startAuditStack } from './audit-stack.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const run = promisify(execFile)
 const MEDECIN = '899700218896'
@@ -94,7 +95,7 @@ t.test('includeQuery writes the query of proxied requests, never of the gateway\
   t.notOk(events.some((e) => typeof e.path === 'string' && e.path.startsWith('/_psc') && e.query !== undefined), 'no query (code, state) for /_psc')
 })
 
-// Eight CLI runs (tsx start-up each): slow on a loaded machine.
+// Eight CLI runs (a process start-up each): slow on a loaded machine.
 t.test('the audit file: no secret in any line; verify and query through the CLI', { timeout: 400_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'audit-file-'))
   const file = join(dir, 'audit.log')
@@ -125,7 +126,7 @@ t.test('the audit file: no secret in any line; verify and query through the CLI'
   for (const [name, value] of Object.entries(secrets)) t.notOk(logs.includes(value), `no ${name} in the operational log`)
 
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', ...args], { env: { ...process.env, ...env } }).then(
+    run(process.execPath, [...TYPESCRIPT_NODE_ARGS, 'src/cli.ts', 'audit', ...args], { env: { ...process.env, ...env } }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr })
     )

@@ -15,6 +15,7 @@ import { orderAuditFiles } from '../../src/audit/tools/file-order.js'
 import { queryAuditFiles } from '../../src/audit/tools/query.js'
 import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { ChainVerifier, verifyAuditFiles } from '../../src/audit/tools/verify.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const KEY = 'verify-files-test-key-0123456789abcdef012'
 const key = Buffer.from(KEY)
@@ -46,7 +47,7 @@ async function rotatedSet (): Promise<{ dir: string; files: string[] }> {
 }
 
 function cli (args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'audit', ...args], { cwd: ROOT, env: { ...process.env, AUDIT_HMAC_KEY: KEY, ...env }, encoding: 'utf8', timeout: 120_000 })
+  const r = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'audit', ...args], { cwd: ROOT, env: { ...process.env, AUDIT_HMAC_KEY: KEY, ...env }, encoding: 'utf8', timeout: 120_000 })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
@@ -71,7 +72,7 @@ t.test('files that do not link and overlap in time are refused, naming them', as
   const sinks = [new QueuedSink(new FileDestination(a, { hmacKey: KEY })), new QueuedSink(new FileDestination(b, { hmacKey: KEY }))]
   for (let i = 0; i < 10; i++) {
     for (const s of sinks) s.write(event(i, { time: new Date().toISOString() }))
-    await new Promise((r) => setTimeout(r, 3))
+    await new Promise((r) => setTimeout(r, 3)) // time passing: distinct times in the two files, to interleave
   }
   for (const s of sinks) await s.close()
   const r = cli(['verify', a, b])

@@ -15,6 +15,7 @@ import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { createAuditOutput } from '../../src/audit/sinks.js'
 import { verifyAuditFiles } from '../../src/audit/tools/verify.js'
 import { startFileWriter, WorkerDestination, type StartFileWriter } from '../../src/audit/worker-destination.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const KEY = 'worker-destination-test-key-0123456789abcdef'
 const key = Buffer.from(KEY)
@@ -207,7 +208,7 @@ t.test('an idle thread does not keep the process alive, and the last write is no
   const file = join(dir, 'natural-exit.log')
   const script = fileURLToPath(new URL('./write-one-event.ts', import.meta.url))
   const started = Date.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', script, file], { env: { ...process.env, AUDIT_HMAC_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit'] })
+  const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, script, file], { env: { ...process.env, AUDIT_HMAC_KEY: KEY }, stdio: ['ignore', 'inherit', 'inherit'] })
   const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
   const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])))
   clearTimeout(killer)

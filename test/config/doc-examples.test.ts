@@ -10,6 +10,7 @@ import t from 'tap'
 import { parse, stringify } from 'yaml'
 import { loadConfigText } from '../../src/config/load.js'
 import { makeTestPki, P12_PASSWORD } from '../helpers/pki.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const SOURCES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
@@ -137,7 +138,7 @@ t.test('the main example passes `psc-gateway check` itself, with no previous ses
   const env: NodeJS.ProcessEnv = { ...process.env, ...ENV }
   delete env.SESSION_SECRET_PREVIOUS
   const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { encoding: 'utf8', env },
+    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { encoding: 'utf8', env },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }))
   })
   t.equal(res.code, 0, res.stderr)

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { publicUrlProblems } from '../../src/psc/public-url.js'
 import { BASE, ENV, brief, issuesOf, load } from './fixture.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const production = (publicUrl: string) => BASE.replace('publicUrl: https://dpi.example.fr', `publicUrl: "${publicUrl}"`).replace('environment: bas', 'environment: production')
@@ -55,7 +56,7 @@ t.test('check prints the error with file, line and key, and exits 1', async (t) 
   const file = join(dir, 'gateway.yaml')
   writeFileSync(file, production('https://localhost'))
   const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { encoding: 'utf8', env: { ...process.env, ...ENV } },
+    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { encoding: 'utf8', env: { ...process.env, ...ENV } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }))
   })
   t.equal(out.code, 1)

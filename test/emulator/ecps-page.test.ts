@@ -36,7 +36,7 @@ t.test('a pending request shows the seconds it has left (not NaN), then expires 
   t.ok(seconds >= 1 && seconds <= 2, `expire dans ${seconds} s`)
   t.equal(emulator.ciba.pending(MEDECIN)[0]!.expiresAt > Date.now(), true, 'an expiry in the future')
 
-  await new Promise((r) => setTimeout(r, 2300))
+  await new Promise((r) => setTimeout(r, 2300)) // time passing: past the request's expiry (2 s)
   const later = await ecps(emulator)
   t.match(later, 'id="empty"', 'the expired request is no longer shown')
   t.same(emulator.ciba.pending(MEDECIN), [])

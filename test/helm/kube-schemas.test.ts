@@ -15,6 +15,7 @@ import { loadConfigText } from '../../src/config/load.js'
 import { makeTestPki } from '../helpers/pki.js'
 import { CHART, EXAMPLE, findHelm, ROOT, template, templateError, VALUES, type RenderOptions } from './helm.js'
 import { podEnvironment, schemaProblem } from './render-check.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const run = promisify(execFile)
 const REDIS_URL = 'redis://:pw-kube-schemas-0123@redis-master.dpi.svc:6379/0'
@@ -82,7 +83,7 @@ if (!helm) {
       if (withCli.has(name)) {
         const file = join(dir, `${name.replace(/\W+/g, '-')}.yaml`)
         writeFileSync(file, yaml)
-        const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } })
+        const { stdout } = await run(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } })
         t.match(stdout, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: OK`), `${name}: psc-gateway check says OK`)
       }
     }

@@ -1,6 +1,7 @@
 // psc-gateway's command line, as a user runs it.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { TYPESCRIPT_NODE_ARGS } from './typescript-node.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 export interface CliResult { code: number | undefined; stdout: string; stderr: string }
@@ -10,7 +11,7 @@ export interface CliRun { args: string[]; env?: Record<string, string>; cwd?: st
 export async function runCliBatch(runs: CliRun[]): Promise<CliResult[]> {
   const env = { ...process.env }
   for (const name of ['PSC_CLIENT_SECRET', 'SESSION_SECRET', 'PSC_CLIENT_SECRET_FILE', 'SESSION_SECRET_FILE']) delete env[name]
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/helpers/cli-runner.ts', JSON.stringify(runs)], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env })
+  const { stdout } = await promisify(execFile)(process.execPath, [...TYPESCRIPT_NODE_ARGS, 'test/helpers/cli-runner.ts', JSON.stringify(runs)], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env })
   return JSON.parse(stdout) as CliResult[]
 }
 
@@ -23,4 +24,4 @@ export async function runShell(command: string, env: Record<string, string> = {}
   })
 }
 
-export const CLI = `${process.execPath} --import tsx src/cli.ts`
+export const CLI = `${process.execPath} ${TYPESCRIPT_NODE_ARGS.join(' ')} src/cli.ts`

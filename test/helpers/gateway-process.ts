@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLIENT_SECRET } from './stack.js'
+import { TYPESCRIPT_NODE_ARGS } from './typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -22,7 +23,7 @@ export interface GatewayProcess {
 export function spawnGateway(yaml: string, name = 'gateway'): GatewayProcess {
   const file = join(mkdtempSync(join(tmpdir(), 'psc-gw-')), `${name}.yaml`)
   writeFileSync(file, yaml)
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file], {
+  const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file], {
     cwd: ROOT, env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET }, stdio: ['ignore', 'pipe', 'pipe']
   })
   const output: string[] = []
@@ -39,11 +40,4 @@ export function spawnGateway(yaml: string, name = 'gateway'): GatewayProcess {
   }
 }
 
-/** Polls `check` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+export { until } from './until.js'

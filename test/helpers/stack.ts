@@ -2,7 +2,6 @@
 // (oidc-provider), the demo app as upstream, and a gateway built from YAML. Audit events and
 // operational log lines are captured so tests can assert on them.
 import { auditLineProblems } from '../audit/schema-lines.js'
-import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import type { AuditEvent, AuditSink } from '../../src/audit/events.js'
 import { loadConfigText } from '../../src/config/load.js'
@@ -88,20 +87,8 @@ export interface Stack {
   close(): Promise<void>
 }
 
-/**
- * A port that was free a moment ago, for a server in another process (redis-server, a gateway
- * process, nginx). In-process servers use reservePort (ports.ts): no window for another process.
- */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
+/** For a server in another process (redis-server, a gateway process, nginx): see ports.ts. */
+export { freePort } from './ports.js'
 
 export function stackYaml(o: { port: number; issuer: string; upstreamUrl: string } & StackOptions): string {
   const secrets = (o.secrets ?? [SESSION_SECRET]).map((s) => `    - "${s}"`).join('\n')

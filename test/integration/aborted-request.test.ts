@@ -14,7 +14,7 @@ t.test('a request whose client disconnects is audited once, as aborted', async (
   const socket = connect(port, '127.0.0.1')
   await new Promise<void>((r) => socket.once('connect', () => r()))
   socket.write('GET /public/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: leaver\r\n\r\n')
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((r) => setTimeout(r, 300)) // so that the request is at the upstream when the client leaves
   socket.destroy()
   await new Promise((r) => setTimeout(r, 2000)) // past the upstream's answer
   const lines = stack.audit.filter((e) => e.event === 'access' && (e as { userAgent?: string }).userAgent === 'leaver')

@@ -54,9 +54,9 @@ t.test('while draining, a browser gets the French 503 page with Connection: clos
   await new Promise((r) => idle.once('connect', r))
   // A request in flight keeps the instance draining for its duration.
   const inFlight = rawRequest(stack.url, 'GET /public/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', { timeoutMs: 5000 })
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise((r) => setTimeout(r, 200)) // so that the request is in flight at the upstream before the close
   const closing = stack.close()
-  await new Promise((r) => setTimeout(r, 100))
+  await new Promise((r) => setTimeout(r, 100)) // time passing: the close has begun (no event says so in-process)
   const answer = new Promise<string>((resolve) => {
     const chunks: Buffer[] = []
     idle.on('data', (c) => chunks.push(c))

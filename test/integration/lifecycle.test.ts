@@ -52,7 +52,7 @@ t.test('reload on file change and SIGHUP; a bad file is refused; SIGTERM drains'
 
   // SIGHUP reloads too; a request in flight finishes under the configuration it started with.
   const inFlight = get(`${url}/nouveau/slow?delay=1500`)
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise((r) => setTimeout(r, 200)) // so that the request is in flight at the upstream before the reload
   writeFileSync(file, base)
   gw.child.kill('SIGHUP')
   await until('the SIGHUP reload', async () => (await get(`${url}/nouveau/x`)).status === 503)
@@ -62,7 +62,7 @@ t.test('reload on file change and SIGHUP; a bad file is refused; SIGTERM drains'
 
   // SIGTERM: the request in flight completes, then the process exits 0.
   const draining = get(`${url}/public/slow?delay=1500`)
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise((r) => setTimeout(r, 200)) // so that the request is in flight at the upstream before SIGTERM
   const exited = gw.stop('SIGTERM')
   t.equal((await draining).status, 200, 'in-flight request drained')
   t.equal(await exited, 0, 'exit 0')

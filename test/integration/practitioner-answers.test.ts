@@ -102,7 +102,7 @@ t.test('another site cannot log a practitioner out', async (t) => {
 
 t.test('a form posted after the session expired says its data was not sent', async (t) => {
   const { client } = await loggedIn(MEDECIN)
-  await new Promise((r) => setTimeout(r, 2300))
+  await new Promise((r) => setTimeout(r, 2300)) // time passing: past idleTimeout (2s)
   const res = await client.postForm(`${stack.url}/dossier/1/notes`, { note: 'tension 12/8' }, { headers: { Origin: stack.url } })
   t.equal(res.status, 401)
   t.match(res.body, 'n&#39;ont pas été transmises à l&#39;application')

@@ -23,7 +23,7 @@ async function startReplica(yaml: string, name: string, port: number, adminPort:
   await until(`replica ${name} to be ready`, async () => {
     if (gateway.child.exitCode !== null) throw new Error(`replica ${name} exited:\n${gateway.output.join('')}`)
     return (await fetch(`${replica.adminUrl}/readyz`)).status === 200
-  }, 60_000) // two tsx processes starting at once on a loaded 2-core machine
+  }, 60_000) // two gateway processes starting at once on a loaded 2-core machine
   return replica
 }
 

@@ -37,7 +37,7 @@ t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0
   const started = Date.now()
   const closed = new Promise<number>((r) => socket!.once('close', () => r(Date.now() - started)))
   const exited = gw.stop('SIGTERM')
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((r) => setTimeout(r, 300)) // time passing: well into the grace period (the shutdown log line comes before the listener closes)
   t.equal(await echo('pendant'), 'echo:pendant', 'the open WebSocket still works during the grace period')
   const refused = await new Promise<boolean>((resolve) => {
     const s = new WebSocket(url)

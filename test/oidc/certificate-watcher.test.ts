@@ -30,7 +30,7 @@ t.test('cert then key replaced: one renewal, to the new certificate', async (t) 
 
   const next = pki.issueClient('renewed', 90)
   copyFileSync(next.certFile, files.cert)
-  await new Promise((r) => setTimeout(r, 50))
+  await new Promise((r) => setTimeout(r, 50)) // time passing: a watcher tick (100 ms) may see the new certificate with the old key
   copyFileSync(next.keyFile, files.key)
   await until(() => seen.some((r) => r.outcome === 'renewed'))
   const renewed = seen.filter((r) => r.outcome === 'renewed')

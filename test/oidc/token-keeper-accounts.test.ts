@@ -7,6 +7,7 @@ import type { PscClient } from '../../src/oidc/psc-client.js'
 import { SessionManager } from '../../src/session/manager.js'
 import { MemorySessionStore } from '../../src/session/memory-store.js'
 import type { AccountLookup, Identity } from '../../src/psc/identity.js'
+import { until } from '../helpers/until.js'
 
 const identity: Identity = { sub: 'f:x:899700218896', idNat: '899700218896', rpps: '99700218896', familyName: 'X', givenName: 'Y', acr: 'eidas1', exercices: [] }
 
@@ -55,6 +56,6 @@ t.test('a route that needs no account never waits for it: the lookup runs aside 
   keeper.refreshAccountInBackground(id, record)
   t.equal(lookups, 1, 'one lookup per session at a time')
   answer({ status: 'found', login: 'edubois', groups: [], checkedAt: now })
-  await new Promise((r) => setTimeout(r, 10))
+  await until('the account saved in the session', async () => (sessions.store.get(id) as { identity: Identity }).identity.account?.status === 'found', 5_000, 5)
   t.match((sessions.store.get(id) as { identity: Identity }).identity.account, { status: 'found', login: 'edubois' }, 'saved in the session for the next requests')
 })

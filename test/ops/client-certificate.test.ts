@@ -9,6 +9,7 @@ import { CLIENT_CERTIFICATE_EXPIRY_METRIC } from '../../src/ops/client-certifica
 import { makeTestPki, P12_PASSWORD } from '../helpers/pki.js'
 import { freePort, stackYaml, startStack } from '../helpers/stack.js'
 import { PSC_ERR_CLIENT_CERTIFICATE } from '../../src/errors.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -45,7 +46,7 @@ t.test('a certificate expiring in 10 days: a warning in the log at start-up', as
 
 t.test('an expired certificate: /readyz names it, the metric is negative', async (t) => {
   const expired = pki.issueClient('expired', 0)
-  await new Promise((r) => setTimeout(r, 1100))
+  await new Promise((r) => setTimeout(r, 1100)) // time passing: the 0-day certificate is expired
   const adminPort = await freePort()
   const stack = await startStack({ adminPort, pscYaml: `  certificate: { cert: "${expired.certFile}", key: "${expired.keyFile}" }\n` })
   t.teardown(() => stack.close())
@@ -65,7 +66,7 @@ t.test('check prints subject, issuer and expiry, never the key; a wrong password
     pscYaml: `  certificate: { pkcs12: "${pki.clientP12File}", password: "\${P12}" }\n  outboundProxy: { url: "http://proxy.hopital.local:3128", username: svc, password: "\${PROXY_PASSWORD}" }\n` })
   writeFileSync(file, yaml)
   const check = (p12: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], {
+    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], {
       encoding: 'utf8', env: { ...process.env, TEST_CLIENT_SECRET: 'unused-secret', P12: p12, PROXY_PASSWORD: 'proxy-secret-value' }
     }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }))
   })

@@ -12,6 +12,7 @@ import { CLIENT_DN, makeTestPki, P12_PASSWORD, type TestPki } from '../helpers/p
 import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml, type StackOptions } from '../helpers/stack.js'
 import { startTinyproxy } from '../helpers/tinyproxy.js'
 import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE } from '../../src/errors.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const PORT = 8443
@@ -203,7 +204,7 @@ t.test('the command: one line per check, exit 1 on a failure, --json', async (t)
   writeFileSync(bad, yamlFor(plain.issuer))
   // asynchronously: the emulator lives in this process and must answer meanwhile
   const run = (file: string, secret: string, json = false, extra: string[] = []) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'doctor', '--config', file, ...(json ? ['--json'] : []), ...extra], {
+    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'doctor', '--config', file, ...(json ? ['--json'] : []), ...extra], {
       encoding: 'utf8', env: { ...process.env, TEST_CLIENT_SECRET: secret, HTTPS_PROXY: '', HTTP_PROXY: '', https_proxy: '', http_proxy: '' }, timeout: 60_000
     }, (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }))
   })

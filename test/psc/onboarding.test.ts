@@ -6,6 +6,7 @@ import t from 'tap'
 import { loadConfigText } from '../../src/config/load.js'
 import { buildOnboardingSheet, formatOnboardingSheet, type OnboardingSheet } from '../../src/ops/raccordement.js'
 import { ansUrlProblems, matchRegistered, serviceNameProblems } from '../../src/psc/onboarding.js'
+import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -154,7 +155,7 @@ upstreams: { app: { url: "http://127.0.0.1:9" } }
 routes: [{ name: all, upstream: app, access: authenticated }]
 `)
   const run = (args: string[]) => new Promise<{ code: number; stdout: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'raccordement', '--config', file, ...args], { encoding: 'utf8', env: { ...process.env, S: 'x-secret' } },
+    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'raccordement', '--config', file, ...args], { encoding: 'utf8', env: { ...process.env, S: 'x-secret' } },
       (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout }))
   })
   const md = await run([])
@@ -166,7 +167,7 @@ routes: [{ name: all, upstream: app, access: authenticated }]
   t.equal(sheet.expectedUsers, 40)
   t.same(sheet.redirectUris, ['https://dpi.ch-arles.fr/_psc/callback'])
   const missing = await new Promise<{ code: number; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'raccordement', '--config', join(dir, 'absent.yaml')], { encoding: 'utf8' },
+    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'raccordement', '--config', join(dir, 'absent.yaml')], { encoding: 'utf8' },
       (err, _stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }))
   })
   t.equal(missing.code, 1)

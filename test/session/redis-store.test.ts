@@ -46,7 +46,7 @@ t.test('decoded once per text, never stale', async (t) => {
   t.equal(await store.get(id), undefined, 'a deleted session is gone at once')
 
   await store.set(id, record(), 50)
-  await new Promise((r) => setTimeout(r, 150))
+  await new Promise((r) => setTimeout(r, 150)) // time passing: past the 50 ms TTL
   t.equal(await store.get(id), undefined, 'an expired session is gone')
   t.equal(await store.get('B'.repeat(43)), undefined)
 })
@@ -72,7 +72,7 @@ t.test('shared values (CIBA state): of replicas taking at once, exactly one gets
   const takes = await Promise.all([a.takeShared('ciba:request:x'), b.takeShared('ciba:request:x'), a.takeShared('ciba:request:x'), b.takeShared('ciba:request:x')])
   t.same(takes.filter((v) => v !== undefined), ['{"state":"approved"}'], 'one take of four got it')
   await a.putShared('ciba:request:short', 'x', 50)
-  await new Promise((r) => setTimeout(r, 150))
+  await new Promise((r) => setTimeout(r, 150)) // time passing: past the 50 ms TTL
   t.equal(await b.getShared('ciba:request:short'), undefined, 'expired after its TTL')
   await a.putShared('ciba:request:cas', 'pending', 60_000)
   const sets = await Promise.all([a.replaceShared('ciba:request:cas', 'pending', 'approved', 60_000), b.replaceShared('ciba:request:cas', 'pending', 'cancelled', 60_000)])

@@ -73,7 +73,7 @@ t.test('memory store: shared values (CIBA state) expire, and a take hands a valu
   t.equal(await store.takeShared('k'), undefined, 'the second does not')
   t.equal(await store.getShared('k'), undefined, 'and it is gone')
   await store.putShared('short', 'x', 20)
-  await new Promise((r) => setTimeout(r, 60))
+  await new Promise((r) => setTimeout(r, 60)) // time passing: past the 20 ms TTL
   t.equal(await store.getShared('short'), undefined, 'expired after its TTL')
   await store.putShared('cas', 'pending', 60_000)
   t.equal(await store.replaceShared('cas', 'other', 'approved', 60_000), false, 'a compare-and-set against another value does nothing')

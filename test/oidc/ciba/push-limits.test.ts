@@ -41,7 +41,7 @@ async function exercise(t: Test, replicas: [SessionStore, SessionStore]) {
 
   await b!.refused('899700999993')
   t.match(await a!.admit('899700999993', '10.0.0.5'), { ok: false, limit: 'cooldown' }, 'cool-down after a refusal')
-  await new Promise((r) => setTimeout(r, 500))
+  await new Promise((r) => setTimeout(r, 500)) // time passing: past cooldownAfterDenialMs (400)
   const after = await a!.admit('899700999993', '10.0.0.5')
   t.equal(after.ok, true, 'the cool-down ends')
 }
