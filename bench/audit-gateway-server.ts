@@ -42,8 +42,14 @@ routes:
 audit:
   stdout: false
 ${mode === 'file' ? `  file: ${auditFile}\n  hmacKey: \${AUDIT_HMAC_KEY}\n` : ''}`
-const { config } = loadConfigText(yaml, 'audit-bench.yaml', { SECRET: clientSecret, AUDIT_HMAC_KEY: process.env.AUDIT_BENCH_KEY ?? randomBytes(32).toString('hex') })
-const gateway = await buildGateway(config, { logStream: pino.destination({ dest: 2, sync: false }), processMetrics: false })
+const { config } = loadConfigText(yaml, 'audit-bench.yaml', {
+  SECRET: clientSecret,
+  AUDIT_HMAC_KEY: process.env.AUDIT_BENCH_KEY ?? randomBytes(32).toString('hex'),
+})
+const gateway = await buildGateway(config, {
+  logStream: pino.destination({ dest: 2, sync: false }),
+  processMetrics: false,
+})
 await gateway.psc.start()
 const { url } = await gateway.listen()
 process.stdout.write(`READY ${JSON.stringify({ url })}\n`)

@@ -26,8 +26,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '2' }
-  }
+    rounds: { type: 'string', default: '2' },
+  },
 })
 const DURATION = Number(values.duration)
 const WARMUP = Number(values.warmup)
@@ -35,13 +35,20 @@ const CONNECTIONS = Number(values.connections)
 const ROUNDS = Number(values.rounds)
 
 const children: ChildProcessWithoutNullStreams[] = []
-process.on('exit', () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+})
 
-function startChild (file: string, args: string[]): Promise<{ proc: ChildProcessWithoutNullStreams; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', file), ...args], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } })
+function startChild(file: string, args: string[]): Promise<{ proc: ChildProcessWithoutNullStreams; url: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', file), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+  })
   children.push(proc)
   let err = ''
-  proc.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000) })
+  proc.stderr.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-2000)
+  })
   return new Promise((resolve, reject) => {
     let out = ''
     proc.stdout.on('data', (d: Buffer) => {
@@ -53,7 +60,7 @@ function startChild (file: string, args: string[]): Promise<{ proc: ChildProcess
   })
 }
 
-function stop (proc: ChildProcessWithoutNullStreams): Promise<void> {
+function stop(proc: ChildProcessWithoutNullStreams): Promise<void> {
   return new Promise((resolve) => {
     if (proc.exitCode !== null) return resolve()
     proc.once('exit', () => resolve())
@@ -61,14 +68,24 @@ function stop (proc: ChildProcessWithoutNullStreams): Promise<void> {
   })
 }
 
-function load (url: string, cookie: string, duration: number): Promise<AutocannonResult> {
+function load(url: string, cookie: string, duration: number): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections: CONNECTIONS, duration, headers: { cookie }, renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false },
-      (err, result) => (err ? reject(err) : resolve(result)))
+    autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration,
+        headers: { cookie },
+        renderProgressBar: false,
+        renderResultsTable: false,
+        renderLatencyTable: false,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    )
   })
 }
 
-async function countAccessLines (file: string): Promise<number> {
+async function countAccessLines(file: string): Promise<number> {
   let n = 0
   let rest = ''
   for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
@@ -84,8 +101,10 @@ const KEY = randomBytes(32).toString('hex')
 process.env.AUDIT_BENCH_KEY = KEY
 const files: { mode: string; auditFile: string }[] = []
 const { proc: upstreamProc, url: upstreamUrl } = await startChild('upstream.ts', [])
-process.stdout.write(`audit overhead bench: ${cpus().length} cores, node ${process.version}, ${CONNECTIONS} connections, ` +
-  `${WARMUP} s warm-up + ${DURATION} s per run, ${ROUNDS} round(s) of off/file\n`)
+process.stdout.write(
+  `audit overhead bench: ${cpus().length} cores, node ${process.version}, ${CONNECTIONS} connections, ` +
+    `${WARMUP} s warm-up + ${DURATION} s per run, ${ROUNDS} round(s) of off/file\n`,
+)
 
 const results: Record<'off' | 'file', number[]> = { off: [], file: [] }
 const p99: Record<'off' | 'file', number[]> = { off: [], file: [] }
@@ -97,7 +116,8 @@ for (let round = 0; round < ROUNDS; round++) {
     const client = new BrowserLikeClient()
     const landed = await loginThroughEmulator(client, `${url}/bench`, '899700218896')
     const session = client.cookieValue(url, 'psc_session')
-    if (landed.status !== 200 || session === undefined) throw new Error(`login failed: ${landed.status} at ${landed.url}`)
+    if (landed.status !== 200 || session === undefined)
+      throw new Error(`login failed: ${landed.status} at ${landed.url}`)
     const cookie = `psc_session=${session}`
     if (WARMUP > 0) await load(`${url}/bench/item`, cookie, WARMUP)
     const r = await load(`${url}/bench/item`, cookie, DURATION)
@@ -111,19 +131,25 @@ for (let round = 0; round < ROUNDS; round++) {
       // warm-up + measured requests + the login's own requests, all in the file
       extra = `, ${lines} access lines in the file for ${r.requests.total} measured requests (+ warm-up and login)`
     }
-    process.stdout.write(`  round ${round + 1} audit ${mode.padEnd(4)}: ${r.requests.average.toFixed(0)} req/s, p99 ${r.latency.p99} ms, non-2xx/errors ${non2xx}${extra}\n`)
+    process.stdout.write(
+      `  round ${round + 1} audit ${mode.padEnd(4)}: ${r.requests.average.toFixed(0)} req/s, p99 ${r.latency.p99} ms, non-2xx/errors ${non2xx}${extra}\n`,
+    )
   }
 }
 await stop(upstreamProc)
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 const ratio = avg(results.file) / avg(results.off)
-process.stdout.write(`\naudit off : ${avg(results.off).toFixed(0)} req/s (p99 ${avg(p99.off).toFixed(1)} ms)\n` +
-  `audit file: ${avg(results.file).toFixed(0)} req/s (p99 ${avg(p99.file).toFixed(1)} ms)\n` +
-  `ratio file/off: ${ratio.toFixed(3)}×   target ≥ 0.9×   ${ratio >= 0.9 ? 'PASS' : 'MISSED'}\n`)
+process.stdout.write(
+  `\naudit off : ${avg(results.off).toFixed(0)} req/s (p99 ${avg(p99.off).toFixed(1)} ms)\n` +
+    `audit file: ${avg(results.file).toFixed(0)} req/s (p99 ${avg(p99.file).toFixed(1)} ms)\n` +
+    `ratio file/off: ${ratio.toFixed(3)}×   target ≥ 0.9×   ${ratio >= 0.9 ? 'PASS' : 'MISSED'}\n`,
+)
 
 // The chains written under load must verify.
 for (const f of files.filter((x) => x.mode === 'file')) {
-  process.stdout.write(`verify ${f.auditFile.slice(dir.length + 1)}: ${formatVerifyReport(await verifyAuditFiles([f.auditFile], Buffer.from(KEY))).split('\n')[0]}\n`)
+  process.stdout.write(
+    `verify ${f.auditFile.slice(dir.length + 1)}: ${formatVerifyReport(await verifyAuditFiles([f.auditFile], Buffer.from(KEY))).split('\n')[0]}\n`,
+  )
 }
 rmSync(dir, { recursive: true, force: true })
 process.exit(0)

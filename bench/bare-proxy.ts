@@ -19,7 +19,10 @@ const stop = () => {
   if (stopping) return
   stopping = true
   setTimeout(() => process.exit(0), 1000).unref()
-  app.close().then(() => process.exit(0), () => process.exit(1))
+  app.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  )
 }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)

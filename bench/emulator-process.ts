@@ -11,7 +11,14 @@ if (process.argv[2] === '--child') {
   const [clientId, clientSecret, publicUrl] = process.argv.slice(3) as [string, string, string]
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId, clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+    clients: [
+      {
+        clientId,
+        clientSecret,
+        redirectUris: [`${publicUrl}/_psc/callback`],
+        postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
+      },
+    ],
   })
   process.stdout.write(`READY ${JSON.stringify({ issuer: emulator.issuer })}\n`)
   process.stdin.on('end', () => process.exit(0))
@@ -19,10 +26,19 @@ if (process.argv[2] === '--child') {
 }
 
 /** Starts the emulator in a child process (ended with ours); resolves with its issuer. */
-export function startEmulatorProcess(clientId: string, clientSecret: string, publicUrl: string): Promise<{ issuer: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'emulator-process.ts'), '--child', clientId, clientSecret, publicUrl], {
-    cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit']
-  })
+export function startEmulatorProcess(
+  clientId: string,
+  clientSecret: string,
+  publicUrl: string,
+): Promise<{ issuer: string; stop(): void }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'emulator-process.ts'), '--child', clientId, clientSecret, publicUrl],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
   process.on('exit', () => child.kill('SIGKILL'))
   return new Promise((resolve, reject) => {
     let out = ''

@@ -17,11 +17,17 @@ import { freePort } from '../test/helpers/stack.js'
 // The gateway under test is the compiled one (dist/, built by the bench before it starts this
 // process), as `psc-gateway serve` runs it in production; the types come from src/.
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist')
-const { applyGatewayRuntimeTuning } = (await import(pathToFileURL(join(DIST, 'ops', 'runtime-tuning.js')).href)) as typeof import('../src/ops/runtime-tuning.js')
+const { applyGatewayRuntimeTuning } = (await import(
+  pathToFileURL(join(DIST, 'ops', 'runtime-tuning.js')).href
+)) as typeof import('../src/ops/runtime-tuning.js')
 // As `psc-gateway serve` does at start-up.
 applyGatewayRuntimeTuning()
-const { loadConfigFile } = (await import(pathToFileURL(join(DIST, 'config', 'load.js')).href)) as typeof import('../src/config/load.js')
-const { buildGateway } = (await import(pathToFileURL(join(DIST, 'gateway.js')).href)) as typeof import('../src/gateway.js')
+const { loadConfigFile } = (await import(
+  pathToFileURL(join(DIST, 'config', 'load.js')).href
+)) as typeof import('../src/config/load.js')
+const { buildGateway } = (await import(
+  pathToFileURL(join(DIST, 'gateway.js')).href
+)) as typeof import('../src/gateway.js')
 
 const [upstreamUrl, auditFile] = process.argv.slice(2)
 if (!upstreamUrl || !auditFile) {
@@ -42,18 +48,25 @@ const { config, warnings } = loadConfigFile(join(dirname(fileURLToPath(import.me
   BENCH_UPSTREAM_URL: upstreamUrl,
   PSC_ISSUER: emulator.issuer,
   BENCH_AUDIT_FILE: auditFile,
-  BENCH_AUDIT_KEY: randomBytes(32).toString('hex')
+  BENCH_AUDIT_KEY: randomBytes(32).toString('hex'),
 })
 for (const w of warnings) process.stderr.write(`config warning: ${w}\n`)
 // BENCH_REDIS_URL: the same gateway with the Redis session store (bench/session-stores.ts).
 if (process.env.BENCH_REDIS_URL) {
-  config.session.store = { ...config.session.store, type: 'redis', url: process.env.BENCH_REDIS_URL, keyPrefix: `bench-${port}:` }
+  config.session.store = {
+    ...config.session.store,
+    type: 'redis',
+    url: process.env.BENCH_REDIS_URL,
+    keyPrefix: `bench-${port}:`,
+  }
 }
 
 const gateway = await buildGateway(config, { logStream: pino.destination({ dest: 2, sync: false }) })
 await gateway.psc.start()
 const { url } = await gateway.listen()
-process.stdout.write(`READY ${JSON.stringify({ url, publicUrl, issuer: emulator.issuer, logLevel: config.log.level })}\n`)
+process.stdout.write(
+  `READY ${JSON.stringify({ url, publicUrl, issuer: emulator.issuer, logLevel: config.log.level })}\n`,
+)
 
 let stopping = false
 const stop = () => {

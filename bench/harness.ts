@@ -19,7 +19,11 @@ export interface LoadSettings {
 /** Compiles src/ into dist/: the gateway under test runs compiled, as in production. */
 export function buildDist(): void {
   process.stdout.write('building dist/ ...\n')
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' })
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')],
+    { stdio: 'inherit' },
+  )
 }
 
 export interface Child {
@@ -44,11 +48,18 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Starts `node --import tsx bench/<file> ...args`; resolves with the JSON of its `READY {...}` line. */
-export function startChild<T>(name: string, file: string, childArgs: string[], nodeArgs: string[] = [], timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; info: T }> {
+export function startChild<T>(
+  name: string,
+  file: string,
+  childArgs: string[],
+  nodeArgs: string[] = [],
+  timeoutMs = 30_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: Child; info: T }> {
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench', file), ...childArgs], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production', ...env }
+    env: { ...process.env, NODE_ENV: 'production', ...env },
   })
   const child: Child = { name, proc, stderr: [] }
   children.push(child)
@@ -59,7 +70,10 @@ export function startChild<T>(name: string, file: string, childArgs: string[], n
   })
   return new Promise((resolve, reject) => {
     let buffer = ''
-    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${child.stderr.slice(-20).join('\n')}`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${child.stderr.slice(-20).join('\n')}`)),
+      timeoutMs,
+    )
     proc.stdout.setEncoding('utf8')
     proc.stdout.on('data', (s: string) => {
       buffer += s
@@ -71,7 +85,11 @@ export function startChild<T>(name: string, file: string, childArgs: string[], n
     })
     proc.once('exit', (code, signal) => {
       clearTimeout(timer)
-      reject(new Error(`${name} exited before ready (code ${code}, signal ${signal}):\n${child.stderr.slice(-20).join('\n')}`))
+      reject(
+        new Error(
+          `${name} exited before ready (code ${code}, signal ${signal}):\n${child.stderr.slice(-20).join('\n')}`,
+        ),
+      )
     })
   })
 }
@@ -92,8 +110,8 @@ export async function stopChildren(which: readonly Child[] = children): Promise<
             resolve()
           })
           c.proc.stdin.end()
-        })
-    )
+        }),
+    ),
   )
 }
 
@@ -151,11 +169,26 @@ function cpuSnapshot(watched: Watched[]): Record<string, number> {
   return snap
 }
 
-export function run(load: LoadSettings, url: string, duration: number, headers: Record<string, string> | undefined, onLatency?: (ms: number) => void): Promise<AutocannonResult> {
+export function run(
+  load: LoadSettings,
+  url: string,
+  duration: number,
+  headers: Record<string, string> | undefined,
+  onLatency?: (ms: number) => void,
+): Promise<AutocannonResult> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url, connections: load.connections, duration, headers, timeout: 10, renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false },
-      (err, result) => (err ? reject(err) : resolve(result))
+      {
+        url,
+        connections: load.connections,
+        duration,
+        headers,
+        timeout: 10,
+        renderProgressBar: false,
+        renderResultsTable: false,
+        renderLatencyTable: false,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
     )
     if (onLatency) {
       instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
@@ -180,7 +213,8 @@ export async function measure(load: LoadSettings, target: Target, watched: Watch
   const after = cpuSnapshot(watched)
   const answered = result.requests.total || 1
   const cpuPerRequestUs: Record<string, number> = {}
-  for (const name in after) cpuPerRequestUs[name] = ((after[name] ?? Number.NaN) - (before[name] ?? Number.NaN)) / answered
+  for (const name in after)
+    cpuPerRequestUs[name] = ((after[name] ?? Number.NaN) - (before[name] ?? Number.NaN)) / answered
   const sorted = Float64Array.from(latencies).sort()
   const m: Measured = {
     label: target.label,
@@ -191,11 +225,12 @@ export async function measure(load: LoadSettings, target: Target, watched: Watch
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    statusCodes: Object.entries(result.statusCodeStats).map(([code, { count }]) => `${code}×${count}`).join(' '),
-    cpuPerRequestUs
+    statusCodes: Object.entries(result.statusCodeStats)
+      .map(([code, { count }]) => `${code}×${count}`)
+      .join(' '),
+    cpuPerRequestUs,
   }
   process.stdout.write(`${Math.round(m.reqPerSec)} req/s\n`)
   await new Promise((r) => setTimeout(r, 500))
   return m
 }
-

@@ -17,7 +17,9 @@ import { loginThroughEmulator } from '../test/helpers/emulator-login.js'
 import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, freePort, stackYaml } from '../test/helpers/stack.js'
 import { buildDist, ROOT } from './harness.js'
 
-const { values } = parseArgs({ options: { sessions: { type: 'string', default: process.env.BENCH_SESSIONS ?? '50000' } } })
+const { values } = parseArgs({
+  options: { sessions: { type: 'string', default: process.env.BENCH_SESSIONS ?? '50000' } },
+})
 const N = Number(values.sessions)
 const TARGET_MB = 256
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1)
@@ -29,9 +31,19 @@ async function main(): Promise<void> {
   const upstream = await startDemoApp(0)
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${url}/_psc/callback`], postLogoutRedirectUris: [`${url}/_psc/logged-out`] }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${url}/_psc/callback`],
+        postLogoutRedirectUris: [`${url}/_psc/logged-out`],
+      },
+    ],
   })
-  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'bench', 'memory-sessions-child.mjs')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'bench', 'memory-sessions-child.mjs')], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
   const out = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
   const expect = async (prefix: string) => {
     for (;;) {
@@ -41,16 +53,25 @@ async function main(): Promise<void> {
     }
   }
   try {
-    child.stdin.write(JSON.stringify({ yaml: stackYaml({ port, issuer: emulator.issuer, upstreamUrl: upstream.url }), env: { TEST_CLIENT_SECRET: CLIENT_SECRET } }) + '\n')
+    child.stdin.write(
+      `${JSON.stringify({ yaml: stackYaml({ port, issuer: emulator.issuer, upstreamUrl: upstream.url }), env: { TEST_CLIENT_SECRET: CLIENT_SECRET } })}\n`,
+    )
     await expect('READY ')
     const client = new BrowserLikeClient()
     await loginThroughEmulator(client, `${url}/`, '899700412345')
     const signed = decodeURIComponent(client.cookieValue(url, 'psc_session')!)
     child.stdin.write(`fill ${signed.slice(0, signed.lastIndexOf('.'))} ${N}\n`)
-    const filled = (await expect('FILLED ')) as { before: NodeJS.MemoryUsage; after: NodeJS.MemoryUsage; size: number; samples: string[] }
+    const filled = (await expect('FILLED ')) as {
+      before: NodeJS.MemoryUsage
+      after: NodeJS.MemoryUsage
+      size: number
+      samples: string[]
+    }
     let live = 0
     for (const id of filled.samples) {
-      const res = await fetch(`${url}/?format=json`, { headers: { cookie: `psc_session=${encodeURIComponent(sign(id, SESSION_SECRET))}` } })
+      const res = await fetch(`${url}/?format=json`, {
+        headers: { cookie: `psc_session=${encodeURIComponent(sign(id, SESSION_SECRET))}` },
+      })
       const body = await res.text()
       if (res.status === 200 && body.includes('x-psc-idnat')) live++
     }
@@ -59,7 +80,7 @@ async function main(): Promise<void> {
       `\ngateway process (dist/, node ${process.version}), memory store, ${filled.size} live sessions; ${live}/${filled.samples.length} sampled sessions answered over HTTP\n` +
         `RSS ${mb(filled.before.rss)} MB with 1 session → ${mb(rss)} MB with ${filled.size}; heap used ${mb(filled.before.heapUsed)} → ${mb(filled.after.heapUsed)} MB ` +
         `(≈ ${Math.round((filled.after.heapUsed - filled.before.heapUsed) / N)} B per session)\n` +
-        `target: ${N} sessions under ${TARGET_MB} MB RSS: ${rss / 2 ** 20 < TARGET_MB && live === filled.samples.length ? 'PASS' : 'MISSED'}\n`
+        `target: ${N} sessions under ${TARGET_MB} MB RSS: ${rss / 2 ** 20 < TARGET_MB && live === filled.samples.length ? 'PASS' : 'MISSED'}\n`,
     )
   } finally {
     child.stdin.end()
@@ -69,4 +90,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err: unknown) => { process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1) })
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -36,8 +36,8 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
     warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' },
-    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' }
-  }
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
+  },
 })
 const DURATION = positive(args.duration, 'duration')
 const WARMUP = positive(args.warmup, 'warmup', true)
@@ -48,7 +48,9 @@ const LOAD = { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP }
 function positive(value: string | undefined, name: string, zeroOk = false): number {
   const n = Number(value)
   if (!Number.isFinite(n) || n < 0 || (!zeroOk && n === 0)) {
-    process.stderr.write(`bench: --${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}\n`)
+    process.stderr.write(
+      `bench: --${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}\n`,
+    )
     process.exit(2)
   }
   return n
@@ -80,19 +82,22 @@ async function prepareTargets(bareUrl: string, gatewayUrl: string): Promise<Targ
   const landed = await loginThroughEmulator(client, `${gatewayUrl}/bench/login`, MEDECIN)
   const session = client.cookieValue(gatewayUrl, 'psc_session')
   if (landed.status !== 200 || session === undefined) {
-    throw new Error(`login through the emulator failed: ended at ${landed.url} with ${landed.status}, session cookie ${session === undefined ? 'absent' : 'set'}`)
+    throw new Error(
+      `login through the emulator failed: ended at ${landed.url} with ${landed.status}, session cookie ${session === undefined ? 'absent' : 'set'}`,
+    )
   }
   const cookie = `psc_session=${session}`
   const targets: Target[] = [
     // The bare proxy gets the very same request, cookie included (it forwards it upstream as is).
     { label: 'bare proxy', url: `${bareUrl}/bench/item`, headers: { cookie } },
     { label: 'gateway (session)', url: `${gatewayUrl}/bench/item`, headers: { cookie } },
-    { label: 'gateway (public)', url: `${gatewayUrl}/public/item` }
+    { label: 'gateway (public)', url: `${gatewayUrl}/public/item` },
   ]
   for (const t of targets) {
     const res = await fetch(t.url, { headers: t.headers, redirect: 'manual' })
     const body = await res.text()
-    if (res.status !== 200 || !body.includes('bench-upstream')) throw new Error(`${t.label}: ${t.url} answered ${res.status}, not the upstream's 200: ${body.slice(0, 200)}`)
+    if (res.status !== 200 || !body.includes('bench-upstream'))
+      throw new Error(`${t.label}: ${t.url} answered ${res.status}, not the upstream's 200: ${body.slice(0, 200)}`)
   }
   return targets
 }
@@ -106,11 +111,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     `psc-gateway proxy overhead bench\n` +
       `machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
-      `node ${process.version} ${process.platform}/${process.arch}, load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n` +
+      `node ${process.version} ${process.platform}/${process.arch}, load avg ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n` +
       `load: ${CONNECTIONS} connections, warm-up ${WARMUP} s + ${DURATION} s per target, autocannon in the parent process, ` +
       `upstream / bare proxy / gateway each in their own process\n` +
       `gateway: real config loader (bench/gateway.bench.yaml), log level warn, chained audit file (audit.file + hmacKey) at ${relative(ROOT, AUDIT_FILE)} ` +
-      `(audit cost included)\n\n`
+      `(audit cost included)\n\n`,
   )
 
   const { child: upstreamChild, info: upstream } = await startChild<{ url: string }>('upstream', 'upstream.ts', [])
@@ -124,8 +131,18 @@ async function main(): Promise<void> {
   const gatewayStderr: string[] = []
   for (let round = 1; round <= ROUNDS; round++) {
     const [{ child: bareChild, info: bare }, { child: gatewayChild, info: gateway }] = await Promise.all([
-      startChild<{ url: string }>('bare proxy', 'bare-proxy.ts', [upstream.url], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'bare')] : []),
-      startChild<{ url: string; logLevel: string }>('gateway', 'gateway-server.ts', [upstream.url, AUDIT_FILE], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'gateway')] : [])
+      startChild<{ url: string }>(
+        'bare proxy',
+        'bare-proxy.ts',
+        [upstream.url],
+        PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'bare')] : [],
+      ),
+      startChild<{ url: string; logLevel: string }>(
+        'gateway',
+        'gateway-server.ts',
+        [upstream.url, AUDIT_FILE],
+        PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'gateway')] : [],
+      ),
     ])
     const targets = await prepareTargets(bare.url, gateway.url)
     // CPU per request of every process, to see where the time goes (the 2 cores are saturated).
@@ -152,28 +169,52 @@ async function main(): Promise<void> {
   }
   const roundLabel = (r: Measured, i: number) => (ROUNDS > 1 ? `${r.label} #${i + 1}` : r.label)
   const all = rounds.flatMap((results, i) => results.map((r) => ({ r, i })))
-  process.stdout.write('\n' + table([
-    ['target', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'timeouts'],
-    ...all.map(({ r, i }) => [roundLabel(r, i), f1(r.reqPerSec), f2(r.p50), f2(r.p99), String(r.ok), String(r.non2xx), String(r.errors), String(r.timeouts)])
-  ]))
+  process.stdout.write(
+    `\n${table([
+      ['target', 'req/s', 'p50 ms', 'p99 ms', '2xx', 'non-2xx', 'errors', 'timeouts'],
+      ...all.map(({ r, i }) => [
+        roundLabel(r, i),
+        f1(r.reqPerSec),
+        f2(r.p50),
+        f2(r.p99),
+        String(r.ok),
+        String(r.non2xx),
+        String(r.errors),
+        String(r.timeouts),
+      ]),
+    ])}`,
+  )
   const procs = ['autocannon', 'upstream', 'bare proxy', 'gateway']
   const mainThreads = ['bare proxy main thread', 'gateway main thread']
-  process.stdout.write(table([
-    ['CPU µs per request', ...procs, 'total', ...mainThreads],
-    ...all.map(({ r, i }) => {
-      const values = procs.map((n) => r.cpuPerRequestUs[n] ?? Number.NaN)
-      return [roundLabel(r, i), ...values.map(f1), f1(values.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0)), ...mainThreads.map((n) => f1(r.cpuPerRequestUs[n] ?? Number.NaN))]
-    })
-  ]))
+  process.stdout.write(
+    table([
+      ['CPU µs per request', ...procs, 'total', ...mainThreads],
+      ...all.map(({ r, i }) => {
+        const values = procs.map((n) => r.cpuPerRequestUs[n] ?? Number.NaN)
+        return [
+          roundLabel(r, i),
+          ...values.map(f1),
+          f1(values.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0)),
+          ...mainThreads.map((n) => f1(r.cpuPerRequestUs[n] ?? Number.NaN)),
+        ]
+      }),
+    ]),
+  )
 
-  const perRound = rounds.map(([b, g, p]) => ({ ratio: g!.reqPerSec / b!.reqPerSec, addedP99: g!.p99 - b!.p99, ratioPublic: p!.reqPerSec / b!.reqPerSec, addedP99Public: p!.p99 - b!.p99 }))
+  const perRound = rounds.map(([b, g, p]) => ({
+    ratio: g!.reqPerSec / b!.reqPerSec,
+    addedP99: g!.p99 - b!.p99,
+    ratioPublic: p!.reqPerSec / b!.reqPerSec,
+    addedP99Public: p!.p99 - b!.p99,
+  }))
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b)
     return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
   }
   const ratio = median(perRound.map((x) => x.ratio))
   const addedP99 = median(perRound.map((x) => x.addedP99))
-  const each = (key: keyof (typeof perRound)[number], unit: string) => (ROUNDS > 1 ? ` (rounds: ${perRound.map((x) => f2(x[key]) + unit).join(', ')})` : '')
+  const each = (key: keyof (typeof perRound)[number], unit: string) =>
+    ROUNDS > 1 ? ` (rounds: ${perRound.map((x) => f2(x[key]) + unit).join(', ')})` : ''
   const valid = all.every(({ r }) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0)
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISSED')
   const of = ROUNDS > 1 ? 'median ' : ''
@@ -182,14 +223,22 @@ async function main(): Promise<void> {
       `gateway (session) added p99:    ${of}${f2(addedP99)} ms   target < ${TARGET_ADDED_P99_MS} ms   ${verdict(addedP99 < TARGET_ADDED_P99_MS)}${each('addedP99', '')}\n` +
       `gateway (public) for reference: ${of}${f2(median(perRound.map((x) => x.ratioPublic)))}× bare req/s, added p99 ${f2(median(perRound.map((x) => x.addedP99Public)))} ms\n` +
       `audit lines written by the gateway: ${audit.lines} in ${relative(ROOT, AUDIT_FILE)}; access lines by route (warm-ups included): ` +
-      `${Object.entries(audit.accessByRoute).map(([r, n]) => `${r} ${n}`).join(', ')}\n`
+      `${Object.entries(audit.accessByRoute)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')}\n`,
   )
   if (!valid) {
     process.stdout.write(`WARNING: some requests were not 2xx or failed; figures are not comparable:\n`)
-    for (const { r, i } of all) process.stdout.write(`  ${roundLabel(r, i)}: ${r.statusCodes || 'no responses'}, errors ${r.errors}, timeouts ${r.timeouts}\n`)
+    for (const { r, i } of all)
+      process.stdout.write(
+        `  ${roundLabel(r, i)}: ${r.statusCodes || 'no responses'}, errors ${r.errors}, timeouts ${r.timeouts}\n`,
+      )
   }
   const gatewayWarnings = gatewayStderr.filter((l) => !l.startsWith('oidc-provider WARNING'))
-  if (gatewayWarnings.length > 0) process.stdout.write(`gateway stderr (last ${Math.min(10, gatewayWarnings.length)} lines):\n${gatewayWarnings.slice(-10).join('\n')}\n`)
+  if (gatewayWarnings.length > 0)
+    process.stdout.write(
+      `gateway stderr (last ${Math.min(10, gatewayWarnings.length)} lines):\n${gatewayWarnings.slice(-10).join('\n')}\n`,
+    )
 }
 
 // The whole run is bounded: per round start-up, login, 3 × (warm-up + measure) and shutdown.
@@ -210,5 +259,5 @@ main().then(
     process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`)
     await stopChildren()
     process.exit(1)
-  }
+  },
 )

@@ -15,7 +15,11 @@ server.keepAliveTimeout = 30_000
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`READY ${JSON.stringify({ url: `http://127.0.0.1:${port}` })}\n`)
 })
-const stop = () => { server.closeAllConnections(); server.close(() => process.exit(0)); setTimeout(() => process.exit(0), 1000).unref() }
+const stop = () => {
+  server.closeAllConnections()
+  server.close(() => process.exit(0))
+  setTimeout(() => process.exit(0), 1000).unref()
+}
 process.on('SIGTERM', stop)
 process.stdin.on('end', stop)
 process.stdin.resume()

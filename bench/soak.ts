@@ -18,26 +18,51 @@ import { startRedis } from '../test/helpers/redis.js'
 import { CLIENT_ID, CLIENT_SECRET, freePort, stackYaml } from '../test/helpers/stack.js'
 import { ROOT } from './harness.js'
 
-const { values } = parseArgs({ options: {
-  seconds: { type: 'string', default: process.env.SOAK_SECONDS ?? '180' },
-  workers: { type: 'string', default: process.env.SOAK_WORKERS ?? '20' }
-} })
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: process.env.SOAK_SECONDS ?? '180' },
+    workers: { type: 'string', default: process.env.SOAK_WORKERS ?? '20' },
+  },
+})
 const SECONDS = Number(values.seconds)
 const WORKERS = Number(values.workers)
-const PRACTITIONERS = ['899700218896', '899700367915', '0012345678', '899700412345', '500000001815646/CPAT00045', '899700555555']
+const PRACTITIONERS = [
+  '899700218896',
+  '899700367915',
+  '0012345678',
+  '899700412345',
+  '500000001815646/CPAT00045',
+  '899700555555',
+]
 
 const children: ChildProcess[] = []
-process.on('exit', () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL') })
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
+})
 
 function spawnReady(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   children.push(child)
   let err = ''
-  child.stderr!.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-4000) })
+  child.stderr!.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-4000)
+  })
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready: ${args.join(' ')}\n${err}`)), 30_000)
-    child.stdout!.on('data', (c: Buffer) => { if (/READY|psc-gateway listening/.test(c.toString())) { clearTimeout(timer); resolve(child) } })
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${args.join(' ')}\n${err}`)) })
+    child.stdout!.on('data', (c: Buffer) => {
+      if (/READY|psc-gateway listening/.test(c.toString())) {
+        clearTimeout(timer)
+        resolve(child)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`exited ${code}: ${args.join(' ')}\n${err}`))
+    })
   })
 }
 
@@ -46,7 +71,10 @@ const rssMb = (pid: number | undefined) => {
   return m ? Number(m[1]) / 1024 : Number.NaN
 }
 
-interface Session { idNat: string; cookie: string }
+interface Session {
+  idNat: string
+  cookie: string
+}
 
 function get(agent: Agent, url: string, cookie: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -70,13 +98,28 @@ async function main(): Promise<void> {
   const urls = ports.map((p) => `http://127.0.0.1:${p}`)
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: urls.map((u) => `${u}/_psc/callback`), postLogoutRedirectUris: urls.map((u) => `${u}/_psc/logged-out`) }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: urls.map((u) => `${u}/_psc/callback`),
+        postLogoutRedirectUris: urls.map((u) => `${u}/_psc/logged-out`),
+      },
+    ],
   })
   const dir = mkdtempSync(join(tmpdir(), 'psc-soak-'))
   const replicas: ChildProcess[] = []
   for (const [i, port] of ports.entries()) {
     const file = join(dir, `replica-${i}.yaml`)
-    writeFileSync(file, stackYaml({ port, issuer: emulator.issuer, upstreamUrl: `http://127.0.0.1:${upstreamPort}`, redisUrl: redis.url }).replace('level: info', 'level: warn'))
+    writeFileSync(
+      file,
+      stackYaml({
+        port,
+        issuer: emulator.issuer,
+        upstreamUrl: `http://127.0.0.1:${upstreamPort}`,
+        redisUrl: redis.url,
+      }).replace('level: info', 'level: warn'),
+    )
     replicas.push(await spawnReady(['src/cli.ts', 'serve', '--config', file], { TEST_CLIENT_SECRET: CLIENT_SECRET }))
     replicas[i]!.stdout!.resume()
   }
@@ -91,7 +134,9 @@ async function main(): Promise<void> {
   }
   const agents = urls.map(() => new Agent({ keepAlive: true, maxSockets: WORKERS }))
   const rssStart = replicas.map((r) => rssMb(r.pid))
-  process.stdout.write(`soak: ${SECONDS} s, ${WORKERS} workers, ${replicas.length} replicas, Redis store, ${sessions.length} sessions of ${PRACTITIONERS.length} practitioners\n`)
+  process.stdout.write(
+    `soak: ${SECONDS} s, ${WORKERS} workers, ${replicas.length} replicas, Redis store, ${sessions.length} sessions of ${PRACTITIONERS.length} practitioners\n`,
+  )
 
   const counts = new Map<string, number>()
   const count = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1)
@@ -110,8 +155,13 @@ async function main(): Promise<void> {
         if (res.status === 200) {
           const seen = (JSON.parse(res.body) as { idNat: string | null }).idNat
           const expected = encodeURIComponent(s.idNat).replace(/%2F/g, '%2F')
-          if (seen === expected || (seen !== null && decodeURIComponent(seen) === s.idNat)) { served++; count('200 right identity') }
-          else { wrongIdentity++; count(`200 WRONG IDENTITY (${seen})`) }
+          if (seen === expected || (seen !== null && decodeURIComponent(seen) === s.idNat)) {
+            served++
+            count('200 right identity')
+          } else {
+            wrongIdentity++
+            count(`200 WRONG IDENTITY (${seen})`)
+          }
         } else {
           count(`${res.status}`)
         }
@@ -142,18 +192,32 @@ async function main(): Promise<void> {
   for (const s of sessions) {
     for (const [r, url] of urls.entries()) {
       const res = await get(agents[r]!, `${url}/after`, s.cookie).catch(() => ({ status: 0, body: '' }))
-      if (res.status !== 200) { lost++; break }
+      if (res.status !== 200) {
+        lost++
+        break
+      }
     }
   }
 
   const elapsed = (Date.now() - started) / 1000
   const total = [...counts.values()].reduce((a, b) => a + b, 0)
   process.stdout.write(`\nevents: ${events.join('; ')}\n`)
-  process.stdout.write(`requests: ${total} in ${elapsed.toFixed(0)} s (${(total / elapsed).toFixed(0)}/s); served with the right identity: ${served}\n`)
-  process.stdout.write(`by class:\n${[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${k.padEnd(40)} ${v}`).join('\n')}\n`)
-  process.stdout.write(`RSS per replica (MB): start ${rssStart.map((m) => m.toFixed(1)).join(', ')}; end ${rssEnd.map((m) => m.toFixed(1)).join(', ')}\n`)
+  process.stdout.write(
+    `requests: ${total} in ${elapsed.toFixed(0)} s (${(total / elapsed).toFixed(0)}/s); served with the right identity: ${served}\n`,
+  )
+  process.stdout.write(
+    `by class:\n${[...counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `  ${k.padEnd(40)} ${v}`)
+      .join('\n')}\n`,
+  )
+  process.stdout.write(
+    `RSS per replica (MB): start ${rssStart.map((m) => m.toFixed(1)).join(', ')}; end ${rssEnd.map((m) => m.toFixed(1)).join(', ')}\n`,
+  )
   process.stdout.write(`sessions lost: ${lost} of ${sessions.length}   (target 0: ${lost === 0 ? 'PASS' : 'MISSED'})\n`)
-  process.stdout.write(`responses with another user's identity: ${wrongIdentity}   (target 0: ${wrongIdentity === 0 ? 'PASS' : 'MISSED'})\n`)
+  process.stdout.write(
+    `responses with another user's identity: ${wrongIdentity}   (target 0: ${wrongIdentity === 0 ? 'PASS' : 'MISSED'})\n`,
+  )
 
   for (const a of agents) a.destroy()
   for (const r of replicas) r.kill('SIGTERM')
@@ -162,6 +226,18 @@ async function main(): Promise<void> {
   await redis.close()
 }
 
-const watchdog = setTimeout(() => { process.stderr.write('soak: watchdog, stopping\n'); process.exit(1) }, (SECONDS + 120) * 1000)
+const watchdog = setTimeout(
+  () => {
+    process.stderr.write('soak: watchdog, stopping\n')
+    process.exit(1)
+  },
+  (SECONDS + 120) * 1000,
+)
 watchdog.unref()
-main().then(() => process.exit(0), (err: unknown) => { process.stderr.write(`soak failed: ${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1) })
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`soak failed: ${err instanceof Error ? err.stack : String(err)}\n`)
+    process.exit(1)
+  },
+)

@@ -17,7 +17,8 @@ const DEMO_SERVICE_NAME = 'Démo psc-gateway'
 function port(value: unknown, fallback: number, command: Command): number {
   if (value === undefined) return fallback
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port: expected a port number (0-65535), got ${JSON.stringify(value)}`, command)
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--port: expected a port number (0-65535), got ${JSON.stringify(value)}`, command)
   return n
 }
 
@@ -29,7 +30,12 @@ export const demoCommand: Command = {
   options: {},
   async run() {
     const started = performance.now()
-    const [{ startEmulator }, { startDemoApp }, { buildGateway }, { loadOrRefuse }] = await Promise.all([loadEmulator(), loadDemoApp(), import('../src/gateway.js'), import('../src/cli/config-file.js')])
+    const [{ startEmulator }, { startDemoApp }, { buildGateway }, { loadOrRefuse }] = await Promise.all([
+      loadEmulator(),
+      loadDemoApp(),
+      import('../src/gateway.js'),
+      import('../src/cli/config-file.js'),
+    ])
     const env = process.env
     const gatewayPort = Number(env.GATEWAY_PORT ?? 8080)
     const emulatorPort = Number(env.EMULATOR_PORT ?? 8081)
@@ -39,12 +45,23 @@ export const demoCommand: Command = {
     const app = await startDemoApp(demoPort)
     const emulator = await startEmulator({
       port: emulatorPort,
-      clients: [{ clientId: 'psc-gateway-demo', clientSecret, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`], serviceName: DEMO_SERVICE_NAME }],
+      clients: [
+        {
+          clientId: 'psc-gateway-demo',
+          clientSecret,
+          redirectUris: [`${publicUrl}/_psc/callback`],
+          postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
+          serviceName: DEMO_SERVICE_NAME,
+        },
+      ],
       // the demo's CIBA answers quickly (PSC's own interval is a few seconds)
-      ciba: { intervalSeconds: 1 }
+      ciba: { intervalSeconds: 1 },
     })
     const { config } = loadOrRefuse(join(PACKAGE_ROOT, 'config', 'demo.yaml'), {
-      ...env, PSC_ISSUER: emulator.issuer, GATEWAY_PORT: String(gatewayPort), DEMO_APP_PORT: String(demoPort)
+      ...env,
+      PSC_ISSUER: emulator.issuer,
+      GATEWAY_PORT: String(gatewayPort),
+      DEMO_APP_PORT: String(demoPort),
     })
     const gateway = await buildGateway(config)
     await gateway.psc.start()
@@ -67,21 +84,36 @@ export const demoCommand: Command = {
       await app.close()
     })
     return undefined
-  }
+  },
 }
 
 export const emulatorCommand: Command = {
   name: 'emulator',
   summary: 'Run the local PSC emulator alone (an OpenID Connect provider with test practitioners).',
-  usage: '[--port N] [--practitioners FILE] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--post-logout-uri URI]',
+  usage:
+    '[--port N] [--practitioners FILE] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--post-logout-uri URI]',
   options: {
     port: { type: 'string', value: 'N', description: 'port (default 8081)' },
     host: { type: 'string', value: 'HOST', description: 'address to listen on (default 127.0.0.1)' },
-    practitioners: { type: 'string', value: 'FILE', description: 'test practitioners (default config/practitioners.yaml)' },
+    practitioners: {
+      type: 'string',
+      value: 'FILE',
+      description: 'test practitioners (default config/practitioners.yaml)',
+    },
     'client-id': { type: 'string', value: 'ID', description: 'the client the gateway uses (default psc-gateway-demo)' },
     'client-secret': { type: 'string', value: 'S', description: 'its secret' },
-    'redirect-uri': { type: 'string', multiple: true, value: 'URI', description: 'allowed callback (repeatable; default http://localhost:8080/_psc/callback)' },
-    'post-logout-uri': { type: 'string', multiple: true, value: 'URI', description: 'allowed page after logout (repeatable)' }
+    'redirect-uri': {
+      type: 'string',
+      multiple: true,
+      value: 'URI',
+      description: 'allowed callback (repeatable; default http://localhost:8080/_psc/callback)',
+    },
+    'post-logout-uri': {
+      type: 'string',
+      multiple: true,
+      value: 'URI',
+      description: 'allowed page after logout (repeatable)',
+    },
   },
   async run({ values }) {
     const { startEmulator } = await loadEmulator()
@@ -89,17 +121,21 @@ export const emulatorCommand: Command = {
       port: port(values.port, 8081, emulatorCommand),
       host: values.host as string | undefined,
       practitionersFile: values.practitioners as string | undefined,
-      clients: [{
-        clientId: (values['client-id'] as string | undefined) ?? 'psc-gateway-demo',
-        clientSecret: (values['client-secret'] as string | undefined) ?? 'demo-client-secret-not-for-production',
-        redirectUris: (values['redirect-uri'] as string[] | undefined) ?? ['http://localhost:8080/_psc/callback'],
-        postLogoutRedirectUris: (values['post-logout-uri'] as string[] | undefined) ?? ['http://localhost:8080/_psc/logged-out']
-      }]
+      clients: [
+        {
+          clientId: (values['client-id'] as string | undefined) ?? 'psc-gateway-demo',
+          clientSecret: (values['client-secret'] as string | undefined) ?? 'demo-client-secret-not-for-production',
+          redirectUris: (values['redirect-uri'] as string[] | undefined) ?? ['http://localhost:8080/_psc/callback'],
+          postLogoutRedirectUris: (values['post-logout-uri'] as string[] | undefined) ?? [
+            'http://localhost:8080/_psc/logged-out',
+          ],
+        },
+      ],
     })
     process.stdout.write(`PSC emulator: issuer ${emulator.issuer}\ndiscovery ${emulator.discoveryUrl}\n`)
     stopOnSignals(() => emulator.close())
     return undefined
-  }
+  },
 }
 
 export const demoAppCommand: Command = {
@@ -108,7 +144,7 @@ export const demoAppCommand: Command = {
   usage: '[--port N]',
   options: {
     port: { type: 'string', value: 'N', description: 'port (default 8082)' },
-    host: { type: 'string', value: 'HOST', description: 'address to listen on (default 127.0.0.1)' }
+    host: { type: 'string', value: 'HOST', description: 'address to listen on (default 127.0.0.1)' },
   },
   async run({ values }) {
     const { startDemoApp } = await loadDemoApp()
@@ -116,7 +152,7 @@ export const demoAppCommand: Command = {
     process.stdout.write(`demo app on ${app.url}\n`)
     stopOnSignals(() => app.close())
     return undefined
-  }
+  },
 }
 
 export const DEV_COMMANDS: readonly Command[] = [demoCommand, emulatorCommand, demoAppCommand]

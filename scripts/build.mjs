@@ -21,7 +21,8 @@ const configFile = join(root, 'tsconfig.build.json')
 const read = ts.readConfigFile(configFile, ts.sys.readFile)
 if (read.error !== undefined) fail(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'))
 const config = ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configFile)
-if (config.errors.length > 0) fail(config.errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('\n'))
+if (config.errors.length > 0)
+  fail(config.errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('\n'))
 
 const outdir = values.outDir ?? config.options.outDir ?? join(root, 'dist')
 const entryPoints = config.fileNames.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
@@ -35,10 +36,10 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: config.options.sourceMap === true,
-  logLevel: 'warning'
+  logLevel: 'warning',
 })
 
-function fail (message) {
+function fail(message) {
   process.stderr.write(`build: ${configFile}: ${message}\n`)
   process.exit(1)
 }

@@ -23,7 +23,8 @@ function withoutRequired(node: Node | undefined, keys: string[]): void {
 export function chartConfigSchema(gateway: Node): Node {
   const config = structuredClone(gateway)
   for (const k of ['$schema', '$id', 'title']) delete config[k]
-  config.description = 'The gateway configuration, checked against the gateway\'s own schema (config/psc-gateway.schema.json). The chart sets listen and admin, and psc.clientSecret, session.secrets, session.store.url, audit.hmacKey as ${VAR} references to the Secret.'
+  config.description =
+    "The gateway configuration, checked against the gateway's own schema (config/psc-gateway.schema.json). The chart sets listen and admin, and psc.clientSecret, session.secrets, session.store.url, audit.hmacKey as ${VAR} references to the Secret."
   const props = config.properties!
   // session.secrets and psc.clientSecret come from the Secret; listen/admin are the pod's ports.
   withoutRequired(config, ['session'])
@@ -39,7 +40,7 @@ export function valuesSchemaText(): string {
   const values = JSON.parse(readFileSync(VALUES_SCHEMA, 'utf8')) as Node
   const gateway = JSON.parse(readFileSync(GATEWAY_SCHEMA, 'utf8')) as Node
   values.properties!.config = chartConfigSchema(gateway)
-  return JSON.stringify(values, null, 2) + '\n'
+  return `${JSON.stringify(values, null, 2)}\n`
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -26,7 +26,10 @@ check(pub.status === 200, `public route without a session: ${pub.status}`)
 // (fetch() always says Sec-Fetch-Mode: cors, so plain node:http here.)
 function status(path: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    get(`${publicUrl}${path}`, { headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject)
+    get(`${publicUrl}${path}`, { headers }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    }).on('error', reject)
   })
 }
 const navigation = await status('/dossier', { accept: 'text/html', 'sec-fetch-mode': 'navigate' })

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const compilers = ['typescript', 'esbuild'].map((name) => join(root, 'node_modules', name, 'package.json'))
 if (!compilers.every((p) => existsSync(p))) {
-  process.stderr.write('psc-gateway: dev dependencies not installed, dist/ not rebuilt (run `npm install` then `npm run build`)\n')
+  process.stderr.write(
+    'psc-gateway: dev dependencies not installed, dist/ not rebuilt (run `npm install` then `npm run build`)\n',
+  )
   process.exit(0)
 }
 const result = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root })

@@ -12,7 +12,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 const major = Number(process.versions.node.split('.')[0])
 if (major !== 24) {
-  console.error(`test preflight: the suite runs on Node.js 24, the supported runtime; this is ${process.version}. Run it with \`scripts/dev test\`, which brings Node 24.`)
+  console.error(
+    `test preflight: the suite runs on Node.js 24, the supported runtime; this is ${process.version}. Run it with \`scripts/dev test\`, which brings Node 24.`,
+  )
   process.exit(1)
 }
 
@@ -56,7 +58,10 @@ if (missing.length > 0) {
     const hadPolicy = existsSync(policy)
     if (!hadPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
     try {
-      for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...missing]]) {
+      for (const args of [
+        ['update', '-qq'],
+        ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+      ]) {
         const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env })
         if (r.status !== 0) {
           console.error(`test preflight: apt-get ${args[0]} failed (exit ${r.status})`)
@@ -69,14 +74,19 @@ if (missing.length > 0) {
     missing = Object.keys(needs).filter((pkg) => !needs[pkg]())
   }
   if (missing.length > 0) {
-    console.error(`test preflight: the tests start real servers that are not installed: ${missing.join(', ')}.\nInstall them with:\n  sudo ${line}`)
+    console.error(
+      `test preflight: the tests start real servers that are not installed: ${missing.join(', ')}.\nInstall them with:\n  sudo ${line}`,
+    )
     process.exit(1)
   }
 }
 
 // helm is not in Debian: scripts/fetch-helm.sh caches a static one under .cache/helm/, where the
 // chart tests look for it (HELM_BIN or a helm on PATH still win)
-const helm = spawnSync(join(root, 'scripts', 'fetch-helm.sh'), { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' })
+const helm = spawnSync(join(root, 'scripts', 'fetch-helm.sh'), {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  encoding: 'utf8',
+})
 if (helm.status !== 0) {
   console.error('test preflight: could not fetch helm for the chart tests (scripts/fetch-helm.sh failed)')
   process.exit(1)

@@ -19,24 +19,36 @@ export const PSC_ERR = Object.freeze({
   // Refused before any rule: the request itself is wrong.
   INVALID_TARGET: define('PSC_ERR_INVALID_TARGET', 400, 'request target cannot be normalised'),
   DUPLICATE_HOST: define('PSC_ERR_DUPLICATE_HOST', 400, 'more than one Host header'),
-  DOUBLE_ENCODED_TARGET: define('PSC_ERR_DOUBLE_ENCODED_TARGET', 400, 'path carries percent-encoding that the upstream (decodesTwice) would decode a second time'),
+  DOUBLE_ENCODED_TARGET: define(
+    'PSC_ERR_DOUBLE_ENCODED_TARGET',
+    400,
+    'path carries percent-encoding that the upstream (decodesTwice) would decode a second time',
+  ),
   BAD_REQUEST: define('PSC_ERR_BAD_REQUEST', 400, 'malformed request'),
   HEADERS_TOO_LARGE: define('PSC_ERR_HEADERS_TOO_LARGE', 431, 'request headers too large'),
   NO_ROUTE: define('PSC_ERR_NO_ROUTE', 404, 'no route matches'),
   WEBSOCKET_DISABLED: define('PSC_ERR_WEBSOCKET_DISABLED', 400, 'WebSocket is not enabled for this upstream'),
-  WRONG_HOST: define('PSC_ERR_WRONG_HOST', 421, 'request for a host that is not the gateway\'s public host'),
+  WRONG_HOST: define('PSC_ERR_WRONG_HOST', 421, "request for a host that is not the gateway's public host"),
   PAYLOAD_TOO_LARGE: define('PSC_ERR_PAYLOAD_TOO_LARGE', 413, 'request body over the limit'),
   TOO_MANY_REQUESTS: define('PSC_ERR_TOO_MANY_REQUESTS', 429, 'rate limit reached'),
   DUPLICATE_SESSION_COOKIE: define('PSC_ERR_DUPLICATE_SESSION_COOKIE', 400, 'the session cookie was sent twice'),
-  LOGOUT_DUPLICATE_SESSION_COOKIE: define('PSC_ERR_LOGOUT_DUPLICATE_SESSION_COOKIE', 400, 'logout with the session cookie sent twice: no session was ended'),
+  LOGOUT_DUPLICATE_SESSION_COOKIE: define(
+    'PSC_ERR_LOGOUT_DUPLICATE_SESSION_COOKIE',
+    400,
+    'logout with the session cookie sent twice: no session was ended',
+  ),
   CROSS_SITE: define('PSC_ERR_CROSS_SITE', 403, 'cross-site request to a state-changing endpoint'),
 
   // A login is needed.
   LOGIN_REQUIRED: define('PSC_ERR_LOGIN_REQUIRED', 401, 'login required'),
-  LOGIN_REQUIRED_FORM_LOST: define('PSC_ERR_LOGIN_REQUIRED_FORM_LOST', 401, 'login required; the request body was not forwarded'),
+  LOGIN_REQUIRED_FORM_LOST: define(
+    'PSC_ERR_LOGIN_REQUIRED_FORM_LOST',
+    401,
+    'login required; the request body was not forwarded',
+  ),
 
   // Refused by the route's rules (403).
-  DENIED_IDNAT: define('PSC_ERR_DENIED_IDNAT', 403, 'national id not in the route\'s list'),
+  DENIED_IDNAT: define('PSC_ERR_DENIED_IDNAT', 403, "national id not in the route's list"),
   DENIED_PROFESSION: define('PSC_ERR_DENIED_PROFESSION', 403, 'profession not allowed by the route'),
   DENIED_CATEGORY: define('PSC_ERR_DENIED_CATEGORY', 403, 'professional category not allowed by the route'),
   DENIED_SPECIALTY: define('PSC_ERR_DENIED_SPECIALTY', 403, 'specialty not allowed by the route'),
@@ -47,39 +59,79 @@ export const PSC_ERR = Object.freeze({
   STORE_UNAVAILABLE: define('PSC_ERR_STORE_UNAVAILABLE', 503, 'session store unavailable'),
   PSC_UNAVAILABLE: define('PSC_ERR_PSC_UNAVAILABLE', 503, 'PSC discovery not available'),
   // Not PSC's fault: the hospital's own network. Told apart so that nobody calls ANS for it.
-  OUTBOUND_PROXY_UNAVAILABLE: define('PSC_ERR_OUTBOUND_PROXY_UNAVAILABLE', 503, 'the hospital\'s outbound proxy refused or cannot be reached: PSC was not tried'),
+  OUTBOUND_PROXY_UNAVAILABLE: define(
+    'PSC_ERR_OUTBOUND_PROXY_UNAVAILABLE',
+    503,
+    "the hospital's outbound proxy refused or cannot be reached: PSC was not tried",
+  ),
   TOKEN_NOT_RENEWED: define('PSC_ERR_TOKEN_NOT_RENEWED', 503, 'access token could not be renewed with PSC'),
   SHUTTING_DOWN: define('PSC_ERR_SHUTTING_DOWN', 503, 'this instance is shutting down'),
-  AUDIT_UNAVAILABLE: define('PSC_ERR_AUDIT_UNAVAILABLE', 503, 'the audit trail cannot be written: nothing is served without a trace'),
+  AUDIT_UNAVAILABLE: define(
+    'PSC_ERR_AUDIT_UNAVAILABLE',
+    503,
+    'the audit trail cannot be written: nothing is served without a trace',
+  ),
   UPSTREAM_UNAVAILABLE: define('PSC_ERR_UPSTREAM_UNAVAILABLE', 502, 'upstream unreachable or failed'),
   UPSTREAM_TIMEOUT: define('PSC_ERR_UPSTREAM_TIMEOUT', 504, 'upstream timed out'),
   INTERNAL: define('PSC_ERR_INTERNAL', 500, 'unexpected error'),
   // Never sent (nobody is left to read it): the access event of a request whose client closed the
   // connection before the gateway decided anything (e.g. while it waited for the audit output).
   // 499 as nginx logs it: "client closed request".
-  CLIENT_GONE: define('PSC_ERR_CLIENT_GONE', 499, 'the client closed the connection before an answer was decided; nothing was sent'),
+  CLIENT_GONE: define(
+    'PSC_ERR_CLIENT_GONE',
+    499,
+    'the client closed the connection before an answer was decided; nothing was sent',
+  ),
 
   // A login that did not finish (the callback, or a login started then refused).
   LOGIN_NO_STATE: define('PSC_ERR_LOGIN_NO_STATE', 400, 'callback without state'),
-  LOGIN_UNKNOWN_STATE: define('PSC_ERR_LOGIN_UNKNOWN_STATE', 400, 'callback state matches no login started in this browser'),
+  LOGIN_UNKNOWN_STATE: define(
+    'PSC_ERR_LOGIN_UNKNOWN_STATE',
+    400,
+    'callback state matches no login started in this browser',
+  ),
   LOGIN_PSC_ERROR: define('PSC_ERR_LOGIN_PSC_ERROR', 400, 'PSC answered an error'),
   LOGIN_CANCELLED: define('PSC_ERR_LOGIN_CANCELLED', 400, 'the practitioner cancelled or refused at PSC'),
   LOGIN_NO_ID_TOKEN: define('PSC_ERR_LOGIN_NO_ID_TOKEN', 502, 'PSC returned no ID token'),
   LOGIN_ACR_TOO_LOW: define('PSC_ERR_LOGIN_ACR_TOO_LOW', 403, 'authentication level below the required one'),
   LOGIN_USERINFO: define('PSC_ERR_LOGIN_USERINFO', 502, 'UserInfo could not be read'),
   LOGIN_PSC_UNREACHABLE: define('PSC_ERR_LOGIN_PSC_UNREACHABLE', 502, 'PSC unreachable during the login'),
-  LOGIN_OUTBOUND_PROXY: define('PSC_ERR_LOGIN_OUTBOUND_PROXY', 502, 'the hospital\'s outbound proxy refused or was unreachable at the end of the login: PSC was not reached'),
-  LOGIN_CLIENT_CERTIFICATE: define('PSC_ERR_LOGIN_CLIENT_CERTIFICATE', 502, 'PSC refused the gateway\'s client certificate (mTLS) in the TLS handshake at the end of the login'),
-  LOGIN_STORE_UNAVAILABLE: define('PSC_ERR_LOGIN_STORE_UNAVAILABLE', 503, 'session store unavailable at the end of the login'),
+  LOGIN_OUTBOUND_PROXY: define(
+    'PSC_ERR_LOGIN_OUTBOUND_PROXY',
+    502,
+    "the hospital's outbound proxy refused or was unreachable at the end of the login: PSC was not reached",
+  ),
+  LOGIN_CLIENT_CERTIFICATE: define(
+    'PSC_ERR_LOGIN_CLIENT_CERTIFICATE',
+    502,
+    "PSC refused the gateway's client certificate (mTLS) in the TLS handshake at the end of the login",
+  ),
+  LOGIN_STORE_UNAVAILABLE: define(
+    'PSC_ERR_LOGIN_STORE_UNAVAILABLE',
+    503,
+    'session store unavailable at the end of the login',
+  ),
 
   // Establishments and local accounts: refused by the route's rules, or the account
   // directory could not say who the practitioner is in the application.
   DENIED_STRUCTURE: define('PSC_ERR_DENIED_STRUCTURE', 403, 'no exercice in an establishment the route allows'),
   DENIED_GROUP: define('PSC_ERR_DENIED_GROUP', 403, 'local account in none of the groups the route allows'),
   DENIED_NO_ACCOUNT: define('PSC_ERR_DENIED_NO_ACCOUNT', 403, 'no local account, and the route requires one'),
-  DENIED_ACCOUNT_DUPLICATE: define('PSC_ERR_DENIED_ACCOUNT_DUPLICATE', 403, 'several directory entries match the practitioner, and the route requires an account'),
-  DENIED_ACCOUNT_DISABLED: define('PSC_ERR_DENIED_ACCOUNT_DISABLED', 403, 'the local account is disabled in Active Directory (userAccountControl), and the route requires an account'),
-  DIRECTORY_UNAVAILABLE: define('PSC_ERR_DIRECTORY_UNAVAILABLE', 503, 'account directory unavailable and no usable cached answer')
+  DENIED_ACCOUNT_DUPLICATE: define(
+    'PSC_ERR_DENIED_ACCOUNT_DUPLICATE',
+    403,
+    'several directory entries match the practitioner, and the route requires an account',
+  ),
+  DENIED_ACCOUNT_DISABLED: define(
+    'PSC_ERR_DENIED_ACCOUNT_DISABLED',
+    403,
+    'the local account is disabled in Active Directory (userAccountControl), and the route requires an account',
+  ),
+  DIRECTORY_UNAVAILABLE: define(
+    'PSC_ERR_DIRECTORY_UNAVAILABLE',
+    503,
+    'account directory unavailable and no usable cached answer',
+  ),
 })
 
 /**
@@ -97,7 +149,7 @@ export const PSC_ERR_CIBA = Object.freeze({
   CANCELLED: define('PSC_ERR_CIBA_CANCELLED', 200, 'given up on the waiting page'),
   NOT_OFFERED: define('PSC_ERR_CIBA_NOT_OFFERED', 403, 'CIBA is not offered for this page'),
   BAD_LOGIN_HINT: define('PSC_ERR_CIBA_BAD_LOGIN_HINT', 400, 'the identifier typed cannot be an RPPS or an idNat'),
-  UNKNOWN_REQUEST: define('PSC_ERR_CIBA_UNKNOWN_REQUEST', 404, 'no CIBA request of this browser is known')
+  UNKNOWN_REQUEST: define('PSC_ERR_CIBA_UNKNOWN_REQUEST', 404, 'no CIBA request of this browser is known'),
 })
 
 /**
@@ -106,12 +158,36 @@ export const PSC_ERR_CIBA = Object.freeze({
  * doctor; a login that meets one answers with the nearest PSC_ERR_LOGIN_* code above.
  */
 export const PSC_ERR_OUTBOUND = Object.freeze({
-  OUTBOUND_PROXY: define('PSC_ERR_OUTBOUND_PROXY', 502, 'the outbound proxy refused the call (403, 407) or cannot be reached: the hospital\'s network, not PSC'),
-  PSC_UNREACHABLE: define('PSC_ERR_PSC_UNREACHABLE', 502, 'PSC cannot be reached (directly or through the outbound proxy) or did not answer in time'),
-  PSC_TLS: define('PSC_ERR_PSC_TLS', 502, 'TLS with PSC failed: certificate chain not trusted (psc.tls.ca), wrong name or handshake refused'),
-  PSC_RESPONSE: define('PSC_ERR_PSC_RESPONSE', 502, 'PSC answered, but not what the gateway needs (discovery for another issuer, not JSON, 5xx)'),
-  CLIENT_CERTIFICATE: define('PSC_ERR_CLIENT_CERTIFICATE', 502, 'the gateway\'s client certificate is expired or not yet valid: PSC will refuse it'),
-  CLIENT_CERTIFICATE_REFUSED: define('PSC_ERR_CLIENT_CERTIFICATE_REFUSED', 502, 'PSC refused the gateway\'s client certificate in the TLS handshake')
+  OUTBOUND_PROXY: define(
+    'PSC_ERR_OUTBOUND_PROXY',
+    502,
+    "the outbound proxy refused the call (403, 407) or cannot be reached: the hospital's network, not PSC",
+  ),
+  PSC_UNREACHABLE: define(
+    'PSC_ERR_PSC_UNREACHABLE',
+    502,
+    'PSC cannot be reached (directly or through the outbound proxy) or did not answer in time',
+  ),
+  PSC_TLS: define(
+    'PSC_ERR_PSC_TLS',
+    502,
+    'TLS with PSC failed: certificate chain not trusted (psc.tls.ca), wrong name or handshake refused',
+  ),
+  PSC_RESPONSE: define(
+    'PSC_ERR_PSC_RESPONSE',
+    502,
+    'PSC answered, but not what the gateway needs (discovery for another issuer, not JSON, 5xx)',
+  ),
+  CLIENT_CERTIFICATE: define(
+    'PSC_ERR_CLIENT_CERTIFICATE',
+    502,
+    "the gateway's client certificate is expired or not yet valid: PSC will refuse it",
+  ),
+  CLIENT_CERTIFICATE_REFUSED: define(
+    'PSC_ERR_CLIENT_CERTIFICATE_REFUSED',
+    502,
+    "PSC refused the gateway's client certificate in the TLS handshake",
+  ),
 })
 export const PSC_ERR_OUTBOUND_PROXY = PSC_ERR_OUTBOUND.OUTBOUND_PROXY.code
 export const PSC_ERR_PSC_UNREACHABLE = PSC_ERR_OUTBOUND.PSC_UNREACHABLE.code
@@ -126,17 +202,37 @@ export type OutboundErrorCode = (typeof PSC_ERR_OUTBOUND)[keyof typeof PSC_ERR_O
  * PSC_ERR_BAD_REQUEST; this code goes in the error header and first in the audit detail.
  */
 export const PSC_ERR_FORWARD_AUTH = Object.freeze({
-  UNTRUSTED_PEER: define('PSC_ERR_FORWARD_AUTH_UNTRUSTED_PEER', 400, 'bare forward-auth request from an address not in trustedProxies: its headers cannot be believed'),
-  INCOMPLETE: define('PSC_ERR_FORWARD_AUTH_INCOMPLETE', 400, 'no original URI or method in the forward-auth sub-request'),
-  CONFLICT: define('PSC_ERR_FORWARD_AUTH_CONFLICT', 400, 'the two spellings of a forward-auth header disagree, or one is repeated')
+  UNTRUSTED_PEER: define(
+    'PSC_ERR_FORWARD_AUTH_UNTRUSTED_PEER',
+    400,
+    'bare forward-auth request from an address not in trustedProxies: its headers cannot be believed',
+  ),
+  INCOMPLETE: define(
+    'PSC_ERR_FORWARD_AUTH_INCOMPLETE',
+    400,
+    'no original URI or method in the forward-auth sub-request',
+  ),
+  CONFLICT: define(
+    'PSC_ERR_FORWARD_AUTH_CONFLICT',
+    400,
+    'the two spellings of a forward-auth header disagree, or one is repeated',
+  ),
 })
 
 export type PscErrorKey = keyof typeof PSC_ERR
 export type PscErrorCode = (typeof PSC_ERR)[PscErrorKey]['code']
-export type DenyCode = typeof PSC_ERR.DENIED_IDNAT.code | typeof PSC_ERR.DENIED_PROFESSION.code | typeof PSC_ERR.DENIED_CATEGORY.code |
-  typeof PSC_ERR.DENIED_SPECIALTY.code | typeof PSC_ERR.DENIED_NO_EXERCICE.code | typeof PSC_ERR.DENIED_EXERCICE.code |
-  typeof PSC_ERR.DENIED_STRUCTURE.code | typeof PSC_ERR.DENIED_GROUP.code | typeof PSC_ERR.DENIED_NO_ACCOUNT.code |
-  typeof PSC_ERR.DENIED_ACCOUNT_DUPLICATE.code | typeof PSC_ERR.DENIED_ACCOUNT_DISABLED.code
+export type DenyCode =
+  | typeof PSC_ERR.DENIED_IDNAT.code
+  | typeof PSC_ERR.DENIED_PROFESSION.code
+  | typeof PSC_ERR.DENIED_CATEGORY.code
+  | typeof PSC_ERR.DENIED_SPECIALTY.code
+  | typeof PSC_ERR.DENIED_NO_EXERCICE.code
+  | typeof PSC_ERR.DENIED_EXERCICE.code
+  | typeof PSC_ERR.DENIED_STRUCTURE.code
+  | typeof PSC_ERR.DENIED_GROUP.code
+  | typeof PSC_ERR.DENIED_NO_ACCOUNT.code
+  | typeof PSC_ERR.DENIED_ACCOUNT_DUPLICATE.code
+  | typeof PSC_ERR.DENIED_ACCOUNT_DISABLED.code
 
 const BY_CODE: ReadonlyMap<string, CodeDefinition> = new Map(Object.values(PSC_ERR).map((d) => [d.code, d]))
 

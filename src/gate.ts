@@ -57,7 +57,13 @@ export interface RequestTarget {
 }
 
 /** Carries an outcome out: the gate forwards or answers; forward-auth answers the proxy. */
-export type CarryOut = (request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession, outcome: Outcome) => void
+export type CarryOut = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  matched: Matched,
+  read: ReadSession,
+  outcome: Outcome,
+) => void
 
 /** What the gate learnt before the decision, carried to the steps after the session read. */
 export interface Matched {
@@ -77,7 +83,10 @@ export interface ReadSession {
   detail?: string
 }
 
-const NO_SESSION: ReadSession = Object.freeze({ session: Object.freeze({ kind: 'none' }), state: Object.freeze({ state: 'none' }) })
+const NO_SESSION: ReadSession = Object.freeze({
+  session: Object.freeze({ kind: 'none' }),
+  state: Object.freeze({ state: 'none' }),
+})
 const EXPIRED: SessionState = Object.freeze({ state: 'expired' })
 const REVOKED: SessionState = Object.freeze({ state: 'revoked' })
 const CONFLICT: SessionState = Object.freeze({ state: 'conflict' })
@@ -86,7 +95,10 @@ export function createAccessGate(deps: GateDeps) {
   const { config } = deps
   const prefix = config.prefix
   const cookieName = config.session.cookieName
-  const cookieOptions = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
+  const cookieOptions = sessionCookieOptions({
+    secure: config.secure,
+    maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000),
+  })
   const steps = createDecisionSteps(deps)
 
   // A callback hook that finishes without a promise when nothing has to wait (the memory store, no
@@ -103,7 +115,13 @@ export function createAccessGate(deps: GateDeps) {
   }
 
   /** Writes the scope, once, then forwards (by leaving the request to the proxy) or answers. */
-  function carryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession, outcome: Outcome): void {
+  function carryOut(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    matched: Matched,
+    read: ReadSession,
+    outcome: Outcome,
+  ): void {
     const { url, state, upstream } = matched
     const session = read.session
     const scope = scopeOf(matched, read, outcome)
@@ -114,33 +132,68 @@ export function createAccessGate(deps: GateDeps) {
         identity: outcome.identity,
         exercice: outcome.exercice,
         rules: state.forwarding,
-        accessToken: upstream!.forwardAccessToken && session.kind === 'alive' ? session.record.accessToken : undefined
+        accessToken: upstream!.forwardAccessToken && session.kind === 'alive' ? session.record.accessToken : undefined,
       }
       return setScope(request, scope)
     }
     setScope(request, scope)
-    answer(request, reply, url, outcome, session.kind === 'alive' ? session.record.identity : undefined, read.state.state === 'expired')
+    answer(
+      request,
+      reply,
+      url,
+      outcome,
+      session.kind === 'alive' ? session.record.identity : undefined,
+      read.state.state === 'expired',
+    )
   }
 
   /** `expired`: the session timed out on this request; the login page tells the practitioner so. */
-  function answer(request: FastifyRequest, reply: FastifyReply, url: string, outcome: Exclude<Outcome, { kind: 'allow' }>, identity: RequestSessionIdentity, expired: boolean): void {
+  function answer(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    url: string,
+    outcome: Exclude<Outcome, { kind: 'allow' }>,
+    identity: RequestSessionIdentity,
+    expired: boolean,
+  ): void {
     const loginHref = `${prefix}/login?rd=${encodeURIComponent(url)}`
     if (outcome.kind === 'deny') {
-      const who = identity === undefined ? undefined : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
-      return void sendCode(request, reply, outcome.code, { denial: outcome.details, who, logoutHref: `${prefix}/logout`, ...(deps.accountContact !== undefined && { contact: deps.accountContact }) })
+      const who =
+        identity === undefined
+          ? undefined
+          : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
+      return void sendCode(request, reply, outcome.code, {
+        denial: outcome.details,
+        who,
+        logoutHref: `${prefix}/logout`,
+        ...(deps.accountContact !== undefined && { contact: deps.accountContact }),
+      })
     }
     if (outcome.kind === 'reject') return void sendCode(request, reply, outcome.code, { retryHref: url })
-    if (outcome.via === 'status') return void sendCode(request, reply, outcome.code, { loginHref, sessionExpired: expired })
+    if (outcome.via === 'status')
+      return void sendCode(request, reply, outcome.code, { loginHref, sessionExpired: expired })
     // A login can only finish on the public host: go there first, to the same page.
-    const location = outcome.to === 'public-host' ? config.publicUrl + url : expired ? `${loginHref}&${SESSION_EXPIRED_PARAM}` : loginHref
+    const location =
+      outcome.to === 'public-host'
+        ? config.publicUrl + url
+        : expired
+          ? `${loginHref}&${SESSION_EXPIRED_PARAM}`
+          : loginHref
     reply.header('cache-control', 'no-store').redirect(location, 302)
   }
 }
 
 /** The request's scope as the decision leaves it (the gate adds the forward target to an allow). */
-export function scopeOf(matched: Matched, read: ReadSession, outcome: Outcome): { -readonly [K in keyof RequestScope]: RequestScope[K] } {
+export function scopeOf(
+  matched: Matched,
+  read: ReadSession,
+  outcome: Outcome,
+): { -readonly [K in keyof RequestScope]: RequestScope[K] } {
   const session = read.session
-  const scope: { -readonly [K in keyof RequestScope]: RequestScope[K] } = { decision: outcome.kind, route: matched.route?.name }
+  const scope: { -readonly [K in keyof RequestScope]: RequestScope[K] } = {
+    decision: outcome.kind,
+    route: matched.route?.name,
+  }
   if (session.kind === 'alive') {
     const identity = session.record.identity
     scope.session = session.record.ref
@@ -171,9 +224,15 @@ export function createDecisionSteps(deps: GateDeps) {
   const cookieName = config.session.cookieName
   const publicHost = publicHostOf(config.publicUrl)
 
-  return function decisionSteps(request: FastifyRequest, reply: FastifyReply, target: RequestTarget, carryOut: CarryOut): void | Promise<void> {
+  return function decisionSteps(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    target: RequestTarget,
+    carryOut: CarryOut,
+  ): void | Promise<void> {
     const matched = match(target, request)
-    if (matched.route === undefined) return carryOut(request, reply, matched, NO_SESSION, decide(matched, NO_SESSION.state))
+    if (matched.route === undefined)
+      return carryOut(request, reply, matched, NO_SESSION, decide(matched, NO_SESSION.state))
     let read: ReadSession | Promise<ReadSession>
     try {
       read = readSession(request, reply)
@@ -192,15 +251,16 @@ export function createDecisionSteps(deps: GateDeps) {
     const state = deps.state()
     // request.host is the Host header, or X-Forwarded-Host from a trusted proxy: the host matched
     // is the host forwarded upstream. Nothing under the reserved prefix is ever forwarded.
-    const reserved = path === prefix || path.startsWith(prefix + '/')
+    const reserved = path === prefix || path.startsWith(`${prefix}/`)
     const route = reserved ? undefined : matchRoute(state.routes, { host: request.host, method: request.method, path })
     const upstream = route === undefined ? undefined : state.config.upstreams[route.upstream]
-    if (route !== undefined && upstream === undefined) throw new Error(`route ${route.name} names an unknown upstream ${route.upstream}`)
+    if (route !== undefined && upstream === undefined)
+      throw new Error(`route ${route.name} names an unknown upstream ${route.upstream}`)
     const facts: RequestFacts = {
       method: request.method,
       kind: requestKind(received.headers),
       onPublicHost: isPublicHost(request.host, publicHost),
-      encodedTwiceForUpstream: upstream?.decodesTwice === true && encodedTwice(path)
+      encodedTwiceForUpstream: upstream?.decodesTwice === true && encodedTwice(path),
     }
     return { url, state, route, upstream, facts }
   }
@@ -214,8 +274,10 @@ export function createDecisionSteps(deps: GateDeps) {
 
   function sessionRead(request: FastifyRequest, reply: FastifyReply, session: RequestSession): ReadSession {
     switch (session.kind) {
-      case 'alive': return { session, state: { state: 'alive', identity: session.record.identity } }
-      case 'none': return NO_SESSION
+      case 'alive':
+        return { session, state: { state: 'alive', identity: session.record.identity } }
+      case 'none':
+        return NO_SESSION
       case 'invalid':
         reply.clearCookie(cookieName, { path: '/' })
         return { session, state: NO_SESSION.state, detail: session.problem }
@@ -234,15 +296,26 @@ export function createDecisionSteps(deps: GateDeps) {
 
   function storeFailed(err: unknown): ReadSession {
     if (!(err instanceof SessionStoreUnavailable)) throw err
-    return { session: NO_SESSION.session, state: { state: 'unavailable' }, detail: `session store unavailable: ${err.reason}` }
+    return {
+      session: NO_SESSION.session,
+      state: { state: 'unavailable' },
+      detail: `session store unavailable: ${err.reason}`,
+    }
   }
 
-  function withSession(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession, carryOut: CarryOut): void | Promise<void> {
+  function withSession(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    matched: Matched,
+    read: ReadSession,
+    carryOut: CarryOut,
+  ): void | Promise<void> {
     if (read.state.state === 'unavailable') request.log.warn({ detail: read.detail }, 'session store unavailable')
     const outcome = decide(matched, read.state)
     const session = read.session
     // A directory that was down at login is asked again (at most every accounts.retryEvery).
-    const renewable = outcome.kind === 'allow' || (outcome.kind === 'reject' && outcome.code === PSC_ERR.DIRECTORY_UNAVAILABLE.code)
+    const renewable =
+      outcome.kind === 'allow' || (outcome.kind === 'reject' && outcome.code === PSC_ERR.DIRECTORY_UNAVAILABLE.code)
     // A route with no account condition never waits for the directory: the account is renewed aside.
     const access = matched.route!.access
     const needsAccount = typeof access !== 'string' && (access.account !== undefined || access.groups !== undefined)
@@ -263,21 +336,35 @@ export function createDecisionSteps(deps: GateDeps) {
       session,
       request: matched.facts,
       psc: psc.availability,
-      establishments: matched.state.routes.establishments
+      establishments: matched.state.routes.establishments,
     })
   }
 
   /** The session's tokens are due for renewal (forwarded access token, or re-validation with PSC). */
-  async function renewThenCarryOut(request: FastifyRequest, reply: FastifyReply, matched: Matched, read: ReadSession & { session: RequestSession & { kind: 'alive' } }, carryOut: CarryOut, needsAccount: boolean): Promise<void> {
+  async function renewThenCarryOut(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    matched: Matched,
+    read: ReadSession & { session: RequestSession & { kind: 'alive' } },
+    carryOut: CarryOut,
+    needsAccount: boolean,
+  ): Promise<void> {
     const alive = read.session
     const identity = alive.record.identity
-    const who = { session: sessionReference(alive.id), idNat: identity.idNat, profession: identity.exercices[0]?.professionCode }
+    const who = {
+      session: sessionReference(alive.id),
+      idNat: identity.idNat,
+      profession: identity.exercices[0]?.professionCode,
+    }
     const fresh = await tokens.refresh(alive.id, alive.record, matched.upstream!.forwardAccessToken, needsAccount)
     let renewed: ReadSession
     if (fresh.kind === 'fresh') {
       if (fresh.refreshed) audit.record(request, { event: 'session', outcome: 'refreshed', ...who })
       // the refresh may bring a new local account: decide on the fresh identity
-      renewed = { session: { ...alive, record: fresh.record }, state: { state: 'alive', identity: fresh.record.identity } }
+      renewed = {
+        session: { ...alive, record: fresh.record },
+        state: { state: 'alive', identity: fresh.record.identity },
+      }
     } else if (fresh.kind === 'revoked') {
       // PSC ended the practitioner's session: ours ends too.
       request.log.info({ reason: fresh.reason }, 'session not renewed by PSC')
@@ -288,11 +375,14 @@ export function createDecisionSteps(deps: GateDeps) {
       reply.clearCookie(cookieName, { path: '/' })
       renewed = { session: NO_SESSION.session, state: REVOKED, detail: `session revoked by PSC: ${fresh.reason}` }
     } else {
-      renewed = { session: alive, state: { state: 'tokens-stale', identity }, detail: `tokens not renewed: ${fresh.reason}` }
+      renewed = {
+        session: alive,
+        state: { state: 'tokens-stale', identity },
+        detail: `tokens not renewed: ${fresh.reason}`,
+      }
     }
     carryOut(request, reply, matched, renewed, decide(matched, renewed.state))
   }
 }
 
 type RequestSessionIdentity = (RequestSession & { kind: 'alive' })['record']['identity'] | undefined
-

@@ -72,13 +72,28 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const logger = createLogger(config, options.logStream)
   const now = options.now ?? Date.now
   const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
-  const auditOutput = options.audit !== undefined
-    ? outputOf(options.audit)
-    : createAuditOutput(config.audit, auditLogObserver(logger))
-  const metrics = createGatewayMetrics({ activeSessions: () => sessions.store.size(), auditDropped: () => auditOutput.droppedEvents, auditWriteFailures: () => auditOutput.writeFailures, auditWritable: () => auditOutput.health().ok, processMetrics: options.processMetrics })
-  const audit = new AuditTrail(teeAuditSinks(auditOutput, metrics.auditSink), { includeQuery: config.audit.includeQuery, reservedPrefix: config.prefix, now })
+  const auditOutput =
+    options.audit !== undefined ? outputOf(options.audit) : createAuditOutput(config.audit, auditLogObserver(logger))
+  const metrics = createGatewayMetrics({
+    activeSessions: () => sessions.store.size(),
+    auditDropped: () => auditOutput.droppedEvents,
+    auditWriteFailures: () => auditOutput.writeFailures,
+    auditWritable: () => auditOutput.health().ok,
+    processMetrics: options.processMetrics,
+  })
+  const audit = new AuditTrail(teeAuditSinks(auditOutput, metrics.auditSink), {
+    includeQuery: config.audit.includeQuery,
+    reservedPrefix: config.prefix,
+    now,
+  })
   audit.setConfigHash(configHash(config))
-  void audit.emit({ event: 'config', outcome: 'loaded', source: config.source, routes: config.routes.length, configHash: configHash(config) })
+  void audit.emit({
+    event: 'config',
+    outcome: 'loaded',
+    source: config.source,
+    routes: config.routes.length,
+    configHash: configHash(config),
+  })
   auditSessionEnds(sessions, audit)
   const psc = createPscClient({ config, logger, metrics, audit, now })
   const accounts = createAccounts({ config, logger, metrics, now })
@@ -95,7 +110,15 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
-  const gateDeps = { config, state: routing.current, sessions, tokens, psc, audit, ...(accounts !== undefined && { accountContact: accounts.contact }) }
+  const gateDeps = {
+    config,
+    state: routing.current,
+    sessions,
+    tokens,
+    psc,
+    audit,
+    ...(accounts !== undefined && { accountContact: accounts.contact }),
+  }
   const gate = createAccessGate(gateDeps)
   const assertions = await AssertionIssuer.create(config, now)
   registerJwks(app, config.prefix, assertions)
@@ -105,12 +128,18 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     config,
     gate,
     targetOf: (request) => request.pscScope?.target,
-    gatewayCookies: [config.session.cookieName, loginTransactionCookieName(config.secure), cibaCookieName(config.secure)],
-    upstreamObserver: metrics.upstream
+    gatewayCookies: [
+      config.session.cookieName,
+      loginTransactionCookieName(config.secure),
+      cibaCookieName(config.secure),
+    ],
+    upstreamObserver: metrics.upstream,
   })
 
   const admin = config.admin.enabled
-    ? buildAdminApp(readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }), { metrics: metrics.registry })
+    ? buildAdminApp(readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }), {
+        metrics: metrics.registry,
+      })
     : undefined
 
   const parts: RunningParts = { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }
@@ -124,6 +153,6 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     listen: (on) => listen(parts, on),
     reload: routing.reload,
     reloadFrom: routing.reloadFrom,
-    close: (graceMs = config.lifecycle.shutdownGraceMs) => close(parts, graceMs)
+    close: (graceMs = config.lifecycle.shutdownGraceMs) => close(parts, graceMs),
   }
 }

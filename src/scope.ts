@@ -36,7 +36,7 @@ declare module 'fastify' {
 }
 
 /** Writes the request's scope; a second write is a bug in the gateway, never silently accepted. */
-export function setScope (request: { pscScope: RequestScope | null }, scope: RequestScope): void {
+export function setScope(request: { pscScope: RequestScope | null }, scope: RequestScope): void {
   if (request.pscScope !== null) throw new Error('request scope written twice')
   request.pscScope = Object.freeze(scope)
 }

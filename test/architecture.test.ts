@@ -15,10 +15,16 @@ function sourceFiles(dir: string): string[] {
   })
 }
 
-const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm
+const IMPORT =
+  /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm
 
 /** file (relative to src) → the relative imports it makes; `import type` ones are not loaded at run time and are kept apart. */
-interface Imports { local: string[]; types: string[]; packages: string[]; dynamic: string[] }
+interface Imports {
+  local: string[]
+  types: string[]
+  packages: string[]
+  dynamic: string[]
+}
 function importGraph(): Map<string, Imports> {
   const graph = new Map<string, Imports>()
   for (const file of sourceFiles(SRC)) {
@@ -44,8 +50,24 @@ const room = (file: string) => (file.includes('/') ? file.slice(0, file.indexOf(
 t.test('pure rooms (psc/, policy/) import no framework and no node: I/O module', async (t) => {
   for (const [file, { packages, local, types }] of graph) {
     if (room(file) !== 'psc' && room(file) !== 'policy') continue
-    t.same(packages.filter((p) => p.startsWith('fastify') || p.startsWith('@fastify') || p === 'node:fs' || p === 'node:http' || p === 'node:net' || p === 'ioredis'), [], `${file} imports no framework or I/O`)
-    t.same([...local, ...types].filter((l) => !['psc', 'policy', 'config', 'errors.ts'].includes(room(l))), [], `${file} imports only psc/, policy/, config/ types and errors.ts`)
+    t.same(
+      packages.filter(
+        (p) =>
+          p.startsWith('fastify') ||
+          p.startsWith('@fastify') ||
+          p === 'node:fs' ||
+          p === 'node:http' ||
+          p === 'node:net' ||
+          p === 'ioredis',
+      ),
+      [],
+      `${file} imports no framework or I/O`,
+    )
+    t.same(
+      [...local, ...types].filter((l) => !['psc', 'policy', 'config', 'errors.ts'].includes(room(l))),
+      [],
+      `${file} imports only psc/, policy/, config/ types and errors.ts`,
+    )
   }
 })
 
@@ -57,7 +79,11 @@ t.test('errors.ts imports nothing of ours', async (t) => {
 t.test('nothing under src/ imports dev/ (the PSC emulator, the demo application, their commands)', async (t) => {
   const DEV = resolve(SRC, '../dev')
   for (const [file, { local, types, dynamic }] of graph) {
-    t.same([...local, ...types, ...dynamic].filter((l) => resolve(SRC, l).startsWith(DEV + '/')), [], `${file}: no import of dev/`)
+    t.same(
+      [...local, ...types, ...dynamic].filter((l) => resolve(SRC, l).startsWith(`${DEV}/`)),
+      [],
+      `${file}: no import of dev/`,
+    )
   }
   // nor by a path computed at run time: no src file names dev/ or the emulator's dependency
   for (const file of sourceFiles(SRC)) {
@@ -65,13 +91,20 @@ t.test('nothing under src/ imports dev/ (the PSC emulator, the demo application,
     t.notMatch(text, /['"`](?:\.\.\/)+dev\//, `${relative(SRC, file)} does not name dev/`)
     t.notMatch(text, /['"]oidc-provider['"]/, `${relative(SRC, file)} does not name oidc-provider`)
   }
-  t.notOk(existsSync(join(SRC, 'emulator')) || existsSync(join(SRC, 'demo')), 'the emulator and the demo are not in src/')
+  t.notOk(
+    existsSync(join(SRC, 'emulator')) || existsSync(join(SRC, 'demo')),
+    'the emulator and the demo are not in src/',
+  )
 })
 
 t.test('server/ holds the parts of the composition root: only gateway.ts and server/ import it', async (t) => {
   for (const [file, { local, types, dynamic }] of graph) {
     if (file === 'gateway.ts' || room(file) === 'server') continue
-    t.same([...local, ...types, ...dynamic].filter((l) => room(l) === 'server'), [], `${file} does not import server/`)
+    t.same(
+      [...local, ...types, ...dynamic].filter((l) => room(l) === 'server'),
+      [],
+      `${file} does not import server/`,
+    )
   }
   // the error outcome is pure, so that it is tested without fastify
   t.same(graph.get('server/error-outcome.ts')?.packages, [], 'server/error-outcome.ts imports no package')
@@ -105,7 +138,11 @@ t.test('no two files under src/ and dev/ share a name (a name says what a file i
     const name = path.slice(path.lastIndexOf('/') + 1)
     byName.set(name, [...(byName.get(name) ?? []), path])
   }
-  t.same([...byName.values()].filter((paths) => paths.length > 1), [], 'every file name is used once')
+  t.same(
+    [...byName.values()].filter((paths) => paths.length > 1),
+    [],
+    'every file name is used once',
+  )
 })
 
 t.test('the OpenID Connect side lives in oidc/ and endpoints/: src/auth/ does not come back', async (t) => {
@@ -115,7 +152,10 @@ t.test('the OpenID Connect side lives in oidc/ and endpoints/: src/auth/ does no
 t.test('every command of the command line is defined in cli/', async (t) => {
   for (const [file, { local, types, dynamic }] of graph) {
     if (file === 'cli.ts' || room(file) === 'cli') continue
-    t.notOk([...local, ...types, ...dynamic].includes('cli/command.ts'), `${file} does not use the Command type of cli/command.ts`)
+    t.notOk(
+      [...local, ...types, ...dynamic].includes('cli/command.ts'),
+      `${file} does not use the Command type of cli/command.ts`,
+    )
   }
 })
 

@@ -14,7 +14,15 @@ import { setScope, type RequestScope } from '../src/scope.js'
 import { sessionReference } from '../src/session/ids.js'
 import { SessionManager } from '../src/session/manager.js'
 import type { SessionRecord, SessionStore } from '../src/session/store.js'
-import { captureAudit, doctor, FlakyStore, PUBLIC_HOST, sessionFields, unitConfig, UNIT_SECRET } from './helpers/unit.js'
+import {
+  captureAudit,
+  doctor,
+  FlakyStore,
+  PUBLIC_HOST,
+  sessionFields,
+  unitConfig,
+  UNIT_SECRET,
+} from './helpers/unit.js'
 
 const NAV = { host: PUBLIC_HOST, 'sec-fetch-mode': 'navigate', accept: 'text/html' }
 
@@ -39,7 +47,7 @@ interface GateApp {
   cookieFor(id: string): string
 }
 
-async function gateApp (o: { pscReady?: boolean; store?: FlakyStore } = {}): Promise<GateApp> {
+async function gateApp(o: { pscReady?: boolean; store?: FlakyStore } = {}): Promise<GateApp> {
   const config = unitConfig()
   const clock = { now: Date.now() }
   const now = () => clock.now
@@ -49,10 +57,17 @@ async function gateApp (o: { pscReady?: boolean; store?: FlakyStore } = {}): Pro
   const tokens: FakeTokens = { due: false, result: undefined, calls: 0 }
   const keeper = {
     needsRefresh: () => tokens.due,
-    refresh: async () => { tokens.calls++; return tokens.result! },
-    refreshAccountInBackground: () => {}
+    refresh: async () => {
+      tokens.calls++
+      return tokens.result!
+    },
+    refreshAccountInBackground: () => {},
   } as unknown as TokenKeeper
-  const psc = { configuration: o.pscReady === false ? undefined : {}, availability: o.pscReady === false ? 'unreachable' : 'ready', status: { ready: o.pscReady !== false, since: 0 } } as unknown as PscClient
+  const psc = {
+    configuration: o.pscReady === false ? undefined : {},
+    availability: o.pscReady === false ? 'unreachable' : 'ready',
+    status: { ready: o.pscReady !== false, since: 0 },
+  } as unknown as PscClient
   const state = { config, routes: compileRoutes(config.routes), forwarding: compileForwardingRules(config) }
   const gate = createAccessGate({ config, state: () => state, sessions, tokens: keeper, psc, audit: trail })
 
@@ -64,12 +79,19 @@ async function gateApp (o: { pscReady?: boolean; store?: FlakyStore } = {}): Pro
   const secondWrite: string[] = []
   app.addHook('onRequest', (request, reply, done) => {
     let called = false
-    gate(request, reply, (err?: Error) => { called = true; done(err) })
+    gate(request, reply, (err?: Error) => {
+      called = true
+      done(err)
+    })
     synchronous.push(called)
   })
   app.addHook('onResponse', (request, reply, done) => {
     if (request.pscScope !== null) scopes.push(request.pscScope)
-    void trail.finish(request, { status: reply.statusCode, durationMs: 0, access: request.pscScope ?? { decision: 'reject' } })
+    void trail.finish(request, {
+      status: reply.statusCode,
+      durationMs: 0,
+      access: request.pscScope ?? { decision: 'reject' },
+    })
     done()
   })
   // Stands in for the proxy: an allowed request reaches it with its scope.
@@ -80,13 +102,32 @@ async function gateApp (o: { pscReady?: boolean; store?: FlakyStore } = {}): Pro
       secondWrite.push((err as Error).message)
     }
     const target = request.pscScope?.target
-    return { forwarded: true, upstream: target?.upstream.name, idNat: target?.identity?.idNat ?? null, accessToken: target?.accessToken ?? null }
+    return {
+      forwarded: true,
+      upstream: target?.upstream.name,
+      idNat: target?.identity?.idNat ?? null,
+      accessToken: target?.accessToken ?? null,
+    }
   })
   await app.ready()
-  return { app, sessions, store, audit: events, scopes, synchronous, secondWrite, tokens, clock, cookieFor: (id) => `psc_session=${app.signCookie(id)}` }
+  return {
+    app,
+    sessions,
+    store,
+    audit: events,
+    scopes,
+    synchronous,
+    secondWrite,
+    tokens,
+    clock,
+    cookieFor: (id) => `psc_session=${app.signCookie(id)}`,
+  }
 }
 
-async function login (g: GateApp, over: Partial<SessionRecord> = {}): Promise<{ id: string; record: SessionRecord; ref: string }> {
+async function login(
+  g: GateApp,
+  over: Partial<SessionRecord> = {},
+): Promise<{ id: string; record: SessionRecord; ref: string }> {
   const { id, record } = await g.sessions.create(sessionFields(doctor(), over))
   return { id, record, ref: sessionReference(id) }
 }
@@ -100,12 +141,18 @@ t.test('no cookie, protected navigation: 302 to the login with the path, scope l
   t.same(g.scopes, [{ decision: 'login', route: 'application', reason: 'PSC_ERR_LOGIN_REQUIRED', detail: undefined }])
   t.ok(Object.isFrozen(g.scopes[0]), 'the scope is frozen')
   t.same(g.synchronous, [true], 'no promise on the memory-store path')
-  t.same(g.audit.map((e) => e.event), ['access'])
+  t.same(
+    g.audit.map((e) => e.event),
+    ['access'],
+  )
 })
 
 t.test('no cookie on another host name: sent to the same page on the public host first', async (t) => {
   const g = await gateApp()
-  const res = await g.app.inject({ url: '/dossiers/42?x=1', headers: { ...NAV, host: 'gw-internal.hopital.test:8080' } })
+  const res = await g.app.inject({
+    url: '/dossiers/42?x=1',
+    headers: { ...NAV, host: 'gw-internal.hopital.test:8080' },
+  })
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, `http://${PUBLIC_HOST}/dossiers/42?x=1`)
   t.equal(g.scopes[0]?.decision, 'login')
@@ -114,7 +161,10 @@ t.test('no cookie on another host name: sent to the same page on the public host
 
 t.test('no cookie, XHR: 401 JSON with the login link, no redirect', async (t) => {
   const g = await gateApp()
-  const res = await g.app.inject({ url: '/dossiers/42', headers: { host: PUBLIC_HOST, accept: 'application/json', 'x-requested-with': 'XMLHttpRequest' } })
+  const res = await g.app.inject({
+    url: '/dossiers/42',
+    headers: { host: PUBLIC_HOST, accept: 'application/json', 'x-requested-with': 'XMLHttpRequest' },
+  })
   t.equal(res.statusCode, 401)
   t.equal(res.headers.location, undefined)
   const body = res.json()
@@ -124,7 +174,12 @@ t.test('no cookie, XHR: 401 JSON with the login link, no redirect', async (t) =>
 
 t.test('no cookie, form posted: 401 French page saying the data was not sent', async (t) => {
   const g = await gateApp()
-  const res = await g.app.inject({ method: 'POST', url: '/dossiers/42', headers: { ...NAV, 'content-type': 'text/plain' }, payload: 'x' })
+  const res = await g.app.inject({
+    method: 'POST',
+    url: '/dossiers/42',
+    headers: { ...NAV, 'content-type': 'text/plain' },
+    payload: 'x',
+  })
   t.equal(res.statusCode, 401)
   t.match(res.body, 'les informations que vous venez d&#39;envoyer n&#39;ont pas été transmises')
   t.equal(g.scopes[0]?.reason, 'PSC_ERR_LOGIN_REQUIRED_FORM_LOST')
@@ -151,7 +206,14 @@ t.test('invalid cookie: cookie cleared, treated as no session, the problem in th
   const res = await g.app.inject({ url: '/dossiers', headers: { ...NAV, cookie: 'psc_session=forged.value' } })
   t.equal(res.statusCode, 302)
   t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0; Path=\/;/)
-  t.same(g.scopes, [{ decision: 'login', route: 'application', reason: 'PSC_ERR_LOGIN_REQUIRED', detail: 'bad session cookie signature' }])
+  t.same(g.scopes, [
+    {
+      decision: 'login',
+      route: 'application',
+      reason: 'PSC_ERR_LOGIN_REQUIRED',
+      detail: 'bad session cookie signature',
+    },
+  ])
 })
 
 t.test('alive session: allowed, identity and session in the scope, no cookie set, synchronous', async (t) => {
@@ -183,21 +245,34 @@ t.test('alive session on an upstream with forwardAccessToken: the token is in th
   t.same(res.json(), { forwarded: true, upstream: 'api', idNat: '810000000001', accessToken: 'access-token-1' })
 })
 
-t.test('alive session refused by the route: 403 French page with the reason in words, technical detail in the scope', async (t) => {
-  const g = await gateApp()
-  const s = await login(g)
-  const res = await g.app.inject({ url: '/pharmacie/stock', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
-  t.equal(res.statusCode, 403)
-  t.match(res.body, 'Cette page est réservée aux professions suivantes : ')
-  t.match(res.body, 'Votre profil Pro Santé Connect : ')
-  t.notMatch(res.body, 'not in [21]', 'no technical detail in the page')
-  t.match(res.body, 'href="/_psc/logout"')
-  t.same(g.scopes, [{ decision: 'deny', route: 'pharmacie', session: s.ref, idNat: '810000000001', profession: '10', reason: 'PSC_ERR_DENIED_PROFESSION', detail: 'profession 10 not in [21]' }])
-  const access = g.audit.find((e) => e.event === 'access') as Record<string, unknown>
-  t.equal(access.decision, 'deny')
-  t.equal(access.reason, 'PSC_ERR_DENIED_PROFESSION')
-  t.equal(access.detail, 'profession 10 not in [21]')
-})
+t.test(
+  'alive session refused by the route: 403 French page with the reason in words, technical detail in the scope',
+  async (t) => {
+    const g = await gateApp()
+    const s = await login(g)
+    const res = await g.app.inject({ url: '/pharmacie/stock', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
+    t.equal(res.statusCode, 403)
+    t.match(res.body, 'Cette page est réservée aux professions suivantes : ')
+    t.match(res.body, 'Votre profil Pro Santé Connect : ')
+    t.notMatch(res.body, 'not in [21]', 'no technical detail in the page')
+    t.match(res.body, 'href="/_psc/logout"')
+    t.same(g.scopes, [
+      {
+        decision: 'deny',
+        route: 'pharmacie',
+        session: s.ref,
+        idNat: '810000000001',
+        profession: '10',
+        reason: 'PSC_ERR_DENIED_PROFESSION',
+        detail: 'profession 10 not in [21]',
+      },
+    ])
+    const access = g.audit.find((e) => e.event === 'access') as Record<string, unknown>
+    t.equal(access.decision, 'deny')
+    t.equal(access.reason, 'PSC_ERR_DENIED_PROFESSION')
+    t.equal(access.detail, 'profession 10 not in [21]')
+  },
+)
 
 t.test('expired session: cookie cleared, logout + session-ended audited, login asked', async (t) => {
   const g = await gateApp()
@@ -220,7 +295,12 @@ t.test('expired session, form posted: 401 form-lost', async (t) => {
   const g = await gateApp()
   const s = await login(g)
   g.clock.now += 9 * 3600_000 // past the 8 h absolute timeout
-  const res = await g.app.inject({ method: 'POST', url: '/dossiers', headers: { ...NAV, cookie: g.cookieFor(s.id), 'content-type': 'text/plain' }, payload: 'x' })
+  const res = await g.app.inject({
+    method: 'POST',
+    url: '/dossiers',
+    headers: { ...NAV, cookie: g.cookieFor(s.id), 'content-type': 'text/plain' },
+    payload: 'x',
+  })
   t.equal(res.statusCode, 401)
   t.equal(g.scopes[0]?.reason, 'PSC_ERR_LOGIN_REQUIRED_FORM_LOST')
   t.match(g.audit[0] as object, { event: 'logout', cause: 'absolute-expired' })
@@ -230,10 +310,16 @@ t.test('expired session, script (JSON): 401 that says the session expired', asyn
   const g = await gateApp()
   const s = await login(g)
   g.clock.now += 31 * 60_000
-  const res = await g.app.inject({ url: '/dossiers', headers: { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest', cookie: g.cookieFor(s.id) } })
+  const res = await g.app.inject({
+    url: '/dossiers',
+    headers: { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest', cookie: g.cookieFor(s.id) },
+  })
   t.equal(res.statusCode, 401)
   t.match(res.json(), { error: 'PSC_ERR_LOGIN_REQUIRED', session: 'expired', message: /Votre session a expiré/ })
-  const never = await g.app.inject({ url: '/dossiers', headers: { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest' } })
+  const never = await g.app.inject({
+    url: '/dossiers',
+    headers: { accept: 'application/json', 'x-requested-with': 'XMLHttpRequest' },
+  })
   t.equal(never.json().session, undefined, 'no session at all: nothing expired')
 })
 
@@ -246,7 +332,12 @@ for (const mode of ['sync', 'async'] as const) {
     t.equal(res.statusCode, 503)
     t.match(res.body, 'Les sessions ne peuvent pas être vérifiées pour le moment.')
     t.notMatch(res.body, 'connection refused')
-    t.same(g.scopes[0], { decision: 'reject', route: 'application', reason: 'PSC_ERR_STORE_UNAVAILABLE', detail: 'session store unavailable: connection refused (test)' })
+    t.same(g.scopes[0], {
+      decision: 'reject',
+      route: 'application',
+      reason: 'PSC_ERR_STORE_UNAVAILABLE',
+      detail: 'session store unavailable: connection refused (test)',
+    })
     const pub = await g.app.inject({ url: '/public/info', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
     t.equal(pub.statusCode, 200)
     t.same(pub.json(), { forwarded: true, upstream: 'app', idNat: null, accessToken: null })
@@ -265,7 +356,12 @@ t.test('duplicated session cookie: refused with its page, cookie cleared, public
   t.equal(res.statusCode, 400)
   t.match(res.body, 'Votre navigateur a envoyé deux cookies de session pour ce site')
   t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0/)
-  t.same(g.scopes[0], { decision: 'reject', route: 'application', reason: 'PSC_ERR_DUPLICATE_SESSION_COOKIE', detail: 'session cookie sent twice' })
+  t.same(g.scopes[0], {
+    decision: 'reject',
+    route: 'application',
+    reason: 'PSC_ERR_DUPLICATE_SESSION_COOKIE',
+    detail: 'session cookie sent twice',
+  })
   const pub = await g.app.inject({ url: '/public/x', headers: { ...NAV, cookie } })
   t.equal(pub.statusCode, 200)
   t.same(pub.json().idNat, null, 'neither cookie is believed')
@@ -281,7 +377,13 @@ t.test('token refresh: fresh (refreshed) → allowed with the new token, refresh
   t.same(res.json(), { forwarded: true, upstream: 'api', idNat: '810000000001', accessToken: 'access-token-2' })
   t.equal(g.tokens.calls, 1)
   t.same(g.synchronous, [false], 'a refresh waits')
-  t.match(g.audit[0] as object, { event: 'session', outcome: 'refreshed', session: s.ref, idNat: '810000000001', profession: '10' })
+  t.match(g.audit[0] as object, {
+    event: 'session',
+    outcome: 'refreshed',
+    session: s.ref,
+    idNat: '810000000001',
+    profession: '10',
+  })
   t.equal(g.scopes[0]?.decision, 'allow')
   t.equal(g.scopes[0]?.session, s.ref)
 })
@@ -293,23 +395,40 @@ t.test('token refresh: fresh but done by another request → no refresh event', 
   g.tokens.result = { kind: 'fresh', record: { ...s.record, accessToken: 'access-token-3' }, refreshed: false }
   const res = await g.app.inject({ url: '/api/data', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
   t.equal(res.json().accessToken, 'access-token-3')
-  t.same(g.audit.map((e) => e.event), ['access'])
+  t.same(
+    g.audit.map((e) => e.event),
+    ['access'],
+  )
 })
 
-t.test('token refresh: revoked → session ended in the store, cookie cleared, logout audited, login asked', async (t) => {
-  const g = await gateApp()
-  const s = await login(g)
-  g.tokens.due = true
-  g.tokens.result = { kind: 'revoked', reason: 'PSC refused the refresh: invalid_grant' }
-  const res = await g.app.inject({ url: '/dossiers', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
-  t.equal(res.statusCode, 302)
-  t.equal(res.headers.location, '/_psc/login?rd=%2Fdossiers')
-  t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0/)
-  t.equal(g.store.get(s.id), undefined, 'the session is gone from the store')
-  t.same(g.scopes[0], { decision: 'login', route: 'application', reason: 'PSC_ERR_LOGIN_REQUIRED', detail: 'session revoked by PSC: PSC refused the refresh: invalid_grant' })
-  t.match(g.audit[0] as object, { event: 'logout', cause: 'revoked', reason: 'PSC refused the refresh: invalid_grant', session: s.ref, idNat: '810000000001' })
-  t.match(g.audit[1] as object, { event: 'session', outcome: 'ended', reason: 'revoked', session: s.ref })
-})
+t.test(
+  'token refresh: revoked → session ended in the store, cookie cleared, logout audited, login asked',
+  async (t) => {
+    const g = await gateApp()
+    const s = await login(g)
+    g.tokens.due = true
+    g.tokens.result = { kind: 'revoked', reason: 'PSC refused the refresh: invalid_grant' }
+    const res = await g.app.inject({ url: '/dossiers', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
+    t.equal(res.statusCode, 302)
+    t.equal(res.headers.location, '/_psc/login?rd=%2Fdossiers')
+    t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0/)
+    t.equal(g.store.get(s.id), undefined, 'the session is gone from the store')
+    t.same(g.scopes[0], {
+      decision: 'login',
+      route: 'application',
+      reason: 'PSC_ERR_LOGIN_REQUIRED',
+      detail: 'session revoked by PSC: PSC refused the refresh: invalid_grant',
+    })
+    t.match(g.audit[0] as object, {
+      event: 'logout',
+      cause: 'revoked',
+      reason: 'PSC refused the refresh: invalid_grant',
+      session: s.ref,
+      idNat: '810000000001',
+    })
+    t.match(g.audit[1] as object, { event: 'session', outcome: 'ended', reason: 'revoked', session: s.ref })
+  },
+)
 
 t.test('token refresh: unavailable → 503 where the access token is needed, session kept', async (t) => {
   const g = await gateApp()
@@ -318,8 +437,19 @@ t.test('token refresh: unavailable → 503 where the access token is needed, ses
   g.tokens.result = { kind: 'unavailable', reason: 'PSC unreachable' }
   const res = await g.app.inject({ url: '/api/data', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
   t.equal(res.statusCode, 503)
-  t.match(res.body, 'Votre session est conservée, mais Pro Santé Connect n&#39;a pas pu confirmer vos droits pour cette application.')
-  t.same(g.scopes[0], { decision: 'reject', route: 'api', session: s.ref, idNat: '810000000001', profession: '10', reason: 'PSC_ERR_TOKEN_NOT_RENEWED', detail: 'tokens not renewed: PSC unreachable' })
+  t.match(
+    res.body,
+    'Votre session est conservée, mais Pro Santé Connect n&#39;a pas pu confirmer vos droits pour cette application.',
+  )
+  t.same(g.scopes[0], {
+    decision: 'reject',
+    route: 'api',
+    session: s.ref,
+    idNat: '810000000001',
+    profession: '10',
+    reason: 'PSC_ERR_TOKEN_NOT_RENEWED',
+    detail: 'tokens not renewed: PSC unreachable',
+  })
   t.equal(res.headers['set-cookie'], undefined, 'the cookie is kept')
   t.ok(g.store.get(s.id), 'the session is kept')
 })
@@ -336,25 +466,38 @@ t.test('token refresh: unavailable → re-validation only: allowed with the sess
   t.equal(g.scopes[0]?.session, s.ref)
 })
 
-t.test('token refresh: revoked while the store stops answering → login asked, the session ended when the store answers', async (t) => {
-  const g = await gateApp()
-  const s = await login(g)
-  g.tokens.due = true
-  g.tokens.result = { kind: 'revoked', reason: 'PSC refused the refresh: invalid_grant' }
-  // The store answered the read, then went away during the call to PSC.
-  const refresh = g.tokens
-  const keeper = { result: refresh.result }
-  Object.defineProperty(g.tokens, 'result', { get: () => { g.store.down = 'sync'; return keeper.result } })
-  const res = await g.app.inject({ url: '/dossiers', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
-  t.equal(res.statusCode, 302, 'not a 500')
-  t.equal(res.headers.location, '/_psc/login?rd=%2Fdossiers')
-  t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0/)
-  t.equal(g.sessions.pendingEnds, 1, 'the end waits for the store')
-  t.same(g.scopes[0], { decision: 'login', route: 'application', reason: 'PSC_ERR_LOGIN_REQUIRED', detail: 'session revoked by PSC: PSC refused the refresh: invalid_grant' })
-  g.store.down = false
-  t.same(g.sessions.load(s.id), { kind: 'none' }, 'ended for this gateway at once')
-  g.sessions.stop()
-})
+t.test(
+  'token refresh: revoked while the store stops answering → login asked, the session ended when the store answers',
+  async (t) => {
+    const g = await gateApp()
+    const s = await login(g)
+    g.tokens.due = true
+    g.tokens.result = { kind: 'revoked', reason: 'PSC refused the refresh: invalid_grant' }
+    // The store answered the read, then went away during the call to PSC.
+    const refresh = g.tokens
+    const keeper = { result: refresh.result }
+    Object.defineProperty(g.tokens, 'result', {
+      get: () => {
+        g.store.down = 'sync'
+        return keeper.result
+      },
+    })
+    const res = await g.app.inject({ url: '/dossiers', headers: { ...NAV, cookie: g.cookieFor(s.id) } })
+    t.equal(res.statusCode, 302, 'not a 500')
+    t.equal(res.headers.location, '/_psc/login?rd=%2Fdossiers')
+    t.match(String(res.headers['set-cookie']), /^psc_session=; Max-Age=0/)
+    t.equal(g.sessions.pendingEnds, 1, 'the end waits for the store')
+    t.same(g.scopes[0], {
+      decision: 'login',
+      route: 'application',
+      reason: 'PSC_ERR_LOGIN_REQUIRED',
+      detail: 'session revoked by PSC: PSC refused the refresh: invalid_grant',
+    })
+    g.store.down = false
+    t.same(g.sessions.load(s.id), { kind: 'none' }, 'ended for this gateway at once')
+    g.sessions.stop()
+  },
+)
 
 t.test('setScope: frozen, and a second write throws', async (t) => {
   const request: { pscScope: RequestScope | null } = { pscScope: null }

@@ -24,7 +24,10 @@ function decodeForDisplay(value: string): string {
 function renderHtml(req: IncomingMessage): string {
   const pscHeaders = Object.entries(req.headers)
     .filter(([name]) => name.startsWith('x-psc-') || name.startsWith('x-remote-'))
-    .map(([name, value]) => `<tr><th>${esc(name)}</th><td>${esc(decodeForDisplay(String(value)))}</td><td><code>${esc(String(value))}</code></td></tr>`)
+    .map(
+      ([name, value]) =>
+        `<tr><th>${esc(name)}</th><td>${esc(decodeForDisplay(String(value)))}</td><td><code>${esc(String(value))}</code></td></tr>`,
+    )
     .join('')
   const who = req.headers['x-psc-given-name']
     ? `${decodeForDisplay(String(req.headers['x-psc-given-name']))} ${decodeForDisplay(String(req.headers['x-psc-family-name'] ?? ''))}`
@@ -33,7 +36,7 @@ function renderHtml(req: IncomingMessage): string {
 <style>body{font-family:system-ui,sans-serif;margin:2rem;background:#fafafa}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#eef}</style></head>
 <body><h1>Application métier de démonstration</h1>
 <p id="who">Bonjour, <strong>${esc(who)}</strong>.</p>
-<p id="account">${req.headers['x-remote-user'] ? `Compte dans l'application (X-Remote-User) : <strong>${esc(decodeForDisplay(String(req.headers['x-remote-user'])))}</strong>${req.headers['x-remote-groups'] ? `, groupes : ${esc(decodeForDisplay(String(req.headers['x-remote-groups'])))}` : ''}.` : 'Aucun compte de l\'application reçu (X-Remote-User absent).'}</p>
+<p id="account">${req.headers['x-remote-user'] ? `Compte dans l'application (X-Remote-User) : <strong>${esc(decodeForDisplay(String(req.headers['x-remote-user'])))}</strong>${req.headers['x-remote-groups'] ? `, groupes : ${esc(decodeForDisplay(String(req.headers['x-remote-groups'])))}` : ''}.` : "Aucun compte de l'application reçu (X-Remote-User absent)."}</p>
 <p>Chemin reçu : <code id="path">${esc(req.url ?? '')}</code></p>
 <h2>En-têtes d'identité reçus de la passerelle</h2>
 <table id="identity"><tr><th>En-tête</th><th>Valeur décodée</th><th>Valeur brute</th></tr>${pscHeaders || '<tr><td colspan="3">aucun</td></tr>'}</table>
@@ -49,7 +52,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     if (wantsJson) {
       const body = Buffer.concat(chunks).toString('utf8')
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
-      res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body }))
+      res.end(
+        JSON.stringify({ method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, body }),
+      )
       return
     }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
@@ -67,9 +72,10 @@ export async function startDemoApp(port: number, host = '127.0.0.1'): Promise<Ru
   return {
     url: `http://${host}:${address.port}`,
     server,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    })
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }

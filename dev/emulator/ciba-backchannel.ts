@@ -94,7 +94,12 @@ export class EmulatorCiba {
           throw new errors.InvalidRequest!(`channel must be one of ${CHANNELS.join(', ')}`)
         }
       },
-      triggerAuthenticationDevice: async (ctx: { body: Record<string, unknown> }, request: BackchannelAuthenticationRequest, account: { accountId: string }, client: { clientId: string; clientName?: string }) => {
+      triggerAuthenticationDevice: async (
+        ctx: { body: Record<string, unknown> },
+        request: BackchannelAuthenticationRequest,
+        account: { accountId: string },
+        client: { clientId: string; clientName?: string },
+      ) => {
         const idNat = account.accountId.slice(account.accountId.lastIndexOf(':') + 1)
         const p = this.byIdNat.get(idNat)
         this.#notifications.set(request.jti, {
@@ -117,7 +122,10 @@ export class EmulatorCiba {
 
   /** Koa middleware around the provider: slow_down for polls that come too fast, and the poll log. */
   middleware() {
-    return async (ctx: { path: string; method: string; status: number; body: unknown; oidc?: { params?: Record<string, unknown> } }, next: () => Promise<void>) => {
+    return async (
+      ctx: { path: string; method: string; status: number; body: unknown; oidc?: { params?: Record<string, unknown> } },
+      next: () => Promise<void>,
+    ) => {
       await next()
       if (ctx.method !== 'POST' || ctx.path !== TOKEN_PATH) return
       const params = ctx.oidc?.params
@@ -160,7 +168,8 @@ export class EmulatorCiba {
   /** The practitioner's answer on the phone. Throws when the request is unknown, answered or expired. */
   async answer(provider: Provider, authReqId: string, accept: boolean): Promise<EcpsNotification> {
     const n = this.#notifications.get(authReqId)
-    if (n === undefined || n.answer !== undefined || n.expiresAt <= Date.now()) throw new Error('no such pending notification')
+    if (n === undefined || n.answer !== undefined || n.expiresAt <= Date.now())
+      throw new Error('no such pending notification')
     const request = await provider.BackchannelAuthenticationRequest.find(authReqId)
     if (request === undefined) throw new Error('no such pending notification')
     if (accept) {
@@ -171,9 +180,15 @@ export class EmulatorCiba {
       // PSC reports the means actually used, not the practitioner's usual one.
       this.#authModeOfGrant.set(grantId, n.channel)
       if (this.#authModeOfGrant.size > 10_000) this.#authModeOfGrant.delete(this.#authModeOfGrant.keys().next().value!)
-      await provider.backchannelResult(request, grant, { acr: practitioner?.acr ?? 'eidas1', authTime: Math.floor(Date.now() / 1000) })
+      await provider.backchannelResult(request, grant, {
+        acr: practitioner?.acr ?? 'eidas1',
+        authTime: Math.floor(Date.now() / 1000),
+      })
     } else {
-      await provider.backchannelResult(request, new errors.AccessDenied!('the practitioner refused the request on the e-CPS app'))
+      await provider.backchannelResult(
+        request,
+        new errors.AccessDenied!('the practitioner refused the request on the e-CPS app'),
+      )
     }
     n.answer = accept ? 'accepted' : 'refused'
     return n
@@ -181,6 +196,7 @@ export class EmulatorCiba {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`startEmulator: ${name} must be a positive number of seconds`)
+  if (!Number.isFinite(value) || value <= 0)
+    throw new TypeError(`startEmulator: ${name} must be a positive number of seconds`)
   return value
 }

@@ -41,26 +41,41 @@ function notificationCard(n: EcpsNotification, idNat: string | undefined): strin
 </form></div>`
 }
 
-export function ecpsListPage(notifications: EcpsNotification[], practitioners: Practitioner[], idNat: string | undefined): string {
+export function ecpsListPage(
+  notifications: EcpsNotification[],
+  practitioners: Practitioner[],
+  idNat: string | undefined,
+): string {
   const options = practitioners
-    .map((p) => `<option value="${escapeHtml(p.idNat)}"${p.idNat === idNat ? ' selected' : ''}>${escapeHtml(`${p.givenName} ${p.familyName} (${p.idNat})`)}</option>`)
+    .map(
+      (p) =>
+        `<option value="${escapeHtml(p.idNat)}"${p.idNat === idNat ? ' selected' : ''}>${escapeHtml(`${p.givenName} ${p.familyName} (${p.idNat})`)}</option>`,
+    )
     .join('')
   const chooser = `<form method="get" action="${ECPS_PATH}" class="card"><label>Téléphone de :
 <select name="idNat"><option value="">tous les professionnels de test</option>${options}</select></label>
 <button type="submit">Afficher</button></form>`
-  const list = notifications.length === 0
-    ? '<p class="card meta" id="empty">Aucune demande en attente. Cette page se met à jour toute seule.</p>'
-    : notifications.map((n) => notificationCard(n, idNat)).join('\n')
+  const list =
+    notifications.length === 0
+      ? '<p class="card meta" id="empty">Aucune demande en attente. Cette page se met à jour toute seule.</p>'
+      : notifications.map((n) => notificationCard(n, idNat)).join('\n')
   // Refreshes itself while it waits for a notification; not while one is shown (it is being read).
-  return page(`<p class="meta">Émulateur de test : ces notifications arriveraient sur l'application e-CPS du téléphone.</p>${chooser}\n${list}`,
-    notifications.length === 0 ? 2 : undefined)
+  return page(
+    `<p class="meta">Émulateur de test : ces notifications arriveraient sur l'application e-CPS du téléphone.</p>${chooser}\n${list}`,
+    notifications.length === 0 ? 2 : undefined,
+  )
 }
 
 export async function handleEcps(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  deps: { provider: Provider; ciba: EmulatorCiba; practitioners: Practitioner[]; readForm(req: IncomingMessage): Promise<URLSearchParams> },
+  deps: {
+    provider: Provider
+    ciba: EmulatorCiba
+    practitioners: Practitioner[]
+    readForm(req: IncomingMessage): Promise<URLSearchParams>
+  },
 ): Promise<void> {
   const send = (status: number, html: string) => {
     res.statusCode = status
@@ -76,7 +91,8 @@ export async function handleEcps(
     const form = await deps.readForm(req)
     const id = form.get('id') ?? ''
     const answer = form.get('answer')
-    if (answer !== 'accept' && answer !== 'refuse') return send(400, messagePage('Réponse invalide', 'Choisissez Accepter ou Refuser.'))
+    if (answer !== 'accept' && answer !== 'refuse')
+      return send(400, messagePage('Réponse invalide', 'Choisissez Accepter ou Refuser.'))
     let n: EcpsNotification
     try {
       n = await deps.ciba.answer(deps.provider, id, answer === 'accept')
@@ -85,8 +101,11 @@ export async function handleEcps(
     }
     const back = `${ECPS_PATH}${form.get('idNat') ? `?idNat=${encodeURIComponent(form.get('idNat') ?? '')}` : ''}`
     const what = answer === 'accept' ? 'acceptée' : 'refusée'
-    return send(200, page(`<div class="card" id="answered"><p>Demande de <strong>${escapeHtml(n.serviceName)}</strong> ${what}.</p>
-<p><a href="${escapeHtml(back)}">Retour aux notifications</a></p></div>`))
+    return send(
+      200,
+      page(`<div class="card" id="answered"><p>Demande de <strong>${escapeHtml(n.serviceName)}</strong> ${what}.</p>
+<p><a href="${escapeHtml(back)}">Retour aux notifications</a></p></div>`),
+    )
   }
   res.setHeader('Allow', url.pathname === ECPS_PATH ? 'GET' : 'POST')
   send(405, messagePage('Méthode non permise', `${req.method ?? ''} n'est pas accepté ici.`))

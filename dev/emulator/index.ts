@@ -104,14 +104,13 @@ export interface RunningEmulator {
   close(): Promise<void>
 }
 
-
-
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   for (;;) {
     if (existsSync(join(dir, 'package.json'))) return dir
     const parent = dirname(dir)
-    if (parent === dir) throw new Error('psc emulator: cannot find the package root (no package.json above the emulator)')
+    if (parent === dir)
+      throw new Error('psc emulator: cannot find the package root (no package.json above the emulator)')
     dir = parent
   }
 }
@@ -119,7 +118,6 @@ function packageRoot(): string {
 export function defaultPractitionersFile(): string {
   return join(packageRoot(), 'config', 'practitioners.yaml')
 }
-
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = []
@@ -144,7 +142,8 @@ function validateClients(clients: EmulatorClient[]): void {
     throw new TypeError('startEmulator: options.clients must list at least one client')
   }
   for (const [i, c] of clients.entries()) {
-    if (typeof c.clientId !== 'string' || c.clientId === '') throw new TypeError(`startEmulator: clients[${i}].clientId must be a non-empty string`)
+    if (typeof c.clientId !== 'string' || c.clientId === '')
+      throw new TypeError(`startEmulator: clients[${i}].clientId must be a non-empty string`)
     if (c.tlsClientAuthSubjectDn === undefined && (typeof c.clientSecret !== 'string' || c.clientSecret.length < 8)) {
       throw new TypeError(`startEmulator: clients[${i}].clientSecret must be a string of at least 8 characters`)
     }
@@ -178,43 +177,63 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     })
   }
   const server: Server = opts.tls
-    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) as unknown as Server
+    ? (createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) as unknown as Server)
     : createServer(listener)
-  const mtlsServer: Server | undefined = opts.tls?.clientCa !== undefined
-    ? createHttpsServer({
-      cert: opts.tls.cert,
-      key: opts.tls.key,
-      ca: opts.tls.clientCa,
-      requestCert: true,
-      rejectUnauthorized: opts.tls.refuseUnknownClientCertificates ?? true
-    }, listener) as unknown as Server
-    : undefined
-  const listen = (srv: Server, port: number) => new Promise<void>((resolve, reject) => {
-    srv.once('error', reject)
-    srv.listen(port, host, () => {
-      srv.off('error', reject)
-      resolve()
+  const mtlsServer: Server | undefined =
+    opts.tls?.clientCa !== undefined
+      ? (createHttpsServer(
+          {
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+            ca: opts.tls.clientCa,
+            requestCert: true,
+            rejectUnauthorized: opts.tls.refuseUnknownClientCertificates ?? true,
+          },
+          listener,
+        ) as unknown as Server)
+      : undefined
+  const listen = (srv: Server, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      srv.once('error', reject)
+      srv.listen(port, host, () => {
+        srv.off('error', reject)
+        resolve()
+      })
     })
-  })
   await listen(server, opts.port)
   if (mtlsServer !== undefined) await listen(mtlsServer, opts.tls?.mtlsPort ?? 0)
   const { port } = server.address() as AddressInfo
   const reachableHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const origin = (opts.publicOrigin ?? `${opts.tls ? 'https' : 'http'}://${reachableHost}:${port}`).replace(/\/+$/, '')
   const issuer = origin + ISSUER_PATH
-  const mtlsOrigin = mtlsServer === undefined ? undefined : `https://${reachableHost}:${(mtlsServer.address() as AddressInfo).port}`
-  const closeAll = () => Promise.all([server, ...(mtlsServer ? [mtlsServer] : [])].map((srv) => new Promise<void>((resolve, reject) => {
-    srv.close((err) => (err ? reject(err) : resolve()))
-    srv.closeAllConnections()
-  })))
+  const mtlsOrigin =
+    mtlsServer === undefined ? undefined : `https://${reachableHost}:${(mtlsServer.address() as AddressInfo).port}`
+  const closeAll = () =>
+    Promise.all(
+      [server, ...(mtlsServer ? [mtlsServer] : [])].map(
+        (srv) =>
+          new Promise<void>((resolve, reject) => {
+            srv.close((err) => (err ? reject(err) : resolve()))
+            srv.closeAllConnections()
+          }),
+      ),
+    )
 
   try {
-    provider = createProvider(issuer, opts, bySub, ciba, mtlsOrigin === undefined ? undefined : mtlsOrigin + ISSUER_PATH)
+    provider = createProvider(
+      issuer,
+      opts,
+      bySub,
+      ciba,
+      mtlsOrigin === undefined ? undefined : mtlsOrigin + ISSUER_PATH,
+    )
   } catch (err) {
     await closeAll().catch(() => undefined)
     throw err
   }
-  provider.on('server_error', (_ctx: unknown, err: unknown) => log?.error({ err }, 'psc emulator: oidc-provider server error'))
+  provider.on('server_error', (_ctx: unknown, err: unknown) =>
+    log?.error({ err }, 'psc emulator: oidc-provider server error'),
+  )
   provider.on('backchannel.error', (_ctx: unknown, err: unknown, client: { clientId?: string } | undefined) =>
     log?.warn({ err, clientId: client?.clientId }, 'psc emulator: back-channel logout delivery failed'),
   )
@@ -225,11 +244,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     if (p === undefined) return send(res, 503, messagePage('Indisponible', 'Émulateur en cours de démarrage.'))
     const url = new URL(req.url ?? '/', 'http://emulator.invalid')
     let pathname = url.pathname
-    if (pathname.startsWith(INTERACTION_PATH)) return handleInteraction(p, req, res, pathname.slice(INTERACTION_PATH.length))
-    if (pathname === ECPS_PATH || pathname.startsWith(ECPS_PATH + '/')) return handleEcps(req, res, url, { provider: p, ciba, practitioners, readForm })
+    if (pathname.startsWith(INTERACTION_PATH))
+      return handleInteraction(p, req, res, pathname.slice(INTERACTION_PATH.length))
+    if (pathname === ECPS_PATH || pathname.startsWith(`${ECPS_PATH}/`))
+      return handleEcps(req, res, url, { provider: p, ciba, practitioners, readForm })
     // PSC's wallet document and the standard one are the same document here.
     if (pathname === ISSUER_PATH + WALLET_DISCOVERY_PATH) pathname = `${ISSUER_PATH}/.well-known/openid-configuration`
-    if (pathname.startsWith(ISSUER_PATH + '/')) {
+    if (pathname.startsWith(`${ISSUER_PATH}/`)) {
       // Mounted like express does it: the provider sees the path below the issuer, and rebuilds
       // its absolute URLs from originalUrl.
       const below = pathname.slice(ISSUER_PATH.length) + url.search
@@ -239,22 +260,45 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       return
     }
     if (pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      return send(res, 200, messagePage('Pro Santé Connect — émulateur local', `Issuer : ${issuer} — application e-CPS simulée : ${origin}${ECPS_PATH}`))
+      return send(
+        res,
+        200,
+        messagePage(
+          'Pro Santé Connect — émulateur local',
+          `Issuer : ${issuer} — application e-CPS simulée : ${origin}${ECPS_PATH}`,
+        ),
+      )
     }
-    send(res, 404, messagePage('Introuvable', 'Cette adresse n\'existe pas sur l\'émulateur PSC.'))
+    send(res, 404, messagePage('Introuvable', "Cette adresse n'existe pas sur l'émulateur PSC."))
   }
 
-  async function handleInteraction(p: Provider, req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+  async function handleInteraction(
+    p: Provider,
+    req: IncomingMessage,
+    res: ServerResponse,
+    rest: string,
+  ): Promise<void> {
     const [uid, action, ...extra] = rest.split('/')
     let details: Awaited<ReturnType<Provider['interactionDetails']>>
     try {
       details = await p.interactionDetails(req, res)
     } catch (err) {
       log?.warn({ err }, 'psc emulator: interaction not found')
-      return send(res, 400, messagePage('Session expirée', 'La demande de connexion a expiré ou est inconnue : recommencez depuis l\'application.'))
+      return send(
+        res,
+        400,
+        messagePage(
+          'Session expirée',
+          "La demande de connexion a expiré ou est inconnue : recommencez depuis l'application.",
+        ),
+      )
     }
     if (details.uid !== uid || extra.length > 0) {
-      return send(res, 400, messagePage('Requête invalide', 'Cette demande de connexion ne correspond pas à la session en cours.'))
+      return send(
+        res,
+        400,
+        messagePage('Requête invalide', 'Cette demande de connexion ne correspond pas à la session en cours.'),
+      )
     }
     if (details.prompt.name === 'consent') {
       // PSC has no consent page: the grant is completed by loadExistingGrant; just resume.
@@ -269,7 +313,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       const idNat = form.get('practitioner') ?? ''
       const practitioner = byIdNat.get(idNat)
       if (practitioner === undefined) {
-        return send(res, 400, messagePage('Professionnel inconnu', `Aucun professionnel de test n'a l'identifiant « ${idNat} ».`))
+        return send(
+          res,
+          400,
+          messagePage('Professionnel inconnu', `Aucun professionnel de test n'a l'identifiant « ${idNat} ».`),
+        )
       }
       log?.info({ idNat, clientId: details.params.client_id }, 'psc emulator: practitioner logged in')
       return p.interactionFinished(
@@ -289,7 +337,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     issuer,
     discoveryUrl: issuer + WALLET_DISCOVERY_PATH,
     practitioners,
-    ciba: Object.assign(ciba, { answerAs: (authReqId: string, accept: boolean) => ciba.answer(provider as Provider, authReqId, accept) }),
-    close: async () => { await closeAll() },
+    ciba: Object.assign(ciba, {
+      answerAs: (authReqId: string, accept: boolean) => ciba.answer(provider as Provider, authReqId, accept),
+    }),
+    close: async () => {
+      await closeAll()
+    },
   }
 }

@@ -3,7 +3,9 @@
 import { X509Certificate } from 'node:crypto'
 import type { TLSSocket } from 'node:tls'
 
-interface Ctx { req: { socket: unknown } }
+interface Ctx {
+  req: { socket: unknown }
+}
 
 function tlsSocket(ctx: Ctx): TLSSocket | undefined {
   const s = ctx.req.socket as Partial<TLSSocket>
@@ -12,10 +14,17 @@ function tlsSocket(ctx: Ctx): TLSSocket | undefined {
 
 /** "CN=a, O=b" and "O=b\nCN=a" name the same subject: compare sets of attribute=value. */
 export function sameDn(a: string, b: string): boolean {
-  const norm = (dn: string) => dn.split(/[,\n]/).map((p) => p.trim()).filter((p) => p !== '').map((p) => {
-    const eq = p.indexOf('=')
-    return `${p.slice(0, eq).trim().toUpperCase()}=${p.slice(eq + 1).trim()}`
-  }).sort().join('\n')
+  const norm = (dn: string) =>
+    dn
+      .split(/[,\n]/)
+      .map((p) => p.trim())
+      .filter((p) => p !== '')
+      .map((p) => {
+        const eq = p.indexOf('=')
+        return `${p.slice(0, eq).trim().toUpperCase()}=${p.slice(eq + 1).trim()}`
+      })
+      .sort()
+      .join('\n')
   return norm(a) === norm(b)
 }
 
@@ -36,5 +45,5 @@ export const mtlsFeature = {
     const peer = tlsSocket(ctx)?.getPeerCertificate()
     if (property !== 'tls_client_auth_subject_dn' || !peer?.raw) return false
     return sameDn(new X509Certificate(peer.raw).subject, expected)
-  }
+  },
 }

@@ -35,7 +35,10 @@ declare module 'oidc-provider' {
     grantId?: string
     error?: string
     readonly isExpired: boolean
-    static find(id: string, options?: { ignoreExpiration?: boolean }): Promise<BackchannelAuthenticationRequest | undefined>
+    static find(
+      id: string,
+      options?: { ignoreExpiration?: boolean },
+    ): Promise<BackchannelAuthenticationRequest | undefined>
   }
 
   export class Provider {
@@ -53,7 +56,11 @@ declare module 'oidc-provider' {
     ): Promise<void>
     on(event: string, listener: (...args: any[]) => void): this
     BackchannelAuthenticationRequest: typeof BackchannelAuthenticationRequest
-    backchannelResult(request: BackchannelAuthenticationRequest | string, result: Grant | Error, options?: { acr?: string; authTime?: number }): Promise<void>
+    backchannelResult(
+      request: BackchannelAuthenticationRequest | string,
+      result: Grant | Error,
+      options?: { acr?: string; authTime?: number },
+    ): Promise<void>
     /** koa middleware, run around every provider route */
     use(middleware: (ctx: any, next: () => Promise<void>) => Promise<void>): this
   }

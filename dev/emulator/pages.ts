@@ -36,7 +36,11 @@ export function loginPage(opts: { action: string; clientId: string; practitioner
   const buttons = opts.practitioners
     .map((p) => {
       const professions = p.exercices
-        .map((e) => e.professionCode === '' ? 'sans profession' : `${professionLabel(e.professionCode) || 'profession hors TRE_G15'} (${e.professionCode})`)
+        .map((e) =>
+          e.professionCode === ''
+            ? 'sans profession'
+            : `${professionLabel(e.professionCode) || 'profession hors TRE_G15'} (${e.professionCode})`,
+        )
         .join(', ')
       return `<button type="submit" name="practitioner" value="${escapeHtml(p.idNat)}">
   <strong>${escapeHtml(`${p.givenName} ${p.familyName}`)}</strong>
@@ -62,7 +66,10 @@ export function messagePage(title: string, message: string): string {
 
 /** oidc-provider's logout confirmation, made to submit itself (PSC asks no confirmation). */
 export function autoLogoutPage(form: string): string {
-  const autoForm = form.replace('</form>', '<input type="hidden" name="logout" value="yes"/><noscript><button type="submit">Se déconnecter</button></noscript></form>')
+  const autoForm = form.replace(
+    '</form>',
+    '<input type="hidden" name="logout" value="yes"/><noscript><button type="submit">Se déconnecter</button></noscript></form>',
+  )
   return `<!DOCTYPE html>
 <html lang="fr">
 <head>

@@ -107,8 +107,26 @@ function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`
 }
 
-const STRUCTURE_KEYS = ['id', 'name', 'finess', 'finessLegal', 'siret', 'sector', 'role', 'modeExercice', 'postalCode', 'city'] as const
-const EXERCICE_KEYS = ['professionCode', 'category', 'specialtyCode', 'specialtyType', 'civility', 'structures'] as const
+const STRUCTURE_KEYS = [
+  'id',
+  'name',
+  'finess',
+  'finessLegal',
+  'siret',
+  'sector',
+  'role',
+  'modeExercice',
+  'postalCode',
+  'city',
+] as const
+const EXERCICE_KEYS = [
+  'professionCode',
+  'category',
+  'specialtyCode',
+  'specialtyType',
+  'civility',
+  'structures',
+] as const
 const PRACTITIONER_KEYS = ['idNat', 'givenName', 'familyName', 'civility', 'acr', 'authMode', 'exercices'] as const
 
 function structureFrom(raw: unknown, where: string): PractitionerStructure {
@@ -118,7 +136,16 @@ function structureFrom(raw: unknown, where: string): PractitionerStructure {
     id: codeString(raw, 'id', where),
     name: requiredString(raw, 'name', where),
   }
-  for (const key of ['finess', 'finessLegal', 'siret', 'sector', 'role', 'modeExercice', 'postalCode', 'city'] as const) {
+  for (const key of [
+    'finess',
+    'finessLegal',
+    'siret',
+    'sector',
+    'role',
+    'modeExercice',
+    'postalCode',
+    'city',
+  ] as const) {
     const value = raw[key] === undefined || raw[key] === null ? undefined : codeString(raw, key, where)
     if (value !== undefined) structure[key] = value
   }
@@ -189,7 +216,10 @@ export function parsePractitioners(document: unknown, source: string): Practitio
       throw err
     }
     if (seen.has(practitioner.idNat)) {
-      throw new PractitionersFileError(source, `practitioners[${index}]: duplicate idNat ${JSON.stringify(practitioner.idNat)}`)
+      throw new PractitionersFileError(
+        source,
+        `practitioners[${index}]: duplicate idNat ${JSON.stringify(practitioner.idNat)}`,
+      )
     }
     seen.add(practitioner.idNat)
     practitioners.push(practitioner)

@@ -33,7 +33,13 @@ function signingKey(): Record<string, unknown> {
   return { ...processRsaKey, kid: randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' }
 }
 
-export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map<string, Practitioner>, ciba: EmulatorCiba, mtlsIssuer?: string): Provider {
+export function createProvider(
+  issuer: string,
+  opts: EmulatorOptions,
+  bySub: Map<string, Practitioner>,
+  ciba: EmulatorCiba,
+  mtlsIssuer?: string,
+): Provider {
   const accessTokenTtl = opts.accessTokenTtlSeconds ?? 120
   if (!Number.isInteger(accessTokenTtl) || accessTokenTtl <= 0) {
     throw new TypeError('startEmulator: accessTokenTtlSeconds must be a positive integer')
@@ -52,9 +58,15 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       response_types: ['code'],
       // for "basic" clients oidc-provider accepts client_secret_post as well
       require_auth_time: true,
-      ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+      ...(c.backchannelLogoutUri
+        ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: true }
+        : {}),
     })),
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', ...(opts.tls?.clientCa !== undefined ? ['tls_client_auth'] : [])],
+    clientAuthMethods: [
+      'client_secret_basic',
+      'client_secret_post',
+      ...(opts.tls?.clientCa !== undefined ? ['tls_client_auth'] : []),
+    ],
     async findAccount(ctx: any, sub: string) {
       const found = bySub.get(sub)
       if (found === undefined) return undefined
@@ -102,7 +114,8 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       const grantId: string | undefined = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session.grantIdFor(clientId)
       let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined
       if (accountId === undefined) return grant
-      if (grant === undefined || grant.accountId !== accountId) grant = new ctx.oidc.provider.Grant({ accountId, clientId })
+      if (grant === undefined || grant.accountId !== accountId)
+        grant = new ctx.oidc.provider.Grant({ accountId, clientId })
       const scopes = [...(ctx.oidc.requestParamScopes as Set<string>)].filter((s) => SUPPORTED_SCOPES.includes(s))
       grant.addOIDCScope(scopes.join(' '))
       const claims = [...(ctx.oidc.requestParamClaims as Set<string>)]
@@ -111,8 +124,13 @@ export function createProvider(issuer: string, opts: EmulatorOptions, bySub: Map
       return grant
     },
     // PSC issues a refresh token to every authorization_code (and CIBA) client, without offline_access
-    issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }, source: { kind?: string }) =>
-      client.grantTypeAllowed('refresh_token') && ['AuthorizationCode', 'RefreshToken', 'BackchannelAuthenticationRequest'].includes(String(source.kind)),
+    issueRefreshToken: async (
+      _ctx: unknown,
+      client: { grantTypeAllowed(t: string): boolean },
+      source: { kind?: string },
+    ) =>
+      client.grantTypeAllowed('refresh_token') &&
+      ['AuthorizationCode', 'RefreshToken', 'BackchannelAuthenticationRequest'].includes(String(source.kind)),
     ttl: {
       AccessToken: accessTokenTtl,
       AuthorizationCode: 60,

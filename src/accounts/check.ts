@@ -5,7 +5,7 @@ import type { AccountsSettings } from '../config/types.js'
 import { loadMappingFileSync, MappingFileError } from './mapping-source.js'
 
 /** Problems, one line each ("file:line: message"); empty when all is well. */
-export function checkAccountsSettings (settings: AccountsSettings | undefined): string[] {
+export function checkAccountsSettings(settings: AccountsSettings | undefined): string[] {
   if (settings === undefined) return []
   const problems: string[] = []
   if (settings.file !== undefined) {
@@ -19,7 +19,8 @@ export function checkAccountsSettings (settings: AccountsSettings | undefined): 
   const ca = settings.ldap?.caFile
   if (ca !== undefined) {
     try {
-      if (!readFileSync(ca, 'utf8').includes('-----BEGIN CERTIFICATE-----')) problems.push(`${ca}: accounts.ldap.caFile: not a PEM certificate bundle`)
+      if (!readFileSync(ca, 'utf8').includes('-----BEGIN CERTIFICATE-----'))
+        problems.push(`${ca}: accounts.ldap.caFile: not a PEM certificate bundle`)
     } catch (err) {
       problems.push(`${ca}: accounts.ldap.caFile: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
     }

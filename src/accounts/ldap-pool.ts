@@ -9,20 +9,20 @@ import { Client } from 'ldapts'
 import type { LdapSettings } from '../config/types.js'
 
 export class DirectoryTimeout extends Error {
-  constructor (ms: number) {
+  constructor(ms: number) {
     super(`the directory did not answer within ${ms} ms`)
     this.name = 'DirectoryTimeout'
   }
 }
 
 /** TLS options: the hospital's CA when given (the system's otherwise), always verified. */
-export function tlsOptionsFor (settings: Pick<LdapSettings, 'url' | 'caFile'>): ConnectionOptions {
+export function tlsOptionsFor(settings: Pick<LdapSettings, 'url' | 'caFile'>): ConnectionOptions {
   const host = new URL(settings.url).hostname
   return {
     minVersion: 'TLSv1.2',
     rejectUnauthorized: true,
     servername: /^[0-9.]+$|^\[/.test(host) ? undefined : host,
-    ...(settings.caFile !== undefined && { ca: readFileSync(settings.caFile) })
+    ...(settings.caFile !== undefined && { ca: readFileSync(settings.caFile) }),
   }
 }
 
@@ -30,13 +30,17 @@ export function tlsOptionsFor (settings: Pick<LdapSettings, 'url' | 'caFile'>): 
  * A connected and bound client; throws what the directory answered (bad password, TLS, refused).
  * `onLost` is called once the connection closes, whatever the side that closed it.
  */
-export async function connectBound (settings: LdapSettings, tls: ConnectionOptions, onLost?: () => void): Promise<Client> {
+export async function connectBound(
+  settings: LdapSettings,
+  tls: ConnectionOptions,
+  onLost?: () => void,
+): Promise<Client> {
   const client = new Client({
     url: settings.url,
     timeout: settings.timeoutMs,
     connectTimeout: settings.timeoutMs,
     strictDN: false,
-    ...(settings.url.startsWith('ldaps://') && { tlsOptions: tls })
+    ...(settings.url.startsWith('ldaps://') && { tlsOptions: tls }),
   })
   // ldapts writes the plain socket into the options it is given for StartTLS: a copy, so the
   // shared options keep no socket, and the plain socket can be watched.
@@ -44,7 +48,8 @@ export async function connectBound (settings: LdapSettings, tls: ConnectionOptio
   try {
     if (settings.startTls) await client.startTLS(upgrade)
     await client.bind(settings.bindDn, settings.bindPassword)
-    if (onLost !== undefined) watchSockets([(client as unknown as { socket?: Socket }).socket, upgrade.socket as Socket | undefined], onLost)
+    if (onLost !== undefined)
+      watchSockets([(client as unknown as { socket?: Socket }).socket, upgrade.socket as Socket | undefined], onLost)
     return client
   } catch (err) {
     discard(client)
@@ -57,25 +62,35 @@ export async function connectBound (settings: LdapSettings, tls: ConnectionOptio
  * server dies without a TLS close_notify (a crash, a reboot), it still believes itself connected
  * and the next search waits for its timeout on a dead socket. Either socket ending ends the client.
  */
-function watchSockets (sockets: Array<Socket | undefined>, onLost: () => void): void {
+function watchSockets(sockets: Array<Socket | undefined>, onLost: () => void): void {
   let lost = false
-  const once = (): void => { if (!lost) { lost = true; onLost() } }
+  const once = (): void => {
+    if (!lost) {
+      lost = true
+      onLost()
+    }
+  }
   for (const socket of new Set(sockets)) {
     if (socket === undefined) continue
-    if (socket.destroyed) { setImmediate(once); continue }
+    if (socket.destroyed) {
+      setImmediate(once)
+      continue
+    }
     socket.once('close', once)
     socket.once('end', once)
   }
 }
 
-export function discard (client: Client): void {
+export function discard(client: Client): void {
   client.unbind().catch(() => {})
 }
 
 /** Runs `work` within `ms`; past it, the caller gets DirectoryTimeout (the work is abandoned). */
-export function withDeadline<T> (work: Promise<T>, ms: number): Promise<T> {
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new DirectoryTimeout(ms)), ms) })
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DirectoryTimeout(ms)), ms)
+  })
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }
 
@@ -88,18 +103,19 @@ export class LdapPool {
   #closed = false
   #tls: ConnectionOptions | undefined
 
-  constructor (private readonly settings: LdapSettings) {}
+  constructor(private readonly settings: LdapSettings) {}
 
   /** Runs `fn` on a bound connection, at most poolSize at once; a failed connection is discarded. */
-  async use<T> (fn: (client: Client) => Promise<T>): Promise<T> {
+  async use<T>(fn: (client: Client) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error('the directory pool is closed')
     while (this.#busy >= this.settings.poolSize) await new Promise<void>((resolve) => this.#waiting.push(resolve))
     this.#busy++
     let client: Client | undefined
     try {
-      client = this.#takeIdle() ?? await this.#connect()
+      client = this.#takeIdle() ?? (await this.#connect())
       const result = await fn(client)
-      if (!this.#closed && !this.#lost.has(client) && this.#idle.length < this.settings.poolSize) this.#idle.push(client)
+      if (!this.#closed && !this.#lost.has(client) && this.#idle.length < this.settings.poolSize)
+        this.#idle.push(client)
       else discard(client)
       client = undefined
       return result
@@ -110,7 +126,7 @@ export class LdapPool {
     }
   }
 
-  async #connect (): Promise<Client> {
+  async #connect(): Promise<Client> {
     this.#tls ??= tlsOptionsFor(this.settings)
     const client: Client = await connectBound(this.settings, this.#tls, () => {
       this.#lost.add(client)
@@ -121,7 +137,7 @@ export class LdapPool {
     return client
   }
 
-  #takeIdle (): Client | undefined {
+  #takeIdle(): Client | undefined {
     for (let c = this.#idle.pop(); c !== undefined; c = this.#idle.pop()) {
       if (c.isConnected && !this.#lost.has(c)) return c
       discard(c)
@@ -130,11 +146,11 @@ export class LdapPool {
   }
 
   /** Drops idle connections (after the directory failed: they may be half-open). */
-  drain (): void {
+  drain(): void {
     for (const c of this.#idle.splice(0)) discard(c)
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true
     this.drain()
   }

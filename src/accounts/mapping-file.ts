@@ -9,7 +9,10 @@ export interface MappedAccount {
   groups: string[]
 }
 
-export interface MappingProblem { line: number; message: string }
+export interface MappingProblem {
+  line: number
+  message: string
+}
 
 export interface ParsedMapping {
   /** "idNat:<value>" or "rpps:<value>" → account */
@@ -24,8 +27,16 @@ const RPPS = /^[0-9]{11}$/
 const LOGIN = /^[^\s,;:"'<>\\/()[\]{}]+$/u
 const GROUP = /^[^,|\r\n\t]+$/u
 
-function checkEntry (raw: Record<string, string | string[] | undefined>, line: number, out: Map<string, MappedAccount>, seen: Map<string, number>, problems: MappingProblem[]): void {
-  const bad = (message: string): void => { problems.push({ line, message }) }
+function checkEntry(
+  raw: Record<string, string | string[] | undefined>,
+  line: number,
+  out: Map<string, MappedAccount>,
+  seen: Map<string, number>,
+  problems: MappingProblem[],
+): void {
+  const bad = (message: string): void => {
+    problems.push({ line, message })
+  }
   const keys: string[] = []
   const idNat = raw.idNat
   const rpps = raw.rpps
@@ -39,9 +50,19 @@ function checkEntry (raw: Record<string, string | string[] | undefined>, line: n
   if (typeof login !== 'string' || login === '') return bad('login is missing')
   if (!LOGIN.test(login)) return bad(`login ${JSON.stringify(login)} contains a space or a separator character`)
   const displayName = typeof raw.displayName === 'string' && raw.displayName !== '' ? raw.displayName : undefined
-  if (displayName !== undefined && /[\r\n\t]/.test(displayName)) return bad('displayName contains a line break or a tab')
-  const groups = raw.groups === undefined ? [] : Array.isArray(raw.groups) ? raw.groups : raw.groups.split('|').map((g) => g.trim()).filter((g) => g !== '')
-  for (const g of groups) if (!GROUP.test(g)) return bad(`group ${JSON.stringify(g)} contains "," or "|" or a line break`)
+  if (displayName !== undefined && /[\r\n\t]/.test(displayName))
+    return bad('displayName contains a line break or a tab')
+  const groups =
+    raw.groups === undefined
+      ? []
+      : Array.isArray(raw.groups)
+        ? raw.groups
+        : raw.groups
+            .split('|')
+            .map((g) => g.trim())
+            .filter((g) => g !== '')
+  for (const g of groups)
+    if (!GROUP.test(g)) return bad(`group ${JSON.stringify(g)} contains "," or "|" or a line break`)
   for (const key of keys) {
     const first = seen.get(key)
     if (first !== undefined) return bad(`${key.replace(':', ' ')} is already mapped at line ${first}`)
@@ -54,7 +75,7 @@ function checkEntry (raw: Record<string, string | string[] | undefined>, line: n
 }
 
 /** RFC 4180 fields of one line; `,` or `;` separated (a French spreadsheet exports `;`). */
-function csvFields (line: string, sep: string): string[] | string {
+function csvFields(line: string, sep: string): string[] | string {
   const fields: string[] = []
   let i = 0
   for (;;) {
@@ -64,7 +85,11 @@ function csvFields (line: string, sep: string): string[] | string {
       for (;;) {
         if (i >= line.length) return 'a quoted field is not closed'
         if (line[i] === '"') {
-          if (line[i + 1] === '"') { field += '"'; i += 2; continue }
+          if (line[i + 1] === '"') {
+            field += '"'
+            i += 2
+            continue
+          }
           i++
           break
         }
@@ -83,7 +108,7 @@ function csvFields (line: string, sep: string): string[] | string {
   }
 }
 
-export function parseCsvMapping (text: string): ParsedMapping {
+export function parseCsvMapping(text: string): ParsedMapping {
   const problems: MappingProblem[] = []
   const byKey = new Map<string, MappedAccount>()
   const seen = new Map<string, number>()
@@ -102,7 +127,10 @@ export function parseCsvMapping (text: string): ParsedMapping {
       }
       const unknown = names.find((n) => !COLUMNS.has(n))
       if (unknown !== undefined) {
-        problems.push({ line, message: `unknown column ${JSON.stringify(unknown)} (columns: idNat and/or rpps, login, displayName, groups)` })
+        problems.push({
+          line,
+          message: `unknown column ${JSON.stringify(unknown)} (columns: idNat and/or rpps, login, displayName, groups)`,
+        })
         return
       }
       if (!names.includes('login')) {
@@ -127,11 +155,15 @@ export function parseCsvMapping (text: string): ParsedMapping {
     }
     checkEntry(Object.fromEntries(header.map((h, i) => [h, fields[i]])), line, byKey, seen, problems)
   })
-  if (header === undefined && problems.length === 0) problems.push({ line: 1, message: 'the file is empty: expected a header line such as rpps,login,displayName,groups' })
+  if (header === undefined && problems.length === 0)
+    problems.push({
+      line: 1,
+      message: 'the file is empty: expected a header line such as rpps,login,displayName,groups',
+    })
   return { byKey, problems }
 }
 
-export function parseYamlMapping (text: string): ParsedMapping {
+export function parseYamlMapping(text: string): ParsedMapping {
   const problems: MappingProblem[] = []
   const byKey = new Map<string, MappedAccount>()
   const seen = new Map<string, number>()
@@ -140,25 +172,52 @@ export function parseYamlMapping (text: string): ParsedMapping {
   const lineOf = (node: Node | null | undefined): number => (node?.range ? lineCounter.linePos(node.range[0]).line : 1)
   for (const e of doc.errors) problems.push({ line: e.linePos?.[0].line ?? 1, message: e.message.split('\n')[0]! })
   if (problems.length > 0) return { byKey, problems }
-  if (doc.contents === null) return { byKey, problems: [{ line: 1, message: 'the file is empty: expected a list of { rpps or idNat, login, displayName, groups }' }] }
-  if (!isSeq(doc.contents)) return { byKey, problems: [{ line: lineOf(doc.contents), message: 'expected a list of entries (- rpps: "...", login: ...)' }] }
+  if (doc.contents === null)
+    return {
+      byKey,
+      problems: [
+        { line: 1, message: 'the file is empty: expected a list of { rpps or idNat, login, displayName, groups }' },
+      ],
+    }
+  if (!isSeq(doc.contents))
+    return {
+      byKey,
+      problems: [{ line: lineOf(doc.contents), message: 'expected a list of entries (- rpps: "...", login: ...)' }],
+    }
   for (const item of doc.contents.items) {
     const line = lineOf(item as Node)
-    if (!isMap(item)) { problems.push({ line, message: 'expected an entry with rpps or idNat, login, displayName, groups' }); continue }
+    if (!isMap(item)) {
+      problems.push({ line, message: 'expected an entry with rpps or idNat, login, displayName, groups' })
+      continue
+    }
     const raw: Record<string, string | string[] | undefined> = {}
     let broken = false
     for (const pair of item.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : ''
       const at = lineOf((pair.value ?? pair.key) as Node)
-      if (!COLUMNS.has(key)) { problems.push({ line: at, message: `unknown key ${JSON.stringify(key)} (keys: idNat, rpps, login, displayName, groups)` }); broken = true; continue }
+      if (!COLUMNS.has(key)) {
+        problems.push({
+          line: at,
+          message: `unknown key ${JSON.stringify(key)} (keys: idNat, rpps, login, displayName, groups)`,
+        })
+        broken = true
+        continue
+      }
       if (key === 'groups') {
         if (!isSeq(pair.value) || !pair.value.items.every((g) => isScalar(g) && typeof g.value === 'string')) {
-          problems.push({ line: at, message: 'groups: expected a list of names, e.g. [DPI-Medecins, DPI-Admins]' }); broken = true; continue
+          problems.push({ line: at, message: 'groups: expected a list of names, e.g. [DPI-Medecins, DPI-Admins]' })
+          broken = true
+          continue
         }
         raw.groups = pair.value.items.map((g) => String((g as { value: string }).value))
       } else {
         if (!isScalar(pair.value) || typeof pair.value.value !== 'string') {
-          problems.push({ line: at, message: `${key}: expected a quoted string (YAML reads 0012345678 as a number and loses its zeros)` }); broken = true; continue
+          problems.push({
+            line: at,
+            message: `${key}: expected a quoted string (YAML reads 0012345678 as a number and loses its zeros)`,
+          })
+          broken = true
+          continue
         }
         raw[key] = pair.value.value
       }
@@ -168,6 +227,6 @@ export function parseYamlMapping (text: string): ParsedMapping {
   return { byKey, problems }
 }
 
-export function parseMapping (file: string, text: string): ParsedMapping {
+export function parseMapping(file: string, text: string): ParsedMapping {
   return /\.csv$/i.test(file) ? parseCsvMapping(text) : parseYamlMapping(text)
 }

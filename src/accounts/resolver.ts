@@ -11,24 +11,24 @@ export interface AccountResolver {
   readonly contact: string
   readonly kind: 'file' | 'ldap'
   /** never throws; bounded by the source's timeout */
-  resolve (identity: Identity): Promise<AccountLookup>
+  resolve(identity: Identity): Promise<AccountLookup>
   /** whether the session's account should be looked up again (cheap: on the request path) */
-  due (identity: Identity, now: number): boolean
-  health (): SourceHealth
-  close (): Promise<void>
+  due(identity: Identity, now: number): boolean
+  health(): SourceHealth
+  close(): Promise<void>
 }
 
 export interface ResolverOptions {
   now?: () => number
   observe?: (outcome: LookupOutcome) => void
   /** operational log of the source's problems (directory down and back, mapping file broken) */
-  log?: { warn (obj: object, msg: string): void; info (obj: object, msg: string): void }
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }
   /** how often the directory is probed for readiness (default 30 s; 0: never) */
   probeEveryMs?: number
 }
 
 /** Builds the configured source; throws MappingFileError when the mapping file has a bad line. */
-export function createAccountResolver (settings: AccountsSettings, options: ResolverOptions = {}): AccountResolver {
+export function createAccountResolver(settings: AccountsSettings, options: ResolverOptions = {}): AccountResolver {
   const now = options.now ?? Date.now
   const log = options.log
   let source: AccountSource
@@ -39,10 +39,14 @@ export function createAccountResolver (settings: AccountsSettings, options: Reso
     const ldap = new LdapAccountSource(settings.ldap!, {
       now,
       ...(options.observe !== undefined && { observe: options.observe }),
-      onStatus: (up, reason) => up
-        ? log?.info({ url: settings.ldap!.url }, 'account directory answering again')
-        : log?.warn({ url: settings.ldap!.url, reason }, 'account directory not answering; cached answers used up to staleLimit'),
-      onDataProblem: (message) => log?.warn({ url: settings.ldap!.url }, message)
+      onStatus: (up, reason) =>
+        up
+          ? log?.info({ url: settings.ldap!.url }, 'account directory answering again')
+          : log?.warn(
+              { url: settings.ldap!.url, reason },
+              'account directory not answering; cached answers used up to staleLimit',
+            ),
+      onDataProblem: (message) => log?.warn({ url: settings.ldap!.url }, message),
     })
     source = ldap
     const every = options.probeEveryMs ?? 30_000
@@ -56,7 +60,7 @@ export function createAccountResolver (settings: AccountsSettings, options: Reso
   return {
     contact: settings.contact,
     kind: settings.source,
-    async resolve (identity) {
+    async resolve(identity) {
       try {
         const found = await source.lookup(identity)
         if (source.kind === 'file') options.observe?.(found.status === 'found' ? 'found' : 'none')
@@ -67,22 +71,25 @@ export function createAccountResolver (settings: AccountsSettings, options: Reso
         return { status: 'unavailable', reason: `lookup failed: ${(err as Error).message}`, checkedAt: now() }
       }
     },
-    due (identity, at) {
+    due(identity, at) {
       const a = identity.account
       if (a === undefined) return true
-      const every = a.status === 'unavailable' || (a.status === 'found' && a.stale === true) ? settings.retryEveryMs : settings.refreshEveryMs
+      const every =
+        a.status === 'unavailable' || (a.status === 'found' && a.stale === true)
+          ? settings.retryEveryMs
+          : settings.refreshEveryMs
       return at - a.checkedAt >= every
     },
     health: () => source.health(),
-    async close () {
+    async close() {
       clearInterval(probe)
       await source.close()
-    }
+    },
   }
 }
 
 /** For the audit's login event: the login found, "none", or "unavailable". */
-export function accountSummary (account: AccountLookup | undefined): string | undefined {
+export function accountSummary(account: AccountLookup | undefined): string | undefined {
   if (account === undefined) return undefined
   return account.status === 'found' ? account.login : account.status
 }

@@ -2,11 +2,14 @@
 // longer than the source's timeout: a directory that is down gives `unavailable`.
 import type { AccountLookup, Identity } from '../psc/identity.js'
 
-export interface SourceHealth { ok: boolean; reason?: string }
+export interface SourceHealth {
+  ok: boolean
+  reason?: string
+}
 
 export interface AccountSource {
   readonly kind: 'file' | 'ldap'
-  lookup (identity: Identity): Promise<AccountLookup>
-  health (): SourceHealth
-  close (): Promise<void>
+  lookup(identity: Identity): Promise<AccountLookup>
+  health(): SourceHealth
+  close(): Promise<void>
 }

@@ -29,11 +29,11 @@ export interface ChainPosition {
  * The key id written on every line: a short HMAC of a fixed label under the key. It names the key
  * (verify picks the key by it, and a restart with another key shows) and says nothing about it.
  */
-export function keyIdOf (key: Buffer): string {
+export function keyIdOf(key: Buffer): string {
   return createHmac('sha256', key).update('psc-gateway audit key id').digest('base64url').slice(0, 8)
 }
 
-export function macOf (key: Buffer, text: string): string {
+export function macOf(key: Buffer, text: string): string {
   return createHmac('sha256', key).update(text).digest('base64url')
 }
 
@@ -41,16 +41,16 @@ export function macOf (key: Buffer, text: string): string {
 const SUFFIX_LENGTH = 53
 
 /** Splits a line into the text its mac covers and the mac; undefined when it has no mac field. */
-export function splitMac (line: string): { body: string; mac: string } | undefined {
+export function splitMac(line: string): { body: string; mac: string } | undefined {
   // Fixed offsets first (this runs on every line of a million-line verify), the regex to confirm.
   const at = line.length - SUFFIX_LENGTH
   if (at < 0 || !line.startsWith(',"mac":"', at) || !line.endsWith('"}')) return undefined
   const m = MAC_SUFFIX.exec(line.slice(at))
   if (m === null) return undefined
-  return { body: line.slice(0, at) + '}', mac: m[1]! }
+  return { body: `${line.slice(0, at)}}`, mac: m[1]! }
 }
 
-export function macMatches (key: Buffer, body: string, mac: string): boolean {
+export function macMatches(key: Buffer, body: string, mac: string): boolean {
   const expected = Buffer.from(macOf(key, body))
   const given = Buffer.from(mac)
   return expected.length === given.length && timingSafeEqual(expected, given)
@@ -67,41 +67,56 @@ export class ChainSealer {
   /** the last line written (committed) */
   position: ChainPosition | null
 
-  constructor (key: Buffer, previous: ChainPosition | null = null) {
+  constructor(key: Buffer, previous: ChainPosition | null = null) {
     this.#key = key
     this.kid = keyIdOf(key)
     this.position = previous
   }
 
   /** Whether this key signed `line` (a line read back from the file at a restart). */
-  signed (line: string): boolean {
+  signed(line: string): boolean {
     const split = splitMac(line)
     return split !== undefined && macMatches(this.#key, split.body, split.mac)
   }
 
   /** A chain-start line and the position after it. */
-  start (file: string, reason: ChainStart['reason'], now: Date = new Date()): { text: string; after: ChainPosition } {
+  start(file: string, reason: ChainStart['reason'], now: Date = new Date()): { text: string; after: ChainPosition } {
     const marker: ChainStart = {
-      v: AUDIT_SCHEMA_VERSION, time: now.toISOString(), event: 'chain-start', file, reason, pid: process.pid,
-      previous: this.position === null ? null : { seq: this.position.seq, mac: this.position.mac, ...(this.position.kid !== undefined && { kid: this.position.kid }) }
+      v: AUDIT_SCHEMA_VERSION,
+      time: now.toISOString(),
+      event: 'chain-start',
+      file,
+      reason,
+      pid: process.pid,
+      previous:
+        this.position === null
+          ? null
+          : {
+              seq: this.position.seq,
+              mac: this.position.mac,
+              ...(this.position.kid !== undefined && { kid: this.position.kid }),
+            },
     }
     return this.#seal(`{"log":"audit","seq":0,"kid":"${this.kid}",${JSON.stringify(marker).slice(1, -1)},"prev":""}`, 0)
   }
 
   /** Seals `body` (a JSON object's text, as JSON.stringify gives it) after `after`. */
-  seal (body: string, after: ChainPosition): { text: string; after: ChainPosition } {
+  seal(body: string, after: ChainPosition): { text: string; after: ChainPosition } {
     const seq = after.seq + 1
-    return this.#seal(`{"log":"audit","seq":${seq},"kid":"${this.kid}",${body.slice(1, -1)},"prev":"${after.mac}"}`, seq)
+    return this.#seal(
+      `{"log":"audit","seq":${seq},"kid":"${this.kid}",${body.slice(1, -1)},"prev":"${after.mac}"}`,
+      seq,
+    )
   }
 
-  #seal (unsigned: string, seq: number): { text: string; after: ChainPosition } {
+  #seal(unsigned: string, seq: number): { text: string; after: ChainPosition } {
     const mac = macOf(this.#key, unsigned)
     return { text: `${unsigned.slice(0, -1)},"mac":"${mac}"}\n`, after: { seq, mac, kid: this.kid } }
   }
 }
 
 /** The last complete chained line of a file's tail, to continue the chain across a restart. */
-export function lastPositionIn (tail: string): (ChainPosition & { line: string }) | null {
+export function lastPositionIn(tail: string): (ChainPosition & { line: string }) | null {
   const lines = tail.split('\n')
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!

@@ -8,12 +8,12 @@ export class DropReporter<R> {
   #last = 0
   #timer: NodeJS.Timeout | undefined
 
-  constructor (report: (lost: number, reason: R) => void, everyMs: number) {
+  constructor(report: (lost: number, reason: R) => void, everyMs: number) {
     this.#report = report
     this.#everyMs = everyMs
   }
 
-  add (reason: R): void {
+  add(reason: R): void {
     this.#unreported++
     this.#reason = reason
     const wait = this.#last + this.#everyMs - Date.now()
@@ -25,7 +25,7 @@ export class DropReporter<R> {
   }
 
   /** Reports what is not reported yet (at close). */
-  flush (): void {
+  flush(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
     if (this.#unreported === 0) return

@@ -3,7 +3,14 @@
 // docs/audit-events.schema.json). Never a token, a secret, a cookie value or a session id (only its
 // hash reference), and no query string unless audit.includeQuery.
 export type {
-  AccessEvent, AuditEvent, ChainStart, CibaEvent, ConfigEvent, LoginEvent, LogoutEvent, SessionEvent
+  AccessEvent,
+  AuditEvent,
+  ChainStart,
+  CibaEvent,
+  ConfigEvent,
+  LoginEvent,
+  LogoutEvent,
+  SessionEvent,
 } from './event-schema.js'
 export { AUDIT_SCHEMA_VERSION } from './event-schema.js'
 import type { AuditEvent } from './event-schema.js'

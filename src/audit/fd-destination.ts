@@ -9,7 +9,7 @@ import { lastPositionIn } from './chain.js'
 import { LineFormat } from './line-format.js'
 import type { BatchDestination } from './queue-contract.js'
 
-function writeAll (fd: number, buf: Buffer, offset: number, done: (err: NodeJS.ErrnoException | null) => void): void {
+function writeAll(fd: number, buf: Buffer, offset: number, done: (err: NodeJS.ErrnoException | null) => void): void {
   write(fd, buf, offset, buf.length - offset, null, (err, n) => {
     // A non-blocking pipe (stdout read by a slow collector) says EAGAIN: try again shortly.
     if (err?.code === 'EAGAIN') return void setTimeout(() => writeAll(fd, buf, offset, done), 5)
@@ -24,12 +24,15 @@ function writeAll (fd: number, buf: Buffer, offset: number, done: (err: NodeJS.E
 export class FdDestination implements BatchDestination {
   readonly format: LineFormat
 
-  constructor (private readonly fd: number, options: { hmacKey?: string | Buffer; name?: string } = {}) {
+  constructor(
+    private readonly fd: number,
+    options: { hmacKey?: string | Buffer; name?: string } = {},
+  ) {
     this.format = new LineFormat(options.hmacKey)
     this.format.opened(options.name ?? `fd ${fd}`, 'open', null)
   }
 
-  writeBatch (bodies: string[], done: (err?: Error | null) => void): void {
+  writeBatch(bodies: string[], done: (err?: Error | null) => void): void {
     const { text, commit } = this.format.format(bodies)
     if (text === '') return done()
     writeAll(this.fd, Buffer.from(text), 0, (err) => {
@@ -55,18 +58,18 @@ export class FileDestination implements BatchDestination {
   #lastCheck = 0
   #checkEveryMs: number
 
-  constructor (path: string, options: { hmacKey?: string | Buffer; checkEveryMs?: number } = {}) {
+  constructor(path: string, options: { hmacKey?: string | Buffer; checkEveryMs?: number } = {}) {
     this.path = path
     this.format = new LineFormat(options.hmacKey)
     this.#checkEveryMs = options.checkEveryMs ?? 1000
   }
 
   /** Opens the file again at the next batch (SIGUSR2 after logrotate moved it). */
-  reopen (): void {
+  reopen(): void {
     if (this.#fd !== undefined) this.#reopenDue = 'reopen'
   }
 
-  writeBatch (bodies: string[], done: (err?: Error | null) => void): void {
+  writeBatch(bodies: string[], done: (err?: Error | null) => void): void {
     const proceed = () => {
       try {
         this.#open()
@@ -94,21 +97,23 @@ export class FileDestination implements BatchDestination {
       })
     }
     const now = Date.now()
-    if (this.#fd === undefined || this.#reopenDue !== undefined || now - this.#lastCheck < this.#checkEveryMs) return proceed()
+    if (this.#fd === undefined || this.#reopenDue !== undefined || now - this.#lastCheck < this.#checkEveryMs)
+      return proceed()
     this.#lastCheck = now
     stat(this.path, (err, st) => {
-      if (err !== null || st.ino !== this.#ino || st.dev !== this.#dev || st.size < this.#size) this.#reopenDue = 'reopen'
+      if (err !== null || st.ino !== this.#ino || st.dev !== this.#dev || st.size < this.#size)
+        this.#reopenDue = 'reopen'
       proceed()
     })
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     const fd = this.#fd
     this.#fd = undefined
     if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()))
   }
 
-  #open (): void {
+  #open(): void {
     if (this.#fd !== undefined && this.#reopenDue === undefined) return
     const reason = this.#reopenDue ?? 'reopen'
     // a+: appends, and lets the tail be read to continue the chain
@@ -116,10 +121,12 @@ export class FileDestination implements BatchDestination {
     const st = fstatSync(fd)
     // After a restart, the chain continues from the last line already in the file.
     const sealer = this.format.sealer
-    const last = sealer !== undefined && sealer.position === null && st.size > 0 ? readLastPosition(fd, st.size) : undefined
+    const last =
+      sealer !== undefined && sealer.position === null && st.size > 0 ? readLastPosition(fd, st.size) : undefined
     // The file's last line signed by another key: the gateway restarted with a new key.
     const keyChanged = last != null && !sealer!.signed(last.line)
-    const previous = last == null ? last : { seq: last.seq, mac: last.mac, ...(last.kid !== undefined && { kid: last.kid }) }
+    const previous =
+      last == null ? last : { seq: last.seq, mac: last.mac, ...(last.kid !== undefined && { kid: last.kid }) }
     if (this.#fd !== undefined) {
       const old = this.#fd
       close(old, () => {})
@@ -134,7 +141,7 @@ export class FileDestination implements BatchDestination {
   }
 }
 
-function readLastPosition (fd: number, size: number) {
+function readLastPosition(fd: number, size: number) {
   const length = Math.min(TAIL_BYTES, size)
   const buf = Buffer.alloc(length)
   readSync(fd, buf, 0, length, size - length)

@@ -50,7 +50,7 @@ export interface AuditFileLock {
   carriedWritten(): void
 }
 
-function contentText (c: LockContent): Buffer {
+function contentText(c: LockContent): Buffer {
   const text = JSON.stringify(c)
   const buf = Buffer.alloc(Math.max(LOCK_SIZE, Buffer.byteLength(text) + 1), 0x20)
   buf.write(text, 0, 'utf8')
@@ -58,12 +58,18 @@ function contentText (c: LockContent): Buffer {
   return buf
 }
 
-function readLock (path: string): { path: string; content: LockContent | undefined; text: string; mtimeMs: number } | undefined {
+function readLock(
+  path: string,
+): { path: string; content: LockContent | undefined; text: string; mtimeMs: number } | undefined {
   try {
     const text = readFileSync(path, 'utf8')
     const mtimeMs = statSync(path).mtimeMs
     let content: LockContent | undefined
-    try { content = JSON.parse(text.trim()) as LockContent } catch { /* half written: judged by its age */ }
+    try {
+      content = JSON.parse(text.trim()) as LockContent
+    } catch {
+      /* half written: judged by its age */
+    }
     return { path, content, text, mtimeMs }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
@@ -71,7 +77,7 @@ function readLock (path: string): { path: string; content: LockContent | undefin
   }
 }
 
-function alive (pid: number): boolean {
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -82,30 +88,35 @@ function alive (pid: number): boolean {
 }
 
 /** Why the lock left behind can be taken over, or undefined when its holder may still be writing. */
-function staleBecause (lock: NonNullable<ReturnType<typeof readLock>>, now: number): string | undefined {
+function staleBecause(lock: NonNullable<ReturnType<typeof readLock>>, now: number): string | undefined {
   const c = lock.content
-  if (c === undefined || typeof c.pid !== 'number') return now - lock.mtimeMs > STALE_AFTER_MS ? 'unreadable and old' : undefined
+  if (c === undefined || typeof c.pid !== 'number')
+    return now - lock.mtimeMs > STALE_AFTER_MS ? 'unreadable and old' : undefined
   if (c.released === true) return 'released'
   if (c.host === hostname()) {
     if (c.pid === process.pid) return heldHere.has(lock.path) ? undefined : 'our own pid (a restart)'
     if (!alive(c.pid)) return `process ${c.pid} is gone`
     return undefined
   }
-  return now - lock.mtimeMs > STALE_AFTER_MS ? `not refreshed for ${Math.round((now - lock.mtimeMs) / 1000)} s` : undefined
+  return now - lock.mtimeMs > STALE_AFTER_MS
+    ? `not refreshed for ${Math.round((now - lock.mtimeMs) / 1000)} s`
+    : undefined
 }
 
-function refusal (file: string, lockPath: string, c: LockContent | undefined): AuditFileLocked {
-  const who = c === undefined ? 'un autre processus' : `le processus ${c.pid}${c.host !== hostname() ? ` sur ${c.host}` : ''}`
+function refusal(file: string, lockPath: string, c: LockContent | undefined): AuditFileLocked {
+  const who =
+    c === undefined ? 'un autre processus' : `le processus ${c.pid}${c.host !== hostname() ? ` sur ${c.host}` : ''}`
   const whoEn = c === undefined ? 'another process' : `process ${c.pid}${c.host !== hostname() ? ` on ${c.host}` : ''}`
   return new AuditFileLocked(
     `le fichier d'audit ${file} est déjà écrit par ${who} (verrou ${lockPath}) : une seule passerelle peut écrire un fichier d'audit. ` +
-    `Arrêtez l'autre passerelle, ou donnez à celle-ci un autre audit.file ; rien n'a été écrit. ` +
-    `/ the audit file ${file} is already written by ${whoEn} (lock ${lockPath}): one gateway per audit file. ` +
-    'Stop the other gateway, or give this one another audit.file; nothing was written.')
+      `Arrêtez l'autre passerelle, ou donnez à celle-ci un autre audit.file ; rien n'a été écrit. ` +
+      `/ the audit file ${file} is already written by ${whoEn} (lock ${lockPath}): one gateway per audit file. ` +
+      'Stop the other gateway, or give this one another audit.file; nothing was written.',
+  )
 }
 
 /** Takes the lock of `file` or throws AuditFileLocked naming the holder; call before opening the file. */
-export function lockAuditFile (file: string): AuditFileLock {
+export function lockAuditFile(file: string): AuditFileLock {
   const path = `${file}.lock`
   const mine: LockContent = { pid: process.pid, host: hostname(), started: new Date().toISOString() }
   let carried: UnwrittenRecord | undefined
@@ -131,7 +142,11 @@ export function lockAuditFile (file: string): AuditFileLock {
   heldHere.add(path)
   const lockFd = fd
   const refresh = setInterval(() => {
-    try { futimesSync(lockFd, new Date(), new Date()) } catch { /* the next refresh tries again */ }
+    try {
+      futimesSync(lockFd, new Date(), new Date())
+    } catch {
+      /* the next refresh tries again */
+    }
   }, REFRESH_MS)
   refresh.unref()
   let held = true
@@ -148,31 +163,45 @@ export function lockAuditFile (file: string): AuditFileLock {
   }
   return {
     path,
-    get carried () { return mine.unwritten },
-    release () {
+    get carried() {
+      return mine.unwritten
+    },
+    release() {
       if (!end()) return
       // A record still carried (not yet in the chain) stays for the next start.
       if (mine.unwritten !== undefined) writeReleased(mine.unwritten)
-      else try { unlinkSync(path) } catch { /* removed by hand */ }
+      else
+        try {
+          unlinkSync(path)
+        } catch {
+          /* removed by hand */
+        }
       closeSync(lockFd)
     },
-    releaseWithUnwritten (record) {
+    releaseWithUnwritten(record) {
       if (!end()) return
       writeReleased(record)
       closeSync(lockFd)
     },
-    carriedWritten () {
+    carriedWritten() {
       if (mine.unwritten === undefined) return
       delete mine.unwritten
-      if (held) try { rewrite(mine) } catch { /* the record is written twice at worst: the next start sees it */ }
-    }
+      if (held)
+        try {
+          rewrite(mine)
+        } catch {
+          /* the record is written twice at worst: the next start sees it */
+        }
+    },
   }
-  function writeReleased (record: UnwrittenRecord) {
+  function writeReleased(record: UnwrittenRecord) {
     const c: LockContent = { ...mine, released: true, unwritten: record }
     try {
       rewrite(c)
     } catch (err) {
-      process.stderr.write(`psc-gateway audit: could not leave the count of unwritten events in ${path}: ${(err as Error).message}\n`)
+      process.stderr.write(
+        `psc-gateway audit: could not leave the count of unwritten events in ${path}: ${(err as Error).message}\n`,
+      )
     }
   }
 }

@@ -13,7 +13,11 @@ const answer = (reply: FromFileWriter) => port.postMessage(reply)
 port.on('message', (message: ToFileWriter) => {
   switch (message.kind) {
     case 'batch':
-      dest.writeBatch(message.bodies, (err) => answer(err ? { id: message.id, error: err.message } : { id: message.id, head: dest.format.sealer?.position ?? null }))
+      dest.writeBatch(message.bodies, (err) =>
+        answer(
+          err ? { id: message.id, error: err.message } : { id: message.id, head: dest.format.sealer?.position ?? null },
+        ),
+      )
       break
     case 'reopen':
       dest.reopen()

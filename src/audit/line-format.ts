@@ -10,19 +10,19 @@ export class LineFormat {
   /** a chain-start is due before the next line (set at each opening of the destination) */
   #startDue: { file: string; reason: ChainStartReason } | undefined
 
-  constructor (hmacKey: string | Buffer | undefined, previous: ChainPosition | null = null) {
+  constructor(hmacKey: string | Buffer | undefined, previous: ChainPosition | null = null) {
     this.sealer = hmacKey === undefined ? undefined : new ChainSealer(Buffer.from(hmacKey), previous)
   }
 
   /** The destination was (re)opened: a chained format restarts its chain there. */
-  opened (file: string, reason: ChainStartReason, previous?: ChainPosition | null): void {
+  opened(file: string, reason: ChainStartReason, previous?: ChainPosition | null): void {
     if (this.sealer === undefined) return
     if (previous !== undefined && this.sealer.position === null) this.sealer.position = previous
     this.#startDue = { file, reason }
   }
 
   /** The batch's text and a commit to call once it is written (chain state moves only then). */
-  format (bodies: string[]): { text: string; commit: () => void } {
+  format(bodies: string[]): { text: string; commit: () => void } {
     const sealer = this.sealer
     if (sealer === undefined) {
       let text = ''
@@ -47,7 +47,7 @@ export class LineFormat {
       commit: () => {
         sealer.position = pos
         if (this.#startDue === start) this.#startDue = undefined
-      }
+      },
     }
   }
 }

@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
 /** The module `name` next to `moduleUrl` (a caller's import.meta.url), with the caller's extension. */
-export function siblingModule (moduleUrl: string, name: string): URL {
+export function siblingModule(moduleUrl: string, name: string): URL {
   return new URL(`./${name}${extname(fileURLToPath(moduleUrl))}`, moduleUrl)
 }
 
-export function startModuleThread (script: URL, workerData: unknown): Worker {
+export function startModuleThread(script: URL, workerData: unknown): Worker {
   if (extname(fileURLToPath(script)) !== '.ts') return new Worker(script, { workerData })
   // From source the thread needs a TypeScript loader, and on Node 20 it does not get the process's:
   // it inherits `--import tsx` (execArgv), but tsx registers its hooks in the main thread only, and

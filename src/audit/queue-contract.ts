@@ -40,7 +40,12 @@ export interface QueueOptions {
 }
 
 /** Events still queued when the output was closed: how many, and the times of the first and last. */
-export interface UnwrittenSpan { lost: number; from: string; to: string; error?: string | undefined }
+export interface UnwrittenSpan {
+  lost: number
+  from: string
+  to: string
+  error?: string | undefined
+}
 
 /** Why a queue is not accepting requests' events at the moment. */
 export interface SinkHealth {

@@ -52,52 +52,67 @@ export class QueuedSink implements AuditSink {
   /** what close() could not write, with its time span (undefined when everything was written) */
   unwrittenSpan: UnwrittenSpan | undefined
 
-  constructor (destination: BatchDestination, options: QueueOptions = {}) {
+  constructor(destination: BatchDestination, options: QueueOptions = {}) {
     this.#dest = destination
     this.maxQueuedEvents = options.maxQueuedEvents ?? 10_000
     this.hardLimit = Math.max(options.hardLimit ?? this.maxQueuedEvents * 2, this.maxQueuedEvents)
     this.mode = options.onBackpressure ?? 'block'
     this.name = options.name ?? 'audit output'
-    this.#onError = options.onError ?? ((err) => process.stderr.write(`psc-gateway audit: ${this.name}: write failed, retrying (events are kept): ${err.message}\n`))
+    this.#onError =
+      options.onError ??
+      ((err) =>
+        process.stderr.write(
+          `psc-gateway audit: ${this.name}: write failed, retrying (events are kept): ${err.message}\n`,
+        ))
     this.#onRecover = options.onRecover ?? (() => {})
     this.#retryDelayMs = options.retryDelayMs ?? 1000
     this.#maxBatch = options.maxBatch ?? 2000
     this.#batchDelayMs = options.batchDelayMs ?? 10
-    if (options.onDrop !== undefined) this.#drops = new DropReporter(options.onDrop, options.dropReportEveryMs ?? 10_000)
+    if (options.onDrop !== undefined)
+      this.#drops = new DropReporter(options.onDrop, options.dropReportEveryMs ?? 10_000)
   }
 
   /**
    * Events an earlier process could not write (it left their count next to the file): their gap
    * record goes first, in their place, like the gap of events lost here.
    */
-  carry (gap: { lost: number; from: string; to: string; error?: string | undefined }): void {
-    const detail = 'still queued when the previous process stopped' + (gap.error !== undefined ? `; the output's last error: ${gap.error}` : '')
-    this.#gap = { lost: gap.lost + (this.#gap?.lost ?? 0), from: gap.from, to: this.#gap?.to ?? gap.to, reason: 'shutdown', detail }
+  carry(gap: { lost: number; from: string; to: string; error?: string | undefined }): void {
+    const detail = `still queued when the previous process stopped${gap.error !== undefined ? `; the output's last error: ${gap.error}` : ''}`
+    this.#gap = {
+      lost: gap.lost + (this.#gap?.lost ?? 0),
+      from: gap.from,
+      to: this.#gap?.to ?? gap.to,
+      reason: 'shutdown',
+      detail,
+    }
   }
 
   /** events waiting to be written */
-  get queued (): number {
+  get queued(): number {
     return this.#queue.length
   }
 
   /** false while the destination's writes fail */
-  get writable (): boolean {
+  get writable(): boolean {
     return this.#failing === undefined
   }
 
-  health (): SinkHealth {
+  health(): SinkHealth {
     const f = this.#failing
     if (f === undefined) return { ok: true }
     // Drop mode puts availability first: a failing output loses events (with gap records) but does not stop the service.
-    return { ok: this.mode === 'drop', reason: `${this.name}: cannot write since ${new Date(f.since).toISOString()} (${f.count} failed attempt(s)): ${f.error}; ${this.#queue.length} event(s) waiting` }
+    return {
+      ok: this.mode === 'drop',
+      reason: `${this.name}: cannot write since ${new Date(f.since).toISOString()} (${f.count} failed attempt(s)): ${f.error}; ${this.#queue.length} event(s) waiting`,
+    }
   }
 
-  write (event: AuditEvent): void | Promise<void> {
+  write(event: AuditEvent): void | Promise<void> {
     return this.enqueue(JSON.stringify(event))
   }
 
   /** Queues one serialised event (a JSON object's text). */
-  enqueue (body: string): void | Promise<void> {
+  enqueue(body: string): void | Promise<void> {
     if (this.#closed) {
       // After close nothing can be written any more; say so rather than lose it silently.
       this.droppedEvents++
@@ -117,7 +132,7 @@ export class QueuedSink implements AuditSink {
     if (full) return this.#room()
   }
 
-  whenRoom (): Promise<void> | undefined {
+  whenRoom(): Promise<void> | undefined {
     return this.#queue.length >= this.maxQueuedEvents ? this.#room() : undefined
   }
 
@@ -126,9 +141,10 @@ export class QueuedSink implements AuditSink {
    * room); otherwise a promise that resolves true as soon as it may, or false after `timeoutMs`
    * (the gateway then answers 503: nothing is served that could not be audited).
    */
-  admit (timeoutMs: number): Promise<boolean> | undefined {
+  admit(timeoutMs: number): Promise<boolean> | undefined {
     if (this.mode === 'drop') return undefined
-    const blocked = () => this.#failing !== undefined || (this.mode === 'block' && this.#queue.length >= this.maxQueuedEvents)
+    const blocked = () =>
+      this.#failing !== undefined || (this.mode === 'block' && this.#queue.length >= this.maxQueuedEvents)
     if (!blocked()) return undefined
     return new Promise((resolve) => {
       let settled = false
@@ -146,20 +162,22 @@ export class QueuedSink implements AuditSink {
         else this.#roomWaiters.push(onRoom)
       }
       this.#roomWaiters.push(onRoom)
-      const poll = setInterval(() => { if (!blocked()) settle(true) }, 100)
+      const poll = setInterval(() => {
+        if (!blocked()) settle(true)
+      }, 100)
       const timer = setTimeout(() => settle(!blocked()), timeoutMs)
     })
   }
 
   /** Resolves when everything queued so far is written. */
-  flush (): Promise<void> {
+  flush(): Promise<void> {
     if (!this.#busy && this.#queue.length === 0 && this.#gap === undefined) return Promise.resolve()
     this.#writeGap()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
   /** Writes a batch even when nothing is queued (a destination may have a marker to write, e.g. after reopen). */
-  nudge (): void {
+  nudge(): void {
     this.#kick(true)
   }
 
@@ -168,11 +186,16 @@ export class QueuedSink implements AuditSink {
    * destination fails; what could not be written is counted in `unwritten` (with the events lost
    * before that no gap event could cover) and returned.
    */
-  async close (timeoutMs?: number): Promise<number> {
+  async close(timeoutMs?: number): Promise<number> {
     if (timeoutMs === undefined) await this.flush()
     else {
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([this.flush(), new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs) })])
+      await Promise.race([
+        this.flush(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs)
+        }),
+      ])
       clearTimeout(timer)
     }
     if (!this.#closed) {
@@ -194,7 +217,7 @@ export class QueuedSink implements AuditSink {
     return this.unwritten
   }
 
-  #lose (reason: GapEvent['reason']): void {
+  #lose(reason: GapEvent['reason']): void {
     this.droppedEvents++
     this.#drops?.add(reason)
     const now = new Date().toISOString()
@@ -207,7 +230,7 @@ export class QueuedSink implements AuditSink {
   }
 
   /** Queues the gap event for the events lost so far, in their place in the order, when there is room. */
-  #writeGap (): void {
+  #writeGap(): void {
     const gap = this.#gap
     if (gap === undefined || this.#queue.length >= this.maxQueuedEvents) return
     this.#gap = undefined
@@ -215,18 +238,18 @@ export class QueuedSink implements AuditSink {
     this.#kick()
   }
 
-  #room (): Promise<void> {
+  #room(): Promise<void> {
     return new Promise((resolve) => this.#roomWaiters.push(resolve))
   }
 
-  #wakeRoomWaiters (): void {
+  #wakeRoomWaiters(): void {
     if (this.#roomWaiters.length === 0) return
     const waiters = this.#roomWaiters
     this.#roomWaiters = []
     for (const w of waiters) w()
   }
 
-  #kick (evenIfEmpty = false): void {
+  #kick(evenIfEmpty = false): void {
     if (this.#busy) {
       // A batch waiting for its delay that has become full goes now.
       if (this.#delay !== undefined && this.#queue.length >= this.#maxBatch) {
@@ -249,7 +272,7 @@ export class QueuedSink implements AuditSink {
     }, this.#batchDelayMs)
   }
 
-  #drain (): void {
+  #drain(): void {
     if (this.#closed) {
       this.#busy = false
       return

@@ -27,19 +27,26 @@ export interface RelpSettings {
   hostname?: string | undefined
 }
 
-export interface RelpFrame { txnr: number; command: string; data: Buffer }
+export interface RelpFrame {
+  txnr: number
+  command: string
+  data: Buffer
+}
 
 /** Reads RELP frames from a stream of chunks; throws on a frame that does not parse. */
 export class RelpFrameReader {
   #buf: Buffer = Buffer.alloc(0)
 
-  push (chunk: Buffer): RelpFrame[] {
+  push(chunk: Buffer): RelpFrame[] {
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk])
     const frames: RelpFrame[] = []
     for (;;) {
-      const head = /^(\d{1,9}) ([a-z]{1,32}) (\d{1,9})/.exec(this.#buf.toString('latin1', 0, Math.min(this.#buf.length, 60)))
+      const head = /^(\d{1,9}) ([a-z]{1,32}) (\d{1,9})/.exec(
+        this.#buf.toString('latin1', 0, Math.min(this.#buf.length, 60)),
+      )
       if (head === null) {
-        if (this.#buf.length >= 60 || (this.#buf.length > 0 && !/^[\d a-z]*$/.test(this.#buf.toString('latin1')))) throw new Error('not a RELP frame')
+        if (this.#buf.length >= 60 || (this.#buf.length > 0 && !/^[\d a-z]*$/.test(this.#buf.toString('latin1'))))
+          throw new Error('not a RELP frame')
         return frames
       }
       const len = Number(head[3])
@@ -49,14 +56,15 @@ export class RelpFrameReader {
         // the header is whole only once the byte after DATALEN is there (a space or the trailer)
         return frames
       }
-      if ((len > 0 && this.#buf[head[0].length] !== 0x20) || this.#buf[end] !== 0x0a) throw new Error('not a RELP frame')
+      if ((len > 0 && this.#buf[head[0].length] !== 0x20) || this.#buf[end] !== 0x0a)
+        throw new Error('not a RELP frame')
       frames.push({ txnr: Number(head[1]), command: head[2]!, data: this.#buf.subarray(dataAt, end) })
       this.#buf = this.#buf.subarray(end + 1)
     }
   }
 }
 
-export function relpFrame (txnr: number, command: string, data: string): string {
+export function relpFrame(txnr: number, command: string, data: string): string {
   const len = Buffer.byteLength(data)
   return len === 0 ? `${txnr} ${command} 0\n` : `${txnr} ${command} ${len} ${data}\n`
 }
@@ -79,13 +87,13 @@ export class RelpDestination implements BatchDestination {
   /** the batch that failed last, and how many of its first messages the server had acknowledged */
   #acked: { bodies: string[]; count: number } | undefined
 
-  constructor (settings: RelpSettings) {
+  constructor(settings: RelpSettings) {
     this.#s = settings
     this.#hostname = settings.hostname ?? (osHostname() || '-')
     this.name = `syslog relp://${settings.host}:${settings.port}`
   }
 
-  writeBatch (bodies: string[], done: (err?: Error | null) => void): void {
+  writeBatch(bodies: string[], done: (err?: Error | null) => void): void {
     if (this.#closed) return done(new Error(`${this.name} is closed`))
     // A retry of a batch cut by a lost connection: what the server acknowledged is not sent again.
     let skip = 0
@@ -100,50 +108,57 @@ export class RelpDestination implements BatchDestination {
     }
     const now = new Date()
     const fmt = { facility: this.#s.facility, appName: this.#s.appName, hostname: this.#hostname }
-    this.#connect().then((conn) => {
-      // Kept until now: a retry that could not even connect still knows what was acknowledged.
-      this.#acked = undefined
-      let next = skip
-      /** acknowledged in order from the start of the batch */
-      let contiguous = skip
-      const answered = new Set<number>()
-      let inFlight = 0
-      let failed = false
-      const fail = (err: Error) => {
-        if (failed) return
-        failed = true
-        this.#acked = { bodies, count: contiguous }
-        this.#drop(conn)
-        done(new Error(`${this.name}: ${err.message} (${bodies.length - contiguous} message(s) not acknowledged, sent again)`))
-      }
-      const send = () => {
-        let frames = ''
-        while (!failed && inFlight < WINDOW && next < bodies.length) {
-          const index = next++
-          const txnr = conn.nextTxnr
-          conn.nextTxnr = txnr >= MAX_TXNR ? 1 : txnr + 1
-          inFlight++
-          conn.waiting.set(txnr, (rsp) => {
-            inFlight--
-            if (rsp instanceof Error) return fail(rsp)
-            if (!rsp.startsWith('200')) return fail(new Error(`the server refused a message: ${rsp.slice(0, 200)}`))
-            answered.add(index)
-            while (answered.delete(contiguous)) contiguous++
-            if (contiguous === bodies.length) {
-              failed = true
-              return done()
-            }
-            send()
-          })
-          frames += relpFrame(txnr, 'syslog', syslogMessage(bodies[index]!, fmt, now))
+    this.#connect().then(
+      (conn) => {
+        // Kept until now: a retry that could not even connect still knows what was acknowledged.
+        this.#acked = undefined
+        let next = skip
+        /** acknowledged in order from the start of the batch */
+        let contiguous = skip
+        const answered = new Set<number>()
+        let inFlight = 0
+        let failed = false
+        const fail = (err: Error) => {
+          if (failed) return
+          failed = true
+          this.#acked = { bodies, count: contiguous }
+          this.#drop(conn)
+          done(
+            new Error(
+              `${this.name}: ${err.message} (${bodies.length - contiguous} message(s) not acknowledged, sent again)`,
+            ),
+          )
         }
-        if (frames !== '') conn.socket.write(frames)
-      }
-      send()
-    }, (err: Error) => done(err))
+        const send = () => {
+          let frames = ''
+          while (!failed && inFlight < WINDOW && next < bodies.length) {
+            const index = next++
+            const txnr = conn.nextTxnr
+            conn.nextTxnr = txnr >= MAX_TXNR ? 1 : txnr + 1
+            inFlight++
+            conn.waiting.set(txnr, (rsp) => {
+              inFlight--
+              if (rsp instanceof Error) return fail(rsp)
+              if (!rsp.startsWith('200')) return fail(new Error(`the server refused a message: ${rsp.slice(0, 200)}`))
+              answered.add(index)
+              while (answered.delete(contiguous)) contiguous++
+              if (contiguous === bodies.length) {
+                failed = true
+                return done()
+              }
+              send()
+            })
+            frames += relpFrame(txnr, 'syslog', syslogMessage(bodies[index]!, fmt, now))
+          }
+          if (frames !== '') conn.socket.write(frames)
+        }
+        send()
+      },
+      (err: Error) => done(err),
+    )
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true
     const conn = this.#conn
     this.#conn = undefined
@@ -151,19 +166,25 @@ export class RelpDestination implements BatchDestination {
     const txnr = conn.nextTxnr
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 1000)
-      conn.waiting.set(txnr, () => { clearTimeout(timer); resolve() })
+      conn.waiting.set(txnr, () => {
+        clearTimeout(timer)
+        resolve()
+      })
       conn.socket.write(relpFrame(txnr, 'close', ''))
     })
     await new Promise<void>((resolve) => conn.socket.end(resolve))
     conn.socket.destroy()
   }
 
-  #connect (): Promise<Connection> {
+  #connect(): Promise<Connection> {
     if (this.#conn !== undefined && !this.#conn.socket.destroyed) return Promise.resolve(this.#conn)
     this.#connecting ??= new Promise<Connection>((resolve, reject) => {
       const socket = netConnect({ host: this.#s.host, port: this.#s.port })
       const conn: Connection = { socket, reader: new RelpFrameReader(), waiting: new Map(), nextTxnr: 1 }
-      const timer = setTimeout(() => socket.destroy(new Error(`no RELP session within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS)
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`no RELP session within ${CONNECT_TIMEOUT_MS} ms`)),
+        CONNECT_TIMEOUT_MS,
+      )
       let opened = false
       const failed = (err: Error) => {
         clearTimeout(timer)
@@ -172,7 +193,9 @@ export class RelpDestination implements BatchDestination {
         reject(new Error(`${this.name}: ${err.message}`))
       }
       socket.once('error', failed)
-      socket.once('close', () => { if (!opened) failed(new Error('connection closed during the RELP open')) })
+      socket.once('close', () => {
+        if (!opened) failed(new Error('connection closed during the RELP open'))
+      })
       // Silence from a server that still owes answers: it hung, give the connection up.
       socket.setTimeout(ANSWER_TIMEOUT_MS, () => {
         if (conn.waiting.size > 0) socket.destroy(new Error(`no answer from the server within ${ANSWER_TIMEOUT_MS} ms`))
@@ -218,7 +241,7 @@ export class RelpDestination implements BatchDestination {
   }
 
   /** The connection is gone: what waits for an answer fails (and is sent again by the retry). */
-  #drop (conn: Connection): void {
+  #drop(conn: Connection): void {
     if (this.#conn === conn) this.#conn = undefined
     conn.socket.destroy()
     const waiting = [...conn.waiting.values()]

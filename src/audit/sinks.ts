@@ -39,17 +39,26 @@ export type AuditSyslogSettings = Omit<SyslogSettings, 'port' | 'transport'> & {
 
 const SYSLOG_PORTS = { tls: 6514, tcp: 514, udp: 514, relp: 2514 } as const
 
-function syslogDestination (y: AuditSyslogSettings): SyslogDestination | RelpDestination {
+function syslogDestination(y: AuditSyslogSettings): SyslogDestination | RelpDestination {
   const port = y.port ?? SYSLOG_PORTS[y.transport]
-  if (y.transport === 'relp') return new RelpDestination({ host: y.host, port, facility: y.facility, appName: y.appName, hostname: y.hostname })
+  if (y.transport === 'relp')
+    return new RelpDestination({ host: y.host, port, facility: y.facility, appName: y.appName, hostname: y.hostname })
   return new SyslogDestination(syslogSettings({ ...y, transport: y.transport }))
 }
 
-function syslogSettings (y: AuditSyslogSettings & { transport: SyslogSettings['transport'] }): SyslogSettings {
+function syslogSettings(y: AuditSyslogSettings & { transport: SyslogSettings['transport'] }): SyslogSettings {
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'))
   return {
-    transport: y.transport, host: y.host, port: y.port ?? SYSLOG_PORTS[y.transport], facility: y.facility, appName: y.appName,
-    hostname: y.hostname, serverName: y.serverName, ca: y.ca ?? read(y.caFile), cert: y.cert ?? read(y.certFile), key: y.key ?? read(y.keyFile)
+    transport: y.transport,
+    host: y.host,
+    port: y.port ?? SYSLOG_PORTS[y.transport],
+    facility: y.facility,
+    appName: y.appName,
+    hostname: y.hostname,
+    serverName: y.serverName,
+    ca: y.ca ?? read(y.caFile),
+    cert: y.cert ?? read(y.certFile),
+    key: y.key ?? read(y.keyFile),
   }
 }
 
@@ -85,26 +94,51 @@ export interface AuditOutput extends AuditSink {
   close(timeoutMs?: number): Promise<number>
 }
 
-interface Named { name: string; sink: QueuedSink }
+interface Named {
+  name: string
+  sink: QueuedSink
+}
 
-export function createAuditOutput (settings: AuditSettings, observer: AuditOutputObserver | ((err: Error) => void) = {}): AuditOutput {
-  const obs: AuditOutputObserver = typeof observer === 'function' ? { failing: (_name, err) => observer(err) } : observer
+export function createAuditOutput(
+  settings: AuditSettings,
+  observer: AuditOutputObserver | ((err: Error) => void) = {},
+): AuditOutput {
+  const obs: AuditOutputObserver =
+    typeof observer === 'function' ? { failing: (_name, err) => observer(err) } : observer
   const queue = (name: string, mode: BackpressureMode, maxQueuedEvents: number) => ({
-    name, onBackpressure: mode, maxQueuedEvents,
-    onError: (err: Error) => obs.failing
-      ? obs.failing(name, err, mode)
-      : process.stderr.write(`psc-gateway audit: ${name}: write failed, ${mode === 'drop' ? 'events are dropped and counted' : 'retrying (events are kept)'}: ${err.message}\n`),
+    name,
+    onBackpressure: mode,
+    maxQueuedEvents,
+    onError: (err: Error) =>
+      obs.failing
+        ? obs.failing(name, err, mode)
+        : process.stderr.write(
+            `psc-gateway audit: ${name}: write failed, ${mode === 'drop' ? 'events are dropped and counted' : 'retrying (events are kept)'}: ${err.message}\n`,
+          ),
     onRecover: (n: number, ms: number) => obs.recovered?.(name, n, ms),
-    ...(obs.dropped !== undefined && { onDrop: (lost: number, reason: string) => obs.dropped!(name, lost, reason) })
+    ...(obs.dropped !== undefined && { onDrop: (lost: number, reason: string) => obs.dropped!(name, lost, reason) }),
   })
   const sinks: Named[] = []
   let file: { dest: WorkerDestination; sink: QueuedSink; lock: AuditFileLock } | undefined
   // The file's lock first: a second gateway on the same file is refused before it opens anything.
   const lock = settings.file === undefined ? undefined : lockAuditFile(settings.file)
-  if (settings.stdout) sinks.push({ name: 'stdout', sink: new QueuedSink(new FdDestination(1), queue('audit stdout', settings.onBackpressure, settings.maxQueuedEvents)) })
+  if (settings.stdout)
+    sinks.push({
+      name: 'stdout',
+      sink: new QueuedSink(
+        new FdDestination(1),
+        queue('audit stdout', settings.onBackpressure, settings.maxQueuedEvents),
+      ),
+    })
   if (settings.syslog !== undefined) {
     const dest = syslogDestination(settings.syslog)
-    sinks.push({ name: dest.name, sink: new QueuedSink(dest, queue(`audit ${dest.name}`, settings.syslog.onBackpressure, settings.syslog.maxQueuedEvents)) })
+    sinks.push({
+      name: dest.name,
+      sink: new QueuedSink(
+        dest,
+        queue(`audit ${dest.name}`, settings.syslog.onBackpressure, settings.syslog.maxQueuedEvents),
+      ),
+    })
   }
   if (settings.file !== undefined) {
     // Formatting, sealing and writing the file run in a worker thread; a path that cannot be
@@ -116,14 +150,19 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
       lock!.release()
       throw err
     }
-    const sink = new QueuedSink(dest, queue(`audit file ${settings.file}`, settings.onBackpressure, settings.maxQueuedEvents))
+    const sink = new QueuedSink(
+      dest,
+      queue(`audit file ${settings.file}`, settings.onBackpressure, settings.maxQueuedEvents),
+    )
     sinks.push({ name: `file ${settings.file}`, sink })
     file = { dest, sink, lock: lock! }
     // What the previous process could not write before it stopped: a gap record, first thing.
     const carried = lock!.carried
     if (carried !== undefined) {
       sink.carry(carried)
-      void sink.flush().then(() => { if (sink.unwritten === 0) lock!.carriedWritten() })
+      void sink.flush().then(() => {
+        if (sink.unwritten === 0) lock!.carriedWritten()
+      })
     } else {
       // The chain-start goes out at once: the file shows the start even before the first request.
       sink.nudge()
@@ -137,7 +176,15 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
   const head = (): ChainHead | undefined => {
     const h = file?.dest.head
     if (file === undefined || h == null) return undefined
-    return { v: AUDIT_SCHEMA_VERSION, time: new Date().toISOString(), event: 'chain-head', file: file.dest.path, seq: h.seq, mac: h.mac, kid: h.kid ?? '' }
+    return {
+      v: AUDIT_SCHEMA_VERSION,
+      time: new Date().toISOString(),
+      event: 'chain-head',
+      file: file.dest.path,
+      seq: h.seq,
+      mac: h.mac,
+      kid: h.kid ?? '',
+    }
   }
   const sendHead = () => {
     const h = head()
@@ -151,17 +198,24 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
   const headTimer = file !== undefined && headEveryMs > 0 ? setInterval(sendHead, headEveryMs) : undefined
   headTimer?.unref()
 
-  const output = fanOut(sinks.map((s) => s.sink), () => {
-    if (file === undefined) return
-    file.dest.reopen()
-    file.sink.nudge()
-  }, head)
+  const output = fanOut(
+    sinks.map((s) => s.sink),
+    () => {
+      if (file === undefined) return
+      file.dest.reopen()
+      file.sink.nudge()
+    },
+    head,
+  )
   output.close = async (timeoutMs?: number) => {
     clearInterval(headTimer)
     // The file first, so that its final head reaches the other outputs before they close.
     let unwritten = 0
     const report = (name: string, n: number) => {
-      if (n > 0) process.stderr.write(`psc-gateway audit: ${n} event(s) could not be written to ${name} before shutdown (see the operational log for the error)\n`)
+      if (n > 0)
+        process.stderr.write(
+          `psc-gateway audit: ${n} event(s) could not be written to ${name} before shutdown (see the operational log for the error)\n`,
+        )
     }
     if (file !== undefined) {
       const n = await file.sink.close(timeoutMs)
@@ -183,19 +237,19 @@ export function createAuditOutput (settings: AuditSettings, observer: AuditOutpu
   return output
 }
 
-function fanOut (sinks: QueuedSink[], reopen: () => void, head: () => ChainHead | undefined): AuditOutput {
+function fanOut(sinks: QueuedSink[], reopen: () => void, head: () => ChainHead | undefined): AuditOutput {
   const blocking = sinks.filter((s) => s.mode === 'block')
   return {
-    get droppedEvents () {
+    get droppedEvents() {
       return sinks.reduce((n, s) => n + s.droppedEvents, 0)
     },
-    get writeFailures () {
+    get writeFailures() {
       return sinks.reduce((n, s) => n + s.writeFailures, 0)
     },
-    get unwritten () {
+    get unwritten() {
       return sinks.reduce((n, s) => n + s.unwritten, 0)
     },
-    write (event: AuditEvent) {
+    write(event: AuditEvent) {
       const body = JSON.stringify(event)
       let waits: Promise<void>[] | undefined
       for (const s of sinks) {
@@ -207,16 +261,16 @@ function fanOut (sinks: QueuedSink[], reopen: () => void, head: () => ChainHead 
       }
       if (waits !== undefined) return Promise.all(waits).then(() => {})
     },
-    whenRoom () {
+    whenRoom() {
       const waits = sinks.map((s) => s.whenRoom()).filter((w) => w !== undefined)
       return waits.length === 0 ? undefined : Promise.all(waits).then(() => {})
     },
-    health () {
+    health() {
       // An output in drop mode that fails loses events (with gap records) but never stops the service.
       const failing = blocking.map((s) => s.health()).filter((h) => !h.ok)
       return failing.length === 0 ? { ok: true } : { ok: false, reason: failing.map((h) => h.reason).join('; ') }
     },
-    admit (timeoutMs: number) {
+    admit(timeoutMs: number) {
       // On every request: no allocation when every output can take its event.
       let waits: Promise<boolean>[] | undefined
       for (const s of blocking) {
@@ -231,28 +285,28 @@ function fanOut (sinks: QueuedSink[], reopen: () => void, head: () => ChainHead 
     },
     head,
     reopen,
-    async flush () {
+    async flush() {
       await Promise.all(sinks.map((s) => s.flush()))
     },
-    async close (timeoutMs?: number) {
+    async close(timeoutMs?: number) {
       let n = 0
       for (const s of sinks) n += await s.close(timeoutMs)
       return n
-    }
+    },
   }
 }
 
 /** Wraps a sink handed in by the caller (tests capture events this way). */
-export function outputOf (sink: AuditSink): AuditOutput {
+export function outputOf(sink: AuditSink): AuditOutput {
   const s = sink as AuditSink & Partial<AuditOutput> & { writable?: boolean }
   return {
-    get droppedEvents () {
+    get droppedEvents() {
       return s.droppedEvents ?? 0
     },
-    get writeFailures () {
+    get writeFailures() {
       return s.writeFailures ?? 0
     },
-    get unwritten () {
+    get unwritten() {
       return s.unwritten ?? 0
     },
     write: (event) => s.write(event),
@@ -265,7 +319,9 @@ export function outputOf (sink: AuditSink): AuditOutput {
     },
     head: () => s.head?.(),
     reopen: () => s.reopen?.(),
-    flush: async () => { await s.flush?.() },
-    close: async (timeoutMs?: number) => (await s.close?.(timeoutMs)) ?? 0
+    flush: async () => {
+      await s.flush?.()
+    },
+    close: async (timeoutMs?: number) => (await s.close?.(timeoutMs)) ?? 0,
   }
 }

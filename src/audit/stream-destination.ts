@@ -7,12 +7,15 @@ import type { BatchDestination } from './queue-contract.js'
 export class StreamDestination implements BatchDestination {
   readonly format: LineFormat
 
-  constructor (private readonly stream: Writable, options: { hmacKey?: string | Buffer; name?: string } = {}) {
+  constructor(
+    private readonly stream: Writable,
+    options: { hmacKey?: string | Buffer; name?: string } = {},
+  ) {
     this.format = new LineFormat(options.hmacKey)
     this.format.opened(options.name ?? '(stream)', 'open', null)
   }
 
-  writeBatch (bodies: string[], done: (err?: Error | null) => void): void {
+  writeBatch(bodies: string[], done: (err?: Error | null) => void): void {
     const { text, commit } = this.format.format(bodies)
     if (text === '') return done()
     this.stream.write(text, (err) => {

@@ -32,7 +32,11 @@ export interface SyslogSettings {
 }
 
 /** The RFC 5424 message for one serialised event (a JSON object's text). */
-export function syslogMessage (body: string, s: { facility: number; appName: string; hostname: string }, now: Date = new Date()): string {
+export function syslogMessage(
+  body: string,
+  s: { facility: number; appName: string; hostname: string },
+  now: Date = new Date(),
+): string {
   const kind = /"event":"([a-z-]+)"/.exec(body)?.[1] ?? '-'
   // A lost-events record is worth a SIEM's attention; everything else is information.
   const severity = kind === 'gap' ? SEVERITY_WARNING : SEVERITY_INFO
@@ -48,35 +52,42 @@ export class SyslogDestination implements BatchDestination {
   #udp: UdpSocket | undefined
   #closed = false
 
-  constructor (settings: SyslogSettings) {
+  constructor(settings: SyslogSettings) {
     this.#s = settings
     this.#hostname = settings.hostname ?? (osHostname() || '-')
     this.name = `syslog ${settings.transport}://${settings.host}:${settings.port}`
   }
 
-  writeBatch (bodies: string[], done: (err?: Error | null) => void): void {
+  writeBatch(bodies: string[], done: (err?: Error | null) => void): void {
     if (this.#closed) return done(new Error(`${this.name} is closed`))
     if (bodies.length === 0) return done()
     const now = new Date()
     const fmt = { facility: this.#s.facility, appName: this.#s.appName, hostname: this.#hostname }
-    if (this.#s.transport === 'udp') return this.#sendUdp(bodies.map((b) => syslogMessage(b, fmt, now)), done)
+    if (this.#s.transport === 'udp')
+      return this.#sendUdp(
+        bodies.map((b) => syslogMessage(b, fmt, now)),
+        done,
+      )
     let frames = ''
     for (const b of bodies) {
       const m = syslogMessage(b, fmt, now)
       frames += `${Buffer.byteLength(m)} ${m}`
     }
-    this.#connect().then((socket) => {
-      socket.write(frames, (err) => {
-        if (err) {
-          this.#drop(socket)
-          return done(new Error(`${this.name}: ${err.message}`))
-        }
-        done()
-      })
-    }, (err: Error) => done(err))
+    this.#connect().then(
+      (socket) => {
+        socket.write(frames, (err) => {
+          if (err) {
+            this.#drop(socket)
+            return done(new Error(`${this.name}: ${err.message}`))
+          }
+          done()
+        })
+      },
+      (err: Error) => done(err),
+    )
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.#closed = true
     const socket = this.#socket
     this.#socket = undefined
@@ -86,15 +97,26 @@ export class SyslogDestination implements BatchDestination {
     if (udp !== undefined) await new Promise<void>((resolve) => udp.close(() => resolve()))
   }
 
-  #connect (): Promise<Socket> {
+  #connect(): Promise<Socket> {
     if (this.#socket !== undefined && !this.#socket.destroyed) return Promise.resolve(this.#socket)
     this.#connecting ??= new Promise<Socket>((resolve, reject) => {
       const s = this.#s
-      const socket = s.transport === 'tls'
-        ? tlsConnect({ host: s.host, port: s.port, servername: s.serverName ?? (isIp(s.host) ? undefined : s.host), ca: s.ca, cert: s.cert, key: s.key })
-        : netConnect({ host: s.host, port: s.port })
+      const socket =
+        s.transport === 'tls'
+          ? tlsConnect({
+              host: s.host,
+              port: s.port,
+              servername: s.serverName ?? (isIp(s.host) ? undefined : s.host),
+              ca: s.ca,
+              cert: s.cert,
+              key: s.key,
+            })
+          : netConnect({ host: s.host, port: s.port })
       const ready = s.transport === 'tls' ? 'secureConnect' : 'connect'
-      const timer = setTimeout(() => socket.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS)
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)),
+        CONNECT_TIMEOUT_MS,
+      )
       const failed = (err: Error) => {
         clearTimeout(timer)
         this.#connecting = undefined
@@ -119,12 +141,12 @@ export class SyslogDestination implements BatchDestination {
     return this.#connecting
   }
 
-  #drop (socket: Socket): void {
+  #drop(socket: Socket): void {
     if (this.#socket === socket) this.#socket = undefined
     socket.destroy()
   }
 
-  #sendUdp (messages: string[], done: (err?: Error | null) => void): void {
+  #sendUdp(messages: string[], done: (err?: Error | null) => void): void {
     if (this.#udp === undefined) {
       this.#udp = createSocket(this.#s.host.includes(':') ? 'udp6' : 'udp4')
       this.#udp.on('error', () => {})
@@ -142,6 +164,6 @@ export class SyslogDestination implements BatchDestination {
   }
 }
 
-function isIp (host: string): boolean {
+function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':')
 }

@@ -4,7 +4,16 @@
 // loaded, a session that expired in the background). Filling the common fields here keeps every
 // event complete and keeps secrets out: callers never hand over a cookie, a token or a query string.
 import type { AccessDecision, AuditSink } from './events.js'
-import { AUDIT_SCHEMA_VERSION, type AccessEvent, type AuditEvent, type CibaEvent, type ConfigEvent, type LoginEvent, type LogoutEvent, type SessionEvent } from './event-schema.js'
+import {
+  AUDIT_SCHEMA_VERSION,
+  type AccessEvent,
+  type AuditEvent,
+  type CibaEvent,
+  type ConfigEvent,
+  type LoginEvent,
+  type LogoutEvent,
+  type SessionEvent,
+} from './event-schema.js'
 
 /** The little of a fastify request the trail reads (fastify's request fits). */
 export interface RequestLike {
@@ -17,7 +26,19 @@ export interface RequestLike {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-type FilledByTrail = 'v' | 'time' | 'requestId' | 'client' | 'userAgent' | 'route' | 'method' | 'path' | 'query' | 'status' | 'durationMs' | 'aborted'
+type FilledByTrail =
+  | 'v'
+  | 'time'
+  | 'requestId'
+  | 'client'
+  | 'userAgent'
+  | 'route'
+  | 'method'
+  | 'path'
+  | 'query'
+  | 'status'
+  | 'durationMs'
+  | 'aborted'
 
 /** An event a request caused; the request's own facts are filled in by the trail. */
 export type RequestEventInput = DistributiveOmit<LoginEvent | LogoutEvent | SessionEvent | CibaEvent, FilledByTrail>
@@ -76,41 +97,44 @@ export class AuditTrail {
   #lastIso = ''
   #configHash: string | undefined
 
-  constructor (sink: AuditSink, options: TrailOptions = {}) {
+  constructor(sink: AuditSink, options: TrailOptions = {}) {
     this.#sink = sink
     this.#includeQuery = options.includeQuery ?? false
     this.#prefix = options.reservedPrefix ?? '/_psc'
     this.#now = options.now ?? Date.now
   }
 
-  record (request: RequestLike, input: RequestEventInput): void {
+  record(request: RequestLike, input: RequestEventInput): void {
     const list = this.#pending.get(request)
     const item = { time: this.#time(), input }
     if (list === undefined) this.#pending.set(request, [item])
     else list.push(item)
   }
 
-  emit (input: StandaloneEventInput): void | Promise<void> {
+  emit(input: StandaloneEventInput): void | Promise<void> {
     return this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: this.#time(), ...input } as AuditEvent))
   }
 
   /** Writes an event at once, stamped with the version and the time (prefer record or emit). */
-  write (input: AuditEventInput): void | Promise<void> {
+  write(input: AuditEventInput): void | Promise<void> {
     return this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: this.#time(), ...input } as AuditEvent))
   }
 
   /** The short hash of the configuration in force (config/changes.ts), stamped on every access event from now on. */
-  setConfigHash (hash: string | undefined): void {
+  setConfigHash(hash: string | undefined): void {
     this.#configHash = hash
   }
 
   /** Resolves when the sinks have room again (block mode); undefined when they have room now. */
-  whenRoom (): Promise<void> | undefined {
+  whenRoom(): Promise<void> | undefined {
     return this.#sink.whenRoom?.()
   }
 
   /** Writes the request's events, then its access event. Returns a promise only when the sink is full. */
-  finish (request: RequestLike, done: { status: number; durationMs: number; aborted?: boolean; access: AccessFacts }): void | Promise<void> {
+  finish(
+    request: RequestLike,
+    done: { status: number; durationMs: number; aborted?: boolean; access: AccessFacts },
+  ): void | Promise<void> {
     // Once per request, whether the response finished or the client went away first.
     const r = request as RequestLike & { [AUDIT_FINISHED]?: boolean }
     if (r[AUDIT_FINISHED] === true) return
@@ -132,7 +156,8 @@ export class AuditTrail {
     if (access.route !== undefined) event.route = access.route
     event.method = request.method
     event.path = access.invalidPath === true ? '(invalid)' : path
-    if (this.#includeQuery && q !== -1 && q < url.length - 1 && access.invalidPath !== true && !this.#reserved(path)) event.query = url.slice(q + 1)
+    if (this.#includeQuery && q !== -1 && q < url.length - 1 && access.invalidPath !== true && !this.#reserved(path))
+      event.query = url.slice(q + 1)
     event.status = done.status
     event.durationMs = Math.round(done.durationMs * 100) / 100
     if (done.aborted === true) event.aborted = true
@@ -143,7 +168,9 @@ export class AuditTrail {
       this.#pending.delete(request)
       for (const p of pending) {
         // The login, logout or session event carries the request's facts too.
-        const w = this.#sink.write(dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: p.time, ...p.input, ...requestFacts(event) } as AuditEvent))
+        const w = this.#sink.write(
+          dropUndefined({ v: AUDIT_SCHEMA_VERSION, time: p.time, ...p.input, ...requestFacts(event) } as AuditEvent),
+        )
         if (w !== undefined) {
           waits ??= []
           waits.push(w)
@@ -164,17 +191,17 @@ export class AuditTrail {
     if (this.#configHash !== undefined) event.configHash = this.#configHash
     const w = this.#sink.write(event as unknown as AccessEvent)
     if (w !== undefined) {
-          waits ??= []
-          waits.push(w)
-        }
+      waits ??= []
+      waits.push(w)
+    }
     if (waits !== undefined) return Promise.all(waits).then(() => {})
   }
 
-  #reserved (path: string): boolean {
-    return path === this.#prefix || path.startsWith(this.#prefix + '/')
+  #reserved(path: string): boolean {
+    return path === this.#prefix || path.startsWith(`${this.#prefix}/`)
   }
 
-  #time (): string {
+  #time(): string {
     // Many requests end within the same millisecond: format each millisecond once.
     const ms = this.#now()
     if (ms !== this.#lastMs) {
@@ -185,16 +212,27 @@ export class AuditTrail {
   }
 }
 
-const REQUEST_FACTS = ['requestId', 'client', 'userAgent', 'route', 'method', 'path', 'query', 'status', 'durationMs', 'aborted'] as const
+const REQUEST_FACTS = [
+  'requestId',
+  'client',
+  'userAgent',
+  'route',
+  'method',
+  'path',
+  'query',
+  'status',
+  'durationMs',
+  'aborted',
+] as const
 
 /** The request's own facts, as the access event has them, for the other events of the request. */
-function requestFacts (access: Record<string, unknown>): Record<string, unknown> {
+function requestFacts(access: Record<string, unknown>): Record<string, unknown> {
   const facts: Record<string, unknown> = {}
   for (const key of REQUEST_FACTS) if (access[key] !== undefined) facts[key] = access[key]
   return facts
 }
 
-function dropUndefined<T extends object> (event: T): T {
+function dropUndefined<T extends object>(event: T): T {
   for (const k of Object.keys(event) as (keyof T)[]) if (event[k] === undefined) delete event[k]
   return event
 }

@@ -41,7 +41,7 @@ export class WorkerDestination implements BatchDestination {
   /** the chain's last line written, as the thread last said (undefined before the first batch) */
   head: { seq: number; mac: string; kid?: string } | null | undefined
 
-  constructor (path: string, options: WorkerDestinationOptions = {}) {
+  constructor(path: string, options: WorkerDestinationOptions = {}) {
     // Opened here, on the caller's thread, so that a path the gateway cannot write stops the start-up
     // at once with the OS's error, which names the path; the thread opens the file again for itself.
     closeSync(openSync(path, 'a+', 0o640))
@@ -52,31 +52,37 @@ export class WorkerDestination implements BatchDestination {
     this.#worker = this.#spawn()
   }
 
-  writeBatch (bodies: string[], done: (err?: Error | null) => void): void {
+  writeBatch(bodies: string[], done: (err?: Error | null) => void): void {
     if (this.#closed) return done(new Error(`audit file ${this.path} is closed`))
     this.#worker ??= this.#spawn()
     this.#ask(this.#worker, (id) => ({ kind: 'batch', id, bodies }), done)
   }
 
   /** The thread reopens the file before its next batch (SIGUSR2 after logrotate moved it). */
-  reopen (): void {
+  reopen(): void {
     // Without a thread there is nothing to reopen: the next one opens the file afresh.
     this.#worker?.postMessage({ kind: 'reopen' } satisfies ToFileWriter)
   }
 
   /** Waits for the batch in flight, closes the file in the thread, then ends the thread. */
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     if (this.#awaiting.size > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
     const worker = this.#worker
     if (worker === undefined) return
-    await new Promise<void>((resolve) => this.#ask(worker, (id) => ({ kind: 'close', id }), () => resolve()))
+    await new Promise<void>((resolve) =>
+      this.#ask(
+        worker,
+        (id) => ({ kind: 'close', id }),
+        () => resolve(),
+      ),
+    )
     this.#worker = undefined
     await worker.terminate()
   }
 
-  #spawn (): Worker {
+  #spawn(): Worker {
     const worker = this.#start(this.#settings)
     // An idle thread must not keep the process alive; #ask refs it while an answer is awaited, so
     // that a batch in flight still reaches the file when the process ends naturally.
@@ -90,14 +96,14 @@ export class WorkerDestination implements BatchDestination {
     return worker
   }
 
-  #ask (worker: Worker, message: (id: number) => ToFileWriter, answered: (err?: Error) => void): void {
+  #ask(worker: Worker, message: (id: number) => ToFileWriter, answered: (err?: Error) => void): void {
     const id = this.#nextId++
     this.#awaiting.set(id, answered)
     worker.ref()
     worker.postMessage(message(id))
   }
 
-  #answered (id: number, err?: Error): void {
+  #answered(id: number, err?: Error): void {
     const answered = this.#awaiting.get(id)
     // An answer from a thread already given up for dead: its batch was failed and is retried.
     if (answered === undefined) return
@@ -112,7 +118,7 @@ export class WorkerDestination implements BatchDestination {
   }
 
   /** 'error' then 'exit' for a crash, 'exit' alone when terminated: the first one counts. */
-  #died (worker: Worker, cause: string): void {
+  #died(worker: Worker, cause: string): void {
     if (this.#worker !== worker) return
     this.#worker = undefined
     const err = new Error(`audit file writer thread stopped (${cause}); a new one takes over`)

@@ -2,7 +2,13 @@
 // the exit code. The reading and checking of audit files is audit/tools/'s.
 import { readFileSync } from 'node:fs'
 import { FileOrderError } from '../audit/tools/file-order.js'
-import { queryAuditFiles, parseInstant, statusMatcher, type QueryFilters, type QueryFormat } from '../audit/tools/query.js'
+import {
+  queryAuditFiles,
+  parseInstant,
+  statusMatcher,
+  type QueryFilters,
+  type QueryFormat,
+} from '../audit/tools/query.js'
 import type { Command } from './command.js'
 import { ChainVerifier, parseHead, UsageProblem, verifyAuditFiles } from '../audit/tools/verify.js'
 import { formatVerifyReport, verifyExitCode } from '../audit/tools/verify-report.js'
@@ -49,9 +55,23 @@ export const auditCommand: Command = {
   details: AUDIT_USAGE.replace(/^ {2}/gm, ''),
   positionals: true,
   options: {
-    'key-env': { type: 'string', multiple: true, value: 'NAME', description: 'verify: a variable that holds an HMAC key (default AUDIT_HMAC_KEY; repeat for several keys)' },
-    'key-file': { type: 'string', multiple: true, value: 'F', description: 'verify: a file that holds an HMAC key (repeat for several keys)' },
-    'expect-head': { type: 'string', value: 'SEQ:MAC', description: 'verify: the chain head last seen elsewhere (syslog, log): proves nothing was cut or replaced' },
+    'key-env': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: 'verify: a variable that holds an HMAC key (default AUDIT_HMAC_KEY; repeat for several keys)',
+    },
+    'key-file': {
+      type: 'string',
+      multiple: true,
+      value: 'F',
+      description: 'verify: a file that holds an HMAC key (repeat for several keys)',
+    },
+    'expect-head': {
+      type: 'string',
+      value: 'SEQ:MAC',
+      description: 'verify: the chain head last seen elsewhere (syslog, log): proves nothing was cut or replaced',
+    },
     'keep-order': { type: 'boolean', description: 'verify: check the files in the order given instead of chain order' },
     client: { type: 'string', value: 'ADDR', description: 'query: this client address' },
     session: { type: 'string', value: 'REF', description: 'query: this session reference' },
@@ -60,30 +80,45 @@ export const auditCommand: Command = {
     verify: { type: 'boolean', description: 'query: check the chain while querying' },
     idnat: { type: 'string', value: 'X', description: 'query: this practitioner' },
     route: { type: 'string', value: 'R', description: 'query: this route' },
-    decision: { type: 'string', value: 'D', description: 'query: allow, deny, login, reject, or a login outcome / logout cause' },
+    decision: {
+      type: 'string',
+      value: 'D',
+      description: 'query: allow, deny, login, reject, or a login outcome / logout cause',
+    },
     event: { type: 'string', value: 'E', description: 'query: this event type' },
     since: { type: 'string', value: 'T', description: 'query: from T (ISO 8601, or an age like 2h, 7d)' },
     until: { type: 'string', value: 'T', description: 'query: until T' },
-    format: { type: 'string', value: 'F', description: 'query: table (default), json or csv' }
+    format: { type: 'string', value: 'F', description: 'query: table (default), json or csv' },
   },
   async run({ values, positionals }) {
     return runAuditCommand(positionals, values as AuditCommandOptions)
-  }
+  },
 }
 
-export async function runAuditCommand (args: string[], options: AuditCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runAuditCommand(
+  args: string[],
+  options: AuditCommandOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [sub, ...files] = args
-  if (sub !== 'verify' && sub !== 'query') throw new AuditUsageError(sub === undefined ? 'audit needs a subcommand: verify or query' : `unknown audit subcommand "${sub}"`)
+  if (sub !== 'verify' && sub !== 'query')
+    throw new AuditUsageError(
+      sub === undefined ? 'audit needs a subcommand: verify or query' : `unknown audit subcommand "${sub}"`,
+    )
   if (files.length === 0) throw new AuditUsageError(`audit ${sub} needs at least one FILE`)
   try {
     if (options['expect-head'] !== undefined) parseHead(options['expect-head'])
     if (sub === 'verify') {
-      const report = await verifyAuditFiles(files, readKeys(options, env), { expectHead: options['expect-head'], keepOrder: options['keep-order'] })
+      const report = await verifyAuditFiles(files, readKeys(options, env), {
+        expectHead: options['expect-head'],
+        keepOrder: options['keep-order'],
+      })
       process.stdout.write(formatVerifyReport(report))
       return verifyExitCode(report)
     }
     const format = (options.format ?? 'table') as QueryFormat
-    if (!['table', 'json', 'csv'].includes(format)) throw new AuditUsageError(`--format: expected table, json or csv, got ${JSON.stringify(options.format)}`)
+    if (!['table', 'json', 'csv'].includes(format))
+      throw new AuditUsageError(`--format: expected table, json or csv, got ${JSON.stringify(options.format)}`)
     const filters: QueryFilters = {}
     try {
       if (options.since !== undefined) filters.since = parseInstant(options.since)
@@ -92,18 +127,40 @@ export async function runAuditCommand (args: string[], options: AuditCommandOpti
       throw new AuditUsageError(`--since/--until: ${(err as Error).message}`)
     }
     if (options.status !== undefined) {
-      try { statusMatcher(options.status) } catch (err) { throw new AuditUsageError(`--status: ${(err as Error).message}`) }
+      try {
+        statusMatcher(options.status)
+      } catch (err) {
+        throw new AuditUsageError(`--status: ${(err as Error).message}`)
+      }
       filters.status = options.status
     }
-    if (options['path-prefix'] !== undefined && !options['path-prefix'].startsWith('/')) throw new AuditUsageError(`--path-prefix: expected a path starting with "/", got ${JSON.stringify(options['path-prefix'])}`)
-    const copy = { idnat: 'idNat', route: 'route', decision: 'decision', event: 'event', client: 'client', session: 'session', 'path-prefix': 'pathPrefix' } as const
+    if (options['path-prefix'] !== undefined && !options['path-prefix'].startsWith('/'))
+      throw new AuditUsageError(
+        `--path-prefix: expected a path starting with "/", got ${JSON.stringify(options['path-prefix'])}`,
+      )
+    const copy = {
+      idnat: 'idNat',
+      route: 'route',
+      decision: 'decision',
+      event: 'event',
+      client: 'client',
+      session: 'session',
+      'path-prefix': 'pathPrefix',
+    } as const
     for (const [option, key] of Object.entries(copy) as [keyof typeof copy, (typeof copy)[keyof typeof copy]][]) {
       const v = options[option]
       if (v !== undefined) filters[key] = v
     }
-    const verifier = options.verify === true ? new ChainVerifier(readKeys(options, env), { expectHead: options['expect-head'] }) : undefined
-    if (verifier === undefined && options['expect-head'] !== undefined) throw new AuditUsageError('--expect-head needs --verify with audit query')
-    const { matched, scanned, verify } = await queryAuditFiles(files, filters, format, process.stdout, { verifier, keepOrder: options['keep-order'] })
+    const verifier =
+      options.verify === true
+        ? new ChainVerifier(readKeys(options, env), { expectHead: options['expect-head'] })
+        : undefined
+    if (verifier === undefined && options['expect-head'] !== undefined)
+      throw new AuditUsageError('--expect-head needs --verify with audit query')
+    const { matched, scanned, verify } = await queryAuditFiles(files, filters, format, process.stdout, {
+      verifier,
+      keepOrder: options['keep-order'],
+    })
     if (format === 'table') process.stderr.write(`${matched} event(s) of ${scanned} line(s)\n`)
     if (verify !== undefined) {
       // The rows went to stdout; the chain's verdict goes to stderr, not mixed with them.
@@ -113,7 +170,8 @@ export async function runAuditCommand (args: string[], options: AuditCommandOpti
     return 0
   } catch (err) {
     if (err instanceof UsageProblem || err instanceof FileOrderError) throw new AuditUsageError(err.message)
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AuditUsageError(`cannot read ${(err as NodeJS.ErrnoException).path ?? 'a file'}: no such file`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AuditUsageError(`cannot read ${(err as NodeJS.ErrnoException).path ?? 'a file'}: no such file`)
     throw err
   }
 }
@@ -121,14 +179,16 @@ export async function runAuditCommand (args: string[], options: AuditCommandOpti
 const list = (v: string[] | string | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
 
 /** The chain keys; never printed. */
-function readKeys (options: AuditCommandOptions, env: NodeJS.ProcessEnv): Buffer[] {
+function readKeys(options: AuditCommandOptions, env: NodeJS.ProcessEnv): Buffer[] {
   const keys: Buffer[] = []
   for (const f of list(options['key-file'])) {
     let text: string
     try {
       text = readFileSync(f, 'utf8')
     } catch (err) {
-      throw new AuditUsageError(`--key-file: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+      throw new AuditUsageError(
+        `--key-file: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      )
     }
     // A file written by `echo` ends in a newline the key never had (as ${file:...} in the config).
     keys.push(Buffer.from(text.endsWith('\n') ? text.slice(0, text.endsWith('\r\n') ? -2 : -1) : text))
@@ -137,7 +197,8 @@ function readKeys (options: AuditCommandOptions, env: NodeJS.ProcessEnv): Buffer
   if (names.length === 0 && keys.length > 0) return keys
   for (const name of names.length === 0 ? ['AUDIT_HMAC_KEY'] : names) {
     const value = env[name]
-    if (value === undefined || value === '') throw new AuditUsageError(`the chain key is needed: set ${name} (or give --key-env NAME or --key-file F)`)
+    if (value === undefined || value === '')
+      throw new AuditUsageError(`the chain key is needed: set ${name} (or give --key-env NAME or --key-file F)`)
     keys.push(Buffer.from(value))
   }
   return keys

@@ -33,7 +33,10 @@ export interface Command {
 
 /** A mistake on the command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: Command) {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
     super(message)
   }
 }
@@ -56,13 +59,23 @@ export function wantsHelp(args: readonly string[]): boolean {
 export function parseCommandArgs(command: Command, args: readonly string[]): ParsedArgs {
   const options = optionsOf(command)
   const names = Object.keys(options)
-  const byShort = new Map(Object.entries(options).filter(([, o]) => o.short).map(([n, o]) => [o.short!, n]))
+  const byShort = new Map(
+    Object.entries(options)
+      .filter(([, o]) => o.short)
+      .map(([n, o]) => [o.short!, n]),
+  )
   const values: ParsedArgs['values'] = {}
   const positionals: string[] = []
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
-    if (arg === '--') { positionals.push(...args.slice(i + 1)); break }
-    if (!arg.startsWith('-') || arg === '-') { positionals.push(arg); continue }
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1))
+      break
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg)
+      continue
+    }
     let name: string
     let inline: string | undefined
     if (arg.startsWith('--')) {
@@ -71,11 +84,16 @@ export function parseCommandArgs(command: Command, args: readonly string[]): Par
       inline = eq === -1 ? undefined : arg.slice(eq + 1)
     } else {
       const short = byShort.get(arg.slice(1, 2))
-      if (short === undefined || arg.length > 2) throw new UsageError(`unknown option "${arg}" for ${command.name}${suggest(arg.replace(/^-+/, ''), names)}`, command)
+      if (short === undefined || arg.length > 2)
+        throw new UsageError(
+          `unknown option "${arg}" for ${command.name}${suggest(arg.replace(/^-+/, ''), names)}`,
+          command,
+        )
       name = short
     }
     const spec = options[name]
-    if (spec === undefined) throw new UsageError(`unknown option "--${name}" for ${command.name}${suggest(name, names)}`, command)
+    if (spec === undefined)
+      throw new UsageError(`unknown option "--${name}" for ${command.name}${suggest(name, names)}`, command)
     if (spec.type === 'boolean') {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`, command)
       values[name] = true
@@ -89,7 +107,10 @@ export function parseCommandArgs(command: Command, args: readonly string[]): Par
     else values[name] = value
   }
   if (positionals.length > 0 && !command.positionals) {
-    throw new UsageError(`${command.name} takes no argument, got "${positionals[0]}"${positionals[0]!.includes('.yaml') || positionals[0]!.includes('.yml') ? ` (did you mean --config ${positionals[0]}?)` : ''}`, command)
+    throw new UsageError(
+      `${command.name} takes no argument, got "${positionals[0]}"${positionals[0]!.includes('.yaml') || positionals[0]!.includes('.yml') ? ` (did you mean --config ${positionals[0]}?)` : ''}`,
+      command,
+    )
   }
   return { values, positionals }
 }
@@ -102,7 +123,9 @@ function suggest(word: string, candidates: readonly string[]): string {
 /** The help of one command. */
 export function commandHelp(command: Command): string {
   const options = optionsOf(command)
-  const left = Object.entries(options).map(([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`)
+  const left = Object.entries(options).map(
+    ([name, o]) => `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`,
+  )
   const width = Math.max(...left.map((l) => l.length)) + 2
   const lines = Object.values(options).map((o, i) => `  ${left[i]!.padEnd(width)}${o.description}`)
   return `Usage: psc-gateway ${command.name}${command.usage ? ` ${command.usage}` : ''}\n\n${command.summary}\n${command.details ? `\n${command.details}\n` : ''}\nOptions:\n${lines.join('\n')}\n`
@@ -111,6 +134,10 @@ export function commandHelp(command: Command): string {
 /** A string option, or a usage error naming it. */
 export function required(args: ParsedArgs, name: string, command: Command): string {
   const v = args.values[name]
-  if (typeof v !== 'string' || v === '') throw new UsageError(`${command.name} needs --${name}${command.options[name]?.value ? ` ${command.options[name]!.value}` : ''}`, command)
+  if (typeof v !== 'string' || v === '')
+    throw new UsageError(
+      `${command.name} needs --${name}${command.options[name]?.value ? ` ${command.options[name]!.value}` : ''}`,
+      command,
+    )
   return v
 }

@@ -15,7 +15,7 @@ const schemaCommand: Command = {
     const { configJsonSchemaText } = await import('../config/json-schema.js')
     process.stdout.write(configJsonSchemaText())
     return 0
-  }
+  },
 }
 
 export const COMMANDS: readonly Command[] = [
@@ -26,5 +26,5 @@ export const COMMANDS: readonly Command[] = [
   forwardAuthCommand,
   initCommand,
   schemaCommand,
-  auditCommand
+  auditCommand,
 ]

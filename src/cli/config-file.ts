@@ -9,9 +9,14 @@ import { ConfigRefused } from './config-refused.js'
  * `serve` refuses to start; `check` starts nothing and only says the file is invalid. A missing
  * file is said in words (not ENOENT).
  */
-export function loadOrRefuse(file: string, env: NodeJS.ProcessEnv = process.env, purpose: 'serve' | 'check' = 'serve'): LoadedConfig {
+export function loadOrRefuse(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  purpose: 'serve' | 'check' = 'serve',
+): LoadedConfig {
   const invalid = purpose === 'serve' ? 'invalid configuration, not starting' : 'invalid configuration'
-  if (!existsSync(file)) throw new ConfigRefused(`file not found: ${file}${purpose === 'serve' ? ' (not starting)' : ''}`)
+  if (!existsSync(file))
+    throw new ConfigRefused(`file not found: ${file}${purpose === 'serve' ? ' (not starting)' : ''}`)
   try {
     const loaded = loadConfigFile(file, env)
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`)

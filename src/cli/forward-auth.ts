@@ -9,29 +9,43 @@ const KINDS = 'nginx|ingress-nginx|caddy|haproxy|haproxy-lua|traefik|envoy'
 
 export const forwardAuthCommand: Command = {
   name: 'forward-auth',
-  summary: 'Print the forward-auth configuration of a front proxy (nginx, ingress-nginx, Caddy, HAProxy, Traefik, Envoy) for this configuration.',
+  summary:
+    'Print the forward-auth configuration of a front proxy (nginx, ingress-nginx, Caddy, HAProxy, Traefik, Envoy) for this configuration.',
   usage: `${KINDS} --config FILE [--upstream NAME] [--gateway URL]`,
-  details: 'Every identity header, account header and assertion header of the configuration is set by the gateway or cleared by the proxy.\n' +
+  details:
+    'Every identity header, account header and assertion header of the configuration is set by the gateway or cleared by the proxy.\n' +
     'Regenerate after changing headers, assertions or the prefix. haproxy-lua prints the Lua action the HAProxy configuration loads.',
   positionals: true,
   options: {
     config: { type: 'string', short: 'c', value: 'FILE', description: 'the YAML configuration (required)' },
     upstream: { type: 'string', value: 'NAME', description: 'the upstream the proxy protects (default: the only one)' },
-    gateway: { type: 'string', value: 'URL', description: 'where the proxy reaches the gateway (default: its listen address)' }
+    gateway: {
+      type: 'string',
+      value: 'URL',
+      description: 'where the proxy reaches the gateway (default: its listen address)',
+    },
   },
-  async run (args) {
+  async run(args) {
     const [kind, ...extra] = args.positionals
     const { isProxyKind, generateForwardAuth } = await import('./forward-auth/generate.js')
     if (kind === undefined || !isProxyKind(kind) || extra.length > 0) {
-      throw new UsageError(kind === undefined ? `which proxy? one of ${KINDS}` : `"${[kind, ...extra].join(' ')}": expected one of ${KINDS}`, forwardAuthCommand)
+      throw new UsageError(
+        kind === undefined
+          ? `which proxy? one of ${KINDS}`
+          : `"${[kind, ...extra].join(' ')}": expected one of ${KINDS}`,
+        forwardAuthCommand,
+      )
     }
     const file = required(args, 'config', forwardAuthCommand)
-    const [{ loadOrRefuse }, { forwardAuthContract, ContractError }] = await Promise.all([import('./config-file.js'), import('./forward-auth/contract.js')])
+    const [{ loadOrRefuse }, { forwardAuthContract, ContractError }] = await Promise.all([
+      import('./config-file.js'),
+      import('./forward-auth/contract.js'),
+    ])
     const { config } = loadOrRefuse(file)
     try {
       const contract = forwardAuthContract(config, basename(file), {
         upstream: typeof args.values.upstream === 'string' ? args.values.upstream : undefined,
-        gateway: typeof args.values.gateway === 'string' ? args.values.gateway : undefined
+        gateway: typeof args.values.gateway === 'string' ? args.values.gateway : undefined,
       })
       process.stdout.write(generateForwardAuth(kind, contract))
     } catch (err) {
@@ -39,5 +53,5 @@ export const forwardAuthCommand: Command = {
       throw err
     }
     return 0
-  }
+  },
 }

@@ -38,8 +38,13 @@ export async function runCli(argv: readonly string[], commands: readonly Command
   }
   const command = commands.find((c) => c.name === name)
   if (command === undefined) {
-    const close = closest(name.replace(/^-+/, ''), commands.map((c) => c.name))
-    process.stderr.write(`psc-gateway: unknown command "${name}"${close ? ` (did you mean "${close}"?)` : ''}\n\n${usage(commands)}`)
+    const close = closest(
+      name.replace(/^-+/, ''),
+      commands.map((c) => c.name),
+    )
+    process.stderr.write(
+      `psc-gateway: unknown command "${name}"${close ? ` (did you mean "${close}"?)` : ''}\n\n${usage(commands)}`,
+    )
     return 2
   }
   if (wantsHelp(rest)) {
@@ -64,12 +69,14 @@ export async function runCli(argv: readonly string[], commands: readonly Command
 /** Runs the command line as a process: sets the exit code, or prints an unexpected error and exits 1. */
 export function runAsProcess(argv: readonly string[], commands: readonly Command[]): void {
   runCli(argv, commands).then(
-    (code) => { if (code !== undefined) process.exitCode = code },
+    (code) => {
+      if (code !== undefined) process.exitCode = code
+    },
     (err: unknown) => {
       // Not a usage or configuration mistake: a message, never a stack trace on the terminal.
       // Exit now: a half-started server may hold handles open.
       process.stderr.write(`psc-gateway: ${err instanceof Error ? err.message : String(err)}\n`)
       process.exit(1)
-    }
+    },
   )
 }

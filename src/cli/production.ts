@@ -15,27 +15,41 @@ function languageOf(value: unknown, command: Command): 'fr' | 'en' {
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'On the server: check DNS, outbound proxy, TLS, discovery, clock, client authentication and certificate against PSC.',
+  summary:
+    'On the server: check DNS, outbound proxy, TLS, discovery, clock, client authentication and certificate against PSC.',
   usage: '--config FILE [--json] [--lang fr|en]',
-  details: 'One line per check with a verdict and what to do, in French (--lang en: in English). Exit code 1 when a check fails.\nNobody is logged in.',
+  details:
+    'One line per check with a verdict and what to do, in French (--lang en: in English). Exit code 1 when a check fails.\nNobody is logged in.',
   options: { config: CONFIG, json: JSON_OUTPUT, lang: LANG },
   async run(args) {
     const { doctorCommand: runDoctorCommand } = await import('./production-reports.js')
     const lang = languageOf(args.values.lang, doctorCommand)
     return runDoctorCommand(required(args, 'config', doctorCommand), args.values.json === true, undefined, lang)
-  }
+  },
 }
 
 export const raccordementCommand: Command = {
   name: 'raccordement',
-  summary: 'What to enter in ANS\'s onboarding forms for this configuration, with ANS\'s rules checked.',
+  summary: "What to enter in ANS's onboarding forms for this configuration, with ANS's rules checked.",
   usage: '--config FILE [--json] [--users N] [--lang fr|en]',
-  details: 'Markdown by default, in French as ANS\'s forms (--lang en: the problems in English). Exit code 1 when a value\nbreaks an ANS rule or is missing.',
-  options: { config: CONFIG, json: JSON_OUTPUT, lang: LANG, users: { type: 'string', value: 'N', description: 'the number of users (instead of psc.expectedUsers)' } },
+  details:
+    "Markdown by default, in French as ANS's forms (--lang en: the problems in English). Exit code 1 when a value\nbreaks an ANS rule or is missing.",
+  options: {
+    config: CONFIG,
+    json: JSON_OUTPUT,
+    lang: LANG,
+    users: { type: 'string', value: 'N', description: 'the number of users (instead of psc.expectedUsers)' },
+  },
   async run(args) {
     const users = args.values.users
     const { raccordementCommand: runRaccordementCommand } = await import('./production-reports.js')
     const lang = languageOf(args.values.lang, raccordementCommand)
-    return runRaccordementCommand(required(args, 'config', raccordementCommand), args.values.json === true, typeof users === 'string' ? users : undefined, undefined, lang)
-  }
+    return runRaccordementCommand(
+      required(args, 'config', raccordementCommand),
+      args.values.json === true,
+      typeof users === 'string' ? users : undefined,
+      undefined,
+      lang,
+    )
+  },
 }

@@ -10,13 +10,17 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'Run the gateway.',
   usage: '--config FILE',
-  details: 'SIGHUP (or a change of FILE) reloads routes, upstreams and headers; SIGUSR2 reopens the audit file;\nSIGTERM drains requests in flight, then stops.',
+  details:
+    'SIGHUP (or a change of FILE) reloads routes, upstreams and headers; SIGUSR2 reopens the audit file;\nSIGTERM drains requests in flight, then stops.',
   options: { config: CONFIG },
   async run(args) {
     const configFile = required(args, 'config', serveCommand)
     // Loaded here, not at the top: help, init, schema and audit start without the gateway's modules.
     const [{ buildGateway }, { applyGatewayRuntimeTuning }, { loadOrRefuse }, { loadConfigFile }] = await Promise.all([
-      import('../gateway.js'), import('../ops/runtime-tuning.js'), import('./config-file.js'), import('../config/load.js')
+      import('../gateway.js'),
+      import('../ops/runtime-tuning.js'),
+      import('./config-file.js'),
+      import('../config/load.js'),
     ])
     applyGatewayRuntimeTuning()
     const { config } = loadOrRefuse(configFile)
@@ -29,33 +33,48 @@ export const serveCommand: Command = {
     process.on('SIGUSR2', () => gateway.audit.reopen())
     // Polling, not fs.watch: it follows Kubernetes ConfigMap updates (a symlink swap) and editors
     // that replace the file, and costs one stat per interval.
-    if (config.lifecycle.watchConfig) watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
-      if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload()
-    })
+    if (config.lifecycle.watchConfig)
+      watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
+        if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload()
+      })
     stopOnSignals(async (signal) => {
       await shutdown(gateway, config, signal)
       // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
       if (gateway.audit.unwritten > 0) throw new Error(`${gateway.audit.unwritten} audit event(s) could not be written`)
     })
     return undefined
-  }
+  },
 }
 
 type RunningGateway = Awaited<ReturnType<typeof import('../gateway.js')['buildGateway']>>
 
 /** The shutdown as operators read it in the log: when it began, what it waits for, how it ended. */
-async function shutdown(gateway: RunningGateway, config: LoadedConfig['config'], signal: NodeJS.Signals): Promise<void> {
+async function shutdown(
+  gateway: RunningGateway,
+  config: LoadedConfig['config'],
+  signal: NodeJS.Signals,
+): Promise<void> {
   const started = Date.now()
   const { shutdownDelayMs, shutdownGraceMs } = config.lifecycle
-  gateway.app.log.info({ signal, shutdownDelayMs, shutdownGraceMs }, 'psc-gateway shutting down: not ready, new requests get 503')
+  gateway.app.log.info(
+    { signal, shutdownDelayMs, shutdownGraceMs },
+    'psc-gateway shutting down: not ready, new requests get 503',
+  )
   try {
     await gateway.close()
   } catch (err) {
-    gateway.app.log.error({ signal, error: err instanceof Error ? err.message : String(err) }, 'psc-gateway shutdown failed')
+    gateway.app.log.error(
+      { signal, error: err instanceof Error ? err.message : String(err) },
+      'psc-gateway shutdown failed',
+    )
     throw err
   }
   const unwritten = gateway.audit.unwritten
-  if (unwritten > 0) gateway.app.log.error({ signal, durationMs: Date.now() - started, unwritten }, 'psc-gateway stopped; audit events could not be written')
+  if (unwritten > 0)
+    gateway.app.log.error(
+      { signal, durationMs: Date.now() - started, unwritten },
+      'psc-gateway stopped; audit events could not be written',
+    )
   else gateway.app.log.info({ signal, durationMs: Date.now() - started }, 'psc-gateway stopped cleanly')
 }
 
@@ -68,19 +87,25 @@ export const checkCommand: Command = {
   async run(args) {
     const file = required(args, 'config', checkCommand)
     const [{ loadOrRefuse }, { describePscConnection }, { compileRoutes, describeRouteTable }] = await Promise.all([
-      import('./config-file.js'), import('./production-reports.js'), import('../policy/rules.js')
+      import('./config-file.js'),
+      import('./production-reports.js'),
+      import('../policy/rules.js'),
     ])
     const { config, warnings } = loadOrRefuse(file, process.env, 'check')
     const out = process.stdout
     out.write(`${file}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
-    out.write(`PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`)
+    out.write(
+      `PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`,
+    )
     out.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n`)
-    out.write(describePscConnection(config) + '\n')
+    out.write(`${describePscConnection(config)}\n`)
     if (config.accounts !== undefined) {
       const a = config.accounts
-      out.write(`Local accounts: ${a.source === 'file' ? `mapping file ${a.file}` : `directory ${a.ldap!.url}${a.ldap!.startTls ? ' (StartTLS)' : ''}, base ${a.ldap!.baseDn}, filter ${a.ldap!.filter}`}\n\n`)
+      out.write(
+        `Local accounts: ${a.source === 'file' ? `mapping file ${a.file}` : `directory ${a.ldap!.url}${a.ldap!.startTls ? ' (StartTLS)' : ''}, base ${a.ldap!.baseDn}, filter ${a.ldap!.filter}`}\n\n`,
+      )
     }
-    out.write(describeRouteTable(compileRoutes(config.routes)) + '\n')
+    out.write(`${describeRouteTable(compileRoutes(config.routes))}\n`)
     return 0
-  }
+  },
 }

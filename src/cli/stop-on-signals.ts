@@ -5,7 +5,10 @@ export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>): 
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
-    stop(signal).then(() => process.exit(0), () => process.exit(1))
+    stop(signal).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
   }
   process.on('SIGTERM', handler)
   process.on('SIGINT', handler)

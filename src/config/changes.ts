@@ -20,7 +20,7 @@ export interface ConfigChanges {
 /** The parts of a configuration that decide requests (what a reload may change, and the rest). */
 type Comparable = Pick<GatewayConfig, 'routes' | 'upstreams' | 'headers'> & Partial<GatewayConfig>
 
-export function describeConfigChanges (prev: Comparable, next: Comparable): ConfigChanges {
+export function describeConfigChanges(prev: Comparable, next: Comparable): ConfigChanges {
   const byName = <T extends { name: string }>(list: T[]) => new Map(list.map((r) => [r.name, r]))
   const a = byName(prev.routes)
   const b = byName(next.routes)
@@ -30,17 +30,21 @@ export function describeConfigChanges (prev: Comparable, next: Comparable): Conf
     if (old !== undefined && !isDeepStrictEqual(old, r)) routesChanged.push(name)
   }
   // Same rules in another order decide differently (the first match wins): each moved rule changed.
-  const order = (list: { name: string }[], other: Map<string, unknown>) => list.map((r) => r.name).filter((n) => other.has(n))
+  const order = (list: { name: string }[], other: Map<string, unknown>) =>
+    list.map((r) => r.name).filter((n) => other.has(n))
   const before = order(prev.routes, b)
   const after = order(next.routes, a)
-  after.forEach((name, i) => { if (before[i] !== name && !routesChanged.includes(name)) routesChanged.push(name) })
+  after.forEach((name, i) => {
+    if (before[i] !== name && !routesChanged.includes(name)) routesChanged.push(name)
+  })
   const ua = prev.upstreams
   const ub = next.upstreams
   const other: string[] = []
   const skip = new Set(['routes', 'upstreams', 'headers', 'source'])
   for (const key of new Set([...Object.keys(prev), ...Object.keys(next)])) {
     if (skip.has(key)) continue
-    if (!isDeepStrictEqual((prev as Record<string, unknown>)[key], (next as Record<string, unknown>)[key])) other.push(key)
+    if (!isDeepStrictEqual((prev as Record<string, unknown>)[key], (next as Record<string, unknown>)[key]))
+      other.push(key)
   }
   return {
     routesAdded: [...b.keys()].filter((n) => !a.has(n)),
@@ -50,7 +54,7 @@ export function describeConfigChanges (prev: Comparable, next: Comparable): Conf
     upstreamsRemoved: Object.keys(ua).filter((n) => ub[n] === undefined),
     upstreamsChanged: Object.keys(ub).filter((n) => ua[n] !== undefined && !isDeepStrictEqual(ua[n], ub[n])),
     headersChanged: !isDeepStrictEqual(prev.headers, next.headers),
-    other: other.sort()
+    other: other.sort(),
   }
 }
 
@@ -58,16 +62,20 @@ export function describeConfigChanges (prev: Comparable, next: Comparable): Conf
  * 12 hex characters of SHA-256 over the configuration in force (its file name left out: the same
  * rules loaded from another path are the same configuration). Secrets go into the hash, never out.
  */
-export function configHash (config: GatewayConfig): string {
+export function configHash(config: GatewayConfig): string {
   const { source: _source, ...rest } = config
   return createHash('sha256').update(stableJson(rest)).digest('hex').slice(0, 12)
 }
 
-function stableJson (v: unknown): string {
+function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(',')}}`
   }
   return JSON.stringify(v) ?? 'null'
 }

@@ -7,20 +7,20 @@ import { locate, pointerOf, type ParsedSource } from './yaml-source.js'
 
 export interface Checks {
   /** a problem: the gateway refuses to start */
-  error (path: string[], message: string, atKey?: boolean): void
+  error(path: string[], message: string, atKey?: boolean): void
   /** works, but is probably not meant */
-  warn (path: string[], message: string, atKey?: boolean): void
+  warn(path: string[], message: string, atKey?: boolean): void
   /** ", line N" of another key, for messages that point at it; "" when it cannot be placed */
-  lineOf (path: string[]): string
+  lineOf(path: string[]): string
   /** the integrator wrote this key (its value is not a schema default) */
-  wrote (path: string[]): boolean
+  wrote(path: string[]): boolean
   /** the value at this path came from ${VAR} or ${file:...} (a secret kept out of the file) */
-  substituted (path: string[]): boolean
+  substituted(path: string[]): boolean
 }
 
 export interface Conversion {
-  wrote (path: string[]): boolean
-  substituted (path: string[]): boolean
+  wrote(path: string[]): boolean
+  substituted(path: string[]): boolean
   /** the configuration file, to place relative paths it names (accounts.file) */
   source?: string
 }
@@ -40,19 +40,23 @@ export interface CollectedChecks extends Checks {
   warnings: RawIssue[]
 }
 
-export function collectChecks (src: ParsedSource): CollectedChecks {
+export function collectChecks(src: ParsedSource): CollectedChecks {
   const issues: RawIssue[] = []
   const warnings: RawIssue[] = []
   return {
     issues,
     warnings,
-    error: (segments, message, atKey = false) => { issues.push({ segments, message, atKey }) },
-    warn: (segments, message, atKey = false) => { warnings.push({ segments, message, atKey }) },
+    error: (segments, message, atKey = false) => {
+      issues.push({ segments, message, atKey })
+    },
+    warn: (segments, message, atKey = false) => {
+      warnings.push({ segments, message, atKey })
+    },
     lineOf: (path) => {
       const p = locate(src, path)
       return p === undefined ? '' : `, line ${p.line}`
     },
     wrote: (path) => src.doc.hasIn(path),
-    substituted: (path) => src.substituted.has(pointerOf(path))
+    substituted: (path) => src.substituted.has(pointerOf(path)),
   }
 }

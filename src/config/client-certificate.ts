@@ -28,7 +28,12 @@ export interface ClientCertificate {
   files: ClientCertificateFiles
 }
 
-export interface ClientCertificateFiles { pkcs12?: string; cert?: string; key?: string; password?: string }
+export interface ClientCertificateFiles {
+  pkcs12?: string
+  cert?: string
+  key?: string
+  password?: string
+}
 
 export class TlsMaterialError extends Error {}
 
@@ -42,7 +47,10 @@ function read(path: string, what: string): Buffer {
 
 /** One line per RDN in Node's form ("C=FR\nO=...\nCN=...") → "C=FR, O=..., CN=...". */
 export function oneLineDn(dn: string): string {
-  return dn.split('\n').filter((l) => l !== '').join(', ')
+  return dn
+    .split('\n')
+    .filter((l) => l !== '')
+    .join(', ')
 }
 
 export function describeCertificate(x: X509Certificate): CertificateInfo {
@@ -52,7 +60,7 @@ export function describeCertificate(x: X509Certificate): CertificateInfo {
     validFrom: Date.parse(x.validFrom),
     validTo: Date.parse(x.validTo),
     serialNumber: x.serialNumber,
-    fingerprint256: x.fingerprint256
+    fingerprint256: x.fingerprint256,
   }
 }
 
@@ -60,7 +68,9 @@ export function describeCertificate(x: X509Certificate): CertificateInfo {
 function explainSecureContextError(err: unknown, source: string, hasPassword: boolean): TlsMaterialError {
   const message = (err as Error).message ?? String(err)
   if (/mac verify failure|bad decrypt|BAD_DECRYPT|bad password/i.test(message)) {
-    return new TlsMaterialError(`${source}: ${hasPassword ? 'wrong password' : 'the key is encrypted: set certificate.password'} (${message})`)
+    return new TlsMaterialError(
+      `${source}: ${hasPassword ? 'wrong password' : 'the key is encrypted: set certificate.password'} (${message})`,
+    )
   }
   if (/key values mismatch|KEY_VALUES_MISMATCH/i.test(message)) {
     return new TlsMaterialError(`${source}: the key does not belong to the certificate (${message})`)
@@ -82,10 +92,18 @@ export function loadClientCertificate(files: ClientCertificateFiles): ClientCert
     const socket = new TLSSocket(null as never, { secureContext: context })
     const raw = socket.getCertificate()
     socket.destroy()
-    if (raw === null || !('raw' in raw) || raw.raw === undefined) throw new TlsMaterialError(`${files.pkcs12}: no certificate in the PKCS#12 file`)
-    return { source: files.pkcs12, pfx, passphrase, info: describeCertificate(new X509Certificate(raw.raw)), files: { ...files } }
+    if (raw === null || !('raw' in raw) || raw.raw === undefined)
+      throw new TlsMaterialError(`${files.pkcs12}: no certificate in the PKCS#12 file`)
+    return {
+      source: files.pkcs12,
+      pfx,
+      passphrase,
+      info: describeCertificate(new X509Certificate(raw.raw)),
+      files: { ...files },
+    }
   }
-  if (files.cert === undefined || files.key === undefined) throw new TlsMaterialError('give certificate.pkcs12, or both certificate.cert and certificate.key')
+  if (files.cert === undefined || files.key === undefined)
+    throw new TlsMaterialError('give certificate.pkcs12, or both certificate.cert and certificate.key')
   const cert = read(files.cert, 'certificate').toString('utf8')
   const key = read(files.key, 'private key').toString('utf8')
   let x: X509Certificate

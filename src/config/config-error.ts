@@ -16,7 +16,7 @@ export interface ConfigIssue {
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[]
 
-  constructor (issues: ConfigIssue[]) {
+  constructor(issues: ConfigIssue[]) {
     super(formatConfigIssues(issues))
     this.name = 'ConfigError'
     this.issues = issues
@@ -24,7 +24,7 @@ export class ConfigError extends Error {
 }
 
 /** One issue: `file:line:col: path: message` (the parts that are known). */
-export function formatConfigIssue (issue: ConfigIssue): string {
+export function formatConfigIssue(issue: ConfigIssue): string {
   let where = issue.file
   if (issue.line !== undefined) {
     where += `:${issue.line}`
@@ -34,7 +34,7 @@ export function formatConfigIssue (issue: ConfigIssue): string {
 }
 
 /** All issues, one per line. */
-export function formatConfigIssues (issues: readonly ConfigIssue[]): string {
+export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
   if (issues.length === 0) return 'invalid configuration'
   return issues.map(formatConfigIssue).join('\n')
 }

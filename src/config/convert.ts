@@ -16,7 +16,7 @@ type ConvertedKeys = KeysOf<ReturnType<(typeof SECTIONS)[number]['convert']>>
 type Nothing<T extends never> = T
 export type UnconvertedKeys = Nothing<Exclude<keyof GatewayConfig, ConvertedKeys | 'source'>>
 
-export function validateConfig (raw: RawConfig, src: ParsedSource): { issues: RawIssue[]; warnings: RawIssue[] } {
+export function validateConfig(raw: RawConfig, src: ParsedSource): { issues: RawIssue[]; warnings: RawIssue[] } {
   const checks = collectChecks(src)
   checkDurations(ConfigSchema, raw, checks)
   for (const section of SECTIONS) section.check?.(raw, checks)
@@ -24,8 +24,12 @@ export function validateConfig (raw: RawConfig, src: ParsedSource): { issues: Ra
 }
 
 /** Only for a file validateConfig found no issue in. */
-export function convertConfig (raw: RawConfig, src: ParsedSource): GatewayConfig {
-  const conversion: Conversion = { wrote: (path) => src.doc.hasIn(path), substituted: (path) => src.substituted.has(pointerOf(path)), source: src.file }
+export function convertConfig(raw: RawConfig, src: ParsedSource): GatewayConfig {
+  const conversion: Conversion = {
+    wrote: (path) => src.doc.hasIn(path),
+    substituted: (path) => src.substituted.has(pointerOf(path)),
+    source: src.file,
+  }
   const parts = SECTIONS.map((section) => section.convert(raw, conversion))
   return Object.assign({ source: src.file }, ...parts) as GatewayConfig
 }

@@ -10,16 +10,17 @@ import type { Checks } from './checks.js'
 type Schema = TSchema & Record<string, unknown>
 
 /** The converted form of a configuration value: `timeout: "30s"` becomes `timeoutMs: 30000`. */
-export type WithMs<T> =
-  T extends DurationText ? number
-    : T extends ReadonlyArray<infer E> ? Array<WithMs<E>>
-      : T extends object
-        ? { [K in keyof T as NonNullable<T[K]> extends DurationText ? `${K & string}Ms` : K]: WithMs<T[K]> }
-        : T
+export type WithMs<T> = T extends DurationText
+  ? number
+  : T extends ReadonlyArray<infer E>
+    ? Array<WithMs<E>>
+    : T extends object
+      ? { [K in keyof T as NonNullable<T[K]> extends DurationText ? `${K & string}Ms` : K]: WithMs<T[K]> }
+      : T
 
 const MAX_DAYS = Math.floor(Number.MAX_SAFE_INTEGER / 86_400_000)
 
-function children (schema: Schema, value: unknown): Array<[string, Schema | undefined, unknown]> {
+function children(schema: Schema, value: unknown): Array<[string, Schema | undefined, unknown]> {
   if (typeof value !== 'object' || value === null) return []
   const entries = Object.entries(value)
   switch (schema[Kind]) {
@@ -31,19 +32,26 @@ function children (schema: Schema, value: unknown): Array<[string, Schema | unde
       const item = Object.values(schema.patternProperties as Record<string, Schema>)[0]
       return entries.map(([k, v]) => [k, item, v])
     }
-    case 'Array': return entries.map(([k, v]) => [k, schema.items as Schema, v])
-    default: return []
+    case 'Array':
+      return entries.map(([k, v]) => [k, schema.items as Schema, v])
+    default:
+      return []
   }
 }
 
 /** Every duration in the (schema-valid) value must be countable, greater than zero, and fit its timer. */
-export function checkDurations (schema: TSchema, value: unknown, checks: Checks, path: string[] = []): void {
+export function checkDurations(schema: TSchema, value: unknown, checks: Checks, path: string[] = []): void {
   if (isDurationSchema(schema)) {
     const ms = parseDuration(value as string)
-    if (ms === undefined) checks.error(path, `expected a duration of at most ${MAX_DAYS}d, got ${JSON.stringify(value)}`)
-    else if (ms === 0 && !isZeroAllowed(schema)) checks.error(path, 'expected a duration greater than zero, got ' + JSON.stringify(value))
+    if (ms === undefined)
+      checks.error(path, `expected a duration of at most ${MAX_DAYS}d, got ${JSON.stringify(value)}`)
+    else if (ms === 0 && !isZeroAllowed(schema))
+      checks.error(path, `expected a duration greater than zero, got ${JSON.stringify(value)}`)
     else if (ms > TIMER_MAX_MS && isTimerDuration(schema)) {
-      checks.error(path, `expected a duration of at most ${TIMER_MAX_MS}ms (24.8 days, the longest a timer can wait), got ${JSON.stringify(value)}`)
+      checks.error(
+        path,
+        `expected a duration of at most ${TIMER_MAX_MS}ms (24.8 days, the longest a timer can wait), got ${JSON.stringify(value)}`,
+      )
     }
     return
   }
@@ -53,11 +61,11 @@ export function checkDurations (schema: TSchema, value: unknown, checks: Checks,
 }
 
 /** A deep copy of a checked value in which each duration key `k` is replaced by `kMs`. */
-export function withMs<S extends TSchema, T> (schema: S, value: T): WithMs<T> {
+export function withMs<S extends TSchema, T>(schema: S, value: T): WithMs<T> {
   return convert(schema as Schema, value) as WithMs<T>
 }
 
-function convert (schema: Schema, value: unknown): unknown {
+function convert(schema: Schema, value: unknown): unknown {
   if (isDurationSchema(schema)) return parseDuration(value as string)
   if (typeof value !== 'object' || value === null) return value
   const kind = schema[Kind]

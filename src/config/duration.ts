@@ -13,7 +13,7 @@ export const DURATION_PATTERN = '^[0-9]+(ms|s|m|h|d)$'
  * milliseconds (over Number.MAX_SAFE_INTEGER), gives undefined. Never throws. "0s" gives 0: a
  * caller that needs a positive duration says so itself.
  */
-export function parseDuration (text: string): number | undefined {
+export function parseDuration(text: string): number | undefined {
   const m = DURATION.exec(text)
   if (m === null) return undefined
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]

@@ -17,7 +17,7 @@ export const TIMER_MAX_MS = 2_147_483_647
 
 const DurationBase = Type.String({
   pattern: DURATION_PATTERN,
-  description: 'A duration: a whole number and a unit, e.g. "90s", "30m", "8h", "1d"'
+  description: 'A duration: a whole number and a unit, e.g. "90s", "30m", "8h", "1d"',
 })
 
 /**
@@ -25,8 +25,17 @@ const DurationBase = Type.String({
  * `timer`: the gateway waits for it with a Node.js timer (setTimeout, AbortSignal.timeout, a
  * client library's timeout), so it may not exceed TIMER_MAX_MS.
  */
-export function Duration (options: SchemaOptions = {}, use: { timer?: boolean; zero?: boolean } = {}): TUnsafe<DurationText> {
-  return Type.Unsafe<DurationText>({ ...DurationBase, ...options, [DURATION_MARK]: true, [TIMER_MARK]: use.timer === true, [ZERO_MARK]: use.zero === true })
+export function Duration(
+  options: SchemaOptions = {},
+  use: { timer?: boolean; zero?: boolean } = {},
+): TUnsafe<DurationText> {
+  return Type.Unsafe<DurationText>({
+    ...DurationBase,
+    ...options,
+    [DURATION_MARK]: true,
+    [TIMER_MARK]: use.timer === true,
+    [ZERO_MARK]: use.zero === true,
+  })
 }
 
 const marked = (schema: TSchema, mark: symbol): boolean => (schema as unknown as Record<symbol, unknown>)[mark] === true
@@ -38,10 +47,13 @@ export const isZeroAllowed = (schema: TSchema): boolean => marked(schema, ZERO_M
 export const HttpUrl = Type.String({ pattern: '^https?://[^\\s]+$', description: 'An http:// or https:// URL' })
 
 export const PathPrefix = Type.String({
-  pattern: '^/([A-Za-z0-9._~!$&\'()*+,;=:@%-]+(/[A-Za-z0-9._~!$&\'()*+,;=:@%-]+)*)?$',
-  description: 'An absolute path without a trailing slash, e.g. "/admin" (or "/" for everything)'
+  pattern: "^/([A-Za-z0-9._~!$&'()*+,;=:@%-]+(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*)?$",
+  description: 'An absolute path without a trailing slash, e.g. "/admin" (or "/" for everything)',
 })
 
-export const HeaderName = Type.String({ pattern: '^[A-Za-z0-9-]+$', description: 'An HTTP header name (letters, digits, "-")' })
+export const HeaderName = Type.String({
+  pattern: '^[A-Za-z0-9-]+$',
+  description: 'An HTTP header name (letters, digits, "-")',
+})
 
 export const NonEmpty = (description: string) => Type.String({ minLength: 1, description })

@@ -7,7 +7,7 @@ import { ConfigSchema } from './schema.js'
 export const CONFIG_SCHEMA_ID = 'https://github.com/psc-gateway/psc-gateway/config/psc-gateway.schema.json'
 
 /** The configuration schema as a plain JSON Schema (draft 2020-12) object. */
-export function configJsonSchema (): object {
+export function configJsonSchema(): object {
   // JSON round trip: drops TypeBox's symbol keys ([Kind], [OptionalKind]).
   const plain = JSON.parse(JSON.stringify(ConfigSchema)) as Record<string, unknown>
   optionalWhenDefaulted(plain)
@@ -16,14 +16,17 @@ export function configJsonSchema (): object {
     $id: CONFIG_SCHEMA_ID,
     title: 'psc-gateway configuration',
     description: 'Configuration of psc-gateway, a Pro Santé Connect authentication gateway',
-    ...plain
+    ...plain,
   }
 }
 
 // TypeBox lists every non-Optional key as required; a key with a default may be left out of the
 // file (load.ts applies defaults before validating), so an editor must not ask for it.
-function optionalWhenDefaulted (node: unknown): void {
-  if (Array.isArray(node)) { node.forEach(optionalWhenDefaulted); return }
+function optionalWhenDefaulted(node: unknown): void {
+  if (Array.isArray(node)) {
+    node.forEach(optionalWhenDefaulted)
+    return
+  }
   if (typeof node !== 'object' || node === null) return
   const obj = node as Record<string, unknown>
   const props = obj.properties as Record<string, { default?: unknown }> | undefined
@@ -35,8 +38,8 @@ function optionalWhenDefaulted (node: unknown): void {
 }
 
 /** The exact text of config/psc-gateway.schema.json. */
-export function configJsonSchemaText (): string {
-  return JSON.stringify(configJsonSchema(), null, 2) + '\n'
+export function configJsonSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -19,26 +19,30 @@ export interface LoadedConfig {
 type Env = Record<string, string | undefined>
 
 /** Read and load a YAML configuration file. Throws ConfigError. */
-export function loadConfigFile (path: string, env: Env = process.env): LoadedConfig {
+export function loadConfigFile(path: string, env: Env = process.env): LoadedConfig {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new ConfigError([{ file: path, path: '', message: `cannot read the configuration file (${code ?? (err as Error).message})` }])
+    throw new ConfigError([
+      { file: path, path: '', message: `cannot read the configuration file (${code ?? (err as Error).message})` },
+    ])
   }
   return loadConfigText(text, path, env)
 }
 
 /** Load a configuration from YAML text; `source` names it in messages. Throws ConfigError. */
-export function loadConfigText (text: string, source: string, env: Env = process.env): LoadedConfig {
+export function loadConfigText(text: string, source: string, env: Env = process.env): LoadedConfig {
   const issues: ConfigIssue[] = []
   const src = parseSource(text, source, env, issues)
   if (src === undefined) throw new ConfigError(issues)
 
   const data = src.data
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ConfigError([{ file: source, line: 1, column: 1, path: '', message: 'expected a YAML mapping (key: value) at the top level' }])
+    throw new ConfigError([
+      { file: source, line: 1, column: 1, path: '', message: 'expected a YAML mapping (key: value) at the top level' },
+    ])
   }
   coerceSubstituted(ConfigSchema, data, src.substituted)
   dropEmptySubstitutedSecrets(data, src)
@@ -59,7 +63,7 @@ export function loadConfigText (text: string, source: string, env: Env = process
  * of substitution empty means "no such secret", not an empty secret. Removed from the data and from
  * the YAML document alike, so that every later error still points at the right line.
  */
-function dropEmptySubstitutedSecrets (data: unknown, src: ParsedSource): void {
+function dropEmptySubstitutedSecrets(data: unknown, src: ParsedSource): void {
   const session = (data as { session?: Record<string, unknown> }).session
   for (const key of ['secrets', 'acceptedSecrets']) {
     const secrets = session?.[key]
@@ -74,10 +78,10 @@ function dropEmptySubstitutedSecrets (data: unknown, src: ParsedSource): void {
 }
 
 // Value.Default does not descend into Record values whose schema has no default of its own.
-function applyUpstreamDefaults (value: unknown): void {
+function applyUpstreamDefaults(value: unknown): void {
   const upstreams = (value as { upstreams?: unknown }).upstreams
   if (typeof upstreams !== 'object' || upstreams === null) return
   for (const [name, u] of Object.entries(upstreams)) {
-    (upstreams as Record<string, unknown>)[name] = Value.Default(UpstreamSchema, u)
+    ;(upstreams as Record<string, unknown>)[name] = Value.Default(UpstreamSchema, u)
   }
 }

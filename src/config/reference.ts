@@ -24,7 +24,7 @@ interface Node {
 
 const DURATION = '^[0-9]+(ms|s|m|h|d)$'
 
-function typeOf (n: Node): string {
+function typeOf(n: Node): string {
   if (n.anyOf !== undefined) {
     if (n.anyOf.every((a) => a.const !== undefined)) return n.anyOf.map((a) => `\`${String(a.const)}\``).join(' | ')
     return n.anyOf.map(typeOf).join(' | ')
@@ -33,21 +33,27 @@ function typeOf (n: Node): string {
   if (n.const !== undefined) return `\`${String(n.const)}\``
   if (n.type === 'string' && n.pattern === DURATION) return 'duration'
   if (n.type === 'array') return `list of ${n.items ? typeOf(n.items) : 'values'}`
-  if (n.type === 'object' && n.patternProperties !== undefined) return `map of ${typeOf(Object.values(n.patternProperties)[0]!)}`
-  if (n.type === 'integer' && (n.minimum !== undefined || n.maximum !== undefined)) return `integer${n.minimum !== undefined ? ` ≥ ${n.minimum}` : ''}${n.maximum !== undefined ? ` ≤ ${n.maximum}` : ''}`
+  if (n.type === 'object' && n.patternProperties !== undefined)
+    return `map of ${typeOf(Object.values(n.patternProperties)[0]!)}`
+  if (n.type === 'integer' && (n.minimum !== undefined || n.maximum !== undefined))
+    return `integer${n.minimum !== undefined ? ` ≥ ${n.minimum}` : ''}${n.maximum !== undefined ? ` ≤ ${n.maximum}` : ''}`
   return n.type ?? 'value'
 }
 
-function cell (text: string): string {
+function cell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 }
 
-function rows (node: Node, path: string, required: boolean, out: string[]): void {
+function rows(node: Node, path: string, required: boolean, out: string[]): void {
   const isObject = node.type === 'object' && node.properties !== undefined
   if (path !== '') {
-    const dflt = node.default === undefined || (typeof node.default === 'object' && node.default !== null && Object.keys(node.default).length === 0 && isObject)
-      ? (required ? '**required**' : '')
-      : `\`${JSON.stringify(node.default)}\``
+    const dflt =
+      node.default === undefined ||
+      (typeof node.default === 'object' && node.default !== null && Object.keys(node.default).length === 0 && isObject)
+        ? required
+          ? '**required**'
+          : ''
+        : `\`${JSON.stringify(node.default)}\``
     const description = node.description ?? (node.items?.description !== undefined ? node.items.description : '')
     out.push(`| \`${path}\` | ${cell(isObject ? 'section' : typeOf(node))} | ${cell(dflt)} | ${cell(description)} |`)
   }
@@ -59,14 +65,16 @@ function rows (node: Node, path: string, required: boolean, out: string[]): void
   }
   if (node.type === 'object' && node.patternProperties !== undefined) {
     const child = Object.values(node.patternProperties)[0]!
-    if (child.type === 'object' && child.properties !== undefined) rows({ ...child, description: undefined, default: undefined }, `${path}.<name>`, false, out)
+    if (child.type === 'object' && child.properties !== undefined)
+      rows({ ...child, description: undefined, default: undefined }, `${path}.<name>`, false, out)
   }
   if (node.type === 'array' && node.items?.type === 'object' && node.items.properties !== undefined) {
-    for (const [key, child] of Object.entries(node.items.properties)) rows(child, `${path}[].${key}`, node.items.required?.includes(key) ?? false, out)
+    for (const [key, child] of Object.entries(node.items.properties))
+      rows(child, `${path}[].${key}`, node.items.required?.includes(key) ?? false, out)
   }
 }
 
-export function configReferenceMarkdown (): string {
+export function configReferenceMarkdown(): string {
   const out: string[] = []
   rows(configJsonSchema() as Node, '', true, out)
   return `# Configuration reference
@@ -86,4 +94,5 @@ ${out.join('\n')}
 `
 }
 
-if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) process.stdout.write(configReferenceMarkdown())
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href)
+  process.stdout.write(configReferenceMarkdown())

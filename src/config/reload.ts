@@ -15,7 +15,8 @@ export function describeReloadBlockers(current: GatewayConfig, next: GatewayConf
   }
   // WebSocket support is registered once with the proxy: turning it on needs a restart.
   for (const [name, u] of Object.entries(next.upstreams)) {
-    if (u.websocket && !Object.values(current.upstreams).some((c) => c.websocket)) blockers.push(`upstreams.${name}.websocket`)
+    if (u.websocket && !Object.values(current.upstreams).some((c) => c.websocket))
+      blockers.push(`upstreams.${name}.websocket`)
   }
   return blockers
 }

@@ -24,14 +24,18 @@ export function resolvePscProduction(
   sent: { redirectUri?: string; postLogoutRedirectUri?: string },
   err: Report,
   warn: Report,
-  now = Date.now()
+  now = Date.now(),
 ): PscProductionResolution {
   // A password must come from the environment or a file: never from the file everyone can read.
 
   // client authentication
   const secretAuth = psc.clientAuth !== 'tls_client_auth'
   if (secretAuth && psc.clientSecret === undefined) {
-    err(['psc'], `missing required key "clientSecret" (clientAuth ${psc.clientAuth}); or use clientAuth: tls_client_auth with psc.certificate`, true)
+    err(
+      ['psc'],
+      `missing required key "clientSecret" (clientAuth ${psc.clientAuth}); or use clientAuth: tls_client_auth with psc.certificate`,
+      true,
+    )
   }
   if (!secretAuth && psc.certificate === undefined) {
     err(['psc', 'clientAuth'], 'clientAuth tls_client_auth needs psc.certificate (pkcs12, or cert and key)')
@@ -46,15 +50,28 @@ export function resolvePscProduction(
   if (p === false) proxy = { kind: 'direct' }
   else if (p !== undefined) {
     let url: URL | undefined
-    try { url = new URL(p.url) } catch { err(['psc', 'outboundProxy', 'url'], `not a valid URL: ${JSON.stringify(p.url)}`) }
+    try {
+      url = new URL(p.url)
+    } catch {
+      err(['psc', 'outboundProxy', 'url'], `not a valid URL: ${JSON.stringify(p.url)}`)
+    }
     if (url !== undefined && (url.username !== '' || url.password !== '')) {
-      err(['psc', 'outboundProxy', 'url'], 'no credentials in the proxy URL: use outboundProxy.username and outboundProxy.password: ${PSC_PROXY_PASSWORD}')
+      err(
+        ['psc', 'outboundProxy', 'url'],
+        'no credentials in the proxy URL: use outboundProxy.username and outboundProxy.password: ${PSC_PROXY_PASSWORD}',
+      )
     }
     if (p.password !== undefined && !fromOutside(['psc', 'outboundProxy', 'password'])) {
-      err(['psc', 'outboundProxy', 'password'], 'the proxy password is written in the file: take it from the environment or a file (password: ${PSC_PROXY_PASSWORD} or ${file:/run/secrets/proxy-password})')
+      err(
+        ['psc', 'outboundProxy', 'password'],
+        'the proxy password is written in the file: take it from the environment or a file (password: ${PSC_PROXY_PASSWORD} or ${file:/run/secrets/proxy-password})',
+      )
     }
     if ((p.password === undefined) !== (p.username === undefined)) {
-      err(['psc', 'outboundProxy', p.username === undefined ? 'password' : 'username'], 'give both username and password, or neither')
+      err(
+        ['psc', 'outboundProxy', p.username === undefined ? 'password' : 'username'],
+        'give both username and password, or neither',
+      )
     }
     proxy = { kind: 'configured', url: url?.href ?? p.url, noProxy: p.noProxy ?? [] }
     if (p.username !== undefined) proxy.username = p.username
@@ -75,12 +92,22 @@ export function resolvePscProduction(
   const c = psc.certificate
   if (c !== undefined) {
     if (c.password !== undefined && !fromOutside(['psc', 'certificate', 'password'])) {
-      err(['psc', 'certificate', 'password'], 'the certificate password is written in the file: take it from the environment or a file (password: ${PSC_CERT_PASSWORD})')
+      err(
+        ['psc', 'certificate', 'password'],
+        'the certificate password is written in the file: take it from the environment or a file (password: ${PSC_CERT_PASSWORD})',
+      )
     }
     if (c.pkcs12 !== undefined && (c.cert !== undefined || c.key !== undefined)) {
-      err(['psc', 'certificate', c.cert !== undefined ? 'cert' : 'key'], 'give either pkcs12, or cert and key, not both')
+      err(
+        ['psc', 'certificate', c.cert !== undefined ? 'cert' : 'key'],
+        'give either pkcs12, or cert and key, not both',
+      )
     } else if (c.pkcs12 === undefined && (c.cert === undefined || c.key === undefined)) {
-      err(['psc', 'certificate'], `missing "${c.cert === undefined ? 'cert' : 'key'}": give pkcs12, or both cert and key`, true)
+      err(
+        ['psc', 'certificate'],
+        `missing "${c.cert === undefined ? 'cert' : 'key'}": give pkcs12, or both cert and key`,
+        true,
+      )
     } else {
       let certificate: ClientCertificate | undefined
       const at = ['psc', 'certificate', c.pkcs12 !== undefined ? 'pkcs12' : 'cert']
@@ -93,10 +120,20 @@ export function resolvePscProduction(
       if (certificate !== undefined) {
         outbound.certificate = certificate
         const { validTo, validFrom, subject } = certificate.info
-        if (validTo <= now) warn(at, `the client certificate (${subject}) expired on ${new Date(validTo).toISOString()}: PSC will refuse it`)
-        else if (validTo - now < CERTIFICATE_WARNING_MS) warn(at, `the client certificate (${subject}) expires on ${new Date(validTo).toISOString()}: renew it`)
-        if (validFrom > now) warn(at, `the client certificate (${subject}) is valid only from ${new Date(validFrom).toISOString()}`)
-        if (secretAuth) warn(['psc', 'certificate'], `clientAuth is ${psc.clientAuth}: the certificate is presented in TLS, but PSC authenticates the client by its secret`)
+        if (validTo <= now)
+          warn(
+            at,
+            `the client certificate (${subject}) expired on ${new Date(validTo).toISOString()}: PSC will refuse it`,
+          )
+        else if (validTo - now < CERTIFICATE_WARNING_MS)
+          warn(at, `the client certificate (${subject}) expires on ${new Date(validTo).toISOString()}: renew it`)
+        if (validFrom > now)
+          warn(at, `the client certificate (${subject}) is valid only from ${new Date(validFrom).toISOString()}`)
+        if (secretAuth)
+          warn(
+            ['psc', 'certificate'],
+            `clientAuth is ${psc.clientAuth}: the certificate is presented in TLS, but PSC authenticates the client by its secret`,
+          )
       }
     }
   }
@@ -108,19 +145,29 @@ export function resolvePscProduction(
   const reg = psc.registered
   if (reg !== undefined) {
     onboarding.registered = {}
-    for (const [key, value] of [['redirectUris', sent.redirectUri], ['postLogoutRedirectUris', sent.postLogoutRedirectUri]] as const) {
+    for (const [key, value] of [
+      ['redirectUris', sent.redirectUri],
+      ['postLogoutRedirectUris', sent.postLogoutRedirectUri],
+    ] as const) {
       const list = reg[key]
       if (list === undefined) continue
       onboarding.registered[key] = [...list]
       list.forEach((r, i) => {
         const star = r.indexOf('*')
-        if (star !== -1 && star !== r.length - 1) err(['psc', 'registered', key, String(i)], ansUrlProblems(r).find((x) => x.rule === 'wildcard-not-at-end')!.message)
+        if (star !== -1 && star !== r.length - 1)
+          err(
+            ['psc', 'registered', key, String(i)],
+            ansUrlProblems(r).find((x) => x.rule === 'wildcard-not-at-end')!.message,
+          )
       })
       if (value === undefined) continue
       const m = matchRegistered(value, list)
       if (!m.ok) {
-        err(['psc', 'registered', key], `the gateway sends ${value}, which PSC would refuse (invalid redirect_uri): ${m.message}. ` +
-          'Fix publicUrl or psc.redirectPath/postLogoutPath, or register the URL at ANS')
+        err(
+          ['psc', 'registered', key],
+          `the gateway sends ${value}, which PSC would refuse (invalid redirect_uri): ${m.message}. ` +
+            'Fix publicUrl or psc.redirectPath/postLogoutPath, or register the URL at ANS',
+        )
       }
     }
   }

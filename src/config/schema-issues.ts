@@ -10,7 +10,7 @@ import { displayPath, isSecretPath, locate, segmentsOf, type ParsedSource, type 
 type Schema = TSchema & Record<string, unknown>
 
 /** The schema that describes the value at a key path, or undefined (unknown key). */
-export function schemaAt (root: TSchema, segments: Segments): TSchema | undefined {
+export function schemaAt(root: TSchema, segments: Segments): TSchema | undefined {
   let s: Schema | undefined = root as Schema
   for (const seg of segments) {
     if (s === undefined) return undefined
@@ -19,11 +19,14 @@ export function schemaAt (root: TSchema, segments: Segments): TSchema | undefine
   return s
 }
 
-function childSchema (s: Schema, seg: string): Schema | undefined {
+function childSchema(s: Schema, seg: string): Schema | undefined {
   switch (s[Kind]) {
-    case 'Object': return (s.properties as Record<string, Schema>)[seg]
-    case 'Record': return Object.values(s.patternProperties as Record<string, Schema>)[0]
-    case 'Array': return s.items as Schema
+    case 'Object':
+      return (s.properties as Record<string, Schema>)[seg]
+    case 'Record':
+      return Object.values(s.patternProperties as Record<string, Schema>)[0]
+    case 'Array':
+      return s.items as Schema
     case 'Union': {
       for (const v of s.anyOf as Schema[]) {
         const c = childSchema(v, seg)
@@ -31,12 +34,13 @@ function childSchema (s: Schema, seg: string): Schema | undefined {
       }
       return undefined
     }
-    default: return undefined
+    default:
+      return undefined
   }
 }
 
 /** After substitution "8080" is a string: make it the integer or boolean the schema wants. */
-export function coerceSubstituted (root: TSchema, data: unknown, pointers: Iterable<string>): void {
+export function coerceSubstituted(root: TSchema, data: unknown, pointers: Iterable<string>): void {
   for (const pointer of pointers) {
     const segments = segmentsOf(pointer)
     const schema = schemaAt(root, segments) as Schema | undefined
@@ -50,29 +54,42 @@ export function coerceSubstituted (root: TSchema, data: unknown, pointers: Itera
     const value = (parent as Record<string, unknown>)[key]
     if (typeof value !== 'string') continue
     const kind = schema[Kind]
-    if ((kind === 'Integer' && /^-?[0-9]+$/.test(value)) || (kind === 'Number' && /^-?[0-9]+(\.[0-9]+)?$/.test(value))) {
-      (parent as Record<string, unknown>)[key] = Number(value)
+    if (
+      (kind === 'Integer' && /^-?[0-9]+$/.test(value)) ||
+      (kind === 'Number' && /^-?[0-9]+(\.[0-9]+)?$/.test(value))
+    ) {
+      ;(parent as Record<string, unknown>)[key] = Number(value)
     } else if (kind === 'Boolean' && (value === 'true' || value === 'false')) {
-      (parent as Record<string, unknown>)[key] = value === 'true'
+      ;(parent as Record<string, unknown>)[key] = value === 'true'
     }
   }
 }
 
-export interface RawIssue { segments: string[]; message: string; atKey?: boolean }
+export interface RawIssue {
+  segments: string[]
+  message: string
+  atKey?: boolean
+}
 
 /** All schema problems, deduplicated, positioned and sorted by line. */
-export function schemaIssues (root: TSchema, value: unknown, src: ParsedSource): ConfigIssue[] {
+export function schemaIssues(root: TSchema, value: unknown, src: ParsedSource): ConfigIssue[] {
   const raw: RawIssue[] = []
   collect(root, value, [], raw)
   return positioned(raw, src)
 }
 
-export function positioned (raw: RawIssue[], src: ParsedSource): ConfigIssue[] {
+export function positioned(raw: RawIssue[], src: ParsedSource): ConfigIssue[] {
   const seen = new Set<string>()
   const out: ConfigIssue[] = []
   for (const r of raw) {
     const pos = locate(src, r.segments, r.atKey)
-    const issue: ConfigIssue = { file: src.file, line: pos?.line, column: pos?.column, path: displayPath(r.segments), message: r.message }
+    const issue: ConfigIssue = {
+      file: src.file,
+      line: pos?.line,
+      column: pos?.column,
+      path: displayPath(r.segments),
+      message: r.message,
+    }
     const key = `${issue.line}:${issue.column}:${issue.path}:${issue.message}`
     if (seen.has(key)) continue
     seen.add(key)
@@ -81,14 +98,16 @@ export function positioned (raw: RawIssue[], src: ParsedSource): ConfigIssue[] {
   return sortIssues(out)
 }
 
-export function sortIssues (issues: ConfigIssue[]): ConfigIssue[] {
+export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   return issues
     .map((issue, i) => ({ issue, i }))
-    .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.i - b.i)
+    .sort(
+      (a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.i - b.i,
+    )
     .map((x) => x.issue)
 }
 
-function collect (schema: TSchema, value: unknown, base: string[], out: RawIssue[]): void {
+function collect(schema: TSchema, value: unknown, base: string[], out: RawIssue[]): void {
   for (const e of Value.Errors(schema, value)) {
     const segments = [...base, ...segmentsOf(e.path)]
     // A missing key is reported once, as missing, not again as "expected a string, got nothing".
@@ -101,22 +120,30 @@ function collect (schema: TSchema, value: unknown, base: string[], out: RawIssue
   }
 }
 
-function flattenUnion (s: Schema): Schema[] {
+function flattenUnion(s: Schema): Schema[] {
   return s[Kind] === 'Union' ? (s.anyOf as Schema[]).flatMap(flattenUnion) : [s]
 }
 
-function typeMatches (s: Schema, v: unknown): boolean {
+function typeMatches(s: Schema, v: unknown): boolean {
   switch (s[Kind]) {
-    case 'Object': case 'Record': return typeof v === 'object' && v !== null && !Array.isArray(v)
-    case 'Array': return Array.isArray(v)
-    case 'String': return typeof v === 'string'
-    case 'Integer': case 'Number': return typeof v === 'number'
-    case 'Boolean': return typeof v === 'boolean'
-    default: return false
+    case 'Object':
+    case 'Record':
+      return typeof v === 'object' && v !== null && !Array.isArray(v)
+    case 'Array':
+      return Array.isArray(v)
+    case 'String':
+      return typeof v === 'string'
+    case 'Integer':
+    case 'Number':
+      return typeof v === 'number'
+    case 'Boolean':
+      return typeof v === 'boolean'
+    default:
+      return false
   }
 }
 
-function unionIssue (e: ValueError, segments: string[], out: RawIssue[]): void {
+function unionIssue(e: ValueError, segments: string[], out: RawIssue[]): void {
   const variants = flattenUnion(e.schema as Schema)
   const candidates = variants.filter((v) => !('const' in v) && typeMatches(v, e.value))
   // When only one alternative has the value's shape (an access mapping), its own errors say more.
@@ -124,15 +151,18 @@ function unionIssue (e: ValueError, segments: string[], out: RawIssue[]): void {
     collect(candidates[0]!, e.value, segments, out)
     return
   }
-  out.push({ segments, message: `expected ${describeSchema(e.schema as Schema)}, got ${describeValue(e.value, segments)}` })
+  out.push({
+    segments,
+    message: `expected ${describeSchema(e.schema as Schema)}, got ${describeValue(e.value, segments)}`,
+  })
 }
 
 const RECORD_KEYS: Record<string, string> = {
   upstreams: 'an upstream name made of letters, digits, "_", "." and "-"',
-  identity: 'an HTTP header name (letters, digits, "-")'
+  identity: 'an HTTP header name (letters, digits, "-")',
 }
 
-function describeError (e: ValueError, segments: string[]): RawIssue {
+function describeError(e: ValueError, segments: string[]): RawIssue {
   const s = e.schema as Schema
   const got = (): string => describeValue(e.value, segments)
   const last = segments[segments.length - 1] ?? ''
@@ -155,30 +185,39 @@ function describeError (e: ValueError, segments: string[]): RawIssue {
       return { segments, message: `expected at least one of: ${Object.keys(s.properties as object).join(', ')}` }
     }
     case ValueErrorType.ArrayMinItems:
-      return { segments, message: `expected a list of at least ${String(s.minItems)} item${s.minItems === 1 ? '' : 's'}, got ${got()}` }
+      return {
+        segments,
+        message: `expected a list of at least ${String(s.minItems)} item${s.minItems === 1 ? '' : 's'}, got ${got()}`,
+      }
     case ValueErrorType.StringMinLength:
       return {
         segments,
-        message: s.minLength === 1
-          ? `expected a non-empty string, got ${got()}`
-          : `expected at least ${String(s.minLength)} characters, got ${(e.value as string).length}`
+        message:
+          s.minLength === 1
+            ? `expected a non-empty string, got ${got()}`
+            : `expected at least ${String(s.minLength)} characters, got ${(e.value as string).length}`,
       }
     case ValueErrorType.StringMaxLength:
-      return { segments, message: `expected at most ${String(s.maxLength)} characters, got ${(e.value as string).length}` }
-    case ValueErrorType.IntegerMaximum: case ValueErrorType.IntegerMinimum:
-    case ValueErrorType.NumberMaximum: case ValueErrorType.NumberMinimum:
+      return {
+        segments,
+        message: `expected at most ${String(s.maxLength)} characters, got ${(e.value as string).length}`,
+      }
+    case ValueErrorType.IntegerMaximum:
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.NumberMinimum:
       return { segments, message: `expected ${describeSchema(s)}, got ${got()}` }
     default:
       return { segments, message: `expected ${describeSchema(s)}, got ${got()}` }
   }
 }
 
-function lowerArticle (text: string): string {
+function lowerArticle(text: string): string {
   return /^(A|An) /.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text
 }
 
 /** What a schema accepts, in words. */
-export function describeSchema (s: Schema): string {
+export function describeSchema(s: Schema): string {
   if ('const' in s) return String(s.const)
   switch (s[Kind]) {
     case 'Union': {
@@ -195,35 +234,43 @@ export function describeSchema (s: Schema): string {
         ? `an object with ${keys.join('/')}`
         : 'a mapping (key: value)'
     }
-    case 'Record': return 'a mapping (key: value)'
-    case 'Array': return `a list of ${describeSchema(s.items as Schema)}`
-    case 'Integer': case 'Number': {
+    case 'Record':
+      return 'a mapping (key: value)'
+    case 'Array':
+      return `a list of ${describeSchema(s.items as Schema)}`
+    case 'Integer':
+    case 'Number': {
       const what = s[Kind] === 'Integer' ? 'an integer' : 'a number'
-      if (typeof s.minimum === 'number' && typeof s.maximum === 'number') return `${what} from ${s.minimum} to ${s.maximum}`
+      if (typeof s.minimum === 'number' && typeof s.maximum === 'number')
+        return `${what} from ${s.minimum} to ${s.maximum}`
       if (typeof s.minimum === 'number') return `${what} of at least ${s.minimum}`
       return what
     }
-    case 'Boolean': return 'true or false'
+    case 'Boolean':
+      return 'true or false'
     case 'String': {
       if (typeof s.description === 'string' && typeof s.pattern === 'string') return lowerArticle(s.description)
       if (typeof s.pattern === 'string') return `a string matching ${s.pattern}`
       return 'a string'
     }
-    default: return typeof s.description === 'string' ? lowerArticle(s.description) : 'a valid value'
+    default:
+      return typeof s.description === 'string' ? lowerArticle(s.description) : 'a valid value'
   }
 }
 
 /** What was written, in words; never the value of a secret. */
-export function describeValue (v: unknown, segments: Segments): string {
+export function describeValue(v: unknown, segments: Segments): string {
   if (v === null) return 'an empty value'
   if (isSecretPath(segments) && typeof v !== 'object') {
-    return typeof v === 'string' ? `a string of ${v.length} characters (not shown: secret)` : `a ${typeof v} (not shown: secret)`
+    return typeof v === 'string'
+      ? `a string of ${v.length} characters (not shown: secret)`
+      : `a ${typeof v} (not shown: secret)`
   }
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list'
   if (typeof v === 'object') return 'a mapping'
   if (typeof v === 'string') {
     if (v === '') return 'an empty string'
-    return JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v)
+    return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v)
   }
   if (typeof v === 'number') return `the number ${v}`
   if (typeof v === 'boolean') return `the boolean ${v}`

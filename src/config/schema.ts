@@ -20,23 +20,26 @@ export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from '.
 export type { UpstreamConfig } from './sections/upstreams.js'
 export type { StructureSetConfig } from './sections/accounts.js'
 
-export const ConfigSchema = Type.Object({
-  $schema: Type.Optional(Type.String()),
-  ...serverSchema,
-  psc: PscSchema,
-  session: SessionSchema,
-  upstreams: UpstreamsSchema,
-  routes: RoutesSchema,
-  headers: HeadersSchema,
-  lifecycle: LifecycleSchema,
-  limits: LimitsSchema,
-  audit: AuditSchema,
-  assertion: AssertionSchema,
-  log: LogSchema,
-  // establishments and local accounts
-  structures: Type.Optional(StructuresSchema),
-  accounts: Type.Optional(AccountsSchema)
-}, { additionalProperties: false })
+export const ConfigSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    ...serverSchema,
+    psc: PscSchema,
+    session: SessionSchema,
+    upstreams: UpstreamsSchema,
+    routes: RoutesSchema,
+    headers: HeadersSchema,
+    lifecycle: LifecycleSchema,
+    limits: LimitsSchema,
+    audit: AuditSchema,
+    assertion: AssertionSchema,
+    log: LogSchema,
+    // establishments and local accounts
+    structures: Type.Optional(StructuresSchema),
+    accounts: Type.Optional(AccountsSchema),
+  },
+  { additionalProperties: false },
+)
 
 /** The configuration as written in YAML, after defaults are applied. */
 export type RawConfig = Static<typeof ConfigSchema>

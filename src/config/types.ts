@@ -19,20 +19,29 @@ export type { CibaMode, CibaSettings } from './sections/ciba.js'
 export type { UpstreamSettings, PscSettings, SessionSettings, RouteSettings, HeaderSettings, ServerSettings }
 
 /** Sections whose converted form is more than WithMs of what was written. */
-type Converted = keyof ServerSettings | 'psc' | 'session' | 'upstreams' | 'routes' | 'headers' | 'structures' | 'accounts'
+type Converted =
+  | keyof ServerSettings
+  | 'psc'
+  | 'session'
+  | 'upstreams'
+  | 'routes'
+  | 'headers'
+  | 'structures'
+  | 'accounts'
 
-export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> & ServerSettings & {
-  /** the file it came from, for messages; "<embedded>" for built-in configs */
-  source: string
-  psc: PscSettings
-  session: SessionSettings
-  upstreams: Record<string, UpstreamSettings>
-  routes: RouteSettings[]
-  headers: HeaderSettings
-  /** local accounts of the protected application; absent: identity headers only */
-  accounts?: AccountsSettings
-  /** the named establishments (top-level `structures`), each with its label; the routes hold their own copies */
-  structures: Record<string, StructureSetConfig>
-}
+export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> &
+  ServerSettings & {
+    /** the file it came from, for messages; "<embedded>" for built-in configs */
+    source: string
+    psc: PscSettings
+    session: SessionSettings
+    upstreams: Record<string, UpstreamSettings>
+    routes: RouteSettings[]
+    headers: HeaderSettings
+    /** local accounts of the protected application; absent: identity headers only */
+    accounts?: AccountsSettings
+    /** the named establishments (top-level `structures`), each with its label; the routes hold their own copies */
+    structures: Record<string, StructureSetConfig>
+  }
 
 export type { OutboundProxySetting, PscOutboundSettings, PscOnboardingSettings } from './psc-production-types.js'

@@ -18,36 +18,46 @@ export interface ParsedSource {
   substituted: Set<string>
 }
 
-export interface Position { line: number; column: number }
+export interface Position {
+  line: number
+  column: number
+}
 
 /** Secrets are never echoed: an issue about a value under these paths gives no value. */
-export function isSecretPath (segments: Segments): boolean {
-  return (segments[0] === 'psc' && segments[1] === 'clientSecret') ||
+export function isSecretPath(segments: Segments): boolean {
+  return (
+    (segments[0] === 'psc' && segments[1] === 'clientSecret') ||
     (segments[0] === 'session' && segments[1] === 'secrets') ||
     (segments[0] === 'audit' && segments[1] === 'hmacKey') ||
-    (segments[0] === 'psc' && (segments[1] === 'outboundProxy' || segments[1] === 'certificate') && segments[2] === 'password') ||
+    (segments[0] === 'psc' &&
+      (segments[1] === 'outboundProxy' || segments[1] === 'certificate') &&
+      segments[2] === 'password') ||
     // a proxy URL may carry a password (it is refused, without being echoed)
     (segments[0] === 'psc' && segments[1] === 'outboundProxy' && segments[2] === 'url') ||
     (segments[0] === 'assertion' && segments[1] === 'keys') ||
     // a Redis URL may carry a password
     (segments[0] === 'session' && segments[1] === 'store' && segments[2] === 'url') ||
     (segments[0] === 'accounts' && segments[1] === 'ldap' && segments[2] === 'bindPassword')
+  )
 }
 
-export function pointerOf (segments: Segments): string {
-  return segments.map((s) => '/' + s.replace(/~/g, '~0').replace(/\//g, '~1')).join('')
+export function pointerOf(segments: Segments): string {
+  return segments.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')
 }
 
-export function segmentsOf (pointer: string): string[] {
+export function segmentsOf(pointer: string): string[] {
   if (pointer === '') return []
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
 }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 const INDEX = /^(0|[1-9][0-9]*)$/
 
 /** ["routes", "2", "access"] → "routes[2].access"; odd keys are quoted: headers.identity["X-A"]. */
-export function displayPath (segments: Segments): string {
+export function displayPath(segments: Segments): string {
   let out = ''
   for (const s of segments) {
     if (INDEX.test(s)) out += `[${s}]`
@@ -64,7 +74,7 @@ type SubstResult = { ok: true; value: string; changed: boolean } | { ok: false; 
 /** Reads a mounted secret file; throws an Error whose message never holds the file's content. */
 export type SecretFileReader = (path: string) => string
 
-function readSecretFile (path: string): string {
+function readSecretFile(path: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (err) {
@@ -81,20 +91,40 @@ const withoutTrailingNewline = (text: string) => text.replace(/\r?\n$/, '')
  * Secrets from mounted files (Docker/Kubernetes secrets): `${file:/abs/path}`, and `${VAR}` with
  * VAR unset but VAR_FILE set reads the file VAR_FILE names; one trailing newline is dropped.
  */
-export function substituteVariables (text: string, env: Record<string, string | undefined>, hideText = false, readFile: SecretFileReader = readSecretFile): SubstResult {
+export function substituteVariables(
+  text: string,
+  env: Record<string, string | undefined>,
+  hideText = false,
+  readFile: SecretFileReader = readSecretFile,
+): SubstResult {
   if (!text.includes('${')) return { ok: true, value: text, changed: false }
   let out = ''
   let changed = false
   let i = 0
   while (i < text.length) {
     const dollar = text.indexOf('$', i)
-    if (dollar === -1) { out += text.slice(i); break }
+    if (dollar === -1) {
+      out += text.slice(i)
+      break
+    }
     out += text.slice(i, dollar)
-    if (text.startsWith('$${', dollar)) { out += '${'; i = dollar + 3; changed = true; continue }
-    if (!text.startsWith('${', dollar)) { out += '$'; i = dollar + 1; continue }
+    if (text.startsWith('$${', dollar)) {
+      out += '${'
+      i = dollar + 3
+      changed = true
+      continue
+    }
+    if (!text.startsWith('${', dollar)) {
+      out += '$'
+      i = dollar + 1
+      continue
+    }
     const close = text.indexOf('}', dollar + 2)
     if (close === -1) {
-      return { ok: false, message: 'unterminated "${": write "${NAME}" or "${NAME:-default}", or "$${" for a literal "${"' }
+      return {
+        ok: false,
+        message: 'unterminated "${": write "${NAME}" or "${NAME:-default}", or "$${" for a literal "${"',
+      }
     }
     const inner = text.slice(dollar + 2, close)
     if (inner.startsWith('file:')) {
@@ -113,7 +143,10 @@ export function substituteVariables (text: string, env: Record<string, string | 
     const name = sep === -1 ? inner : inner.slice(0, sep)
     if (!VAR_NAME.test(name)) {
       const shown = hideText ? '' : ` "\${${inner}}"`
-      return { ok: false, message: `invalid variable reference${shown}: expected \${NAME} or \${NAME:-default} with NAME made of letters, digits and "_"` }
+      return {
+        ok: false,
+        message: `invalid variable reference${shown}: expected \${NAME} or \${NAME:-default} with NAME made of letters, digits and "_"`,
+      }
     }
     let fromEnv = env[name]
     const fileVar = `${name}_FILE`
@@ -121,13 +154,19 @@ export function substituteVariables (text: string, env: Record<string, string | 
       try {
         fromEnv = withoutTrailingNewline(readFile(env[fileVar]!))
       } catch (err) {
-        return { ok: false, message: `${name} is unset and ${fileVar} names a file that cannot be read: ${(err as Error).message}` }
+        return {
+          ok: false,
+          message: `${name} is unset and ${fileVar} names a file that cannot be read: ${(err as Error).message}`,
+        }
       }
     }
     if (sep !== -1) {
       out += fromEnv === undefined || fromEnv === '' ? inner.slice(sep + 2) : fromEnv
     } else if (fromEnv === undefined) {
-      return { ok: false, message: `environment variable ${name} is not set: set it, or set ${fileVar} to the path of a file that holds it (a Docker or Kubernetes secret), or write \${${name}:-default} to give a default` }
+      return {
+        ok: false,
+        message: `environment variable ${name} is not set: set it, or set ${fileVar} to the path of a file that holds it (a Docker or Kubernetes secret), or write \${${name}:-default} to give a default`,
+      }
     } else {
       out += fromEnv
     }
@@ -138,24 +177,35 @@ export function substituteVariables (text: string, env: Record<string, string | 
 }
 
 // A few yaml messages quote the offending source text; it could be a secret written in clear.
-function hideExcerpts (message: string): string {
+function hideExcerpts(message: string): string {
   return message.replace(/"([^"\n]{9,})"/g, '"…"')
 }
 
-function keyString (key: unknown): string | undefined {
+function keyString(key: unknown): string | undefined {
   if (isScalar(key)) return String(key.value)
   if (typeof key === 'string' || typeof key === 'number') return String(key)
   return undefined
 }
 
 /** Parse and substitute. Issues (syntax errors, missing variables) are appended to `issues`. */
-export function parseSource (text: string, file: string, env: Record<string, string | undefined>, issues: ConfigIssue[]): ParsedSource | undefined {
+export function parseSource(
+  text: string,
+  file: string,
+  env: Record<string, string | undefined>,
+  issues: ConfigIssue[],
+): ParsedSource | undefined {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       const pos = lineCounter.linePos(err.pos[0])
-      issues.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML syntax error: ${hideExcerpts(err.message)}` })
+      issues.push({
+        file,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        message: `YAML syntax error: ${hideExcerpts(err.message)}`,
+      })
     }
     return undefined
   }
@@ -199,7 +249,7 @@ export function parseSource (text: string, file: string, env: Record<string, str
  * a mapping); otherwise a scalar value is pointed at, and a mapping or list value at its key.
  * A path that does not exist in the file (a default, a missing key) gives its nearest ancestor.
  */
-export function locate (src: ParsedSource, segments: Segments, atKey = false): Position | undefined {
+export function locate(src: ParsedSource, segments: Segments, atKey = false): Position | undefined {
   const pos = (offset: number): Position => {
     const p = src.lineCounter.linePos(offset)
     return { line: p.line, column: p.col }
@@ -233,6 +283,6 @@ export function locate (src: ParsedSource, segments: Segments, atKey = false): P
   return best
 }
 
-function isNodeWithRange (n: unknown): n is Node & { range: [number, number, number] } {
+function isNodeWithRange(n: unknown): n is Node & { range: [number, number, number] } {
   return typeof n === 'object' && n !== null && Array.isArray((n as { range?: unknown }).range)
 }

@@ -3,7 +3,11 @@
 import type { FastifyRequest } from 'fastify'
 import { setScope, type Decision, type RequestScope } from '../scope.js'
 
-export function endpointScope (request: FastifyRequest, decision: Decision, facts: Omit<RequestScope, 'decision' | 'route'> = {}): void {
+export function endpointScope(
+  request: FastifyRequest,
+  decision: Decision,
+  facts: Omit<RequestScope, 'decision' | 'route'> = {},
+): void {
   const url = request.url
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)

@@ -47,7 +47,10 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
   const { config, steps, assertions } = opts
   const authPath = `${config.prefix}/auth`
   const cookieName = config.session.cookieName
-  const cookieOptions = sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) })
+  const cookieOptions = sessionCookieOptions({
+    secure: config.secure,
+    maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000),
+  })
   // The immediate peer, as fastify's trustProxy judges it for X-Forwarded-Host (index 0).
   const trusted = config.trustedProxies.length > 0 ? proxyAddr.compile(config.trustedProxies) : () => false
   // The signed assertion is a credential for the upstream: it goes only to the sub-request of a
@@ -72,10 +75,20 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
       if (identity !== undefined) {
         reply.headers(identityHeadersOf(identity, matched.state.forwarding, outcome.exercice))
         if (assertions !== undefined && assertionPeer(request)) {
-          const assertion = assertions.headerFor(identity, matched.upstream!, matched.state.forwarding.identity, scope.session, outcome.exercice, matched.route?.name)
+          const assertion = assertions.headerFor(
+            identity,
+            matched.upstream!,
+            matched.state.forwarding.identity,
+            scope.session,
+            outcome.exercice,
+            matched.route?.name,
+          )
           if (assertion !== undefined) reply.header(assertion.name, assertion.value)
         } else if (matched.upstream?.assertion !== undefined) {
-          request.log.info({ route: matched.route?.name }, 'forward-auth: assertion withheld (not a trusted proxy\'s sub-request)')
+          request.log.info(
+            { route: matched.route?.name },
+            "forward-auth: assertion withheld (not a trusted proxy's sub-request)",
+          )
         }
       }
       return void reply.code(200).send()
@@ -90,8 +103,15 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
     if (outcome.kind === 'deny') {
       const session = read.session
       const identity = session.kind === 'alive' ? session.record.identity : undefined
-      const who = identity === undefined ? undefined : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
-      return void sendCode(request, reply, outcome.code, { denial: outcome.details, who, logoutHref: `${config.prefix}/logout` })
+      const who =
+        identity === undefined
+          ? undefined
+          : { displayName: `${identity.givenName} ${identity.familyName}`.trim(), idNat: identity.idNat }
+      return void sendCode(request, reply, outcome.code, {
+        denial: outcome.details,
+        who,
+        logoutHref: `${config.prefix}/logout`,
+      })
     }
     sendCode(request, reply, outcome.code)
   }
@@ -103,11 +123,14 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
       authPath,
       host: request.host,
       peerTrusted: trusted(request.socket.remoteAddress ?? '', 0),
-      rawHeaders: request.raw.rawHeaders
+      rawHeaders: request.raw.rawHeaders,
     })
     if (!original.ok) {
       request.log.warn({ code: original.code, detail: original.detail }, 'forward-auth request refused')
-      endpointScope(request, 'reject', { reason: PSC_ERR.BAD_REQUEST.code, detail: `${original.code}: ${original.detail}` })
+      endpointScope(request, 'reject', {
+        reason: PSC_ERR.BAD_REQUEST.code,
+        detail: `${original.code}: ${original.detail}`,
+      })
       reply.header('cache-control', 'no-store').header(ERROR_HEADER, original.code)
       return void sendCode(request, reply, PSC_ERR.BAD_REQUEST.code)
     }
@@ -117,13 +140,23 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
   await app.register(async (scope) => {
     // A sub-request has no body worth reading (Envoy may send one): it is drained, never parsed.
     scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser('*', (_request: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => {
-      payload.on('error', (err) => done(err))
-      payload.on('end', () => done(null))
-      payload.resume()
-    })
+    scope.addContentTypeParser(
+      '*',
+      (_request: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => {
+        payload.on('error', (err) => done(err))
+        payload.on('end', () => done(null))
+        payload.resume()
+      },
+    )
     for (const url of [authPath, `${authPath}/*`]) {
-      scope.route({ method: METHODS, url, handler: async (request, reply) => { await handler(request, reply); return reply } })
+      scope.route({
+        method: METHODS,
+        url,
+        handler: async (request, reply) => {
+          await handler(request, reply)
+          return reply
+        },
+      })
     }
   })
 }

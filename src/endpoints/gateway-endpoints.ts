@@ -41,9 +41,10 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
 
   // Per client address, each endpoint counted apart (see limits.rateLimit); the 429 page is built
   // by the gateway's error handler.
-  const limited = config.limits.rateLimit.max > 0
-    ? { config: { rateLimit: { max: config.limits.rateLimit.max, timeWindow: config.limits.rateLimit.windowMs } } }
-    : {}
+  const limited =
+    config.limits.rateLimit.max > 0
+      ? { config: { rateLimit: { max: config.limits.rateLimit.max, timeWindow: config.limits.rateLimit.windowMs } } }
+      : {}
 
   // CIBA: its own routes; where it is offered, the login page is its choice page.
   const ciba = await registerCibaRoutes(app, opts)
@@ -55,22 +56,40 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     // Sent here by a session that timed out: say so before PSC's page, with a button to go on.
     if (askedAfterExpiry(request.query)) {
       endpointScope(request, 'login', { reason: PSC_ERR.LOGIN_REQUIRED.code })
-      return sendCode(request, reply.header('cache-control', 'no-store'), PSC_ERR.LOGIN_REQUIRED.code, { loginHref: `${loginPath}?rd=${encodeURIComponent(returnTo)}`, sessionExpired: true })
+      return sendCode(request, reply.header('cache-control', 'no-store'), PSC_ERR.LOGIN_REQUIRED.code, {
+        loginHref: `${loginPath}?rd=${encodeURIComponent(returnTo)}`,
+        sessionExpired: true,
+      })
     }
     const configuration = psc.configuration
     if (!configuration) {
-      const code = psc.availability === 'outbound-proxy' ? PSC_ERR.OUTBOUND_PROXY_UNAVAILABLE.code : PSC_ERR.PSC_UNAVAILABLE.code
+      const code =
+        psc.availability === 'outbound-proxy' ? PSC_ERR.OUTBOUND_PROXY_UNAVAILABLE.code : PSC_ERR.PSC_UNAVAILABLE.code
       endpointScope(request, 'login', { reason: code, detail: psc.status.reason })
       return sendCode(request, reply, code, { retryHref: request.url })
     }
-    const { url, transaction } = await startLogin(configuration, config.psc, returnTo, now() + config.session.loginTimeoutMs)
+    const { url, transaction } = await startLogin(
+      configuration,
+      config.psc,
+      returnTo,
+      now() + config.session.loginTimeoutMs,
+    )
     transactions.add(request, reply, transaction)
     endpointScope(request, 'login')
     audit.record(request, { event: 'login', outcome: 'started' })
     return reply.header('cache-control', 'no-store').redirect(url.href, 302)
   })
 
-  registerCallback(app, { config, psc, sessions, audit, transactions, limited, now, ...(opts.accounts !== undefined && { accounts: opts.accounts }) })
+  registerCallback(app, {
+    config,
+    psc,
+    sessions,
+    audit,
+    transactions,
+    limited,
+    now,
+    ...(opts.accounts !== undefined && { accounts: opts.accounts }),
+  })
   registerLogout(app, { config, psc, sessions, audit })
 
   app.get(`${prefix}/me`, async (request, reply) => {
@@ -88,11 +107,17 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
       return reply.code(401).send({ error: PSC_ERR.LOGIN_REQUIRED.code, login: loginPath })
     }
     const r = session.record
-    endpointScope(request, 'allow', { session: sessionReference(session.id), idNat: r.identity.idNat, profession: r.identity.exercices[0]?.professionCode })
+    endpointScope(request, 'allow', {
+      session: sessionReference(session.id),
+      idNat: r.identity.idNat,
+      profession: r.identity.exercices[0]?.professionCode,
+    })
     return {
       identity: r.identity,
       authenticatedAt: new Date(r.createdAt).toISOString(),
-      expiresAt: new Date(Math.min(r.createdAt + sessions.timeouts.absoluteTimeoutMs, r.lastSeenAt + sessions.timeouts.idleTimeoutMs)).toISOString()
+      expiresAt: new Date(
+        Math.min(r.createdAt + sessions.timeouts.absoluteTimeoutMs, r.lastSeenAt + sessions.timeouts.idleTimeoutMs),
+      ).toISOString(),
     }
   })
 }

@@ -47,15 +47,23 @@ export function registerLogout(app: FastifyInstance, opts: LogoutOptions): void 
   // The confirmation page's form (and a legacy application's logout form) posts
   // application/x-www-form-urlencoded, parsed in this scope only; its fields are not used.
   void app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => done(null, undefined))
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 4096 },
+      (_request, _body, done) => done(null, undefined),
+    )
     scope.post(logoutPath, async (request, reply) => {
       const trusted = fromThisOriginOrUser(request)
       const requestOrigin = request.headers.origin
       // Browsers send Origin on every POST; a script or an old client without either header is not
       // a cross-site page acting in the practitioner's browser.
-      const crossSite = trusted === false || (requestOrigin !== undefined && requestOrigin !== origin && trusted !== true)
+      const crossSite =
+        trusted === false || (requestOrigin !== undefined && requestOrigin !== origin && trusted !== true)
       if (crossSite) {
-        endpointScope(request, 'reject', { reason: PSC_ERR.CROSS_SITE.code, detail: `logout posted from ${String(requestOrigin ?? request.headers['sec-fetch-site'])}` })
+        endpointScope(request, 'reject', {
+          reason: PSC_ERR.CROSS_SITE.code,
+          detail: `logout posted from ${String(requestOrigin ?? request.headers['sec-fetch-site'])}`,
+        })
         return sendCode(request, reply, PSC_ERR.CROSS_SITE.code)
       }
       return logout(request, reply)
@@ -68,9 +76,16 @@ export function registerLogout(app: FastifyInstance, opts: LogoutOptions): void 
     const page = renderPage({
       lang,
       title: lang === 'fr' ? 'Se déconnecter ?' : 'Log out?',
-      paragraphs: [lang === 'fr' ? 'Confirmez pour fermer votre session sur cette application et sur Pro Santé Connect.' : 'Confirm to end your session on this application and on Pro Santé Connect.'],
-      requestId: request.id
-    }).replace('</main>', `<form method="post" action="${escapeHtml(logoutPath)}"><button type="submit">${lang === 'fr' ? 'Se déconnecter' : 'Log out'}</button></form></main>`)
+      paragraphs: [
+        lang === 'fr'
+          ? 'Confirmez pour fermer votre session sur cette application et sur Pro Santé Connect.'
+          : 'Confirm to end your session on this application and on Pro Santé Connect.',
+      ],
+      requestId: request.id,
+    }).replace(
+      '</main>',
+      `<form method="post" action="${escapeHtml(logoutPath)}"><button type="submit">${lang === 'fr' ? 'Se déconnecter' : 'Log out'}</button></form></main>`,
+    )
     return reply.code(200).headers(PAGE_HEADERS).header('content-language', lang).send(page)
   }
 
@@ -79,7 +94,10 @@ export function registerLogout(app: FastifyInstance, opts: LogoutOptions): void 
     // Two session cookies: which session is the practitioner's cannot be known. Ending none and
     // saying so beats clearing one cookie while a session stays alive and PSC is not told.
     if (sessions.cookies.read(request, config.session.cookieName).kind === 'duplicated') {
-      endpointScope(request, 'reject', { reason: PSC_ERR.LOGOUT_DUPLICATE_SESSION_COOKIE.code, detail: 'session cookie sent twice: no session ended' })
+      endpointScope(request, 'reject', {
+        reason: PSC_ERR.LOGOUT_DUPLICATE_SESSION_COOKIE.code,
+        detail: 'session cookie sent twice: no session ended',
+      })
       return sendCode(request, reply, PSC_ERR.LOGOUT_DUPLICATE_SESSION_COOKIE.code)
     }
     reply.clearCookie(config.session.cookieName, { path: '/' })
@@ -93,24 +111,39 @@ export function registerLogout(app: FastifyInstance, opts: LogoutOptions): void 
     if (session.kind === 'alive' || session.kind === 'ended') await sessions.endEventually(session.id)
     if (session.kind === 'ended') {
       audit.record(request, { event: 'logout', cause: session.why, session: sessionReference(session.id) })
-      audit.record(request, { event: 'session', outcome: 'ended', reason: session.why, session: sessionReference(session.id) })
+      audit.record(request, {
+        event: 'session',
+        outcome: 'ended',
+        reason: session.why,
+        session: sessionReference(session.id),
+      })
     }
     if (session.kind !== 'alive') {
       endpointScope(request, 'allow')
       return reply.redirect(config.psc.postLogoutPath, 302)
     }
-    const who = { session: sessionReference(session.id), idNat: session.record.identity.idNat, profession: session.record.identity.exercices[0]?.professionCode }
+    const who = {
+      session: sessionReference(session.id),
+      idNat: session.record.identity.idNat,
+      profession: session.record.identity.exercices[0]?.professionCode,
+    }
     audit.record(request, { event: 'logout', cause: 'user', ...who })
     audit.record(request, { event: 'session', outcome: 'ended', reason: 'logout', ...who })
     endpointScope(request, 'allow', who)
     // An explicit disconnect ends the PSC session too (RP-initiated logout), when PSC is reachable.
     const configuration = psc.configuration
-    const target = configuration ? logoutUrl(configuration, config.psc, session.record.idToken) : config.psc.postLogoutPath
+    const target = configuration
+      ? logoutUrl(configuration, config.psc, session.record.idToken)
+      : config.psc.postLogoutPath
     return reply.redirect(target, 302)
   }
 
   /** The store does not answer: the cookie is cleared now, the session ended when it answers again. */
-  async function logoutDuringOutage(request: FastifyRequest, reply: FastifyReply, reason: string): Promise<FastifyReply> {
+  async function logoutDuringOutage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reason: string,
+  ): Promise<FastifyReply> {
     const cookie = sessions.cookies.read(request, config.session.cookieName)
     const detail = `session store unavailable (${reason}): the session ends when the store answers again`
     if (cookie.kind === 'valid') {
@@ -127,13 +160,21 @@ export function registerLogout(app: FastifyInstance, opts: LogoutOptions): void 
   app.get(config.psc.postLogoutPath, async (request, reply) => {
     endpointScope(request, 'allow')
     const lang = pageLanguage(request.headers['accept-language'])
-    return reply.code(200).headers(PAGE_HEADERS).header('content-language', lang).send(renderPage({
-      lang,
-      title: lang === 'fr' ? 'Vous êtes déconnecté' : 'You are logged out',
-      paragraphs: [lang === 'fr'
-        ? 'Votre session est fermée sur cette application. Sur un poste partagé, fermez aussi le navigateur.'
-        : 'Your session on this application is closed. On a shared workstation, close the browser too.'],
-      links: [{ href: `${prefix}/login`, label: lang === 'fr' ? 'Se reconnecter' : 'Log in again' }]
-    }))
+    return reply
+      .code(200)
+      .headers(PAGE_HEADERS)
+      .header('content-language', lang)
+      .send(
+        renderPage({
+          lang,
+          title: lang === 'fr' ? 'Vous êtes déconnecté' : 'You are logged out',
+          paragraphs: [
+            lang === 'fr'
+              ? 'Votre session est fermée sur cette application. Sur un poste partagé, fermez aussi le navigateur.'
+              : 'Your session on this application is closed. On a shared workstation, close the browser too.',
+          ],
+          links: [{ href: `${prefix}/login`, label: lang === 'fr' ? 'Se reconnecter' : 'Log in again' }],
+        }),
+      )
   })
 }

@@ -10,14 +10,18 @@ import { PSC_ERR } from '../errors.js'
 
 export async function registerBackchannelLogout(
   app: FastifyInstance,
-  opts: { config: GatewayConfig; psc: PscClient; store: SessionStore; audit: AuditTrail }
+  opts: { config: GatewayConfig; psc: PscClient; store: SessionStore; audit: AuditTrail },
 ): Promise<void> {
   const receiver = new BackchannelLogout(opts.psc, opts.config.psc, opts.store)
   // Form bodies are parsed in this scope only: elsewhere they are streamed to the upstream untouched.
   await app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 32_768 }, (_req, body, done) => {
-      done(null, new URLSearchParams(body as string))
-    })
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 32_768 },
+      (_req, body, done) => {
+        done(null, new URLSearchParams(body as string))
+      },
+    )
     scope.post(`${opts.config.prefix}/backchannel-logout`, async (request, reply) => {
       reply.header('cache-control', 'no-store')
       const form = request.body instanceof URLSearchParams ? request.body : undefined
@@ -30,12 +34,18 @@ export async function registerBackchannelLogout(
       } catch (err) {
         if (err instanceof LogoutTokenError) {
           request.log.warn({ reason: err.message }, 'back-channel logout refused')
-          endpointScope(request, 'reject', { reason: PSC_ERR.BAD_REQUEST.code, detail: `logout token refused: ${err.message}` })
+          endpointScope(request, 'reject', {
+            reason: PSC_ERR.BAD_REQUEST.code,
+            detail: `logout token refused: ${err.message}`,
+          })
           return reply.code(400).send({ error: 'invalid_request', error_description: err.message })
         }
         // PSC unreachable (keys not fetched) or the store down: PSC may retry later.
         request.log.error({ err: { message: (err as Error).message } }, 'back-channel logout failed')
-        endpointScope(request, 'reject', { reason: PSC_ERR.PSC_UNAVAILABLE.code, detail: `back-channel logout failed: ${(err as Error).message}` })
+        endpointScope(request, 'reject', {
+          reason: PSC_ERR.PSC_UNAVAILABLE.code,
+          detail: `back-channel logout failed: ${(err as Error).message}`,
+        })
         return reply.code(503).send({ error: 'temporarily_unavailable' })
       }
     })

@@ -27,7 +27,7 @@ export class BackchannelLogout {
   constructor(
     private readonly psc: PscClient,
     private readonly settings: GatewayConfig['psc'],
-    private readonly store: SessionStore
+    private readonly store: SessionStore,
   ) {}
 
   async handle(logoutToken: unknown): Promise<BackchannelLogoutResult> {
@@ -36,7 +36,11 @@ export class BackchannelLogout {
     }
     const payload = await this.#verify(logoutToken)
     const events = payload.events
-    if (typeof events !== 'object' || events === null || typeof (events as Record<string, unknown>)[LOGOUT_EVENT] !== 'object') {
+    if (
+      typeof events !== 'object' ||
+      events === null ||
+      typeof (events as Record<string, unknown>)[LOGOUT_EVENT] !== 'object'
+    ) {
       throw new LogoutTokenError('the events claim does not contain the back-channel logout event')
     }
     if (payload.nonce !== undefined) throw new LogoutTokenError('a logout token must not contain a nonce')
@@ -57,11 +61,15 @@ export class BackchannelLogout {
     if (!configuration) throw new Error('PSC discovery is not loaded')
     const jwksUri = configuration.serverMetadata().jwks_uri
     if (!jwksUri) throw new Error('PSC publishes no jwks_uri')
-    if (this.#jwks?.uri !== jwksUri) this.#jwks = { uri: jwksUri, keys: createRemoteJWKSet(new URL(jwksUri), {
-      timeoutDuration: this.settings.httpTimeoutMs,
-      // through the outbound proxy, with the CA bundle, like every call to PSC
-      [customFetch]: (url: string, init: RequestInit) => this.psc.http.fetch(url, init)
-    }) }
+    if (this.#jwks?.uri !== jwksUri)
+      this.#jwks = {
+        uri: jwksUri,
+        keys: createRemoteJWKSet(new URL(jwksUri), {
+          timeoutDuration: this.settings.httpTimeoutMs,
+          // through the outbound proxy, with the CA bundle, like every call to PSC
+          [customFetch]: (url: string, init: RequestInit) => this.psc.http.fetch(url, init),
+        }),
+      }
     try {
       const { payload } = await jwtVerify(token, this.#jwks.keys, {
         issuer: this.settings.issuer,
@@ -69,12 +77,13 @@ export class BackchannelLogout {
         algorithms: ASYMMETRIC_ALGS,
         maxTokenAge: MAX_TOKEN_AGE_S,
         clockTolerance: 30,
-        requiredClaims: ['iat', 'jti']
+        requiredClaims: ['iat', 'jti'],
       })
       return payload
     } catch (err) {
       const code = (err as { code?: unknown }).code
-      if (typeof code === 'string' && isTokenFault(code)) throw new LogoutTokenError(`invalid logout token: ${(err as Error).message}`)
+      if (typeof code === 'string' && isTokenFault(code))
+        throw new LogoutTokenError(`invalid logout token: ${(err as Error).message}`)
       throw err
     }
   }
@@ -82,6 +91,12 @@ export class BackchannelLogout {
 
 /** jose error codes that blame the token; the others (JWKS unreachable or broken) blame PSC. */
 function isTokenFault(code: string): boolean {
-  return code.startsWith('ERR_JWT_') || code.startsWith('ERR_JWS_') || code === 'ERR_JOSE_ALG_NOT_ALLOWED' ||
-    code === 'ERR_JOSE_NOT_SUPPORTED' || code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
+  return (
+    code.startsWith('ERR_JWT_') ||
+    code.startsWith('ERR_JWS_') ||
+    code === 'ERR_JOSE_ALG_NOT_ALLOWED' ||
+    code === 'ERR_JOSE_NOT_SUPPORTED' ||
+    code === 'ERR_JWKS_NO_MATCHING_KEY' ||
+    code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
+  )
 }

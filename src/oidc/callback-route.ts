@@ -32,8 +32,19 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
   const { config, psc, transactions, now } = opts
   const loginPath = `${config.prefix}/login`
 
-  function fail(request: FastifyRequest, reply: FastifyReply, failure: LoginFailure, returnTo: string | undefined): FastifyReply {
-    opts.audit.record(request, { event: 'login', outcome: 'failed', reason: failure.code, detail: failure.detail, idNat: failure.idNat })
+  function fail(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    failure: LoginFailure,
+    returnTo: string | undefined,
+  ): FastifyReply {
+    opts.audit.record(request, {
+      event: 'login',
+      outcome: 'failed',
+      reason: failure.code,
+      detail: failure.detail,
+      idNat: failure.idNat,
+    })
     request.log.info({ code: failure.code, detail: failure.detail }, 'login failed')
     endpointScope(request, 'login', { reason: failure.code, detail: failure.detail, idNat: failure.idNat })
     const loginHref = returnTo === undefined ? loginPath : `${loginPath}?rd=${encodeURIComponent(returnTo)}`
@@ -45,11 +56,18 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
     reply.header('referrer-policy', 'no-referrer').header('cache-control', 'no-store')
     const configuration = psc.configuration
     if (!configuration) {
-      const definition = psc.availability === 'outbound-proxy' ? PSC_ERR.LOGIN_OUTBOUND_PROXY : PSC_ERR.LOGIN_PSC_UNREACHABLE
-      return fail(request, reply, new LoginFailure(definition, `PSC discovery not loaded: ${psc.status.reason ?? 'unknown'}`), undefined)
+      const definition =
+        psc.availability === 'outbound-proxy' ? PSC_ERR.LOGIN_OUTBOUND_PROXY : PSC_ERR.LOGIN_PSC_UNREACHABLE
+      return fail(
+        request,
+        reply,
+        new LoginFailure(definition, `PSC discovery not loaded: ${psc.status.reason ?? 'unknown'}`),
+        undefined,
+      )
     }
     const state = (request.query as Record<string, unknown>).state
-    if (typeof state !== 'string' || state === '') return fail(request, reply, new LoginFailure(PSC_ERR.LOGIN_NO_STATE, 'the callback carries no state'), undefined)
+    if (typeof state !== 'string' || state === '')
+      return fail(request, reply, new LoginFailure(PSC_ERR.LOGIN_NO_STATE, 'the callback carries no state'), undefined)
     const found = transactions.take(request, reply, state)
     if (!found) {
       const detail = 'unknown or expired login (state does not match a login started in this browser)'
@@ -57,11 +75,18 @@ export function registerCallback(app: FastifyInstance, opts: CallbackOptions): v
     }
     try {
       const fields = await finishLogin(configuration, config.psc, new URL(config.publicUrl + request.url), found, now())
-      await startSession(request, reply, { config, sessions: opts.sessions, audit: opts.audit, accounts: opts.accounts }, fields, 'redirect')
+      await startSession(
+        request,
+        reply,
+        { config, sessions: opts.sessions, audit: opts.audit, accounts: opts.accounts },
+        fields,
+        'redirect',
+      )
       return reply.redirect(found.returnTo, 302)
     } catch (err) {
       if (err instanceof LoginFailure) return fail(request, reply, err, found.returnTo)
-      if (err instanceof SessionStoreUnavailable) return fail(request, reply, new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason), found.returnTo)
+      if (err instanceof SessionStoreUnavailable)
+        return fail(request, reply, new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason), found.returnTo)
       throw err
     }
   })

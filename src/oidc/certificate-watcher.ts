@@ -24,7 +24,11 @@ export class CertificateWatcher {
     this.#timer.unref()
   }
 
-  constructor(current: ClientCertificate, intervalMs: number, private readonly onChange: (renewal: CertificateRenewal) => void) {
+  constructor(
+    current: ClientCertificate,
+    intervalMs: number,
+    private readonly onChange: (renewal: CertificateRenewal) => void,
+  ) {
     this.#current = current
     const f = current.files
     this.#files = [f.pkcs12, f.cert, f.key].filter((p): p is string => p !== undefined)

@@ -16,14 +16,24 @@ export type ProbeVerdict =
 const CLOSED = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED'])
 
 /** One TLS handshake with the gateway's material, then a HEAD request: an HTTP answer means accepted. */
-export function probeClientCertificate(http: OutboundHttp, url: string | URL, timeoutMs: number): Promise<ProbeVerdict> {
+export function probeClientCertificate(
+  http: OutboundHttp,
+  url: string | URL,
+  timeoutMs: number,
+): Promise<ProbeVerdict> {
   const target = new URL(url)
   const host = target.hostname.replace(/^\[|\]$/g, '')
   const port = Number(target.port || 443)
   return new Promise<ProbeVerdict>((resolve) => {
     let handshaken = false
     let settled = false
-    const socket = connect({ ...(http.tlsOptions as ConnectionOptions), host, port, servername: /^[0-9.:]+$/.test(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
+    const socket = connect({
+      ...(http.tlsOptions as ConnectionOptions),
+      host,
+      port,
+      servername: /^[0-9.:]+$/.test(host) ? undefined : host,
+      ALPNProtocols: ['http/1.1'],
+    })
     const done = (v: ProbeVerdict) => {
       if (settled) return
       settled = true
@@ -31,19 +41,32 @@ export function probeClientCertificate(http: OutboundHttp, url: string | URL, ti
       socket.destroy()
       resolve(v)
     }
-    const timer = setTimeout(() => done({ verdict: 'inconclusive', detail: `no answer within ${timeoutMs} ms` }), timeoutMs)
+    const timer = setTimeout(
+      () => done({ verdict: 'inconclusive', detail: `no answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    )
     socket.once('secureConnect', () => {
       handshaken = true
       socket.write(`HEAD ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`)
     })
     socket.once('data', (chunk: Buffer) => {
-      done(chunk.subarray(0, 5).toString('latin1') === 'HTTP/' ? { verdict: 'accepted' } : { verdict: 'inconclusive', detail: 'PSC answered something other than HTTP' })
+      done(
+        chunk.subarray(0, 5).toString('latin1') === 'HTTP/'
+          ? { verdict: 'accepted' }
+          : { verdict: 'inconclusive', detail: 'PSC answered something other than HTTP' },
+      )
     })
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const failure = http.describeFailure(err, target)
-      if (failure.code !== PSC_ERR_PSC_TLS && failure.code !== PSC_ERR_PSC_UNREACHABLE) return done(failure.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED ? { verdict: 'refused', failure } : { verdict: 'inconclusive', detail: failure.message })
+      if (failure.code !== PSC_ERR_PSC_TLS && failure.code !== PSC_ERR_PSC_UNREACHABLE)
+        return done(
+          failure.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED
+            ? { verdict: 'refused', failure }
+            : { verdict: 'inconclusive', detail: failure.message },
+        )
       // The server's own certificate not trusted, a refused connection: not about ours.
-      if (!handshaken && !/before secure TLS connection was established/.test(err.message)) return done({ verdict: 'inconclusive', detail: failure.message })
+      if (!handshaken && !/before secure TLS connection was established/.test(err.message))
+        return done({ verdict: 'inconclusive', detail: failure.message })
       done({ verdict: 'refused', failure: closedAfterCertificate(http, target) })
     })
     socket.once('close', () => {
@@ -54,7 +77,11 @@ export function probeClientCertificate(http: OutboundHttp, url: string | URL, ti
 }
 
 function closedAfterCertificate(http: OutboundHttp, target: URL): OutboundFailure {
-  return certificateRefusal(target.host, http.certificate, 'PSC closed the connection as soon as it had seen the certificate, without answering')
+  return certificateRefusal(
+    target.host,
+    http.certificate,
+    'PSC closed the connection as soon as it had seen the certificate, without answering',
+  )
 }
 
 /**
@@ -63,10 +90,16 @@ function closedAfterCertificate(http: OutboundHttp, target: URL): OutboundFailur
  * is the cause. Only on a failure path (never per request), and only for a direct connection: through
  * an outbound proxy, the proxy would be probed.
  */
-export async function diagnoseFailure(http: OutboundHttp, err: unknown, url: string | URL, timeoutMs: number): Promise<OutboundFailure> {
+export async function diagnoseFailure(
+  http: OutboundHttp,
+  err: unknown,
+  url: string | URL,
+  timeoutMs: number,
+): Promise<OutboundFailure> {
   const failure = http.describeFailure(err, url)
   const target = new URL(url)
-  if (http.certificate === undefined || target.protocol !== 'https:' || http.proxyOf(target) !== undefined) return failure
+  if (http.certificate === undefined || target.protocol !== 'https:' || http.proxyOf(target) !== undefined)
+    return failure
   if (failure.code !== PSC_ERR_PSC_UNREACHABLE && failure.code !== PSC_ERR_PSC_TLS) return failure
   if (!causeCodes(err).some((c) => CLOSED.has(c))) return failure
   const probe = await probeClientCertificate(http, target, timeoutMs)

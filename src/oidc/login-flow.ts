@@ -12,10 +12,16 @@ export async function startLogin(
   configuration: oidc.Configuration,
   psc: GatewayConfig['psc'],
   returnTo: string,
-  expiresAt: number
+  expiresAt: number,
 ): Promise<{ url: URL; transaction: LoginTransaction }> {
   const verifier = oidc.randomPKCECodeVerifier()
-  const transaction: LoginTransaction = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier, returnTo, expiresAt }
+  const transaction: LoginTransaction = {
+    state: oidc.randomState(),
+    nonce: oidc.randomNonce(),
+    verifier,
+    returnTo,
+    expiresAt,
+  }
   const url = oidc.buildAuthorizationUrl(configuration, {
     redirect_uri: psc.redirectUri,
     response_type: 'code',
@@ -24,7 +30,7 @@ export async function startLogin(
     state: transaction.state,
     nonce: transaction.nonce,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256'
+    code_challenge_method: 'S256',
   })
   return { url, transaction }
 }
@@ -37,7 +43,7 @@ export async function finishLogin(
   psc: GatewayConfig['psc'],
   callbackUrl: URL,
   transaction: LoginTransaction,
-  now: number
+  now: number,
 ): Promise<NewSession> {
   let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>
   try {
@@ -45,7 +51,7 @@ export async function finishLogin(
       pkceCodeVerifier: transaction.verifier,
       expectedState: transaction.state,
       expectedNonce: transaction.nonce,
-      idTokenExpected: true
+      idTokenExpected: true,
     })
   } catch (err) {
     throw unreachableFailure(err) ?? new LoginFailure(grantFailureCode(err), describeOidcError(err))
@@ -53,16 +59,25 @@ export async function finishLogin(
   return sessionFieldsFromTokens(configuration, psc, tokens, now)
 }
 
-export function logoutUrl(configuration: oidc.Configuration, psc: GatewayConfig['psc'], idToken: string | undefined): string {
+export function logoutUrl(
+  configuration: oidc.Configuration,
+  psc: GatewayConfig['psc'],
+  idToken: string | undefined,
+): string {
   if (!idToken || !configuration.serverMetadata().end_session_endpoint) return psc.postLogoutRedirectUri
-  return oidc.buildEndSessionUrl(configuration, { id_token_hint: idToken, post_logout_redirect_uri: psc.postLogoutRedirectUri }).href
+  return oidc.buildEndSessionUrl(configuration, {
+    id_token_hint: idToken,
+    post_logout_redirect_uri: psc.postLogoutRedirectUri,
+  }).href
 }
 
 /** What the failure of the code exchange means for the practitioner. */
 function grantFailureCode(err: unknown): CodeDefinition<PscErrorCode> {
   if (err instanceof oidc.AuthorizationResponseError) {
     // The practitioner cancelled at PSC, or refused to share their profile.
-    return err.error === 'access_denied' || err.error === 'login_required' || err.error === 'consent_required' ? PSC_ERR.LOGIN_CANCELLED : PSC_ERR.LOGIN_PSC_ERROR
+    return err.error === 'access_denied' || err.error === 'login_required' || err.error === 'consent_required'
+      ? PSC_ERR.LOGIN_CANCELLED
+      : PSC_ERR.LOGIN_PSC_ERROR
   }
   if (err instanceof oidc.ResponseBodyError) return PSC_ERR.LOGIN_PSC_ERROR
   if (isUpstreamFailure(err)) return PSC_ERR.LOGIN_PSC_UNREACHABLE

@@ -8,8 +8,12 @@ import type { ClientCertificate } from '../config/client-certificate.js'
 import type { OutboundProxySetting, PscOutboundSettings } from '../config/types.js'
 import { tlsOptionsFor } from './psc-trust.js'
 import {
-  PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, PSC_ERR_PSC_TLS, PSC_ERR_PSC_UNREACHABLE,
-  type OutboundErrorCode
+  PSC_ERR_CLIENT_CERTIFICATE_REFUSED,
+  PSC_ERR_OUTBOUND_PROXY,
+  PSC_ERR_PSC_RESPONSE,
+  PSC_ERR_PSC_TLS,
+  PSC_ERR_PSC_UNREACHABLE,
+  type OutboundErrorCode,
 } from '../errors.js'
 
 export interface OutboundFailure {
@@ -35,10 +39,13 @@ export function noProxyMatches(target: URL, entries: readonly string[]): boolean
     if (entry === '*') return true
     let entryPort: string | undefined
     const m = /^(.*?):([0-9]+)$/.exec(entry)
-    if (m && !entry.startsWith('[') && (m[1]!.match(/:/g) ?? []).length === 0) { entry = m[1]!; entryPort = m[2] }
+    if (m && !entry.startsWith('[') && (m[1]!.match(/:/g) ?? []).length === 0) {
+      entry = m[1]!
+      entryPort = m[2]
+    }
     entry = entry.replace(/^\[|\]$/g, '').replace(/^\*?\./, '')
     if (entryPort !== undefined && entryPort !== port) continue
-    if (host === entry || host.endsWith('.' + entry)) return true
+    if (host === entry || host.endsWith(`.${entry}`)) return true
   }
   return false
 }
@@ -57,7 +64,8 @@ export function proxyFor(target: URL, setting: OutboundProxySetting, env: Env): 
     if (setting.password !== undefined) url.password = encodeURIComponent(setting.password)
     return url
   }
-  const pick = (...names: string[]): string | undefined => names.map((n) => env[n]).find((v) => v !== undefined && v !== '')
+  const pick = (...names: string[]): string | undefined =>
+    names.map((n) => env[n]).find((v) => v !== undefined && v !== '')
   const value = target.protocol === 'https:' ? pick('https_proxy', 'HTTPS_PROXY') : pick('http_proxy', 'HTTP_PROXY')
   if (value === undefined) return undefined
   if (noProxyMatches(target, splitNoProxy(pick('no_proxy', 'NO_PROXY')))) return undefined
@@ -68,11 +76,23 @@ export function proxyFor(target: URL, setting: OutboundProxySetting, env: Env): 
   }
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'ECONNRESET',
+  'EPIPE',
+])
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|CERT_|HOSTNAME_MISMATCH)/
 // TLS alerts a server sends about the client's certificate (OpenSSL's names, as Node codes them)
 // OpenSSL 3.0 (Node 20/22) names alerts SSLV3_/TLSV1_/TLSV13_; OpenSSL 3.5 (Node 24) SSL/TLS_
-const CERTIFICATE_ALERT = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_(BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNKNOWN_CA|ACCESS_DENIED|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|DECRYPT_ERROR)$/
+const CERTIFICATE_ALERT =
+  /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_(BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNKNOWN_CA|ACCESS_DENIED|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|DECRYPT_ERROR)$/
 const ALERT_MEANING: Record<string, string> = {
   UNKNOWN_CA: 'it is not issued by a CA PSC trusts (IGC Santé)',
   CERTIFICATE_EXPIRED: 'it has expired',
@@ -84,9 +104,20 @@ const ALERT_MEANING: Record<string, string> = {
 }
 
 /** What a certificate refusal reads like in the log and /readyz. */
-export function certificateRefusal(psc: string, certificate: ClientCertificate | undefined, why: string, via = ''): OutboundFailure {
-  const which = certificate === undefined ? 'no client certificate' : `the client certificate (${certificate.info.subject}, issued by ${certificate.info.issuer})`
-  return { code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED, message: `PSC at ${psc} refused ${which} in the TLS handshake${via}: ${why}; it must be the IGC Santé certificate registered at ANS for this client, valid and not revoked` }
+export function certificateRefusal(
+  psc: string,
+  certificate: ClientCertificate | undefined,
+  why: string,
+  via = '',
+): OutboundFailure {
+  const which =
+    certificate === undefined
+      ? 'no client certificate'
+      : `the client certificate (${certificate.info.subject}, issued by ${certificate.info.issuer})`
+  return {
+    code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED,
+    message: `PSC at ${psc} refused ${which} in the TLS handshake${via}: ${why}; it must be the IGC Santé certificate registered at ANS for this client, valid and not revoked`,
+  }
 }
 
 function causes(err: unknown): Array<Error & { code?: unknown; port?: unknown; address?: unknown }> {
@@ -148,9 +179,14 @@ export class OutboundHttp {
     const key = proxy === undefined ? 'direct' : `${proxy.href} ${target.protocol}`
     let d = this.#dispatchers.get(key)
     if (d === undefined) {
-      d = proxy === undefined
-        ? new Agent({ connect: this.#tls })
-        : new ProxyAgent({ uri: proxy.href, requestTls: this.#tls, proxyTunnel: target.protocol === 'https:' || proxy.protocol !== 'http:' })
+      d =
+        proxy === undefined
+          ? new Agent({ connect: this.#tls })
+          : new ProxyAgent({
+              uri: proxy.href,
+              requestTls: this.#tls,
+              proxyTunnel: target.protocol === 'https:' || proxy.protocol !== 'http:',
+            })
       this.#dispatchers.set(key, d)
     }
     return d
@@ -159,7 +195,10 @@ export class OutboundHttp {
   /** A fetch with the Fetch API's signature: what openid-client's and jose's customFetch expect. */
   fetch = (input: string | URL, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(input)
-    return undiciFetch(url, { ...(init as object), dispatcher: this.#dispatcherFor(url) } as never) as unknown as Promise<Response>
+    return undiciFetch(url, {
+      ...(init as object),
+      dispatcher: this.#dispatcherFor(url),
+    } as never) as unknown as Promise<Response>
   }
 
   /** Why a call to `url` failed, told apart: the outbound proxy, PSC's reachability, TLS. */
@@ -172,16 +211,38 @@ export class OutboundHttp {
     const tunnel = chain.map((e) => /Proxy response \(([0-9]{3})\)/.exec(e.message)).find((m) => m !== null)
     if (proxy !== undefined && tunnel) {
       const status = Number(tunnel[1])
-      if (status === 407) return { code: PSC_ERR_OUTBOUND_PROXY, message: `the outbound proxy ${displayProxy(proxy)} asks for authentication (407): check psc.outboundProxy.username and password` }
-      if (status === 403 || status === 405) return { code: PSC_ERR_OUTBOUND_PROXY, message: `the outbound proxy ${displayProxy(proxy)} refused to connect to ${psc} (${status}): ask the network team to allow CONNECT to ${psc}` }
-      return { code: PSC_ERR_PSC_UNREACHABLE, message: `the outbound proxy ${displayProxy(proxy)} could not connect to PSC at ${psc} (it answered ${status})` }
+      if (status === 407)
+        return {
+          code: PSC_ERR_OUTBOUND_PROXY,
+          message: `the outbound proxy ${displayProxy(proxy)} asks for authentication (407): check psc.outboundProxy.username and password`,
+        }
+      if (status === 403 || status === 405)
+        return {
+          code: PSC_ERR_OUTBOUND_PROXY,
+          message: `the outbound proxy ${displayProxy(proxy)} refused to connect to ${psc} (${status}): ask the network team to allow CONNECT to ${psc}`,
+        }
+      return {
+        code: PSC_ERR_PSC_UNREACHABLE,
+        message: `the outbound proxy ${displayProxy(proxy)} could not connect to PSC at ${psc} (it answered ${status})`,
+      }
     }
-    const alert = chain.map((e) => (typeof e.code === 'string' ? CERTIFICATE_ALERT.exec(e.code) : null)).find((m) => m !== null)
+    const alert = chain
+      .map((e) => (typeof e.code === 'string' ? CERTIFICATE_ALERT.exec(e.code) : null))
+      .find((m) => m !== null)
     if (alert && (this.#certificate !== undefined || alert[1] === 'CERTIFICATE_REQUIRED')) {
-      return certificateRefusal(psc, this.#certificate, `TLS alert ${alert[1]!.toLowerCase()}: ${ALERT_MEANING[alert[1]!] ?? 'the certificate is not acceptable'}`, via)
+      return certificateRefusal(
+        psc,
+        this.#certificate,
+        `TLS alert ${alert[1]!.toLowerCase()}: ${ALERT_MEANING[alert[1]!] ?? 'the certificate is not acceptable'}`,
+        via,
+      )
     }
     const tls = chain.find((e) => typeof e.code === 'string' && TLS_CODE.test(e.code))
-    if (tls) return { code: PSC_ERR_PSC_TLS, message: `TLS with ${psc} failed${via}: ${String(tls.code)} ${tls.message} (a TLS-inspecting proxy needs its CA in psc.tls.ca)` }
+    if (tls)
+      return {
+        code: PSC_ERR_PSC_TLS,
+        message: `TLS with ${psc} failed${via}: ${String(tls.code)} ${tls.message} (a TLS-inspecting proxy needs its CA in psc.tls.ca)`,
+      }
     const sys = chain.find((e) => typeof e.code === 'string' && CONNECTION_CODES.has(e.code))
     if (sys) {
       const code = String(sys.code)
@@ -189,8 +250,13 @@ export class OutboundHttp {
         // Through a proxy the gateway opens sockets to the proxy only: a refused or unresolved
         // connection is the proxy's. A reset can come from PSC inside the tunnel.
         const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80))
-        const atProxy = code !== 'ECONNRESET' && code !== 'EPIPE' && code !== 'UND_ERR_SOCKET' ? true : sys.port === proxyPort
-        if (atProxy) return { code: PSC_ERR_OUTBOUND_PROXY, message: `the outbound proxy ${displayProxy(proxy)} cannot be reached (${code}); PSC was not tried` }
+        const atProxy =
+          code !== 'ECONNRESET' && code !== 'EPIPE' && code !== 'UND_ERR_SOCKET' ? true : sys.port === proxyPort
+        if (atProxy)
+          return {
+            code: PSC_ERR_OUTBOUND_PROXY,
+            message: `the outbound proxy ${displayProxy(proxy)} cannot be reached (${code}); PSC was not tried`,
+          }
       }
       return { code: PSC_ERR_PSC_UNREACHABLE, message: `PSC at ${psc} cannot be reached${via} (${code})` }
     }

@@ -8,7 +8,13 @@ import { OutboundHttp, type OutboundFailure } from './outbound-http.js'
 import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
 import { diagnoseFailure, probeClientCertificate } from './client-certificate-probe.js'
 import { CertificateWatcher, type CertificateRenewal } from './certificate-watcher.js'
-import { PSC_ERR_CLIENT_CERTIFICATE, PSC_ERR_CLIENT_CERTIFICATE_REFUSED, PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_RESPONSE, type OutboundErrorCode } from '../errors.js'
+import {
+  PSC_ERR_CLIENT_CERTIFICATE,
+  PSC_ERR_CLIENT_CERTIFICATE_REFUSED,
+  PSC_ERR_OUTBOUND_PROXY,
+  PSC_ERR_PSC_RESPONSE,
+  type OutboundErrorCode,
+} from '../errors.js'
 
 export type { CertificateRenewal } from './certificate-watcher.js'
 
@@ -24,9 +30,12 @@ export interface PscStatus {
 /** openid-client's way of authenticating the client, from the configuration. */
 export function clientAuthFor(s: GatewayConfig['psc']): oidc.ClientAuth {
   switch (s.clientAuth) {
-    case 'tls_client_auth': return oidc.TlsClientAuth()
-    case 'client_secret_post': return oidc.ClientSecretPost(s.clientSecret)
-    default: return oidc.ClientSecretBasic(s.clientSecret)
+    case 'tls_client_auth':
+      return oidc.TlsClientAuth()
+    case 'client_secret_post':
+      return oidc.ClientSecretPost(s.clientSecret)
+    default:
+      return oidc.ClientSecretBasic(s.clientSecret)
   }
 }
 
@@ -67,7 +76,7 @@ export class PscClient {
     /** told when a renewed client certificate is in use (or could not be read) */
     private readonly onCertificateRenewal?: (renewal: CertificateRenewal) => void,
     /** how often the certificate files are looked at; 0: never */
-    private readonly certificatePollMs = 1000
+    private readonly certificatePollMs = 1000,
   ) {
     this.http = new OutboundHttp(settings.outbound, env)
   }
@@ -88,7 +97,11 @@ export class PscClient {
     const seconds = () => (performance.now() - started) / 1000
     try {
       const response = await this.http.fetch(url, init)
-      this.observer?.call(endpoint, response.status >= 500 ? 'server_error' : response.status >= 400 ? 'client_error' : 'ok', seconds())
+      this.observer?.call(
+        endpoint,
+        response.status >= 500 ? 'server_error' : response.status >= 400 ? 'client_error' : 'ok',
+        seconds(),
+      )
       if (endpoint === 'token' && this.#refusal !== undefined) {
         this.#refusal = undefined
         this.log.info({ code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED }, 'PSC accepts the client certificate again')
@@ -96,7 +109,11 @@ export class PscClient {
       return response
     } catch (err) {
       const name = (err as Error | undefined)?.name
-      this.observer?.call(endpoint, name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable', seconds())
+      this.observer?.call(
+        endpoint,
+        name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable',
+        seconds(),
+      )
       // openid-client passes fetch errors through: the login flow reads which part failed from them
       if (err instanceof Error) {
         const failure = await diagnoseFailure(this.http, err, url, Math.min(this.settings.httpTimeoutMs, 5000))
@@ -126,19 +143,32 @@ export class PscClient {
   get tokenEndpoint(): string | undefined {
     const m = this.#configuration?.serverMetadata()
     if (m === undefined) return undefined
-    const alias = this.settings.clientAuth === 'tls_client_auth' ? (m.mtls_endpoint_aliases as Record<string, unknown> | undefined)?.token_endpoint : undefined
+    const alias =
+      this.settings.clientAuth === 'tls_client_auth'
+        ? (m.mtls_endpoint_aliases as Record<string, unknown> | undefined)?.token_endpoint
+        : undefined
     return typeof alias === 'string' ? alias : m.token_endpoint
   }
 
   #certificateRefused(failure: OutboundFailure): void {
-    if (this.#refusal === undefined) this.log.warn({ code: failure.code, detail: failure.message }, 'PSC refused the client certificate: no practitioner can log in until it is replaced')
+    if (this.#refusal === undefined)
+      this.log.warn(
+        { code: failure.code, detail: failure.message },
+        'PSC refused the client certificate: no practitioner can log in until it is replaced',
+      )
     this.#refusal = { failure, since: this.#refusal?.since ?? Date.now() }
   }
 
   /** After discovery (and after a renewal): one handshake with the token endpoint says whether PSC accepts the certificate. */
   async #checkCertificateAccepted(): Promise<void> {
     const url = this.tokenEndpoint
-    if (url === undefined || this.settings.clientAuth !== 'tls_client_auth' || !url.startsWith('https:') || this.http.proxyOf(url) !== undefined) return
+    if (
+      url === undefined ||
+      this.settings.clientAuth !== 'tls_client_auth' ||
+      !url.startsWith('https:') ||
+      this.http.proxyOf(url) !== undefined
+    )
+      return
     const probe = await probeClientCertificate(this.http, url, Math.min(this.settings.httpTimeoutMs, 5000))
     if (probe.verdict === 'refused') this.#certificateRefused(probe.failure)
     else if (probe.verdict === 'accepted' && this.#refusal !== undefined) {
@@ -166,12 +196,24 @@ export class PscClient {
         this.http.replaceCertificate(renewal.certificate)
         this.#refusal = undefined
         const i = renewal.certificate.info
-        this.log.info({ subject: i.subject, issuer: i.issuer, serialNumber: i.serialNumber, expires: new Date(i.validTo).toISOString(), previousSerialNumber: renewal.previous.info.serialNumber }, 'renewed client certificate for PSC in use from the next connection')
+        this.log.info(
+          {
+            subject: i.subject,
+            issuer: i.issuer,
+            serialNumber: i.serialNumber,
+            expires: new Date(i.validTo).toISOString(),
+            previousSerialNumber: renewal.previous.info.serialNumber,
+          },
+          'renewed client certificate for PSC in use from the next connection',
+        )
         if (this.#certificateTimer) clearTimeout(this.#certificateTimer)
         this.#warnOfCertificateExpiry()
         void this.#checkCertificateAccepted()
       } else {
-        this.log.warn({ code: PSC_ERR_CLIENT_CERTIFICATE, detail: renewal.error }, 'the client certificate files changed but cannot be used: the current certificate stays in use')
+        this.log.warn(
+          { code: PSC_ERR_CLIENT_CERTIFICATE, detail: renewal.error },
+          'the client certificate files changed but cannot be used: the current certificate stays in use',
+        )
       }
       this.onCertificateRenewal?.(renewal)
     })
@@ -182,9 +224,19 @@ export class PscClient {
     const c = this.http.certificate
     if (c === undefined || this.#closed) return
     const left = c.info.validTo - Date.now()
-    const details = { subject: c.info.subject, issuer: c.info.issuer, expires: new Date(c.info.validTo).toISOString(), code: PSC_ERR_CLIENT_CERTIFICATE }
-    if (left <= 0) this.log.warn(details, 'the client certificate presented to PSC has expired: PSC refuses the gateway; renew it')
-    else if (left < CERTIFICATE_WARNING_MS) this.log.warn({ ...details, daysLeft: Math.floor(left / 86_400_000) }, 'the client certificate presented to PSC expires in less than 30 days: renew it')
+    const details = {
+      subject: c.info.subject,
+      issuer: c.info.issuer,
+      expires: new Date(c.info.validTo).toISOString(),
+      code: PSC_ERR_CLIENT_CERTIFICATE,
+    }
+    if (left <= 0)
+      this.log.warn(details, 'the client certificate presented to PSC has expired: PSC refuses the gateway; renew it')
+    else if (left < CERTIFICATE_WARNING_MS)
+      this.log.warn(
+        { ...details, daysLeft: Math.floor(left / 86_400_000) },
+        'the client certificate presented to PSC expires in less than 30 days: renew it',
+      )
     this.#certificateTimer = setTimeout(() => this.#warnOfCertificateExpiry(), 86_400_000)
     this.#certificateTimer.unref()
   }
@@ -203,14 +255,19 @@ export class PscClient {
   get status(): PscStatus {
     const c = this.http.certificate
     if (this.#refusal !== undefined) {
-      return { ready: false, code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED, reason: this.#refusal.failure.message, since: this.#refusal.since }
+      return {
+        ready: false,
+        code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED,
+        reason: this.#refusal.failure.message,
+        since: this.#refusal.since,
+      }
     }
     if (c !== undefined && c.info.validTo <= Date.now()) {
       return {
         ready: false,
         code: PSC_ERR_CLIENT_CERTIFICATE,
         reason: `the client certificate presented to PSC (${c.info.subject}, ${c.source}) expired on ${new Date(c.info.validTo).toISOString()}`,
-        since: c.info.validTo
+        since: c.info.validTo,
       }
     }
     return this.#status
@@ -233,17 +290,22 @@ export class PscClient {
         new URL(s.discoveryUrl),
         s.clientId,
         // RFC 8705: a client authenticating by certificate calls the mTLS aliases PSC publishes
-        { token_endpoint_auth_method: s.clientAuth, ...(s.clientAuth === 'tls_client_auth' && { use_mtls_endpoint_aliases: true }) },
+        {
+          token_endpoint_auth_method: s.clientAuth,
+          ...(s.clientAuth === 'tls_client_auth' && { use_mtls_endpoint_aliases: true }),
+        },
         auth,
         {
           timeout: Math.ceil(s.httpTimeoutMs / 1000),
           execute: s.allowInsecureHttp ? [oidc.allowInsecureRequests] : [],
-          [oidc.customFetch]: this.#observedFetch as never
-        }
+          [oidc.customFetch]: this.#observedFetch as never,
+        },
       )
       configuration.timeout = Math.ceil(s.httpTimeoutMs / 1000)
       if (configuration.serverMetadata().issuer !== s.issuer) {
-        throw new InconsistentDiscovery(`discovery document names issuer ${configuration.serverMetadata().issuer}, expected ${s.issuer}`)
+        throw new InconsistentDiscovery(
+          `discovery document names issuer ${configuration.serverMetadata().issuer}, expected ${s.issuer}`,
+        )
       }
       this.#configuration = configuration
       this.#status = { ready: true, since: Date.now() }
@@ -251,11 +313,17 @@ export class PscClient {
       this.log.info({ discoveryUrl: s.discoveryUrl }, 'PSC discovery loaded')
       await this.#checkCertificateAccepted()
     } catch (err) {
-      const failure = err instanceof InconsistentDiscovery
-        ? { code: PSC_ERR_PSC_RESPONSE as OutboundErrorCode, message: err.message }
-        : this.http.describeFailure(err, s.discoveryUrl)
+      const failure =
+        err instanceof InconsistentDiscovery
+          ? { code: PSC_ERR_PSC_RESPONSE as OutboundErrorCode, message: err.message }
+          : this.http.describeFailure(err, s.discoveryUrl)
       const reason = `PSC discovery failed (${s.discoveryUrl}): ${failure.message}`
-      this.#status = { ready: false, reason, code: failure.code, since: this.#status.ready ? Date.now() : this.#status.since }
+      this.#status = {
+        ready: false,
+        reason,
+        code: failure.code,
+        since: this.#status.ready ? Date.now() : this.#status.since,
+      }
       this.log.warn({ retryInMs: this.#retryMs, code: failure.code, detail: describeError(err) }, reason)
       if (this.#closed) return
       this.#timer = setTimeout(() => void this.#discover(), this.#retryMs)
@@ -283,7 +351,7 @@ export function describeError(err: unknown): string {
     const cause = (err as { cause?: unknown }).cause
     const causeText = cause instanceof Error ? `: ${cause.message}` : ''
     const code = (err as { code?: unknown }).code
-    return `${typeof code === 'string' ? code + ' ' : ''}${err.message}${causeText}`
+    return `${typeof code === 'string' ? `${code} ` : ''}${err.message}${causeText}`
   }
   return String(err)
 }

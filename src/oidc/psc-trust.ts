@@ -14,7 +14,11 @@ function fingerprintsOf(pems: readonly string[]): Set<string> {
   const out = new Set<string>()
   for (const pem of pems) {
     for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
-      try { out.add(new X509Certificate(block).fingerprint256) } catch { /* not a certificate: cannot be an anchor */ }
+      try {
+        out.add(new X509Certificate(block).fingerprint256)
+      } catch {
+        /* not a certificate: cannot be an anchor */
+      }
     }
   }
   return out
@@ -26,12 +30,20 @@ function trustedAnchors(roots: readonly string[], ca: { pem: string } | undefine
   const getCa = (tls as { getCACertificates?: (kind: string) => string[] }).getCACertificates
   if (typeof getCa === 'function') {
     for (const kind of ['system', 'extra']) {
-      try { pems.push(...getCa(kind)) } catch { /* not offered by this Node */ }
+      try {
+        pems.push(...getCa(kind))
+      } catch {
+        /* not offered by this Node */
+      }
     }
   }
   const extra = process.env.NODE_EXTRA_CA_CERTS
   if (extra !== undefined && extra !== '') {
-    try { pems.push(readFileSync(extra, 'utf8')) } catch { /* Node itself warned at start-up */ }
+    try {
+      pems.push(readFileSync(extra, 'utf8'))
+    } catch {
+      /* Node itself warned at start-up */
+    }
   }
   if (ca !== undefined) pems.push(ca.pem)
   return fingerprintsOf(pems)
@@ -56,13 +68,14 @@ function anchorOf(cert: PeerCertificate): PeerCertificate {
 export function tlsOptionsFor(
   ca: { pem: string; certificates?: CertificateInfo[] } | undefined,
   certificate: ClientCertificate | undefined,
-  roots: readonly string[]
+  roots: readonly string[],
 ): Record<string, unknown> {
   const options: Record<string, unknown> = {}
   // Node's `ca` replaces the system roots: keep them, and add the hospital's.
   if (ca !== undefined) options.ca = [...roots, ca.pem]
   if (certificate?.pfx) Object.assign(options, { pfx: certificate.pfx, passphrase: certificate.passphrase })
-  else if (certificate?.cert) Object.assign(options, { cert: certificate.cert, key: certificate.key, passphrase: certificate.passphrase })
+  else if (certificate?.cert)
+    Object.assign(options, { cert: certificate.cert, key: certificate.key, passphrase: certificate.passphrase })
   if (certificate?.pfx !== undefined) {
     const anchors = trustedAnchors(roots, ca)
     options.checkServerIdentity = (host: string, cert: PeerCertificate): Error | undefined => {
@@ -70,8 +83,15 @@ export function tlsOptionsFor(
       if (wrongName !== undefined) return wrongName
       const anchor = anchorOf(cert)
       if (anchors.has(anchor.fingerprint256)) return undefined
-      const subject = Object.entries(anchor.subject ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')
-      return Object.assign(new Error(`PSC's certificate chain ends at ${subject || 'an unknown CA'}, which only the PKCS#12 file's own chain vouches for: PSC's server is trusted through psc.tls.ca or the system's CAs, never through the client certificate's chain`), { code: UNTRUSTED_CHAIN_CODE })
+      const subject = Object.entries(anchor.subject ?? {})
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ')
+      return Object.assign(
+        new Error(
+          `PSC's certificate chain ends at ${subject || 'an unknown CA'}, which only the PKCS#12 file's own chain vouches for: PSC's server is trusted through psc.tls.ca or the system's CAs, never through the client certificate's chain`,
+        ),
+        { code: UNTRUSTED_CHAIN_CODE },
+      )
     }
   }
   return options

@@ -27,12 +27,17 @@ export async function sessionFieldsFromTokens(
   configuration: oidc.Configuration,
   psc: GatewayConfig['psc'],
   tokens: Tokens,
-  now: number
+  now: number,
 ): Promise<NewSession> {
   const claims = tokens.claims()
-  if (!claims || !tokens.id_token) throw new LoginFailure(PSC_ERR.LOGIN_NO_ID_TOKEN, 'the token response has no ID token')
+  if (!claims || !tokens.id_token)
+    throw new LoginFailure(PSC_ERR.LOGIN_NO_ID_TOKEN, 'the token response has no ID token')
   if (!acrSatisfies(claims.acr, psc.acr)) {
-    throw new LoginFailure(PSC_ERR.LOGIN_ACR_TOO_LOW, `authentication level ${String(claims.acr ?? 'none')} is below the required ${psc.acr}`, idNatOfClaims(claims))
+    throw new LoginFailure(
+      PSC_ERR.LOGIN_ACR_TOO_LOW,
+      `authentication level ${String(claims.acr ?? 'none')} is below the required ${psc.acr}`,
+      idNatOfClaims(claims),
+    )
   }
   // PSC puts authMode in the ID token or, for some means of authentication, only in the access token.
   const authMode = claims.authMode ?? jwtClaim(tokens.access_token, 'authMode')
@@ -41,8 +46,14 @@ export async function sessionFieldsFromTokens(
     const userinfo = await oidc.fetchUserInfo(configuration, tokens.access_token, claims.sub)
     identity = identityFromPsc(userinfo, { sub: claims.sub, acr: claims.acr, authMode })
   } catch (err) {
-    throw unreachableFailure(err, 'UserInfo: ', idNatOfClaims(claims)) ??
-      new LoginFailure(isUpstreamFailure(err) ? PSC_ERR.LOGIN_PSC_UNREACHABLE : PSC_ERR.LOGIN_USERINFO, `UserInfo: ${describeOidcError(err)}`, idNatOfClaims(claims))
+    throw (
+      unreachableFailure(err, 'UserInfo: ', idNatOfClaims(claims)) ??
+      new LoginFailure(
+        isUpstreamFailure(err) ? PSC_ERR.LOGIN_PSC_UNREACHABLE : PSC_ERR.LOGIN_USERINFO,
+        `UserInfo: ${describeOidcError(err)}`,
+        idNatOfClaims(claims),
+      )
+    )
   }
   return {
     identity,
@@ -50,7 +61,7 @@ export async function sessionFieldsFromTokens(
     accessToken: tokens.access_token,
     refreshToken: tokens.refresh_token,
     accessTokenExpiresAt: now + (tokens.expires_in ?? 120) * 1000,
-    pscSid: typeof claims.sid === 'string' ? claims.sid : undefined
+    pscSid: typeof claims.sid === 'string' ? claims.sid : undefined,
   }
 }
 
@@ -67,10 +78,17 @@ export interface SessionStartDeps {
  * login and session events and the request's scope. The caller then redirects to the page first
  * asked for. Throws LoginFailure (PSC_ERR_LOGIN_STORE_UNAVAILABLE) when the store cannot create it.
  */
-export async function startSession(request: FastifyRequest, reply: FastifyReply, deps: SessionStartDeps, fields: NewSession, loginMethod: LoginMethod): Promise<void> {
+export async function startSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: SessionStartDeps,
+  fields: NewSession,
+  loginMethod: LoginMethod,
+): Promise<void> {
   const { config, sessions, audit } = deps
   // The local account is looked up once, here, whatever the login method, and kept in the session.
-  if (deps.accounts !== undefined) fields = { ...fields, identity: { ...fields.identity, account: await deps.accounts.resolve(fields.identity) } }
+  if (deps.accounts !== undefined)
+    fields = { ...fields, identity: { ...fields.identity, account: await deps.accounts.resolve(fields.identity) } }
   const account = fields.identity.account
   let id: string
   // The store may fail at any step here; PSC has already said who this is (the audit names them).
@@ -79,23 +97,46 @@ export async function startSession(request: FastifyRequest, reply: FastifyReply,
     const previous = await readRequestSession(request, config.session.cookieName, sessions)
     if (previous.kind === 'alive' || previous.kind === 'ended') {
       await sessions.end(previous.id)
-      audit.record(request, { event: 'session', outcome: 'ended', reason: previous.kind === 'alive' ? 'replaced' : previous.why, session: sessionReference(previous.id) })
+      audit.record(request, {
+        event: 'session',
+        outcome: 'ended',
+        reason: previous.kind === 'alive' ? 'replaced' : previous.why,
+        session: sessionReference(previous.id),
+      })
     }
-    ({ id } = await sessions.create(fields))
+    ;({ id } = await sessions.create(fields))
   } catch (err) {
-    if (err instanceof SessionStoreUnavailable) throw new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason, fields.identity.idNat)
+    if (err instanceof SessionStoreUnavailable)
+      throw new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason, fields.identity.idNat)
     throw err
   }
-  reply.setCookie(config.session.cookieName, id, sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) }))
-  const who = { session: sessionReference(id), idNat: fields.identity.idNat, profession: fields.identity.exercices[0]?.professionCode }
-  audit.record(request, { event: 'login', outcome: 'succeeded', ...who, acr: fields.identity.acr, authMode: fields.identity.authMode, loginMethod, ...(account !== undefined && { account: account.status === 'found' ? account.login : account.status }) })
+  reply.setCookie(
+    config.session.cookieName,
+    id,
+    sessionCookieOptions({ secure: config.secure, maxAgeSeconds: Math.floor(config.session.absoluteTimeoutMs / 1000) }),
+  )
+  const who = {
+    session: sessionReference(id),
+    idNat: fields.identity.idNat,
+    profession: fields.identity.exercices[0]?.professionCode,
+  }
+  audit.record(request, {
+    event: 'login',
+    outcome: 'succeeded',
+    ...who,
+    acr: fields.identity.acr,
+    authMode: fields.identity.authMode,
+    loginMethod,
+    ...(account !== undefined && { account: account.status === 'found' ? account.login : account.status }),
+  })
   audit.record(request, { event: 'session', outcome: 'created', ...who })
   endpointScope(request, 'allow', who)
 }
 
 /** The idNat PSC asserted in the ID token: preferred_username, else the end of sub ("f:<uuid>:<idNat>"). */
 function idNatOfClaims(claims: oidc.IDToken): string | undefined {
-  if (typeof claims.preferred_username === 'string' && claims.preferred_username !== '') return claims.preferred_username
+  if (typeof claims.preferred_username === 'string' && claims.preferred_username !== '')
+    return claims.preferred_username
   const sub = claims.sub
   const colon = sub.lastIndexOf(':')
   return colon === -1 || colon === sub.length - 1 ? undefined : sub.slice(colon + 1)

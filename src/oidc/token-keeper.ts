@@ -25,8 +25,8 @@ export type Freshness =
 
 /** The local account, looked up again with the session (src/accounts/resolver.ts). */
 export interface AccountRefresher {
-  due (identity: Identity, now: number): boolean
-  resolve (identity: Identity): Promise<AccountLookup>
+  due(identity: Identity, now: number): boolean
+  resolve(identity: Identity): Promise<AccountLookup>
 }
 
 export class TokenKeeper {
@@ -37,7 +37,7 @@ export class TokenKeeper {
     private readonly sessions: SessionManager,
     private readonly revalidateEveryMs: number | undefined,
     private readonly now: () => number = Date.now,
-    private readonly accounts?: AccountRefresher
+    private readonly accounts?: AccountRefresher,
   ) {}
 
   /**
@@ -47,7 +47,10 @@ export class TokenKeeper {
    */
   needsRefresh(record: SessionRecord, wantsAccessToken: boolean, needsAccount = true): boolean {
     const now = this.now()
-    return this.#tokensDue(record, wantsAccessToken, now) || (needsAccount && this.accounts?.due(record.identity, now) === true)
+    return (
+      this.#tokensDue(record, wantsAccessToken, now) ||
+      (needsAccount && this.accounts?.due(record.identity, now) === true)
+    )
   }
 
   /**
@@ -60,14 +63,21 @@ export class TokenKeeper {
     const key = `${id}:account`
     if (this.#inFlight.has(key)) return
     const pending = this.#refreshAccount(id, record)
-      .catch((err: unknown): Freshness => ({ kind: 'unavailable', reason: err instanceof Error ? err.message : String(err) }))
+      .catch(
+        (err: unknown): Freshness => ({
+          kind: 'unavailable',
+          reason: err instanceof Error ? err.message : String(err),
+        }),
+      )
       .finally(() => this.#inFlight.delete(key))
     this.#inFlight.set(key, pending)
   }
 
   #tokensDue(record: SessionRecord, wantsAccessToken: boolean, now: number): boolean {
     if (wantsAccessToken && record.accessTokenExpiresAt - now < REFRESH_MARGIN_MS) return true
-    return this.revalidateEveryMs !== undefined && now - (record.validatedAt ?? record.createdAt) >= this.revalidateEveryMs
+    return (
+      this.revalidateEveryMs !== undefined && now - (record.validatedAt ?? record.createdAt) >= this.revalidateEveryMs
+    )
   }
 
   /**
@@ -75,11 +85,16 @@ export class TokenKeeper {
    * when only the local account is due, PSC is not asked (undefined: PSC is always asked).
    */
   refresh(id: string, record: SessionRecord, wantsAccessToken?: boolean, needsAccount = true): Promise<Freshness> {
-    const tokensDue = wantsAccessToken === undefined || this.accounts === undefined || this.#tokensDue(record, wantsAccessToken, this.now())
+    const tokensDue =
+      wantsAccessToken === undefined ||
+      this.accounts === undefined ||
+      this.#tokensDue(record, wantsAccessToken, this.now())
     const key = tokensDue ? id : `${id}:account`
     const shared = this.#inFlight.get(key)
     if (shared) return shared.then((r) => (r.kind === 'fresh' ? { ...r, refreshed: false } : r))
-    const pending = (tokensDue ? this.#refreshOnce(id, record, needsAccount) : this.#refreshAccount(id, record)).catch(storeUnavailable).finally(() => this.#inFlight.delete(key))
+    const pending = (tokensDue ? this.#refreshOnce(id, record, needsAccount) : this.#refreshAccount(id, record))
+      .catch(storeUnavailable)
+      .finally(() => this.#inFlight.delete(key))
     this.#inFlight.set(key, pending)
     return pending
   }
@@ -117,9 +132,10 @@ export class TokenKeeper {
     try {
       const tokens = await oidc.refreshTokenGrant(configuration, record.refreshToken)
       const now = this.now()
-      const identity = withAccount && this.accounts?.due(record.identity, now) === true
-        ? { ...record.identity, account: await this.accounts.resolve(record.identity) }
-        : record.identity
+      const identity =
+        withAccount && this.accounts?.due(record.identity, now) === true
+          ? { ...record.identity, account: await this.accounts.resolve(record.identity) }
+          : record.identity
       const updated: SessionRecord = {
         ...record,
         identity,
@@ -127,12 +143,13 @@ export class TokenKeeper {
         refreshToken: tokens.refresh_token ?? record.refreshToken,
         idToken: tokens.id_token ?? record.idToken,
         accessTokenExpiresAt: now + (tokens.expires_in ?? 120) * 1000,
-        validatedAt: now
+        validatedAt: now,
       }
       await this.sessions.save(id, updated)
       return { kind: 'fresh', record: updated, refreshed: true }
     } catch (err) {
-      if (err instanceof oidc.ResponseBodyError) return { kind: 'revoked', reason: `PSC refused the refresh: ${err.error}` }
+      if (err instanceof oidc.ResponseBodyError)
+        return { kind: 'revoked', reason: `PSC refused the refresh: ${err.error}` }
       return { kind: 'unavailable', reason: err instanceof Error ? err.message : String(err) }
     } finally {
       await release()

@@ -3,7 +3,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { GatewayConfig } from '../config/types.js'
 import { requestCookies } from '../session/request-cookies.js'
-import { addTransaction, decodeTransactions, encodeTransactions, takeTransaction, type LoginTransaction } from './transaction.js'
+import {
+  addTransaction,
+  decodeTransactions,
+  encodeTransactions,
+  takeTransaction,
+  type LoginTransaction,
+} from './transaction.js'
 
 export function loginTransactionCookieName(secure: boolean): string {
   return secure ? '__Host-psc_login' : 'psc_login'
@@ -14,7 +20,10 @@ export class LoginTransactions {
   readonly #options: { path: string; httpOnly: boolean; sameSite: 'lax'; secure: boolean; signed: boolean }
   readonly #maxAgeSeconds: number
 
-  constructor(config: GatewayConfig, private readonly now: () => number) {
+  constructor(
+    config: GatewayConfig,
+    private readonly now: () => number,
+  ) {
     this.#name = loginTransactionCookieName(config.secure)
     this.#options = { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secure, signed: true }
     this.#maxAgeSeconds = Math.ceil(config.session.loginTimeoutMs / 1000)

@@ -17,7 +17,9 @@ export const MAX_PENDING_LOGINS = 3
 const MAX_COOKIE_VALUE = 3000
 
 export function encodeTransactions(list: readonly LoginTransaction[]): string {
-  return Buffer.from(JSON.stringify(list.map((t) => [t.state, t.nonce, t.verifier, t.returnTo, t.expiresAt]))).toString('base64url')
+  return Buffer.from(JSON.stringify(list.map((t) => [t.state, t.nonce, t.verifier, t.returnTo, t.expiresAt]))).toString(
+    'base64url',
+  )
 }
 
 /** Never throws: a damaged value reads as "no pending login". Expired entries are dropped. */
@@ -41,11 +43,18 @@ export function decodeTransactions(value: string | undefined, now: number): Logi
   return out
 }
 
-export function addTransaction(list: readonly LoginTransaction[], tx: LoginTransaction, now: number): LoginTransaction[] {
+export function addTransaction(
+  list: readonly LoginTransaction[],
+  tx: LoginTransaction,
+  now: number,
+): LoginTransaction[] {
   return [tx, ...list.filter((t) => t.expiresAt > now && t.state !== tx.state)].slice(0, MAX_PENDING_LOGINS)
 }
 
-export function takeTransaction(list: readonly LoginTransaction[], state: string): { found?: LoginTransaction; rest: LoginTransaction[] } {
+export function takeTransaction(
+  list: readonly LoginTransaction[],
+  state: string,
+): { found?: LoginTransaction; rest: LoginTransaction[] } {
   const found = list.find((t) => t.state === state)
   return { found, rest: list.filter((t) => t !== found) }
 }

@@ -5,7 +5,7 @@ import type { CheckResult } from './admin.js'
 
 export interface CheckableAccountSource {
   readonly kind: string
-  health (): CheckResult
+  health(): CheckResult
 }
 
 /**
@@ -15,28 +15,29 @@ export interface CheckableAccountSource {
  * /readyz stays 200 with `degraded: ["accounts"]` and the reason; the metrics
  * psc_gateway_readiness_check_ok{check="accounts"} and psc_gateway_account_directory_up say it.
  */
-export function accountDirectoryCheck (source: CheckableAccountSource): CheckResult {
+export function accountDirectoryCheck(source: CheckableAccountSource): CheckResult {
   const health = source.health()
   return health.ok ? health : { ...health, reportOnly: true }
 }
 
 /** psc_gateway_account_directory_up and psc_gateway_account_lookups_total{outcome}. */
-export function registerAccountMetrics (registry: Registry, source: CheckableAccountSource): (outcome: string) => void {
+export function registerAccountMetrics(registry: Registry, source: CheckableAccountSource): (outcome: string) => void {
   const lookups = new Counter({
     name: 'psc_gateway_account_lookups_total',
     help: 'Local account lookups at login and session refresh, by outcome (found, none, duplicate, disabled, cached, stale, unavailable)',
     labelNames: ['outcome'] as const,
-    registers: [registry]
+    registers: [registry],
   })
   new Gauge({
     name: 'psc_gateway_account_directory_up',
     help: '1 while the local-accounts source answers (directory reachable, mapping file valid), 0 otherwise (and before the directory was first contacted)',
     labelNames: ['source'] as const,
     registers: [registry],
-    collect () {
+    collect() {
       this.set({ source: source.kind }, source.health().ok ? 1 : 0)
-    }
+    },
   })
-  for (const outcome of ['found', 'none', 'duplicate', 'disabled', 'cached', 'stale', 'unavailable']) lookups.inc({ outcome }, 0)
+  for (const outcome of ['found', 'none', 'duplicate', 'disabled', 'cached', 'stale', 'unavailable'])
+    lookups.inc({ outcome }, 0)
   return (outcome) => lookups.inc({ outcome })
 }

@@ -29,11 +29,22 @@ export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = 
   const timeoutMs = options.checkTimeoutMs ?? 2000
   admin.get('/healthz', async () => ({ status: 'ok' }))
   admin.get('/readyz', async (_request, reply) => {
-    const results = Object.fromEntries(await Promise.all(checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const)))
+    const results = Object.fromEntries(
+      await Promise.all(checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const)),
+    )
     const ready = Object.values(results).every((r) => r.ok || r.reportOnly === true)
-    const degraded = Object.entries(results).filter(([, r]) => !r.ok).map(([name]) => name)
-    const body = { status: ready ? 'ready' : 'not ready', ...(ready && degraded.length > 0 ? { degraded } : {}), checks: results }
-    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send(body)
+    const degraded = Object.entries(results)
+      .filter(([, r]) => !r.ok)
+      .map(([name]) => name)
+    const body = {
+      status: ready ? 'ready' : 'not ready',
+      ...(ready && degraded.length > 0 ? { degraded } : {}),
+      checks: results,
+    }
+    return reply
+      .code(ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(body)
   })
   const registry = options.metrics
   if (registry) {
@@ -47,7 +58,7 @@ export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = 
       async collect() {
         const results = await Promise.all(checks.map(async (c) => [c.name, await runCheck(c, timeoutMs)] as const))
         for (const [name, r] of results) this.set({ check: name }, r.ok ? 1 : 0)
-      }
+      },
     })
     admin.get('/metrics', async (_request, reply) => {
       const text = await registry.metrics()
@@ -67,16 +78,19 @@ export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = 
 function notFound(request: FastifyRequest, reply: FastifyReply, endpoints: string[]): FastifyReply {
   const path = request.url.split('?')[0] ?? ''
   const lang = pageLanguage(request.headers['accept-language'])
-  const message = lang === 'fr'
-    ? `Adresse inconnue sur le port d'administration : ${path}. Adresses servies : ${endpoints.join(', ')}.`
-    : `Unknown address on the admin port: ${path}. Addresses served: ${endpoints.join(', ')}.`
+  const message =
+    lang === 'fr'
+      ? `Adresse inconnue sur le port d'administration : ${path}. Adresses servies : ${endpoints.join(', ')}.`
+      : `Unknown address on the admin port: ${path}. Addresses served: ${endpoints.join(', ')}.`
   reply.code(404).header('cache-control', 'no-store')
   const accept = request.headers.accept ?? ''
   if (wantsJson(request) || !accept.includes('text/html')) {
     return reply.header('content-language', lang).send({ error: 'not_found', message, endpoints })
   }
   const title = lang === 'fr' ? 'Adresse inconnue' : 'Unknown address'
-  return reply.headers(PAGE_HEADERS).header('content-language', lang)
+  return reply
+    .headers(PAGE_HEADERS)
+    .header('content-language', lang)
     .send(renderPage({ lang, title, paragraphs: [message], links: endpoints.map((e) => ({ href: e, label: e })) }))
 }
 

@@ -11,7 +11,11 @@ export const CLIENT_CERTIFICATE_RENEWALS_METRIC = 'psc_gateway_psc_client_certif
  * reads the certificate in use at each scrape: a renewed one shows at once. Returns what counts
  * renewals (reloaded, or refused: files changed but unusable), undefined without a certificate.
  */
-export function registerClientCertificateMetric(registry: Registry, inUse: () => ClientCertificate | undefined, now: () => number = Date.now): ((outcome: 'reloaded' | 'refused') => void) | undefined {
+export function registerClientCertificateMetric(
+  registry: Registry,
+  inUse: () => ClientCertificate | undefined,
+  now: () => number = Date.now,
+): ((outcome: 'reloaded' | 'refused') => void) | undefined {
   if (inUse() === undefined) return undefined
   new Gauge({
     name: CLIENT_CERTIFICATE_EXPIRY_METRIC,
@@ -21,14 +25,15 @@ export function registerClientCertificateMetric(registry: Registry, inUse: () =>
     collect() {
       const certificate = inUse()
       this.reset()
-      if (certificate !== undefined) this.set({ subject: certificate.info.subject }, Math.round((certificate.info.validTo - now()) / 1000))
-    }
+      if (certificate !== undefined)
+        this.set({ subject: certificate.info.subject }, Math.round((certificate.info.validTo - now()) / 1000))
+    },
   })
   const renewals = new Counter({
     name: CLIENT_CERTIFICATE_RENEWALS_METRIC,
     help: 'Renewed client certificate files read while running: reloaded (in use), refused (unusable, the previous one kept)',
     labelNames: ['outcome'],
-    registers: [registry]
+    registers: [registry],
   })
   for (const outcome of ['reloaded', 'refused']) renewals.inc({ outcome }, 0)
   return (outcome) => renewals.inc({ outcome })

@@ -16,7 +16,18 @@ import { PSC_ERR_OUTBOUND_PROXY, PSC_ERR_PSC_TLS } from '../errors.js'
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip'
 
 export interface DoctorCheck {
-  name: 'config' | 'dns' | 'proxy' | 'tls' | 'discovery' | 'jwks' | 'clock' | 'client-auth' | 'certificate' | 'registered-urls' | 'directory'
+  name:
+    | 'config'
+    | 'dns'
+    | 'proxy'
+    | 'tls'
+    | 'discovery'
+    | 'jwks'
+    | 'clock'
+    | 'client-auth'
+    | 'certificate'
+    | 'registered-urls'
+    | 'directory'
   verdict: Verdict
   detail: string
   /** what to do about it */
@@ -33,7 +44,9 @@ export const MAX_CLOCK_SKEW_S = 30
 const WARN_CLOCK_SKEW_S = 5
 const DOCTOR_CODE = 'psc-gateway-doctor-invalid-code'
 
-interface Env { [name: string]: string | undefined }
+interface Env {
+  [name: string]: string | undefined
+}
 
 export interface DoctorOptions {
   env?: Env
@@ -43,19 +56,32 @@ export interface DoctorOptions {
   lang?: CliLanguage
 }
 
-export async function runDoctor(config: GatewayConfig, warnings: string[], opts: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(
+  config: GatewayConfig,
+  warnings: string[],
+  opts: DoctorOptions = {},
+): Promise<DoctorReport> {
   const env = opts.env ?? process.env
   const now = opts.now ?? Date.now
   const timeoutMs = opts.timeoutMs ?? config.psc.httpTimeoutMs
   const psc = config.psc
   const m = DOCTOR_TEXT[opts.lang ?? 'fr']
   const checks: DoctorCheck[] = []
-  const add = (c: DoctorCheck) => { checks.push(c) }
+  const add = (c: DoctorCheck) => {
+    checks.push(c)
+  }
   const http = new OutboundHttp(psc.outbound, env)
   try {
-    add(warnings.length === 0
-      ? { name: 'config', verdict: 'ok', detail: m.configOk(config.source) }
-      : { name: 'config', verdict: 'warn', detail: m.configWarnings(config.source, warnings.length, warnings.join('; ')), todo: m.configWarningsTodo })
+    add(
+      warnings.length === 0
+        ? { name: 'config', verdict: 'ok', detail: m.configOk(config.source) }
+        : {
+            name: 'config',
+            verdict: 'warn',
+            detail: m.configWarnings(config.source, warnings.length, warnings.join('; ')),
+            todo: m.configWarningsTodo,
+          },
+    )
 
     const discoveryUrl = new URL(psc.discoveryUrl)
     const proxy = proxyFor(discoveryUrl, psc.outbound.proxy, env)
@@ -72,7 +98,10 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
     let metadata: Record<string, unknown> | undefined
     let serverDate: number | undefined
     try {
-      const res = await http.fetch(discoveryUrl, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } })
+      const res = await http.fetch(discoveryUrl, {
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: { accept: 'application/json' },
+      })
       const date = res.headers.get('date')
       if (date !== null) serverDate = Date.parse(date)
       const receivedAt = now()
@@ -85,7 +114,7 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
         add(answeredCheck(discoveryUrl, res.status, http.proxyOf(discoveryUrl), m))
       } else {
         try {
-          metadata = await res.json() as Record<string, unknown>
+          metadata = (await res.json()) as Record<string, unknown>
         } catch {
           add({ name: 'discovery', verdict: 'fail', detail: m.notJson(discoveryUrl.href), todo: m.notJsonTodo })
         }
@@ -103,7 +132,12 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
         name: 'discovery',
         verdict: 'fail',
         detail: m.failure(failure.code, failure.message),
-        todo: failure.code === PSC_ERR_OUTBOUND_PROXY ? m.proxyFailureTodo : isCertificateRefusal(failure) ? m.certificateRefusedTodo : m.reachTodo
+        todo:
+          failure.code === PSC_ERR_OUTBOUND_PROXY
+            ? m.proxyFailureTodo
+            : isCertificateRefusal(failure)
+              ? m.certificateRefusedTodo
+              : m.reachTodo,
       })
       add({ name: 'clock', verdict: 'skip', detail: m.notReached })
     }
@@ -116,9 +150,20 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
       add(await clientAuthCheck(http, metadata, psc, timeoutMs, m))
     }
 
-    add(psc.onboarding.registered === undefined
-      ? { name: 'registered-urls', verdict: 'warn', detail: m.registeredMissing(psc.redirectUri, psc.postLogoutRedirectUri), todo: m.registeredMissingTodo }
-      : { name: 'registered-urls', verdict: 'ok', detail: m.registeredOk(psc.redirectUri, psc.postLogoutRedirectUri) })
+    add(
+      psc.onboarding.registered === undefined
+        ? {
+            name: 'registered-urls',
+            verdict: 'warn',
+            detail: m.registeredMissing(psc.redirectUri, psc.postLogoutRedirectUri),
+            todo: m.registeredMissingTodo,
+          }
+        : {
+            name: 'registered-urls',
+            verdict: 'ok',
+            detail: m.registeredOk(psc.redirectUri, psc.postLogoutRedirectUri),
+          },
+    )
     const directory = await directoryCheck(config.accounts, opts.lang ?? 'fr')
     if (directory !== undefined) add(directory)
   } finally {
@@ -133,8 +178,19 @@ export async function runDoctor(config: GatewayConfig, warnings: string[], opts:
  * configuration. A 4xx is a wrong address (psc.environment, psc.discoveryUrl).
  */
 function answeredCheck(url: URL, status: number, proxy: string | undefined, m: DoctorText): DoctorCheck {
-  if (status >= 500 && proxy !== undefined) return { name: 'discovery', verdict: 'fail', detail: m.proxyAnswered(url.href, status, proxy), todo: m.proxyAnsweredTodo }
-  return { name: 'discovery', verdict: 'fail', detail: m.answered(url.href, status), todo: status >= 500 ? m.pscErrorTodo : m.wrongUrlTodo }
+  if (status >= 500 && proxy !== undefined)
+    return {
+      name: 'discovery',
+      verdict: 'fail',
+      detail: m.proxyAnswered(url.href, status, proxy),
+      todo: m.proxyAnsweredTodo,
+    }
+  return {
+    name: 'discovery',
+    verdict: 'fail',
+    detail: m.answered(url.href, status),
+    todo: status >= 500 ? m.pscErrorTodo : m.wrongUrlTodo,
+  }
 }
 
 /** Where the proxy for `target` was named: psc.outboundProxy, or the environment variable that proxyFor read. */
@@ -149,7 +205,10 @@ async function dnsCheck(hosts: string[], viaProxy: boolean, m: DoctorText): Prom
   const failed: string[] = []
   const found: string[] = []
   for (const host of unique) {
-    if (isIP(host)) { found.push(host); continue }
+    if (isIP(host)) {
+      found.push(host)
+      continue
+    }
     try {
       const { address } = await lookup(host)
       found.push(`${host} → ${address}`)
@@ -163,16 +222,40 @@ async function dnsCheck(hosts: string[], viaProxy: boolean, m: DoctorText): Prom
 }
 
 /** A CONNECT to PSC through the proxy, by hand: the answer's status line is the verdict. */
-async function proxyCheck(proxy: URL, target: URL, timeoutMs: number, source: ProxySource, m: DoctorText): Promise<DoctorCheck> {
+async function proxyCheck(
+  proxy: URL,
+  target: URL,
+  timeoutMs: number,
+  source: ProxySource,
+  m: DoctorText,
+): Promise<DoctorCheck> {
   const shown = `${proxy.protocol}//${proxy.host}`
   const port = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80))
   const hostPort = `${target.hostname}:${target.port || (target.protocol === 'https:' ? 443 : 80)}`
-  const auth = proxy.username !== '' ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n` : ''
+  const auth =
+    proxy.username !== ''
+      ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
+      : ''
   return new Promise<DoctorCheck>((resolve) => {
-    const socket = proxy.protocol === 'https:' ? tlsConnect({ host: proxy.hostname, port, servername: proxy.hostname }) : netConnect(port, proxy.hostname)
-    const done = (c: DoctorCheck) => { socket.destroy(); resolve(c) }
-    socket.setTimeout(timeoutMs, () => done({ name: 'proxy', verdict: 'fail', detail: m.proxyTimeout(shown, timeoutMs), todo: m.proxyTimeoutTodo }))
-    socket.once('error', (err: NodeJS.ErrnoException) => done({ name: 'proxy', verdict: 'fail', detail: m.proxyUnreachable(shown, err.code ?? err.message), todo: m.proxyUnreachableTodo(source) }))
+    const socket =
+      proxy.protocol === 'https:'
+        ? tlsConnect({ host: proxy.hostname, port, servername: proxy.hostname })
+        : netConnect(port, proxy.hostname)
+    const done = (c: DoctorCheck) => {
+      socket.destroy()
+      resolve(c)
+    }
+    socket.setTimeout(timeoutMs, () =>
+      done({ name: 'proxy', verdict: 'fail', detail: m.proxyTimeout(shown, timeoutMs), todo: m.proxyTimeoutTodo }),
+    )
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done({
+        name: 'proxy',
+        verdict: 'fail',
+        detail: m.proxyUnreachable(shown, err.code ?? err.message),
+        todo: m.proxyUnreachableTodo(source),
+      }),
+    )
     socket.once(proxy.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       socket.write(`CONNECT ${hostPort} HTTP/1.1\r\nHost: ${hostPort}\r\n${auth}\r\n`)
     })
@@ -183,22 +266,48 @@ async function proxyCheck(proxy: URL, target: URL, timeoutMs: number, source: Pr
       if (end === -1) return
       const status = Number(/^HTTP\/1\.[01] ([0-9]{3})/.exec(head.slice(0, end))?.[1] ?? 0)
       if (status === 200) done({ name: 'proxy', verdict: 'ok', detail: m.proxyOk(shown, hostPort) })
-      else if (status === 407) done({ name: 'proxy', verdict: 'fail', detail: m.proxyAuth(shown), todo: m.proxyAuthTodo(source) })
-      else if (status === 403 || status === 405) done({ name: 'proxy', verdict: 'fail', detail: m.proxyRefused(shown, hostPort, status), todo: m.proxyRefusedTodo(hostPort) })
-      else done({ name: 'proxy', verdict: 'fail', detail: m.proxyOther(shown, hostPort, String(status || head.slice(0, end))), todo: m.proxyOtherTodo })
+      else if (status === 407)
+        done({ name: 'proxy', verdict: 'fail', detail: m.proxyAuth(shown), todo: m.proxyAuthTodo(source) })
+      else if (status === 403 || status === 405)
+        done({
+          name: 'proxy',
+          verdict: 'fail',
+          detail: m.proxyRefused(shown, hostPort, status),
+          todo: m.proxyRefusedTodo(hostPort),
+        })
+      else
+        done({
+          name: 'proxy',
+          verdict: 'fail',
+          detail: m.proxyOther(shown, hostPort, String(status || head.slice(0, end))),
+          todo: m.proxyOtherTodo,
+        })
     })
   })
 }
 
 function discoveryCheck(doc: Record<string, unknown>, psc: GatewayConfig['psc'], m: DoctorText): DoctorCheck {
   if (doc.issuer !== psc.issuer) {
-    return { name: 'discovery', verdict: 'fail', detail: m.wrongIssuer(String(doc.issuer), psc.issuer), todo: m.wrongIssuerTodo }
+    return {
+      name: 'discovery',
+      verdict: 'fail',
+      detail: m.wrongIssuer(String(doc.issuer), psc.issuer),
+      todo: m.wrongIssuerTodo,
+    }
   }
-  const missing = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint'].filter((k) => typeof doc[k] !== 'string')
-  if (missing.length > 0) return { name: 'discovery', verdict: 'fail', detail: m.lacks(missing.join(', ')), todo: m.lacksTodo }
+  const missing = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint'].filter(
+    (k) => typeof doc[k] !== 'string',
+  )
+  if (missing.length > 0)
+    return { name: 'discovery', verdict: 'fail', detail: m.lacks(missing.join(', ')), todo: m.lacksTodo }
   const methods = doc.token_endpoint_auth_methods_supported
   if (Array.isArray(methods) && !methods.includes(psc.clientAuth)) {
-    return { name: 'discovery', verdict: 'fail', detail: m.noMethod(psc.clientAuth, methods.join(', ')), todo: m.noMethodTodo }
+    return {
+      name: 'discovery',
+      verdict: 'fail',
+      detail: m.noMethod(psc.clientAuth, methods.join(', ')),
+      todo: m.noMethodTodo,
+    }
   }
   return { name: 'discovery', verdict: 'ok', detail: m.discoveryOk(psc.issuer, String(doc.authorization_endpoint)) }
 }
@@ -208,18 +317,25 @@ function clockCheck(serverDate: number | undefined, localNow: number, m: DoctorT
   // Date has a one-second resolution: a skew under a second is none
   const skew = Math.round((localNow - serverDate) / 1000)
   const text = m.skew(Math.abs(skew), skew >= 0)
-  if (Math.abs(skew) > MAX_CLOCK_SKEW_S) return { name: 'clock', verdict: 'fail', detail: m.skewTooLarge(text, MAX_CLOCK_SKEW_S), todo: m.ntpTodo }
+  if (Math.abs(skew) > MAX_CLOCK_SKEW_S)
+    return { name: 'clock', verdict: 'fail', detail: m.skewTooLarge(text, MAX_CLOCK_SKEW_S), todo: m.ntpTodo }
   if (Math.abs(skew) > WARN_CLOCK_SKEW_S) return { name: 'clock', verdict: 'warn', detail: text, todo: m.ntpCheckTodo }
   return { name: 'clock', verdict: 'ok', detail: text }
 }
 
-async function jwksCheck(http: OutboundHttp, doc: Record<string, unknown>, timeoutMs: number, m: DoctorText): Promise<DoctorCheck> {
+async function jwksCheck(
+  http: OutboundHttp,
+  doc: Record<string, unknown>,
+  timeoutMs: number,
+  m: DoctorText,
+): Promise<DoctorCheck> {
   const uri = String(doc.jwks_uri)
   try {
     const res = await http.fetch(uri, { signal: AbortSignal.timeout(timeoutMs) })
-    const body = res.ok ? await res.json() as { keys?: unknown } : undefined
+    const body = res.ok ? ((await res.json()) as { keys?: unknown }) : undefined
     const keys = Array.isArray(body?.keys) ? body.keys.length : 0
-    if (keys === 0) return { name: 'jwks', verdict: 'fail', detail: m.jwksEmpty(uri, res.status), todo: m.jwksEmptyTodo }
+    if (keys === 0)
+      return { name: 'jwks', verdict: 'fail', detail: m.jwksEmpty(uri, res.status), todo: m.jwksEmptyTodo }
     return { name: 'jwks', verdict: 'ok', detail: m.jwksOk(keys, uri) }
   } catch (err) {
     const f = http.describeFailure(err, uri)
@@ -227,12 +343,28 @@ async function jwksCheck(http: OutboundHttp, doc: Record<string, unknown>, timeo
   }
 }
 
-async function clientAuthCheck(http: OutboundHttp, doc: Record<string, unknown>, psc: GatewayConfig['psc'], timeoutMs: number, m: DoctorText): Promise<DoctorCheck> {
+async function clientAuthCheck(
+  http: OutboundHttp,
+  doc: Record<string, unknown>,
+  psc: GatewayConfig['psc'],
+  timeoutMs: number,
+  m: DoctorText,
+): Promise<DoctorCheck> {
   const tokenEndpoint = tokenEndpointOf(doc, psc)
-  const body = new URLSearchParams({ grant_type: 'authorization_code', code: DOCTOR_CODE, redirect_uri: psc.redirectUri, code_verifier: 'psc-gateway-doctor-'.padEnd(43, 'x') })
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: DOCTOR_CODE,
+    redirect_uri: psc.redirectUri,
+    code_verifier: 'psc-gateway-doctor-'.padEnd(43, 'x'),
+  })
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  }
   const mtls = psc.clientAuth === 'tls_client_auth'
-  const how = mtls ? m.byCertificate(psc.outbound.certificate?.info.subject ?? m.noCertificate) : m.bySecret(psc.clientId)
+  const how = mtls
+    ? m.byCertificate(psc.outbound.certificate?.info.subject ?? m.noCertificate)
+    : m.bySecret(psc.clientId)
   if (psc.clientAuth === 'client_secret_basic') {
     headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(psc.clientId)}:${encodeURIComponent(psc.clientSecret)}`).toString('base64')}`
   } else {
@@ -244,15 +376,30 @@ async function clientAuthCheck(http: OutboundHttp, doc: Record<string, unknown>,
     res = await http.fetch(tokenEndpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
     const f = await diagnose(http, err, tokenEndpoint, timeoutMs)
-    return { name: 'client-auth', verdict: 'fail', detail: m.failure(f.code, f.message), todo: isCertificateRefusal(f) ? m.certificateRefusedTodo : m.clientAuthNetTodo(mtls) }
+    return {
+      name: 'client-auth',
+      verdict: 'fail',
+      detail: m.failure(f.code, f.message),
+      todo: isCertificateRefusal(f) ? m.certificateRefusedTodo : m.clientAuthNetTodo(mtls),
+    }
   }
   let error: string | undefined
-  try { error = ((await res.json()) as { error?: string }).error } catch { /* not JSON */ }
+  try {
+    error = ((await res.json()) as { error?: string }).error
+  } catch {
+    /* not JSON */
+  }
   if (error === 'invalid_grant') return { name: 'client-auth', verdict: 'ok', detail: m.clientAuthOk(how) }
   if (error === 'invalid_client' || res.status === 401) {
-    return { name: 'client-auth', verdict: 'fail', detail: m.clientAuthRefused(how), todo: m.clientAuthRefusedTodo(mtls) }
+    return {
+      name: 'client-auth',
+      verdict: 'fail',
+      detail: m.clientAuthRefused(how),
+      todo: m.clientAuthRefusedTodo(mtls),
+    }
   }
-  if (error === 'unauthorized_client') return { name: 'client-auth', verdict: 'fail', detail: m.unauthorized(error), todo: m.unauthorizedTodo }
+  if (error === 'unauthorized_client')
+    return { name: 'client-auth', verdict: 'fail', detail: m.unauthorized(error), todo: m.unauthorizedTodo }
   return { name: 'client-auth', verdict: 'warn', detail: m.unexpected(res.status, error ?? ''), todo: m.unexpectedTodo }
 }
 
@@ -265,10 +412,13 @@ function certificateCheck(psc: GatewayConfig['psc'], now: number, m: DoctorText)
   }
   const { subject, issuer, validTo, validFrom } = c.info
   const what = m.certificate(subject, issuer, new Date(validTo).toISOString())
-  if (validTo <= now) return { name: 'certificate', verdict: 'fail', detail: m.certificateExpired(what), todo: m.certificateRenewTodo }
-  if (validFrom > now) return { name: 'certificate', verdict: 'fail', detail: m.certificateNotYet(what), todo: m.certificateClockTodo }
+  if (validTo <= now)
+    return { name: 'certificate', verdict: 'fail', detail: m.certificateExpired(what), todo: m.certificateRenewTodo }
+  if (validFrom > now)
+    return { name: 'certificate', verdict: 'fail', detail: m.certificateNotYet(what), todo: m.certificateClockTodo }
   const days = Math.floor((validTo - now) / 86_400_000)
-  if (validTo - now < CERTIFICATE_WARNING_MS) return { name: 'certificate', verdict: 'warn', detail: m.certificateSoon(days, what), todo: m.certificateSoonTodo }
+  if (validTo - now < CERTIFICATE_WARNING_MS)
+    return { name: 'certificate', verdict: 'warn', detail: m.certificateSoon(days, what), todo: m.certificateSoonTodo }
   return { name: 'certificate', verdict: 'ok', detail: what }
 }
 
@@ -277,7 +427,10 @@ const MARK: Record<Verdict, string> = { ok: ' OK ', warn: 'WARN', fail: 'FAIL', 
 export function formatDoctorReport(report: DoctorReport, lang: CliLanguage = 'fr'): string {
   const m = DOCTOR_TEXT[lang]
   const colon = lang === 'fr' ? ' :' : ':'
-  const lines = report.checks.map((c) => `[${MARK[c.verdict]}] ${c.name}${colon} ${c.detail}${c.todo && c.verdict !== 'ok' ? `\n       → ${c.todo}` : ''}`)
+  const lines = report.checks.map(
+    (c) =>
+      `[${MARK[c.verdict]}] ${c.name}${colon} ${c.detail}${c.todo && c.verdict !== 'ok' ? `\n       → ${c.todo}` : ''}`,
+  )
   lines.push('', report.ok ? m.summaryOk : m.summaryFailed(report.checks.filter((c) => c.verdict === 'fail').length))
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }

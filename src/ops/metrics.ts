@@ -45,19 +45,28 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
   const registers = [registry]
 
   // Updated on every request: series kept by their label values (series-metrics.ts says why).
-  const requests = new SeriesCounter(`${PREFIX}requests_total`, 'Requests by route, access decision (allow, deny, login, reject) and status class', registry)
-  const requestDuration = new SeriesHistogram(`${PREFIX}request_duration_seconds`, 'Whole request duration as seen by the gateway, by route and decision', LATENCY_BUCKETS, registry)
+  const requests = new SeriesCounter(
+    `${PREFIX}requests_total`,
+    'Requests by route, access decision (allow, deny, login, reject) and status class',
+    registry,
+  )
+  const requestDuration = new SeriesHistogram(
+    `${PREFIX}request_duration_seconds`,
+    'Whole request duration as seen by the gateway, by route and decision',
+    LATENCY_BUCKETS,
+    registry,
+  )
   const logins = new Counter({
     name: `${PREFIX}logins_total`,
     help: 'PSC logins by outcome (started, succeeded, failed) and, for failures, reason',
     labelNames: ['outcome', 'reason'] as const,
-    registers
+    registers,
   })
   const logouts = new Counter({
     name: `${PREFIX}logouts_total`,
     help: 'Sessions ended, by cause (user, idle-expired, absolute-expired)',
     labelNames: ['cause'] as const,
-    registers
+    registers,
   })
   new Gauge({
     name: `${PREFIX}active_sessions`,
@@ -65,7 +74,7 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
     registers,
     collect() {
       this.set(options.activeSessions())
-    }
+    },
   })
   let auditDroppedReported = 0
   new Counter({
@@ -79,7 +88,7 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
         this.inc(total - auditDroppedReported)
         auditDroppedReported = total
       }
-    }
+    },
   })
   let auditFailuresReported = 0
   new Counter({
@@ -92,7 +101,7 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
         this.inc(total - auditFailuresReported)
         auditFailuresReported = total
       }
-    }
+    },
   })
   new Gauge({
     name: `${PREFIX}audit_writable`,
@@ -100,9 +109,14 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
     registers,
     collect() {
       this.set(options.auditWritable?.() === false ? 0 : 1)
-    }
+    },
   })
-  const upstreamDuration = new SeriesHistogram(`${PREFIX}upstream_duration_seconds`, 'Time from forwarding a request to the upstream response headers, by upstream and status class', LATENCY_BUCKETS, registry)
+  const upstreamDuration = new SeriesHistogram(
+    `${PREFIX}upstream_duration_seconds`,
+    'Time from forwarding a request to the upstream response headers, by upstream and status class',
+    LATENCY_BUCKETS,
+    registry,
+  )
   // Nested maps on the label values (configured names, constant classes): no key string per request.
   const upstreamSeries = new Map<string, Map<string, HistogramSeries>>()
   const upstreamDurationOf = (upstream: string, cls: string): HistogramSeries => {
@@ -122,26 +136,26 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
     name: `${PREFIX}upstream_errors_total`,
     help: 'Upstream requests that got no response, by upstream and kind (timeout, refused, reset, unresolved, socket, bad_response, other)',
     labelNames: ['upstream', 'kind'] as const,
-    registers
+    registers,
   })
   const pscCalls = new Counter({
     name: `${PREFIX}psc_calls_total`,
     help: 'HTTP calls to PSC by endpoint (discovery, token, userinfo, jwks, ...) and outcome',
     labelNames: ['endpoint', 'outcome'] as const,
-    registers
+    registers,
   })
   const pscDuration = new Histogram({
     name: `${PREFIX}psc_call_duration_seconds`,
     help: 'Duration of HTTP calls to PSC by endpoint',
     labelNames: ['endpoint'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers
+    registers,
   })
   const configReloads = new Counter({
     name: `${PREFIX}config_reloads_total`,
     help: 'Configuration reloads by outcome (ok, refused)',
     labelNames: ['outcome'] as const,
-    registers
+    registers,
   })
   // Zero series exist from the start, so rate() and alerts work before the first event.
   for (const outcome of ['ok', 'refused']) configReloads.inc({ outcome }, 0)
@@ -166,7 +180,10 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
     }
     let series = byClass.get(cls)
     if (series === undefined) {
-      series = { count: requests.series({ route, decision, status_class: cls }), duration: requestDuration.series({ route, decision }) }
+      series = {
+        count: requests.series({ route, decision, status_class: cls }),
+        duration: requestDuration.series({ route, decision }),
+      }
       byClass.set(cls, series)
     }
     return series
@@ -181,12 +198,15 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
           return
         }
         case 'login':
-          logins.inc({ outcome: event.outcome, reason: event.outcome === 'failed' ? loginFailureKind(event.reason) : '' })
+          logins.inc({
+            outcome: event.outcome,
+            reason: event.outcome === 'failed' ? loginFailureKind(event.reason) : '',
+          })
           return
         case 'logout':
           logouts.inc({ cause: event.cause })
       }
-    }
+    },
   }
 
   return {
@@ -200,14 +220,14 @@ export function createGatewayMetrics(options: MetricsOptions): GatewayMetrics {
       error(upstream, error, seconds) {
         upstreamErrors.inc({ upstream, kind: upstreamErrorKind(error) })
         upstreamDurationOf(upstream, 'error').observe(seconds)
-      }
+      },
     },
     psc: {
       call(endpoint, outcome, seconds) {
         pscCalls.inc({ endpoint, outcome })
         pscDuration.observe({ endpoint }, seconds)
-      }
-    }
+      },
+    },
   }
 }
 
@@ -218,7 +238,18 @@ export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : 'other'
 }
 
-export const LOGIN_FAILURE_KINDS = ['state', 'acr', 'psc_error', 'cancelled', 'userinfo', 'unreachable', 'outbound_proxy', 'client_certificate', 'store', 'other'] as const
+export const LOGIN_FAILURE_KINDS = [
+  'state',
+  'acr',
+  'psc_error',
+  'cancelled',
+  'userinfo',
+  'unreachable',
+  'outbound_proxy',
+  'client_certificate',
+  'store',
+  'other',
+] as const
 export type LoginFailureKind = (typeof LOGIN_FAILURE_KINDS)[number]
 
 /** A login failure's code (PSC_ERR_LOGIN_*) → one of a few fixed label values. */
@@ -233,7 +264,7 @@ const LOGIN_FAILURE_KIND_OF: Readonly<Record<string, LoginFailureKind>> = {
   [PSC_ERR.LOGIN_PSC_UNREACHABLE.code]: 'unreachable',
   [PSC_ERR.LOGIN_OUTBOUND_PROXY.code]: 'outbound_proxy',
   [PSC_ERR.LOGIN_CLIENT_CERTIFICATE.code]: 'client_certificate',
-  [PSC_ERR.LOGIN_STORE_UNAVAILABLE.code]: 'store'
+  [PSC_ERR.LOGIN_STORE_UNAVAILABLE.code]: 'store',
 }
 
 export function loginFailureKind(code: string | undefined): LoginFailureKind {
@@ -243,11 +274,24 @@ export function loginFailureKind(code: string | undefined): LoginFailureKind {
 /** reply-from's errors (and their undici causes) → a fixed vocabulary. */
 export function upstreamErrorKind(error: unknown): string {
   const codes: string[] = []
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string') codes.push(e.code)
   }
   const has = (...c: string[]) => codes.some((x) => c.includes(x))
-  if (has('FST_REPLY_FROM_GATEWAY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'FST_REPLY_FROM_TIMEOUT', 'ETIMEDOUT')) return 'timeout'
+  if (
+    has(
+      'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+      'UND_ERR_CONNECT_TIMEOUT',
+      'UND_ERR_HEADERS_TIMEOUT',
+      'FST_REPLY_FROM_TIMEOUT',
+      'ETIMEDOUT',
+    )
+  )
+    return 'timeout'
   if (has('ECONNREFUSED')) return 'refused'
   if (has('ECONNRESET')) return 'reset'
   if (has('ENOTFOUND', 'EAI_AGAIN', 'FST_REPLY_FROM_SERVICE_UNAVAILABLE')) return 'unresolved'
@@ -273,7 +317,7 @@ export function teeAuditSinks(primary: AuditSink, ...observers: AuditSink[]): Au
         }
       }
       return result
-    }
+    },
   }
   if (primary.whenRoom) tee.whenRoom = () => primary.whenRoom!()
   return tee

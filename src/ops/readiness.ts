@@ -24,6 +24,7 @@ export interface CheckableStore {
 
 export async function sessionStoreCheck(store: CheckableStore): Promise<CheckResult> {
   const health = store.health ? await store.health() : { ok: true }
-  if (!health.ok) return { ok: false, reportOnly: true, reason: `${store.kind} store: ${health.reason ?? 'unreachable'}` }
+  if (!health.ok)
+    return { ok: false, reportOnly: true, reason: `${store.kind} store: ${health.reason ?? 'unreachable'}` }
   return { ok: true, reason: `${store.kind} store reachable` }
 }

@@ -14,50 +14,67 @@ class LazyChildLogger {
   readonly #options: ChildLoggerOptions
   #made: Logger | undefined
 
-  constructor (parent: Logger, bindings: Bindings, options: ChildLoggerOptions) {
+  constructor(parent: Logger, bindings: Bindings, options: ChildLoggerOptions) {
     this.#parent = parent
     this.#bindings = bindings
     this.#options = options
   }
 
-  get #logger (): Logger {
+  get #logger(): Logger {
     this.#made ??= this.#parent.child(this.#bindings, this.#options)
     return this.#made
   }
 
-  get level (): string {
+  get level(): string {
     return this.#made?.level ?? this.#options.level ?? this.#parent.level
   }
 
-  set level (level: string) {
+  set level(level: string) {
     this.#logger.level = level
   }
 
-  isLevelEnabled (level: string): boolean {
+  isLevelEnabled(level: string): boolean {
     return (this.#made ?? this.#parent).isLevelEnabled?.(level) ?? true
   }
 
-  child (bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.#logger.child(bindings, options)
   }
 
   // Methods on the prototype: no closure per request.
-  fatal (...args: unknown[]): void { this.#log('fatal', args) }
-  error (...args: unknown[]): void { this.#log('error', args) }
-  warn (...args: unknown[]): void { this.#log('warn', args) }
-  info (...args: unknown[]): void { this.#log('info', args) }
-  debug (...args: unknown[]): void { this.#log('debug', args) }
-  trace (...args: unknown[]): void { this.#log('trace', args) }
-  silent (): void {}
+  fatal(...args: unknown[]): void {
+    this.#log('fatal', args)
+  }
+  error(...args: unknown[]): void {
+    this.#log('error', args)
+  }
+  warn(...args: unknown[]): void {
+    this.#log('warn', args)
+  }
+  info(...args: unknown[]): void {
+    this.#log('info', args)
+  }
+  debug(...args: unknown[]): void {
+    this.#log('debug', args)
+  }
+  trace(...args: unknown[]): void {
+    this.#log('trace', args)
+  }
+  silent(): void {}
 
-  #log (level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
+  #log(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
     // Below the level, not even the child is made.
-    if (this.#made === undefined && this.#options.level === undefined && this.#parent.isLevelEnabled?.(level) === false) return
+    if (this.#made === undefined && this.#options.level === undefined && this.#parent.isLevelEnabled?.(level) === false)
+      return
     ;(this.#logger[level] as (...a: unknown[]) => void)(...args)
   }
 }
 
 /** A fastify `childLoggerFactory`: the request's child logger, made on first use. */
-export function lazyChildLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+export function lazyChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
   return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger
 }

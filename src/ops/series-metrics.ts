@@ -15,11 +15,16 @@ interface Reported {
 abstract class SeriesMetric<S> {
   readonly #series = new Map<string, { labels: Labels; state: S }>()
 
-  constructor (readonly name: string, readonly help: string, readonly type: 'counter' | 'histogram', registry: Registry) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    registry: Registry,
+  ) {
     registry.registerMetric(this as unknown as Metric)
   }
 
-  protected stateFor (labels: Labels, make: () => S): S {
+  protected stateFor(labels: Labels, make: () => S): S {
     const key = JSON.stringify(labels)
     let found = this.#series.get(key)
     if (found === undefined) {
@@ -29,16 +34,16 @@ abstract class SeriesMetric<S> {
     return found.state
   }
 
-  protected abstract report (labels: Labels, state: S, into: Reported[]): void
+  protected abstract report(labels: Labels, state: S, into: Reported[]): void
 
   /** What prom-client's Registry reads at scrape time. */
-  async get (): Promise<{ name: string; help: string; type: string; values: Reported[]; aggregator: 'sum' }> {
+  async get(): Promise<{ name: string; help: string; type: string; values: Reported[]; aggregator: 'sum' }> {
     const values: Reported[] = []
     for (const { labels, state } of this.#series.values()) this.report(labels, state, values)
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' }
   }
 
-  reset (): void {
+  reset(): void {
     this.#series.clear()
   }
 }
@@ -49,22 +54,22 @@ export interface CounterSeries {
 
 class CounterState implements CounterSeries {
   value = 0
-  inc (by = 1): void {
+  inc(by = 1): void {
     this.value += by
   }
 }
 
 export class SeriesCounter extends SeriesMetric<CounterState> {
-  constructor (name: string, help: string, registry: Registry) {
+  constructor(name: string, help: string, registry: Registry) {
     super(name, help, 'counter', registry)
   }
 
   /** The series of these labels (made at 0 the first time); keep it, then `inc()` is cheap. */
-  series (labels: Labels): CounterSeries {
+  series(labels: Labels): CounterSeries {
     return this.stateFor(labels, () => new CounterState())
   }
 
-  protected report (labels: Labels, state: CounterState, into: Reported[]): void {
+  protected report(labels: Labels, state: CounterState, into: Reported[]): void {
     into.push({ labels, value: state.value })
   }
 }
@@ -79,11 +84,11 @@ class HistogramState implements HistogramSeries {
   sum = 0
   count = 0
 
-  constructor (private readonly bounds: readonly number[]) {
+  constructor(private readonly bounds: readonly number[]) {
     this.counts = new Float64Array(bounds.length + 1)
   }
 
-  observe (value: number): void {
+  observe(value: number): void {
     const bounds = this.bounds
     let i = 0
     while (i < bounds.length && value > bounds[i]!) i++
@@ -96,17 +101,17 @@ class HistogramState implements HistogramSeries {
 export class SeriesHistogram extends SeriesMetric<HistogramState> {
   readonly #bounds: readonly number[]
 
-  constructor (name: string, help: string, buckets: readonly number[], registry: Registry) {
+  constructor(name: string, help: string, buckets: readonly number[], registry: Registry) {
     super(name, help, 'histogram', registry)
     this.#bounds = [...buckets].sort((a, b) => a - b)
   }
 
   /** The series of these labels (made empty the first time); keep it, then `observe()` is cheap. */
-  series (labels: Labels): HistogramSeries {
+  series(labels: Labels): HistogramSeries {
     return this.stateFor(labels, () => new HistogramState(this.#bounds))
   }
 
-  protected report (labels: Labels, state: HistogramState, into: Reported[]): void {
+  protected report(labels: Labels, state: HistogramState, into: Reported[]): void {
     const bucket = `${this.name}_bucket`
     let cumulative = 0
     for (let i = 0; i < this.#bounds.length; i++) {

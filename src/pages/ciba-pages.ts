@@ -10,9 +10,10 @@ type Lang = Language
 /** Our own pages, plus the waiting page's script (same origin) and its status requests. */
 export const CIBA_PAGE_HEADERS: Record<string, string> = {
   ...PAGE_HEADERS,
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   // the form's POST must carry our Origin (checked against cross-site submissions): not "no-referrer"
-  'referrer-policy': 'same-origin'
+  'referrer-policy': 'same-origin',
 }
 
 const EXTRA_STYLE = `form.ciba label{display:block;margin:.5rem 0 .25rem}form.ciba input[type=text]{font:inherit;padding:.45rem;width:100%;box-sizing:border-box}
@@ -29,7 +30,8 @@ ${EXTRA_STYLE}</style></head>
 }
 
 const p = (text: string) => `<p>${escapeHtml(text)}</p>`
-const link = (href: string, label: string, secondary = false) => `<a class="button"${secondary ? ' style="background:#fff;color:#000091;border:1px solid #000091"' : ''} href="${escapeHtml(href)}">${escapeHtml(label)}</a>`
+const link = (href: string, label: string, secondary = false) =>
+  `<a class="button"${secondary ? ' style="background:#fff;color:#000091;border:1px solid #000091"' : ''} href="${escapeHtml(href)}">${escapeHtml(label)}</a>`
 
 const T = {
   fr: {
@@ -39,10 +41,11 @@ const T = {
     or: 'ou, sans lecteur de carte :',
     cibaHeading: 'Recevoir une notification sur mon application e-CPS',
     idLabel: 'Votre numéro RPPS ou identifiant national',
-    idHint: 'Par exemple 10101010101 : tel qu\'il figure sur votre carte CPS, avec ou sans espaces.',
+    idHint: "Par exemple 10101010101 : tel qu'il figure sur votre carte CPS, avec ou sans espaces.",
     send: 'Recevoir la notification',
     waitTitle: 'Validez la demande sur votre application e-CPS',
-    waitIntro: (service: string) => `Une notification a été envoyée à votre application e-CPS : « Le service suivant : ${service} demande l'accès à votre profil ».`,
+    waitIntro: (service: string) =>
+      `Une notification a été envoyée à votre application e-CPS : « Le service suivant : ${service} demande l'accès à votre profil ».`,
     waitCompare: 'Vérifiez que le code affiché sur votre téléphone est bien :',
     waitThen: 'Acceptez la demande sur votre téléphone : cette page continuera toute seule.',
     waitNoJs: 'Cette page se met à jour toutes les quelques secondes.',
@@ -50,20 +53,57 @@ const T = {
     retry: 'Réessayer',
     useCard: 'Utiliser ma carte CPS',
     problems: {
-      denied: ['Demande refusée', 'La demande de connexion a été refusée sur l\'application e-CPS. Si ce n\'était pas vous, prévenez le support informatique de l\'établissement.'],
-      expired: ['Demande expirée', 'La demande n\'a pas été validée à temps sur l\'application e-CPS. Vous pouvez en envoyer une nouvelle.'],
-      unknown_id: ['Identifiant non reconnu', 'Pro Santé Connect ne connaît pas de professionnel avec cet identifiant, ou son application e-CPS n\'est pas activée. Vérifiez le numéro saisi.'],
-      psc_unavailable: ['Service de connexion indisponible', 'Pro Santé Connect ne répond pas pour le moment. Réessayez dans quelques instants, ou utilisez votre carte CPS.'],
-      failed: ['La connexion n\'a pas abouti', 'La connexion par l\'application e-CPS n\'a pas pu être terminée. Vous pouvez recommencer.'],
+      denied: [
+        'Demande refusée',
+        "La demande de connexion a été refusée sur l'application e-CPS. Si ce n'était pas vous, prévenez le support informatique de l'établissement.",
+      ],
+      expired: [
+        'Demande expirée',
+        "La demande n'a pas été validée à temps sur l'application e-CPS. Vous pouvez en envoyer une nouvelle.",
+      ],
+      unknown_id: [
+        'Identifiant non reconnu',
+        "Pro Santé Connect ne connaît pas de professionnel avec cet identifiant, ou son application e-CPS n'est pas activée. Vérifiez le numéro saisi.",
+      ],
+      psc_unavailable: [
+        'Service de connexion indisponible',
+        'Pro Santé Connect ne répond pas pour le moment. Réessayez dans quelques instants, ou utilisez votre carte CPS.',
+      ],
+      failed: [
+        "La connexion n'a pas abouti",
+        "La connexion par l'application e-CPS n'a pas pu être terminée. Vous pouvez recommencer.",
+      ],
       cancelled: ['Demande annulée', 'La demande de connexion a été annulée sur ce poste.'],
-      lost: ['Demande introuvable', 'Aucune demande de connexion en cours sur ce navigateur (elle a expiré, ou a été faite ailleurs). Vous pouvez en envoyer une nouvelle.'],
-      limited: ['Trop de demandes', 'Trop de notifications ont été demandées pour ce professionnel ou depuis ce poste. Réessayez plus tard, ou utilisez votre carte CPS.'],
-      cooldown: ['Demande récemment refusée', 'Une demande pour ce professionnel vient d\'être refusée sur son application e-CPS : aucune nouvelle notification ne lui sera envoyée pendant quelques minutes.'],
-      pending: ['Demande déjà en cours', 'Une notification attend déjà une réponse sur l\'application e-CPS de ce professionnel. Répondez-y, ou attendez qu\'elle expire.'],
-      forbidden: ['Requête refusée', 'Cette demande ne provient pas de la page de connexion de l\'application. Recommencez depuis l\'application.']
+      lost: [
+        'Demande introuvable',
+        'Aucune demande de connexion en cours sur ce navigateur (elle a expiré, ou a été faite ailleurs). Vous pouvez en envoyer une nouvelle.',
+      ],
+      limited: [
+        'Trop de demandes',
+        'Trop de notifications ont été demandées pour ce professionnel ou depuis ce poste. Réessayez plus tard, ou utilisez votre carte CPS.',
+      ],
+      cooldown: [
+        'Demande récemment refusée',
+        "Une demande pour ce professionnel vient d'être refusée sur son application e-CPS : aucune nouvelle notification ne lui sera envoyée pendant quelques minutes.",
+      ],
+      pending: [
+        'Demande déjà en cours',
+        "Une notification attend déjà une réponse sur l'application e-CPS de ce professionnel. Répondez-y, ou attendez qu'elle expire.",
+      ],
+      forbidden: [
+        'Requête refusée',
+        "Cette demande ne provient pas de la page de connexion de l'application. Recommencez depuis l'application.",
+      ],
     },
-    inputProblems: { empty: 'Saisissez votre numéro RPPS ou votre identifiant national.', too_long: 'Cet identifiant est trop long.', invalid_characters: 'Un identifiant ne contient que des chiffres, des lettres et « / ».', malformed: 'Ce n\'est pas un identifiant valide : saisissez votre numéro RPPS (11 chiffres, inscrit sur votre carte CPS), votre numéro ADELI (9 chiffres) ou votre identifiant national tel quel.' },
-    retryIn: (s: number) => `Vous pourrez réessayer dans ${s <= 60 ? `${s} seconde${s > 1 ? 's' : ''}` : `${Math.ceil(s / 60)} minutes`}.`
+    inputProblems: {
+      empty: 'Saisissez votre numéro RPPS ou votre identifiant national.',
+      too_long: 'Cet identifiant est trop long.',
+      invalid_characters: 'Un identifiant ne contient que des chiffres, des lettres et « / ».',
+      malformed:
+        "Ce n'est pas un identifiant valide : saisissez votre numéro RPPS (11 chiffres, inscrit sur votre carte CPS), votre numéro ADELI (9 chiffres) ou votre identifiant national tel quel.",
+    },
+    retryIn: (s: number) =>
+      `Vous pourrez réessayer dans ${s <= 60 ? `${s} seconde${s > 1 ? 's' : ''}` : `${Math.ceil(s / 60)} minutes`}.`,
   },
   en: {
     loginTitle: 'Sign in',
@@ -75,7 +115,8 @@ const T = {
     idHint: 'For example 10101010101, as printed on your CPS card, with or without spaces.',
     send: 'Send the notification',
     waitTitle: 'Approve the request in your e-CPS app',
-    waitIntro: (service: string) => `A notification was sent to your e-CPS app: “Le service suivant : ${service} demande l'accès à votre profil”.`,
+    waitIntro: (service: string) =>
+      `A notification was sent to your e-CPS app: “Le service suivant : ${service} demande l'accès à votre profil”.`,
     waitCompare: 'Check that the code shown on your phone is:',
     waitThen: 'Accept the request on your phone: this page will carry on by itself.',
     waitNoJs: 'This page refreshes every few seconds.',
@@ -83,31 +124,74 @@ const T = {
     retry: 'Try again',
     useCard: 'Use my CPS card',
     problems: {
-      denied: ['Request refused', 'The sign-in request was refused in the e-CPS app. If it was not you, tell the hospital\'s IT support.'],
+      denied: [
+        'Request refused',
+        "The sign-in request was refused in the e-CPS app. If it was not you, tell the hospital's IT support.",
+      ],
       expired: ['Request expired', 'The request was not approved in time in the e-CPS app. You can send a new one.'],
-      unknown_id: ['Identifier not recognised', 'Pro Santé Connect knows no practitioner with this identifier, or their e-CPS app is not activated. Check the number you typed.'],
-      psc_unavailable: ['Sign-in service unavailable', 'Pro Santé Connect is not answering at the moment. Try again shortly, or use your CPS card.'],
+      unknown_id: [
+        'Identifier not recognised',
+        'Pro Santé Connect knows no practitioner with this identifier, or their e-CPS app is not activated. Check the number you typed.',
+      ],
+      psc_unavailable: [
+        'Sign-in service unavailable',
+        'Pro Santé Connect is not answering at the moment. Try again shortly, or use your CPS card.',
+      ],
       failed: ['Sign-in failed', 'Sign-in with the e-CPS app could not be completed. You can start again.'],
       cancelled: ['Request cancelled', 'The sign-in request was cancelled on this workstation.'],
-      lost: ['No request found', 'No sign-in request is waiting in this browser (it expired, or was made elsewhere). You can send a new one.'],
-      limited: ['Too many requests', 'Too many notifications were asked for this practitioner or from this workstation. Try again later, or use your CPS card.'],
-      cooldown: ['Request recently refused', 'A request for this practitioner was just refused in their e-CPS app: no new notification will be sent to them for a few minutes.'],
-      pending: ['Request already waiting', 'A notification is already waiting for an answer in this practitioner\'s e-CPS app. Answer it, or wait until it expires.'],
-      forbidden: ['Request refused', 'This request did not come from the application\'s sign-in page. Start again from the application.']
+      lost: [
+        'No request found',
+        'No sign-in request is waiting in this browser (it expired, or was made elsewhere). You can send a new one.',
+      ],
+      limited: [
+        'Too many requests',
+        'Too many notifications were asked for this practitioner or from this workstation. Try again later, or use your CPS card.',
+      ],
+      cooldown: [
+        'Request recently refused',
+        'A request for this practitioner was just refused in their e-CPS app: no new notification will be sent to them for a few minutes.',
+      ],
+      pending: [
+        'Request already waiting',
+        "A notification is already waiting for an answer in this practitioner's e-CPS app. Answer it, or wait until it expires.",
+      ],
+      forbidden: [
+        'Request refused',
+        "This request did not come from the application's sign-in page. Start again from the application.",
+      ],
     },
-    inputProblems: { empty: 'Type your RPPS number or national identifier.', too_long: 'This identifier is too long.', invalid_characters: 'An identifier holds only digits, letters and “/”.', malformed: 'This is not a valid identifier: type your RPPS number (11 digits, printed on your CPS card), your ADELI number (9 digits) or your national identifier as it is.' },
-    retryIn: (s: number) => `You can try again in ${s <= 60 ? `${s} second${s > 1 ? 's' : ''}` : `${Math.ceil(s / 60)} minutes`}.`
-  }
+    inputProblems: {
+      empty: 'Type your RPPS number or national identifier.',
+      too_long: 'This identifier is too long.',
+      invalid_characters: 'An identifier holds only digits, letters and “/”.',
+      malformed:
+        'This is not a valid identifier: type your RPPS number (11 digits, printed on your CPS card), your ADELI number (9 digits) or your national identifier as it is.',
+    },
+    retryIn: (s: number) =>
+      `You can try again in ${s <= 60 ? `${s} second${s > 1 ? 's' : ''}` : `${Math.ceil(s / 60)} minutes`}.`,
+  },
 } as const
 
 export type CibaProblem = keyof (typeof T)['fr']['problems']
 export type InputProblem = keyof (typeof T)['fr']['inputProblems']
 
-export function loginChoicePage(lang: Lang, o: { pscHref?: string; action: string; rd: string; typed?: string; problem?: InputProblem; sessionExpired?: boolean }): string {
+export function loginChoicePage(
+  lang: Lang,
+  o: { pscHref?: string; action: string; rd: string; typed?: string; problem?: InputProblem; sessionExpired?: boolean },
+): string {
   const t = T[lang]
-  const notice = o.sessionExpired === true ? `<p class="notice" id="session-expired" role="status">${escapeHtml(SESSION_EXPIRED[lang])}</p>` : ''
-  const psc = o.pscHref === undefined ? '' : `${p(t.loginIntro)}<p>${link(o.pscHref, t.pscButton)}</p><p class="or">${escapeHtml(t.or)}</p>`
-  const error = o.problem === undefined ? '' : `<p class="error" id="problem" role="alert">${escapeHtml(t.inputProblems[o.problem])}</p>`
+  const notice =
+    o.sessionExpired === true
+      ? `<p class="notice" id="session-expired" role="status">${escapeHtml(SESSION_EXPIRED[lang])}</p>`
+      : ''
+  const psc =
+    o.pscHref === undefined
+      ? ''
+      : `${p(t.loginIntro)}<p>${link(o.pscHref, t.pscButton)}</p><p class="or">${escapeHtml(t.or)}</p>`
+  const error =
+    o.problem === undefined
+      ? ''
+      : `<p class="error" id="problem" role="alert">${escapeHtml(t.inputProblems[o.problem])}</p>`
   const form = `<h2>${escapeHtml(t.cibaHeading)}</h2>${error}
 <form class="ciba" method="post" action="${escapeHtml(o.action)}">
 <input type="hidden" name="rd" value="${escapeHtml(o.rd)}">
@@ -119,19 +203,36 @@ export function loginChoicePage(lang: Lang, o: { pscHref?: string; action: strin
   return page(lang, t.loginTitle, notice + psc + form)
 }
 
-export function waitingPage(lang: Lang, o: { serviceName: string; bindingMessage: string; refreshSeconds: number; scriptSrc: string; statusUrl: string; cancelAction: string }): string {
+export function waitingPage(
+  lang: Lang,
+  o: {
+    serviceName: string
+    bindingMessage: string
+    refreshSeconds: number
+    scriptSrc: string
+    statusUrl: string
+    cancelAction: string
+  },
+): string {
   const t = T[lang]
-  return page(lang, t.waitTitle,
+  return page(
+    lang,
+    t.waitTitle,
     `${p(t.waitIntro(o.serviceName))}${p(t.waitCompare)}<p class="code" id="binding-message">${escapeHtml(o.bindingMessage)}</p>${p(t.waitThen)}
 <noscript>${p(t.waitNoJs)}</noscript>
 <form method="post" action="${escapeHtml(o.cancelAction)}"><button class="secondary" type="submit">${escapeHtml(t.cancel)}</button></form>
 <script src="${escapeHtml(o.scriptSrc)}" data-status="${escapeHtml(o.statusUrl)}"></script>`,
     // Without JavaScript the page reloads itself; with it, the script asks the status endpoint
     // instead and reloads only when there is something to show.
-    `<noscript><meta http-equiv="refresh" content="${o.refreshSeconds}"></noscript>`)
+    `<noscript><meta http-equiv="refresh" content="${o.refreshSeconds}"></noscript>`,
+  )
 }
 
-export function cibaProblemPage(lang: Lang, problem: CibaProblem, o: { retryHref: string; cardHref?: string; retryAfterSeconds?: number; requestId: string }): string {
+export function cibaProblemPage(
+  lang: Lang,
+  problem: CibaProblem,
+  o: { retryHref: string; cardHref?: string; retryAfterSeconds?: number; requestId: string },
+): string {
   const t = T[lang]
   const [title, text] = t.problems[problem]
   const wait = o.retryAfterSeconds === undefined ? '' : p(t.retryIn(o.retryAfterSeconds))
@@ -153,4 +254,3 @@ export const WAIT_SCRIPT = `(function () {
   setTimeout(ask, 1000);
 })();
 `
-

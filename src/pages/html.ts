@@ -34,10 +34,14 @@ export function renderPage(page: PageContent): string {
   const details = page.details?.length
     ? `<table>${page.details.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`
     : ''
-  const links = (page.links ?? []).map((l) => `<a class="button" href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`).join('')
+  const links = (page.links ?? [])
+    .map((l) => `<a class="button" href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`)
+    .join('')
   const lang = page.lang ?? 'fr'
   const reference = lang === 'fr' ? 'Référence de la requête' : 'Request reference'
-  const footer = page.requestId ? `<footer>${reference}${lang === 'fr' ? ' :' : ':'} ${escapeHtml(page.requestId)}</footer>` : ''
+  const footer = page.requestId
+    ? `<footer>${reference}${lang === 'fr' ? ' :' : ':'} ${escapeHtml(page.requestId)}</footer>`
+    : ''
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex"><title>${escapeHtml(page.title)}</title><style>${STYLE}</style></head>
@@ -49,10 +53,11 @@ ${details}${links ? `<p>${links}</p>` : ''}${footer}</main></body></html>`
 export const PAGE_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer'
+  'referrer-policy': 'no-referrer',
 }
 
 /**

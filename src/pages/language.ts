@@ -3,7 +3,7 @@
 export type Language = 'fr' | 'en'
 
 /** The first of fr/en in the client's order of preference (q values honoured); French by default. */
-export function pageLanguage (acceptLanguage: string | string[] | undefined): Language {
+export function pageLanguage(acceptLanguage: string | string[] | undefined): Language {
   if (typeof acceptLanguage !== 'string' || acceptLanguage === '') return 'fr'
   let best: Language = 'fr'
   let bestQ = -1
@@ -15,7 +15,10 @@ export function pageLanguage (acceptLanguage: string | string[] | undefined): La
     const q = qParam === undefined ? 1 : Number(qParam.slice(2))
     if (!Number.isFinite(q) || q <= 0) continue
     // the first listed wins a tie
-    if (q > bestQ) { best = primary; bestQ = q }
+    if (q > bestQ) {
+      best = primary
+      bestQ = q
+    }
   }
   return best
 }

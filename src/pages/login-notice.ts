@@ -4,6 +4,6 @@
 export const SESSION_EXPIRED_PARAM = 'expired=1'
 
 /** Was the login asked because the session timed out? (the `expired=1` the gate adds) */
-export function askedAfterExpiry (query: unknown): boolean {
+export function askedAfterExpiry(query: unknown): boolean {
   return typeof query === 'object' && query !== null && (query as Record<string, unknown>).expired === '1'
 }

@@ -22,15 +22,36 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
     return reply
       .header('cache-control', 'no-store')
       .type('application/json; charset=utf-8')
-      .send({ error: problem.code, message: problem.paragraphs[0] ?? problem.title, requestId: request.id, ...problem.json })
+      .send({
+        error: problem.code,
+        message: problem.paragraphs[0] ?? problem.title,
+        requestId: request.id,
+        ...problem.json,
+      })
   }
   const lang = pageLanguage(request.headers['accept-language'])
-  return reply.headers(PAGE_HEADERS).header('content-language', lang).send(renderPage({ ...problem, requestId: request.id, lang }))
+  return reply
+    .headers(PAGE_HEADERS)
+    .header('content-language', lang)
+    .send(renderPage({ ...problem, requestId: request.id, lang }))
 }
 
 /** Answers with the page (or JSON) of an outcome code, in the client's language. */
-export function sendCode(request: FastifyRequest, reply: FastifyReply, code: PscErrorCode, context: Omit<ProblemContext, 'lang'> = {}): FastifyReply {
-  return sendProblem(request, reply, problemFor(code, { homeHref: homeFor(request.url), ...context, lang: pageLanguage(request.headers['accept-language']) }))
+export function sendCode(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: PscErrorCode,
+  context: Omit<ProblemContext, 'lang'> = {},
+): FastifyReply {
+  return sendProblem(
+    request,
+    reply,
+    problemFor(code, {
+      homeHref: homeFor(request.url),
+      ...context,
+      lang: pageLanguage(request.headers['accept-language']),
+    }),
+  )
 }
 
 /** The application's home page, the way out of a refused request; none when it was the page refused. */

@@ -62,7 +62,12 @@ export type Outcome =
    * a login is needed: `redirect` sends a browser navigation to the login (or first to the public
    * host, where the login can finish); `status` answers 401 with a link to it
    */
-  | { readonly kind: 'login'; readonly via: 'redirect' | 'status'; readonly to: 'login' | 'public-host'; readonly code: PscErrorCode }
+  | {
+      readonly kind: 'login'
+      readonly via: 'redirect' | 'status'
+      readonly to: 'login' | 'public-host'
+      readonly code: PscErrorCode
+    }
   /** refused by the route's rules (403) */
   | { readonly kind: 'deny'; readonly code: DenyCode; readonly details: DenialDetails }
   /** refused before or outside the rules (400, 404, 503) */
@@ -70,7 +75,7 @@ export type Outcome =
 
 const ALLOW_ANONYMOUS: Outcome = Object.freeze({ kind: 'allow', identity: undefined, exercice: FIRST_EXERCICE })
 const rejections = new Map<PscErrorCode, Outcome>()
-function reject (code: PscErrorCode): Outcome {
+function reject(code: PscErrorCode): Outcome {
   let outcome = rejections.get(code)
   if (outcome === undefined) {
     outcome = Object.freeze({ kind: 'reject', code })
@@ -78,12 +83,32 @@ function reject (code: PscErrorCode): Outcome {
   }
   return outcome
 }
-const LOGIN_REDIRECT: Outcome = Object.freeze({ kind: 'login', via: 'redirect', to: 'login', code: PSC_ERR.LOGIN_REQUIRED.code })
-const LOGIN_VIA_PUBLIC_HOST: Outcome = Object.freeze({ kind: 'login', via: 'redirect', to: 'public-host', code: PSC_ERR.LOGIN_REQUIRED.code })
-const LOGIN_STATUS: Outcome = Object.freeze({ kind: 'login', via: 'status', to: 'login', code: PSC_ERR.LOGIN_REQUIRED.code })
-const LOGIN_FORM_LOST: Outcome = Object.freeze({ kind: 'login', via: 'status', to: 'login', code: PSC_ERR.LOGIN_REQUIRED_FORM_LOST.code })
+const LOGIN_REDIRECT: Outcome = Object.freeze({
+  kind: 'login',
+  via: 'redirect',
+  to: 'login',
+  code: PSC_ERR.LOGIN_REQUIRED.code,
+})
+const LOGIN_VIA_PUBLIC_HOST: Outcome = Object.freeze({
+  kind: 'login',
+  via: 'redirect',
+  to: 'public-host',
+  code: PSC_ERR.LOGIN_REQUIRED.code,
+})
+const LOGIN_STATUS: Outcome = Object.freeze({
+  kind: 'login',
+  via: 'status',
+  to: 'login',
+  code: PSC_ERR.LOGIN_REQUIRED.code,
+})
+const LOGIN_FORM_LOST: Outcome = Object.freeze({
+  kind: 'login',
+  via: 'status',
+  to: 'login',
+  code: PSC_ERR.LOGIN_REQUIRED_FORM_LOST.code,
+})
 
-export function decideRequest (input: DecisionInput): Outcome {
+export function decideRequest(input: DecisionInput): Outcome {
   const { route, session, request } = input
   // Nothing under the reserved prefix, and nothing no route names, is ever forwarded.
   if (route === undefined) return reject(PSC_ERR.NO_ROUTE.code)
@@ -96,7 +121,9 @@ export function decideRequest (input: DecisionInput): Outcome {
     case 'tokens-stale':
       // Re-validation alone keeps the session while PSC is unreachable; an upstream that needs a
       // fresh PSC access token cannot be served without one: try again later, session kept.
-      return input.forwardsAccessToken ? reject(PSC_ERR.TOKEN_NOT_RENEWED.code) : decideKnown(route, session.identity, input.establishments)
+      return input.forwardsAccessToken
+        ? reject(PSC_ERR.TOKEN_NOT_RENEWED.code)
+        : decideKnown(route, session.identity, input.establishments)
     case 'conflict':
       // A login would set one cookie and the browser would send both again: a loop. Say what to do.
       return route.access === 'public' ? ALLOW_ANONYMOUS : reject(PSC_ERR.DUPLICATE_SESSION_COOKIE.code)
@@ -108,9 +135,14 @@ export function decideRequest (input: DecisionInput): Outcome {
   }
 }
 
-function decideKnown (route: CompiledRoute, identity: Identity, establishments: readonly AccessStructureEntry[] = []): Outcome {
+function decideKnown(
+  route: CompiledRoute,
+  identity: Identity,
+  establishments: readonly AccessStructureEntry[] = [],
+): Outcome {
   const verdict = decideAccess(route, identity)
-  if (verdict.kind === 'allow') return { kind: 'allow', identity, exercice: exerciceInContext(route, identity, establishments) }
+  if (verdict.kind === 'allow')
+    return { kind: 'allow', identity, exercice: exerciceInContext(route, identity, establishments) }
   // the account directory could not say who the practitioner is here
   if (verdict.kind === 'reject') return reject(verdict.code)
   return verdict
@@ -121,7 +153,7 @@ function decideKnown (route: CompiledRoute, identity: Identity, establishments: 
  * script, the favicon), an XHR or API call gets 401 and starts nothing; a form posted without a
  * session gets 401 with a page that says its data was not sent (a redirect would lose it silently).
  */
-function login ({ request, psc }: DecisionInput): Outcome {
+function login({ request, psc }: DecisionInput): Outcome {
   const navigation = request.kind === 'navigation'
   const readOnly = request.method === 'GET' || request.method === 'HEAD'
   if (navigation && !readOnly) return LOGIN_FORM_LOST

@@ -5,7 +5,7 @@
 const HEX = /^[0-9A-Fa-f]{2}$/
 
 /** Whether the (normalised) path carries an encoded percent sign followed by two hex digits: "%25" + "2e", "2f", "5c", "25"... */
-export function encodedTwice (path: string): boolean {
+export function encodedTwice(path: string): boolean {
   for (let i = path.indexOf('%25'); i !== -1; i = path.indexOf('%25', i + 3)) {
     if (HEX.test(path.slice(i + 3, i + 5))) return true
   }

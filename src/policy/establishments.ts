@@ -10,15 +10,17 @@ import type { ConditionsVerdict } from './decide.js'
 export type AccessStructureEntry = StructureSetConfig | string
 
 /** Whether one structure belongs to the set (any one of its numbers listed). */
-export function inSet (s: Structure, set: StructureSetConfig): boolean {
-  return (s.finess !== undefined && set.finess?.includes(s.finess) === true) ||
+export function inSet(s: Structure, set: StructureSetConfig): boolean {
+  return (
+    (s.finess !== undefined && set.finess?.includes(s.finess) === true) ||
     (s.finessLegal !== undefined && set.finessLegal?.includes(s.finessLegal) === true) ||
     (s.siret !== undefined && set.siret?.includes(s.siret) === true) ||
     (s.id !== undefined && set.id?.includes(s.id) === true)
+  )
 }
 
 /** Whether the exercice is practised in a structure of one of the sets. */
-export function inAnyStructureSet (e: Exercice, sets: readonly AccessStructureEntry[]): boolean {
+export function inAnyStructureSet(e: Exercice, sets: readonly AccessStructureEntry[]): boolean {
   for (const set of sets) {
     if (typeof set === 'string') continue
     for (const s of e.structures) if (inSet(s, set)) return true
@@ -27,12 +29,16 @@ export function inAnyStructureSet (e: Exercice, sets: readonly AccessStructureEn
 }
 
 /** The sets' names as the refusal page says them. */
-export function structureSetLabels (sets: readonly AccessStructureEntry[]): string[] {
-  return sets.map((set) => (typeof set === 'string' ? set : set.label ?? set.finess?.[0] ?? set.finessLegal?.[0] ?? set.siret?.[0] ?? set.id?.[0] ?? '?'))
+export function structureSetLabels(sets: readonly AccessStructureEntry[]): string[] {
+  return sets.map((set) =>
+    typeof set === 'string'
+      ? set
+      : (set.label ?? set.finess?.[0] ?? set.finessLegal?.[0] ?? set.siret?.[0] ?? set.id?.[0] ?? '?'),
+  )
 }
 
 /** The exercice's structures, named for the audit and the page ("" when it has none). */
-export function heldStructures (e: Exercice): string {
+export function heldStructures(e: Exercice): string {
   return e.structures.map((s) => s.name ?? s.finess ?? s.siret ?? s.id ?? '?').join(' + ')
 }
 
@@ -48,21 +54,37 @@ const ALLOW: ConditionsVerdict = Object.freeze({ kind: 'allow' })
  * practitioner with no account (or whose directory was down) passes, forwarded without account
  * headers. Groups compare case-insensitively, as Active Directory names do.
  */
-export function decideAccount (access: AccountConditions, account: AccountLookup | undefined): ConditionsVerdict {
+export function decideAccount(access: AccountConditions, account: AccountLookup | undefined): ConditionsVerdict {
   if (access.account === undefined && access.groups === undefined) return ALLOW
   if (account === undefined || account.status === 'none') {
-    return { kind: 'deny', code: PSC_ERR.DENIED_NO_ACCOUNT.code, details: { condition: 'account', allowed: [], held: [] } }
+    return {
+      kind: 'deny',
+      code: PSC_ERR.DENIED_NO_ACCOUNT.code,
+      details: { condition: 'account', allowed: [], held: [] },
+    }
   }
   if (account.status === 'unavailable') return { kind: 'reject', code: PSC_ERR.DIRECTORY_UNAVAILABLE.code }
   if (account.status === 'duplicate') {
-    return { kind: 'deny', code: PSC_ERR.DENIED_ACCOUNT_DUPLICATE.code, details: { condition: 'account', allowed: [], held: ['duplicate'] } }
+    return {
+      kind: 'deny',
+      code: PSC_ERR.DENIED_ACCOUNT_DUPLICATE.code,
+      details: { condition: 'account', allowed: [], held: ['duplicate'] },
+    }
   }
   if (account.status === 'disabled') {
-    return { kind: 'deny', code: PSC_ERR.DENIED_ACCOUNT_DISABLED.code, details: { condition: 'account', allowed: [], held: ['disabled'] } }
+    return {
+      kind: 'deny',
+      code: PSC_ERR.DENIED_ACCOUNT_DISABLED.code,
+      details: { condition: 'account', allowed: [], held: ['disabled'] },
+    }
   }
   const wanted = access.groups
   if (wanted === undefined) return ALLOW
   const held = new Set(account.groups.map((g) => g.toLowerCase()))
   if (wanted.some((g) => held.has(g.toLowerCase()))) return ALLOW
-  return { kind: 'deny', code: PSC_ERR.DENIED_GROUP.code, details: { condition: 'group', allowed: wanted, held: account.groups } }
+  return {
+    kind: 'deny',
+    code: PSC_ERR.DENIED_GROUP.code,
+    details: { condition: 'group', allowed: wanted, held: account.groups },
+  }
 }

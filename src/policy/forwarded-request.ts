@@ -24,7 +24,7 @@ export const FORWARD_AUTH_ERR = Object.freeze({
   INCOMPLETE: PSC_ERR_FORWARD_AUTH.INCOMPLETE.code,
   CONFLICT: PSC_ERR_FORWARD_AUTH.CONFLICT.code,
   /** the original URI cannot be normalised: the same code as in proxy mode */
-  INVALID_TARGET: PSC_ERR.INVALID_TARGET.code
+  INVALID_TARGET: PSC_ERR.INVALID_TARGET.code,
 })
 export type ForwardAuthErrorCode = (typeof FORWARD_AUTH_ERR)[keyof typeof FORWARD_AUTH_ERR]
 
@@ -44,7 +44,13 @@ export interface ForwardAuthInput {
 }
 
 export type OriginalRequest =
-  | { readonly ok: true; readonly method: string; readonly host: string; readonly url: string; readonly form: 'path' | 'headers' }
+  | {
+      readonly ok: true
+      readonly method: string
+      readonly host: string
+      readonly url: string
+      readonly form: 'path' | 'headers'
+    }
   | { readonly ok: false; readonly code: ForwardAuthErrorCode; readonly detail: string }
 
 const URI_HEADERS = ['x-original-uri', 'x-forwarded-uri'] as const
@@ -53,12 +59,15 @@ const ABSOLUTE = /^https?:\/\/([^/?#\s@]+)([/?].*)?$/i
 const METHOD_HEADERS = ['x-original-method', 'x-forwarded-method'] as const
 const METHOD = /^[A-Z]{1,20}$/
 
-function refuse (code: ForwardAuthErrorCode, detail: string): OriginalRequest {
+function refuse(code: ForwardAuthErrorCode, detail: string): OriginalRequest {
   return { ok: false, code, detail }
 }
 
 /** The value of one of two spellings, undefined when absent; an error when they disagree or repeat. */
-function oneOf (rawHeaders: readonly string[], names: readonly [string, string]): { value: string | undefined } | { error: string } {
+function oneOf(
+  rawHeaders: readonly string[],
+  names: readonly [string, string],
+): { value: string | undefined } | { error: string } {
   const found: Array<string | undefined> = [undefined, undefined]
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase()
@@ -72,16 +81,19 @@ function oneOf (rawHeaders: readonly string[], names: readonly [string, string])
   return { value: a ?? b }
 }
 
-export function originalRequest (input: ForwardAuthInput): OriginalRequest {
+export function originalRequest(input: ForwardAuthInput): OriginalRequest {
   const { url, authPath } = input
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
-  if (path.length > authPath.length && path.startsWith(authPath + '/')) {
+  if (path.length > authPath.length && path.startsWith(`${authPath}/`)) {
     // Envoy: the original request is this one, under the prefix.
     return { ok: true, method: input.method, host: input.host, url: url.slice(authPath.length), form: 'path' }
   }
   if (!input.peerTrusted) {
-    return refuse(FORWARD_AUTH_ERR.UNTRUSTED_PEER, 'forward-auth request from an address not in trustedProxies: its X-Original-URI / X-Forwarded-Uri headers are ignored')
+    return refuse(
+      FORWARD_AUTH_ERR.UNTRUSTED_PEER,
+      'forward-auth request from an address not in trustedProxies: its X-Original-URI / X-Forwarded-Uri headers are ignored',
+    )
   }
   const uri: { value: string | undefined } | { error: string } = oneOf(input.rawHeaders, URI_HEADERS)
   if ('error' in uri) return refuse(FORWARD_AUTH_ERR.CONFLICT, uri.error)
@@ -89,16 +101,20 @@ export function originalRequest (input: ForwardAuthInput): OriginalRequest {
   if (fromUrl !== undefined && 'error' in fromUrl) return refuse(fromUrl.code, fromUrl.error)
   let host = input.host
   if (fromUrl !== undefined) {
-    if (uri.value !== undefined && uri.value !== fromUrl.target) return refuse(FORWARD_AUTH_ERR.CONFLICT, `${URL_HEADER} and ${URI_HEADERS.join('/')} disagree`)
+    if (uri.value !== undefined && uri.value !== fromUrl.target)
+      return refuse(FORWARD_AUTH_ERR.CONFLICT, `${URL_HEADER} and ${URI_HEADERS.join('/')} disagree`)
     const forwardedHost = lastValue(input.rawHeaders, 'x-forwarded-host')
-    if (forwardedHost !== undefined && forwardedHost.toLowerCase() !== fromUrl.host.toLowerCase()) return refuse(FORWARD_AUTH_ERR.CONFLICT, `${URL_HEADER} and x-forwarded-host name different hosts`)
+    if (forwardedHost !== undefined && forwardedHost.toLowerCase() !== fromUrl.host.toLowerCase())
+      return refuse(FORWARD_AUTH_ERR.CONFLICT, `${URL_HEADER} and x-forwarded-host name different hosts`)
     uri.value = fromUrl.target
     host = fromUrl.host
   }
   const method = oneOf(input.rawHeaders, METHOD_HEADERS)
   if ('error' in method) return refuse(FORWARD_AUTH_ERR.CONFLICT, method.error)
-  if (uri.value === undefined || uri.value === '') return refuse(FORWARD_AUTH_ERR.INCOMPLETE, 'no X-Original-URI, X-Forwarded-Uri or X-Original-URL header')
-  if (method.value === undefined || method.value === '') return refuse(FORWARD_AUTH_ERR.INCOMPLETE, 'no X-Original-Method or X-Forwarded-Method header')
+  if (uri.value === undefined || uri.value === '')
+    return refuse(FORWARD_AUTH_ERR.INCOMPLETE, 'no X-Original-URI, X-Forwarded-Uri or X-Original-URL header')
+  if (method.value === undefined || method.value === '')
+    return refuse(FORWARD_AUTH_ERR.INCOMPLETE, 'no X-Original-Method or X-Forwarded-Method header')
   const m = method.value.toUpperCase()
   if (!METHOD.test(m)) return refuse(FORWARD_AUTH_ERR.INCOMPLETE, 'the original method is not an HTTP method')
   const target = normalizeRequestTarget(uri.value)
@@ -107,7 +123,9 @@ export function originalRequest (input: ForwardAuthInput): OriginalRequest {
 }
 
 /** X-Original-URL (ingress-nginx): its host and its origin-form target; undefined when absent. */
-function originalUrl (rawHeaders: readonly string[]): { host: string; target: string } | { code: ForwardAuthErrorCode; error: string } | undefined {
+function originalUrl(
+  rawHeaders: readonly string[],
+): { host: string; target: string } | { code: ForwardAuthErrorCode; error: string } | undefined {
   let found: string | undefined
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i]!.toLowerCase() !== URL_HEADER) continue
@@ -122,7 +140,7 @@ function originalUrl (rawHeaders: readonly string[]): { host: string; target: st
 }
 
 /** The last value of a header (fastify reads X-Forwarded-Host's last entry). */
-function lastValue (rawHeaders: readonly string[], name: string): string | undefined {
+function lastValue(rawHeaders: readonly string[], name: string): string | undefined {
   let value: string | undefined
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) value = rawHeaders[i + 1]
   if (value === undefined) return undefined

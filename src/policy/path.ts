@@ -37,18 +37,18 @@ for (let c = 0; c < 128; c++) {
   else if ('<>"^`{|}[]'.includes(ch)) CLASS[c] = 3
 }
 
-function hexValue (c: number): number {
+function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48
   if (c >= 65 && c <= 70) return c - 55
   if (c >= 97 && c <= 102) return c - 87
   return -1
 }
 
-function fail (reason: string): NormalizedTarget {
+function fail(reason: string): NormalizedTarget {
   return { ok: false, reason }
 }
 
-export function normalizeRequestTarget (rawTarget: string): NormalizedTarget {
+export function normalizeRequestTarget(rawTarget: string): NormalizedTarget {
   if (typeof rawTarget !== 'string' || rawTarget.length === 0) return fail('empty request target')
   if (rawTarget.charCodeAt(0) !== 47) return fail('request target must be an absolute path starting with "/"')
 
@@ -95,12 +95,14 @@ export function normalizeRequestTarget (rawTarget: string): NormalizedTarget {
 
   for (let i = 1; i < pathEnd; i++) {
     const c = rawTarget.charCodeAt(i)
-    if (c === 47) { // "/"
+    if (c === 47) {
+      // "/"
       const r = endSegment(false)
       if (r !== undefined) return r
       continue
     }
-    if (c === 37) { // "%"
+    if (c === 37) {
+      // "%"
       const h1 = i + 1 < pathEnd ? hexValue(rawTarget.charCodeAt(i + 1)) : -1
       const h2 = i + 2 < pathEnd ? hexValue(rawTarget.charCodeAt(i + 2)) : -1
       if (h1 < 0 || h2 < 0) return fail('invalid percent-encoding')
@@ -112,10 +114,28 @@ export function normalizeRequestTarget (rawTarget: string): NormalizedTarget {
           need--
           lo = 0x80
           hi = 0xbf
-        } else if (b >= 0xc2 && b <= 0xdf) { need = 1 } else if (b === 0xe0) { need = 2; lo = 0xa0 } else if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) { need = 2 } else if (b === 0xed) { need = 2; hi = 0x9f } else if (b === 0xf0) { need = 3; lo = 0x90 } else if (b >= 0xf1 && b <= 0xf3) { need = 3 } else if (b === 0xf4) { need = 3; hi = 0x8f } else {
+        } else if (b >= 0xc2 && b <= 0xdf) {
+          need = 1
+        } else if (b === 0xe0) {
+          need = 2
+          lo = 0xa0
+        } else if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) {
+          need = 2
+        } else if (b === 0xed) {
+          need = 2
+          hi = 0x9f
+        } else if (b === 0xf0) {
+          need = 3
+          lo = 0x90
+        } else if (b >= 0xf1 && b <= 0xf3) {
+          need = 3
+        } else if (b === 0xf4) {
+          need = 3
+          hi = 0x8f
+        } else {
           return fail('invalid UTF-8 in percent-encoding')
         }
-        segment += '%' + HEX[b >> 4]! + HEX[b & 15]!
+        segment += `%${HEX[b >> 4]!}${HEX[b & 15]!}`
         continue
       }
       if (need > 0) return fail('invalid UTF-8 in percent-encoding')
@@ -124,7 +144,7 @@ export function normalizeRequestTarget (rawTarget: string): NormalizedTarget {
       if (b === 0x3b) return fail('path parameters (;) are not accepted')
       if (b < 0x20 || b === 0x7f) return fail('encoded control character')
       if (CLASS[b] === 1) segment += String.fromCharCode(b)
-      else segment += '%' + HEX[b >> 4]! + HEX[b & 15]!
+      else segment += `%${HEX[b >> 4]!}${HEX[b & 15]!}`
       continue
     }
     if (need > 0) return fail('invalid UTF-8 in percent-encoding')
@@ -132,13 +152,13 @@ export function normalizeRequestTarget (rawTarget: string): NormalizedTarget {
     if (c === 59) return fail('path parameters (;) are not accepted')
     const cls = CLASS[c]
     if (cls === 1 || cls === 2) segment += rawTarget[i]
-    else if (cls === 3) segment += '%' + HEX[c >> 4]! + HEX[c & 15]!
+    else if (cls === 3) segment += `%${HEX[c >> 4]!}${HEX[c & 15]!}`
     else return fail('character not allowed in a path')
   }
   const r = endSegment(true)
   if (r !== undefined) return r
 
-  let path = '/' + segments.join('/')
+  let path = `/${segments.join('/')}`
   if (trailingSlash && segments.length > 0) path += '/'
   return { ok: true, path, query }
 }

@@ -4,12 +4,12 @@
 import { hostWithoutPort } from './rules.js'
 
 /** publicUrl's host name, lowercased, without port or trailing dot. */
-export function publicHostOf (publicUrl: string): string {
+export function publicHostOf(publicUrl: string): string {
   return hostWithoutPort(new URL(publicUrl).host)
 }
 
 /** `requestHost` is the Host header (or X-Forwarded-Host from a trusted proxy), port included. */
-export function isPublicHost (requestHost: string | undefined, publicHost: string): boolean {
+export function isPublicHost(requestHost: string | undefined, publicHost: string): boolean {
   if (requestHost === undefined || requestHost === '') return false
   return hostWithoutPort(requestHost) === publicHost
 }

@@ -12,7 +12,7 @@ export interface KindHeaders {
   accept?: string | string[] | undefined
 }
 
-export function requestKind (headers: KindHeaders): RequestKind {
+export function requestKind(headers: KindHeaders): RequestKind {
   const upgrade = headers.upgrade
   if (typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket') return 'websocket'
   const mode = headers['sec-fetch-mode']
@@ -23,6 +23,7 @@ export function requestKind (headers: KindHeaders): RequestKind {
   const accept = headers.accept
   if (typeof accept !== 'string') return 'navigation'
   if (accept.includes('text/html')) return 'navigation'
-  if (accept.includes('application/json') || accept.startsWith('image/') || accept.startsWith('text/css')) return 'subresource'
+  if (accept.includes('application/json') || accept.startsWith('image/') || accept.startsWith('text/css'))
+    return 'subresource'
   return 'navigation'
 }

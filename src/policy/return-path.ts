@@ -11,7 +11,7 @@ const BASE = 'https://gateway.example'
 const DANGEROUS_ESCAPE = /%(2f|5c|[01][0-9a-f]|20|7f)/i
 
 /** `rd` when it is a safe same-origin path (returned unchanged), otherwise undefined. */
-export function safeReturnPath (rd: unknown): string | undefined {
+export function safeReturnPath(rd: unknown): string | undefined {
   if (typeof rd !== 'string' || rd.length === 0 || rd.length > MAX_LENGTH) return undefined
   if (rd.charCodeAt(0) !== 47) return undefined // "/"
   const second = rd.charCodeAt(1)

@@ -29,28 +29,28 @@ export interface RouteReach {
 type Request = { host: string | undefined; method: string; path: string }
 
 /** A request host whose canonical form is `host` as configured, or undefined if there is none. */
-function requestHostFor (configured: string): string | undefined {
+function requestHostFor(configured: string): string | undefined {
   const canonical = canonicalHost(configured)
-  return [canonical, canonical + '.'].find((h) => hostWithoutPort(h) === canonical)
+  return [canonical, `${canonical}.`].find((h) => hostWithoutPort(h) === canonical)
 }
 
-function unlistedMethod (routes: readonly CompiledRoute[]): string {
+function unlistedMethod(routes: readonly CompiledRoute[]): string {
   const listed = new Set(routes.flatMap((r) => (r.methods === undefined ? [] : [...r.methods])))
   let method = 'UNLISTED'
   while (listed.has(method)) method += 'X'
   return method
 }
 
-function deadPrefixOf (prefix: string, reserved: string | undefined): RouteReach['deadPrefix'] {
+function deadPrefixOf(prefix: string, reserved: string | undefined): RouteReach['deadPrefix'] {
   // the gate sends these paths to the gateway's own endpoints, never to the route table
-  if (reserved !== undefined && (prefix === reserved || prefix.startsWith(reserved + '/'))) return { reserved }
+  if (reserved !== undefined && (prefix === reserved || prefix.startsWith(`${reserved}/`))) return { reserved }
   const n = normalizeRequestTarget(prefix)
   if (!n.ok) return { refused: n.reason }
   return n.path === prefix ? undefined : { normalised: n.path }
 }
 
 /** The verdict on every route of a table, in order; `reservedPrefix`: the gateway's own endpoints. */
-export function routeReachability (routes: readonly RouteConfig[], reservedPrefix?: string): RouteReach[] {
+export function routeReachability(routes: readonly RouteConfig[], reservedPrefix?: string): RouteReach[] {
   const table = compileRoutes([...routes])
   const otherMethod = unlistedMethod(table.routes)
   return routes.map((route, index): RouteReach => {

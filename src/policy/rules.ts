@@ -25,19 +25,22 @@ export interface RouteTable {
 }
 
 /** A configured host as the table holds it: lowercased, one trailing dot dropped. */
-export function canonicalHost (host: string): string {
+export function canonicalHost(host: string): string {
   const lower = host.toLowerCase()
   return lower.endsWith('.') ? lower.slice(0, -1) : lower
 }
 
-export function compileRoutes (routes: RouteConfig[], structures: Readonly<Record<string, StructureSetConfig>> = {}): RouteTable {
+export function compileRoutes(
+  routes: RouteConfig[],
+  structures: Readonly<Record<string, StructureSetConfig>> = {},
+): RouteTable {
   const compiled = routes.map((r, index): CompiledRoute => {
     const route: CompiledRoute = {
       index,
       name: r.name,
       pathPrefix: r.match?.pathPrefix ?? '/',
       upstream: r.upstream,
-      access: r.access
+      access: r.access,
     }
     if (r.match?.host !== undefined) route.hosts = new Set(r.match.host.map(canonicalHost))
     if (r.match?.methods !== undefined) {
@@ -51,9 +54,10 @@ export function compileRoutes (routes: RouteConfig[], structures: Readonly<Recor
 }
 
 /** "Host.Example:8443" → "host.example"; "[::1]:80" → "[::1]"; a trailing dot is dropped. */
-export function hostWithoutPort (host: string): string {
+export function hostWithoutPort(host: string): string {
   let end = host.length
-  if (host.charCodeAt(0) === 91) { // "[" IPv6 literal
+  if (host.charCodeAt(0) === 91) {
+    // "[" IPv6 literal
     const close = host.indexOf(']')
     end = close === -1 ? host.length : close + 1
   } else {
@@ -63,15 +67,15 @@ export function hostWithoutPort (host: string): string {
   return canonicalHost(end === host.length ? host : host.slice(0, end))
 }
 
-function pathMatches (prefix: string, path: string): boolean {
+function pathMatches(prefix: string, path: string): boolean {
   if (prefix === '/') return true
   if (!path.startsWith(prefix)) return false
   return path.length === prefix.length || path.charCodeAt(prefix.length) === 47
 }
 
-export function matchRoute (
+export function matchRoute(
   table: RouteTable,
-  req: { host: string | undefined; method: string; path: string }
+  req: { host: string | undefined; method: string; path: string },
 ): CompiledRoute | undefined {
   let host: string | undefined | null = null // null: not computed yet (most tables never need it)
   for (const route of table.routes) {
@@ -87,7 +91,7 @@ export function matchRoute (
 }
 
 /** A one-line summary of who may pass; national ids are counted, not listed. */
-export function describeAccess (access: AccessConfig): string {
+export function describeAccess(access: AccessConfig): string {
   if (typeof access === 'string') return access
   const parts: string[] = []
   if (access.professions) parts.push(`professions ${access.professions.join(',')}`)
@@ -101,7 +105,7 @@ export function describeAccess (access: AccessConfig): string {
 }
 
 /** The table as `psc-gateway check` prints it: one line per route, in matching order. */
-export function describeRouteTable (table: RouteTable): string {
+export function describeRouteTable(table: RouteTable): string {
   const header = ['#', 'name', 'hosts', 'methods', 'path', 'upstream', 'access']
   const rows = table.routes.map((r) => [
     String(r.index + 1),
@@ -110,9 +114,10 @@ export function describeRouteTable (table: RouteTable): string {
     r.methods ? [...r.methods].filter((m) => !(m === 'HEAD' && r.methods!.has('GET'))).join(',') : '*',
     r.pathPrefix === '/' ? '/' : `${r.pathPrefix}/**`,
     r.upstream,
-    describeAccess(r.access)
+    describeAccess(r.access),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]): string => cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i]!)).join('  ')
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')
   return [line(header), ...rows.map(line)].join('\n')
 }

@@ -57,7 +57,12 @@ export interface UpstreamObserver {
   error(upstream: string, error: unknown, seconds: number): void
 }
 
-interface CachedHeaders { rules: ForwardingRules; exercice: number; structure: number; values: Record<string, string> }
+interface CachedHeaders {
+  rules: ForwardingRules
+  exercice: number
+  structure: number
+  values: Record<string, string>
+}
 
 /** Exercices in context kept per session: routes allowed for different exercices of one practitioner. */
 const MAX_CONTEXTS = 4
@@ -69,10 +74,15 @@ const MAX_CONTEXTS = 4
  */
 const identityHeaderCache = new WeakMap<Identity, CachedHeaders[]>()
 
-export function identityHeadersOf(identity: Identity, rules: ForwardingRules, inContext: ExerciceInContext): Record<string, string> {
+export function identityHeadersOf(
+  identity: Identity,
+  rules: ForwardingRules,
+  inContext: ExerciceInContext,
+): Record<string, string> {
   let cached = identityHeaderCache.get(identity)
   if (cached !== undefined) {
-    for (const c of cached) if (c.rules === rules && c.exercice === inContext.exercice && c.structure === inContext.structure) return c.values
+    for (const c of cached)
+      if (c.rules === rules && c.exercice === inContext.exercice && c.structure === inContext.structure) return c.values
     // a reload made these rules obsolete: start again
     if (cached[0]!.rules !== rules || cached.length >= MAX_CONTEXTS) cached = undefined
   }
@@ -95,12 +105,22 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     return at === 0 ? 0 : (performance.now() - at) / 1000
   }
 
-  function upstreamHeaders(request: FastifyRequest, clientHeaders: IncomingHttpHeaders, target: ForwardTarget): IncomingHttpHeaders {
+  function upstreamHeaders(
+    request: FastifyRequest,
+    clientHeaders: IncomingHttpHeaders,
+    target: ForwardTarget,
+  ): IncomingHttpHeaders {
     const rules = target.rules
     const headers: IncomingHttpHeaders = clientHeadersForUpstream(clientHeaders, rules.strip, gatewayCookies)
     if (target.identity) {
       Object.assign(headers, identityHeadersOf(target.identity, rules, target.exercice))
-      const assertion = opts.assertions?.headerFor(target.identity, target.upstream, rules.identity, request.pscScope?.session, target.exercice)
+      const assertion = opts.assertions?.headerFor(
+        target.identity,
+        target.upstream,
+        rules.identity,
+        request.pscScope?.session,
+        target.exercice,
+      )
       if (assertion !== undefined) headers[assertion.name.toLowerCase()] = assertion.value
     }
     // Static headers of the upstream (e.g. a shared secret it checks). Their names are in the strip
@@ -125,7 +145,14 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     const target = targetOf(reply.request)
     const code = error.statusCode === 504 ? PSC_ERR.UPSTREAM_TIMEOUT.code : PSC_ERR.UPSTREAM_UNAVAILABLE.code
     if (target) observer?.error(target.upstream.name, error, secondsSinceForwarded(reply.request))
-    reply.request.log.warn({ code, upstream: target?.upstream.name, err: { message: error.message, code: (error as { code?: string }).code } }, 'upstream error')
+    reply.request.log.warn(
+      {
+        code,
+        upstream: target?.upstream.name,
+        err: { message: error.message, code: (error as { code?: string }).code },
+      },
+      'upstream error',
+    )
     sendCode(reply.request, reply, code, { retryHref: reply.request.url })
   }
 
@@ -147,7 +174,7 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       return reply.send(res.stream)
     },
     // The gate already decided; reply-from must not retry a request on its own (side effects).
-    retryDelay: () => null
+    retryDelay: () => null,
   }
   // Options of reply.from per upstream, made once: no object spread per request. A reload brings new
   // UpstreamSettings objects, hence new entries; the old ones go with them.
@@ -182,7 +209,11 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       await http.register(replyFrom, { disableRequestLogging: true })
       // Bodies are streamed to the upstream as they come, never parsed, up to limits.maxBodySize.
       const maxBodySize = config.limits.maxBodySize
-      const passThrough = (request: FastifyRequest, payload: Readable, done: (err: Error | null, body?: unknown) => void) => {
+      const passThrough = (
+        request: FastifyRequest,
+        payload: Readable,
+        done: (err: Error | null, body?: unknown) => void,
+      ) => {
         const body = limitedBody(payload, request.headers['content-length'], maxBodySize)
         if (body instanceof BodyTooLarge) done(body)
         else done(null, body)
@@ -201,22 +232,25 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       constraints: { [upgradeConstraint.name]: UPGRADE },
       disableRequestLogging: true,
       // The WebSocket proxy finds the upstream here.
-      replyOptions: { getUpstream: (request: FastifyRequest) => targetOf(request)?.upstream.url ?? 'http://upstream.invalid' },
+      replyOptions: {
+        getUpstream: (request: FastifyRequest) => targetOf(request)?.upstream.url ?? 'http://upstream.invalid',
+      },
       wsClientOptions: {
         rewriteRequestHeaders: (_headers: object, request: FastifyRequest) => {
           const target = targetOf(request)
           const base: IncomingHttpHeaders = {}
           if (typeof request.headers.cookie === 'string') base.cookie = request.headers.cookie
           return target ? upstreamHeaders(request, base, target) : base
-        }
-      }
+        },
+      },
     } as never)
   })
 }
 
 /** undici and reply-from wrap the body stream's error: look for ours along the causes. */
 function bodyTooLargeIn(error: unknown): BodyTooLarge | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (e instanceof BodyTooLarge) return e
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof BodyTooLarge) return e
   return undefined
 }
 
@@ -235,9 +269,9 @@ const upgradeConstraint: ConstraintStrategy<HTTPVersion.V1, string | undefined> 
     const handlers = new Map<string | undefined, Handler<HTTPVersion.V1>>()
     return {
       get: (value) => handlers.get(value) ?? null,
-      set: (value, handler) => void handlers.set(value, handler)
+      set: (value, handler) => void handlers.set(value, handler),
     }
   },
   deriveConstraint: (req) => ((req as IncomingMessage & { upgrade?: boolean }).upgrade === true ? UPGRADE : undefined),
-  mustMatchWhenDerived: false
+  mustMatchWhenDerived: false,
 }

@@ -23,11 +23,11 @@ export function compileForwardingRules(config: GatewayConfig): ForwardingRules {
       ...h.identity.map((i) => i.header),
       h.requestId,
       ...Object.values(config.upstreams).flatMap((u) => Object.keys(u.headers ?? {})),
-      ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header]))
+      ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header])),
     ]),
     identity: h.identity,
     encoding: h.encoding,
     requestIdHeader: h.requestId.toLowerCase(),
-    basePath: new Map(Object.values(config.upstreams).map((u) => [u.name, new URL(u.url).pathname.replace(/\/$/, '')]))
+    basePath: new Map(Object.values(config.upstreams).map((u) => [u.name, new URL(u.url).pathname.replace(/\/$/, '')])),
   }
 }

@@ -10,6 +10,9 @@ const escapePercent = (name: string): string => name.replaceAll('%', '%25')
  * encoding passes its own, which escapes "%" with every byte outside printable ASCII, so that
  * each part is percent-decoded once.
  */
-export function encodeGroupList (groups: readonly string[], escapeName: (name: string) => string = escapePercent): string {
+export function encodeGroupList(
+  groups: readonly string[],
+  escapeName: (name: string) => string = escapePercent,
+): string {
   return groups.map((g) => escapeName(g).replaceAll(',', '%2C')).join(',')
 }

@@ -33,7 +33,10 @@ interface Minted {
   identityFields: readonly IdentityHeader[]
 }
 
-export interface AssertionHeader { name: string; value: string }
+export interface AssertionHeader {
+  name: string
+  value: string
+}
 
 const b64url = (data: string | Buffer): string => Buffer.from(data).toString('base64url')
 
@@ -46,7 +49,7 @@ export class AssertionIssuer {
   /** the key was generated at start (single replica only) */
   readonly generated: boolean
 
-  private constructor (keys: SigningKey[], issuer: string, now: () => number, generated: boolean) {
+  private constructor(keys: SigningKey[], issuer: string, now: () => number, generated: boolean) {
     this.#signing = keys[0]!
     this.#published = Object.freeze({ keys: keys.map((k) => k.jwk) })
     this.#issuer = issuer
@@ -54,7 +57,7 @@ export class AssertionIssuer {
     this.generated = generated
   }
 
-  static async create (config: GatewayConfig, now: () => number = Date.now): Promise<AssertionIssuer> {
+  static async create(config: GatewayConfig, now: () => number = Date.now): Promise<AssertionIssuer> {
     const parsed = config.assertion.keys.map((pem) => {
       const k = assertionKeyOf(pem)
       if ('error' in k) throw new Error(`assertion.keys: ${k.error}`)
@@ -62,16 +65,24 @@ export class AssertionIssuer {
     })
     const generated = parsed.length === 0
     if (generated) parsed.push({ key: generateKeyPairSync('ed25519').privateKey, alg: 'EdDSA' })
-    const keys = await Promise.all(parsed.map(async ({ key, alg }): Promise<SigningKey> => {
-      const publicJwk = await exportJWK(createPublicKey(key))
-      const kid = await calculateJwkThumbprint(publicJwk)
-      return { key, alg, kid, header: b64url(JSON.stringify({ alg, kid, typ: 'JWT' })), jwk: Object.freeze({ ...publicJwk, kid, alg, use: 'sig' }) }
-    }))
+    const keys = await Promise.all(
+      parsed.map(async ({ key, alg }): Promise<SigningKey> => {
+        const publicJwk = await exportJWK(createPublicKey(key))
+        const kid = await calculateJwkThumbprint(publicJwk)
+        return {
+          key,
+          alg,
+          kid,
+          header: b64url(JSON.stringify({ alg, kid, typ: 'JWT' })),
+          jwk: Object.freeze({ ...publicJwk, kid, alg, use: 'sig' }),
+        }
+      }),
+    )
     return new AssertionIssuer(keys, config.assertion.issuer ?? config.publicUrl, now, generated)
   }
 
   /** The public keys, for <prefix>/jwks.json. */
-  get jwks (): { keys: JWK[] } {
+  get jwks(): { keys: JWK[] } {
     return this.#published
   }
 
@@ -81,25 +92,52 @@ export class AssertionIssuer {
    * `route`: the route the request was allowed by, as the `route` claim (forward-auth answers), so
    * that a token handed out for one route cannot pass for another.
    */
-  headerFor (identity: Identity, upstream: UpstreamSettings, fields: readonly IdentityHeader[], session: string | undefined, inContext: ExerciceInContext, route?: string): AssertionHeader | undefined {
+  headerFor(
+    identity: Identity,
+    upstream: UpstreamSettings,
+    fields: readonly IdentityHeader[],
+    session: string | undefined,
+    inContext: ExerciceInContext,
+    route?: string,
+  ): AssertionHeader | undefined {
     const settings = upstream.assertion
     if (settings === undefined) return undefined
     const now = Math.floor(this.#now() / 1000)
     // One token per exercice in context and per route: two routes of one upstream may be allowed for two exercices.
-    const cacheKey = session === undefined ? undefined : `${session}\n${upstream.name}\n${settings.audience}\n${settings.ttlMs}\n${inContext.exercice}.${inContext.structure}\n${route ?? ''}`
+    const cacheKey =
+      session === undefined
+        ? undefined
+        : `${session}\n${upstream.name}\n${settings.audience}\n${settings.ttlMs}\n${inContext.exercice}.${inContext.structure}\n${route ?? ''}`
     if (cacheKey !== undefined) {
       const hit = this.#minted.get(cacheKey)
-      if (hit !== undefined && now < hit.renewAt && hit.identity === identity && hit.identityFields === fields) return { name: settings.header, value: hit.value }
+      if (hit !== undefined && now < hit.renewAt && hit.identity === identity && hit.identityFields === fields)
+        return { name: settings.header, value: hit.value }
     }
     const ttl = Math.floor(settings.ttlMs / 1000)
     const value = this.sign(identity, fields, settings.audience, now, ttl, inContext, route)
-    if (cacheKey !== undefined) this.#minted.set(cacheKey, { value, renewAt: now + Math.floor(ttl / 2), identity, identityFields: fields })
+    if (cacheKey !== undefined)
+      this.#minted.set(cacheKey, { value, renewAt: now + Math.floor(ttl / 2), identity, identityFields: fields })
     return { name: settings.header, value }
   }
 
   /** One JWT: iss, aud, sub, iat, exp, jti, route when given, and the identity fields the headers carry (for the exercice in context), by field name. */
-  sign (identity: Identity, fields: readonly IdentityHeader[], audience: string, iat: number, ttlSeconds: number, inContext: ExerciceInContext = FIRST_EXERCICE, route?: string): string {
-    const claims: Record<string, unknown> = { iss: this.#issuer, aud: audience, sub: identity.sub, iat, exp: iat + ttlSeconds, jti: randomUUID() }
+  sign(
+    identity: Identity,
+    fields: readonly IdentityHeader[],
+    audience: string,
+    iat: number,
+    ttlSeconds: number,
+    inContext: ExerciceInContext = FIRST_EXERCICE,
+    route?: string,
+  ): string {
+    const claims: Record<string, unknown> = {
+      iss: this.#issuer,
+      aud: audience,
+      sub: identity.sub,
+      iat,
+      exp: iat + ttlSeconds,
+      jti: randomUUID(),
+    }
     if (route !== undefined) claims.route = route
     for (const { field } of fields) {
       const value = identityFieldValue(identity, field, inContext)
@@ -107,9 +145,10 @@ export class AssertionIssuer {
     }
     const k = this.#signing
     const input = `${k.header}.${b64url(JSON.stringify(claims))}`
-    const signature = k.alg === 'EdDSA'
-      ? sign(null, Buffer.from(input), k.key)
-      : sign('sha256', Buffer.from(input), { key: k.key, dsaEncoding: 'ieee-p1363' })
+    const signature =
+      k.alg === 'EdDSA'
+        ? sign(null, Buffer.from(input), k.key)
+        : sign('sha256', Buffer.from(input), { key: k.key, dsaEncoding: 'ieee-p1363' })
     return `${input}.${signature.toString('base64url')}`
   }
 }

@@ -11,33 +11,57 @@ export type HeaderEncoding = 'percent' | 'latin1'
  * One field's value. Single-valued exercice fields (profession, category, specialty, structure)
  * describe the exercice in context, the one the request was allowed for: never another exercice's.
  */
-export function identityFieldValue(identity: Identity, field: IdentityField, inContext: ExerciceInContext = FIRST_EXERCICE): string | undefined {
+export function identityFieldValue(
+  identity: Identity,
+  field: IdentityField,
+  inContext: ExerciceInContext = FIRST_EXERCICE,
+): string | undefined {
   const primary = identity.exercices[inContext.exercice]
   const structure = primary?.structures[inContext.structure]
   switch (field) {
-    case 'idNat': return identity.idNat
-    case 'rpps': return identity.rpps
-    case 'sub': return identity.sub
-    case 'familyName': return identity.familyName
-    case 'givenName': return identity.givenName
-    case 'civility': return identity.civility
-    case 'acr': return identity.acr
-    case 'authMode': return identity.authMode
-    case 'professionCode': return primary?.professionCode || undefined
-    case 'profession': return primary?.professionLabel
-    case 'category': return primary?.category
-    case 'specialty': return primary?.specialtyCode
+    case 'idNat':
+      return identity.idNat
+    case 'rpps':
+      return identity.rpps
+    case 'sub':
+      return identity.sub
+    case 'familyName':
+      return identity.familyName
+    case 'givenName':
+      return identity.givenName
+    case 'civility':
+      return identity.civility
+    case 'acr':
+      return identity.acr
+    case 'authMode':
+      return identity.authMode
+    case 'professionCode':
+      return primary?.professionCode || undefined
+    case 'profession':
+      return primary?.professionLabel
+    case 'category':
+      return primary?.category
+    case 'specialty':
+      return primary?.specialtyCode
     case 'professionCodes': {
       const codes = [...new Set(identity.exercices.map((e) => e.professionCode).filter((c) => c !== ''))]
       return codes.length ? codes.join(',') : undefined
     }
-    case 'structureId': return structure?.id
-    case 'structureName': return structure?.name
-    case 'structureFiness': return structure?.finess
+    case 'structureId':
+      return structure?.id
+    case 'structureName':
+      return structure?.name
+    case 'structureFiness':
+      return structure?.finess
     // the local account: only one that was found travels
-    case 'accountLogin': return identity.account?.status === 'found' ? identity.account.login : undefined
-    case 'accountName': return identity.account?.status === 'found' ? identity.account.displayName : undefined
-    case 'accountGroups': return identity.account?.status === 'found' && identity.account.groups.length > 0 ? encodeGroupList(identity.account.groups) : undefined
+    case 'accountLogin':
+      return identity.account?.status === 'found' ? identity.account.login : undefined
+    case 'accountName':
+      return identity.account?.status === 'found' ? identity.account.displayName : undefined
+    case 'accountGroups':
+      return identity.account?.status === 'found' && identity.account.groups.length > 0
+        ? encodeGroupList(identity.account.groups)
+        : undefined
   }
 }
 
@@ -55,7 +79,7 @@ export function encodeHeaderValue(value: string, encoding: HeaderEncoding): stri
     let out = ''
     for (const ch of value) {
       if (NEEDS_PERCENT.test(ch)) {
-        for (const byte of Buffer.from(ch, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0')
+        for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
       } else {
         out += ch
       }
@@ -72,7 +96,12 @@ export function encodeHeaderValue(value: string, encoding: HeaderEncoding): stri
 }
 
 /** The headers for the identity and its exercice in context (proxy/forward.ts caches them per session). */
-export function identityHeaderValues(identity: Identity, mapping: readonly IdentityHeader[], encoding: HeaderEncoding, inContext: ExerciceInContext = FIRST_EXERCICE): Record<string, string> {
+export function identityHeaderValues(
+  identity: Identity,
+  mapping: readonly IdentityHeader[],
+  encoding: HeaderEncoding,
+  inContext: ExerciceInContext = FIRST_EXERCICE,
+): Record<string, string> {
   const out: Record<string, string> = {}
   for (const { header, field } of mapping) {
     // the group list's own escapes must not be escaped again ("%2C" → "%252C"): its names are encoded one by one
@@ -92,9 +121,9 @@ export function identityHeaderValues(identity: Identity, mapping: readonly Ident
  * each upstream's assertion header. A forward-auth answer names each one and the generated proxy
  * configurations clear each one, so both read this one list.
  */
-export function identityHeaderNames (config: GatewayConfig): string[] {
+export function identityHeaderNames(config: GatewayConfig): string[] {
   return [
     ...config.headers.identity.map((h) => h.header),
-    ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header]))
+    ...Object.values(config.upstreams).flatMap((u) => (u.assertion === undefined ? [] : [u.assertion.header])),
   ]
 }

@@ -16,12 +16,22 @@ function cleanValue(value: string): string {
  * Node's to answer, never the upstream's "keep-alive, timeout=5". Upgrade too: WebSocket upgrades
  * go through the WebSocket proxy, not here. Transfer-Encoding: Node frames the answer itself.
  */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate'] as const
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+] as const
 
 function removeHopByHop(headers: Record<string, unknown>): void {
   // and every header the upstream's Connection header names (RFC 9110 7.6.1)
   const connection = headers.connection
-  const named = typeof connection === 'string' ? connection : Array.isArray(connection) ? connection.join(',') : undefined
+  const named =
+    typeof connection === 'string' ? connection : Array.isArray(connection) ? connection.join(',') : undefined
   if (named !== undefined) {
     for (const token of named.split(',')) {
       const name = token.trim().toLowerCase()

@@ -3,8 +3,19 @@
 
 /** Headers that name a client address, host, scheme or original URL: set only by the gateway. */
 const FORWARDING_HEADERS = new Set([
-  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix',
-  'x-forwarded-uri', 'x-real-ip', 'x-client-ip', 'x-original-url', 'x-original-uri', 'x-rewrite-url', 'x-original-host'
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-uri',
+  'x-real-ip',
+  'x-client-ip',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-original-host',
 ])
 
 /**
@@ -13,7 +24,15 @@ const FORWARDING_HEADERS = new Set([
  * Expect is answered by the gateway itself (Node sends the 100 Continue), so it is not passed on.
  * Connection, and the headers it lists, reply-from removes before we see the headers.
  */
-const HOP_BY_HOP = new Set(['keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'])
+const HOP_BY_HOP = new Set([
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'expect',
+])
 
 export interface StripRules {
   /** lower-case, "-" form, e.g. ["x-psc-"] */
@@ -48,7 +67,11 @@ type Headers = Record<string, string | string[] | undefined>
  * string was) turns a header object into a slow dictionary (or deprecates its hidden class), and
  * reply-from and undici copy and walk it again on every request.
  */
-export function clientHeadersForUpstream(headers: Headers, rules: StripRules, ownCookies: ReadonlySet<string>): Headers {
+export function clientHeadersForUpstream(
+  headers: Headers,
+  rules: StripRules,
+  ownCookies: ReadonlySet<string>,
+): Headers {
   const out: Headers = {}
   for (const name in headers) {
     const value = headers[name]

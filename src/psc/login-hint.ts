@@ -41,10 +41,10 @@ export function normaliseLoginHint(typed: unknown): LoginHint {
   if (!ALLOWED.test(compact)) return { ok: false, problem: 'invalid_characters' }
   if (DIGITS.test(compact)) {
     // RPPS: 11 digits; its idNat is "8" + RPPS.
-    if (compact.length === 11) return { ok: true, idNat: '8' + compact, kind: 'rpps' }
+    if (compact.length === 11) return { ok: true, idNat: `8${compact}`, kind: 'rpps' }
     if (compact.length === 12 && compact.startsWith('8')) return { ok: true, idNat: compact, kind: 'rpps' }
     // ADELI: 9 digits; its idNat is "0" + ADELI.
-    if (compact.length === 9) return { ok: true, idNat: '0' + compact, kind: 'adeli' }
+    if (compact.length === 9) return { ok: true, idNat: `0${compact}`, kind: 'adeli' }
     if (compact.length === 10 && compact.startsWith('0')) return { ok: true, idNat: compact, kind: 'adeli' }
     // Any other number is a typing mistake: sent to PSC it would only notify nobody, or someone else.
     return { ok: false, problem: 'malformed' }

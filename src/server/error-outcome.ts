@@ -32,20 +32,32 @@ export interface ErrorOutcome {
 export function errorOutcome(error: ThrownError, input: ErrorOutcomeInput): ErrorOutcome {
   const { code, detail, context } = outcomeCode(error, input)
   const log = code === PSC_ERR.INTERNAL.code ? 'unhandled' : definitionOf(code).status >= 500 ? 'dependency' : 'client'
-  return { code, ...(detail !== undefined && { detail }), ...(context !== undefined && { context }), log, closeConnection: code === PSC_ERR.PAYLOAD_TOO_LARGE.code }
+  return {
+    code,
+    ...(detail !== undefined && { detail }),
+    ...(context !== undefined && { context }),
+    log,
+    closeConnection: code === PSC_ERR.PAYLOAD_TOO_LARGE.code,
+  }
 }
 
 function outcomeCode(error: ThrownError, input: ErrorOutcomeInput): Pick<ErrorOutcome, 'code' | 'detail' | 'context'> {
   // Any endpoint that needs the store (CIBA's shared state, its abuse limits) fails closed the same way.
   if (error instanceof SessionStoreUnavailable) return { code: PSC_ERR.STORE_UNAVAILABLE.code, detail: error.reason }
   const status = error.statusCode ?? 500
-  if (status === 429) return { code: PSC_ERR.TOO_MANY_REQUESTS.code, context: { retryAfterSeconds: Number(input.retryAfter) || 60 } }
+  if (status === 429)
+    return { code: PSC_ERR.TOO_MANY_REQUESTS.code, context: { retryAfterSeconds: Number(input.retryAfter) || 60 } }
   if (status === 413) {
     // A proxied body over limits.maxBodySize, or a body to one of our own endpoints over fastify's bodyLimit.
     const limit = error instanceof BodyTooLarge ? error.limit : input.bodyLimit
     const setting = error instanceof BodyTooLarge ? 'limits.maxBodySize' : 'bodyLimit'
-    return { code: PSC_ERR.PAYLOAD_TOO_LARGE.code, detail: `${limit} bytes (${setting})`, context: { limitBytes: limit } }
+    return {
+      code: PSC_ERR.PAYLOAD_TOO_LARGE.code,
+      detail: `${limit} bytes (${setting})`,
+      context: { limitBytes: limit },
+    }
   }
-  if (status >= 400 && status < 500) return { code: PSC_ERR.BAD_REQUEST.code, detail: `${error.code ?? status}: ${error.message}`, context: { status } }
+  if (status >= 400 && status < 500)
+    return { code: PSC_ERR.BAD_REQUEST.code, detail: `${error.code ?? status}: ${error.message}`, context: { status } }
   return { code: PSC_ERR.INTERNAL.code, detail: error.code ?? error.name }
 }

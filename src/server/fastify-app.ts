@@ -12,8 +12,20 @@ import { rewriteUrl } from './request-hooks.js'
 
 export function createLogger(config: GatewayConfig, stream: DestinationStream | undefined): Logger {
   return pino(
-    { level: config.log.level, base: { log: 'app' }, redact: ['req.headers.cookie', 'req.headers.authorization', '*.clientSecret', '*.secrets', '*.acceptedSecrets', '*.hmacKey', '*.bindPassword'] },
-    stream ?? pino.destination({ dest: 1, sync: false })
+    {
+      level: config.log.level,
+      base: { log: 'app' },
+      redact: [
+        'req.headers.cookie',
+        'req.headers.authorization',
+        '*.clientSecret',
+        '*.secrets',
+        '*.acceptedSecrets',
+        '*.hmacKey',
+        '*.bindPassword',
+      ],
+    },
+    stream ?? pino.destination({ dest: 1, sync: false }),
   )
 }
 
@@ -39,9 +51,9 @@ export async function createFastifyApp(config: GatewayConfig, logger: Logger): P
     http: {
       maxHeaderSize: config.limits.maxHeaderSize,
       headersTimeout: config.limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4)))
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4))),
     },
-    rewriteUrl
+    rewriteUrl,
   })
   app.decorateRequest('pscScope', null)
   app.decorateRequest(AUDIT_FINISHED as unknown as string, false)

@@ -28,7 +28,10 @@ function compileState(config: GatewayConfig): RoutingState {
 }
 
 /** The routes, upstreams and headers in force, swapped whole by a reload. */
-export function createRouting(config: GatewayConfig, { logger, audit, metrics }: { logger: Logger; audit: AuditTrail; metrics: GatewayMetrics }): Routing {
+export function createRouting(
+  config: GatewayConfig,
+  { logger, audit, metrics }: { logger: Logger; audit: AuditTrail; metrics: GatewayMetrics },
+): Routing {
   let state = compileState(config)
   function reload(next: GatewayConfig): void {
     // Compared with the configuration the process started with: that is what its listeners and stores were built from.
@@ -45,12 +48,22 @@ export function createRouting(config: GatewayConfig, { logger, audit, metrics }:
       reload(next)
       logger.info({ source: next.source, routes: next.routes.length }, 'configuration reloaded')
       metrics.configReloads.inc({ outcome: 'ok' })
-      void audit.emit({ event: 'config', outcome: 'reloaded', source: next.source, routes: next.routes.length, configHash: configHash(next), changes })
+      void audit.emit({
+        event: 'config',
+        outcome: 'reloaded',
+        source: next.source,
+        routes: next.routes.length,
+        configHash: configHash(next),
+        changes,
+      })
       return { ok: true }
     } catch (err) {
       // ConfigError messages name file, line and key, and never a secret value.
       const error = err instanceof Error ? err.message : String(err)
-      logger.error({ source: state.config.source, error }, 'configuration reload refused; the previous configuration stays in force')
+      logger.error(
+        { source: state.config.source, error },
+        'configuration reload refused; the previous configuration stays in force',
+      )
       metrics.configReloads.inc({ outcome: 'refused' })
       void audit.emit({ event: 'config', outcome: 'refused', source: state.config.source, reason: error })
       return { ok: false, error }
@@ -72,14 +85,24 @@ export interface RunningParts {
   drain: Drain
 }
 
-export async function listen({ config, app, admin, psc }: RunningParts, on?: { handle: object }): Promise<{ url: string; adminUrl?: string }> {
+export async function listen(
+  { config, app, admin, psc }: RunningParts,
+  on?: { handle: object },
+): Promise<{ url: string; adminUrl?: string }> {
   void psc.start()
-  const url = await app.listen(on === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, ...on } as never)
+  const url = await app.listen(
+    on === undefined
+      ? { host: config.listen.host, port: config.listen.port }
+      : ({ host: config.listen.host, ...on } as never),
+  )
   const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
   return { url, adminUrl }
 }
 
-export async function close({ config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }: RunningParts, graceMs: number): Promise<void> {
+export async function close(
+  { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }: RunningParts,
+  graceMs: number,
+): Promise<void> {
   psc.close()
   // lifecycle.shutdownDelay: the listener stays open answering 503 while the load balancer catches up.
   await drain.begin(config.lifecycle.shutdownDelayMs)

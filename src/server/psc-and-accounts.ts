@@ -8,7 +8,13 @@ import { registerAccountMetrics } from '../ops/account-directory.js'
 import { registerClientCertificateMetric } from '../ops/client-certificate-metric.js'
 import type { GatewayMetrics } from '../ops/metrics.js'
 
-interface Wiring { config: GatewayConfig; logger: Logger; metrics: GatewayMetrics; audit: AuditTrail; now: () => number }
+interface Wiring {
+  config: GatewayConfig
+  logger: Logger
+  metrics: GatewayMetrics
+  audit: AuditTrail
+  now: () => number
+}
 
 /** Each renewal of the client certificate (or its refusal) is counted and goes to the audit trail. */
 export function createPscClient({ config, logger, metrics, audit, now }: Wiring): PscClient {
@@ -16,12 +22,22 @@ export function createPscClient({ config, logger, metrics, audit, now }: Wiring)
   const psc = new PscClient(config.psc, logger, metrics.psc, process.env, (renewal) => {
     const c = renewal.outcome === 'renewed' ? renewal.certificate : renewal.current
     const clientCertificate = {
-      file: c.source, subject: c.info.subject, issuer: c.info.issuer, serialNumber: c.info.serialNumber, expires: new Date(c.info.validTo).toISOString(),
-      ...(renewal.outcome === 'renewed' && { previousSerialNumber: renewal.previous.info.serialNumber })
+      file: c.source,
+      subject: c.info.subject,
+      issuer: c.info.issuer,
+      serialNumber: c.info.serialNumber,
+      expires: new Date(c.info.validTo).toISOString(),
+      ...(renewal.outcome === 'renewed' && { previousSerialNumber: renewal.previous.info.serialNumber }),
     }
     const outcome = renewal.outcome === 'renewed' ? 'reloaded' : 'refused'
     countRenewal?.(outcome)
-    void audit.emit({ event: 'config', outcome, source: config.source, clientCertificate, ...(renewal.outcome === 'refused' && { reason: renewal.error }) })
+    void audit.emit({
+      event: 'config',
+      outcome,
+      source: config.source,
+      clientCertificate,
+      ...(renewal.outcome === 'refused' && { reason: renewal.error }),
+    })
   })
   countRenewal = registerClientCertificateMetric(metrics.registry, () => psc.certificate, now)
   return psc

@@ -10,18 +10,45 @@ import type { SessionManager } from '../session/manager.js'
 import type { Routing } from './gateway-lifecycle.js'
 import { PSC_ERR_CLIENT_CERTIFICATE_REFUSED } from '../errors.js'
 
-export function readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }: { psc: PscClient; routing: Routing; sessions: SessionManager; auditOutput: AuditOutput; drain: Drain; accounts: AccountResolver | undefined }): ReadinessCheck[] {
+export function readinessChecks({
+  psc,
+  routing,
+  sessions,
+  auditOutput,
+  drain,
+  accounts,
+}: {
+  psc: PscClient
+  routing: Routing
+  sessions: SessionManager
+  auditOutput: AuditOutput
+  drain: Drain
+  accounts: AccountResolver | undefined
+}): ReadinessCheck[] {
   return [
     // A client certificate PSC refuses is shared by every replica: reported, not a reason to take
     // them all out of the Service (public routes are still served, logins get their own page).
-    { name: 'psc', check: () => (psc.status.ready ? { ok: true } : { ok: false, reason: psc.status.reason, ...(psc.status.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED && { reportOnly: true }) }) },
-    { name: 'config', check: () => {
-      const state = routing.current()
-      return { ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }
-    } },
+    {
+      name: 'psc',
+      check: () =>
+        psc.status.ready
+          ? { ok: true }
+          : {
+              ok: false,
+              reason: psc.status.reason,
+              ...(psc.status.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED && { reportOnly: true }),
+            },
+    },
+    {
+      name: 'config',
+      check: () => {
+        const state = routing.current()
+        return { ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }
+      },
+    },
     { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
     { name: 'audit', check: () => auditOutput.health() },
     { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) },
-    ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : [])
+    ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : []),
   ]
 }

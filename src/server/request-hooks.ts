@@ -27,7 +27,10 @@ type ResponseWithReply = ServerResponse & { [kReply]?: FastifyReply }
 export function rewriteUrl(raw: IncomingMessage): string {
   // Two Host headers: Node keeps the first, another hop may read the last (RFC 9112: 400).
   if (hostHeaderCount(raw.rawHeaders) > 1) {
-    ;(raw as RawWithProblem)[kTargetProblem] = { code: PSC_ERR.DUPLICATE_HOST.code, detail: 'more than one Host header' }
+    ;(raw as RawWithProblem)[kTargetProblem] = {
+      code: PSC_ERR.DUPLICATE_HOST.code,
+      detail: 'more than one Host header',
+    }
     return '/'
   }
   const result = normalizeRequestTarget(raw.url ?? '')
@@ -45,7 +48,10 @@ export interface RequestHooksDeps {
 
 // The per-request hooks below are callback-style, not async: no promise per request for hooks
 // that almost never wait.
-export function registerRequestHooks(app: FastifyInstance, { config, audit, auditOutput, drain }: RequestHooksDeps): void {
+export function registerRequestHooks(
+  app: FastifyInstance,
+  { config, audit, auditOutput, drain }: RequestHooksDeps,
+): void {
   // Audit: exactly one access event per request (with the login/logout/session events the request
   // caused), when the response is done, or when the client went away before. In block mode a full
   // audit queue makes new requests wait here for room: the traffic slows to the disk's pace.
@@ -57,10 +63,24 @@ export function registerRequestHooks(app: FastifyInstance, { config, audit, audi
     // Gone before any decision (waiting for the audit output, for the session store): nothing was
     // sent, and it is not the gateway's error; the status is nginx's "client closed request".
     if (request.pscScope === null) {
-      void audit.finish(request, { status: PSC_ERR.CLIENT_GONE.status, durationMs: reply.elapsedTime, aborted: true, access: { decision: 'reject', reason: PSC_ERR.CLIENT_GONE.code, detail: 'the client closed the connection before the gateway decided' } })
+      void audit.finish(request, {
+        status: PSC_ERR.CLIENT_GONE.status,
+        durationMs: reply.elapsedTime,
+        aborted: true,
+        access: {
+          decision: 'reject',
+          reason: PSC_ERR.CLIENT_GONE.code,
+          detail: 'the client closed the connection before the gateway decided',
+        },
+      })
       return
     }
-    void audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, aborted: true, access: accessFacts(request, reply.statusCode) })
+    void audit.finish(request, {
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+      aborted: true,
+      access: accessFacts(request, reply.statusCode),
+    })
   }
   // One hook for what every request goes through first (one hook call per request, not three).
   app.addHook('onRequest', (request, reply, done) => {
@@ -83,7 +103,11 @@ export function registerRequestHooks(app: FastifyInstance, { config, audit, audi
     admitWhileAuditable(auditOutput, config.audit.writeWaitMs, request, reply, done)
   })
   app.addHook('onResponse', (request, reply, done) => {
-    const wait = audit.finish(request, { status: reply.statusCode, durationMs: reply.elapsedTime, access: accessFacts(request, reply.statusCode) })
+    const wait = audit.finish(request, {
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+      access: accessFacts(request, reply.statusCode),
+    })
     if (wait === undefined) done()
     else wait.then(() => done(), done)
   })
@@ -94,7 +118,10 @@ export function registerRequestHooks(app: FastifyInstance, { config, audit, audi
   })
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const { code, detail, context, log, closeConnection } = errorOutcome(error, { retryAfter: reply.getHeader('retry-after'), bodyLimit: app.initialConfig.bodyLimit ?? 1048576 })
+    const { code, detail, context, log, closeConnection } = errorOutcome(error, {
+      retryAfter: reply.getHeader('retry-after'),
+      bodyLimit: app.initialConfig.bodyLimit ?? 1048576,
+    })
     // Full details go to the operational log only; the browser gets a reference, never a stack.
     if (log === 'unhandled') request.log.error({ err: error }, 'unhandled error')
     // Something the gateway depends on (the session store) failed: operators watch warnings.

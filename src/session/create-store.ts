@@ -7,13 +7,14 @@ import type { SessionStore } from './store.js'
 
 export function createSessionStore(settings: GatewayConfig['session']['store']): SessionStore {
   if (settings.type === 'memory') return new MemorySessionStore(settings.maxSessions)
-  if (!settings.url && !settings.sentinel) throw new Error('session.store.url or session.store.sentinel is required for the redis store')
+  if (!settings.url && !settings.sentinel)
+    throw new Error('session.store.url or session.store.sentinel is required for the redis store')
   const tls = settings.url ? settings.url.startsWith('rediss://') : settings.tlsCaFile !== undefined
   return new RedisSessionStore({
     url: settings.url,
     keyPrefix: settings.keyPrefix,
     commandTimeoutMs: settings.commandTimeoutMs,
     tls: tls ? { ca: settings.tlsCaFile ? readFileSync(settings.tlsCaFile, 'utf8') : undefined } : undefined,
-    sentinel: settings.sentinel
+    sentinel: settings.sentinel,
   })
 }

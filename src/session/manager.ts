@@ -33,7 +33,7 @@ export class SessionManager {
   constructor(
     readonly store: SessionStore,
     readonly timeouts: SessionTimeouts,
-    private readonly now: () => number = Date.now
+    private readonly now: () => number = Date.now,
   ) {
     this.#touchEveryMs = touchIntervalMs(timeouts)
   }
@@ -41,7 +41,13 @@ export class SessionManager {
   async create(fields: NewSession): Promise<{ id: string; record: SessionRecord }> {
     const now = this.now()
     const id = newSessionId()
-    const record: SessionRecord = { ...fields, createdAt: now, lastSeenAt: now, validatedAt: now, ref: sessionReference(id) }
+    const record: SessionRecord = {
+      ...fields,
+      createdAt: now,
+      lastSeenAt: now,
+      validatedAt: now,
+      ref: sessionReference(id),
+    }
     await this.store.set(id, record, remainingLifetimeMs(record, now, this.timeouts))
     return { id, record }
   }
@@ -59,13 +65,20 @@ export class SessionManager {
     const now = this.now()
     const state = sessionState(record, now, this.timeouts)
     if (state !== 'alive') {
-      const end = state === 'absolute-expired' ? record.createdAt + this.timeouts.absoluteTimeoutMs : record.lastSeenAt + this.timeouts.idleTimeoutMs
-      return this.store.delete(id).then(() => ({ kind: 'ended', why: state, sessionDurationMs: Math.max(0, end - record.createdAt) }))
+      const end =
+        state === 'absolute-expired'
+          ? record.createdAt + this.timeouts.absoluteTimeoutMs
+          : record.lastSeenAt + this.timeouts.idleTimeoutMs
+      return this.store
+        .delete(id)
+        .then(() => ({ kind: 'ended', why: state, sessionDurationMs: Math.max(0, end - record.createdAt) }))
     }
     if (now - record.lastSeenAt >= this.#touchEveryMs) {
       // A copy: stores may hand the same record to concurrent requests (memory, Redis's decoded cache).
       const touched = { ...record, lastSeenAt: now }
-      return this.store.set(id, touched, remainingLifetimeMs(touched, now, this.timeouts)).then(() => ({ kind: 'alive', record: touched }))
+      return this.store
+        .set(id, touched, remainingLifetimeMs(touched, now, this.timeouts))
+        .then(() => ({ kind: 'alive', record: touched }))
     }
     return { kind: 'alive', record }
   }
@@ -97,12 +110,17 @@ export class SessionManager {
 
   #classify(e: StoreEndedSession): SessionEnd {
     const base = { ref: e.ref, idNat: e.idNat, profession: e.profession }
-    if (e.why === 'lost') return { ...base, reason: 'store-lost', sessionDurationMs: Math.max(0, this.now() - e.createdAt) }
+    if (e.why === 'lost')
+      return { ...base, reason: 'store-lost', sessionDurationMs: Math.max(0, this.now() - e.createdAt) }
     // The TTL ran out at whichever deadline came first.
     const absoluteEnd = e.createdAt + this.timeouts.absoluteTimeoutMs
     const idleEnd = e.lastSeenAt + this.timeouts.idleTimeoutMs
     const absolute = absoluteEnd <= idleEnd
-    return { ...base, reason: absolute ? 'absolute-expired' : 'idle-expired', sessionDurationMs: Math.max(0, (absolute ? absoluteEnd : idleEnd) - e.createdAt) }
+    return {
+      ...base,
+      reason: absolute ? 'absolute-expired' : 'idle-expired',
+      sessionDurationMs: Math.max(0, (absolute ? absoluteEnd : idleEnd) - e.createdAt),
+    }
   }
 
   async end(id: string): Promise<void> {

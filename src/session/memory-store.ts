@@ -32,11 +32,15 @@ export class MemorySessionStore implements SessionStore {
         // newer sessions (maxSessions). 'delete' and 'set' are our callers' doing, audited by them.
         if (this.#onEnded !== undefined && (reason === 'expire' || reason === 'evict')) {
           this.#onEnded({
-            ref: record.ref, idNat: record.identity.idNat, profession: record.identity.exercices[0]?.professionCode,
-            createdAt: record.createdAt, lastSeenAt: record.lastSeenAt, why: reason === 'expire' ? 'expired' : 'lost'
+            ref: record.ref,
+            idNat: record.identity.idNat,
+            profession: record.identity.exercices[0]?.professionCode,
+            createdAt: record.createdAt,
+            lastSeenAt: record.lastSeenAt,
+            why: reason === 'expire' ? 'expired' : 'lost',
           })
         }
-      }
+      },
     })
     this.#remembered = new LRUCache<string, true>({ max: 100_000, ttlAutopurge: false })
   }
@@ -46,7 +50,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async set(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
-    for (const exercice of record.identity.exercices) exercice.structures = exercice.structures.map((s) => this.#shared(s))
+    for (const exercice of record.identity.exercices)
+      exercice.structures = exercice.structures.map((s) => this.#shared(s))
     this.#cache.set(id, record, { ttl: Math.max(1, ttlMs) })
     if (record.pscSid) index(this.#bySid, record.pscSid, id)
     index(this.#bySub, record.identity.sub, id)
@@ -57,7 +62,10 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async deleteWhere(match: { sid?: string; sub?: string }): Promise<number> {
-    const ids = new Set<string>([...(match.sid ? idsOf(this.#bySid, match.sid) : []), ...(match.sub ? idsOf(this.#bySub, match.sub) : [])])
+    const ids = new Set<string>([
+      ...(match.sid ? idsOf(this.#bySid, match.sid) : []),
+      ...(match.sub ? idsOf(this.#bySub, match.sub) : []),
+    ])
     let ended = 0
     for (const id of ids) if (this.#cache.delete(id)) ended++
     return ended
@@ -116,8 +124,12 @@ export class MemorySessionStore implements SessionStore {
         continue
       }
       sessions.push({
-        ref: record.ref, idNat: record.identity.idNat, profession: record.identity.exercices[0]?.professionCode,
-        createdAt: record.createdAt, lastSeenAt: record.lastSeenAt, why: 'lost'
+        ref: record.ref,
+        idNat: record.identity.idNat,
+        profession: record.identity.exercices[0]?.professionCode,
+        createdAt: record.createdAt,
+        lastSeenAt: record.lastSeenAt,
+        why: 'lost',
       })
     }
     return { sessions, more }

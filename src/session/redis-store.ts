@@ -4,7 +4,13 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import { SessionStoreUnavailable, type SessionRecord, type SessionStore, type StoreEndedSession, type StoreHealth } from './store.js'
+import {
+  SessionStoreUnavailable,
+  type SessionRecord,
+  type SessionStore,
+  type StoreEndedSession,
+  type StoreHealth,
+} from './store.js'
 
 export interface RedisStoreSettings {
   /** required without Sentinel; with Sentinel optional (credentials, database) */
@@ -38,7 +44,10 @@ export class RedisSessionStore implements SessionStore {
   // record is decoded once per exact text Redis holds for it (the same bytes give the same record;
   // a changed, expired or deleted session is a different text or none, so nothing stale is served).
   readonly #hashes = new LRUCache<string, string>({ max: 20_000 })
-  readonly #decoded = new LRUCache<string, SessionRecord>({ maxSize: DECODED_MAX_CHARS, sizeCalculation: (_record, raw) => Math.max(1, raw.length) })
+  readonly #decoded = new LRUCache<string, SessionRecord>({
+    maxSize: DECODED_MAX_CHARS,
+    sizeCalculation: (_record, raw) => Math.max(1, raw.length),
+  })
 
   constructor(settings: RedisStoreSettings) {
     this.#p = settings.keyPrefix
@@ -50,15 +59,23 @@ export class RedisSessionStore implements SessionStore {
       connectTimeout: Math.max(1000, settings.commandTimeoutMs * 2),
       // Reconnect for ever, never faster than every 100 ms nor slower than every 2 s.
       retryStrategy: (times) => Math.min(2000, 100 * times),
-      ...(settings.tls ? { tls: { ca: settings.tls.ca, rejectUnauthorized: settings.tls.rejectUnauthorized ?? true } } : {}),
-      ...(settings.sentinel ? { sentinels: settings.sentinel.hosts, name: settings.sentinel.name } : {})
+      ...(settings.tls
+        ? { tls: { ca: settings.tls.ca, rejectUnauthorized: settings.tls.rejectUnauthorized ?? true } }
+        : {}),
+      ...(settings.sentinel ? { sentinels: settings.sentinel.hosts, name: settings.sentinel.name } : {}),
     }
     if (settings.sentinel) this.#redis = new Redis({ ...options, ...(settings.url ? redisUrlParts(settings.url) : {}) })
     else if (settings.url) this.#redis = new Redis(settings.url, options)
     else throw new Error('the redis store needs a URL or Sentinels')
-    this.#redis.on('ready', () => { this.#health = { ok: true } })
-    this.#redis.on('error', (err: Error) => { this.#health = { ok: false, reason: `Redis: ${err.message}` } })
-    this.#redis.on('close', () => { if (this.#health.ok) this.#health = { ok: false, reason: 'Redis connection closed' } })
+    this.#redis.on('ready', () => {
+      this.#health = { ok: true }
+    })
+    this.#redis.on('error', (err: Error) => {
+      this.#health = { ok: false, reason: `Redis: ${err.message}` }
+    })
+    this.#redis.on('close', () => {
+      if (this.#health.ok) this.#health = { ok: false, reason: 'Redis connection closed' }
+    })
     this.#sizeTimer = setInterval(() => void this.#refreshSize(), 15_000)
     this.#sizeTimer.unref()
     this.#sweepTimer = this.#startSweep(30_000)
@@ -90,7 +107,13 @@ export class RedisSessionStore implements SessionStore {
     for (let i = 0; i < due.length; i++) {
       if (exists[i]?.[1] === 1) continue
       const h = due[i]!
-      const [removed, meta] = (await this.#redis.multi().zrem(`${this.#p}live`, h).hget(`${this.#p}ends`, h).hdel(`${this.#p}ends`, h).exec()) ?? []
+      const [removed, meta] =
+        (await this.#redis
+          .multi()
+          .zrem(`${this.#p}live`, h)
+          .hget(`${this.#p}ends`, h)
+          .hdel(`${this.#p}ends`, h)
+          .exec()) ?? []
       if (removed?.[1] !== 1 || typeof meta?.[1] !== 'string') continue
       try {
         const m = JSON.parse(meta[1]) as Omit<StoreEndedSession, 'why'>
@@ -105,9 +128,18 @@ export class RedisSessionStore implements SessionStore {
   async ready(timeoutMs: number): Promise<void> {
     if (this.#redis.status === 'ready') return
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { cleanup(); reject(new SessionStoreUnavailable(this.#health.reason ?? 'not connected')) }, timeoutMs)
-      const onReady = () => { cleanup(); resolve() }
-      const cleanup = () => { clearTimeout(timer); this.#redis.off('ready', onReady) }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new SessionStoreUnavailable(this.#health.reason ?? 'not connected'))
+      }, timeoutMs)
+      const onReady = () => {
+        cleanup()
+        resolve()
+      }
+      const cleanup = () => {
+        clearTimeout(timer)
+        this.#redis.off('ready', onReady)
+      }
       this.#redis.on('ready', onReady)
     })
   }
@@ -140,30 +172,51 @@ export class RedisSessionStore implements SessionStore {
     const ttl = Math.max(1, Math.ceil(ttlMs))
     const m = this.#redis.multi().set(`${this.#p}s:${h}`, JSON.stringify(record), 'PX', ttl)
     m.zadd(`${this.#p}live`, Date.now() + ttl, h)
-    const ended: Omit<StoreEndedSession, 'why'> = { ref: record.ref, idNat: record.identity.idNat, profession: record.identity.exercices[0]?.professionCode, createdAt: record.createdAt, lastSeenAt: record.lastSeenAt }
+    const ended: Omit<StoreEndedSession, 'why'> = {
+      ref: record.ref,
+      idNat: record.identity.idNat,
+      profession: record.identity.exercices[0]?.professionCode,
+      createdAt: record.createdAt,
+      lastSeenAt: record.lastSeenAt,
+    }
     m.hset(`${this.#p}ends`, h, JSON.stringify(ended))
-    if (record.pscSid) m.sadd(`${this.#p}sid:${record.pscSid}`, h).pexpire(`${this.#p}sid:${record.pscSid}`, INDEX_TTL_MS)
+    if (record.pscSid)
+      m.sadd(`${this.#p}sid:${record.pscSid}`, h).pexpire(`${this.#p}sid:${record.pscSid}`, INDEX_TTL_MS)
     m.sadd(`${this.#p}sub:${record.identity.sub}`, h).pexpire(`${this.#p}sub:${record.identity.sub}`, INDEX_TTL_MS)
     await this.#run(() => m.exec())
   }
 
   async delete(id: string): Promise<void> {
     const h = this.#hashOf(id)
-    await this.#run(() => this.#redis.multi().del(`${this.#p}s:${h}`).zrem(`${this.#p}live`, h).hdel(`${this.#p}ends`, h).exec())
+    await this.#run(() =>
+      this.#redis.multi().del(`${this.#p}s:${h}`).zrem(`${this.#p}live`, h).hdel(`${this.#p}ends`, h).exec(),
+    )
   }
 
   async deleteWhere(match: { sid?: string; sub?: string }): Promise<number> {
-    const sets = [match.sid ? `${this.#p}sid:${match.sid}` : undefined, match.sub ? `${this.#p}sub:${match.sub}` : undefined].filter((k): k is string => !!k)
+    const sets = [
+      match.sid ? `${this.#p}sid:${match.sid}` : undefined,
+      match.sub ? `${this.#p}sub:${match.sub}` : undefined,
+    ].filter((k): k is string => !!k)
     if (sets.length === 0) return 0
     const hashes = await this.#run(() => this.#redis.sunion(...sets))
     if (hashes.length === 0) return 0
     const removed = await this.#run(() => this.#redis.del(...hashes.map((h) => `${this.#p}s:${h}`)))
-    await this.#run(() => this.#redis.multi().zrem(`${this.#p}live`, ...hashes).hdel(`${this.#p}ends`, ...hashes).del(...sets).exec())
+    await this.#run(() =>
+      this.#redis
+        .multi()
+        .zrem(`${this.#p}live`, ...hashes)
+        .hdel(`${this.#p}ends`, ...hashes)
+        .del(...sets)
+        .exec(),
+    )
     return removed
   }
 
   async rememberOnce(key: string, ttlMs: number): Promise<boolean> {
-    const ok = await this.#run(() => this.#redis.set(`${this.#p}once:${key}`, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+    const ok = await this.#run(() =>
+      this.#redis.set(`${this.#p}once:${key}`, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
+    )
     return ok === 'OK'
   }
 
@@ -185,9 +238,16 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async replaceShared(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
-    const replaced = await this.#run(() => this.#redis.eval(
-      "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end",
-      1, `${this.#p}shared:${key}`, expected, value, String(Math.max(1, Math.ceil(ttlMs)))))
+    const replaced = await this.#run(() =>
+      this.#redis.eval(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end",
+        1,
+        `${this.#p}shared:${key}`,
+        expected,
+        value,
+        String(Math.max(1, Math.ceil(ttlMs))),
+      ),
+    )
     return replaced === 1
   }
 
@@ -198,7 +258,14 @@ export class RedisSessionStore implements SessionStore {
     if (ok !== 'OK') return undefined
     // Release only our own lock, atomically (it may have expired and been taken by another replica).
     return async () => {
-      await this.#redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, k, token).catch(() => undefined)
+      await this.#redis
+        .eval(
+          "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+          1,
+          k,
+          token,
+        )
+        .catch(() => undefined)
     }
   }
 
@@ -207,7 +274,8 @@ export class RedisSessionStore implements SessionStore {
    * half-open TCP connection): the readiness probe asks with a PING under the command timeout.
    */
   async health(): Promise<StoreHealth> {
-    if (this.#redis.status !== 'ready') return { ok: false, reason: this.#health.reason ?? `Redis ${this.#redis.status}` }
+    if (this.#redis.status !== 'ready')
+      return { ok: false, reason: this.#health.reason ?? `Redis ${this.#redis.status}` }
     try {
       await this.#redis.ping()
       return { ok: true }
@@ -249,5 +317,9 @@ export class RedisSessionStore implements SessionStore {
 function redisUrlParts(url: string): RedisOptions {
   const u = new URL(url)
   const db = Number(u.pathname.slice(1) || 0)
-  return { username: u.username || undefined, password: u.password ? decodeURIComponent(u.password) : undefined, db: Number.isFinite(db) ? db : 0 }
+  return {
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: Number.isFinite(db) ? db : 0,
+  }
 }

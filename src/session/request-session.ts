@@ -11,7 +11,11 @@ export type RequestSession =
   | { kind: 'alive'; id: string; record: SessionRecord; signedWithOldSecret: boolean }
 
 /** Without a promise when the store answered at once (the memory store, on every request). */
-export function readRequestSession(request: FastifyRequest, cookieName: string, sessions: SessionManager): RequestSession | Promise<RequestSession> {
+export function readRequestSession(
+  request: FastifyRequest,
+  cookieName: string,
+  sessions: SessionManager,
+): RequestSession | Promise<RequestSession> {
   const cookie = sessions.cookies.read(request, cookieName)
   if (cookie.kind !== 'valid') return cookie
   const loaded = sessions.load(cookie.id)
@@ -21,11 +25,17 @@ export function readRequestSession(request: FastifyRequest, cookieName: string, 
 function fromLoaded(cookie: { id: string; signedWithOldSecret: boolean }, loaded: LoadedSession): RequestSession {
   // the manager's shared, frozen "no session"
   if (loaded.kind === 'none') return loaded
-  if (loaded.kind === 'ended') return { kind: 'ended', id: cookie.id, why: loaded.why, sessionDurationMs: loaded.sessionDurationMs }
+  if (loaded.kind === 'ended')
+    return { kind: 'ended', id: cookie.id, why: loaded.why, sessionDurationMs: loaded.sessionDurationMs }
   return { kind: 'alive', id: cookie.id, record: loaded.record, signedWithOldSecret: cookie.signedWithOldSecret }
 }
 
 /** After a secret rotation, cookies signed with an older secret are re-signed with the first one. */
-export function renewCookieIfNeeded(reply: FastifyReply, session: RequestSession, cookieName: string, options: object): void {
+export function renewCookieIfNeeded(
+  reply: FastifyReply,
+  session: RequestSession,
+  cookieName: string,
+  options: object,
+): void {
   if (session.kind === 'alive' && session.signedWithOldSecret) reply.setCookie(cookieName, session.id, options)
 }

@@ -22,42 +22,70 @@ export interface AuditStack {
   close(): Promise<void>
 }
 
-export async function startAuditStack (opts: { auditYaml?: string; audit?: AuditSink; env?: Record<string, string>; stack?: StackOptions }): Promise<AuditStack> {
+export async function startAuditStack(opts: {
+  auditYaml?: string
+  audit?: AuditSink
+  env?: Record<string, string>
+  stack?: StackOptions
+}): Promise<AuditStack> {
   const reserved = await reservePort()
   const port = reserved.port
   const publicUrl = `http://127.0.0.1:${port}`
   const upstream = await startDemoApp(0)
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${publicUrl}/_psc/callback`],
+        postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
+      },
+    ],
   })
-  const yaml = stackYaml({ port, issuer: emulator.issuer, upstreamUrl: upstream.url, ...opts.stack }) + (opts.auditYaml ?? '')
+  const yaml =
+    stackYaml({ port, issuer: emulator.issuer, upstreamUrl: upstream.url, ...opts.stack }) + (opts.auditYaml ?? '')
   const { config } = loadConfigText(yaml, 'audit-stack.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, ...opts.env })
   const logs: string[] = []
-  const logStream = new Writable({ write (chunk: Buffer, _e, done) { logs.push(chunk.toString('utf8')); done() } })
-  const gateway = await buildGateway(config, { audit: opts.audit, logStream: logStream as never, processMetrics: false })
+  const logStream = new Writable({
+    write(chunk: Buffer, _e, done) {
+      logs.push(chunk.toString('utf8'))
+      done()
+    },
+  })
+  const gateway = await buildGateway(config, {
+    audit: opts.audit,
+    logStream: logStream as never,
+    processMetrics: false,
+  })
   await gateway.psc.start()
   const { adminUrl } = await gateway.listen(reserved)
   return {
-    gateway, config, url: publicUrl, emulator, upstream, logs, adminUrl,
-    async close () {
+    gateway,
+    config,
+    url: publicUrl,
+    emulator,
+    upstream,
+    logs,
+    adminUrl,
+    async close() {
       await gateway.close()
       await upstream.close()
       await emulator.close()
-    }
+    },
   }
 }
 
 /** A Writable that calls back only after `delayMs`: a disk that cannot keep up. */
-export function slowStream (delayMs: number): Writable & { text: () => string; writes: number } {
+export function slowStream(delayMs: number): Writable & { text: () => string; writes: number } {
   const chunks: string[] = []
   const stream = new Writable({
     highWaterMark: 1,
-    write (chunk: Buffer, _enc, done) {
+    write(chunk: Buffer, _enc, done) {
       chunks.push(chunk.toString('utf8'))
       ;(stream as unknown as { writes: number }).writes++
       setTimeout(done, delayMs)
-    }
+    },
   })
   return Object.assign(stream, { text: () => chunks.join(''), writes: 0 })
 }

@@ -8,10 +8,23 @@ import type { AuditEvent } from '../../src/audit/events.js'
 import { slowStream, startAuditStack } from './audit-stack.js'
 
 const event = (i: number | string): AuditEvent => ({
-  v: 1, time: new Date().toISOString(), event: 'access', decision: 'allow', requestId: `r${i}`, client: '127.0.0.1', method: 'GET', path: `/p/${i}`, status: 200, durationMs: 1
+  v: 1,
+  time: new Date().toISOString(),
+  event: 'access',
+  decision: 'allow',
+  requestId: `r${i}`,
+  client: '127.0.0.1',
+  method: 'GET',
+  path: `/p/${i}`,
+  status: 200,
+  durationMs: 1,
 })
 
-const parsed = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { log: string; event: string; requestId?: string })
+const parsed = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { log: string; event: string; requestId?: string })
 
 t.test('block: a slow stream loses nothing, in order; writers wait only when the queue is full', async (t) => {
   const stream = slowStream(5)
@@ -37,7 +50,11 @@ t.test('block: a slow stream loses nothing, in order; writers wait only when the
   t.ok(maxQueued <= 20 + 10, `the queue stayed bounded (max ${maxQueued})`)
   for (let w = 0; w < 10; w++) {
     const mine = lines.filter((l) => l.requestId!.startsWith(`r${w}-`))
-    t.same(mine.map((l) => l.requestId), Array.from({ length: 100 }, (_, i) => `r${w}-${i}`), `writer ${w}'s events in order`)
+    t.same(
+      mine.map((l) => l.requestId),
+      Array.from({ length: 100 }, (_, i) => `r${w}-${i}`),
+      `writer ${w}'s events in order`,
+    )
   }
   t.ok(lines.every((l) => l.log === 'audit'))
 })
@@ -57,27 +74,37 @@ t.test('drop: a slow stream never holds writers back; what is lost is counted ex
   const gaps = lines.filter((l) => l.event === 'gap') as unknown as { lost: number }[]
   t.equal(lines.length - gaps.length + sink.droppedEvents, 1000, 'written + dropped = all')
   t.ok(gaps.length > 0, 'the losses are recorded in the trail')
-  t.equal(gaps.reduce((n, g) => n + g.lost, 0), sink.droppedEvents, 'the gap records count exactly what was dropped')
+  t.equal(
+    gaps.reduce((n, g) => n + g.lost, 0),
+    sink.droppedEvents,
+    'the gap records count exactly what was dropped',
+  )
 })
 
-async function load (url: string, total: number, concurrency: number): Promise<number[]> {
+async function load(url: string, total: number, concurrency: number): Promise<number[]> {
   const statuses: number[] = []
   let next = 0
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < total) {
-      next++
-      const res = await fetch(url)
-      await res.arrayBuffer()
-      statuses.push(res.status)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++
+        const res = await fetch(url)
+        await res.arrayBuffer()
+        statuses.push(res.status)
+      }
+    }),
+  )
   return statuses
 }
 
 for (const mode of ['block', 'drop'] as const) {
   t.test(`the gateway under load with a slow audit destination (${mode})`, async (t) => {
     const stream = slowStream(3)
-    const sink = new QueuedSink(new StreamDestination(stream), { maxQueuedEvents: 5, onBackpressure: mode, maxBatch: 3 })
+    const sink = new QueuedSink(new StreamDestination(stream), {
+      maxQueuedEvents: 5,
+      onBackpressure: mode,
+      maxBatch: 3,
+    })
     const stack = await startAuditStack({ audit: sink })
     t.teardown(() => stack.close())
     const statuses = await load(`${stack.url}/public/item`, 400, 40)
@@ -95,7 +122,11 @@ for (const mode of ['block', 'drop'] as const) {
       const all = parsed(stream.text())
       const gaps = all.filter((l) => l.event === 'gap') as unknown as { lost: number }[]
       t.equal(all.length - gaps.length + sink.droppedEvents, 401, 'written + dropped = all')
-      t.equal(gaps.reduce((n, g) => n + g.lost, 0), sink.droppedEvents, 'every dropped event is covered by a gap record')
+      t.equal(
+        gaps.reduce((n, g) => n + g.lost, 0),
+        sink.droppedEvents,
+        'every dropped event is covered by a gap record',
+      )
     }
   })
 }

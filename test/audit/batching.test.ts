@@ -10,7 +10,7 @@ function countingDestination() {
     writeBatch(bodies, done) {
       batches.push([...bodies])
       setImmediate(() => done())
-    }
+    },
   }
   return { dest, batches }
 }
@@ -27,7 +27,10 @@ t.test('events spread over many event-loop turns within the delay go out in one 
   }
   await sink.flush()
   t.equal(batches.length, 1, `one write, not one per turn (got ${batches.length})`)
-  t.same(batches.flat(), Array.from({ length: 50 }, (_, i) => `{"n":${i}}`))
+  t.same(
+    batches.flat(),
+    Array.from({ length: 50 }, (_, i) => `{"n":${i}}`),
+  )
 })
 
 t.test('a full batch does not wait for the delay', async (t) => {
@@ -47,7 +50,7 @@ t.test('events arriving during a write wait for the next batch rather than going
     writeBatch(bodies, done) {
       batches.push([...bodies])
       release = () => done()
-    }
+    },
   }
   const sink = new QueuedSink(dest, { batchDelayMs: 100 })
   void sink.enqueue('{"n":0}')
@@ -63,5 +66,9 @@ t.test('events arriving during a write wait for the next batch rather than going
   while (release === undefined) await turn()
   ;(release as () => void)()
   await sink.flush()
-  t.same(batches.map((b) => b.length), [1, 9], 'the nine later events share one write')
+  t.same(
+    batches.map((b) => b.length),
+    [1, 9],
+    'the nine later events share one write',
+  )
 })

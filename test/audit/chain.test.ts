@@ -15,25 +15,35 @@ import { until } from '../helpers/until.js'
 const KEY = 'audit-chain-test-key-0123456789abcdef-XYZ'
 const key = Buffer.from(KEY)
 
-function accessEvent (i: number): AuditEvent {
+function accessEvent(i: number): AuditEvent {
   return {
-    v: 1, time: new Date(Date.UTC(2025, 2, 1, 8, 0, 0, i)).toISOString(), event: 'access', decision: i % 7 === 0 ? 'deny' : 'allow',
-    requestId: `req-${i}`, client: '10.0.0.1', method: 'GET', path: `/dossier/${i}`, status: 200, durationMs: 1.5, route: 'application', idNat: '899700218896'
+    v: 1,
+    time: new Date(Date.UTC(2025, 2, 1, 8, 0, 0, i)).toISOString(),
+    event: 'access',
+    decision: i % 7 === 0 ? 'deny' : 'allow',
+    requestId: `req-${i}`,
+    client: '10.0.0.1',
+    method: 'GET',
+    path: `/dossier/${i}`,
+    status: 200,
+    durationMs: 1.5,
+    route: 'application',
+    idNat: '899700218896',
   }
 }
 
-async function writeFile (file: string, n: number, from = 0): Promise<void> {
+async function writeFile(file: string, n: number, from = 0): Promise<void> {
   const sink = new QueuedSink(new FileDestination(file, { hmacKey: KEY }))
   for (let i = from; i < from + n; i++) sink.write(accessEvent(i))
   await sink.close()
 }
 
-function lines (file: string): string[] {
+function lines(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').slice(0, -1)
 }
 
-function rewrite (file: string, l: string[]): void {
-  writeFileSync(file, l.map((x) => x + '\n').join(''))
+function rewrite(file: string, l: string[]): void {
+  writeFileSync(file, l.map((x) => `${x}\n`).join(''))
 }
 
 const only = (r: VerifyReport) => r.findings.map((f) => `${f.line}:${f.kind}`)
@@ -113,7 +123,10 @@ t.test('an appended forged line is found on its line', async (t) => {
   const l = lines(file)
   const last = JSON.parse(l.at(-1)!) as { seq: number; mac: string }
   // A well-formed line with the right seq and prev, but a mac the forger could not compute.
-  appendFileSync(file, `{"log":"audit","seq":${last.seq + 1},"v":1,"time":"2025-03-01T09:00:00.000Z","event":"access","decision":"allow","prev":"${last.mac}","mac":"${'A'.repeat(43)}"}\n`)
+  appendFileSync(
+    file,
+    `{"log":"audit","seq":${last.seq + 1},"v":1,"time":"2025-03-01T09:00:00.000Z","event":"access","decision":"allow","prev":"${last.mac}","mac":"${'A'.repeat(43)}"}\n`,
+  )
   const r = await verifyAuditFiles([file], key)
   t.same(only(r), ['12:edited'])
 })
@@ -153,7 +166,11 @@ t.test('a restart continues the chain of the existing file', async (t) => {
   const second = JSON.parse(l[6]!) as { event: string; reason: string; previous: { seq: number; mac: string } }
   t.equal(second.event, 'chain-start')
   t.equal(second.reason, 'open', 'the same key: no key change')
-  t.same(second.previous, { seq: 5, mac: (JSON.parse(l[5]!) as { mac: string }).mac, kid: (JSON.parse(l[5]!) as { kid: string }).kid })
+  t.same(second.previous, {
+    seq: 5,
+    mac: (JSON.parse(l[5]!) as { mac: string }).mac,
+    kid: (JSON.parse(l[5]!) as { kid: string }).kid,
+  })
   t.ok((await verifyAuditFiles([file], key)).ok)
   // The last line before the restart removed: the chain-start says what it should have followed.
   l.splice(5, 1)
@@ -167,34 +184,53 @@ t.test('rotation: logrotate moves the file, the sink notices and continues the c
   const sink = new QueuedSink(dest)
   for (let i = 0; i < 5; i++) sink.write(accessEvent(i))
   await sink.flush()
-  renameSync(file, file + '.1')
+  renameSync(file, `${file}.1`)
   for (let i = 5; i < 10; i++) sink.write(accessEvent(i))
   await sink.close()
-  const old = lines(file + '.1')
+  const old = lines(`${file}.1`)
   const now = lines(file)
   t.equal(old.length, 6)
   t.equal(now.length, 6)
-  t.match(JSON.parse(now[0]!), { event: 'chain-start', reason: 'reopen', previous: { seq: 5, mac: (JSON.parse(old[5]!) as { mac: string }).mac } })
-  t.ok((await verifyAuditFiles([file + '.1', file], key)).ok, 'the two files verify as one chain')
+  t.match(JSON.parse(now[0]!), {
+    event: 'chain-start',
+    reason: 'reopen',
+    previous: { seq: 5, mac: (JSON.parse(old[5]!) as { mac: string }).mac },
+  })
+  t.ok((await verifyAuditFiles([`${file}.1`, file], key)).ok, 'the two files verify as one chain')
   // Removing the old file's last line is seen from the new file.
-  rewrite(file + '.1', old.slice(0, -1))
-  const r = await verifyAuditFiles([file + '.1', file], key)
-  t.same(r.findings.map((f) => `${f.file === file ? 'new' : 'old'}:${f.line}:${f.kind}`), ['new:1:removed'])
+  rewrite(`${file}.1`, old.slice(0, -1))
+  const r = await verifyAuditFiles([`${file}.1`, file], key)
+  t.same(
+    r.findings.map((f) => `${f.file === file ? 'new' : 'old'}:${f.line}:${f.kind}`),
+    ['new:1:removed'],
+  )
 })
 
 t.test('reopen (SIGUSR2) writes a chain-start at once into the new file', async (t) => {
   const file = join(dir, 'usr2.log')
-  const out = createAuditOutput({ stdout: false, file, hmacKey: KEY, onBackpressure: 'block', includeQuery: false, maxQueuedEvents: 100 })
+  const out = createAuditOutput({
+    stdout: false,
+    file,
+    hmacKey: KEY,
+    onBackpressure: 'block',
+    includeQuery: false,
+    maxQueuedEvents: 100,
+  })
   out.write(accessEvent(1))
   await out.flush()
-  renameSync(file, file + '.1')
+  renameSync(file, `${file}.1`)
   out.reopen()
-  await until('the chain-start in the new file', async () => existsSync(file) && readFileSync(file, 'utf8').length > 0, 10_000, 5)
+  await until(
+    'the chain-start in the new file',
+    async () => existsSync(file) && readFileSync(file, 'utf8').length > 0,
+    10_000,
+    5,
+  )
   await out.flush()
   const now = lines(file)
   t.equal(now.length, 1, 'the new file exists with its chain-start before any event')
   t.match(JSON.parse(now[0]!), { event: 'chain-start', reason: 'reopen' })
   out.write(accessEvent(2))
   await out.close()
-  t.ok((await verifyAuditFiles([file + '.1', file], key)).ok)
+  t.ok((await verifyAuditFiles([`${file}.1`, file], key)).ok)
 })

@@ -12,7 +12,7 @@ t.test('drop mode, syslog down: the right error line, and rate-limited lines cou
   const adminPort = await freePort()
   const stack = await startAuditStack({
     auditYaml: `audit:\n  stdout: false\n  syslog:\n    transport: tcp\n    host: 127.0.0.1\n    port: ${deadPort}\n    onBackpressure: drop\n    maxQueuedEvents: 5\n`,
-    stack: { adminPort }
+    stack: { adminPort },
   })
   t.teardown(() => stack.close())
   const load = async (n: number) => {
@@ -29,7 +29,10 @@ t.test('drop mode, syslog down: the right error line, and rate-limited lines cou
   t.notMatch(errors[0], /503/, 'no 503 promised: drop mode does not refuse requests')
   t.match(errors[0], /drop mode/)
   t.match(errors[0], /dropped and counted/)
-  const drops = () => stack.logs.filter((l) => l.includes('audit events dropped')).map((l) => JSON.parse(l) as { lost: number; level: number })
+  const drops = () =>
+    stack.logs
+      .filter((l) => l.includes('audit events dropped'))
+      .map((l) => JSON.parse(l) as { lost: number; level: number })
   await until('a line about the drops', async () => drops().length >= 1, 10_000)
   const first = drops()
   t.equal(first.length, 1, 'one line, not one per dropped event')

@@ -5,7 +5,7 @@ import type { ToFileWriter } from '../../src/audit/file-writer-messages.js'
 
 const { dieOnBatch, dieBy } = workerData as { dieOnBatch: number; dieBy: 'throw' | 'exit' }
 let batches = 0
-function dieOnFatalBatch (message: ToFileWriter): void {
+function dieOnFatalBatch(message: ToFileWriter): void {
   if (message.kind !== 'batch' || ++batches !== dieOnBatch) return
   if (dieBy === 'exit') process.exit(3)
   throw new Error('file writer bug')
@@ -17,5 +17,13 @@ function dieOnFatalBatch (message: ToFileWriter): void {
 const port = parentPort!
 const on = port.on.bind(port)
 port.on = ((event: string, listener: (message: ToFileWriter) => void) =>
-  on(event, event === 'message' ? (message: ToFileWriter) => { dieOnFatalBatch(message); listener(message) } : listener)) as typeof port.on
+  on(
+    event,
+    event === 'message'
+      ? (message: ToFileWriter) => {
+          dieOnFatalBatch(message)
+          listener(message)
+        }
+      : listener,
+  )) as typeof port.on
 await import('../../src/audit/file-writer-worker.js')

@@ -19,13 +19,29 @@ import { assertAuditLines } from './schema-lines.js'
 const KEY = 'relp-test-hmac-key-0123456789abcdef012345'
 
 const event = (id: string): AuditEvent => ({
-  v: 1, time: new Date().toISOString(), event: 'access', decision: 'allow', requestId: id, client: '10.0.0.9', method: 'GET', path: '/x', status: 200, durationMs: 1
+  v: 1,
+  time: new Date().toISOString(),
+  event: 'access',
+  decision: 'allow',
+  requestId: id,
+  client: '10.0.0.9',
+  method: 'GET',
+  path: '/x',
+  status: 200,
+  durationMs: 1,
 })
 
 t.test('RELP frames: written and read back, split anywhere', async (t) => {
   const text = relpFrame(1, 'rsp', '200 OK') + relpFrame(0, 'serverclose', '') + relpFrame(2, 'rsp', '500 déjà vu')
   const whole = new RelpFrameReader().push(Buffer.from(text))
-  t.same(whole.map((f) => [f.txnr, f.command, f.data.toString()]), [[1, 'rsp', '200 OK'], [0, 'serverclose', ''], [2, 'rsp', '500 déjà vu']])
+  t.same(
+    whole.map((f) => [f.txnr, f.command, f.data.toString()]),
+    [
+      [1, 'rsp', '200 OK'],
+      [0, 'serverclose', ''],
+      [2, 'rsp', '500 déjà vu'],
+    ],
+  )
   const bytes = Buffer.from(text)
   const badCuts: number[] = []
   for (let cut = 1; cut < bytes.length; cut++) {
@@ -43,10 +59,24 @@ t.test('the collector stops and comes back while events are sent: every event ar
   const hold = setInterval(() => {}, 1000)
   t.teardown(() => clearInterval(hold))
   const failing: string[] = []
-  const out = createAuditOutput({
-    stdout: false, onBackpressure: 'block', includeQuery: false, maxQueuedEvents: 100_000,
-    syslog: { transport: 'relp', host: '127.0.0.1', port: rs.relpPort, facility: 13, appName: 'psc-gateway', onBackpressure: 'block', maxQueuedEvents: 100_000 }
-  }, { failing: (_n, err) => failing.push(err.message) })
+  const out = createAuditOutput(
+    {
+      stdout: false,
+      onBackpressure: 'block',
+      includeQuery: false,
+      maxQueuedEvents: 100_000,
+      syslog: {
+        transport: 'relp',
+        host: '127.0.0.1',
+        port: rs.relpPort,
+        facility: 13,
+        appName: 'psc-gateway',
+        onBackpressure: 'block',
+        maxQueuedEvents: 100_000,
+      },
+    },
+    { failing: (_n, err) => failing.push(err.message) },
+  )
   const N = 3000
   let stopped: Promise<void> | undefined
   for (let i = 0; i < N; i++) {
@@ -59,16 +89,33 @@ t.test('the collector stops and comes back while events are sent: every event ar
       await rs.start()
     }
   }
-  await until('every event to be acknowledged', async () => { await out.flush(); return out.health().ok }, 60_000)
+  await until(
+    'every event to be acknowledged',
+    async () => {
+      await out.flush()
+      return out.health().ok
+    },
+    60_000,
+  )
   await out.close()
-  const ids = rs.received().filter((m) => m.msgid === 'access').map((m) => (JSON.parse(m.msg) as { requestId: string }).requestId)
+  const ids = rs
+    .received()
+    .filter((m) => m.msgid === 'access')
+    .map((m) => (JSON.parse(m.msg) as { requestId: string }).requestId)
   const unique = new Set(ids)
   const missing = Array.from({ length: N }, (_, i) => `ev-${i}`).filter((id) => !unique.has(id))
   t.same(missing, [], `every event arrived (${ids.length} messages, ${ids.length - unique.size} twice)`)
   t.ok(failing.length >= 1, 'the outage was reported')
   t.ok(ids.length - unique.size <= 128, 'at most a window of messages sent twice (acknowledged ones are not resent)')
   t.equal(out.droppedEvents, 0)
-  assertAuditLines(t, rs.received().map((m) => m.msg).join('\n'), 'RELP messages')
+  assertAuditLines(
+    t,
+    rs
+      .received()
+      .map((m) => m.msg)
+      .join('\n'),
+    'RELP messages',
+  )
 })
 
 t.test('the gateway with `transport: relp`: events and the chain head reach rsyslog; the file verifies', async (t) => {
@@ -77,12 +124,17 @@ t.test('the gateway with `transport: relp`: events and the chain head reach rsys
   const file = join(mkdtempSync(join(tmpdir(), 'relp-')), 'audit.log')
   const stack = await startAuditStack({
     auditYaml: `audit:\n  stdout: false\n  file: ${file}\n  hmacKey: \${AUDIT_HMAC_KEY}\n  headEvery: 200ms\n  syslog:\n    transport: relp\n    host: 127.0.0.1\n    port: ${rs.relpPort}\n`,
-    env: { AUDIT_HMAC_KEY: KEY }
+    env: { AUDIT_HMAC_KEY: KEY },
   })
   t.teardown(() => stack.close())
   for (let i = 0; i < 10; i++) await (await fetch(`${stack.url}/public/item?n=${i}`)).arrayBuffer()
-  await until('the events and a chain head in rsyslog', async () =>
-    rs.received().filter((m) => m.msgid === 'access').length >= 10 && rs.received().some((m) => m.msgid === 'chain-head'), 20_000)
+  await until(
+    'the events and a chain head in rsyslog',
+    async () =>
+      rs.received().filter((m) => m.msgid === 'access').length >= 10 &&
+      rs.received().some((m) => m.msgid === 'chain-head'),
+    20_000,
+  )
   const r = await verifyAuditFiles([file], Buffer.from(KEY))
   t.same(r.findings, [])
   t.ok(rs.received().every((m) => m.app === 'psc-gateway'))

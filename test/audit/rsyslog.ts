@@ -21,29 +21,74 @@ export interface Rsyslog {
   start(): Promise<void>
 }
 
-function openssl (args: string[], cwd: string): void {
+function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: 'ignore' })
 }
 
-export function makeTestCa (dir: string): { caFile: string; certFile: string; keyFile: string } {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=psc-gateway test CA', '-keyout', 'ca.key', '-out', 'ca.pem'], dir)
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'], dir)
+export function makeTestCa(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=psc-gateway test CA',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    ],
+    dir,
+  )
+  openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'],
+    dir,
+  )
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.pem'], dir)
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'server.pem',
+    ],
+    dir,
+  )
   return { caFile: join(dir, 'ca.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key') }
 }
 
-export async function startRsyslog (options: { relp?: boolean } = {}): Promise<Rsyslog> {
+export async function startRsyslog(options: { relp?: boolean } = {}): Promise<Rsyslog> {
   const dir = mkdtempSync(join(tmpdir(), 'rsyslog-'))
   const { caFile, certFile, keyFile } = makeTestCa(dir)
   const tlsPort = await freePort()
   const udpPort = await freePort()
   const relpPort = options.relp === true ? await freePort() : undefined
-  if (relpPort !== undefined && !existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so') && !existsSync('/usr/lib/rsyslog/imrelp.so')) {
-    throw new Error('rsyslog has no RELP input: install Debian\'s rsyslog-relp (apt-get install rsyslog-relp)')
+  if (
+    relpPort !== undefined &&
+    !existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so') &&
+    !existsSync('/usr/lib/rsyslog/imrelp.so')
+  ) {
+    throw new Error("rsyslog has no RELP input: install Debian's rsyslog-relp (apt-get install rsyslog-relp)")
   }
   const out = join(dir, 'received.log')
-  writeFileSync(join(dir, 'rsyslog.conf'), `
+  writeFileSync(
+    join(dir, 'rsyslog.conf'),
+    `
 global(workDirectory="${dir}" maxMessageSize="64k"
   defaultNetstreamDriver="gtls"
   defaultNetstreamDriverCAFile="${caFile}"
@@ -56,20 +101,30 @@ input(type="imudp" address="127.0.0.1" port="${udpPort}")
 ${relpPort === undefined ? '' : `module(load="imrelp")\ninput(type="imrelp" address="127.0.0.1" port="${relpPort}")`}
 template(name="raw" type="string" string="%msgid% %app-name% %msg%\\n")
 action(type="omfile" file="${out}" template="raw" flushOnTXEnd="on" asyncWriting="off")
-`)
+`,
+  )
   let child: ChildProcess | undefined
   const log: string[] = []
   const rs: Rsyslog = {
-    dir, tlsPort, udpPort, relpPort, caFile,
-    received () {
+    dir,
+    tlsPort,
+    udpPort,
+    relpPort,
+    caFile,
+    received() {
       if (!existsSync(out)) return []
-      return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => {
-        const [msgid, app, ...rest] = l.split(' ')
-        return { msgid: msgid!, app: app!, msg: rest.join(' ') }
-      })
+      return readFileSync(out, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [msgid, app, ...rest] = l.split(' ')
+          return { msgid: msgid!, app: app!, msg: rest.join(' ') }
+        })
     },
-    async start () {
-      child = spawn('/usr/sbin/rsyslogd', ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    async start() {
+      child = spawn('/usr/sbin/rsyslogd', ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslogd.pid')], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       child.stdout!.on('data', (c: Buffer) => log.push(c.toString()))
       child.stderr!.on('data', (c: Buffer) => log.push(c.toString()))
       process.once('exit', () => child?.kill('SIGKILL'))
@@ -77,25 +132,31 @@ action(type="omfile" file="${out}" template="raw" flushOnTXEnd="on" asyncWriting
       const deadline = Date.now() + 20_000
       for (;;) {
         const ok = await new Promise<boolean>((resolve) => {
-          import('node:net').then(({ connect }) => {
-            const s = connect(tlsPort, '127.0.0.1')
-            s.once('connect', () => { s.destroy(); resolve(true) })
-            s.once('error', () => resolve(false))
-          }, () => resolve(false))
+          import('node:net').then(
+            ({ connect }) => {
+              const s = connect(tlsPort, '127.0.0.1')
+              s.once('connect', () => {
+                s.destroy()
+                resolve(true)
+              })
+              s.once('error', () => resolve(false))
+            },
+            () => resolve(false),
+          )
         })
         if (ok) return
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`rsyslogd did not start: ${log.join('')}`)
         await new Promise((r) => setTimeout(r, 100))
       }
     },
-    async stop () {
+    async stop() {
       const c = child
       child = undefined
       if (c === undefined || c.exitCode !== null) return
       const exited = new Promise((r) => c.once('exit', r))
       c.kill('SIGTERM')
       await exited
-    }
+    },
   }
   await rs.start()
   return rs

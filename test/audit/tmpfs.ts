@@ -11,15 +11,25 @@ export interface SmallDisk {
   unmount(): void
 }
 
-export function mountSmallDisk (kib: number): SmallDisk {
+export function mountSmallDisk(kib: number): SmallDisk {
   const dir = mkdtempSync(join(tmpdir(), 'audit-disk-'))
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0777`, 'tmpfs', dir])
   return {
     dir,
-    grow: (k) => { execFileSync('mount', ['-o', `remount,size=${k}k`, dir]) },
+    grow: (k) => {
+      execFileSync('mount', ['-o', `remount,size=${k}k`, dir])
+    },
     unmount: () => {
-      try { execFileSync('umount', ['-l', dir]) } catch { /* already gone */ }
-      try { rmdirSync(dir) } catch { /* busy or gone */ }
-    }
+      try {
+        execFileSync('umount', ['-l', dir])
+      } catch {
+        /* already gone */
+      }
+      try {
+        rmdirSync(dir)
+      } catch {
+        /* busy or gone */
+      }
+    },
   }
 }

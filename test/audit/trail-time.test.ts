@@ -17,5 +17,8 @@ t.test('each event has the time of its own millisecond', async (t) => {
   trail.finish(request('c'), done)
   now += 60_000
   trail.emit({ event: 'config', outcome: 'loaded', source: 'x.yaml', routes: 1 })
-  t.same(events.map((e) => e.time), ['2026-11-28T12:00:00.999Z', '2026-11-28T12:00:00.999Z', '2026-11-28T12:00:01.000Z', '2026-11-28T12:01:01.000Z'])
+  t.same(
+    events.map((e) => e.time),
+    ['2026-11-28T12:00:00.999Z', '2026-11-28T12:00:00.999Z', '2026-11-28T12:00:01.000Z', '2026-11-28T12:01:01.000Z'],
+  )
 })

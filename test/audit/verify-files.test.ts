@@ -22,14 +22,24 @@ const key = Buffer.from(KEY)
 const ROOT = join(import.meta.dirname, '..', '..')
 
 let clock = Date.UTC(2025, 2, 1, 8)
-const event = (i: number, over: Partial<Record<string, unknown>> = {}): AuditEvent => ({
-  v: 1, time: new Date(clock++).toISOString(), event: 'access', decision: 'allow', requestId: `r${i}`,
-  client: i % 2 === 0 ? '10.0.0.2' : '10.0.0.3', session: i % 3 === 0 ? 'AAAAAAAAAAAAAAAA' : 'BBBBBBBBBBBBBBBB', method: 'GET',
-  path: i % 4 === 0 ? `/dossier/${i}` : `/dossiers/${i}`, status: i % 5 === 0 ? 403 : 200, durationMs: 1, ...over
-} as AuditEvent)
+const event = (i: number, over: Partial<Record<string, unknown>> = {}): AuditEvent =>
+  ({
+    v: 1,
+    time: new Date(clock++).toISOString(),
+    event: 'access',
+    decision: 'allow',
+    requestId: `r${i}`,
+    client: i % 2 === 0 ? '10.0.0.2' : '10.0.0.3',
+    session: i % 3 === 0 ? 'AAAAAAAAAAAAAAAA' : 'BBBBBBBBBBBBBBBB',
+    method: 'GET',
+    path: i % 4 === 0 ? `/dossier/${i}` : `/dossiers/${i}`,
+    status: i % 5 === 0 ? 403 : 200,
+    durationMs: 1,
+    ...over,
+  }) as AuditEvent
 
 /** Writes 3 rotations as logrotate would: audit.log.2.gz (oldest), audit.log.1, audit.log. */
-async function rotatedSet (): Promise<{ dir: string; files: string[] }> {
+async function rotatedSet(): Promise<{ dir: string; files: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'audit-verify-files-'))
   const file = join(dir, 'audit.log')
   const dest = new FileDestination(file, { hmacKey: KEY, checkEveryMs: 0 })
@@ -38,16 +48,27 @@ async function rotatedSet (): Promise<{ dir: string; files: string[] }> {
   for (let part = 0; part < 3; part++) {
     for (let n = 0; n < 20; n++) sink.write(event(i++))
     await sink.flush()
-    if (part === 0) { renameSync(file, file + '.2'); dest.reopen() }
-    if (part === 1) { renameSync(file, file + '.1'); dest.reopen() }
+    if (part === 0) {
+      renameSync(file, `${file}.2`)
+      dest.reopen()
+    }
+    if (part === 1) {
+      renameSync(file, `${file}.1`)
+      dest.reopen()
+    }
   }
   await sink.close()
-  writeFileSync(file + '.2.gz', gzipSync(readFileSync(file + '.2')))
-  return { dir, files: [file + '.2.gz', file + '.1', file] }
+  writeFileSync(`${file}.2.gz`, gzipSync(readFileSync(`${file}.2`)))
+  return { dir, files: [`${file}.2.gz`, `${file}.1`, file] }
 }
 
-function cli (args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'audit', ...args], { cwd: ROOT, env: { ...process.env, AUDIT_HMAC_KEY: KEY, ...env }, encoding: 'utf8', timeout: 120_000 })
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'audit', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, AUDIT_HMAC_KEY: KEY, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
@@ -69,7 +90,10 @@ t.test('files that do not link and overlap in time are refused, naming them', as
   const dir = mkdtempSync(join(tmpdir(), 'audit-overlap-'))
   const a = join(dir, 'a.log')
   const b = join(dir, 'b.log')
-  const sinks = [new QueuedSink(new FileDestination(a, { hmacKey: KEY })), new QueuedSink(new FileDestination(b, { hmacKey: KEY }))]
+  const sinks = [
+    new QueuedSink(new FileDestination(a, { hmacKey: KEY })),
+    new QueuedSink(new FileDestination(b, { hmacKey: KEY })),
+  ]
   for (let i = 0; i < 10; i++) {
     for (const s of sinks) s.write(event(i, { time: new Date().toISOString() }))
     await new Promise((r) => setTimeout(r, 3)) // time passing: distinct times in the two files, to interleave
@@ -77,7 +101,10 @@ t.test('files that do not link and overlap in time are refused, naming them', as
   for (const s of sinks) await s.close()
   const r = cli(['verify', a, b])
   t.equal(r.code, 2, 'refused as a usage error')
-  t.match(r.err, /cannot tell the order of .*\.log and .*\.log: neither continues the other's chain and their times overlap/)
+  t.match(
+    r.err,
+    /cannot tell the order of .*\.log and .*\.log: neither continues the other's chain and their times overlap/,
+  )
 })
 
 t.test('--expect-head: lines cut from the end, or a file replaced by another valid chain, are found', async (t) => {
@@ -90,10 +117,16 @@ t.test('--expect-head: lines cut from the end, or a file replaced by another val
   t.ok(ok.expectedHeadAt)
   // Cut the last 3 lines: a valid chain still, but the head is gone.
   const lines = readFileSync(newest, 'utf8').split('\n').filter(Boolean)
-  writeFileSync(newest, lines.slice(0, -3).join('\n') + '\n')
+  writeFileSync(newest, `${lines.slice(0, -3).join('\n')}\n`)
   t.ok((await verifyAuditFiles(files, key)).ok, 'without the head, a cut at the end is invisible')
   const cut = await verifyAuditFiles(files, key, { expectHead: head })
-  t.match(cut.findings, [{ kind: 'truncated', message: /the expected chain head .* is not in these files: lines were cut from the end, or the files were replaced/ }])
+  t.match(cut.findings, [
+    {
+      kind: 'truncated',
+      message:
+        /the expected chain head .* is not in these files: lines were cut from the end, or the files were replaced/,
+    },
+  ])
   // Replaced by another valid chain of the same key.
   const other = await rotatedSet()
   const swapped = await verifyAuditFiles([other.files[2]!], key, { expectHead: head })
@@ -104,35 +137,50 @@ t.test('--expect-head: lines cut from the end, or a file replaced by another val
   t.equal(cli(['verify', ...files, '--expect-head', 'nonsense']).code, 2, 'a malformed head is a usage error')
 })
 
-async function query (files: string[], filters: Parameters<typeof queryAuditFiles>[1], verifier?: ChainVerifier) {
+async function query(files: string[], filters: Parameters<typeof queryAuditFiles>[1], verifier?: ChainVerifier) {
   const chunks: string[] = []
-  const out = new Writable({ write (c: Buffer, _e, done) { chunks.push(c.toString()); done() } })
+  const out = new Writable({
+    write(c: Buffer, _e, done) {
+      chunks.push(c.toString())
+      done()
+    },
+  })
   const r = await queryAuditFiles(files, filters, 'json', out, { verifier })
-  return { ...r, rows: chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) }
+  return {
+    ...r,
+    rows: chunks
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  }
 }
 
-t.test('query: client, session, path prefix (whole segments), status (exact or class), over .gz too; --verify', async (t) => {
-  const { files } = await rotatedSet()
-  const all = (await query(files, {})).rows
-  t.equal(all.length, 60, 'every event, the compressed file included (it was skipped before)')
-  const byClient = await query(files, { client: '10.0.0.3' })
-  t.ok(byClient.rows.length === 30 && byClient.rows.every((r) => r.client === '10.0.0.3'))
-  const bySession = await query(files, { session: 'AAAAAAAAAAAAAAAA' })
-  t.ok(bySession.rows.length === 20 && bySession.rows.every((r) => r.session === 'AAAAAAAAAAAAAAAA'))
-  const byPrefix = await query(files, { pathPrefix: '/dossier' })
-  t.equal(byPrefix.rows.length, 15, '/dossier matches /dossier/12, not /dossiers/13')
-  t.ok(byPrefix.rows.every((r) => String(r.path).startsWith('/dossier/')))
-  t.equal((await query(files, { status: '403' })).rows.length, 12)
-  t.equal((await query(files, { status: '4xx', client: '10.0.0.2' })).rows.length, 6, 'filters ANDed')
-  const verified = await query(files, { status: '403' }, new ChainVerifier([key]))
-  t.ok(verified.verify?.ok, 'the chain checked on the same pass')
-  // An edited line: query --verify says so (exit 1), and still lists the rows.
-  const lines = readFileSync(files[1]!, 'utf8').split('\n')
-  lines[4] = lines[4]!.replace('"status":200', '"status":201')
-  writeFileSync(files[1]!, lines.join('\n'))
-  const r = cli(['query', ...files, '--status', '4xx', '--verify', '--format', 'json'])
-  t.equal(r.code, 1)
-  t.match(r.err, /BROKEN: the chain breaks first at .*audit\.log\.1:5 \(edited\)/)
-  t.equal(r.out.split('\n').filter(Boolean).length, 12)
-  t.equal(cli(['query', ...files, '--status', '4x']).code, 2, 'a bad status is a usage error')
-})
+t.test(
+  'query: client, session, path prefix (whole segments), status (exact or class), over .gz too; --verify',
+  async (t) => {
+    const { files } = await rotatedSet()
+    const all = (await query(files, {})).rows
+    t.equal(all.length, 60, 'every event, the compressed file included (it was skipped before)')
+    const byClient = await query(files, { client: '10.0.0.3' })
+    t.ok(byClient.rows.length === 30 && byClient.rows.every((r) => r.client === '10.0.0.3'))
+    const bySession = await query(files, { session: 'AAAAAAAAAAAAAAAA' })
+    t.ok(bySession.rows.length === 20 && bySession.rows.every((r) => r.session === 'AAAAAAAAAAAAAAAA'))
+    const byPrefix = await query(files, { pathPrefix: '/dossier' })
+    t.equal(byPrefix.rows.length, 15, '/dossier matches /dossier/12, not /dossiers/13')
+    t.ok(byPrefix.rows.every((r) => String(r.path).startsWith('/dossier/')))
+    t.equal((await query(files, { status: '403' })).rows.length, 12)
+    t.equal((await query(files, { status: '4xx', client: '10.0.0.2' })).rows.length, 6, 'filters ANDed')
+    const verified = await query(files, { status: '403' }, new ChainVerifier([key]))
+    t.ok(verified.verify?.ok, 'the chain checked on the same pass')
+    // An edited line: query --verify says so (exit 1), and still lists the rows.
+    const lines = readFileSync(files[1]!, 'utf8').split('\n')
+    lines[4] = lines[4]!.replace('"status":200', '"status":201')
+    writeFileSync(files[1]!, lines.join('\n'))
+    const r = cli(['query', ...files, '--status', '4xx', '--verify', '--format', 'json'])
+    t.equal(r.code, 1)
+    t.match(r.err, /BROKEN: the chain breaks first at .*audit\.log\.1:5 \(edited\)/)
+    t.equal(r.out.split('\n').filter(Boolean).length, 12)
+    t.equal(cli(['query', ...files, '--status', '4x']).code, 2, 'a bad status is a usage error')
+  },
+)

@@ -17,11 +17,25 @@ const csv = /```csv\n([\s\S]*?)```/.exec(section)![1]!
 const shown = /```nginx\n([\s\S]*?)```/.exec(section)![1]!
 
 const dir = mkdtempSync(join(tmpdir(), 'psc-fwd-cli-'))
-const base = parse(readFileSync(join(ROOT, 'config/gateway.example.yaml'), 'utf8')) as Record<string, Record<string, unknown>>
+const base = parse(readFileSync(join(ROOT, 'config/gateway.example.yaml'), 'utf8')) as Record<
+  string,
+  Record<string, unknown>
+>
 const ex = parse(example) as Record<string, Record<string, unknown>>
-writeFileSync(join(dir, 'psc-gateway.yaml'), stringify({ ...base, accounts: ex.accounts, headers: { ...base.headers, ...ex.headers }, upstreams: { ...base.upstreams, ...ex.upstreams } }))
+writeFileSync(
+  join(dir, 'psc-gateway.yaml'),
+  stringify({
+    ...base,
+    accounts: ex.accounts,
+    headers: { ...base.headers, ...ex.headers },
+    upstreams: { ...base.upstreams, ...ex.upstreams },
+  }),
+)
 writeFileSync(join(dir, 'accounts.csv'), csv)
-const env = { PSC_CLIENT_SECRET: 'client-secret-from-ans', SESSION_SECRET: 'a-session-secret-of-at-least-32-characters' }
+const env = {
+  PSC_CLIENT_SECRET: 'client-secret-from-ans',
+  SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
+}
 const KINDS = ['nginx', 'ingress-nginx', 'caddy', 'haproxy', 'haproxy-lua', 'traefik', 'envoy']
 const run = (...args: string[]) => ({ args: ['forward-auth', ...args], env, cwd: dir })
 
@@ -33,14 +47,20 @@ t.test('the page shows what the command prints; every proxy kind runs', async (t
     run('squid', '--config', 'psc-gateway.yaml'),
     run('--config', 'psc-gateway.yaml'),
     run('nginx', '--upstream', 'dpi'),
-    run('nginx', '--config', 'psc-gateway.yaml', '--upstream', 'dpi', '--gateway', 'not a url')
+    run('nginx', '--config', 'psc-gateway.yaml', '--upstream', 'dpi', '--gateway', 'not a url'),
   ])
   const [nginx] = results
   t.equal(nginx!.code, 0, nginx!.stderr)
-  t.equal(nginx!.stdout, shown, 'docs/forward-auth.md shows the output verbatim (regenerate it after changing a generator)')
+  t.equal(
+    nginx!.stdout,
+    shown,
+    'docs/forward-auth.md shows the output verbatim (regenerate it after changing a generator)',
+  )
   KINDS.forEach((k, i) => {
     t.equal(results[i]!.code, 0, `${k}: ${results[i]!.stderr}`)
-    if (k !== 'haproxy-lua') for (const h of ['X-Remote-User', 'X-Remote-Groups', 'X-PSC-Structure-Finess', 'X-PSC-Assertion']) t.ok(results[i]!.stdout.toLowerCase().includes(h.toLowerCase()), `${k} names ${h}`)
+    if (k !== 'haproxy-lua')
+      for (const h of ['X-Remote-User', 'X-Remote-Groups', 'X-PSC-Structure-Finess', 'X-PSC-Assertion'])
+        t.ok(results[i]!.stdout.toLowerCase().includes(h.toLowerCase()), `${k} names ${h}`)
   })
   const [several, unknown, squid, none, noConfig, badGateway] = results.slice(KINDS.length)
   t.equal(several!.code, 1)

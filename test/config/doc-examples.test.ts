@@ -13,7 +13,12 @@ import { makeTestPki, P12_PASSWORD } from '../helpers/pki.js'
 import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const SOURCES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+const SOURCES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+]
 // The main configuration example, onto which every page's fragments are merged (the README is a short front page).
 const MAIN_EXAMPLE = 'docs/deployment.md'
 
@@ -21,7 +26,20 @@ const MAIN_EXAMPLE = 'docs/deployment.md'
  * Not gateway configurations: Helm values (their `config:` is checked by test/helm), and the other
  * proxies' configurations shown beside ours (Kubernetes objects, Traefik, Envoy).
  */
-const NOT_GATEWAY_CONFIG = new Set(['image', 'replicaCount', 'ingress', 'secrets', 'deploymentAnnotations', 'apiVersion', 'kind', 'metadata', 'spec', 'http', 'static_resources', 'http_filters'])
+const NOT_GATEWAY_CONFIG = new Set([
+  'image',
+  'replicaCount',
+  'ingress',
+  'secrets',
+  'deploymentAnnotations',
+  'apiVersion',
+  'kind',
+  'metadata',
+  'spec',
+  'http',
+  'static_resources',
+  'http_filters',
+])
 
 /**
  * Examples found not to pass check, reported as "todo" (never as passing) until their page is fixed;
@@ -29,7 +47,11 @@ const NOT_GATEWAY_CONFIG = new Set(['image', 'replicaCount', 'ingress', 'secrets
  */
 const KNOWN_BROKEN = new Map<string, string>([])
 
-interface Example { source: string; line: number; text: string }
+interface Example {
+  source: string
+  line: number
+  text: string
+}
 
 function examples(): Example[] {
   const out: Example[] = []
@@ -57,7 +79,7 @@ const ENV = {
   PSC_CERT_PASSWORD: P12_PASSWORD,
   LDAP_BIND_PASSWORD: 'ldap-bind-password',
   // docs/assertion.md: the signing key, a real Ed25519 key made for this run
-  PSC_ASSERTION_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  PSC_ASSERTION_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -86,7 +108,8 @@ t.test('every configuration example in the README and docs/ passes check', async
   copyFileSync(pki.caFile, join(pki.dir, 'ca-bundle.pem'))
   copyFileSync(pki.caFile, join(pki.dir, 'siem-ca.pem'))
   // server paths the documentation names: configuration and secrets, the audit file's directory
-  const localise = (text: string) => text.replaceAll('/etc/psc-gateway/', pki.dir + '/').replaceAll('/var/log/psc-gateway/', pki.dir + '/')
+  const localise = (text: string) =>
+    text.replaceAll('/etc/psc-gateway/', `${pki.dir}/`).replaceAll('/var/log/psc-gateway/', `${pki.dir}/`)
 
   const all = examples()
   const main = all.find((e) => e.source === MAIN_EXAMPLE && /^publicUrl:/m.test(e.text) && /^psc:/m.test(e.text))
@@ -98,13 +121,18 @@ t.test('every configuration example in the README and docs/ passes check', async
   let page = ''
   let base = mainData
   for (const e of all) {
-    if (e.source !== page) { page = e.source; base = mainData }
+    if (e.source !== page) {
+      page = e.source
+      base = mainData
+    }
     const where = `${e.source}:${e.line}`
     let data: Record<string, unknown> | null
     try {
       data = parse(localise(e.text)) as Record<string, unknown> | null
     } catch (err) {
-      t.fail(`${where}: not a YAML document: ${(err as Error).message.split('\n')[0]}`, { todo: KNOWN_BROKEN.get(where) })
+      t.fail(`${where}: not a YAML document: ${(err as Error).message.split('\n')[0]}`, {
+        todo: KNOWN_BROKEN.get(where),
+      })
       continue
     }
     // a top-level list is another file's format (e.g. an accounts mapping), not a configuration
@@ -138,8 +166,12 @@ t.test('the main example passes `psc-gateway check` itself, with no previous ses
   const env: NodeJS.ProcessEnv = { ...process.env, ...ENV }
   delete env.SESSION_SECRET_PREVIOUS
   const res = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { encoding: 'utf8', env },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }))
+    execFile(
+      process.execPath,
+      [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file],
+      { encoding: 'utf8', env },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    )
   })
   t.equal(res.code, 0, res.stderr)
   t.match(res.stdout, `${file}: OK`)
@@ -155,9 +187,27 @@ upstreams: { app: { url: "http://127.0.0.1:9" } }
 routes: [{ name: all, upstream: app, access: authenticated }]
 `
   const two = '["${SESSION_SECRET}", "${SESSION_SECRET_PREVIOUS:-}"]'
-  t.same(loadConfigText(yaml(two), 'a.yaml', { SESSION_SECRET: ENV.SESSION_SECRET }).config.session.secrets, [ENV.SESSION_SECRET])
-  t.same(loadConfigText(yaml(two), 'a.yaml', { SESSION_SECRET: ENV.SESSION_SECRET, SESSION_SECRET_PREVIOUS: 'p'.repeat(32) }).config.session.secrets, [ENV.SESSION_SECRET, 'p'.repeat(32)])
-  t.throws(() => loadConfigText(yaml('["${SESSION_SECRET_PREVIOUS:-}", "${A:-}"]'), 'a.yaml', {}), /session\.secrets: expected a list of at least 1 item/, 'all empty: refused')
-  t.throws(() => loadConfigText(yaml('["", "${SESSION_SECRET}"]'), 'a.yaml', { SESSION_SECRET: ENV.SESSION_SECRET }), /a\.yaml:5:\d+: session\.secrets\[0\]: expected at least 32 characters/, 'an empty string written as such is still refused')
-  t.throws(() => loadConfigText(yaml('["${A:-}", "short"]'), 'a.yaml', {}), /a\.yaml:5:\d+: session\.secrets\[0\]: expected at least 32 characters, got 5/, 'the position still points at the remaining entry')
+  t.same(loadConfigText(yaml(two), 'a.yaml', { SESSION_SECRET: ENV.SESSION_SECRET }).config.session.secrets, [
+    ENV.SESSION_SECRET,
+  ])
+  t.same(
+    loadConfigText(yaml(two), 'a.yaml', { SESSION_SECRET: ENV.SESSION_SECRET, SESSION_SECRET_PREVIOUS: 'p'.repeat(32) })
+      .config.session.secrets,
+    [ENV.SESSION_SECRET, 'p'.repeat(32)],
+  )
+  t.throws(
+    () => loadConfigText(yaml('["${SESSION_SECRET_PREVIOUS:-}", "${A:-}"]'), 'a.yaml', {}),
+    /session\.secrets: expected a list of at least 1 item/,
+    'all empty: refused',
+  )
+  t.throws(
+    () => loadConfigText(yaml('["", "${SESSION_SECRET}"]'), 'a.yaml', { SESSION_SECRET: ENV.SESSION_SECRET }),
+    /a\.yaml:5:\d+: session\.secrets\[0\]: expected at least 32 characters/,
+    'an empty string written as such is still refused',
+  )
+  t.throws(
+    () => loadConfigText(yaml('["${A:-}", "short"]'), 'a.yaml', {}),
+    /a\.yaml:5:\d+: session\.secrets\[0\]: expected at least 32 characters, got 5/,
+    'the position still points at the remaining entry',
+  )
 })

@@ -31,11 +31,11 @@ routes:
     access: authenticated
 `
 
-export function load (text: string, env: Record<string, string | undefined> = ENV) {
+export function load(text: string, env: Record<string, string | undefined> = ENV) {
   return loadConfigText(text, 'config/gateway.yaml', env)
 }
 
-export function issuesOf (text: string, env: Record<string, string | undefined> = ENV): ConfigIssue[] {
+export function issuesOf(text: string, env: Record<string, string | undefined> = ENV): ConfigIssue[] {
   try {
     load(text, env)
   } catch (err) {
@@ -45,6 +45,6 @@ export function issuesOf (text: string, env: Record<string, string | undefined> 
   throw new Error('expected a ConfigError')
 }
 
-export function brief (issues: ConfigIssue[]): string[] {
+export function brief(issues: ConfigIssue[]): string[] {
   return issues.map((i) => `${i.line ?? '-'}:${i.path}: ${i.message}`)
 }

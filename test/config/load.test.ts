@@ -14,7 +14,10 @@ t.test('a valid file resolves, with defaults', async (t) => {
   t.equal(config.prefix, '/_psc')
   t.same(config.trustedProxies, [])
   t.equal(config.psc.issuer, 'https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet')
-  t.equal(config.psc.discoveryUrl, 'https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration')
+  t.equal(
+    config.psc.discoveryUrl,
+    'https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration',
+  )
   t.equal(config.psc.clientSecret, CLIENT_SECRET)
   t.equal(config.psc.clientAuth, 'client_secret_basic')
   t.equal(config.psc.redirectUri, 'https://dpi.example.fr/_psc/callback')
@@ -28,8 +31,22 @@ t.test('a valid file resolves, with defaults', async (t) => {
   t.equal(config.session.idleTimeoutMs, 30 * 60_000)
   t.equal(config.session.absoluteTimeoutMs, 8 * 3_600_000)
   t.equal(config.session.loginTimeoutMs, 10 * 60_000)
-  t.same(config.session.store, { type: 'memory', maxSessions: 100000, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000 })
-  t.same(config.upstreams, { dpi: { name: 'dpi', url: 'http://dpi.internal:8080', websocket: false, forwardAccessToken: false, decodesTwice: false, headers: {} } })
+  t.same(config.session.store, {
+    type: 'memory',
+    maxSessions: 100000,
+    keyPrefix: 'psc-gateway:',
+    commandTimeoutMs: 1000,
+  })
+  t.same(config.upstreams, {
+    dpi: {
+      name: 'dpi',
+      url: 'http://dpi.internal:8080',
+      websocket: false,
+      forwardAccessToken: false,
+      decodesTwice: false,
+      headers: {},
+    },
+  })
   t.equal(config.psc.backchannelLogout, true)
   t.equal(config.psc.revalidateEveryMs, undefined)
   t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true, shutdownDelayMs: 0 })
@@ -44,9 +61,10 @@ t.test('a valid file resolves, with defaults', async (t) => {
 })
 
 t.test('resolution: http publicUrl, trailing slash, custom environment, prefix', async (t) => {
-  const text = BASE
-    .replace('publicUrl: https://dpi.example.fr', 'publicUrl: http://localhost:8080/\nprefix: /auth')
-    .replace('environment: bas', 'environment: custom\n  issuer: http://localhost:9000\n  allowInsecureHttp: true')
+  const text = BASE.replace(
+    'publicUrl: https://dpi.example.fr',
+    'publicUrl: http://localhost:8080/\nprefix: /auth',
+  ).replace('environment: bas', 'environment: custom\n  issuer: http://localhost:9000\n  allowInsecureHttp: true')
   const { config, warnings } = load(text)
   t.same(warnings, [])
   t.equal(config.publicUrl, 'http://localhost:8080')
@@ -66,7 +84,7 @@ t.test('warning: http publicUrl on a non-loopback host', async (t) => {
 })
 
 t.test('identity headers: merge, remove, rename, case-insensitive', async (t) => {
-  const { config } = load(BASE + `headers:
+  const { config } = load(`${BASE}headers:
   identity:
     X-PSC-Acr: false
     x-psc-rpps: rpps
@@ -81,25 +99,30 @@ t.test('identity headers: merge, remove, rename, case-insensitive', async (t) =>
   t.equal(map['X-User-Id'], 'idNat')
   t.equal(config.headers.identity.length, 9)
 
-  const issues = issuesOf(BASE + `headers:
+  const issues = issuesOf(`${BASE}headers:
   identity:
     X-User: idNat
     x-user: rpps
 `)
-  t.same(brief(issues), ['25:headers.identity["x-user"]: header "x-user" is the same as "X-User" (header names are case-insensitive)'])
-  const { warnings } = load(BASE + 'headers:\n  identity:\n    X-Nope: false\n')
+  t.same(brief(issues), [
+    '25:headers.identity["x-user"]: header "x-user" is the same as "X-User" (header names are case-insensitive)',
+  ])
+  const { warnings } = load(`${BASE}headers:\n  identity:\n    X-Nope: false\n`)
   t.match(warnings[0]!, /:24:5: headers.identity\["X-Nope"\]: "X-Nope" is not a default header/)
 })
 
 t.test('substitution', async (t) => {
-  const text = BASE.replace('publicUrl: https://dpi.example.fr', () => `publicUrl: \${PUBLIC_URL:-https://default.example.fr}
+  const text = BASE.replace(
+    'publicUrl: https://dpi.example.fr',
+    () => `publicUrl: \${PUBLIC_URL:-https://default.example.fr}
 listen:
   host: \${HOST:-0.0.0.0}
   port: \${PORT:-8081}
 admin:
   enabled: \${ADMIN:-false}
   port: \${ADMIN_PORT}
-trustedProxies: ["$\${literal}", "a$b", "\${EMPTY:-fallback}", "pre-\${HOST:-h}-post"]`)
+trustedProxies: ["$\${literal}", "a$b", "\${EMPTY:-fallback}", "pre-\${HOST:-h}-post"]`,
+  )
   const { config } = load(text, { ...ENV, ADMIN_PORT: '9191', EMPTY: '' })
   t.equal(config.publicUrl, 'https://default.example.fr')
   t.same(config.listen, { host: '0.0.0.0', port: 8081 })
@@ -114,9 +137,9 @@ trustedProxies: ["$\${literal}", "a$b", "\${EMPTY:-fallback}", "pre-\${HOST:-h}-
 })
 
 t.test('substitution: only substituted strings are coerced', async (t) => {
-  const issues = issuesOf(BASE + 'listen:\n  port: "8080"\n')
+  const issues = issuesOf(`${BASE}listen:\n  port: "8080"\n`)
   t.same(brief(issues), ['23:listen.port: expected an integer from 0 to 65535, got "8080"'])
-  const bad = issuesOf(BASE + 'listen:\n  port: ${PORT:-80x}\n')
+  const bad = issuesOf(`${BASE}listen:\n  port: \${PORT:-80x}\n`)
   t.same(brief(bad), ['23:listen.port: expected an integer from 0 to 65535, got "80x"'])
 })
 
@@ -124,17 +147,27 @@ t.test('substitution: missing variable names the variable, file, line and key', 
   const issues = issuesOf(BASE, { SESSION_SECRET: SECRET })
   t.equal(issues.length, 1)
   t.same(issues[0], {
-    file: 'config/gateway.yaml', line: 5, column: 17, path: 'psc.clientSecret',
-    message: 'environment variable PSC_CLIENT_SECRET is not set: set it, or set PSC_CLIENT_SECRET_FILE to the path of a file that holds it (a Docker or Kubernetes secret), or write ${PSC_CLIENT_SECRET:-default} to give a default'
+    file: 'config/gateway.yaml',
+    line: 5,
+    column: 17,
+    path: 'psc.clientSecret',
+    message:
+      'environment variable PSC_CLIENT_SECRET is not set: set it, or set PSC_CLIENT_SECRET_FILE to the path of a file that holds it (a Docker or Kubernetes secret), or write ${PSC_CLIENT_SECRET:-default} to give a default',
   })
   const e = t.throws(() => load(BASE, {})) as ConfigError
   t.equal(e.issues.length, 2)
-  t.match(e.message, /^config\/gateway\.yaml:5:17: psc\.clientSecret: environment variable PSC_CLIENT_SECRET is not set/m)
-  t.match(e.message, /^config\/gateway\.yaml:8:7: session\.secrets\[0\]: environment variable SESSION_SECRET is not set/m)
-  t.same(brief(issuesOf(BASE + 'log:\n  level: ${bad-name}\n')), [
-    '23:log.level: invalid variable reference "${bad-name}": expected ${NAME} or ${NAME:-default} with NAME made of letters, digits and "_"'
+  t.match(
+    e.message,
+    /^config\/gateway\.yaml:5:17: psc\.clientSecret: environment variable PSC_CLIENT_SECRET is not set/m,
+  )
+  t.match(
+    e.message,
+    /^config\/gateway\.yaml:8:7: session\.secrets\[0\]: environment variable SESSION_SECRET is not set/m,
+  )
+  t.same(brief(issuesOf(`${BASE}log:\n  level: \${bad-name}\n`)), [
+    '23:log.level: invalid variable reference "${bad-name}": expected ${NAME} or ${NAME:-default} with NAME made of letters, digits and "_"',
   ])
-  t.match(brief(issuesOf(BASE + 'log:\n  level: ${OOPS\n')), ['23:log.level: unterminated "${"'])
+  t.match(brief(issuesOf(`${BASE}log:\n  level: \${OOPS\n`)), ['23:log.level: unterminated "${"'])
 })
 
 t.test('YAML syntax errors have a position', async (t) => {
@@ -142,7 +175,7 @@ t.test('YAML syntax errors have a position', async (t) => {
   t.ok(issues.length >= 1)
   t.match(issues[0]!, { file: 'config/gateway.yaml', path: '', message: /^YAML syntax error: / })
   t.type(issues[0]!.line, 'number')
-  const dup = issuesOf(BASE + 'log: {}\nlog: {}\n')
+  const dup = issuesOf(`${BASE}log: {}\nlog: {}\n`)
   t.match(dup[0]!, { line: 23, message: /unique/ })
   t.match(issuesOf('- a\n- b\n')[0]!, { line: 1, message: 'expected a YAML mapping (key: value) at the top level' })
   t.match(issuesOf('')[0]!, { message: 'expected a YAML mapping (key: value) at the top level' })
@@ -203,30 +236,39 @@ log:
     '27:routes[1].access.profesions: unknown key "profesions" (did you mean "professions"?)',
     '30:routes[2].access: expected at least one of: professions, categories, specialties, idNat, structures, groups, account',
     '34:routes[3].access.categories[0]: expected a category letter: C, M or E, got "civil"',
-    '36:log.level: expected one of: fatal, error, warn, info, debug, trace, silent, got "loud"'
+    '36:log.level: expected one of: fatal, error, warn, info, debug, trace, silent, got "loud"',
   ])
   t.equal(issues[0]!.column, 1)
   const e = t.throws(() => load(text)) as ConfigError
   t.match(e.message.split('\n')[0], 'config/gateway.yaml:2:1: lisen: unknown key "lisen" (did you mean "listen"?)')
-  t.match(e.message, /^config\/gateway\.yaml:19:13: routes\[0\]\.access: expected one of: public, authenticated, or an object/m)
+  t.match(
+    e.message,
+    /^config\/gateway\.yaml:19:13: routes\[0\]\.access: expected one of: public, authenticated, or an object/m,
+  )
 })
 
 t.test('missing required keys at the top level', async (t) => {
-  t.same(brief(issuesOf('listen: {}\n')), [
-    '-:: missing required key "publicUrl"',
-    '-:: missing required key "psc"',
-    '-:: missing required key "session"',
-    '-:: missing required key "upstreams"',
-    '-:: missing required key "routes"'
-  ].map((s) => s.replace('-::', '1::')))
+  t.same(
+    brief(issuesOf('listen: {}\n')),
+    [
+      '-:: missing required key "publicUrl"',
+      '-:: missing required key "psc"',
+      '-:: missing required key "session"',
+      '-:: missing required key "upstreams"',
+      '-:: missing required key "routes"',
+    ].map((s) => s.replace('-::', '1::')),
+  )
 })
 
 t.test('cross-field checks', async (t) => {
-  const text = BASE
-    .replace('  environment: bas', '  environment: custom\n  issuer: http://psc.example\n  redirectPath: /callback')
-    .replace('    - ${SESSION_SECRET}', `    - \${SESSION_SECRET}\n    - ${SECRET2}\n    - \${SESSION_SECRET}\n  idleTimeout: 9h`)
-    .replace('    upstream: dpi\n    access:\n', '    upstream: dpo\n    access:\n')
-    + `  - name: admin
+  const text =
+    BASE.replace('  environment: bas', '  environment: custom\n  issuer: http://psc.example\n  redirectPath: /callback')
+      .replace(
+        '    - ${SESSION_SECRET}',
+        `    - \${SESSION_SECRET}\n    - ${SECRET2}\n    - \${SESSION_SECRET}\n  idleTimeout: 9h`,
+      )
+      .replace('    upstream: dpi\n    access:\n', '    upstream: dpo\n    access:\n') +
+    `  - name: admin
     upstream: dpi
     access: public
   - name: late
@@ -244,21 +286,26 @@ t.test('cross-field checks', async (t) => {
     '21:routes[0].upstream: unknown upstream "dpo" (did you mean "dpi"?)',
     '27:routes[2]: route "admin" can never match: route "all" (routes[1], line 24) comes first and matches every request it would match',
     '27:routes[2].name: duplicate route name "admin" (already used by routes[0], line 18)',
-    '30:routes[3]: route "late" can never match: route "admin" (routes[0], line 18) comes first and matches every request it would match'
+    '30:routes[3]: route "late" can never match: route "admin" (routes[0], line 18) comes first and matches every request it would match',
   ])
   for (const i of issues) t.notMatch(i.message, SECRET)
 })
 
 t.test('cross-field: environment', async (t) => {
   t.same(brief(issuesOf(BASE.replace('environment: bas', 'environment: custom'))), [
-    '3:psc.environment: environment "custom" requires psc.issuer (and optionally psc.discoveryUrl)'
+    '3:psc.environment: environment "custom" requires psc.issuer (and optionally psc.discoveryUrl)',
   ])
   t.same(brief(issuesOf(BASE.replace('environment: bas', 'environment: production\n  issuer: https://x'))), [
-    '4:psc.issuer: issuer is fixed by environment "production"; remove it, or use environment: custom'
+    '4:psc.issuer: issuer is fixed by environment "production"; remove it, or use environment: custom',
   ])
   const prod = load(BASE.replace('environment: bas', 'environment: production')).config
   t.equal(prod.psc.issuer, 'https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet')
-  const custom = load(BASE.replace('environment: bas', 'environment: custom\n  issuer: https://psc.example/realm\n  discoveryUrl: https://psc.example/d')).config
+  const custom = load(
+    BASE.replace(
+      'environment: bas',
+      'environment: custom\n  issuer: https://psc.example/realm\n  discoveryUrl: https://psc.example/d',
+    ),
+  ).config
   t.equal(custom.psc.discoveryUrl, 'https://psc.example/d')
 })
 
@@ -270,7 +317,7 @@ t.test('secrets never appear in messages', async (t) => {
     BASE.replace('  clientSecret: ${PSC_CLIENT_SECRET}', '  clientSecret: 123456789'),
     BASE.replace('  clientSecret: ${PSC_CLIENT_SECRET}', `  clientSecret: [${secretish}]`),
     BASE.replace('  clientSecret: ${PSC_CLIENT_SECRET}', `  clientSecret: "${secretish}\${oops"`),
-    BASE.replace('  clientSecret: ${PSC_CLIENT_SECRET}', `  clientSecret: "${secretish}\${bad name}"`)
+    BASE.replace('  clientSecret: ${PSC_CLIENT_SECRET}', `  clientSecret: "${secretish}\${bad name}"`),
   ]
   for (const text of cases) {
     const e = t.throws(() => load(text)) as ConfigError
@@ -284,7 +331,10 @@ t.test('secrets never appear in messages', async (t) => {
 })
 
 t.test('the example file loads', async (t) => {
-  const { config, warnings } = loadConfigFile('config/gateway.example.yaml', { PSC_CLIENT_SECRET: 'example-secret', SESSION_SECRET: SECRET })
+  const { config, warnings } = loadConfigFile('config/gateway.example.yaml', {
+    PSC_CLIENT_SECRET: 'example-secret',
+    SESSION_SECRET: SECRET,
+  })
   t.same(warnings, [])
   t.equal(config.psc.environment, 'bas')
   t.equal(config.psc.clientSecret, 'example-secret')
@@ -292,7 +342,10 @@ t.test('the example file loads', async (t) => {
   const access = config.routes.map((r) => r.access)
   t.ok(access.includes('public') && access.includes('authenticated'))
   for (const key of ['professions', 'categories', 'specialties', 'idNat']) {
-    t.ok(access.some((a) => typeof a === 'object' && key in a), key)
+    t.ok(
+      access.some((a) => typeof a === 'object' && key in a),
+      key,
+    )
   }
   t.ok(config.routes.some((r) => r.match.host !== undefined))
   t.ok(config.routes.some((r) => r.match.methods !== undefined))
@@ -304,20 +357,47 @@ t.test('a missing file', async (t) => {
 })
 
 t.test('session store: redis needs a url, redis-only keys refused with memory, the url is a secret', async (t) => {
-  const withStore = (store: string) => BASE.replace('session:\n  secrets:\n    - ${SESSION_SECRET}\n', `session:\n  secrets:\n    - \${SESSION_SECRET}\n  store:\n${store}`)
-  const redis = load(withStore('    type: redis\n    url: redis://:pw@redis.internal:6379/2\n    keyPrefix: "gw:"\n    sentinel:\n      name: main\n      hosts: [s1:26379, "s2:26380"]\n')).config
+  const withStore = (store: string) =>
+    BASE.replace(
+      'session:\n  secrets:\n    - ${SESSION_SECRET}\n',
+      `session:\n  secrets:\n    - \${SESSION_SECRET}\n  store:\n${store}`,
+    )
+  const redis = load(
+    withStore(
+      '    type: redis\n    url: redis://:pw@redis.internal:6379/2\n    keyPrefix: "gw:"\n    sentinel:\n      name: main\n      hosts: [s1:26379, "s2:26380"]\n',
+    ),
+  ).config
   t.same(redis.session.store, {
-    type: 'redis', maxSessions: 100000, url: 'redis://:pw@redis.internal:6379/2', keyPrefix: 'gw:', commandTimeoutMs: 1000,
-    sentinel: { name: 'main', hosts: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }] }
+    type: 'redis',
+    maxSessions: 100000,
+    url: 'redis://:pw@redis.internal:6379/2',
+    keyPrefix: 'gw:',
+    commandTimeoutMs: 1000,
+    sentinel: {
+      name: 'main',
+      hosts: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+    },
   })
-  t.same(brief(issuesOf(withStore('    type: redis\n'))), ['10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db) or session.store.sentinel'])
+  t.same(brief(issuesOf(withStore('    type: redis\n'))), [
+    '10:session.store.type: store type "redis" requires session.store.url (redis://host:port/db) or session.store.sentinel',
+  ])
   // Sentinel without a URL: the Sentinels name the master; nothing else is needed (Helm renders this).
-  const sentinelOnly = load(withStore('    type: redis\n    sentinel:\n      name: mymaster\n      hosts: ["redis-sentinel:26379"]\n')).config
+  const sentinelOnly = load(
+    withStore('    type: redis\n    sentinel:\n      name: mymaster\n      hosts: ["redis-sentinel:26379"]\n'),
+  ).config
   t.same(sentinelOnly.session.store, {
-    type: 'redis', maxSessions: 100000, keyPrefix: 'psc-gateway:', commandTimeoutMs: 1000,
-    sentinel: { name: 'mymaster', hosts: [{ host: 'redis-sentinel', port: 26379 }] }
+    type: 'redis',
+    maxSessions: 100000,
+    keyPrefix: 'psc-gateway:',
+    commandTimeoutMs: 1000,
+    sentinel: { name: 'mymaster', hosts: [{ host: 'redis-sentinel', port: 26379 }] },
   })
-  t.match(brief(issuesOf(withStore('    url: redis://x:6379\n'))), [/session\.store\.url: url applies to the redis store only/])
+  t.match(brief(issuesOf(withStore('    url: redis://x:6379\n'))), [
+    /session\.store\.url: url applies to the redis store only/,
+  ])
   const bad = issuesOf(withStore('    type: redis\n    url: http://:Secr3tRedisPw@x\n'))
   t.match(brief(bad), [/session\.store\.url/])
   t.notOk(JSON.stringify(bad).includes('Secr3tRedisPw'), 'a Redis password is never echoed')

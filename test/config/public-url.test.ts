@@ -10,7 +10,11 @@ import { BASE, ENV, brief, issuesOf, load } from './fixture.js'
 import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const production = (publicUrl: string) => BASE.replace('publicUrl: https://dpi.example.fr', `publicUrl: "${publicUrl}"`).replace('environment: bas', 'environment: production')
+const production = (publicUrl: string) =>
+  BASE.replace('publicUrl: https://dpi.example.fr', `publicUrl: "${publicUrl}"`).replace(
+    'environment: bas',
+    'environment: production',
+  )
 
 const REFUSED: Array<[string, string]> = [
   ['https://localhost', 'loopback'],
@@ -21,14 +25,24 @@ const REFUSED: Array<[string, string]> = [
   ['https://user:pw@dpi.example.fr', 'credentials'],
   ['https://dpi.example.fr?x=1', 'query'],
   ['https://dpi.example.fr#top', 'fragment'],
-  ['https://dpi_prod.example.fr', 'underscore']
+  ['https://dpi_prod.example.fr', 'underscore'],
 ]
 
 t.test('each rule, as a pure function', async (t) => {
-  for (const [url, rule] of REFUSED) t.same(publicUrlProblems(url).map((p) => p.rule), [rule], url)
+  for (const [url, rule] of REFUSED)
+    t.same(
+      publicUrlProblems(url).map((p) => p.rule),
+      [rule],
+      url,
+    )
   t.same(publicUrlProblems('https://dpi.example.fr'), [])
   t.same(publicUrlProblems('https://dpi.example.fr:8443/'), [])
-  t.same(publicUrlProblems('https://user:pw@dpi_x.example.fr.?a#b').map((p) => p.rule).sort(), ['credentials', 'fragment', 'query', 'trailing-dot', 'underscore'])
+  t.same(
+    publicUrlProblems('https://user:pw@dpi_x.example.fr.?a#b')
+      .map((p) => p.rule)
+      .sort(),
+    ['credentials', 'fragment', 'query', 'trailing-dot', 'underscore'],
+  )
 })
 
 t.test('production refuses each one, at the publicUrl key', async (t) => {
@@ -37,7 +51,15 @@ t.test('production refuses each one, at the publicUrl key', async (t) => {
     const issues = brief(issuesOf(production(url)))
     t.equal(issues.length, 1, `${url}: ${issues.join(' | ')}`)
     t.match(issues[0], /^1:publicUrl: .*refused with psc\.environment production/, url)
-    const expected = { loopback: /loopback/, 'ip-address': /IP address/, 'trailing-dot': /ends with a dot/, credentials: /user name or password/, query: /query string/, fragment: /fragment/, underscore: /underscore/ }[rule]
+    const expected = {
+      loopback: /loopback/,
+      'ip-address': /IP address/,
+      'trailing-dot': /ends with a dot/,
+      credentials: /user name or password/,
+      query: /query string/,
+      fragment: /fragment/,
+      underscore: /underscore/,
+    }[rule]
     t.match(issues[0], expected!, url)
   }
 })
@@ -56,8 +78,12 @@ t.test('check prints the error with file, line and key, and exits 1', async (t) 
   const file = join(dir, 'gateway.yaml')
   writeFileSync(file, production('https://localhost'))
   const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file], { encoding: 'utf8', env: { ...process.env, ...ENV } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }))
+    execFile(
+      process.execPath,
+      [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'check', '--config', file],
+      { encoding: 'utf8', env: { ...process.env, ...ENV } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    )
   })
   t.equal(out.code, 1)
   t.match(out.stderr, /gateway\.yaml:1:\d+: publicUrl: localhost is a loopback address/)

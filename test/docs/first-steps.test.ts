@@ -11,7 +11,9 @@ import t from 'tap'
 
 const run = promisify(execFile)
 // npm's own range semantics (semver is in the tree through npm's tooling; no types needed for one call)
-const semver = createRequire(import.meta.url)('semver') as { satisfies(version: string, range: string, options?: object): boolean }
+const semver = createRequire(import.meta.url)('semver') as {
+  satisfies(version: string, range: string, options?: object): boolean
+}
 const ROOT = join(import.meta.dirname, '..', '..')
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
 
@@ -25,28 +27,40 @@ function blockAfter(text: string, heading: string): string {
 }
 
 t.test('the README gives two commands, and CI runs the second as written', async (t) => {
-  const commands = blockAfter(read('README.md'), '## Two commands').split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean)
+  const commands = blockAfter(read('README.md'), '## Two commands')
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean)
   t.same(commands, ['scripts/dev start', 'scripts/dev test'])
-  t.match(read('.ci/run'), /^scripts\/dev test 2>&1/m, '.ci/run runs the README\'s test command')
-  t.match(read('docs/getting-started.md'), blockAfter(read('README.md'), '## Two commands').split('\n')[0]!.split('#')[0]!.trim())
+  t.match(read('.ci/run'), /^scripts\/dev test 2>&1/m, ".ci/run runs the README's test command")
+  t.match(
+    read('docs/getting-started.md'),
+    blockAfter(read('README.md'), '## Two commands').split('\n')[0]!.split('#')[0]!.trim(),
+  )
 })
 
 t.test('Node 24 meets the engines of every package the install brings, and the project says so', async (t) => {
   t.equal(process.versions.node.split('.')[0], '24', 'the suite runs on Node 24 (scripts/dev)')
-  const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { engines?: { node?: string } | string[] }> }
+  const lock = JSON.parse(read('package-lock.json')) as {
+    packages: Record<string, { engines?: { node?: string } | string[] }>
+  }
   const unmet: string[] = []
   for (const [path, pkg] of Object.entries(lock.packages)) {
     const range = !Array.isArray(pkg.engines) ? pkg.engines?.node : undefined
-    if (range && !semver.satisfies(process.versions.node, range, { includePrerelease: true })) unmet.push(`${path} wants node ${range}`)
+    if (range && !semver.satisfies(process.versions.node, range, { includePrerelease: true }))
+      unmet.push(`${path} wants node ${range}`)
   }
   t.same(unmet, [], 'no EBADENGINE on install')
   const own = JSON.parse(read('package.json')) as { engines: { node: string }; private: boolean }
-  t.ok(semver.satisfies(process.versions.node, own.engines.node), `package.json engines (${own.engines.node}) admit Node 24`)
+  t.ok(
+    semver.satisfies(process.versions.node, own.engines.node),
+    `package.json engines (${own.engines.node}) admit Node 24`,
+  )
   t.notOk(semver.satisfies('20.20.0', own.engines.node), 'and do not claim Node 20')
   t.equal(own.private, true, 'the clone is not a package to publish')
 })
 
-t.test('the README\'s first configuration works when pasted: init, export, check', async (t) => {
+t.test("the README's first configuration works when pasted: init, export, check", async (t) => {
   const block = blockAfter(read('README.md'), '## Your first configuration')
   t.match(block, /init .*--output gateway\.yaml/)
   const dir = mkdtempSync(join(tmpdir(), 'psc-first-steps-'))
@@ -60,15 +74,18 @@ t.test('the README\'s first configuration works when pasted: init, export, check
   t.match(stdout, 'gateway.yaml: OK', 'check accepts it once the secrets are exported')
 })
 
-t.test('getting-started names every Debian package the preflight checks, and the browser tests there are', async (t) => {
-  const page = read('docs/getting-started.md')
-  const preflight = read('scripts/test-preflight.mjs')
-  const needs = /const needs = \{([\s\S]*?)\n\}/.exec(preflight)![1]!
-  const packages = [...needs.matchAll(/^\s+'?([a-z0-9-]+)'?: \(\)/gm)].map((m) => m[1]!)
-  t.ok(packages.length >= 10, `${packages.length} packages checked`)
-  const line = /sudo apt-get install -y --no-install-recommends (.*)/.exec(page)?.[1]?.split(' ') ?? []
-  t.same([...line].sort(), [...packages].sort(), 'the install line of the page is the preflight\'s list')
-  const browserTests = readdirSync(join(ROOT, 'test', 'e2e')).filter((f) => f.endsWith('.test.ts')).length
-  const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six']
-  t.match(page, `${words[browserTests]} browser tests`, `the page counts ${browserTests} browser tests`)
-})
+t.test(
+  'getting-started names every Debian package the preflight checks, and the browser tests there are',
+  async (t) => {
+    const page = read('docs/getting-started.md')
+    const preflight = read('scripts/test-preflight.mjs')
+    const needs = /const needs = \{([\s\S]*?)\n\}/.exec(preflight)![1]!
+    const packages = [...needs.matchAll(/^\s+'?([a-z0-9-]+)'?: \(\)/gm)].map((m) => m[1]!)
+    t.ok(packages.length >= 10, `${packages.length} packages checked`)
+    const line = /sudo apt-get install -y --no-install-recommends (.*)/.exec(page)?.[1]?.split(' ') ?? []
+    t.same([...line].sort(), [...packages].sort(), "the install line of the page is the preflight's list")
+    const browserTests = readdirSync(join(ROOT, 'test', 'e2e')).filter((f) => f.endsWith('.test.ts')).length
+    const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six']
+    t.match(page, `${words[browserTests]} browser tests`, `the page counts ${browserTests} browser tests`)
+  },
+)

@@ -15,7 +15,9 @@ import { startTinyproxy, type RunningTinyproxy } from '../helpers/tinyproxy.js'
 
 const MEDECIN = '899700218896'
 let browser: Browser | undefined
-t.teardown(async () => { await browser?.close().catch(() => undefined) })
+t.teardown(async () => {
+  await browser?.close().catch(() => undefined)
+})
 
 /** The whole login in chromium; returns the idNat the demo application received. */
 async function browserLogin(t: Test, base: string, emulator: RunningEmulator, shot: string): Promise<string> {
@@ -29,7 +31,7 @@ async function browserLogin(t: Test, base: string, emulator: RunningEmulator, sh
   t.equal(await page.title(), EMULATOR_LOGIN_TITLE, 'on the emulator login page')
   await Promise.all([
     page.waitForURL((u) => u.origin === base && u.pathname === '/dossier/7'),
-    page.click(`button[value="${MEDECIN}"]`)
+    page.click(`button[value="${MEDECIN}"]`),
   ])
   await page.screenshot({ path: join(SHOTS, shot), fullPage: true })
   const row = page.locator('#identity tr', { has: page.locator('th', { hasText: /^x-psc-idnat$/ }) })
@@ -42,47 +44,66 @@ async function proxyFor(t: Test): Promise<RunningTinyproxy> {
   return proxy
 }
 
-t.test('chromium logs in while the gateway reaches PSC only through the outbound proxy', { timeout: 60_000 }, async (t) => {
-  const launched = await launchChromium()
-  if (typeof launched === 'string') return void t.fail(launched)
-  browser = launched
-  const proxy = await proxyFor(t)
-  const port = await freePort()
-  const emulator = await startEmulator({ port: 0, clients: [emulatorClientFor(port)] })
-  t.teardown(() => emulator.close())
-  const stack = await startStack({ port, emulator, pscYaml: `  outboundProxy: { url: "${proxy.url}" }\n` })
-  t.teardown(() => stack.close())
+t.test(
+  'chromium logs in while the gateway reaches PSC only through the outbound proxy',
+  { timeout: 60_000 },
+  async (t) => {
+    const launched = await launchChromium()
+    if (typeof launched === 'string') return void t.fail(launched)
+    browser = launched
+    const proxy = await proxyFor(t)
+    const port = await freePort()
+    const emulator = await startEmulator({ port: 0, clients: [emulatorClientFor(port)] })
+    t.teardown(() => emulator.close())
+    const stack = await startStack({ port, emulator, pscYaml: `  outboundProxy: { url: "${proxy.url}" }\n` })
+    t.teardown(() => stack.close())
 
-  t.equal(await browserLogin(t, stack.url, emulator, 'outbound-proxy-login.png'), MEDECIN, 'on the application, logged in')
-  const oidc = `${emulator.issuer}/protocol/openid-connect`
-  const seen = proxy.requests()
-  t.ok(seen.includes(`GET ${emulator.discoveryUrl} HTTP/1.1`), 'discovery through the proxy')
-  t.ok(seen.includes(`POST ${oidc}/token HTTP/1.1`), 'token call through the proxy')
-  t.ok(seen.includes(`GET ${oidc}/userinfo HTTP/1.1`), 'UserInfo through the proxy')
-})
+    t.equal(
+      await browserLogin(t, stack.url, emulator, 'outbound-proxy-login.png'),
+      MEDECIN,
+      'on the application, logged in',
+    )
+    const oidc = `${emulator.issuer}/protocol/openid-connect`
+    const seen = proxy.requests()
+    t.ok(seen.includes(`GET ${emulator.discoveryUrl} HTTP/1.1`), 'discovery through the proxy')
+    t.ok(seen.includes(`POST ${oidc}/token HTTP/1.1`), 'token call through the proxy')
+    t.ok(seen.includes(`GET ${oidc}/userinfo HTTP/1.1`), 'UserInfo through the proxy')
+  },
+)
 
-t.test('chromium logs in with mTLS (tls_client_auth) through the outbound proxy: CONNECT tunnel', { timeout: 60_000 }, async (t) => {
-  if (browser === undefined) return void t.fail('no browser (see the first test)')
-  const pki = makeTestPki()
-  t.teardown(() => pki.close())
-  const proxy = await proxyFor(t)
-  const port = await freePort()
-  const emulator = await startEmulator({
-    port: 0,
-    tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caPem },
-    clients: [emulatorClientFor(port, { tlsClientAuthSubjectDn: CLIENT_DN })]
-  })
-  t.teardown(() => emulator.close())
-  const mtls: StackOptions = {
-    port,
-    emulator,
-    clientAuth: 'tls_client_auth',
-    pscYaml: `  outboundProxy: { url: "${proxy.url}" }\n  tls: { ca: "${pki.caFile}" }\n  certificate: { pkcs12: "${pki.clientP12File}", password: "\${P12_PASSWORD}" }\n`,
-    env: { P12_PASSWORD }
-  }
-  const stack = await startStack(mtls)
-  t.teardown(() => stack.close())
+t.test(
+  'chromium logs in with mTLS (tls_client_auth) through the outbound proxy: CONNECT tunnel',
+  { timeout: 60_000 },
+  async (t) => {
+    if (browser === undefined) return void t.fail('no browser (see the first test)')
+    const pki = makeTestPki()
+    t.teardown(() => pki.close())
+    const proxy = await proxyFor(t)
+    const port = await freePort()
+    const emulator = await startEmulator({
+      port: 0,
+      tls: { cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caPem },
+      clients: [emulatorClientFor(port, { tlsClientAuthSubjectDn: CLIENT_DN })],
+    })
+    t.teardown(() => emulator.close())
+    const mtls: StackOptions = {
+      port,
+      emulator,
+      clientAuth: 'tls_client_auth',
+      pscYaml: `  outboundProxy: { url: "${proxy.url}" }\n  tls: { ca: "${pki.caFile}" }\n  certificate: { pkcs12: "${pki.clientP12File}", password: "\${P12_PASSWORD}" }\n`,
+      env: { P12_PASSWORD },
+    }
+    const stack = await startStack(mtls)
+    t.teardown(() => stack.close())
 
-  t.equal(await browserLogin(t, stack.url, emulator, 'outbound-proxy-mtls-login.png'), MEDECIN, 'on the application, logged in with tls_client_auth')
-  t.ok(proxy.requests().includes(`CONNECT 127.0.0.1:${new URL(emulator.origin).port} HTTP/1.1`), 'HTTPS to PSC through a CONNECT tunnel')
-})
+    t.equal(
+      await browserLogin(t, stack.url, emulator, 'outbound-proxy-mtls-login.png'),
+      MEDECIN,
+      'on the application, logged in with tls_client_auth',
+    )
+    t.ok(
+      proxy.requests().includes(`CONNECT 127.0.0.1:${new URL(emulator.origin).port} HTTP/1.1`),
+      'HTTPS to PSC through a CONNECT tunnel',
+    )
+  },
+)

@@ -7,13 +7,25 @@ import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js
 const SECRET = 'ecps-page-test-secret'
 const MEDECIN = '899700218896'
 
-async function askPsc(emulator: RunningEmulator, bindingMessage: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function askPsc(
+  emulator: RunningEmulator,
+  bindingMessage: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${emulator.issuer}${CIBA_PATH}`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`gateway:${SECRET}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ scope: 'openid scope_all', acr_values: 'eidas1', login_hint: MEDECIN, binding_message: bindingMessage, channel: 'MOBILE' })
+    headers: {
+      authorization: `Basic ${Buffer.from(`gateway:${SECRET}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      scope: 'openid scope_all',
+      acr_values: 'eidas1',
+      login_hint: MEDECIN,
+      binding_message: bindingMessage,
+      channel: 'MOBILE',
+    }),
   })
-  return { status: res.status, body: await res.json() as Record<string, unknown> }
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
 const ecps = async (emulator: RunningEmulator) => (await fetch(`${emulator.origin}/ecps?idNat=${MEDECIN}`)).text()
@@ -21,8 +33,16 @@ const ecps = async (emulator: RunningEmulator) => (await fetch(`${emulator.origi
 t.test('a pending request shows the seconds it has left (not NaN), then expires off the page', async (t) => {
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: 'gateway', clientSecret: SECRET, redirectUris: ['http://127.0.0.1:1/_psc/callback'], postLogoutRedirectUris: [], serviceName: 'DPI du CH de Test' }],
-    ciba: { expiresInSeconds: 2, intervalSeconds: 1 }
+    clients: [
+      {
+        clientId: 'gateway',
+        clientSecret: SECRET,
+        redirectUris: ['http://127.0.0.1:1/_psc/callback'],
+        postLogoutRedirectUris: [],
+        serviceName: 'DPI du CH de Test',
+      },
+    ],
+    ciba: { expiresInSeconds: 2, intervalSeconds: 1 },
   })
   t.teardown(() => emulator.close())
   const asked = await askPsc(emulator, '42')

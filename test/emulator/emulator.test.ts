@@ -37,7 +37,7 @@ const emulator: RunningEmulator = await startEmulator({
     },
     {
       clientId: 'gateway-post',
-      clientSecret: SECRET + '-post',
+      clientSecret: `${SECRET}-post`,
       redirectUris: [`${rp.origin}/_psc/callback`],
       postLogoutRedirectUris: [`${rp.origin}/_psc/logged-out`],
     },
@@ -153,9 +153,22 @@ t.test('full code flow as Zoé: eidas2, refresh token, PSC userinfo shape', asyn
   t.equal(tokens.token_type.toLowerCase(), 'bearer')
 
   for (const key of [
-    'SubjectNameID', 'preferred_username', 'given_name', 'family_name', 'codeCivilite', 'SubjectRole',
-    'SubjectOrganization', 'SubjectOrganizationID', 'Secteur_Activite', 'Palier_Authentification',
-    'Mode_Acces_Raison', 'Acces_Regulation_Medicale', 'UITVersion', 'PSI_Locale', 'otherIds', 'SubjectRefPro',
+    'SubjectNameID',
+    'preferred_username',
+    'given_name',
+    'family_name',
+    'codeCivilite',
+    'SubjectRole',
+    'SubjectOrganization',
+    'SubjectOrganizationID',
+    'Secteur_Activite',
+    'Palier_Authentification',
+    'Mode_Acces_Raison',
+    'Acces_Regulation_Medicale',
+    'UITVersion',
+    'PSI_Locale',
+    'otherIds',
+    'SubjectRefPro',
   ]) {
     t.ok(key in userinfo, `userinfo has ${key}`)
   }
@@ -174,7 +187,10 @@ t.test('full code flow as Zoé: eidas2, refresh token, PSC userinfo shape', asyn
   t.equal(identity.acr, 'eidas2')
   t.equal(identity.givenName, 'Zoé')
   t.equal(identity.familyName, "Mœller-N'Diaye")
-  t.same(identity.exercices.map((e) => e.professionLabel), ['Médecin', 'Sage-Femme'])
+  t.same(
+    identity.exercices.map((e) => e.professionLabel),
+    ['Médecin', 'Sage-Femme'],
+  )
 
   const refreshed = await client.refreshTokenGrant(cfg, tokens.refresh_token as string)
   t.type(refreshed.access_token, 'string')
@@ -203,7 +219,7 @@ t.test('the sub is stable across logins', async (t) => {
 })
 
 t.test('client_secret_post works', async (t) => {
-  const cfg = await rpConfig('gateway-post', client.ClientSecretPost(SECRET + '-post'))
+  const cfg = await rpConfig('gateway-post', client.ClientSecretPost(`${SECRET}-post`))
   const { claims, tokens } = await login('0012345678', cfg)
   t.equal(claims.preferred_username, '0012345678')
   const refreshed = await client.refreshTokenGrant(cfg, tokens.refresh_token as string)
@@ -226,13 +242,19 @@ t.test('a wrong client secret is refused at the token endpoint', async (t) => {
   const back = await loginThroughEmulator(browser, url.href, '899700367915')
   const err = await client
     .authorizationCodeGrant(bad, new URL(back.url), { pkceCodeVerifier: verifier, expectedState: state })
-    .then(() => undefined, (e: unknown) => e)
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    )
   t.ok(err instanceof client.WWWAuthenticateChallengeError, 'refused with a Basic challenge')
   const challenge = err instanceof client.WWWAuthenticateChallengeError ? err.cause[0] : undefined
   t.equal(challenge?.parameters.error, 'invalid_client')
   t.equal((err as { status?: number }).status, 401)
   // the code was not burnt by the failed attempt's client: the right secret still redeems it
-  const ok = await client.authorizationCodeGrant(good, new URL(back.url), { pkceCodeVerifier: verifier, expectedState: state })
+  const ok = await client.authorizationCodeGrant(good, new URL(back.url), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+  })
   t.type(ok.access_token, 'string')
 })
 
@@ -269,7 +291,10 @@ t.test('RP-initiated logout redirects to the registered post_logout_redirect_uri
   })
   t.ok(isEmulatorLoginPage(await browser.follow(url.href)))
   // and the refresh token died with it
-  const err = await client.refreshTokenGrant(cfg, tokens.refresh_token as string).then(() => undefined, (e: unknown) => e)
+  const err = await client.refreshTokenGrant(cfg, tokens.refresh_token as string).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   t.ok(err instanceof client.ResponseBodyError)
   t.equal((err as { error?: string }).error, 'invalid_grant')
 })
@@ -345,15 +370,25 @@ t.test('back-channel logout: the registered URI receives a logout token with the
   const sid = tokens.claims()?.sid
   t.type(sid, 'string')
   const res = await browser.follow(
-    client.buildEndSessionUrl(cfg, { id_token_hint: tokens.id_token as string, post_logout_redirect_uri: `${rp.origin}/_psc/logged-out` }).href,
+    client.buildEndSessionUrl(cfg, {
+      id_token_hint: tokens.id_token as string,
+      post_logout_redirect_uri: `${rp.origin}/_psc/logged-out`,
+    }).href,
   )
   t.equal(res.url, `${rp.origin}/_psc/logged-out`)
   t.equal(received.length, 1)
   const logoutToken = new URLSearchParams(received[0]).get('logout_token') ?? ''
-  const payload = JSON.parse(Buffer.from(logoutToken.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+  const payload = JSON.parse(Buffer.from(logoutToken.split('.')[1] ?? '', 'base64url').toString()) as Record<
+    string,
+    unknown
+  >
   t.equal(payload.iss, emu.issuer)
   t.equal(payload.aud, 'bc')
   t.equal(payload.sid, sid)
   t.equal(payload.sub, tokens.claims()?.sub)
-  t.ok(payload.events && typeof payload.events === 'object' && 'http://schemas.openid.net/event/backchannel-logout' in payload.events)
+  t.ok(
+    payload.events &&
+      typeof payload.events === 'object' &&
+      'http://schemas.openid.net/event/backchannel-logout' in payload.events,
+  )
 })

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { defaultPractitionersFile, loadPractitioners, parsePractitioners, PractitionersFileError, startEmulator } from '../../dev/emulator/index.js'
+import {
+  defaultPractitionersFile,
+  loadPractitioners,
+  parsePractitioners,
+  PractitionersFileError,
+  startEmulator,
+} from '../../dev/emulator/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'psc-practitioners-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -13,29 +19,76 @@ function file(name: string, text: string): string {
   return path
 }
 
-const client = { clientId: 'c', clientSecret: 'secretsecret', redirectUris: ['http://127.0.0.1:1/cb'], postLogoutRedirectUris: [] }
+const client = {
+  clientId: 'c',
+  clientSecret: 'secretsecret',
+  redirectUris: ['http://127.0.0.1:1/cb'],
+  postLogoutRedirectUris: [],
+}
 
 t.test('the shipped file has the practitioners other tests rely on', async (t) => {
   const practitioners = await loadPractitioners(defaultPractitionersFile())
   const ids = practitioners.map((p) => p.idNat)
-  for (const idNat of ['899700218896', '899700367915', '0012345678', '899700412345', '500000001815646/CPAT00045', '899700555555', '899700999993']) {
+  for (const idNat of [
+    '899700218896',
+    '899700367915',
+    '0012345678',
+    '899700412345',
+    '500000001815646/CPAT00045',
+    '899700555555',
+    '899700999993',
+  ]) {
     t.ok(ids.includes(idNat), idNat)
   }
   const elodie = practitioners.find((p) => p.idNat === '899700218896')
   t.match(elodie, {
-    givenName: 'Élodie', familyName: 'Lefèvre-Dubois', acr: 'eidas1', authMode: 'CARD',
-    exercices: [{ professionCode: '10', category: 'C', specialtyCode: 'SM26', specialtyType: 'S', structures: [{ name: 'Centre Hospitalier de Saint-Œuf', finess: '750000001' }] }],
+    givenName: 'Élodie',
+    familyName: 'Lefèvre-Dubois',
+    acr: 'eidas1',
+    authMode: 'CARD',
+    exercices: [
+      {
+        professionCode: '10',
+        category: 'C',
+        specialtyCode: 'SM26',
+        specialtyType: 'S',
+        structures: [{ name: 'Centre Hospitalier de Saint-Œuf', finess: '750000001' }],
+      },
+    ],
   })
-  t.match(practitioners.find((p) => p.idNat === '899700412345'), { acr: 'eidas2', exercices: [{ professionCode: '10', specialtyCode: 'SM54' }, { professionCode: '50' }] })
-  t.match(practitioners.find((p) => p.idNat === '500000001815646/CPAT00045'), { acr: 'eidas3', authMode: 'MOBILE', exercices: [{ professionCode: '80' }] })
-  t.match(practitioners.find((p) => p.idNat === '899700555555'), { exercices: [{ professionCode: '10', category: 'E' }] })
-  t.match(practitioners.find((p) => p.idNat === '0012345678'), { exercices: [{ professionCode: '60', category: 'M' }] })
-  t.match(practitioners.find((p) => p.idNat === '899700999993'), { exercices: [{ professionCode: '93' }] })
+  t.match(
+    practitioners.find((p) => p.idNat === '899700412345'),
+    { acr: 'eidas2', exercices: [{ professionCode: '10', specialtyCode: 'SM54' }, { professionCode: '50' }] },
+  )
+  t.match(
+    practitioners.find((p) => p.idNat === '500000001815646/CPAT00045'),
+    { acr: 'eidas3', authMode: 'MOBILE', exercices: [{ professionCode: '80' }] },
+  )
+  t.match(
+    practitioners.find((p) => p.idNat === '899700555555'),
+    { exercices: [{ professionCode: '10', category: 'E' }] },
+  )
+  t.match(
+    practitioners.find((p) => p.idNat === '0012345678'),
+    { exercices: [{ professionCode: '60', category: 'M' }] },
+  )
+  t.match(
+    practitioners.find((p) => p.idNat === '899700999993'),
+    { exercices: [{ professionCode: '93' }] },
+  )
 })
 
 t.test('defaults: acr eidas1, authMode CARD, unquoted codes accepted', async (t) => {
   const [p] = parsePractitioners(
-    [{ idNat: '899700000001', givenName: 'A', familyName: 'B', civility: 'M', exercices: [{ professionCode: 10, category: 'C', structures: [{ id: 1, name: 'S' }] }] }],
+    [
+      {
+        idNat: '899700000001',
+        givenName: 'A',
+        familyName: 'B',
+        civility: 'M',
+        exercices: [{ professionCode: 10, category: 'C', structures: [{ id: 1, name: 'S' }] }],
+      },
+    ],
     'inline',
   )
   t.equal(p?.acr, 'eidas1')
@@ -89,7 +142,10 @@ t.test('errors name the file and the bad entry', async (t) => {
   ]
   for (const [name, text, pattern] of cases) {
     const path = name === 'missing.yaml' ? join(dir, name) : file(name, text)
-    const err = await loadPractitioners(path).then(() => undefined, (e: unknown) => e)
+    const err = await loadPractitioners(path).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     t.ok(err instanceof PractitionersFileError, `${name}: PractitionersFileError`)
     t.match((err as Error).message, pattern, name)
     t.equal((err as PractitionersFileError).file, path)
@@ -105,6 +161,12 @@ t.test('startEmulator rejects a bad practitioners file before listening', async 
 })
 
 t.test('startEmulator checks its clients', async (t) => {
-  await t.rejects(startEmulator({ port: 0, clients: [] }), { name: 'TypeError', message: /clients must list at least one client/ })
-  await t.rejects(startEmulator({ port: 0, clients: [{ ...client, clientSecret: 'x' }] }), { name: 'TypeError', message: /clientSecret/ })
+  await t.rejects(startEmulator({ port: 0, clients: [] }), {
+    name: 'TypeError',
+    message: /clients must list at least one client/,
+  })
+  await t.rejects(startEmulator({ port: 0, clients: [{ ...client, clientSecret: 'x' }] }), {
+    name: 'TypeError',
+    message: /clientSecret/,
+  })
 })

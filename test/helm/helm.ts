@@ -16,7 +16,11 @@ export const REQUIRED = join(VALUES, 'required.yaml')
 
 /** HELM_BIN, then helm on PATH, then the copy scripts/fetch-helm.sh caches; undefined if none. */
 export function findHelm(): string | undefined {
-  const candidates = [process.env.HELM_BIN, ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'helm')), join(ROOT, '.cache', 'helm', 'helm')]
+  const candidates = [
+    process.env.HELM_BIN,
+    ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'helm')),
+    join(ROOT, '.cache', 'helm', 'helm'),
+  ]
   for (const c of candidates) {
     if (!c) continue
     try {
@@ -30,7 +34,12 @@ export function findHelm(): string | undefined {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any }
+export type K8sObject = {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+  [key: string]: any
+}
 
 export interface RenderOptions {
   /** without test/helm/values/required.yaml (to test what happens when a required value is missing) */
@@ -50,7 +59,10 @@ function helmArgs(o: RenderOptions): string[] {
 }
 
 export class Rendered {
-  constructor(readonly objects: K8sObject[], readonly text: string) {}
+  constructor(
+    readonly objects: K8sObject[],
+    readonly text: string,
+  ) {}
   all(kind: string): K8sObject[] {
     return this.objects.filter((o) => o.kind === kind)
   }
@@ -100,6 +112,8 @@ export async function lint(helm: string, o: RenderOptions = {}): Promise<{ ok: b
 
 /** an install dry run (client side, no cluster): the NOTES.txt text */
 export async function installNotes(helm: string, o: RenderOptions = {}): Promise<string> {
-  const { stdout } = await run(helm, ['install', 'gw', CHART, '--dry-run=client', '-o', 'json', ...helmArgs(o)], { maxBuffer: 16 * 1024 * 1024 })
+  const { stdout } = await run(helm, ['install', 'gw', CHART, '--dry-run=client', '-o', 'json', ...helmArgs(o)], {
+    maxBuffer: 16 * 1024 * 1024,
+  })
   return (JSON.parse(stdout) as { info: { notes: string } }).info.notes
 }

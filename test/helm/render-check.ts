@@ -30,11 +30,14 @@ const MODELS: Record<string, Model> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
-  'gateway.networking.k8s.io/v1/HTTPRoute': HTTPRoute
+  'gateway.networking.k8s.io/v1/HTTPRoute': HTTPRoute,
 }
 
 /** a stand-in identity assertion key (PEM, Ed25519) for a Secret the chart does not render */
-const STAND_IN_ASSERTION_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+const STAND_IN_ASSERTION_KEY = generateKeyPairSync('ed25519').privateKey.export({
+  type: 'pkcs8',
+  format: 'pem',
+}) as string
 
 /** undefined when valid; else what the schema says is wrong (a wrong type, an unknown field) */
 export function schemaProblem(o: K8sObject): string | undefined {
@@ -42,7 +45,11 @@ export function schemaProblem(o: K8sObject): string | undefined {
   if (!Model) return `no Kubernetes schema known for ${o.apiVersion} ${o.kind}`
   // The model's validate on the object itself (a model instance would be a copy, read whole).
   const { unknown, error } = unknownFields(o, (watched) => Model.prototype.validate.call(watched))
-  const problems = [...(error === undefined ? [] : [error]), ...unknown.map((f) => `${f}: unknown field (not in the ${o.kind} schema)`), ...probeHandlerProblems(o)]
+  const problems = [
+    ...(error === undefined ? [] : [error]),
+    ...unknown.map((f) => `${f}: unknown field (not in the ${o.kind} schema)`),
+    ...probeHandlerProblems(o),
+  ]
   return problems.length === 0 ? undefined : problems.join(', ')
 }
 
@@ -53,12 +60,18 @@ type"), which no JSON schema of Probe says. */
 function probeHandlerProblems(o: K8sObject): string[] {
   if (o.kind !== 'Deployment') return []
   const containers = (o.spec?.template?.spec?.containers ?? []) as Record<string, Record<string, unknown> | undefined>[]
-  return containers.flatMap((c, i) => ['startupProbe', 'livenessProbe', 'readinessProbe'].flatMap((p) => {
-    const probe = c[p]
-    if (probe === undefined) return []
-    const handlers = HANDLERS.filter((h) => h in probe)
-    return handlers.length === 1 ? [] : [`spec.template.spec.containers[${i}].${p}: ${handlers.length} handlers (${handlers.join(', ') || 'none'}); a probe has exactly one`]
-  }))
+  return containers.flatMap((c, i) =>
+    ['startupProbe', 'livenessProbe', 'readinessProbe'].flatMap((p) => {
+      const probe = c[p]
+      if (probe === undefined) return []
+      const handlers = HANDLERS.filter((h) => h in probe)
+      return handlers.length === 1
+        ? []
+        : [
+            `spec.template.spec.containers[${i}].${p}: ${handlers.length} handlers (${handlers.join(', ') || 'none'}); a probe has exactly one`,
+          ]
+    }),
+  )
 }
 
 export interface PodEnvironment {
@@ -84,7 +97,7 @@ export function podEnvironment(r: Rendered, auditMountPath = '/var/log/psc-gatew
   for (const e of container.env as Array<{ name: string; value?: string; valueFrom?: Record<string, any> }>) {
     if (e.value !== undefined) {
       let v = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (_m, name: string) => env[name] ?? '')
-      if (v.startsWith(auditMountPath + '/')) {
+      if (v.startsWith(`${auditMountPath}/`)) {
         auditDir ??= mkdtempSync(join(tmpdir(), 'psc-chart-audit-'))
         v = join(auditDir, v.slice(auditMountPath.length + 1))
       }
@@ -93,11 +106,13 @@ export function podEnvironment(r: Rendered, auditMountPath = '/var/log/psc-gatew
       const { name, key } = e.valueFrom.secretKeyRef as { name: string; key: string }
       const data = secrets.get(name)
       if (data === undefined) {
-        env[e.name] = e.name === 'REDIS_URL' ? 'redis://:stand-in-password@redis.example:6379/0'
-          : e.name.startsWith('PSC_ASSERTION_KEY_') ? STAND_IN_ASSERTION_KEY
-            : `stand-in-${key}-for-a-secret-outside-the-chart`
-      }
-      else if (!(key in data)) missingKeys.push(`${e.name}: ${name}/${key}`)
+        env[e.name] =
+          e.name === 'REDIS_URL'
+            ? 'redis://:stand-in-password@redis.example:6379/0'
+            : e.name.startsWith('PSC_ASSERTION_KEY_')
+              ? STAND_IN_ASSERTION_KEY
+              : `stand-in-${key}-for-a-secret-outside-the-chart`
+      } else if (!(key in data)) missingKeys.push(`${e.name}: ${name}/${key}`)
       else env[e.name] = Buffer.from(data[key]!, 'base64').toString('utf8')
     } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {
       env[e.name] = podName

@@ -32,7 +32,7 @@ function watch(value: unknown, path: string, seen: Watched[]): unknown {
     has(target, key) {
       if (typeof key === 'string') record.read.add(key)
       return Reflect.has(target, key)
-    }
+    },
   })
 }
 
@@ -41,7 +41,10 @@ function watch(value: unknown, path: string, seen: Watched[]): unknown {
  * a watched copy of `object`. `unknown`: the paths of the fields it never looked at, e.g.
  * `spec.template.spec.containers[0].resurces`; `error`: the validation's own message, if any.
  */
-export function unknownFields(object: unknown, validate: (watched: unknown) => void): { unknown: string[]; error?: string } {
+export function unknownFields(
+  object: unknown,
+  validate: (watched: unknown) => void,
+): { unknown: string[]; error?: string } {
   const seen: Watched[] = []
   const watched = watch(object, '', seen)
   let error: string | undefined

@@ -9,8 +9,15 @@ t.test('values.schema.json embeds the gateway schema for config, regenerated', a
   const committed = readFileSync(VALUES_SCHEMA, 'utf8')
   t.equal(committed, valuesSchemaText(), 'in sync with config/psc-gateway.schema.json: run npm run schema:helm')
   const values = JSON.parse(committed) as { properties: { config: Record<string, unknown> } }
-  const gateway = JSON.parse(readFileSync(GATEWAY_SCHEMA, 'utf8')) as { properties: Record<string, { required?: string[] }>; required: string[] }
-  const config = values.properties.config as { additionalProperties: boolean; properties: Record<string, { required?: string[] }>; required: string[] }
+  const gateway = JSON.parse(readFileSync(GATEWAY_SCHEMA, 'utf8')) as {
+    properties: Record<string, { required?: string[] }>
+    required: string[]
+  }
+  const config = values.properties.config as {
+    additionalProperties: boolean
+    properties: Record<string, { required?: string[] }>
+    required: string[]
+  }
   t.equal(config.additionalProperties, false, 'an unknown key in config is refused (it used to be accepted)')
   t.same(Object.keys(config.properties).sort(), Object.keys(gateway.properties).sort(), 'every key the gateway knows')
   // What the chart fills in from the Secret is not asked of the values.

@@ -14,7 +14,12 @@ const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
     switch (url.pathname) {
       case '/set':
-        res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2; Path=/app', 'c=3; Max-Age=3600; HttpOnly; SameSite=Lax', 'old=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT'])
+        res.setHeader('Set-Cookie', [
+          'a=1; Path=/',
+          'b=2; Path=/app',
+          'c=3; Max-Age=3600; HttpOnly; SameSite=Lax',
+          'old=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+        ])
         return res.end('ok')
       case '/del':
         res.setHeader('Set-Cookie', ['a=; Max-Age=0; Path=/'])
@@ -48,13 +53,26 @@ t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
 t.test('cookie jar: path, expiry, deletion, tampering', async (t) => {
   const c = new BrowserLikeClient()
   await c.get(`${origin}/set`)
-  t.same(c.cookies(origin).map((k) => k.name).sort(), ['a', 'b', 'c'])
+  t.same(
+    c
+      .cookies(origin)
+      .map((k) => k.name)
+      .sort(),
+    ['a', 'b', 'c'],
+  )
   await c.get(`${origin}/app/page`)
   t.equal(seen.at(-1)?.headers.cookie, 'b=2; a=1; c=3')
   await c.get(`${origin}/application`)
   t.equal(seen.at(-1)?.headers.cookie, 'a=1; c=3', 'path /app does not match /application')
   await c.get(`${origin}/del`)
-  t.same(c.cookies(origin).map((k) => k.name).sort(), ['b', 'c'], 'Max-Age=0 deletes')
+  t.same(
+    c
+      .cookies(origin)
+      .map((k) => k.name)
+      .sort(),
+    ['b', 'c'],
+    'Max-Age=0 deletes',
+  )
   const jar = c.cookies(origin)
   const cookie = jar.find((k) => k.name === 'c')
   if (cookie) cookie.value = 'tampered'
@@ -97,7 +115,10 @@ t.test('follow: relative redirects, 303, auto-submitted forms, loop limit', asyn
 })
 
 t.test('parseForms', async (t) => {
-  const forms = parseForms(`<form method="post" action="/x/login"><button name="practitioner" value="a">A</button><input name="n" value='1'></form><form action="?q=1"></form>`, `${origin}/page`)
+  const forms = parseForms(
+    `<form method="post" action="/x/login"><button name="practitioner" value="a">A</button><input name="n" value='1'></form><form action="?q=1"></form>`,
+    `${origin}/page`,
+  )
   t.same(forms, [
     { method: 'POST', action: `${origin}/x/login`, fields: { n: '1' } },
     { method: 'GET', action: `${origin}/page?q=1`, fields: {} },

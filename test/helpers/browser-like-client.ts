@@ -153,7 +153,11 @@ export class BrowserLikeClient {
   }
 
   /** Submits a form from the current page (Sec-Fetch-Site relative to currentUrl). */
-  postForm(url: string, fields: Record<string, string> | URLSearchParams, opts: RequestOptions = {}): Promise<BrowserResponse> {
+  postForm(
+    url: string,
+    fields: Record<string, string> | URLSearchParams,
+    opts: RequestOptions = {},
+  ): Promise<BrowserResponse> {
     const body = new URLSearchParams(fields).toString()
     return this.#request('POST', new URL(url, this.currentUrl), body, opts.headers, this.currentUrl)
   }
@@ -173,7 +177,9 @@ export class BrowserLikeClient {
       const form = isRedirect ? undefined : autoSubmitForm(res)
       if (!isRedirect && form === undefined) return res
       if (hops >= maxRedirects) {
-        throw new Error(`BrowserLikeClient.follow: more than ${maxRedirects} redirects, last at ${res.url} (status ${res.status})`)
+        throw new Error(
+          `BrowserLikeClient.follow: more than ${maxRedirects} redirects, last at ${res.url} (status ${res.status})`,
+        )
       }
       if (form !== undefined) {
         const body = form.method === 'POST' ? new URLSearchParams(form.fields).toString() : undefined
@@ -205,17 +211,21 @@ export class BrowserLikeClient {
     if (jar === undefined) return []
     this.#purge(jar)
     const path = url.pathname || '/'
-    return jar
-      .filter((c) => path === c.path || (path.startsWith(c.path) && (c.path.endsWith('/') || path[c.path.length] === '/')))
-      .filter((c) => !c.secure || this.#secureAllowed(url))
-      .filter((c) => {
-        if (site !== 'cross-site') return true
-        if (c.sameSite === 'strict') return false
-        if (c.sameSite === 'lax') return method === 'GET'
-        return true
-      })
-      // longer paths first, as browsers do
-      .sort((a, b) => b.path.length - a.path.length)
+    return (
+      jar
+        .filter(
+          (c) => path === c.path || (path.startsWith(c.path) && (c.path.endsWith('/') || path[c.path.length] === '/')),
+        )
+        .filter((c) => !c.secure || this.#secureAllowed(url))
+        .filter((c) => {
+          if (site !== 'cross-site') return true
+          if (c.sameSite === 'strict') return false
+          if (c.sameSite === 'lax') return method === 'GET'
+          return true
+        })
+        // longer paths first, as browsers do
+        .sort((a, b) => b.path.length - a.path.length)
+    )
   }
 
   #storeCookies(url: URL, setCookie: string[] | undefined): void {
@@ -263,7 +273,13 @@ export class BrowserLikeClient {
   ): Promise<BrowserResponse> {
     const from = initiator === undefined ? undefined : new URL(initiator)
     const site =
-      from === undefined ? 'none' : from.origin === url.origin ? 'same-origin' : siteOf(from) === siteOf(url) ? 'same-site' : 'cross-site'
+      from === undefined
+        ? 'none'
+        : from.origin === url.origin
+          ? 'same-origin'
+          : siteOf(from) === siteOf(url)
+            ? 'same-site'
+            : 'cross-site'
     const headers: Record<string, string> = {
       Host: url.host,
       'User-Agent': this.userAgent,
@@ -296,11 +312,18 @@ export class BrowserLikeClient {
           res.on('end', () => {
             this.#storeCookies(url, res.headers['set-cookie'])
             this.currentUrl = url.href
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), url: url.href })
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+              url: url.href,
+            })
           })
         },
       )
-      req.on('error', (err) => reject(new Error(`BrowserLikeClient: ${method} ${url.href} failed: ${err.message}`, { cause: err })))
+      req.on('error', (err) =>
+        reject(new Error(`BrowserLikeClient: ${method} ${url.href} failed: ${err.message}`, { cause: err })),
+      )
       req.setTimeout(15_000, () => req.destroy(new Error('timeout after 15 s')))
       req.end(body)
     })

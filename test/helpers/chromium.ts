@@ -11,12 +11,21 @@ export const STEP_TIMEOUT = 10_000
 
 /** The browser, or the reason there is none (for t.fail). */
 export async function launchChromium(): Promise<Browser | string> {
-  if (!existsSync(CHROMIUM)) return `chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH; this test never skips`
+  if (!existsSync(CHROMIUM))
+    return `chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH; this test never skips`
   mkdirSync(SHOTS, { recursive: true })
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     timeout: 20_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
 }

@@ -6,7 +6,12 @@ import { runCli } from '../../src/cli/main.js'
 import { DEV_COMMANDS } from '../../dev/dev-commands.js'
 
 // dev: the development command line (dev/cli.ts), which adds demo, emulator and demo-app
-interface Run { args: string[]; env?: Record<string, string>; cwd?: string; dev?: boolean }
+interface Run {
+  args: string[]
+  env?: Record<string, string>
+  cwd?: string
+  dev?: boolean
+}
 const runs = JSON.parse(process.argv[2]!) as Run[]
 const realOut = process.stdout.write.bind(process.stdout)
 const realErr = process.stderr.write.bind(process.stderr)
@@ -14,8 +19,14 @@ const results: Array<{ code: number | undefined; stdout: string; stderr: string 
 for (const run of runs) {
   let stdout = ''
   let stderr = ''
-  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true }) as typeof process.stdout.write
-  process.stderr.write = ((chunk: string | Uint8Array) => { stderr += String(chunk); return true }) as typeof process.stderr.write
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += String(chunk)
+    return true
+  }) as typeof process.stdout.write
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk)
+    return true
+  }) as typeof process.stderr.write
   const saved = { ...process.env }
   const cwd = process.cwd()
   if (run.cwd !== undefined) process.chdir(run.cwd)

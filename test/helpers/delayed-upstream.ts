@@ -15,6 +15,10 @@ export async function startDelayedUpstream(delayMs = 0): Promise<DelayedUpstream
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) })
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
   }
 }

@@ -30,7 +30,12 @@ export async function loginThroughEmulator(
         `(status ${page.status}): ${page.body.slice(0, 300)}`,
     )
   }
-  const escaped = idNat.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll("'", '&#39;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+  const escaped = idNat
+    .replaceAll('&', '&amp;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
   if (!page.body.includes(`value="${escaped}"`)) {
     throw new Error(`loginThroughEmulator: no practitioner button for idNat ${JSON.stringify(idNat)} on ${page.url}`)
   }

@@ -37,18 +37,27 @@ export interface ForwardAuthStack {
 }
 
 /** Every configured header, and its "_" spelling, with a forged value, as a client would send them. */
-export function forgedHeaders (contract: ForwardAuthContract): Record<string, string> {
-  return Object.fromEntries([...contract.clear, 'X-PSC-Forged-Extra', 'X_PSC_Forged_Extra'].map((h) => [h, 'forged-by-client']))
+export function forgedHeaders(contract: ForwardAuthContract): Record<string, string> {
+  return Object.fromEntries(
+    [...contract.clear, 'X-PSC-Forged-Extra', 'X_PSC_Forged_Extra'].map((h) => [h, 'forged-by-client']),
+  )
 }
 
-export async function startForwardAuthStack (proxy: ProxyKind): Promise<ForwardAuthStack> {
+export async function startForwardAuthStack(proxy: ProxyKind): Promise<ForwardAuthStack> {
   const app = await startCountingUpstream()
   const proxyPort = await freePort()
   const gatewayPort = await freePort()
   const publicUrl = `http://127.0.0.1:${proxyPort}`
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${publicUrl}/_psc/callback`],
+        postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
+      },
+    ],
   })
   const dir = mkdtempSync(join(tmpdir(), 'psc-fwd-'))
   const accounts = join(dir, 'accounts.csv')
@@ -59,25 +68,49 @@ export async function startForwardAuthStack (proxy: ProxyKind): Promise<ForwardA
     port: gatewayPort,
     issuer: emulator.issuer,
     upstreamUrl: app.url,
-    headersYaml: '  identity:\n    X-PSC-Structure-Finess: structureFiness\n    X-PSC-Civility: civility\n    X-Remote-User: accountLogin\n    X-Remote-Groups: accountGroups\n'
+    headersYaml:
+      '  identity:\n    X-PSC-Structure-Finess: structureFiness\n    X-PSC-Civility: civility\n    X-Remote-User: accountLogin\n    X-Remote-Groups: accountGroups\n',
   })
-    .replace(`publicUrl: http://127.0.0.1:${gatewayPort}`, `publicUrl: ${publicUrl}\ntrustedProxies: [127.0.0.1]\naccounts: { source: file, file: "${accounts}" }`)
-    .replace(`app: { url: "${app.url}" }`, `app: { url: "${app.url}", assertion: { audience: ${AUDIENCE}, header: X-Dpi-Assertion, ttl: 30s } }`)
+    .replace(
+      `publicUrl: http://127.0.0.1:${gatewayPort}`,
+      `publicUrl: ${publicUrl}\ntrustedProxies: [127.0.0.1]\naccounts: { source: file, file: "${accounts}" }`,
+    )
+    .replace(
+      `app: { url: "${app.url}" }`,
+      `app: { url: "${app.url}", assertion: { audience: ${AUDIENCE}, header: X-Dpi-Assertion, ttl: 30s } }`,
+    )
   const { config } = loadConfigText(yaml, 'gateway.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET })
   const contract = forwardAuthContract(config, 'gateway.yaml')
   const generated = generateForwardAuth(proxy, contract)
   const lua = proxy === 'haproxy' ? generateForwardAuth('haproxy-lua', contract) : undefined
   const gateway = spawnGateway(yaml, 'forward-auth')
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
-  await until(`the gateway on ${gatewayUrl}\n${gateway.output.join('')}`, async () => (await fetch(`${gatewayUrl}/_psc/jwks.json`)).ok, 30_000)
+  await until(
+    `the gateway on ${gatewayUrl}\n${gateway.output.join('')}`,
+    async () => (await fetch(`${gatewayUrl}/_psc/jwks.json`)).ok,
+    30_000,
+  )
   return {
-    proxyPort, publicUrl, gatewayUrl, gateway, app, emulator, contract, generated, ...(lua === undefined ? {} : { lua }),
+    proxyPort,
+    publicUrl,
+    gatewayUrl,
+    gateway,
+    app,
+    emulator,
+    contract,
+    generated,
+    ...(lua === undefined ? {} : { lua }),
     received: (path) => app.received.filter((e) => e.url === path),
-    audit: () => gateway.output.join('').split('\n').filter((l) => l.includes('"log":"audit"')).map((l) => JSON.parse(l) as Record<string, unknown>),
-    async close () {
+    audit: () =>
+      gateway.output
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('"log":"audit"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    async close() {
       await gateway.stop()
       await emulator.close()
       await app.close()
-    }
+    },
   }
 }

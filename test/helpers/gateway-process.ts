@@ -23,20 +23,30 @@ export interface GatewayProcess {
 export function spawnGateway(yaml: string, name = 'gateway'): GatewayProcess {
   const file = join(mkdtempSync(join(tmpdir(), 'psc-gw-')), `${name}.yaml`)
   writeFileSync(file, yaml)
-  const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file], {
-    cwd: ROOT, env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET }, stdio: ['ignore', 'pipe', 'pipe']
-  })
+  const child = spawn(
+    process.execPath,
+    [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file],
+    {
+      cwd: ROOT,
+      env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   const output: string[] = []
   child.stdout!.on('data', (c: Buffer) => output.push(c.toString()))
   child.stderr!.on('data', (c: Buffer) => output.push(c.toString()))
-  process.once('exit', () => { if (child.exitCode === null) child.kill('SIGKILL') })
+  process.once('exit', () => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
   return {
-    child, file, output,
+    child,
+    file,
+    output,
     stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal)
       return exited
-    }
+    },
   }
 }
 

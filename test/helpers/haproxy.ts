@@ -16,7 +16,7 @@ export interface RunningHaproxy {
 }
 
 /** `generated` and `lua` as psc-gateway forward-auth haproxy / haproxy-lua print them. */
-export async function startHaproxy (port: number, generated: string, lua: string): Promise<RunningHaproxy> {
+export async function startHaproxy(port: number, generated: string, lua: string): Promise<RunningHaproxy> {
   const dir = mkdtempSync(join(tmpdir(), 'psc-haproxy-'))
   writeFileSync(join(dir, 'psc-forward-auth.lua'), lua)
   const defaults = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\n'
@@ -29,18 +29,24 @@ export async function startHaproxy (port: number, generated: string, lua: string
   writeFileSync(file, cfg)
   const child = spawn(HAPROXY_BIN, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout!.on('data', (c: Buffer) => { output += c.toString() })
-  child.stderr!.on('data', (c: Buffer) => { output += c.toString() })
+  child.stdout!.on('data', (c: Buffer) => {
+    output += c.toString()
+  })
+  child.stderr!.on('data', (c: Buffer) => {
+    output += c.toString()
+  })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  process.once('exit', () => { if (child.exitCode === null) child.kill('SIGKILL') })
+  process.once('exit', () => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
   await listening(port, child, () => `haproxy: ${output}\n${cfg}`)
   return {
     url: `http://127.0.0.1:${port}`,
     output: () => output,
-    async close () {
+    async close() {
       if (child.exitCode === null) child.kill('SIGTERM')
       await exited
       rmSync(dir, { recursive: true, force: true })
-    }
+    },
   }
 }

@@ -42,16 +42,31 @@ ${server}
 }
 `
   writeFileSync(join(dir, 'nginx.conf'), conf)
-  const child: ChildProcess = spawn(NGINX_BIN, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child: ChildProcess = spawn(
+    NGINX_BIN,
+    ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   let stderr = ''
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString() })
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString()
+  })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const errorLog = () => { try { return readFileSync(join(dir, 'logs', 'error.log'), 'utf8') } catch { return '' } }
+  const errorLog = () => {
+    try {
+      return readFileSync(join(dir, 'logs', 'error.log'), 'utf8')
+    } catch {
+      return ''
+    }
+  }
   const deadline = Date.now() + 10_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${stderr}\n${errorLog()}`)
     if (await accepts(port)) break
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`nginx did not listen on ${port}: ${stderr}\n${errorLog()}`) }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`nginx did not listen on ${port}: ${stderr}\n${errorLog()}`)
+    }
     await new Promise((r) => setTimeout(r, 50))
   }
   return {
@@ -62,14 +77,17 @@ ${server}
       if (child.exitCode === null) child.kill('SIGQUIT')
       await exited
       rmSync(dir, { recursive: true, force: true })
-    }
+    },
   }
 }
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1')
-    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
     s.once('error', () => resolve(false))
   })
 }
@@ -82,5 +100,8 @@ export function serverBody(generated: string): string {
   const start = generated.indexOf('server {')
   const end = generated.lastIndexOf('}')
   if (start === -1 || end <= start) throw new Error('the generated nginx configuration has no server block')
-  return generated.slice(start + 'server {'.length, end).replace(/^\s*listen .*$/m, '').replace(/^\s*server_name .*$/m, '')
+  return generated
+    .slice(start + 'server {'.length, end)
+    .replace(/^\s*listen .*$/m, '')
+    .replace(/^\s*server_name .*$/m, '')
 }

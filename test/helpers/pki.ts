@@ -37,27 +37,99 @@ function openssl(dir: string, args: string[]): void {
 }
 
 function makeCa(dir: string, name: string): void {
-  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '365', '-subj', `/C=FR/O=Test/CN=${name}`])
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '365',
+    '-subj',
+    `/C=FR/O=Test/CN=${name}`,
+  ])
 }
 
 function issue(dir: string, ca: string, name: string, subject: string, days: number, ext?: string): void {
-  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject])
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  ])
   if (ext) writeFileSync(join(dir, `${name}.ext`), ext)
   const extArgs = ext ? ['-extfile', `${name}.ext`] : []
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', String(days), ...extArgs])
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-out',
+    `${name}.pem`,
+    '-days',
+    String(days),
+    ...extArgs,
+  ])
 }
 
 export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'psc-pki-'))
   makeCa(dir, 'test-ca')
   makeCa(dir, 'stranger-ca')
-  issue(dir, 'test-ca', 'server', '/C=FR/O=Test/CN=127.0.0.1', 90, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
+  issue(
+    dir,
+    'test-ca',
+    'server',
+    '/C=FR/O=Test/CN=127.0.0.1',
+    90,
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  )
   issue(dir, 'test-ca', 'client', CLIENT_SUBJECT, 90, 'extendedKeyUsage=clientAuth\n')
   issue(dir, 'stranger-ca', 'stranger', CLIENT_SUBJECT, 90, 'extendedKeyUsage=clientAuth\n')
-  const p12 = (name: string) => openssl(dir, ['pkcs12', '-export', '-in', `${name}.pem`, '-inkey', `${name}.key`, '-out', `${name}.p12`, '-passout', `pass:${P12_PASSWORD}`])
+  const p12 = (name: string) =>
+    openssl(dir, [
+      'pkcs12',
+      '-export',
+      '-in',
+      `${name}.pem`,
+      '-inkey',
+      `${name}.key`,
+      '-out',
+      `${name}.p12`,
+      '-passout',
+      `pass:${P12_PASSWORD}`,
+    ])
   p12('client')
   p12('stranger')
-  openssl(dir, ['pkcs12', '-export', '-in', 'client.pem', '-inkey', 'client.key', '-certfile', 'test-ca.pem', '-out', 'client-chain.p12', '-passout', `pass:${P12_PASSWORD}`])
+  openssl(dir, [
+    'pkcs12',
+    '-export',
+    '-in',
+    'client.pem',
+    '-inkey',
+    'client.key',
+    '-certfile',
+    'test-ca.pem',
+    '-out',
+    'client-chain.p12',
+    '-passout',
+    `pass:${P12_PASSWORD}`,
+  ])
   const f = (n: string) => join(dir, n)
   return {
     dir,
@@ -75,6 +147,8 @@ export function makeTestPki(): TestPki {
       issue(dir, 'test-ca', name, CLIENT_SUBJECT, days, 'extendedKeyUsage=clientAuth\n')
       return { certFile: f(`${name}.pem`), keyFile: f(`${name}.key`) }
     },
-    close() { rmSync(dir, { recursive: true, force: true }) }
+    close() {
+      rmSync(dir, { recursive: true, force: true })
+    },
   }
 }

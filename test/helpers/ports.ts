@@ -23,7 +23,13 @@ export async function reservePort(): Promise<ReservedPort> {
   })
   const { port } = server.address() as { port: number }
   const handle = (server as unknown as { _handle: object })._handle
-  return { port, handle, release: () => { if (server.listening) server.close() } }
+  return {
+    port,
+    handle,
+    release: () => {
+      if (server.listening) server.close()
+    },
+  }
 }
 
 /** Resolves once something listens on 127.0.0.1:`port`; throws naming `what` after `timeoutMs`. */
@@ -31,7 +37,10 @@ export async function waitForPort(port: number, timeoutMs: number, what = 'the s
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' }, () => { s.end(); resolve(true) })
+      const s = createConnection({ port, host: '127.0.0.1' }, () => {
+        s.end()
+        resolve(true)
+      })
       s.on('error', () => resolve(false))
     })
     if (ok) return
@@ -62,12 +71,15 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port between ${FIRST} and ${FIRST + COUNT}`)
 }
 
-function claim (port: number): boolean {
+function claim(port: number): boolean {
   const file = join(CLAIMS, String(port))
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' })
-      if (claimed.length === 0) process.once('exit', () => { for (const f of claimed) rmSync(f, { force: true }) })
+      if (claimed.length === 0)
+        process.once('exit', () => {
+          for (const f of claimed) rmSync(f, { force: true })
+        })
       claimed.push(file)
       return true
     } catch (err) {
@@ -79,7 +91,7 @@ function claim (port: number): boolean {
   return false
 }
 
-function alive (pid: number): boolean {
+function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
@@ -89,7 +101,7 @@ function alive (pid: number): boolean {
   }
 }
 
-function bindable (port: number): Promise<boolean> {
+function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer()
     server.once('error', () => resolve(false))

@@ -133,25 +133,48 @@ export function rawRequest(url: string, bytes: string | Buffer, opts: RawOptions
       received.push(d)
       if (parseResponses(Buffer.concat(received), false).length >= expect) finish(false)
     })
-    socket.on('error', () => { closed = true })
-    socket.on('close', () => { closed = true; finish(false) })
-    socket.on('end', () => { closed = true })
+    socket.on('error', () => {
+      closed = true
+    })
+    socket.on('close', () => {
+      closed = true
+      finish(false)
+    })
+    socket.on('end', () => {
+      closed = true
+    })
     timers.push(setTimeout(() => finish(true), timeoutMs))
     socket.once('connect', () => {
       if (bytes.length > 0) socket.write(bytes)
       let delay = 0
       for (const part of opts.parts ?? []) {
         delay += part.delayMs
-        timers.push(setTimeout(() => { if (!socket.destroyed) socket.write(part.data) }, delay))
+        timers.push(
+          setTimeout(() => {
+            if (!socket.destroyed) socket.write(part.data)
+          }, delay),
+        )
       }
     })
   })
 }
 
 /** A GET with the given raw request-target and extra raw header lines ("Name: value"). */
-export function rawGet(url: string, requestTarget: string, headerLines: string[] = [], opts: RawOptions = {}): Promise<RawExchange> {
+export function rawGet(
+  url: string,
+  requestTarget: string,
+  headerLines: string[] = [],
+  opts: RawOptions = {},
+): Promise<RawExchange> {
   const { host, port } = target(url)
   const hasHost = headerLines.some((l) => /^host:/i.test(l))
-  const lines = [`GET ${requestTarget} HTTP/1.1`, ...(hasHost ? [] : [`Host: ${host}:${port}`]), ...headerLines, 'Connection: close', '', '']
+  const lines = [
+    `GET ${requestTarget} HTTP/1.1`,
+    ...(hasHost ? [] : [`Host: ${host}:${port}`]),
+    ...headerLines,
+    'Connection: close',
+    '',
+    '',
+  ]
   return rawRequest(url, lines.join('\r\n'), opts)
 }

@@ -29,15 +29,41 @@ export async function startRedis(): Promise<RedisServer> {
     port,
     url: `redis://127.0.0.1:${port}/0`,
     async start() {
-      child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes'], { stdio: 'ignore' })
-      const failed = new Promise<never>((_, reject) => child!.once('error', (err) => reject(new Error(`cannot start ${REDIS_BIN} (apt-get install redis-server): ${err.message}`))))
+      child = spawn(
+        REDIS_BIN,
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'always',
+          '--save',
+          '',
+          '--protected-mode',
+          'yes',
+        ],
+        { stdio: 'ignore' },
+      )
+      const failed = new Promise<never>((_, reject) =>
+        child!.once('error', (err) =>
+          reject(new Error(`cannot start ${REDIS_BIN} (apt-get install redis-server): ${err.message}`)),
+        ),
+      )
       await Promise.race([waitForPort(port, 10_000, 'redis-server'), failed])
     },
     async stop() {
       const c = child
       child = undefined
       if (!c || c.exitCode !== null) return
-      await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve())
+        c.kill('SIGTERM')
+      })
     },
     freeze() {
       child?.kill('SIGSTOP')
@@ -49,7 +75,7 @@ export async function startRedis(): Promise<RedisServer> {
       child?.kill('SIGCONT')
       await server.stop()
       rmSync(dir, { recursive: true, force: true })
-    }
+    },
   }
   await server.start()
   return server

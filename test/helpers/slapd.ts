@@ -46,26 +46,74 @@ export interface Slapd {
 const SLAPD = process.env.SLAPD_BIN ?? '/usr/sbin/slapd'
 const SLAPADD = process.env.SLAPADD_BIN ?? '/usr/sbin/slapadd'
 
-function makeCa (dir: string, name: string): { key: string; cert: string } {
+function makeCa(dir: string, name: string): { key: string; cert: string } {
   const key = join(dir, `${name}.key`)
   const cert = join(dir, `${name}.crt`)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name} test CA/O=CHU de test`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name} test CA/O=CHU de test`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    { stdio: 'ignore' },
+  )
   return { key, cert }
 }
 
-function makeServerCert (dir: string, ca: { key: string; cert: string }): { key: string; cert: string } {
+function makeServerCert(dir: string, ca: { key: string; cert: string }): { key: string; cert: string } {
   const key = join(dir, 'server.key')
   const csr = join(dir, 'server.csr')
   const cert = join(dir, 'server.crt')
   const ext = join(dir, 'server.ext')
-  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n')
-  execFileSync('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=localhost'], { stdio: 'ignore' })
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext], { stdio: 'ignore' })
+  writeFileSync(
+    ext,
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
+  )
+  execFileSync(
+    'openssl',
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=localhost'],
+    { stdio: 'ignore' },
+  )
+  execFileSync(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    ],
+    { stdio: 'ignore' },
+  )
   return { key, cert }
 }
 
-function configLdif (dir: string, tls: { cert: string; key: string; ca: string }): string {
+function configLdif(dir: string, tls: { cert: string; key: string; ca: string }): string {
   return `dn: cn=config
 objectClass: olcGlobal
 cn: config
@@ -123,7 +171,7 @@ olcAccess: {1}to * by users read by * none
 `
 }
 
-function dataLdif (users: DirectoryUser[]): string {
+function dataLdif(users: DirectoryUser[]): string {
   const groups = [...new Set(users.flatMap((u) => u.groups))]
   const groupDn = (g: string) => `cn=${g.replace(/([,+"\\<>;=])/g, '\\$1')},ou=Groupes,${LDAP_BASE}`
   const userDn = (u: DirectoryUser) => `cn=${u.cn ?? u.login},ou=Utilisateurs,${LDAP_BASE}`
@@ -133,20 +181,32 @@ function dataLdif (users: DirectoryUser[]): string {
     `dn: ou=Utilisateurs,${LDAP_BASE}\nobjectClass: organizationalUnit\nou: Utilisateurs`,
     `dn: ou=Groupes,${LDAP_BASE}\nobjectClass: organizationalUnit\nou: Groupes`,
     `dn: ${LDAP_BIND_DN}\nobjectClass: person\nobjectClass: simpleSecurityObject\ncn: svc-psc\nsn: service\nuserPassword: ${LDAP_BIND_PASSWORD}`,
-    ...users.map((u) => [
-      `dn: ${userDn(u)}`, 'objectClass: user', `cn: ${u.cn ?? u.login}`, `sn: ${u.login}`,
-      `displayName:: ${Buffer.from(u.displayName, 'utf8').toString('base64')}`,
-      `sAMAccountName: ${u.login}`, `employeeID: ${u.rpps}`,
-      ...(u.userAccountControl !== undefined ? [`userAccountControl: ${u.userAccountControl}`] : []),
-      ...u.groups.map((g) => `memberOf: ${groupDn(g)}`)
-    ].join('\n')),
-    ...groups.map((g) => [`dn: ${groupDn(g)}`, 'objectClass: groupOfNames', `cn: ${g}`,
-      ...users.filter((u) => u.groups.includes(g)).map((u) => `member: ${userDn(u)}`)].join('\n'))
+    ...users.map((u) =>
+      [
+        `dn: ${userDn(u)}`,
+        'objectClass: user',
+        `cn: ${u.cn ?? u.login}`,
+        `sn: ${u.login}`,
+        `displayName:: ${Buffer.from(u.displayName, 'utf8').toString('base64')}`,
+        `sAMAccountName: ${u.login}`,
+        `employeeID: ${u.rpps}`,
+        ...(u.userAccountControl !== undefined ? [`userAccountControl: ${u.userAccountControl}`] : []),
+        ...u.groups.map((g) => `memberOf: ${groupDn(g)}`),
+      ].join('\n'),
+    ),
+    ...groups.map((g) =>
+      [
+        `dn: ${groupDn(g)}`,
+        'objectClass: groupOfNames',
+        `cn: ${g}`,
+        ...users.filter((u) => u.groups.includes(g)).map((u) => `member: ${userDn(u)}`),
+      ].join('\n'),
+    ),
   ]
-  return parts.join('\n\n') + '\n'
+  return `${parts.join('\n\n')}\n`
 }
 
-export async function startSlapd (users: DirectoryUser[]): Promise<Slapd> {
+export async function startSlapd(users: DirectoryUser[]): Promise<Slapd> {
   const dir = mkdtempSync(join(tmpdir(), 'psc-slapd-'))
   mkdirSync(join(dir, 'slapd.d'))
   mkdirSync(join(dir, 'data'))
@@ -165,48 +225,65 @@ export async function startSlapd (users: DirectoryUser[]): Promise<Slapd> {
     caFile: ca.cert,
     otherCaFile: other.cert,
     pid: () => child?.pid,
-    async start () {
+    async start() {
       if (child !== undefined && child.exitCode === null && child.signalCode === null) return
-      child = spawn(SLAPD, ['-d', '0', '-F', join(dir, 'slapd.d'), '-h', `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/`], { stdio: 'ignore' })
+      child = spawn(
+        SLAPD,
+        ['-d', '0', '-F', join(dir, 'slapd.d'), '-h', `ldap://127.0.0.1:${ldapPort}/ ldaps://127.0.0.1:${ldapsPort}/`],
+        { stdio: 'ignore' },
+      )
       const failed = new Promise<never>((_, reject) => {
-        child!.once('error', (err) => reject(new Error(`cannot start ${SLAPD} (apt-get install slapd): ${err.message}`)))
+        child!.once('error', (err) =>
+          reject(new Error(`cannot start ${SLAPD} (apt-get install slapd): ${err.message}`)),
+        )
         child!.once('exit', (code) => reject(new Error(`slapd exited with ${String(code)} at start`)))
       })
-      await Promise.race([Promise.all([waitForPort(ldapPort, 10_000, 'slapd'), waitForPort(ldapsPort, 10_000, 'slapd')]), failed])
+      await Promise.race([
+        Promise.all([waitForPort(ldapPort, 10_000, 'slapd'), waitForPort(ldapsPort, 10_000, 'slapd')]),
+        failed,
+      ])
       child.removeAllListeners('exit')
     },
-    async stop () {
+    async stop() {
       const c = child
       child = undefined
       if (!c || c.exitCode !== null || c.signalCode !== null) return
       c.kill('SIGCONT')
-      await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve())
+        c.kill('SIGTERM')
+      })
     },
-    async freeze () {
+    async freeze() {
       const pid = child?.pid
       if (pid === undefined) throw new Error('slapd is not running')
       process.kill(pid, 'SIGSTOP')
       // SIGSTOP reaches each thread in turn: on a busy machine one may still answer for a moment
       for (let i = 0; i < 200; i++) {
-        const states = readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '')[0])
+        const states = readdirSync(`/proc/${pid}/task`).map(
+          (tid) => readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '')[0],
+        )
         if (states.every((s) => s === 'T' || s === 't')) return
         await new Promise((r) => setTimeout(r, 10))
       }
     },
-    thaw () {
+    thaw() {
       const pid = child?.pid
       if (pid !== undefined) process.kill(pid, 'SIGCONT')
     },
-    async crash () {
+    async crash() {
       const c = child
       child = undefined
       if (!c || c.exitCode !== null || c.signalCode !== null) return
-      await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGKILL') })
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve())
+        c.kill('SIGKILL')
+      })
     },
-    async close () {
+    async close() {
       await slapd.stop()
       rmSync(dir, { recursive: true, force: true })
-    }
+    },
   }
   await slapd.start()
   return slapd

@@ -27,7 +27,7 @@ export function emulatorClientFor(port: number, extra: { tlsClientAuthSubjectDn?
     redirectUris: [`${url}/_psc/callback`],
     postLogoutRedirectUris: [`${url}/_psc/logged-out`],
     backchannelLogoutUri: `${url}/_psc/backchannel-logout`,
-    ...extra
+    ...extra,
   }
 }
 export const SESSION_SECRET = 'test-session-secret-0123456789abcdef-AAAA'
@@ -142,7 +142,7 @@ function capture<T>(sink: T[], parse: (line: string) => T): Writable {
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) sink.push(parse(line))
       done()
-    }
+    },
   })
 }
 
@@ -153,30 +153,51 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const publicUrl = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`
   const upstream = await startDemoApp(0)
   const ownEmulator = opts.emulator === undefined && opts.issuer === undefined
-  const emulator = opts.emulator ?? (opts.issuer !== undefined ? undefined : await startEmulator({
-    port: 0,
-    clients: [{
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [`${publicUrl}/_psc/callback`],
-      postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
-      backchannelLogoutUri: `${publicUrl}/_psc/backchannel-logout`,
-      serviceName: SERVICE_NAME
-    }],
-    ciba: opts.emulatorCiba
-  }))
+  const emulator =
+    opts.emulator ??
+    (opts.issuer !== undefined
+      ? undefined
+      : await startEmulator({
+          port: 0,
+          clients: [
+            {
+              clientId: CLIENT_ID,
+              clientSecret: CLIENT_SECRET,
+              redirectUris: [`${publicUrl}/_psc/callback`],
+              postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
+              backchannelLogoutUri: `${publicUrl}/_psc/backchannel-logout`,
+              serviceName: SERVICE_NAME,
+            },
+          ],
+          ciba: opts.emulatorCiba,
+        }))
   const issuer = opts.issuer ?? emulator?.issuer ?? ''
-  const { config } = loadConfigText(stackYaml({ ...opts, port, issuer, upstreamUrl: opts.upstreamUrl ?? upstream.url }), 'test-stack.yaml', {
-    TEST_CLIENT_SECRET: CLIENT_SECRET, ...opts.env
-  })
+  const { config } = loadConfigText(
+    stackYaml({ ...opts, port, issuer, upstreamUrl: opts.upstreamUrl ?? upstream.url }),
+    'test-stack.yaml',
+    {
+      TEST_CLIENT_SECRET: CLIENT_SECRET,
+      ...opts.env,
+    },
+  )
   const audit: AuditEvent[] = []
   const logs: string[] = []
   const auditSink: AuditSink = { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }
-  const gateway = await buildGateway(config, { audit: auditSink, logStream: capture(logs, (l) => l) as never, now: opts.now })
+  const gateway = await buildGateway(config, {
+    audit: auditSink,
+    logStream: capture(logs, (l) => l) as never,
+    now: opts.now,
+  })
   if (opts.issuer === undefined) await gateway.psc.start()
   const { url } = await gateway.listen(reserved)
   return {
-    gateway, config, url: `http://127.0.0.1:${port}`, emulator, upstream, audit, logs,
+    gateway,
+    config,
+    url: `http://127.0.0.1:${port}`,
+    emulator,
+    upstream,
+    audit,
+    logs,
     async close() {
       await gateway.close()
       await upstream.close()
@@ -184,13 +205,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       void url
       // Every event a test's gateway wrote must match the published schema (issue 13).
       assertSchemaValid(audit)
-    }
+    },
   }
 }
 
 function assertSchemaValid(events: AuditEvent[]): void {
-  const bad = events.map((e) => ({ e, problems: auditLineProblems({ log: 'audit', ...e }) })).filter((x) => x.problems.length > 0)
+  const bad = events
+    .map((e) => ({ e, problems: auditLineProblems({ log: 'audit', ...e }) }))
+    .filter((x) => x.problems.length > 0)
   if (bad.length > 0) {
-    throw new Error(`${bad.length} audit event(s) not valid against docs/audit-events.schema.json, e.g. ${JSON.stringify(bad[0]!.e)}: ${bad[0]!.problems.join('; ')}`)
+    throw new Error(
+      `${bad.length} audit event(s) not valid against docs/audit-events.schema.json, e.g. ${JSON.stringify(bad[0]!.e)}: ${bad[0]!.problems.join('; ')}`,
+    )
   }
 }

@@ -25,24 +25,29 @@ export interface RunningTinyproxy {
  * `connectPorts`: the only ports CONNECT may reach (tinyproxy answers 403 to others); default all.
  * `basicAuth`: the proxy asks for these credentials (407 without them).
  */
-export async function startTinyproxy(opts: { connectPorts?: number[]; basicAuth?: { user: string; password: string } } = {}): Promise<RunningTinyproxy> {
+export async function startTinyproxy(
+  opts: { connectPorts?: number[]; basicAuth?: { user: string; password: string } } = {},
+): Promise<RunningTinyproxy> {
   const dir = mkdtempSync(join(tmpdir(), 'psc-tinyproxy-'))
   chmodSync(dir, 0o777)
   const port = await freePort()
   const logFile = join(dir, 'tinyproxy.log')
   const conf = join(dir, 'tinyproxy.conf')
-  writeFileSync(conf, [
-    `Port ${port}`,
-    'Listen 127.0.0.1',
-    'Timeout 30',
-    `LogFile "${logFile}"`,
-    'LogLevel Connect',
-    'MaxClients 50',
-    'Allow 127.0.0.1',
-    ...(opts.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
-    ...(opts.basicAuth === undefined ? [] : [`BasicAuth ${opts.basicAuth.user} ${opts.basicAuth.password}`]),
-    ''
-  ].join('\n'))
+  writeFileSync(
+    conf,
+    [
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      'Timeout 30',
+      `LogFile "${logFile}"`,
+      'LogLevel Connect',
+      'MaxClients 50',
+      'Allow 127.0.0.1',
+      ...(opts.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
+      ...(opts.basicAuth === undefined ? [] : [`BasicAuth ${opts.basicAuth.user} ${opts.basicAuth.password}`]),
+      '',
+    ].join('\n'),
+  )
   let child: ChildProcess | undefined
   const start = async () => {
     child = spawn(TINYPROXY_BIN, ['-d', '-c', conf], { stdio: 'ignore' })
@@ -52,7 +57,10 @@ export async function startTinyproxy(opts: { connectPorts?: number[]; basicAuth?
     const c = child
     child = undefined
     if (c === undefined || c.exitCode !== null) return
-    await new Promise<void>((resolve) => { c.once('exit', () => resolve()); c.kill('SIGTERM') })
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve())
+      c.kill('SIGTERM')
+    })
   }
   await start()
   return {
@@ -60,7 +68,11 @@ export async function startTinyproxy(opts: { connectPorts?: number[]; basicAuth?
     port,
     requests() {
       let text = ''
-      try { text = readFileSync(logFile, 'utf8') } catch { return [] }
+      try {
+        text = readFileSync(logFile, 'utf8')
+      } catch {
+        return []
+      }
       return [...text.matchAll(/Request \(file descriptor [0-9]+\): (.+)$/gm)].map((m) => m[1]!)
     },
     stop,
@@ -68,6 +80,6 @@ export async function startTinyproxy(opts: { connectPorts?: number[]; basicAuth?
     async close() {
       await stop()
       rmSync(dir, { recursive: true, force: true })
-    }
+    },
   }
 }

@@ -3,4 +3,9 @@
 // and typescript.mjs, with an absolute path so that any working directory will do.
 import { join } from 'node:path'
 
-export const TYPESCRIPT_NODE_ARGS = ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', join(import.meta.dirname, 'typescript.mjs')]
+export const TYPESCRIPT_NODE_ARGS = [
+  '--experimental-transform-types',
+  '--disable-warning=ExperimentalWarning',
+  '--import',
+  join(import.meta.dirname, 'typescript.mjs'),
+]

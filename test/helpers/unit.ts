@@ -12,7 +12,9 @@ import { SessionStoreUnavailable, type SessionRecord } from '../../src/session/s
 export const UNIT_SECRET = 'unit-session-secret-0123456789abcdef-AAAA'
 export const PUBLIC_HOST = 'gw.hopital.test'
 
-export function unitConfig (o: { appUrl?: string; apiUrl?: string; appTimeout?: string; revalidateEvery?: string; extraHeaders?: string } = {}): GatewayConfig {
+export function unitConfig(
+  o: { appUrl?: string; apiUrl?: string; appTimeout?: string; revalidateEvery?: string; extraHeaders?: string } = {},
+): GatewayConfig {
   const yaml = `
 listen: { host: 127.0.0.1, port: 8080 }
 publicUrl: http://${PUBLIC_HOST}
@@ -53,7 +55,7 @@ routes:
 }
 
 /** A médecin (profession 10, civil) with an RPPS idNat. */
-export function doctor (): Identity {
+export function doctor(): Identity {
   return {
     sub: 'f:0a1b:810000000001',
     idNat: '810000000001',
@@ -61,15 +63,23 @@ export function doctor (): Identity {
     familyName: 'Lefèvre',
     givenName: 'Jeanne',
     acr: 'eidas1',
-    exercices: [{ professionCode: '10', professionLabel: 'Médecin', category: 'C', structures: [] }]
+    exercices: [{ professionCode: '10', professionLabel: 'Médecin', category: 'C', structures: [] }],
   }
 }
 
-export function sessionFields (identity: Identity = doctor(), over: Partial<SessionRecord> = {}) {
-  return { identity, idToken: 'id-token-1', accessToken: 'access-token-1', refreshToken: 'refresh-token-1', accessTokenExpiresAt: Date.now() + 120_000, pscSid: 'sid-1', ...over }
+export function sessionFields(identity: Identity = doctor(), over: Partial<SessionRecord> = {}) {
+  return {
+    identity,
+    idToken: 'id-token-1',
+    accessToken: 'access-token-1',
+    refreshToken: 'refresh-token-1',
+    accessTokenExpiresAt: Date.now() + 120_000,
+    pscSid: 'sid-1',
+    ...over,
+  }
 }
 
-export function captureAudit (): { events: AuditEvent[]; trail: AuditTrail } {
+export function captureAudit(): { events: AuditEvent[]; trail: AuditTrail } {
   const events: AuditEvent[] = []
   const sink: AuditSink = { write: (e) => void events.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }
   return { events, trail: new AuditTrail(sink) }
@@ -78,18 +88,22 @@ export function captureAudit (): { events: AuditEvent[]; trail: AuditTrail } {
 /** A memory store that can be made to fail as an unreachable Redis does (at once, or by a rejected promise). */
 export class FlakyStore extends MemorySessionStore {
   down: false | 'sync' | 'async' = false
-  constructor () { super(1000) }
-  #fail (): never { throw new SessionStoreUnavailable('connection refused (test)') }
-  override get (id: string): SessionRecord | undefined {
+  constructor() {
+    super(1000)
+  }
+  #fail(): never {
+    throw new SessionStoreUnavailable('connection refused (test)')
+  }
+  override get(id: string): SessionRecord | undefined {
     if (this.down === 'sync') this.#fail()
     if (this.down === 'async') return Promise.reject(new SessionStoreUnavailable('connection refused (test)')) as never
     return super.get(id)
   }
-  override async set (id: string, record: SessionRecord, ttlMs: number): Promise<void> {
+  override async set(id: string, record: SessionRecord, ttlMs: number): Promise<void> {
     if (this.down) this.#fail()
     return super.set(id, record, ttlMs)
   }
-  override async delete (id: string): Promise<void> {
+  override async delete(id: string): Promise<void> {
     if (this.down) this.#fail()
     return super.delete(id)
   }

@@ -6,12 +6,16 @@
 // themselves keep it (tap needs it there).
 import { createRequire } from 'node:module'
 
-interface SpawnOptions { env: Record<string, string | undefined> }
-interface ProcessOnSpawn { addListener(listener: (options: SpawnOptions) => void): void }
+interface SpawnOptions {
+  env: Record<string, string | undefined>
+}
+interface ProcessOnSpawn {
+  addListener(listener: (options: SpawnOptions) => void): void
+}
 
 const TAP_HOOK = /(^|\s)"?--(?:import|loader|experimental-loader)=[^\s"]*@tapjs[/\\]processinfo[^\s"]*"?/g
 
-function loadProcessOnSpawn (): ProcessOnSpawn | undefined {
+function loadProcessOnSpawn(): ProcessOnSpawn | undefined {
   try {
     // The same instance tap registered with: its state is a process-wide singleton.
     return createRequire(import.meta.url)('process-on-spawn') as ProcessOnSpawn

@@ -26,7 +26,10 @@ t.test('a logout at PSC ends the gateway session through the back channel', asyn
     if (status === 200) await new Promise((r) => setTimeout(r, 100))
   }
   t.equal(status, 302, 'the gateway session ended: back to the login')
-  t.ok(stack.audit.some((e) => e.event === 'logout' && (e as { cause?: string }).cause === 'backchannel'), 'audited')
+  t.ok(
+    stack.audit.some((e) => e.event === 'logout' && (e as { cause?: string }).cause === 'backchannel'),
+    'audited',
+  )
 })
 
 t.test('forged, malformed or missing logout tokens are refused with 400', async (t) => {
@@ -36,11 +39,16 @@ t.test('forged, malformed or missing logout tokens are refused with 400', async 
   const { privateKey } = await generateKeyPair('RS256')
   const forged = await new SignJWT({ sid: 'x', events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
     .setProtectedHeader({ alg: 'RS256', kid: 'attacker' })
-    .setIssuer(stack.emulator!.issuer).setAudience(CLIENT_ID).setIssuedAt().setJti('j1')
+    .setIssuer(stack.emulator!.issuer)
+    .setAudience(CLIENT_ID)
+    .setIssuedAt()
+    .setJti('j1')
     .sign(privateKey)
   for (const body of [`logout_token=${forged}`, 'logout_token=not.a.jwt', '', 'other=1']) {
     const res = await fetch(`${stack.url}/_psc/backchannel-logout`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
     })
     t.equal(res.status, 400, body.slice(0, 30))
     t.match(await res.json(), { error: 'invalid_request' })

@@ -11,7 +11,10 @@ const MEDECIN = '899700218896'
 const PHARMACIEN = '899700367915'
 
 const cibaEvents = (s: Stack, idNat?: string) =>
-  s.audit.filter((e): e is Extract<AuditEvent, { event: 'ciba' }> => e.event === 'ciba' && (idNat === undefined || e.idNat === idNat))
+  s.audit.filter(
+    (e): e is Extract<AuditEvent, { event: 'ciba' }> =>
+      e.event === 'ciba' && (idNat === undefined || e.idNat === idNat),
+  )
 
 t.test('no answer before the request expires: a French page, audited', async (t) => {
   const stack = await startStack({ pscYaml: CIBA_YAML(), emulatorCiba: { intervalSeconds: 1, expiresInSeconds: 2 } })
@@ -22,11 +25,18 @@ t.test('no answer before the request expires: a French page, audited', async (t)
   t.equal(page.status, 410)
   t.match(page.body, /Demande expirée/)
   t.match(page.body, /Réessayer/)
-  t.same(cibaEvents(stack, MEDECIN).map((e) => e.outcome), ['requested', 'expired'])
+  t.same(
+    cibaEvents(stack, MEDECIN).map((e) => e.outcome),
+    ['requested', 'expired'],
+  )
   const failed = stack.audit.find((e) => e.event === 'login' && e.outcome === 'failed' && e.loginMethod === 'ciba')
   t.ok(failed, 'login failed, method ciba')
   // As every CIBA answer: the general code in reason, the CIBA code first in detail.
-  t.match(failed, { reason: 'PSC_ERR_LOGIN_PSC_ERROR', detail: /^PSC_ERR_CIBA_EXPIRED: / }, 'reason and detail as docs/troubleshooting.md says')
+  t.match(
+    failed,
+    { reason: 'PSC_ERR_LOGIN_PSC_ERROR', detail: /^PSC_ERR_CIBA_EXPIRED: / },
+    'reason and detail as docs/troubleshooting.md says',
+  )
   // the expired request no longer blocks a new one
   const again = await startCiba(stack, MEDECIN)
   t.equal(again.res.status, 303)
@@ -39,13 +49,17 @@ t.test('slow_down: the gateway polls less often, and the login still succeeds', 
   t.equal(res.status, 303)
   const polls = stack.emulator!.ciba.polls
   const deadline = Date.now() + 10_000
-  while (!polls.some((p) => p.answer === 'slow_down') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  while (!polls.some((p) => p.answer === 'slow_down') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100))
   const slowDown = polls.findIndex((p) => p.answer === 'slow_down')
   t.ok(slowDown > 0, 'PSC answered slow_down')
   while (polls.length < slowDown + 2 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 100))
   const gap = polls[slowDown + 1]!.at - polls[slowDown]!.at
   t.ok(gap >= 5_500, `after slow_down the next poll waits interval + 5 s (waited ${gap} ms)`)
-  t.notOk(polls.slice(slowDown + 1).some((p) => p.answer === 'slow_down'), 'no further slow_down')
+  t.notOk(
+    polls.slice(slowDown + 1).some((p) => p.answer === 'slow_down'),
+    'no further slow_down',
+  )
   await answerOnPhone(stack, MEDECIN, true)
   const landed = await waitForEnd(stack, browser, 15_000)
   t.equal(landed.status, 303)
@@ -57,8 +71,16 @@ t.test('PSC goes away while the gateway polls: a French page saying so, audited'
   const publicUrl = `http://127.0.0.1:${port}`
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [], serviceName: SERVICE_NAME }],
-    ciba: { intervalSeconds: 1 }
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${publicUrl}/_psc/callback`],
+        postLogoutRedirectUris: [],
+        serviceName: SERVICE_NAME,
+      },
+    ],
+    ciba: { intervalSeconds: 1 },
   })
   const stack = await startStack({ port, emulator, pscYaml: CIBA_YAML() })
   t.teardown(() => stack.close())
@@ -72,7 +94,10 @@ t.test('PSC goes away while the gateway polls: a French page saying so, audited'
   const ended = cibaEvents(stack, MEDECIN).at(-1)
   t.equal(ended?.outcome, 'failed')
   t.match(ended?.reason ?? '', /PSC unreachable while polling/)
-  t.ok(stack.logs.some((l) => l.includes('PSC unreachable while polling; polling again')), 'retried before giving up')
+  t.ok(
+    stack.logs.some((l) => l.includes('PSC unreachable while polling; polling again')),
+    'retried before giving up',
+  )
 })
 
 t.test('abuse limits: one waiting push per practitioner, so many per practitioner and per address', async (t) => {
@@ -81,7 +106,7 @@ t.test('abuse limits: one waiting push per practitioner, so many per practitione
       perIdNat: { max: 2, window: 10m }
       perClient: { max: 3, window: 10m }
 `),
-    emulatorCiba: { intervalSeconds: 1 }
+    emulatorCiba: { intervalSeconds: 1 },
   })
   t.teardown(() => stack.close())
   const phone = stack.emulator!.ciba
@@ -111,7 +136,13 @@ t.test('abuse limits: one waiting push per practitioner, so many per practitione
   t.equal(fifth.res.status, 429, 'perClient: 3 requests from this address in the window')
   t.equal(phone.pending(PHARMACIEN).length, 0)
 
-  const refused = cibaEvents(stack).filter((e) => e.outcome === 'refused').map((e) => [e.idNat, e.reason, e.client])
-  t.same(refused, [[MEDECIN, 'limit pending', '127.0.0.1'], [MEDECIN, 'limit per_idnat', '127.0.0.1'], [PHARMACIEN, 'limit per_client', '127.0.0.1']])
+  const refused = cibaEvents(stack)
+    .filter((e) => e.outcome === 'refused')
+    .map((e) => [e.idNat, e.reason, e.client])
+  t.same(refused, [
+    [MEDECIN, 'limit pending', '127.0.0.1'],
+    [MEDECIN, 'limit per_idnat', '127.0.0.1'],
+    [PHARMACIEN, 'limit per_client', '127.0.0.1'],
+  ])
   t.same(cibaEvents(stack).filter((e) => e.outcome === 'requested').length, 2, 'two pushes in all')
 })

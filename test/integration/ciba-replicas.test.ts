@@ -15,7 +15,9 @@ const MEDECIN = '899700218896'
 const PHARMACIEN = '899700367915'
 
 const cibaOutcomes = (s: Stack, idNat: string) =>
-  s.audit.filter((e): e is Extract<AuditEvent, { event: 'ciba' }> => e.event === 'ciba' && e.idNat === idNat).map((e) => e.outcome)
+  s.audit
+    .filter((e): e is Extract<AuditEvent, { event: 'ciba' }> => e.event === 'ciba' && e.idNat === idNat)
+    .map((e) => e.outcome)
 
 /** Replicas A and B sharing one real Redis and one emulator (PSC), as behind a load balancer. */
 async function twoReplicas(t: Test): Promise<{ redis: RedisServer; a: Stack; b: Stack }> {
@@ -51,7 +53,10 @@ t.test('two replicas, one Redis, no affinity: started on A, waited for, approved
   const stored = await redisContent(redis.url, '*ciba:request:*')
   t.equal(stored.length, 1, 'the request is in the shared store')
   const requestId = browser.cookieValue(b.url, 'psc_ciba')!.split('.')[0]!
-  t.notOk(stored.some(([k, v]) => k.includes(requestId) || v.includes(requestId)), 'under a hash of its id: the store never holds the id the cookie carries')
+  t.notOk(
+    stored.some(([k, v]) => k.includes(requestId) || v.includes(requestId)),
+    'under a hash of its id: the store never holds the id the cookie carries',
+  )
 
   await answerOnPhone(a, MEDECIN, true)
   const landed = await waitForEnd(b, browser)
@@ -59,18 +64,33 @@ t.test('two replicas, one Redis, no affinity: started on A, waited for, approved
   t.equal(landed.headers.location, '/dossier/42?onglet=bio', 'back to the page first asked for')
   const page = await browser.get(`${b.url}/dossier/1?format=json`)
   t.equal(page.status, 200)
-  t.equal((JSON.parse(page.body) as { headers: Record<string, string> }).headers['x-psc-idnat'], MEDECIN, 'the identity reaches the application through B')
+  t.equal(
+    (JSON.parse(page.body) as { headers: Record<string, string> }).headers['x-psc-idnat'],
+    MEDECIN,
+    'the identity reaches the application through B',
+  )
 
   t.same(cibaOutcomes(a, MEDECIN), ['requested', 'approved'], 'A, which polled PSC, audits the request and its outcome')
-  t.ok(b.audit.find((e) => e.event === 'login' && e.outcome === 'succeeded' && e.loginMethod === 'ciba' && e.idNat === MEDECIN), 'B audits the login')
-  t.notOk(a.audit.find((e) => e.event === 'login' && e.outcome === 'succeeded'), 'A did not log anyone in')
+  t.ok(
+    b.audit.find(
+      (e) => e.event === 'login' && e.outcome === 'succeeded' && e.loginMethod === 'ciba' && e.idNat === MEDECIN,
+    ),
+    'B audits the login',
+  )
+  t.notOk(
+    a.audit.find((e) => e.event === 'login' && e.outcome === 'succeeded'),
+    'A did not log anyone in',
+  )
 
   // Another tab of the same browser still holding the cookie, sent to A: the answer was handed over once.
   const late = new BrowserLikeClient()
   late.setCookie(a.url, { name: 'psc_ciba', value: browser.cookieValue(a.url, 'psc_ciba')! })
   const again = await late.get(`${a.url}/_psc/ciba`)
   t.equal(again.status, 404, 'the approved request cannot log in a second time, on any replica')
-  t.notOk(late.cookies(a.url).find((c) => c.name === 'psc_session'), 'no second session')
+  t.notOk(
+    late.cookies(a.url).find((c) => c.name === 'psc_session'),
+    'no second session',
+  )
 })
 
 t.test('a cancel through B stops the polling on A within a second, and a new push may go', async (t) => {
@@ -84,7 +104,8 @@ t.test('a cancel through B stops the polling on A within a second, and a new pus
   t.match(cancelled.headers.location, /^\/_psc\/login\?rd=/, 'back to the login choice')
 
   const deadline = Date.now() + 10_000
-  while (!cibaOutcomes(a, PHARMACIEN).includes('cancelled') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  while (!cibaOutcomes(a, PHARMACIEN).includes('cancelled') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100))
   t.same(cibaOutcomes(a, PHARMACIEN), ['requested', 'cancelled'], 'A stopped polling and audits the cancel')
   const next = await startCiba(a, PHARMACIEN)
   t.equal(next.res.status, 303, 'the practitioner may be sent a new push (the one-waiting-push lock was released)')
@@ -112,8 +133,14 @@ t.test('Redis down: the waiting page fails closed with the store page (503), not
   t.equal(page.status, 503)
   t.match(page.body, /Service momentanément indisponible/)
   t.notMatch(page.body, /Redis|ECONNREFUSED|stack/i, 'no technical detail on the page')
-  t.ok(b.audit.find((e) => e.event === 'access' && e.reason === 'PSC_ERR_STORE_UNAVAILABLE'), 'audited with the store code')
-  t.notOk(b.logs.some((l) => l.includes('unhandled error')), 'not logged as a bug')
+  t.ok(
+    b.audit.find((e) => e.event === 'access' && e.reason === 'PSC_ERR_STORE_UNAVAILABLE'),
+    'audited with the store code',
+  )
+  t.notOk(
+    b.logs.some((l) => l.includes('unhandled error')),
+    'not logged as a bug',
+  )
 })
 
 t.test('approved, then two tabs on two replicas at once: exactly one logs in', async (t) => {
@@ -122,7 +149,8 @@ t.test('approved, then two tabs on two replicas at once: exactly one logs in', a
   const cookie = browser.cookieValue(a.url, 'psc_ciba')!
   await answerOnPhone(a, MEDECIN, true)
   const deadline = Date.now() + 10_000
-  while ((await browser.get(`${a.url}/_psc/ciba/status`)).body !== '{"state":"done"}' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  while ((await browser.get(`${a.url}/_psc/ciba/status`)).body !== '{"state":"done"}' && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100))
   const tabs = [a, b, a, b].map((replica) => {
     const tab = new BrowserLikeClient()
     tab.setCookie(replica.url, { name: 'psc_ciba', value: cookie })
@@ -130,7 +158,9 @@ t.test('approved, then two tabs on two replicas at once: exactly one logs in', a
   })
   const statuses = (await Promise.all(tabs)).map((r) => r.status).sort()
   t.same(statuses, [303, 404, 404, 404], 'one tab logged in, the three others get "Demande introuvable"')
-  const logins = [...a.audit, ...b.audit].filter((e) => e.event === 'login' && e.outcome === 'succeeded' && e.loginMethod === 'ciba')
+  const logins = [...a.audit, ...b.audit].filter(
+    (e) => e.event === 'login' && e.outcome === 'succeeded' && e.loginMethod === 'ciba',
+  )
   t.equal(logins.length, 1, 'one login in the trail of both replicas')
 })
 
@@ -147,21 +177,43 @@ t.test('the replica that polls stops: the others say the request ended, instead 
   const page = await browser.get(`${b.url}/_psc/ciba`)
   t.equal(page.status, 502, 'B tells the request failed')
   t.match(page.body, /Réessayer/, 'and offers to start again')
-  t.ok(b.audit.find((e) => e.event === 'login' && e.outcome === 'failed' && e.detail?.includes('the gateway replica that polled it stopped')), 'the detail says why, in the trail')
+  t.ok(
+    b.audit.find(
+      (e) =>
+        e.event === 'login' &&
+        e.outcome === 'failed' &&
+        e.detail?.includes('the gateway replica that polled it stopped'),
+    ),
+    'the detail says why, in the trail',
+  )
 })
 
 t.test('a forged or foreign state in the store is ignored: no crash, no redirect off the site', async (t) => {
   const { redis, a, b } = await twoReplicas(t)
   const { browser } = await startCiba(a, MEDECIN)
   moveCibaCookie(browser, a, b)
-  const [[key, value]] = await redisContent(redis.url, '*ciba:request:*') as [[string, string]]
-  const forged = { ...(JSON.parse(value) as object), state: 'approved', returnTo: 'https://evil.example/', fields: { identity: {} } }
+  const [[key, value]] = (await redisContent(redis.url, '*ciba:request:*')) as [[string, string]]
+  const forged = {
+    ...(JSON.parse(value) as object),
+    state: 'approved',
+    returnTo: 'https://evil.example/',
+    fields: { identity: {} },
+  }
   const client = new Redis(redis.url)
   t.teardown(() => client.disconnect())
   await client.set(key, JSON.stringify(forged), 'PX', 60_000)
   const page = await browser.get(`${b.url}/_psc/ciba`)
   t.equal(page.status, 404, 'not a request this gateway wrote: "Demande introuvable"')
   t.notOk(page.headers.location, 'no redirect')
-  await client.set(key, JSON.stringify({ ...(JSON.parse(value) as object), state: 'failed', failure: 'some-new-failure' }), 'PX', 60_000)
-  t.equal((await browser.get(`${b.url}/_psc/ciba`)).status, 404, 'an unknown failure kind (another version) is no 500 either')
+  await client.set(
+    key,
+    JSON.stringify({ ...(JSON.parse(value) as object), state: 'failed', failure: 'some-new-failure' }),
+    'PX',
+    60_000,
+  )
+  t.equal(
+    (await browser.get(`${b.url}/_psc/ciba`)).status,
+    404,
+    'an unknown failure kind (another version) is no 500 either',
+  )
 })

@@ -17,7 +17,10 @@ const received: string[] = []
 const audit: AuditEvent[] = []
 
 t.before(async () => {
-  upstream = createServer((req, res) => { received.push(req.url ?? ''); res.end('ok') })
+  upstream = createServer((req, res) => {
+    received.push(req.url ?? '')
+    res.end('ok')
+  })
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
   const yaml = `
@@ -34,7 +37,10 @@ routes:
   - { name: modern, upstream: modern, access: public }
 `
   const { config } = loadConfigText(yaml, 'double-decoding.yaml', {})
-  gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write () {} } as never })
+  gateway = await buildGateway(config, {
+    audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) },
+    logStream: { write() {} } as never,
+  })
   url = (await gateway.listen()).url
 })
 t.teardown(async () => {
@@ -43,7 +49,12 @@ t.teardown(async () => {
 })
 
 t.test('encoded dots, slashes and percent signs are refused for the upstream that decodes twice', async (t) => {
-  for (const path of ['/iis/docs/%252e%252e/admin.aspx', '/iis/%252E%252E%252Fweb.config', '/iis/a%255cb', '/iis/a%25252e']) {
+  for (const path of [
+    '/iis/docs/%252e%252e/admin.aspx',
+    '/iis/%252E%252E%252Fweb.config',
+    '/iis/a%255cb',
+    '/iis/a%25252e',
+  ]) {
     const { response } = await rawGet(url, path, ['Accept: text/html', 'Accept-Language: fr'])
     t.equal(response?.status, 400, path)
     t.match(response?.body, /caractères encodés deux fois/, 'the French page says why')
@@ -51,15 +62,27 @@ t.test('encoded dots, slashes and percent signs are refused for the upstream tha
   }
   const english = await rawGet(url, '/iis/%252e', ['Accept-Language: en', 'Accept: text/html'])
   t.match(english.response?.body, /characters encoded twice/)
-  t.same(received.filter((r) => r.startsWith('/legacy')), [], 'none of them reached the upstream')
+  t.same(
+    received.filter((r) => r.startsWith('/legacy')),
+    [],
+    'none of them reached the upstream',
+  )
   const refused = audit.filter((e) => e.event === 'access' && e.reason === 'PSC_ERR_DOUBLE_ENCODED_TARGET')
   t.equal(refused.length, 5, 'each refusal audited with its code')
   t.match(refused[0], { decision: 'reject', route: 'legacy' })
 })
 
 t.test('what it decodes once, and other upstreams, are forwarded as before', async (t) => {
-  t.equal((await rawGet(url, '/iis/rapport%20final/100%25')).response?.status, 200, 'a real percent sign is not an attack')
-  t.equal((await rawGet(url, '/autre/%252e%252e/x')).response?.status, 200, 'an upstream without decodesTwice gets the path as it is')
+  t.equal(
+    (await rawGet(url, '/iis/rapport%20final/100%25')).response?.status,
+    200,
+    'a real percent sign is not an attack',
+  )
+  t.equal(
+    (await rawGet(url, '/autre/%252e%252e/x')).response?.status,
+    200,
+    'an upstream without decodesTwice gets the path as it is',
+  )
   t.ok(received.includes('/modern/autre/%252e%252e/x'))
   t.ok(received.includes('/legacy/iis/rapport%20final/100%25'))
 })

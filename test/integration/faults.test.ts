@@ -26,7 +26,14 @@ t.test('PSC unreachable at start-up: public routes work, protected ones answer 5
 
   const emulator = await startEmulator({
     port: pscPort,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${stack.url}/_psc/callback`], postLogoutRedirectUris: [`${stack.url}/_psc/logged-out`] }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${stack.url}/_psc/callback`],
+        postLogoutRedirectUris: [`${stack.url}/_psc/logged-out`],
+      },
+    ],
   })
   t.teardown(() => emulator.close())
   const deadline = Date.now() + 20_000
@@ -80,7 +87,10 @@ t.test('PSC failing during the callback: a clear page, a fresh login link, no ha
   t.match(failed.body, /href="\/_psc\/login\?rd=[^"]+"/, 'a fresh login link, back to the page asked for')
   t.notOk(client.cookieValue(stack.url, 'psc_session'), 'no session cookie')
   t.equal(stack.gateway.sessions.store.size(), 0, 'no session server-side')
-  t.ok(stack.audit.some((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed'), 'the failure is audited')
+  t.ok(
+    stack.audit.some((e) => e.event === 'login' && (e as { outcome?: string }).outcome === 'failed'),
+    'the failure is audited',
+  )
 })
 
 t.test('an upstream that resets connections gives a 502 page; the next request is fine', async (t) => {

@@ -23,14 +23,21 @@ t.test('the generated configuration and Lua action keep the header contract', as
   await checkForwardAuthContract(t, stack, haproxy.url, true, () => haproxy.output().slice(-2000))
 })
 
-t.test('a protected page asked on another name of the proxy: the login URL is on the public host, and the login ends there', async (t) => {
-  await checkLoginOnPublicHost(t, stack, haproxy.url)
-})
+t.test(
+  'a protected page asked on another name of the proxy: the login URL is on the public host, and the login ends there',
+  async (t) => {
+    await checkLoginOnPublicHost(t, stack, haproxy.url)
+  },
+)
 
 t.test('the gateway down: a 503 page, never the application', async (t) => {
   await stack.gateway.stop()
   const res = await fetch(`${haproxy.url}/medecins/dossier`)
   t.equal(res.status, 503)
   t.match(await res.text(), /indisponible/)
-  t.same(stack.received('/medecins/dossier').filter((e) => e.headers['x-psc-idnat'] === undefined), [], 'nothing forwarded without the gateway\'s answer')
+  t.same(
+    stack.received('/medecins/dossier').filter((e) => e.headers['x-psc-idnat'] === undefined),
+    [],
+    "nothing forwarded without the gateway's answer",
+  )
 })

@@ -16,7 +16,9 @@ import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, freePort } from '../helpers/s
 const TWO_HOSPITALS = '899700600006' // 10 at FINESS 690000001 first, 60 at FINESS 750000001 (the CHU) second
 const AUDIENCE = 'dpi'
 
-interface Echo { headers: Record<string, string | undefined> }
+interface Echo {
+  headers: Record<string, string | undefined>
+}
 
 let emulator: RunningEmulator
 let upstream: RunningDemoApp
@@ -30,7 +32,17 @@ t.before(async () => {
   const port = await freePort()
   url = `http://127.0.0.1:${port}`
   upstream = await startDemoApp(0)
-  emulator = await startEmulator({ port: 0, clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${url}/_psc/callback`], postLogoutRedirectUris: [`${url}/_psc/logged-out`] }] })
+  emulator = await startEmulator({
+    port: 0,
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${url}/_psc/callback`],
+        postLogoutRedirectUris: [`${url}/_psc/logged-out`],
+      },
+    ],
+  })
   yaml = `
 listen: { host: 127.0.0.1, port: ${port} }
 publicUrl: ${url}
@@ -56,7 +68,10 @@ routes:
   - { name: app, upstream: app, access: authenticated }
 `
   const { config } = loadConfigText(yaml, 'identity-in-context.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET })
-  gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: { write () {} } as never })
+  gateway = await buildGateway(config, {
+    audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) },
+    logStream: { write() {} } as never,
+  })
   await gateway.psc.start()
   await gateway.listen()
   client = new BrowserLikeClient()
@@ -68,44 +83,69 @@ t.teardown(async () => {
   await emulator?.close()
 })
 
-async function echo (path: string): Promise<Echo> {
+async function echo(path: string): Promise<Echo> {
   const res = await client.get(`${url}${path}?format=json`)
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.body.slice(0, 300)}`)
   return JSON.parse(res.body) as Echo
 }
-async function assertionClaims (token: string | undefined): Promise<Record<string, unknown>> {
-  const jwks = await (await fetch(`${url}/_psc/jwks.json`)).json() as Parameters<typeof createLocalJWKSet>[0]
+async function assertionClaims(token: string | undefined): Promise<Record<string, unknown>> {
+  const jwks = (await (await fetch(`${url}/_psc/jwks.json`)).json()) as Parameters<typeof createLocalJWKSet>[0]
   return (await jwtVerify(token ?? '', createLocalJWKSet(jwks), { audience: AUDIENCE })).payload
 }
-const lastAccess = (route: string) => audit.filter((e) => e.event === 'access' && (e as { route?: string }).route === route).at(-1) as Record<string, unknown> | undefined
+const lastAccess = (route: string) =>
+  audit.filter((e) => e.event === 'access' && (e as { route?: string }).route === route).at(-1) as
+    | Record<string, unknown>
+    | undefined
 
-t.test('a CHU route entered through the second exercice: the upstream is told infirmier (60) at FINESS 750000001', async (t) => {
-  const seen = await echo('/chu/dossier/42')
-  t.equal(seen.headers['x-psc-idnat'], TWO_HOSPITALS)
-  t.equal(seen.headers['x-psc-profession-code'], '60', 'the exercice that satisfied the route, not the first (10)')
-  t.equal(seen.headers['x-psc-category'], 'M')
-  t.equal(seen.headers['x-psc-specialty'], undefined, 'the first exercice\'s specialty does not leak into the second\'s')
-  t.equal(seen.headers['x-psc-structure-finess'], '750000001')
-  t.equal(seen.headers['x-psc-structure-name'], 'Centre Hospitalier de Saint-%C5%92uf')
-  t.equal(seen.headers['x-psc-profession-codes'], '10,60', 'the list of every profession stays whole')
-  const claims = await assertionClaims(seen.headers['x-psc-assertion'])
-  t.match(claims, { idNat: TWO_HOSPITALS, professionCode: '60', structureFiness: '750000001', category: 'M' }, 'the signed assertion says the same')
-  t.notOk('specialty' in claims)
-  t.match(lastAccess('chu'), { decision: 'allow', idNat: TWO_HOSPITALS, profession: '60', exercice: 1, structure: '750000001' }, 'the audit line names the exercice used')
-})
+t.test(
+  'a CHU route entered through the second exercice: the upstream is told infirmier (60) at FINESS 750000001',
+  async (t) => {
+    const seen = await echo('/chu/dossier/42')
+    t.equal(seen.headers['x-psc-idnat'], TWO_HOSPITALS)
+    t.equal(seen.headers['x-psc-profession-code'], '60', 'the exercice that satisfied the route, not the first (10)')
+    t.equal(seen.headers['x-psc-category'], 'M')
+    t.equal(
+      seen.headers['x-psc-specialty'],
+      undefined,
+      "the first exercice's specialty does not leak into the second's",
+    )
+    t.equal(seen.headers['x-psc-structure-finess'], '750000001')
+    t.equal(seen.headers['x-psc-structure-name'], 'Centre Hospitalier de Saint-%C5%92uf')
+    t.equal(seen.headers['x-psc-profession-codes'], '10,60', 'the list of every profession stays whole')
+    const claims = await assertionClaims(seen.headers['x-psc-assertion'])
+    t.match(
+      claims,
+      { idNat: TWO_HOSPITALS, professionCode: '60', structureFiness: '750000001', category: 'M' },
+      'the signed assertion says the same',
+    )
+    t.notOk('specialty' in claims)
+    t.match(
+      lastAccess('chu'),
+      { decision: 'allow', idNat: TWO_HOSPITALS, profession: '60', exercice: 1, structure: '750000001' },
+      'the audit line names the exercice used',
+    )
+  },
+)
 
-t.test('the same session on a route for doctors: the first exercice, at the other hospital; no stale cached headers', async (t) => {
-  const doctors = await echo('/medecins/agenda')
-  t.equal(doctors.headers['x-psc-profession-code'], '10')
-  t.equal(doctors.headers['x-psc-structure-finess'], '690000001')
-  t.equal(doctors.headers['x-psc-specialty'], 'SM26')
-  const claims = await assertionClaims(doctors.headers['x-psc-assertion'])
-  t.match(claims, { professionCode: '10', structureFiness: '690000001' }, 'the assertion is not the one cached for the CHU route')
-  t.match(lastAccess('medecins'), { profession: '10', exercice: 0, structure: '690000001' })
-  const again = await echo('/chu/dossier/43')
-  t.equal(again.headers['x-psc-profession-code'], '60', 'back on the CHU route: the CHU exercice again')
-  t.match(await assertionClaims(again.headers['x-psc-assertion']), { professionCode: '60' })
-})
+t.test(
+  'the same session on a route for doctors: the first exercice, at the other hospital; no stale cached headers',
+  async (t) => {
+    const doctors = await echo('/medecins/agenda')
+    t.equal(doctors.headers['x-psc-profession-code'], '10')
+    t.equal(doctors.headers['x-psc-structure-finess'], '690000001')
+    t.equal(doctors.headers['x-psc-specialty'], 'SM26')
+    const claims = await assertionClaims(doctors.headers['x-psc-assertion'])
+    t.match(
+      claims,
+      { professionCode: '10', structureFiness: '690000001' },
+      'the assertion is not the one cached for the CHU route',
+    )
+    t.match(lastAccess('medecins'), { profession: '10', exercice: 0, structure: '690000001' })
+    const again = await echo('/chu/dossier/43')
+    t.equal(again.headers['x-psc-profession-code'], '60', 'back on the CHU route: the CHU exercice again')
+    t.match(await assertionClaims(again.headers['x-psc-assertion']), { professionCode: '60' })
+  },
+)
 
 t.test('a route with no exercice condition: the exercice at one of the configured establishments', async (t) => {
   const seen = await echo('/anything')
@@ -115,24 +155,41 @@ t.test('a route with no exercice condition: the exercice at one of the configure
 })
 
 t.test('forward-auth answers describe the same exercice', async (t) => {
-  const answer = await client.get(`${url}/_psc/auth`, { headers: { 'X-Original-URI': '/chu/dossier/42', 'X-Original-Method': 'GET' } })
+  const answer = await client.get(`${url}/_psc/auth`, {
+    headers: { 'X-Original-URI': '/chu/dossier/42', 'X-Original-Method': 'GET' },
+  })
   t.equal(answer.status, 200)
   t.equal(answer.headers['x-psc-profession-code'], '60')
   t.equal(answer.headers['x-psc-structure-finess'], '750000001')
   t.match(await assertionClaims(answer.headers['x-psc-assertion'] as string | undefined), { professionCode: '60' })
-  const doctors = await client.get(`${url}/_psc/auth`, { headers: { 'X-Original-URI': '/medecins/agenda', 'X-Original-Method': 'GET' } })
+  const doctors = await client.get(`${url}/_psc/auth`, {
+    headers: { 'X-Original-URI': '/medecins/agenda', 'X-Original-Method': 'GET' },
+  })
   t.equal(doctors.headers['x-psc-profession-code'], '10')
 })
 
-t.test('hot reload: the hospital\'s establishments change, and so does the exercice described, with no stale cached headers', async (t) => {
-  t.equal((await echo('/anything')).headers['x-psc-profession-code'], '60', 'before: the CHU exercice')
-  // The hospital is now the other one: an authenticated route describes the exercice practised there.
-  const next = yaml.replace('chu: { label: "Centre Hospitalier de Saint-Œuf", finess: ["750000001"] }', 'chu: { label: "Hôpital de Lyon", finess: ["690000001"] }')
-  gateway.reload(loadConfigText(next, 'identity-in-context.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET }).config)
-  const seen = await echo('/anything')
-  t.equal(seen.headers['x-psc-profession-code'], '10')
-  t.equal(seen.headers['x-psc-structure-finess'], '690000001')
-  t.match(await assertionClaims(seen.headers['x-psc-assertion']), { professionCode: '10', structureFiness: '690000001' })
-  t.equal((await echo('/chu/x')).headers['x-psc-profession-code'], '10', 'the route on the (renamed) set follows it too')
-  t.match(lastAccess('app'), { profession: '10', exercice: 0, structure: '690000001' })
-})
+t.test(
+  "hot reload: the hospital's establishments change, and so does the exercice described, with no stale cached headers",
+  async (t) => {
+    t.equal((await echo('/anything')).headers['x-psc-profession-code'], '60', 'before: the CHU exercice')
+    // The hospital is now the other one: an authenticated route describes the exercice practised there.
+    const next = yaml.replace(
+      'chu: { label: "Centre Hospitalier de Saint-Œuf", finess: ["750000001"] }',
+      'chu: { label: "Hôpital de Lyon", finess: ["690000001"] }',
+    )
+    gateway.reload(loadConfigText(next, 'identity-in-context.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET }).config)
+    const seen = await echo('/anything')
+    t.equal(seen.headers['x-psc-profession-code'], '10')
+    t.equal(seen.headers['x-psc-structure-finess'], '690000001')
+    t.match(await assertionClaims(seen.headers['x-psc-assertion']), {
+      professionCode: '10',
+      structureFiness: '690000001',
+    })
+    t.equal(
+      (await echo('/chu/x')).headers['x-psc-profession-code'],
+      '10',
+      'the route on the (renamed) set follows it too',
+    )
+    t.match(lastAccess('app'), { profession: '10', exercice: 0, structure: '690000001' })
+  },
+)

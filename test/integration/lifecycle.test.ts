@@ -21,7 +21,8 @@ function get(url: string): Promise<{ status: number; body: string }> {
   })
 }
 
-const withRoute = (yaml: string, route: string) => yaml.replace('  - name: application', `${route}\n  - name: application`)
+const withRoute = (yaml: string, route: string) =>
+  yaml.replace('  - name: application', `${route}\n  - name: application`)
 
 t.test('reload on file change and SIGHUP; a bad file is refused; SIGTERM drains', async (t) => {
   const upstream = await startDelayedUpstream()
@@ -29,7 +30,12 @@ t.test('reload on file change and SIGHUP; a bad file is refused; SIGTERM drains'
   const port = await freePort()
   const adminPort = await freePort()
   // PSC is not needed here (public routes only): an issuer nobody answers at.
-  const base = stackYaml({ port, adminPort, issuer: `http://127.0.0.1:${await freePort()}/auth/realms/esante-wallet`, upstreamUrl: upstream.url })
+  const base = stackYaml({
+    port,
+    adminPort,
+    issuer: `http://127.0.0.1:${await freePort()}/auth/realms/esante-wallet`,
+    upstreamUrl: upstream.url,
+  })
   const gw = spawnGateway(base)
   const file = gw.file
   t.teardown(() => gw.stop('SIGKILL'))
@@ -39,12 +45,18 @@ t.test('reload on file change and SIGHUP; a bad file is refused; SIGTERM drains'
   t.equal((await get(`${url}/nouveau/x`)).status, 503, 'not public yet: needs a login (PSC unreachable here)')
 
   // A valid change on disk is picked up without a restart.
-  writeFileSync(file, withRoute(base, '  - name: nouveau\n    match: { pathPrefix: /nouveau }\n    upstream: app\n    access: public'))
+  writeFileSync(
+    file,
+    withRoute(base, '  - name: nouveau\n    match: { pathPrefix: /nouveau }\n    upstream: app\n    access: public'),
+  )
   await until('the file change to be applied', async () => (await get(`${url}/nouveau/x`)).status === 200)
   t.pass('new route in force after the file changed')
 
   // A bad file is refused, with file, line and key in the log; the previous configuration stays.
-  writeFileSync(file, withRoute(base, '  - name: casse\n    match: { pathPrefx: /casse }\n    upstream: app\n    access: public'))
+  writeFileSync(
+    file,
+    withRoute(base, '  - name: casse\n    match: { pathPrefx: /casse }\n    upstream: app\n    access: public'),
+  )
   await until('the refusal to be logged', async () => gw.output.join('').includes('reload refused'))
   const log = gw.output.join('')
   t.match(log, /gateway\.yaml:\d+:\d+: routes\[\d\]\.match\.pathPrefx: unknown key/, 'the log names file, line and key')

@@ -31,7 +31,7 @@ async function loggedIn(idNat: string, startPath = '/') {
 }
 
 async function echo(client: BrowserLikeClient, path: string): Promise<Echo> {
-  const res = await client.get(stack.url + path + (path.includes('?') ? '&' : '?') + 'format=json')
+  const res = await client.get(`${stack.url + path + (path.includes('?') ? '&' : '?')}format=json`)
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.body.slice(0, 200)}`)
   return JSON.parse(res.body) as Echo
 }
@@ -40,7 +40,7 @@ t.test('an anonymous browser is sent to the login with its return path', async (
   const client = new BrowserLikeClient()
   const res = await client.get(`${stack.url}/dossier/42?onglet=bio`)
   t.equal(res.status, 302)
-  t.equal(res.headers.location, '/_psc/login?rd=' + encodeURIComponent('/dossier/42?onglet=bio'))
+  t.equal(res.headers.location, `/_psc/login?rd=${encodeURIComponent('/dossier/42?onglet=bio')}`)
   const login = await client.get(stack.url + res.headers.location)
   t.equal(login.status, 302)
   const authorize = new URL(login.headers.location ?? '')
@@ -96,7 +96,9 @@ t.test('a médecin logs in, comes back to the page asked for, and the upstream g
 
   const me = await client.get(`${stack.url}/_psc/me`)
   t.equal(me.status, 200)
-  const identity = (JSON.parse(me.body) as { identity: { idNat: string; exercices: Array<{ professionLabel: string }> } }).identity
+  const identity = (
+    JSON.parse(me.body) as { identity: { idNat: string; exercices: Array<{ professionLabel: string }> } }
+  ).identity
   t.equal(identity.idNat, MEDECIN)
   t.equal(identity.exercices[0]?.professionLabel, 'Médecin')
   t.notOk(/token/i.test(me.body), '/_psc/me shows no token')
@@ -105,9 +107,20 @@ t.test('a médecin logs in, comes back to the page asked for, and the upstream g
 t.test('identity values of every shipped practitioner reach the upstream intact', async (t) => {
   const cases: Array<[string, Record<string, string | undefined>]> = [
     [PHARMACIEN, { 'x-psc-profession-code': '21', 'x-psc-family-name': "D'Aubign%C3%A9" }],
-    [INFIRMIER_ADELI, { 'x-psc-idnat': INFIRMIER_ADELI, 'x-psc-rpps': undefined, 'x-psc-category': 'M', 'x-psc-given-name': 'Anne-S%C5%93ur' }],
+    [
+      INFIRMIER_ADELI,
+      {
+        'x-psc-idnat': INFIRMIER_ADELI,
+        'x-psc-rpps': undefined,
+        'x-psc-category': 'M',
+        'x-psc-given-name': 'Anne-S%C5%93ur',
+      },
+    ],
     [TWO_EXERCICES, { 'x-psc-profession-code': '10', 'x-psc-acr': 'eidas2' }],
-    [SLASH_IDNAT, { 'x-psc-idnat': SLASH_IDNAT, 'x-psc-rpps': undefined, 'x-psc-acr': 'eidas3', 'x-psc-auth-mode': 'MOBILE' }]
+    [
+      SLASH_IDNAT,
+      { 'x-psc-idnat': SLASH_IDNAT, 'x-psc-rpps': undefined, 'x-psc-acr': 'eidas3', 'x-psc-auth-mode': 'MOBILE' },
+    ],
   ]
   for (const [idNat, expected] of cases) {
     const { client } = await loggedIn(idNat)
@@ -136,12 +149,18 @@ t.test('route rules: profession, category and idNat conditions', async (t) => {
 
   const denial = stack.audit.find((e) => e.event === 'access' && e.decision === 'deny' && e.route === 'pharmacie')
   t.ok(denial, 'the denial is audited with its rule')
-  t.match(denial, { status: 403, idNat: MEDECIN, method: 'GET', path: '/pharmacie/stock', reason: 'PSC_ERR_DENIED_PROFESSION' })
+  t.match(denial, {
+    status: 403,
+    idNat: MEDECIN,
+    method: 'GET',
+    path: '/pharmacie/stock',
+    reason: 'PSC_ERR_DENIED_PROFESSION',
+  })
 })
 
 t.test('public routes need no login and still never pass client identity headers', async (t) => {
   const res = await fetch(`${stack.url}/public/info?format=json`, {
-    headers: { 'X-PSC-IdNat': 'forged', 'x-psc-rpps': 'forged', 'X_PSC_IDNAT': 'forged', 'X-Forwarded-For': '6.6.6.6' }
+    headers: { 'X-PSC-IdNat': 'forged', 'x-psc-rpps': 'forged', X_PSC_IDNAT: 'forged', 'X-Forwarded-For': '6.6.6.6' },
   })
   t.equal(res.status, 200)
   const seen = (await res.json()) as Echo
@@ -152,13 +171,19 @@ t.test('public routes need no login and still never pass client identity headers
 t.test('spoofed identity headers are stripped for a logged-in user too', async (t) => {
   const { client } = await loggedIn(PHARMACIEN)
   const res = await client.get(`${stack.url}/?format=json`, {
-    headers: { 'X-PSC-IdNat': MEDECIN, 'x-psc-profession-code': '10', 'X_Psc_Rpps': '99700218896', 'X-PSC-Extra': 'x' }
+    headers: { 'X-PSC-IdNat': MEDECIN, 'x-psc-profession-code': '10', X_Psc_Rpps: '99700218896', 'X-PSC-Extra': 'x' },
   })
   const seen = JSON.parse(res.body) as Echo
   t.equal(seen.headers['x-psc-idnat'], PHARMACIEN)
   t.equal(seen.headers['x-psc-profession-code'], '21')
-  t.notOk(seen.rawHeaders.some((h) => /x_psc/i.test(h)), 'underscore variant removed')
-  t.notOk(seen.rawHeaders.some((h) => /x-psc-extra/i.test(h)), 'unknown header of the namespace removed')
+  t.notOk(
+    seen.rawHeaders.some((h) => /x_psc/i.test(h)),
+    'underscore variant removed',
+  )
+  t.notOk(
+    seen.rawHeaders.some((h) => /x-psc-extra/i.test(h)),
+    'unknown header of the namespace removed',
+  )
   t.equal(seen.rawHeaders.filter((h) => h.toLowerCase() === 'x-psc-idnat').length, 1, 'exactly one idNat header')
 })
 
@@ -178,7 +203,9 @@ t.test('a path that cannot be normalised is refused with 400 and a reason', asyn
   t.equal(body.error, 'PSC_ERR_INVALID_TARGET')
   t.match(body.message, /adresse/)
   t.equal(body.reason, undefined, 'the technical reason stays in the log and the audit')
-  const audited = stack.audit.filter((e) => e.event === 'access' && e.reason === 'PSC_ERR_INVALID_TARGET').at(-1) as { detail?: string } | undefined
+  const audited = stack.audit.filter((e) => e.event === 'access' && e.reason === 'PSC_ERR_INVALID_TARGET').at(-1) as
+    | { detail?: string }
+    | undefined
   t.ok(audited?.detail, 'the audit has the technical reason')
   const html = await fetch(`${stack.url}/a%00b`)
   t.equal(html.status, 400)
@@ -196,7 +223,11 @@ t.test('callback: a wrong, missing or replayed state is refused', async (t) => {
   const wrong = await client.get(`${stack.url}/_psc/callback?code=abc&state=not-the-state`)
   t.equal(wrong.status, 400)
   t.notOk(client.cookies(stack.url).some((c) => c.name === 'psc_session'))
-  t.ok(stack.audit.some((e) => e.event === 'login' && e.outcome === 'failed' && e.reason === 'PSC_ERR_LOGIN_UNKNOWN_STATE'))
+  t.ok(
+    stack.audit.some(
+      (e) => e.event === 'login' && e.outcome === 'failed' && e.reason === 'PSC_ERR_LOGIN_UNKNOWN_STATE',
+    ),
+  )
 
   // A callback URL replayed after a successful login is refused (state consumed, code used once).
   const victim = new BrowserLikeClient()
@@ -220,7 +251,14 @@ t.test('callback: a wrong, missing or replayed state is refused', async (t) => {
 t.test('a tampered, garbage or foreign-signed cookie is refused without a crash', async (t) => {
   const { client } = await loggedIn(MEDECIN)
   const good = client.cookieValue(stack.url, 'psc_session')!
-  for (const bad of [good.slice(0, -2) + (good.endsWith('AA') ? 'BB' : 'AA'), 'garbage', good + 'x', 'a'.repeat(5000), '%%%', good.split('.')[0]!]) {
+  for (const bad of [
+    good.slice(0, -2) + (good.endsWith('AA') ? 'BB' : 'AA'),
+    'garbage',
+    `${good}x`,
+    'a'.repeat(5000),
+    '%%%',
+    good.split('.')[0]!,
+  ]) {
     client.setCookie(stack.url, { name: 'psc_session', value: bad })
     const res = await client.get(`${stack.url}/dossier`)
     t.equal(res.status, 302, `refused: ${bad.slice(0, 20)}`)
@@ -260,7 +298,15 @@ t.test('every proxied request has one audit line; no secret, token or cookie is 
   await client.get(`${stack.url}/audit-check?format=json`)
   const lines = stack.audit.slice(before).filter((e) => e.event === 'access')
   t.equal(lines.length, 1)
-  t.match(lines[0], { decision: 'allow', route: 'application', method: 'GET', path: '/audit-check', status: 200, idNat: MEDECIN, profession: '10' })
+  t.match(lines[0], {
+    decision: 'allow',
+    route: 'application',
+    method: 'GET',
+    path: '/audit-check',
+    status: 200,
+    idNat: MEDECIN,
+    profession: '10',
+  })
   t.type(lines[0]?.durationMs, 'number')
   t.match(lines[0]?.requestId, /^[0-9a-f-]{36}$/)
   t.notOk(JSON.stringify(lines[0]).includes('format=json'), 'no query string in the audit')
@@ -268,8 +314,10 @@ t.test('every proxied request has one audit line; no secret, token or cookie is 
   const cookie = client.cookies(stack.url).find((c) => c.name === 'psc_session')!.value
   const sessionId = decodeURIComponent(cookie).split('.')[0]!
   const everything = JSON.stringify(stack.audit) + stack.logs.join('\n')
-  for (const secret of [CLIENT_SECRET, SESSION_SECRET, cookie, sessionId]) t.notOk(everything.includes(secret), 'secret absent from logs and audit')
+  for (const secret of [CLIENT_SECRET, SESSION_SECRET, cookie, sessionId])
+    t.notOk(everything.includes(secret), 'secret absent from logs and audit')
   const record = await stack.gateway.sessions.store.get(sessionId)
   t.ok(record, 'the session exists server-side')
-  for (const token of [record!.accessToken, record!.idToken, record!.refreshToken ?? 'none-set']) t.notOk(everything.includes(token), 'token absent')
+  for (const token of [record!.accessToken, record!.idToken, record!.refreshToken ?? 'none-set'])
+    t.notOk(everything.includes(token), 'token absent')
 })

@@ -24,7 +24,7 @@ async function loggedIn(idNat: string, startPath = '/') {
 
 const accessEvents = (path: string) => stack.audit.filter((e) => e.event === 'access' && e.path === path)
 
-t.test('a refusal says, in French, who the page is for and what the practitioner\'s profile is', async (t) => {
+t.test("a refusal says, in French, who the page is for and what the practitioner's profile is", async (t) => {
   const { client } = await loggedIn(PHARMACIEN)
   const res = await client.get(`${stack.url}/medecins/planning`)
   t.equal(res.status, 403)
@@ -34,9 +34,16 @@ t.test('a refusal says, in French, who the page is for and what the practitioner
   t.match(res.body, /href="\/"[^>]*>Page d&#39;accueil|href="\/"/, 'a way back')
   t.match(res.body, /Référence de la requête : [0-9a-f-]{36}/)
   const event = accessEvents('/medecins/planning').at(-1)
-  t.match(event, { decision: 'deny', reason: 'PSC_ERR_DENIED_PROFESSION', detail: 'profession 21 not in [10]', idNat: PHARMACIEN })
+  t.match(event, {
+    decision: 'deny',
+    reason: 'PSC_ERR_DENIED_PROFESSION',
+    detail: 'profession 21 not in [10]',
+    idNat: PHARMACIEN,
+  })
 
-  const english = await client.get(`${stack.url}/medecins/planning`, { headers: { 'Accept-Language': 'en-GB,en;q=0.9,fr;q=0.5' } })
+  const english = await client.get(`${stack.url}/medecins/planning`, {
+    headers: { 'Accept-Language': 'en-GB,en;q=0.9,fr;q=0.5' },
+  })
   t.equal(english.status, 403)
   t.match(english.body, 'This page is reserved for: Médecin.')
   t.match(english.body, '<html lang="en">')
@@ -48,7 +55,10 @@ t.test('an invalid address gets a French 400 page, the reason only in the audit'
   t.match(response?.body ?? '', 'Requête invalide')
   t.notMatch(response?.body ?? '', /encoded|segment|slash/i, 'no English reason on the page')
   const event = stack.audit.filter((e) => e.event === 'access' && e.reason === 'PSC_ERR_INVALID_TARGET').at(-1)
-  t.ok(event && 'detail' in event && typeof event.detail === 'string' && event.detail.length > 0, 'the technical reason is in the audit')
+  t.ok(
+    event && 'detail' in event && typeof event.detail === 'string' && event.detail.length > 0,
+    'the technical reason is in the audit',
+  )
 })
 
 t.test('a failed callback explains in French and offers to log in again', async (t) => {
@@ -67,7 +77,11 @@ t.test('a failed callback explains in French and offers to log in again', async 
 
 t.test('the favicon of an anonymous browser starts no login', async (t) => {
   const before = stack.audit.filter((e) => e.event === 'login' && e.outcome === 'started').length
-  const { response } = await rawGet(stack.url, '/favicon.ico', ['Sec-Fetch-Mode: no-cors', 'Sec-Fetch-Dest: image', 'Accept: image/avif,image/webp,*/*'])
+  const { response } = await rawGet(stack.url, '/favicon.ico', [
+    'Sec-Fetch-Mode: no-cors',
+    'Sec-Fetch-Dest: image',
+    'Accept: image/avif,image/webp,*/*',
+  ])
   t.equal(response?.status, 401)
   t.equal(response?.headers.location, undefined, 'no redirect to the login')
   const after = stack.audit.filter((e) => e.event === 'login' && e.outcome === 'started').length
@@ -85,17 +99,25 @@ t.test('a deep link whose query holds %20 and %2F survives the login', async (t)
 t.test('another site cannot log a practitioner out', async (t) => {
   const { client } = await loggedIn(MEDECIN)
   // A cross-site <img> or link: the browser says where the request comes from.
-  const crossSite = await client.get(`${stack.url}/_psc/logout`, { headers: { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors' } })
+  const crossSite = await client.get(`${stack.url}/_psc/logout`, {
+    headers: { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'no-cors' },
+  })
   t.equal(crossSite.status, 200, 'a confirmation page, not a logout')
   t.match(crossSite.body, /<form method="post" action="\/_psc\/logout">/)
   t.equal((await client.get(`${stack.url}/dossier/1`)).status, 200, 'still logged in')
-  const forged = await client.postForm(`${stack.url}/_psc/logout`, {}, { headers: { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' } })
+  const forged = await client.postForm(
+    `${stack.url}/_psc/logout`,
+    {},
+    { headers: { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' } },
+  )
   t.equal(forged.status, 403)
   t.match(forged.body, 'venait d&#39;un autre site')
   t.equal((await client.get(`${stack.url}/dossier/1`)).status, 200, 'still logged in after a cross-site POST')
   // The confirmation form, posted from the gateway's own page, logs out.
   const form = parseForms(crossSite.body, `${stack.url}/_psc/logout`)[0]!
-  const confirmed = await client.postForm(form.action, form.fields, { headers: { Origin: stack.url, 'Sec-Fetch-Site': 'same-origin' } })
+  const confirmed = await client.postForm(form.action, form.fields, {
+    headers: { Origin: stack.url, 'Sec-Fetch-Site': 'same-origin' },
+  })
   t.equal(confirmed.status, 302)
   t.equal((await client.get(`${stack.url}/dossier/1`)).status, 302, 'logged out')
 })
@@ -103,7 +125,11 @@ t.test('another site cannot log a practitioner out', async (t) => {
 t.test('a form posted after the session expired says its data was not sent', async (t) => {
   const { client } = await loggedIn(MEDECIN)
   await new Promise((r) => setTimeout(r, 2300)) // time passing: past idleTimeout (2s)
-  const res = await client.postForm(`${stack.url}/dossier/1/notes`, { note: 'tension 12/8' }, { headers: { Origin: stack.url } })
+  const res = await client.postForm(
+    `${stack.url}/dossier/1/notes`,
+    { note: 'tension 12/8' },
+    { headers: { Origin: stack.url } },
+  )
   t.equal(res.status, 401)
   t.match(res.body, 'n&#39;ont pas été transmises à l&#39;application')
   t.match(res.body, /href="\/_psc\/login\?rd=/)
@@ -113,12 +139,22 @@ t.test('a form posted after the session expired says its data was not sent', asy
 t.test('a session cookie sent twice is refused, with a page that says what to do', async (t) => {
   const { client } = await loggedIn(MEDECIN)
   const cookie = client.cookies(stack.url).find((c) => c.name === 'psc_session')!
-  const { response } = await rawGet(stack.url, '/dossier/2', [`Cookie: psc_session=${cookie.value}; psc_session=planted.value`, 'Sec-Fetch-Mode: navigate', 'Accept: text/html'])
+  const { response } = await rawGet(stack.url, '/dossier/2', [
+    `Cookie: psc_session=${cookie.value}; psc_session=planted.value`,
+    'Sec-Fetch-Mode: navigate',
+    'Accept: text/html',
+  ])
   t.equal(response?.status, 400)
   t.match(response?.body ?? '', 'Cookies de session en double')
-  const reversed = await rawGet(stack.url, '/dossier/2', [`Cookie: psc_session=planted.value; other=1; psc_session=${cookie.value}`, 'Sec-Fetch-Mode: navigate'])
+  const reversed = await rawGet(stack.url, '/dossier/2', [
+    `Cookie: psc_session=planted.value; other=1; psc_session=${cookie.value}`,
+    'Sec-Fetch-Mode: navigate',
+  ])
   t.equal(reversed.response?.status, 400, 'whichever comes first')
-  const single = await rawGet(stack.url, '/dossier/2', [`Cookie: xpsc_session=1; psc_session=${cookie.value}`, 'Sec-Fetch-Mode: navigate'])
+  const single = await rawGet(stack.url, '/dossier/2', [
+    `Cookie: xpsc_session=1; psc_session=${cookie.value}`,
+    'Sec-Fetch-Mode: navigate',
+  ])
   t.equal(single.response?.status, 200, 'a cookie whose name ends the same is another cookie')
 })
 
@@ -128,7 +164,11 @@ t.test('a login started on another name of the gateway ends logged in, on the pu
   const other = stack.url.replace('127.0.0.1', 'localhost')
   const first = await client.get(`${other}/dossier/7?x=1`)
   t.equal(first.status, 302)
-  t.equal(first.headers.location, `${stack.url}/dossier/7?x=1`, 'sent to the same page on the public host before any login')
+  t.equal(
+    first.headers.location,
+    `${stack.url}/dossier/7?x=1`,
+    'sent to the same page on the public host before any login',
+  )
   const page = await client.follow(`${other}/dossier/7?x=1`)
   t.ok(isEmulatorLoginPage(page))
   const landed = await loginThroughEmulator(client, `${other}/dossier/7?x=1`, MEDECIN)

@@ -20,10 +20,14 @@ interface Replica {
 async function startReplica(yaml: string, name: string, port: number, adminPort: number): Promise<Replica> {
   const gateway = spawnGateway(yaml, name)
   const replica = { url: `http://127.0.0.1:${port}`, adminUrl: `http://127.0.0.1:${adminPort}`, gateway }
-  await until(`replica ${name} to be ready`, async () => {
-    if (gateway.child.exitCode !== null) throw new Error(`replica ${name} exited:\n${gateway.output.join('')}`)
-    return (await fetch(`${replica.adminUrl}/readyz`)).status === 200
-  }, 60_000) // two gateway processes starting at once on a loaded 2-core machine
+  await until(
+    `replica ${name} to be ready`,
+    async () => {
+      if (gateway.child.exitCode !== null) throw new Error(`replica ${name} exited:\n${gateway.output.join('')}`)
+      return (await fetch(`${replica.adminUrl}/readyz`)).status === 200
+    },
+    60_000,
+  ) // two gateway processes starting at once on a loaded 2-core machine
   return replica
 }
 
@@ -36,16 +40,26 @@ t.test('two replicas share sessions through Redis', async (t) => {
   const urls = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`]
   const emulator = await startEmulator({
     port: 0,
-    clients: [{
-      clientId: CLIENT_ID, clientSecret: CLIENT_SECRET,
-      redirectUris: urls.map((u) => `${u}/_psc/callback`), postLogoutRedirectUris: urls.map((u) => `${u}/_psc/logged-out`)
-    }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: urls.map((u) => `${u}/_psc/callback`),
+        postLogoutRedirectUris: urls.map((u) => `${u}/_psc/logged-out`),
+      },
+    ],
   })
   t.teardown(() => emulator.close())
   const yaml = (port: number, adminPort: number) =>
     stackYaml({ port, adminPort, issuer: emulator.issuer, upstreamUrl: upstream.url, redisUrl: redis.url })
-  const [a, b] = await Promise.all([startReplica(yaml(portA, adminA), 'a', portA, adminA), startReplica(yaml(portB, adminB), 'b', portB, adminB)])
-  t.teardown(async () => { await a.gateway.stop(); await b.gateway.stop() })
+  const [a, b] = await Promise.all([
+    startReplica(yaml(portA, adminA), 'a', portA, adminA),
+    startReplica(yaml(portB, adminB), 'b', portB, adminB),
+  ])
+  t.teardown(async () => {
+    await a.gateway.stop()
+    await b.gateway.stop()
+  })
 
   const client = new BrowserLikeClient()
   await loginThroughEmulator(client, `${a.url}/dossier`, '899700218896')
@@ -63,10 +77,19 @@ t.test('two replicas share sessions through Redis', async (t) => {
   t.teardown(() => inspector.quit())
   const keys = await inspector.keys('test:*')
   const id = decodeURIComponent(cookie).split('.')[0]!
-  t.ok(keys.some((k) => k.startsWith('test:s:')), 'session keys under the prefix')
-  t.notOk(keys.some((k) => k.includes(id)), 'no key contains the session id')
+  t.ok(
+    keys.some((k) => k.startsWith('test:s:')),
+    'session keys under the prefix',
+  )
+  t.notOk(
+    keys.some((k) => k.includes(id)),
+    'no key contains the session id',
+  )
   const values = await Promise.all(keys.filter((k) => k.startsWith('test:s:')).map((k) => inspector.get(k)))
-  t.notOk(values.some((v) => v?.includes(id)), 'no value contains the session id')
+  t.notOk(
+    values.some((v) => v?.includes(id)),
+    'no value contains the session id',
+  )
   const ttl = await inspector.pttl(keys.find((k) => k.startsWith('test:s:'))!)
   t.ok(ttl > 0 && ttl <= 30 * 60_000, 'TTL follows the idle timeout')
 
@@ -80,7 +103,11 @@ t.test('two replicas share sessions through Redis', async (t) => {
   t.equal((await fetch(`${a.url}/public/x?format=json`)).status, 200, 'public route still served')
   const degraded = await fetch(`${a.adminUrl}/readyz`)
   t.equal(degraded.status, 200, 'still in the Service')
-  t.match(await degraded.json(), { status: 'ready', degraded: ['sessions'], checks: { sessions: { ok: false, reportOnly: true } } })
+  t.match(await degraded.json(), {
+    status: 'ready',
+    degraded: ['sessions'],
+    checks: { sessions: { ok: false, reportOnly: true } },
+  })
 
   // Redis comes back (with its data): everything recovers without a restart.
   await redis.start()

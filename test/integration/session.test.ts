@@ -21,7 +21,7 @@ t.test('idle timeout ends a session that was not used, and is audited', async (t
   const stack = await startStack({ idleTimeout: '30m', absoluteTimeout: '8h', now: () => clock })
   t.teardown(() => stack.close())
   const client = new BrowserLikeClient()
-  await loginThroughEmulator(client, stack.url + '/', MEDECIN)
+  await loginThroughEmulator(client, `${stack.url}/`, MEDECIN)
 
   clock += 29 * MIN
   t.equal((await client.get(`${stack.url}/?format=json`)).status, 200, 'used within the idle timeout')
@@ -43,9 +43,15 @@ t.test('idle timeout ends a session that was not used, and is audited', async (t
   const toPsc = await client.get(new URL(again!, stack.url).href)
   t.equal(toPsc.status, 302)
   t.match(toPsc.headers.location, /\/protocol\/openid-connect\/auth\?/, 'the button goes on to PSC')
-  const english = await client.get(new URL(expired.headers.location!, stack.url).href, { headers: { 'Accept-Language': 'en' } })
+  const english = await client.get(new URL(expired.headers.location!, stack.url).href, {
+    headers: { 'Accept-Language': 'en' },
+  })
   t.match(english.body, '<h1>Session expired</h1>')
-  t.equal((await client.get(`${stack.url}/_psc/login?rd=%2Fdossier`)).status, 302, 'a plain login goes straight to PSC, no notice')
+  t.equal(
+    (await client.get(`${stack.url}/_psc/login?rd=%2Fdossier`)).status,
+    302,
+    'a plain login goes straight to PSC, no notice',
+  )
 })
 
 t.test('session expired with the e-CPS choice page: the notice is on the login page', async (t) => {
@@ -69,7 +75,7 @@ t.test('absolute timeout ends a session however busy it is', async (t) => {
   const stack = await startStack({ idleTimeout: '30m', absoluteTimeout: '1h', now: () => clock })
   t.teardown(() => stack.close())
   const client = new BrowserLikeClient()
-  await loginThroughEmulator(client, stack.url + '/', MEDECIN)
+  await loginThroughEmulator(client, `${stack.url}/`, MEDECIN)
   for (let i = 0; i < 3; i++) {
     clock += 19 * MIN
     t.equal((await client.get(`${stack.url}/?format=json`)).status, 200, `busy at ${(i + 1) * 19} min`)
@@ -87,7 +93,7 @@ t.test('key rotation: the first secret signs, the others still verify, a removed
   const stack = await startStack({ secrets: [NEW, OLD] })
   t.teardown(() => stack.close())
   const client = new BrowserLikeClient()
-  await loginThroughEmulator(client, stack.url + '/', MEDECIN)
+  await loginThroughEmulator(client, `${stack.url}/`, MEDECIN)
   const signed = sessionCookie(client, stack.url)
   const id = signed.slice(0, signed.lastIndexOf('.'))
   t.equal(signed, sign(id, NEW), 'new cookies are signed with the first secret')
@@ -108,7 +114,7 @@ t.test('a session id planted before login is never promoted; each login gets a n
   const client = new BrowserLikeClient()
   const planted = sign('A'.repeat(43), 'attacker-does-not-know-the-secret-000000')
   client.setCookie(stack.url, { name: 'psc_session', value: planted })
-  await loginThroughEmulator(client, stack.url + '/', MEDECIN)
+  await loginThroughEmulator(client, `${stack.url}/`, MEDECIN)
   const first = sessionCookie(client, stack.url)
   t.not(first, planted)
   // PSC keeps its own SSO session: a second login goes through without the practitioner list.
@@ -124,15 +130,19 @@ t.test('acr: a higher level than required is accepted, a lower one refused', asy
   const strict = await startStack({ acr: 'eidas2' })
   t.teardown(() => strict.close())
   const eidas1 = new BrowserLikeClient()
-  const refused = await loginThroughEmulator(eidas1, strict.url + '/', MEDECIN)
+  const refused = await loginThroughEmulator(eidas1, `${strict.url}/`, MEDECIN)
   t.equal(refused.status, 403)
   t.match(refused.body, /niveau de sécurité exigé/)
   t.notMatch(refused.body, /eidas1/, 'the technical detail is not on the page')
   const failed = strict.audit.find((e) => e.event === 'login' && e.outcome === 'failed')
-  t.match(failed, { reason: 'PSC_ERR_LOGIN_ACR_TOO_LOW', detail: /eidas1 is below the required eidas2/, idNat: MEDECIN }, 'a refusal after PSC authenticated the practitioner names them')
+  t.match(
+    failed,
+    { reason: 'PSC_ERR_LOGIN_ACR_TOO_LOW', detail: /eidas1 is below the required eidas2/, idNat: MEDECIN },
+    'a refusal after PSC authenticated the practitioner names them',
+  )
   t.notOk(eidas1.cookieValue(strict.url, 'psc_session'), 'no session')
   const eidas3 = new BrowserLikeClient()
-  const accepted = await loginThroughEmulator(eidas3, strict.url + '/', '500000001815646/CPAT00045')
+  const accepted = await loginThroughEmulator(eidas3, `${strict.url}/`, '500000001815646/CPAT00045')
   t.equal(accepted.status, 200, 'eidas3 satisfies eidas2')
 })
 
@@ -140,18 +150,18 @@ t.test('client_secret_post works as well as client_secret_basic', async (t) => {
   const stack = await startStack({ clientAuth: 'client_secret_post' })
   t.teardown(() => stack.close())
   const client = new BrowserLikeClient()
-  const landed = await loginThroughEmulator(client, stack.url + '/', MEDECIN)
+  const landed = await loginThroughEmulator(client, `${stack.url}/`, MEDECIN)
   t.equal(landed.status, 200)
 })
 
 t.test('latin1 header encoding and renamed or added identity headers', async (t) => {
   const stack = await startStack({
     encoding: 'latin1',
-    headersYaml: '  identity:\n    X-PSC-IdNat: false\n    Remote-User: idNat\n    X-PSC-Structure: structureName\n'
+    headersYaml: '  identity:\n    X-PSC-IdNat: false\n    Remote-User: idNat\n    X-PSC-Structure: structureName\n',
   })
   t.teardown(() => stack.close())
   const client = new BrowserLikeClient()
-  await loginThroughEmulator(client, stack.url + '/', '0012345678')
+  await loginThroughEmulator(client, `${stack.url}/`, '0012345678')
   const res = await client.get(`${stack.url}/?format=json`)
   const seen = JSON.parse(res.body) as { headers: Record<string, string> }
   // Node decodes header bytes as latin1: "œ" has no latin1 byte and becomes "?".
@@ -161,6 +171,8 @@ t.test('latin1 header encoding and renamed or added identity headers', async (t)
   t.ok(seen.headers['x-psc-structure'], 'an added header')
 
   // A client cannot set a renamed identity header either.
-  const spoof = await fetch(`${stack.url}/public/x?format=json`, { headers: { 'Remote-User': 'forged', REMOTE_USER: 'forged' } })
+  const spoof = await fetch(`${stack.url}/public/x?format=json`, {
+    headers: { 'Remote-User': 'forged', REMOTE_USER: 'forged' },
+  })
   t.notOk(JSON.stringify(await spoof.json()).includes('forged'))
 })

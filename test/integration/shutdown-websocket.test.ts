@@ -11,13 +11,23 @@ t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0
   const wss = new WebSocketServer({ server })
   wss.on('connection', (s) => s.on('message', (m) => s.send(`echo:${m.toString()}`)))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(); server.close(() => r()) }))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate()
+        wss.close()
+        server.close(() => r())
+      }),
+  )
   const port = await freePort()
   const adminPort = await freePort()
-  const yaml = stackYaml({
-    port, adminPort, issuer: `http://127.0.0.1:${await freePort()}/auth/realms/esante-wallet`,
-    upstreamUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, websocket: true
-  }) + 'lifecycle: { shutdownGrace: 1500ms, watchConfig: false }\n'
+  const yaml = `${stackYaml({
+    port,
+    adminPort,
+    issuer: `http://127.0.0.1:${await freePort()}/auth/realms/esante-wallet`,
+    upstreamUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    websocket: true,
+  })}lifecycle: { shutdownGrace: 1500ms, watchConfig: false }\n`
   const gw = spawnGateway(yaml)
   t.teardown(() => gw.stop('SIGKILL'))
   const url = `ws://127.0.0.1:${port}/public/live`
@@ -31,7 +41,11 @@ t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0
     if (!socket) await new Promise((r) => setTimeout(r, 100))
   }
   t.ok(socket, 'WebSocket open through the gateway (public route)')
-  const echo = (text: string) => new Promise<string>((resolve) => { socket!.once('message', (m) => resolve(m.toString())); socket!.send(text) })
+  const echo = (text: string) =>
+    new Promise<string>((resolve) => {
+      socket!.once('message', (m) => resolve(m.toString()))
+      socket!.send(text)
+    })
   t.equal(await echo('avant'), 'echo:avant')
 
   const started = Date.now()
@@ -41,7 +55,10 @@ t.test('SIGTERM: open WebSockets last the grace period, then the process exits 0
   t.equal(await echo('pendant'), 'echo:pendant', 'the open WebSocket still works during the grace period')
   const refused = await new Promise<boolean>((resolve) => {
     const s = new WebSocket(url)
-    s.once('open', () => { s.close(); resolve(false) })
+    s.once('open', () => {
+      s.close()
+      resolve(false)
+    })
     s.once('error', () => resolve(true))
     s.once('unexpected-response', () => resolve(true))
   })

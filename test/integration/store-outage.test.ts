@@ -66,7 +66,7 @@ t.test('a logout during the outage ends the session once Redis is back', async (
   const logout = await client.get(`${stack.url}/_psc/logout`)
   t.equal(logout.status, 302, 'not a 500')
   t.equal(logout.headers.location, '/_psc/logged-out')
-  t.notOk(client.cookieValue(stack.url, 'psc_session'), 'the browser\'s cookie is cleared')
+  t.notOk(client.cookieValue(stack.url, 'psc_session'), "the browser's cookie is cleared")
   t.equal(stack.gateway.sessions.pendingEnds, 1, 'the end waits for the store')
   await redis.start()
   await storeReady()

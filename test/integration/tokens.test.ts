@@ -26,13 +26,21 @@ t.test('the access token is forwarded, refreshed before expiry, once for concurr
   t.match(first, /^Bearer .{20,}/, 'the upstream gets the PSC access token')
   t.equal(await bearerSeen(client, stack), first, 'unchanged while fresh')
   const spoofed = await client.get(`${stack.url}/?format=json`, { headers: { Authorization: 'Bearer forged' } })
-  t.equal((JSON.parse(spoofed.body) as { headers: Record<string, string> }).headers.authorization, first, 'a client Authorization header is replaced')
+  t.equal(
+    (JSON.parse(spoofed.body) as { headers: Record<string, string> }).headers.authorization,
+    first,
+    'a client Authorization header is replaced',
+  )
 
   clock += 2 * MIN // past the 2-minute access token lifetime
   const seen = await Promise.all(Array.from({ length: 20 }, () => bearerSeen(client, stack)))
   t.equal(new Set(seen).size, 1, 'every concurrent request got the same refreshed token')
   t.not(seen[0], first, 'a new access token')
-  t.equal(stack.audit.filter((e) => e.event === 'session' && (e as { outcome?: string }).outcome === 'refreshed').length, 1, 'one refresh, audited once')
+  t.equal(
+    stack.audit.filter((e) => e.event === 'session' && (e as { outcome?: string }).outcome === 'refreshed').length,
+    1,
+    'one refresh, audited once',
+  )
   // Every refresh grant returns a new access token: one token across 20 responses means one refresh.
 })
 
@@ -42,7 +50,13 @@ t.test('across replicas sharing Redis, one refresh for the session', async (t) =
   let clock = Date.now()
   const a = await startStack({ forwardAccessToken: true, redisUrl: redis.url, now: () => clock })
   t.teardown(() => a.close())
-  const b = await startStack({ forwardAccessToken: true, redisUrl: redis.url, now: () => clock, emulator: a.emulator, port: undefined })
+  const b = await startStack({
+    forwardAccessToken: true,
+    redisUrl: redis.url,
+    now: () => clock,
+    emulator: a.emulator,
+    port: undefined,
+  })
   t.teardown(() => b.close())
   const client = new BrowserLikeClient()
   await loginThroughEmulator(client, `${a.url}/`, '899700218896')
@@ -70,14 +84,20 @@ t.test('re-validation: PSC still knows the session, then PSC refuses it', async 
   const record = await stack.gateway.sessions.store.get(cookie.slice(0, cookie.lastIndexOf('.')))
   const revoke = await fetch(`${stack.emulator!.issuer}/protocol/openid-connect/revoke`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64') },
-    body: new URLSearchParams({ token: record!.refreshToken!, token_type_hint: 'refresh_token' })
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ token: record!.refreshToken!, token_type_hint: 'refresh_token' }),
   })
   t.equal(revoke.status, 200)
   clock += 6 * MIN
   const refused = await client.get(`${stack.url}/dossier`)
   t.equal(refused.status, 302, 'back to the login')
-  t.ok(stack.audit.some((e) => e.event === 'logout' && (e as { cause?: string }).cause === 'revoked'), 'audited as revoked')
+  t.ok(
+    stack.audit.some((e) => e.event === 'logout' && (e as { cause?: string }).cause === 'revoked'),
+    'audited as revoked',
+  )
 })
 
 t.test('PSC unreachable when a needed access token must be renewed: 503, the session is kept', async (t) => {
@@ -92,5 +112,8 @@ t.test('PSC unreachable when a needed access token must be renewed: 503, the ses
   t.equal(res.status, 503, 'not a login redirect: nothing says the practitioner is logged out')
   t.notMatch(String(res.headers['set-cookie'] ?? ''), /psc_session=;/, 'the session cookie is kept')
   const cookie = decodeURIComponent(client.cookieValue(stack.url, 'psc_session')!)
-  t.ok(await stack.gateway.sessions.store.get(cookie.slice(0, cookie.lastIndexOf('.'))), 'the session is kept server-side')
+  t.ok(
+    await stack.gateway.sessions.store.get(cookie.slice(0, cookie.lastIndexOf('.'))),
+    'the session is kept server-side',
+  )
 })

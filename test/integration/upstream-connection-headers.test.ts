@@ -28,31 +28,43 @@ t.teardown(async () => {
 })
 
 /** Sends one request and waits for the server to close (or 2 s): expects no second response. */
-const send = (lines: string[]) => rawRequest(stack.url, [...lines, '', ''].join('\r\n'), { expectResponses: 2, timeoutMs: 2000 })
+const send = (lines: string[]) =>
+  rawRequest(stack.url, [...lines, '', ''].join('\r\n'), { expectResponses: 2, timeoutMs: 2000 })
 
-t.test('HTTP/1.0 without keep-alive: a closing answer, none of the upstream\'s connection headers', async (t) => {
+t.test("HTTP/1.0 without keep-alive: a closing answer, none of the upstream's connection headers", async (t) => {
   const { response, closed, timedOut } = await send(['GET /public/page HTTP/1.0', `Host: ${new URL(stack.url).host}`])
   t.equal(response?.status, 200)
   t.equal(response?.body, 'bonjour')
-  t.not(response?.headers.connection?.toLowerCase(), 'keep-alive', 'not the upstream\'s keep-alive')
+  t.not(response?.headers.connection?.toLowerCase(), 'keep-alive', "not the upstream's keep-alive")
   t.equal(response?.headers['keep-alive'], undefined, 'no Keep-Alive: timeout=5')
-  t.equal(response?.headers['x-upstream-hop'], undefined, 'a header the upstream\'s Connection named is hop-by-hop')
+  t.equal(response?.headers['x-upstream-hop'], undefined, "a header the upstream's Connection named is hop-by-hop")
   t.equal(response?.headers['proxy-connection'], undefined)
   t.ok(closed && !timedOut, 'the gateway closes the connection as HTTP/1.0 requires')
 })
 
 t.test('HTTP/1.1 with Connection: close: Connection: close, and the connection closed', async (t) => {
-  const { response, closed, timedOut } = await send(['GET /public/page HTTP/1.1', `Host: ${new URL(stack.url).host}`, 'Connection: close'])
+  const { response, closed, timedOut } = await send([
+    'GET /public/page HTTP/1.1',
+    `Host: ${new URL(stack.url).host}`,
+    'Connection: close',
+  ])
   t.equal(response?.status, 200)
   t.equal(response?.headers.connection?.toLowerCase(), 'close')
   t.equal(response?.headers['keep-alive'], undefined)
   t.equal(response?.headers['x-upstream-hop'], undefined)
-  t.ok(closed && !timedOut, 'closed, not kept alive for 5 s on the upstream\'s word')
+  t.ok(closed && !timedOut, "closed, not kept alive for 5 s on the upstream's word")
 })
 
-t.test('HTTP/1.1 keep-alive: the gateway\'s own keep-alive, not the upstream\'s', async (t) => {
-  const { response } = await rawRequest(stack.url, `GET /public/page HTTP/1.1\r\nHost: ${new URL(stack.url).host}\r\n\r\n`)
+t.test("HTTP/1.1 keep-alive: the gateway's own keep-alive, not the upstream's", async (t) => {
+  const { response } = await rawRequest(
+    stack.url,
+    `GET /public/page HTTP/1.1\r\nHost: ${new URL(stack.url).host}\r\n\r\n`,
+  )
   t.equal(response?.status, 200)
-  t.notMatch(response?.headers['keep-alive'] ?? '', /timeout=5\b|max=1000/, 'the upstream\'s Keep-Alive values do not travel')
+  t.notMatch(
+    response?.headers['keep-alive'] ?? '',
+    /timeout=5\b|max=1000/,
+    "the upstream's Keep-Alive values do not travel",
+  )
   t.equal(response?.headers['x-upstream-hop'], undefined)
 })

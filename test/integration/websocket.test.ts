@@ -18,16 +18,29 @@ async function wsUpstream() {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(); server.closeAllConnections(); server.close(() => r()) })
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate()
+        wss.close()
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
   }
 }
 
 /** Opens a WebSocket; resolves with the first message, or rejects with the HTTP status of a refusal. */
-function open(url: string, headers: Record<string, string>): Promise<{ socket: WebSocket; first: { url: string; headers: IncomingHttpHeaders } }> {
+function open(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ socket: WebSocket; first: { url: string; headers: IncomingHttpHeaders } }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers })
-    socket.once('message', (data) => resolve({ socket, first: JSON.parse(data.toString()) as { url: string; headers: IncomingHttpHeaders } }))
-    socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`refused with ${res.statusCode}`), { status: res.statusCode })))
+    socket.once('message', (data) =>
+      resolve({ socket, first: JSON.parse(data.toString()) as { url: string; headers: IncomingHttpHeaders } }),
+    )
+    socket.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`refused with ${res.statusCode}`), { status: res.statusCode })),
+    )
     socket.once('error', reject)
   })
 }
@@ -52,13 +65,20 @@ t.test('WebSocket upgrades are authorised by the gate and carry the identity', a
 
   // A WebSocket cannot follow a redirect to PSC: 401, and no login is started for it.
   t.equal(await refusal(open(`${wsUrl}/live`, {})), 401, 'no session: the upgrade is refused')
-  t.notOk(stack.audit.some((e) => e.event === 'login' && e.outcome === 'started'), 'no login start')
+  t.notOk(
+    stack.audit.some((e) => e.event === 'login' && e.outcome === 'started'),
+    'no login start',
+  )
   t.equal(await refusal(open(`${wsUrl}/live`, { accept: 'application/json' })), 401, 'an API client gets 401')
 
   const client = new BrowserLikeClient()
   await loginThroughEmulator(client, `${stack.url}/`, '899700367915')
   const cookie = `psc_session=${client.cookieValue(stack.url, 'psc_session')}`
-  const { socket, first } = await open(`${wsUrl}/live/%66eed?x=1`, { cookie, 'X-PSC-IdNat': 'forged', x_psc_rpps: 'forged' })
+  const { socket, first } = await open(`${wsUrl}/live/%66eed?x=1`, {
+    cookie,
+    'X-PSC-IdNat': 'forged',
+    x_psc_rpps: 'forged',
+  })
   t.teardown(() => socket.close())
   t.equal(first.headers['x-psc-idnat'], '899700367915', 'the upstream learns who it is')
   t.equal(first.headers['x-psc-profession-code'], '21')
@@ -79,10 +99,19 @@ t.test('WebSocket upgrades are authorised by the gate and carry the identity', a
   t.equal(plain.body, 'plain http', 'a request that is not an upgrade is forwarded as HTTP')
   // (node:http: fetch refuses to send an Upgrade header)
   const withUpgradeHeaderOnly = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
-    httpGet(`${stack.url}/live/feed`, { headers: { cookie, upgrade: 'websocket', connection: 'keep-alive' } }, (res) => {
-      let body = ''
-      res.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => resolve({ status: res.statusCode, body }))
-    }).on('error', reject)
+    httpGet(
+      `${stack.url}/live/feed`,
+      { headers: { cookie, upgrade: 'websocket', connection: 'keep-alive' } },
+      (res) => {
+        let body = ''
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => {
+            body += c
+          })
+          .on('end', () => resolve({ status: res.statusCode, body }))
+      },
+    ).on('error', reject)
   })
   t.equal(withUpgradeHeaderOnly.status, 200, 'an Upgrade header without Connection: upgrade is plain HTTP')
   t.equal(withUpgradeHeaderOnly.body, 'plain http')

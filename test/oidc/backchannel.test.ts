@@ -19,7 +19,10 @@ t.test('logout token validation', async (t) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   t.teardown(() => new Promise<void>((r) => server.close(() => r())))
   const jwksUri = `http://127.0.0.1:${(server.address() as { port: number }).port}/certs`
-  const psc = { configuration: { serverMetadata: () => ({ jwks_uri: jwksUri }) }, http: { fetch: (url: string, init: RequestInit) => fetch(url, init) } } as unknown as PscClient
+  const psc = {
+    configuration: { serverMetadata: () => ({ jwks_uri: jwksUri }) },
+    http: { fetch: (url: string, init: RequestInit) => fetch(url, init) },
+  } as unknown as PscClient
   const settings = { issuer: ISSUER, clientId: CLIENT_ID, httpTimeoutMs: 2000 } as GatewayConfig['psc']
   const store = new MemorySessionStore(100)
   const receiver = new BackchannelLogout(psc, settings, store)
@@ -27,20 +30,37 @@ t.test('logout token validation', async (t) => {
   const sign = (claims: JWTPayload, o: { aud?: string; iss?: string; iat?: number; alg?: string } = {}) =>
     new SignJWT({ events: EVENT, ...claims })
       .setProtectedHeader({ alg: o.alg ?? 'RS256', kid: 'k1', typ: 'logout+jwt' })
-      .setIssuer(o.iss ?? ISSUER).setAudience(o.aud ?? CLIENT_ID).setIssuedAt(o.iat ?? Math.floor(Date.now() / 1000)).setJti(`jti-${++n}`)
+      .setIssuer(o.iss ?? ISSUER)
+      .setAudience(o.aud ?? CLIENT_ID)
+      .setIssuedAt(o.iat ?? Math.floor(Date.now() / 1000))
+      .setJti(`jti-${++n}`)
       .sign(privateKey)
 
   const record = (sub: string, sid: string) => ({
     identity: { sub, idNat: 'x', familyName: 'A', givenName: 'B', acr: 'eidas1', exercices: [] },
-    idToken: 'i', accessToken: 'a', accessTokenExpiresAt: 0, pscSid: sid, createdAt: Date.now(), lastSeenAt: Date.now(), ref: sid
+    idToken: 'i',
+    accessToken: 'a',
+    accessTokenExpiresAt: 0,
+    pscSid: sid,
+    createdAt: Date.now(),
+    lastSeenAt: Date.now(),
+    ref: sid,
   })
   await store.set('s1', record('f:1:a', 'sid-a'), 60_000)
   await store.set('s2', record('f:1:a', 'sid-b'), 60_000)
   await store.set('s3', record('f:2:b', 'sid-c'), 60_000)
 
-  t.same(await receiver.handle(await sign({ sid: 'sid-a', sub: 'f:1:a' })), { sid: 'sid-a', sub: 'f:1:a', ended: 1 }, 'by sid: that session only')
+  t.same(
+    await receiver.handle(await sign({ sid: 'sid-a', sub: 'f:1:a' })),
+    { sid: 'sid-a', sub: 'f:1:a', ended: 1 },
+    'by sid: that session only',
+  )
   t.ok(await store.get('s2'))
-  t.same((await receiver.handle(await sign({ sub: 'f:1:a' }))).ended, 1, 'by sub: every remaining session of the practitioner')
+  t.same(
+    (await receiver.handle(await sign({ sub: 'f:1:a' }))).ended,
+    1,
+    'by sub: every remaining session of the practitioner',
+  )
   t.ok(await store.get('s3'), 'other practitioners untouched')
 
   const replayed = await sign({ sid: 'sid-c' })
@@ -51,10 +71,33 @@ t.test('logout token validation', async (t) => {
     ['wrong issuer', sign({ sid: 'z' }, { iss: 'https://evil' })],
     ['too old', sign({ sid: 'z' }, { iat: Math.floor(Date.now() / 1000) - 3600 })],
     ['nonce present', sign({ sid: 'z', nonce: 'n' })],
-    ['no events', new SignJWT({ sid: 'z' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(CLIENT_ID).setIssuedAt().setJti('q').sign(privateKey)],
+    [
+      'no events',
+      new SignJWT({ sid: 'z' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(ISSUER)
+        .setAudience(CLIENT_ID)
+        .setIssuedAt()
+        .setJti('q')
+        .sign(privateKey),
+    ],
     ['neither sid nor sub', sign({})],
-    ['no jti', new SignJWT({ sid: 'z', events: EVENT }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(CLIENT_ID).setIssuedAt().sign(privateKey)],
-    ['unsigned', Promise.resolve(Buffer.from('{"alg":"none"}').toString('base64url') + '.' + Buffer.from(JSON.stringify({ iss: ISSUER, aud: CLIENT_ID, sid: 'z', events: EVENT, jti: 'u', iat: Math.floor(Date.now() / 1000) })).toString('base64url') + '.')]
+    [
+      'no jti',
+      new SignJWT({ sid: 'z', events: EVENT })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuer(ISSUER)
+        .setAudience(CLIENT_ID)
+        .setIssuedAt()
+        .sign(privateKey),
+    ],
+    [
+      'unsigned',
+      Promise.resolve(
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: ISSUER, aud: CLIENT_ID, sid: 'z', events: EVENT, jti: 'u', iat: Math.floor(Date.now() / 1000) })).toString('base64url')}.`,
+      ),
+    ],
   ]
-  for (const [what, token] of refusals) await t.rejects(receiver.handle(await token), { name: 'LogoutTokenError' }, what)
+  for (const [what, token] of refusals)
+    await t.rejects(receiver.handle(await token), { name: 'LogoutTokenError' }, what)
 })

@@ -10,21 +10,38 @@ t.test('the environment by default: HTTPS_PROXY for https, HTTP_PROXY for http, 
   const env = { HTTPS_PROXY: 'http://proxy-s:3128', HTTP_PROXY: 'http://proxy-h:3128' }
   t.equal(proxyFor(psc, { kind: 'environment' }, env)?.href, 'http://proxy-s:3128/')
   t.equal(proxyFor(emulator, { kind: 'environment' }, env)?.href, 'http://proxy-h:3128/')
-  t.equal(proxyFor(psc, { kind: 'environment' }, { ...env, https_proxy: 'http://lower:8080' })?.href, 'http://lower:8080/')
-  t.equal(proxyFor(psc, { kind: 'environment' }, { HTTPS_PROXY: 'proxy-bare:3128' })?.href, 'http://proxy-bare:3128/', 'a bare host:port')
+  t.equal(
+    proxyFor(psc, { kind: 'environment' }, { ...env, https_proxy: 'http://lower:8080' })?.href,
+    'http://lower:8080/',
+  )
+  t.equal(
+    proxyFor(psc, { kind: 'environment' }, { HTTPS_PROXY: 'proxy-bare:3128' })?.href,
+    'http://proxy-bare:3128/',
+    'a bare host:port',
+  )
   t.equal(proxyFor(psc, { kind: 'environment' }, {}), undefined, 'no variable: direct')
   t.equal(proxyFor(psc, { kind: 'environment' }, { HTTPS_PROXY: '' }), undefined, 'empty: direct')
   t.equal(proxyFor(psc, { kind: 'environment' }, { ...env, NO_PROXY: '.esante.gouv.fr' }), undefined, 'NO_PROXY suffix')
   t.equal(proxyFor(psc, { kind: 'direct' }, env), undefined, 'outboundProxy: false ignores the environment')
 })
 
-t.test('a configured proxy: credentials added from the settings, noProxy honoured, the environment ignored', async (t) => {
-  const p = proxyFor(psc, { kind: 'configured', url: 'http://proxy:3128/', username: 'svc psc', password: 'p@ss:w', noProxy: [] }, { HTTPS_PROXY: 'http://other:1' })
-  t.equal(p?.host, 'proxy:3128')
-  t.equal(decodeURIComponent(p!.username), 'svc psc')
-  t.equal(decodeURIComponent(p!.password), 'p@ss:w')
-  t.equal(proxyFor(psc, { kind: 'configured', url: 'http://proxy:3128/', noProxy: ['auth.bas.psc.esante.gouv.fr'] }, {}), undefined)
-})
+t.test(
+  'a configured proxy: credentials added from the settings, noProxy honoured, the environment ignored',
+  async (t) => {
+    const p = proxyFor(
+      psc,
+      { kind: 'configured', url: 'http://proxy:3128/', username: 'svc psc', password: 'p@ss:w', noProxy: [] },
+      { HTTPS_PROXY: 'http://other:1' },
+    )
+    t.equal(p?.host, 'proxy:3128')
+    t.equal(decodeURIComponent(p!.username), 'svc psc')
+    t.equal(decodeURIComponent(p!.password), 'p@ss:w')
+    t.equal(
+      proxyFor(psc, { kind: 'configured', url: 'http://proxy:3128/', noProxy: ['auth.bas.psc.esante.gouv.fr'] }, {}),
+      undefined,
+    )
+  },
+)
 
 t.test('NO_PROXY entries as curl reads them', async (t) => {
   t.ok(noProxyMatches(psc, ['*']))

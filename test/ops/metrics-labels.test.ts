@@ -12,8 +12,14 @@ t.test('login failure codes map to a fixed label; every login failure code has i
   t.equal(loginFailureKind(PSC_ERR.LOGIN_PSC_UNREACHABLE.code), 'unreachable')
   t.equal(loginFailureKind(PSC_ERR.LOGIN_STORE_UNAVAILABLE.code), 'store')
   t.equal(loginFailureKind(undefined), 'other')
-  t.equal(loginFailureKind('authentication level eidas1 is below the required eidas2'), 'other', 'prose is never matched')
-  const loginCodes = Object.values(PSC_ERR).map((d) => d.code).filter((c) => c.startsWith('PSC_ERR_LOGIN_') && !c.startsWith('PSC_ERR_LOGIN_REQUIRED'))
+  t.equal(
+    loginFailureKind('authentication level eidas1 is below the required eidas2'),
+    'other',
+    'prose is never matched',
+  )
+  const loginCodes = Object.values(PSC_ERR)
+    .map((d) => d.code)
+    .filter((c) => c.startsWith('PSC_ERR_LOGIN_') && !c.startsWith('PSC_ERR_LOGIN_REQUIRED'))
   t.ok(loginCodes.length >= 9)
   for (const code of loginCodes) t.not(loginFailureKind(code), 'other', code)
 })
@@ -38,15 +44,32 @@ t.test('status classes', async (t) => {
 t.test('tee: the primary sink first and unchanged; a failing observer never breaks it', async (t) => {
   const seen: string[] = []
   const room = Promise.resolve()
-  const primary: AuditSink = { write: (e) => { seen.push('primary:' + e.event); return room }, whenRoom: () => room }
-  const broken: AuditSink = { write: () => { throw new Error('metrics broke') } }
-  const after: AuditSink = { write: (e) => void seen.push('after:' + e.event) }
+  const primary: AuditSink = {
+    write: (e) => {
+      seen.push(`primary:${e.event}`)
+      return room
+    },
+    whenRoom: () => room,
+  }
+  const broken: AuditSink = {
+    write: () => {
+      throw new Error('metrics broke')
+    },
+  }
+  const after: AuditSink = { write: (e) => void seen.push(`after:${e.event}`) }
   const tee = teeAuditSinks(primary, broken, after)
   const event = { event: 'logout', cause: 'user' } as unknown as AuditEvent
   t.equal(tee.write(event), room, 'backpressure promise passed through')
   t.equal(tee.whenRoom?.(), room)
   t.same(seen, ['primary:logout', 'after:logout'])
-  const failing = teeAuditSinks({ write: () => { throw new Error('disk full') } }, after)
+  const failing = teeAuditSinks(
+    {
+      write: () => {
+        throw new Error('disk full')
+      },
+    },
+    after,
+  )
   t.throws(() => failing.write(event), /disk full/, 'a failing audit sink still fails as before')
 })
 
@@ -54,7 +77,8 @@ t.test('dropped audit events are exported as a counter that follows the sink tot
   const { createGatewayMetrics } = await import('../../src/ops/metrics.js')
   let dropped = 0
   const metrics = createGatewayMetrics({ activeSessions: () => 0, auditDropped: () => dropped, processMetrics: false })
-  const value = async () => Number(/^psc_gateway_audit_dropped_events_total (\d+)$/m.exec(await metrics.registry.metrics())?.[1])
+  const value = async () =>
+    Number(/^psc_gateway_audit_dropped_events_total (\d+)$/m.exec(await metrics.registry.metrics())?.[1])
   t.equal(await value(), 0)
   dropped = 5
   t.equal(await value(), 5)

@@ -24,7 +24,10 @@ export function parsePrometheusText(text: string): Sample[] {
 /** the value of the one sample with exactly these labels, or undefined */
 export function sampleValue(samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
   const wanted = Object.entries(labels)
-  const found = samples.filter((s) => s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v))
+  const found = samples.filter(
+    (s) =>
+      s.name === name && Object.keys(s.labels).length === wanted.length && wanted.every(([k, v]) => s.labels[k] === v),
+  )
   if (found.length > 1) throw new Error(`${name} ${JSON.stringify(labels)}: ${found.length} samples`)
   return found[0]?.value
 }

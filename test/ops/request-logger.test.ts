@@ -13,7 +13,7 @@ function capture() {
     write(chunk, _enc, done) {
       for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>)
       done()
-    }
+    },
   })
   const logger = pino({ level: 'info', redact: ['req.headers.cookie'] }, stream)
   let children = 0
@@ -77,7 +77,7 @@ t.test('through fastify: request.log binds the request id; an idle request makes
     loggerInstance: c.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLogger,
-    genReqId: () => 'fixed-id'
+    genReqId: () => 'fixed-id',
   })
   app.get('/quiet', async () => 'ok')
   app.get('/loud', async (request) => {

@@ -14,14 +14,29 @@ function pair() {
   const theirs = new Registry()
   const c1 = new SeriesCounter('x_requests_total', 'Requests', ours)
   const h1 = new SeriesHistogram('x_duration_seconds', 'Durations', BUCKETS, ours)
-  const c2 = new Counter({ name: 'x_requests_total', help: 'Requests', labelNames: ['route', 'decision'], registers: [theirs] })
-  const h2 = new Histogram({ name: 'x_duration_seconds', help: 'Durations', labelNames: ['route', 'decision'], buckets: BUCKETS, registers: [theirs] })
+  const c2 = new Counter({
+    name: 'x_requests_total',
+    help: 'Requests',
+    labelNames: ['route', 'decision'],
+    registers: [theirs],
+  })
+  const h2 = new Histogram({
+    name: 'x_duration_seconds',
+    help: 'Durations',
+    labelNames: ['route', 'decision'],
+    buckets: BUCKETS,
+    registers: [theirs],
+  })
   return { ours, theirs, c1, h1, c2, h2 }
 }
 
 t.test('same exposition text as prom-client for the same observations', async (t) => {
   const { ours, theirs, c1, h1, c2, h2 } = pair()
-  const labelSets = [{ route: 'app', decision: 'allow' }, { route: 'app', decision: 'deny' }, { route: 'pub"lic\\', decision: 'allow' }]
+  const labelSets = [
+    { route: 'app', decision: 'allow' },
+    { route: 'app', decision: 'deny' },
+    { route: 'pub"lic\\', decision: 'allow' },
+  ]
   for (const [i, labels] of labelSets.entries()) {
     const count = c1.series(labels)
     const duration = h1.series(labels)
@@ -36,7 +51,11 @@ t.test('same exposition text as prom-client for the same observations', async (t
   }
   const text = await ours.metrics()
   t.equal(text, await theirs.metrics())
-  t.match(text, /x_duration_seconds_bucket\{le="0.005",route="app",decision="allow"\} 3\n/, 'a value on a bound counts in that bucket')
+  t.match(
+    text,
+    /x_duration_seconds_bucket\{le="0.005",route="app",decision="allow"\} 3\n/,
+    'a value on a bound counts in that bucket',
+  )
   t.match(text, /x_duration_seconds_count\{route="app",decision="allow"\} 15\n/)
 })
 

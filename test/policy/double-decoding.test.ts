@@ -4,7 +4,15 @@ import t from 'tap'
 import { encodedTwice } from '../../src/policy/double-decoding.js'
 
 t.test('encoded dots, slashes, backslashes and percent signs are found', async (t) => {
-  for (const path of ['/a/%252e%252e/admin', '/a/%252E', '/a/%252f', '/a/%255c', '/a/%25252e', '/x%2541', '/%25%252f']) {
+  for (const path of [
+    '/a/%252e%252e/admin',
+    '/a/%252E',
+    '/a/%252f',
+    '/a/%255c',
+    '/a/%25252e',
+    '/x%2541',
+    '/%25%252f',
+  ]) {
     t.ok(encodedTwice(path), path)
   }
 })

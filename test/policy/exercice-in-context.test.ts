@@ -11,8 +11,9 @@ import { identityHeaderValues } from '../../src/proxy/identity-headers.js'
 const CHU = '750000001'
 const OTHER = '690000001'
 
-function configWith (structures: string, routes: string) {
-  return loadConfigText(`
+function configWith(structures: string, routes: string) {
+  return loadConfigText(
+    `
 publicUrl: https://dpi.hopital.fr
 psc: { environment: bas, clientId: c, clientSecret: s }
 session: { secrets: ["0123456789abcdef0123456789abcdef"] }
@@ -20,7 +21,10 @@ upstreams: { app: { url: "http://127.0.0.1:9" } }
 ${structures}
 routes:
 ${routes}
-`, '/etc/psc/gateway.yaml', {}).config
+`,
+    '/etc/psc/gateway.yaml',
+    {},
+  ).config
 }
 
 const ROUTES = `
@@ -35,13 +39,28 @@ const table = compileRoutes(config.routes, config.structures)
 const route = (table: RouteTable, name: string): CompiledRoute => table.routes.find((r) => r.name === name)!
 
 const site = (finess: string, name: string): Structure => ({ id: `F${finess}`, name, finess })
-const exercice = (professionCode: string, structures: Structure[], extra: Partial<Exercice> = {}): Exercice => ({ professionCode, professionLabel: professionCode, structures, ...extra })
-const who = (...exercices: Exercice[]): Identity => ({ sub: 'f:x:810000000001', idNat: '810000000001', familyName: 'D', givenName: 'C', acr: 'eidas1', exercices })
+const exercice = (professionCode: string, structures: Structure[], extra: Partial<Exercice> = {}): Exercice => ({
+  professionCode,
+  professionLabel: professionCode,
+  structures,
+  ...extra,
+})
+const who = (...exercices: Exercice[]): Identity => ({
+  sub: 'f:x:810000000001',
+  idNat: '810000000001',
+  familyName: 'D',
+  givenName: 'C',
+  acr: 'eidas1',
+  exercices,
+})
 
 // médecin at another hospital first, infirmier at the CHU second
-const twoHospitals = who(exercice('10', [site(OTHER, 'HOPITAL DE LYON AUTRE')], { specialtyCode: 'SM26' }), exercice('60', [site(CHU, 'CHU')], { category: 'M' }))
+const twoHospitals = who(
+  exercice('10', [site(OTHER, 'HOPITAL DE LYON AUTRE')], { specialtyCode: 'SM26' }),
+  exercice('60', [site(CHU, 'CHU')], { category: 'M' }),
+)
 
-function allowed (table: RouteTable, name: string, identity: Identity): Outcome & { kind: 'allow' } {
+function allowed(table: RouteTable, name: string, identity: Identity): Outcome & { kind: 'allow' } {
   const outcome = decideRequest({
     route: route(table, name),
     websocketEnabled: false,
@@ -49,26 +68,43 @@ function allowed (table: RouteTable, name: string, identity: Identity): Outcome 
     session: { state: 'alive', identity },
     request: { method: 'GET', kind: 'navigation', onPublicHost: true },
     psc: 'ready',
-    establishments: table.establishments
+    establishments: table.establishments,
   })
   if (outcome.kind !== 'allow') throw new Error(`${name}: ${outcome.kind}`)
   return outcome
 }
 
 t.test('the decision names the exercice that satisfied the route', async (t) => {
-  t.same(allowed(table, 'chu', twoHospitals).exercice, { exercice: 1, structure: 0 }, 'the CHU exercice, second in PSC order')
+  t.same(
+    allowed(table, 'chu', twoHospitals).exercice,
+    { exercice: 1, structure: 0 },
+    'the CHU exercice, second in PSC order',
+  )
   t.same(allowed(table, 'infirmiers-chu', twoHospitals).exercice, { exercice: 1, structure: 0 })
-  t.same(allowed(table, 'medecins', twoHospitals).exercice, { exercice: 0, structure: 0 }, 'a doctors\' route: the médecin exercice')
-  const headers = identityHeaderValues(twoHospitals, config.headers.identity, 'percent', allowed(table, 'chu', twoHospitals).exercice)
+  t.same(
+    allowed(table, 'medecins', twoHospitals).exercice,
+    { exercice: 0, structure: 0 },
+    "a doctors' route: the médecin exercice",
+  )
+  const headers = identityHeaderValues(
+    twoHospitals,
+    config.headers.identity,
+    'percent',
+    allowed(table, 'chu', twoHospitals).exercice,
+  )
   t.equal(headers['x-psc-profession-code'], '60', 'the headers describe it')
   t.equal(headers['x-psc-specialty'], undefined, 'nothing of the first exercice')
 })
 
-t.test('the structure in context: the activity in the route\'s establishment, not the exercice\'s first', async (t) => {
+t.test("the structure in context: the activity in the route's establishment, not the exercice's first", async (t) => {
   const twoSites = who(exercice('60', [site(OTHER, 'AUTRE'), site(CHU, 'CHU')]))
   t.same(allowed(table, 'chu', twoSites).exercice, { exercice: 0, structure: 1 })
   t.equal(structureReference(twoSites.exercices[0]!.structures[1]), CHU)
-  t.same(allowed(table, 'app', twoSites).exercice, { exercice: 0, structure: 1 }, 'no condition: the structure at one of the configured establishments')
+  t.same(
+    allowed(table, 'app', twoSites).exercice,
+    { exercice: 0, structure: 1 },
+    'no condition: the structure at one of the configured establishments',
+  )
 })
 
 t.test('a route with no exercice condition: at one of the configured establishments, else the first', async (t) => {
@@ -81,17 +117,30 @@ t.test('a route with no exercice condition: at one of the configured establishme
   const noSets = compileRoutes(plain.routes, plain.structures)
   t.equal(allowed(noSets, 'app', twoHospitals).exercice, FIRST_EXERCICE, 'no establishment configured: the first')
   t.equal(allowed(table, 'app', who()).exercice, FIRST_EXERCICE, 'no exercice at all: nothing to describe')
-  const inline = configWith('', `  - { name: bloc, match: { pathPrefix: /bloc }, upstream: app, access: { structures: [{ finess: ["${CHU}"] }] } }
-  - { name: app, upstream: app, access: authenticated }`)
+  const inline = configWith(
+    '',
+    `  - { name: bloc, match: { pathPrefix: /bloc }, upstream: app, access: { structures: [{ finess: ["${CHU}"] }] } }
+  - { name: app, upstream: app, access: authenticated }`,
+  )
   const inlineTable = compileRoutes(inline.routes, inline.structures)
-  t.same(allowed(inlineTable, 'app', twoHospitals).exercice, { exercice: 1, structure: 0 }, 'a set written inside a route is one of the hospital\'s too')
+  t.same(
+    allowed(inlineTable, 'app', twoHospitals).exercice,
+    { exercice: 1, structure: 0 },
+    "a set written inside a route is one of the hospital's too",
+  )
 })
 
-t.test('among several exercices that meet a route\'s conditions, the one at the hospital', async (t) => {
+t.test("among several exercices that meet a route's conditions, the one at the hospital", async (t) => {
   const twoNurses = who(exercice('60', [site(OTHER, 'A')]), exercice('60', [site(CHU, 'CHU')]))
-  const nurses = configWith(`structures:\n  chu: { finess: ["${CHU}"] }`, `  - { name: infirmiers, match: { pathPrefix: /soins }, upstream: app, access: { professions: ["60"] } }
-  - { name: app, upstream: app, access: authenticated }`)
-  t.same(allowed(compileRoutes(nurses.routes, nurses.structures), 'infirmiers', twoNurses).exercice, { exercice: 1, structure: 0 })
+  const nurses = configWith(
+    `structures:\n  chu: { finess: ["${CHU}"] }`,
+    `  - { name: infirmiers, match: { pathPrefix: /soins }, upstream: app, access: { professions: ["60"] } }
+  - { name: app, upstream: app, access: authenticated }`,
+  )
+  t.same(allowed(compileRoutes(nurses.routes, nurses.structures), 'infirmiers', twoNurses).exercice, {
+    exercice: 1,
+    structure: 0,
+  })
 })
 
 t.test('the usual practitioner (one exercice at its first structure) costs no allocation', async (t) => {

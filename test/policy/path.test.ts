@@ -40,7 +40,7 @@ const accept: Array<[string, string, string?]> = [
   ['/x/..?q', '/', '?q'],
   ['/v1.2/x', '/v1.2/x'],
   ['/.well-known/x', '/.well-known/x'],
-  ['/a%20b', '/a%20b']
+  ['/a%20b', '/a%20b'],
 ]
 
 const reject: Array<[string, RegExp]> = [
@@ -93,7 +93,7 @@ const reject: Array<[string, RegExp]> = [
   ['/admin%20', /space/],
   ['/admin%20/x', /space/],
   ['/..b', /start with "\.\."/],
-  ['/a/%2e%2eb/x', /start with "\.\."/]
+  ['/a/%2e%2eb/x', /start with "\.\."/],
 ]
 
 t.test('accepted targets', async (t) => {
@@ -111,38 +111,85 @@ t.test('rejected targets', async (t) => {
 })
 
 const targetChars = fc.constantFrom(
-  '/', '/', '.', '..', '%2e', '%2E', '%2f', '%5c', '%25', '%3a', '%41', '%c3%a9', '%c0%ae', 'a', 'B', '~', ';', '\\',
-  '?', '#', '%', '%0', ':', '@', '{', ' ', '\t', 'é', '_', '-', '%7e', '%20', 'admin', '...'
+  '/',
+  '/',
+  '.',
+  '..',
+  '%2e',
+  '%2E',
+  '%2f',
+  '%5c',
+  '%25',
+  '%3a',
+  '%41',
+  '%c3%a9',
+  '%c0%ae',
+  'a',
+  'B',
+  '~',
+  ';',
+  '\\',
+  '?',
+  '#',
+  '%',
+  '%0',
+  ':',
+  '@',
+  '{',
+  ' ',
+  '\t',
+  'é',
+  '_',
+  '-',
+  '%7e',
+  '%20',
+  'admin',
+  '...',
 )
-const targets = fc.array(targetChars, { maxLength: 20 }).map((parts) => '/' + parts.join(''))
+const targets = fc.array(targetChars, { maxLength: 20 }).map((parts) => `/${parts.join('')}`)
 
 t.test('properties of normalised paths', async (t) => {
-  fc.assert(fc.property(targets, (raw) => {
-    const r = normalizeRequestTarget(raw)
-    if (!r.ok) return true
-    const again = normalizeRequestTarget(r.path)
-    if (!again.ok || again.path !== r.path || again.query !== '') return false
-    const segments = r.path.split('/').slice(1)
-    if (segments.some((s) => s === '.' || s === '..' || s.endsWith('.') || s.endsWith('%20') || s.startsWith('..'))) return false
-    return !r.path.includes('//') && !r.path.includes('\\') && !/%2f/i.test(r.path) &&
-      !r.path.includes('#') && !r.path.includes(';') && r.path.startsWith('/')
-  }), { numRuns: 5000 })
+  fc.assert(
+    fc.property(targets, (raw) => {
+      const r = normalizeRequestTarget(raw)
+      if (!r.ok) return true
+      const again = normalizeRequestTarget(r.path)
+      if (!again.ok || again.path !== r.path || again.query !== '') return false
+      const segments = r.path.split('/').slice(1)
+      if (segments.some((s) => s === '.' || s === '..' || s.endsWith('.') || s.endsWith('%20') || s.startsWith('..')))
+        return false
+      return (
+        !r.path.includes('//') &&
+        !r.path.includes('\\') &&
+        !/%2f/i.test(r.path) &&
+        !r.path.includes('#') &&
+        !r.path.includes(';') &&
+        r.path.startsWith('/')
+      )
+    }),
+    { numRuns: 5000 },
+  )
   t.pass('idempotent, no dot segments, no //, \\, %2F, #, ;')
 })
 
 t.test('never throws on arbitrary strings', async (t) => {
-  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
-    normalizeRequestTarget(s)
-    normalizeRequestTarget('/' + s)
-    return true
-  }), { numRuns: 5000 })
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
+      normalizeRequestTarget(s)
+      normalizeRequestTarget(`/${s}`)
+      return true
+    }),
+    { numRuns: 5000 },
+  )
   t.pass()
 })
 
 t.test('query is kept byte for byte', async (t) => {
-  fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9=&%/.?]*$/), (q) => {
-    const r = normalizeRequestTarget('/p?' + q)
-    return r.ok && r.query === '?' + q && r.path === '/p'
-  }))
+  fc.assert(
+    fc.property(fc.stringMatching(/^[A-Za-z0-9=&%/.?]*$/), (q) => {
+      const r = normalizeRequestTarget(`/p?${q}`)
+      return r.ok && r.query === `?${q}` && r.path === '/p'
+    }),
+  )
   t.pass()
 })

@@ -4,7 +4,11 @@ import { isPublicHost, publicHostOf } from '../../src/policy/public-host.js'
 
 t.test('request kinds from browser headers', async (t) => {
   t.equal(requestKind({ 'sec-fetch-mode': 'navigate', accept: 'text/html' }), 'navigation')
-  t.equal(requestKind({ 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', accept: 'image/avif,image/webp,*/*' }), 'subresource', 'the favicon')
+  t.equal(
+    requestKind({ 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image', accept: 'image/avif,image/webp,*/*' }),
+    'subresource',
+    'the favicon',
+  )
   t.equal(requestKind({ 'sec-fetch-mode': 'cors', accept: '*/*' }), 'subresource', 'fetch()')
   t.equal(requestKind({ upgrade: 'WebSocket', 'sec-fetch-mode': 'websocket' }), 'websocket')
   t.equal(requestKind({}), 'navigation', 'an old client without fetch metadata')

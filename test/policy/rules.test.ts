@@ -2,15 +2,18 @@ import t from 'tap'
 import { compileRoutes, describeRouteTable, hostWithoutPort, matchRoute } from '../../src/policy/rules.js'
 import type { RouteConfig } from '../../src/config/schema.js'
 
-const route = (name: string, match: RouteConfig['match'], access: RouteConfig['access'] = 'authenticated'): RouteConfig =>
-  ({ name, match, upstream: 'up', access })
+const route = (
+  name: string,
+  match: RouteConfig['match'],
+  access: RouteConfig['access'] = 'authenticated',
+): RouteConfig => ({ name, match, upstream: 'up', access })
 
 const table = compileRoutes([
   route('static', { pathPrefix: '/static', methods: ['GET'] }, 'public'),
   route('admin', { pathPrefix: '/admin' }, { idNat: ['810000000001', '810000000002'] }),
   route('pharma', { host: ['Pharma.Example.FR'] }, { professions: ['21'] }),
   route('write', { pathPrefix: '/api', methods: ['POST', 'PUT'] }, { professions: ['10'], categories: ['M'] }),
-  route('all', {})
+  route('all', {}),
 ])
 
 const name = (req: { host?: string; method?: string; path: string }): string | undefined =>

@@ -18,11 +18,15 @@ const ROOT = join(import.meta.dirname, '..', '..')
 
 t.test('every Dockerfile stage that runs npm declares NPM_CONFIG_CA', async (t) => {
   const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))
-  const npmStages = dockerfile.stages.filter((s) => s.instructions.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)))
+  const npmStages = dockerfile.stages.filter((s) =>
+    s.instructions.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args)),
+  )
   t.ok(npmStages.length >= 2, `${npmStages.length} stages run npm ci`)
   for (const stage of npmStages) {
     const firstNpm = stage.instructions.findIndex((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))
-    const declared = stage.instructions.slice(0, firstNpm).some((i) => i.op === 'ARG' && /^NPM_CONFIG_CA\b/.test(i.args))
+    const declared = stage.instructions
+      .slice(0, firstNpm)
+      .some((i) => i.op === 'ARG' && /^NPM_CONFIG_CA\b/.test(i.args))
     t.ok(declared, `a stage declares ARG NPM_CONFIG_CA before its npm ci`)
   }
 })
@@ -42,7 +46,17 @@ t.test('the documented build argument makes npm trust the corporate CA', async (
   const { stdout: ca } = await run('sh', ['-c', `printf '%s' "$(${line[1]!})"`], { cwd: dir })
   t.match(ca, /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----$/, 'the PEM text')
 
-  const packument = { name: 'psc-corporate-ca-probe', 'dist-tags': { latest: '4.5.6' }, versions: { '4.5.6': { name: 'psc-corporate-ca-probe', version: '4.5.6', dist: { tarball: 'https://127.0.0.1/x.tgz', shasum: '0' } } } }
+  const packument = {
+    name: 'psc-corporate-ca-probe',
+    'dist-tags': { latest: '4.5.6' },
+    versions: {
+      '4.5.6': {
+        name: 'psc-corporate-ca-probe',
+        version: '4.5.6',
+        dist: { tarball: 'https://127.0.0.1/x.tgz', shasum: '0' },
+      },
+    },
+  }
   const registry = createServer({ cert: pki.serverCert, key: pki.serverKey }, (_req, res) => {
     res.setHeader('content-type', 'application/json')
     res.end(JSON.stringify(packument))
@@ -53,10 +67,30 @@ t.test('the documented build argument makes npm trust the corporate CA', async (
   const userconfig = join(dir, 'npmrc')
   writeFileSync(userconfig, '')
   // Only what the build stage would have: no proxy, no CA of this machine's environment.
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, npm_config_userconfig: userconfig, npm_config_cache: join(dir, 'cache'), npm_config_registry: url, npm_config_update_notifier: 'false', npm_config_fetch_retries: '0', NO_PROXY: '127.0.0.1' }
-  const view = (extra: NodeJS.ProcessEnv) => run('npm', ['view', 'psc-corporate-ca-probe', 'version', '--prefer-online'], { cwd: dir, env: { ...env, ...extra } })
-  const refused = await view({}).then(() => 'fetched', (e: { stderr?: string }) => e.stderr ?? '')
-  t.match(refused, /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER/, 'without the CA npm refuses the registry')
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    npm_config_userconfig: userconfig,
+    npm_config_cache: join(dir, 'cache'),
+    npm_config_registry: url,
+    npm_config_update_notifier: 'false',
+    npm_config_fetch_retries: '0',
+    NO_PROXY: '127.0.0.1',
+  }
+  const view = (extra: NodeJS.ProcessEnv) =>
+    run('npm', ['view', 'psc-corporate-ca-probe', 'version', '--prefer-online'], {
+      cwd: dir,
+      env: { ...env, ...extra },
+    })
+  const refused = await view({}).then(
+    () => 'fetched',
+    (e: { stderr?: string }) => e.stderr ?? '',
+  )
+  t.match(
+    refused,
+    /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER/,
+    'without the CA npm refuses the registry',
+  )
   const { stdout } = await view({ NPM_CONFIG_CA: ca })
   t.equal(stdout.trim(), '4.5.6', 'with NPM_CONFIG_CA from the documented line npm fetches')
 })

@@ -1,11 +1,23 @@
 // A light Dockerfile reader: stages, instructions (continuation lines joined), and the runtime
 // stage's facts the production test relies on. Enough for our Dockerfile, not for every Dockerfile.
-export interface Instruction { op: string; args: string }
-export interface Stage { name: string | undefined; instructions: Instruction[] }
-export interface Dockerfile { stages: Stage[] }
+export interface Instruction {
+  op: string
+  args: string
+}
+export interface Stage {
+  name: string | undefined
+  instructions: Instruction[]
+}
+export interface Dockerfile {
+  stages: Stage[]
+}
 
 export function parseDockerfile(text: string): Dockerfile {
-  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
   const stages: Stage[] = []
   for (const line of lines) {
     const m = /^([A-Za-z]+)\s+(.*)$/.exec(line)
@@ -39,7 +51,8 @@ export interface RuntimeFacts {
 
 function execForm(args: string): string[] {
   const parsed = JSON.parse(args) as unknown
-  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not an exec form: ${args}`)
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+    throw new Error(`not an exec form: ${args}`)
   return parsed
 }
 
@@ -47,7 +60,18 @@ function execForm(args: string): string[] {
 export function runtimeStage(file: Dockerfile): RuntimeFacts {
   const stage = file.stages[file.stages.length - 1]
   if (!stage) throw new Error('Dockerfile: no stage')
-  const facts: RuntimeFacts = { env: {}, user: undefined, npmCi: undefined, removed: [], labels: {}, stopSignal: undefined, copies: [], entrypoint: [], cmd: [], healthcheck: undefined }
+  const facts: RuntimeFacts = {
+    env: {},
+    user: undefined,
+    npmCi: undefined,
+    removed: [],
+    labels: {},
+    stopSignal: undefined,
+    copies: [],
+    entrypoint: [],
+    cmd: [],
+    healthcheck: undefined,
+  }
   for (const { op, args } of stage.instructions) {
     switch (op) {
       case 'ENV': {
@@ -55,7 +79,9 @@ export function runtimeStage(file: Dockerfile): RuntimeFacts {
         if (m) facts.env[m[1]!] = m[2]!
         break
       }
-      case 'USER': facts.user = args; break
+      case 'USER':
+        facts.user = args
+        break
       case 'RUN': {
         const first = args.split('&&')[0]!.trim()
         if (first.startsWith('npm ci')) facts.npmCi = first
@@ -66,7 +92,9 @@ export function runtimeStage(file: Dockerfile): RuntimeFacts {
       case 'LABEL':
         for (const m of args.matchAll(/(\S+?)="([^"]*)"/g)) facts.labels[m[1]!] = m[2]!
         break
-      case 'STOPSIGNAL': facts.stopSignal = args; break
+      case 'STOPSIGNAL':
+        facts.stopSignal = args
+        break
       case 'COPY': {
         const words = args.split(' ')
         const from = words[0]?.startsWith('--from=') ? words.shift()!.slice(7) : undefined
@@ -74,8 +102,12 @@ export function runtimeStage(file: Dockerfile): RuntimeFacts {
         facts.copies.push({ from, sources: words, dest })
         break
       }
-      case 'ENTRYPOINT': facts.entrypoint = execForm(args); break
-      case 'CMD': facts.cmd = execForm(args); break
+      case 'ENTRYPOINT':
+        facts.entrypoint = execForm(args)
+        break
+      case 'CMD':
+        facts.cmd = execForm(args)
+        break
       case 'HEALTHCHECK': {
         const m = /\bCMD\s+(\[.*\])$/.exec(args)
         facts.healthcheck = m ? execForm(m[1]!) : undefined

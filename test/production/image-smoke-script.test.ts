@@ -23,7 +23,11 @@ function fn(name: string): string {
 }
 
 const bash = (script: string, env: Record<string, string> = {}) =>
-  run('bash', ['-c', `set -euo pipefail\nfail() { printf 'FAIL: %s\\n' "$*" >&2; exit 1; }\npass() { :; }\n${script}`], { env: { PATH: process.env.PATH, ...env } })
+  run(
+    'bash',
+    ['-c', `set -euo pipefail\nfail() { printf 'FAIL: %s\\n' "$*" >&2; exit 1; }\npass() { :; }\n${script}`],
+    { env: { PATH: process.env.PATH, ...env } },
+  )
 
 t.test('the script parses', async (t) => {
   await run('bash', ['-n', SCRIPT])
@@ -38,10 +42,16 @@ t.test('ports: GW_PORT, ADMIN_PORT, EMU_PORT, APP_PORT when given, else free one
   t.equal(given.stdout.trim(), '18080 19090 18443 18081', 'the ports given')
   const free = (await bash(script)).stdout.trim().split(' ').map(Number)
   t.equal(free.length, 4)
-  t.ok(free.every((p) => p > 1024 && p < 65536), `free ports: ${free.join(', ')}`)
+  t.ok(
+    free.every((p) => p > 1024 && p < 65536),
+    `free ports: ${free.join(', ')}`,
+  )
   const partly = (await bash(script, { ADMIN_PORT: '19191' })).stdout.trim().split(' ')
   t.equal(partly[1], '19191', 'one given, the others free')
-  const wrong = await bash(script, { GW_PORT: 'http' }).then(() => '', (e: { stderr: string }) => e.stderr)
+  const wrong = await bash(script, { GW_PORT: 'http' }).then(
+    () => '',
+    (e: { stderr: string }) => e.stderr,
+  )
   t.match(wrong, /FAIL: not a port: http/)
 })
 
@@ -55,6 +65,10 @@ t.test('clean-up: the dangling images the build made are removed, the others kep
   const script = `LOG="$(mktemp)"\n${stub}\nDANGLING="aaa bbb"\nDANGLING_BEFORE="$(docker images -q --filter dangling=true | sort -u)"\n${fn('build_cleanup')}\nDANGLING="aaa bbb ccc ddd"\nbuild_cleanup\ncat "$LOG"; rm -f "$LOG"`
   t.equal((await bash(script)).stdout.trim(), 'removed ccc ddd', 'only the two made by the build')
   t.equal((await bash(script, { KEEP: '1' })).stdout.trim(), '', 'KEEP=1 keeps them')
-  t.equal((await bash(script.replace('DANGLING="aaa bbb ccc ddd"', 'DANGLING="aaa bbb"'))).stdout.trim(), '', 'nothing made, nothing removed')
+  t.equal(
+    (await bash(script.replace('DANGLING="aaa bbb ccc ddd"', 'DANGLING="aaa bbb"'))).stdout.trim(),
+    '',
+    'nothing made, nothing removed',
+  )
   t.match(fn('cleanup'), /build_cleanup/, 'the exit clean-up runs it')
 })

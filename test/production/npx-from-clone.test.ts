@@ -15,12 +15,15 @@ const ROOT = join(import.meta.dirname, '..', '..')
 t.setTimeout(300_000)
 
 t.test('package.json builds on prepare and its bin is the built CLI', async (t) => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> }
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    bin: Record<string, string>
+    scripts: Record<string, string>
+  }
   t.equal(pkg.bin['psc-gateway'], 'dist/cli.js')
   t.equal(pkg.scripts.prepare, 'node scripts/prepare.mjs')
 })
 
-t.test('a fresh clone: after npm\'s prepare step, npx psc-gateway check works', async (t) => {
+t.test("a fresh clone: after npm's prepare step, npx psc-gateway check works", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'psc-clone-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const clone = join(dir, 'psc-gateway')
@@ -34,7 +37,8 @@ t.test('a fresh clone: after npm\'s prepare step, npx psc-gateway check works', 
   t.match(help.stdout, /Usage: psc-gateway <command>/)
   t.match(help.stdout, /^ {2}doctor +On the server/m)
   const check = await run('npx', ['--no-install', 'psc-gateway', 'check', '--config', 'config/gateway.example.yaml'], {
-    cwd: clone, env: { ...env, PSC_CLIENT_SECRET: 'x', SESSION_SECRET: 's'.repeat(40), SESSION_SECRET_PREVIOUS: '' }
+    cwd: clone,
+    env: { ...env, PSC_CLIENT_SECRET: 'x', SESSION_SECRET: 's'.repeat(40), SESSION_SECRET_PREVIOUS: '' },
   })
   t.match(check.stdout, 'config/gateway.example.yaml: OK')
 })

@@ -28,19 +28,36 @@ const runtime = runtimeStage(dockerfile)
 
 t.test('the Dockerfile runtime stage is what this test runs', async (t) => {
   t.ok(dockerfile.stages.length >= 2, 'multi-stage')
-  t.match(dockerfile.stages[0]!.instructions.find((i) => i.op === 'RUN' && i.args.includes('npm run build'))?.args, /npm run build/, 'build stage compiles')
+  t.match(
+    dockerfile.stages[0]!.instructions.find((i) => i.op === 'RUN' && i.args.includes('npm run build'))?.args,
+    /npm run build/,
+    'build stage compiles',
+  )
   t.same(runtime.env.NODE_ENV, 'production')
   t.ok(runtime.npmCi, 'runtime dependencies installed with npm ci')
   t.match(runtime.npmCi!, /--omit=dev/)
-  t.ok(runtime.copies.some((c) => c.from === 'build' && c.sources.join() === '/app/dist' && c.dest === './dist'), 'dist/ from the build stage')
-  t.ok(runtime.copies.some((c) => c.from === 'deps' && c.sources.join() === '/app/node_modules'), 'node_modules from the production install stage')
+  t.ok(
+    runtime.copies.some((c) => c.from === 'build' && c.sources.join() === '/app/dist' && c.dest === './dist'),
+    'dist/ from the build stage',
+  )
+  t.ok(
+    runtime.copies.some((c) => c.from === 'deps' && c.sources.join() === '/app/node_modules'),
+    'node_modules from the production install stage',
+  )
   // Node 24 (LTS), not the end-of-life 20.
   const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1]
   t.match(base, /^node:24-/, 'the image is built on Node 24')
   t.equal(runtime.labels['org.opencontainers.image.base.name'], base, 'the base image label names the base image')
-  for (const l of ['title', 'version', 'revision', 'created', 'licenses', 'source']) t.ok(runtime.labels[`org.opencontainers.image.${l}`], `OCI label ${l}`)
+  for (const l of ['title', 'version', 'revision', 'created', 'licenses', 'source'])
+    t.ok(runtime.labels[`org.opencontainers.image.${l}`], `OCI label ${l}`)
   // No package manager in the runtime stage (the node image ships npm, npx, corepack and yarn).
-  for (const p of ['/usr/local/lib/node_modules', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack']) t.ok(runtime.removed.includes(p), `${p} removed`)
+  for (const p of [
+    '/usr/local/lib/node_modules',
+    '/usr/local/bin/npm',
+    '/usr/local/bin/npx',
+    '/usr/local/bin/corepack',
+  ])
+    t.ok(runtime.removed.includes(p), `${p} removed`)
   t.equal(runtime.user, '1000:1000', 'uid 1000')
   t.ok(runtime.user && !/^(0|root)(:|$)/.test(runtime.user), `non-root user (${runtime.user})`)
   t.same(runtime.entrypoint, ['node', 'dist/cli.js'])
@@ -48,7 +65,8 @@ t.test('the Dockerfile runtime stage is what this test runs', async (t) => {
   t.match(runtime.healthcheck?.join(' '), /\/healthz/)
   const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
   for (const c of runtime.copies.filter((c) => c.from === undefined)) {
-    for (const s of c.sources) t.match(dockerignore, new RegExp(`^!${s.replace(/[.*]/g, '\\$&')}$`, 'm'), `${s} is let into the build context`)
+    for (const s of c.sources)
+      t.match(dockerignore, new RegExp(`^!${s.replace(/[.*]/g, '\\$&')}$`, 'm'), `${s} is let into the build context`)
   }
 })
 
@@ -73,11 +91,18 @@ t.test('npm ci --omit=dev in a clean folder, then the image command serves', asy
   t.notOk(existsIn(app, 'node_modules/tap'), 'no dev dependency installed')
   t.notOk(existsIn(app, 'node_modules/typescript'), 'no TypeScript at run time')
   t.notOk(existsIn(app, 'node_modules/oidc-provider'), 'no PSC emulator dependency at run time')
-  t.notOk(existsIn(app, 'dist/emulator') || existsIn(app, 'dist/demo') || existsIn(app, 'dev'), 'the emulator and the demo (dev/) are not built nor copied')
+  t.notOk(
+    existsIn(app, 'dist/emulator') || existsIn(app, 'dist/demo') || existsIn(app, 'dev'),
+    'the emulator and the demo (dev/) are not built nor copied',
+  )
   t.ok(existsIn(app, 'node_modules/fastify'))
   // The product's command line does not offer the emulator (dev/cli.ts does): a usage error, no stack trace.
-  const emulatorCmd = await run(runtime.entrypoint[0]!, [...runtime.entrypoint.slice(1), 'emulator'], { cwd: app }).then(
-    () => ({ code: 0, stderr: '' }), (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? '' }))
+  const emulatorCmd = await run(runtime.entrypoint[0]!, [...runtime.entrypoint.slice(1), 'emulator'], {
+    cwd: app,
+  }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? '' }),
+  )
   t.equal(emulatorCmd.code, 2)
   t.match(emulatorCmd.stderr, /^psc-gateway: unknown command "emulator"/)
   t.notMatch(emulatorCmd.stderr, /\n\s+at /, 'no stack trace')
@@ -91,12 +116,21 @@ t.test('npm ci --omit=dev in a clean folder, then the image command serves', asy
   t.teardown(() => upstream.close())
   const emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${publicUrl}/_psc/callback`], postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`] }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${publicUrl}/_psc/callback`],
+        postLogoutRedirectUris: [`${publicUrl}/_psc/logged-out`],
+      },
+    ],
   })
   t.teardown(() => emulator.close())
-  writeFileSync(join(etc, 'session-secret'), SESSION_SECRET + '\n')
+  writeFileSync(join(etc, 'session-secret'), `${SESSION_SECRET}\n`)
   const configFile = join(etc, 'gateway.yaml')
-  writeFileSync(configFile, `
+  writeFileSync(
+    configFile,
+    `
 listen: { host: 127.0.0.1, port: ${port} }
 publicUrl: ${publicUrl}
 admin: { enabled: true, host: 127.0.0.1, port: ${adminPort} }
@@ -113,25 +147,46 @@ upstreams:
 routes:
   - { name: public, match: { pathPrefix: /public }, upstream: app, access: public }
   - { name: application, upstream: app, access: authenticated }
-`)
+`,
+  )
   const before = snapshot(app)
   const cmd = runtime.cmd.map((a) => (a === '/etc/psc-gateway/gateway.yaml' ? configFile : a))
   const env = {
-    PATH: process.env.PATH, NODE_ENV: runtime.env.NODE_ENV, HOME: etc,
-    PSC_CLIENT_SECRET: CLIENT_SECRET, SESSION_SECRET_FILE: join(etc, 'session-secret')
+    PATH: process.env.PATH,
+    NODE_ENV: runtime.env.NODE_ENV,
+    HOME: etc,
+    PSC_CLIENT_SECRET: CLIENT_SECRET,
+    SESSION_SECRET_FILE: join(etc, 'session-secret'),
   }
-  const child = spawn(runtime.entrypoint[0]!, [...runtime.entrypoint.slice(1), ...cmd], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(runtime.entrypoint[0]!, [...runtime.entrypoint.slice(1), ...cmd], {
+    cwd: app,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
-  child.stdout!.on('data', (d: Buffer) => { output += d.toString() })
-  child.stderr!.on('data', (d: Buffer) => { output += d.toString() })
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  child.stderr!.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
 
   const admin = `http://127.0.0.1:${adminPort}`
-  await waitFor(async () => (await fetch(`${admin}/readyz`)).status === 200, child, () => output)
+  await waitFor(
+    async () => (await fetch(`${admin}/readyz`)).status === 200,
+    child,
+    () => output,
+  )
 
   t.same(await (await fetch(`${admin}/healthz`)).json(), { status: 'ok' })
-  const ready = (await (await fetch(`${admin}/readyz`)).json()) as { status: string; checks: Record<string, { ok: boolean }> }
+  const ready = (await (await fetch(`${admin}/readyz`)).json()) as {
+    status: string
+    checks: Record<string, { ok: boolean }>
+  }
   t.equal(ready.status, 'ready')
   t.same(Object.keys(ready.checks).sort(), ['audit', 'config', 'lifecycle', 'psc', 'sessions'])
   const metrics = await fetch(`${admin}/metrics`)
@@ -153,9 +208,15 @@ routes:
 
   // The image's HEALTHCHECK, run as Docker would (exec form), pointed at this admin port.
   const [hcCmd, ...hcArgs] = runtime.healthcheck!
-  const hc = await run(hcCmd!, hcArgs, { env: { ...env, ADMIN_PORT: String(adminPort) } }).then(() => 0, (e: { code?: number }) => e.code ?? 1)
+  const hc = await run(hcCmd!, hcArgs, { env: { ...env, ADMIN_PORT: String(adminPort) } }).then(
+    () => 0,
+    (e: { code?: number }) => e.code ?? 1,
+  )
   t.equal(hc, 0, 'HEALTHCHECK passes')
-  const hcDown = await run(hcCmd!, hcArgs, { env: { ...env, ADMIN_PORT: String(await freePort()) } }).then(() => 0, (e: { code?: number }) => e.code ?? 1)
+  const hcDown = await run(hcCmd!, hcArgs, { env: { ...env, ADMIN_PORT: String(await freePort()) } }).then(
+    () => 0,
+    (e: { code?: number }) => e.code ?? 1,
+  )
   t.equal(hcDown, 1, 'HEALTHCHECK fails when nothing answers')
 
   child.kill('SIGTERM')

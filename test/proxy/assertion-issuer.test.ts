@@ -11,22 +11,48 @@ import { AssertionIssuer } from '../../src/proxy/identity-assertion.js'
 import type { Identity } from '../../src/psc/identity.js'
 
 const pem = (type: 'ed25519' | 'ec' | 'rsa'): string => {
-  const pair = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519')
+  const pair =
+    type === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : type === 'rsa'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ed25519')
   return pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 }
 
-const identity = { sub: 'f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:899700218896', idNat: '899700218896', familyName: 'Lefèvre', givenName: 'Élodie', exercices: [] } as unknown as Identity
-const upstream: UpstreamSettings = { name: 'dpi', url: 'http://127.0.0.1:1', websocket: false, forwardAccessToken: false, assertion: { header: 'X-PSC-Assertion', audience: 'dpi', ttlMs: 60_000 } }
-const fields = [{ header: 'X-PSC-IdNat', field: 'idNat' as const }, { header: 'X-PSC-Family-Name', field: 'familyName' as const }]
+const identity = {
+  sub: 'f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:899700218896',
+  idNat: '899700218896',
+  familyName: 'Lefèvre',
+  givenName: 'Élodie',
+  exercices: [],
+} as unknown as Identity
+const upstream: UpstreamSettings = {
+  name: 'dpi',
+  url: 'http://127.0.0.1:1',
+  websocket: false,
+  forwardAccessToken: false,
+  assertion: { header: 'X-PSC-Assertion', audience: 'dpi', ttlMs: 60_000 },
+}
+const fields = [
+  { header: 'X-PSC-IdNat', field: 'idNat' as const },
+  { header: 'X-PSC-Family-Name', field: 'familyName' as const },
+]
 const configWith = (keys: string[]) => ({ assertion: { keys, issuer: 'https://dpi.hopital.fr' } }) as GatewayConfig
 
 t.test('ES256 key, rotation: both keys published, the first signs', async (t) => {
   const issuer = await AssertionIssuer.create(configWith([pem('ec'), pem('ed25519')]))
   t.equal(issuer.jwks.keys.length, 2)
-  t.same(issuer.jwks.keys.map((k) => k.alg), ['ES256', 'EdDSA'])
+  t.same(
+    issuer.jwks.keys.map((k) => k.alg),
+    ['ES256', 'EdDSA'],
+  )
   const token = issuer.headerFor(identity, upstream, fields, undefined, FIRST_EXERCICE)!.value
   t.equal(decodeProtectedHeader(token).kid, issuer.jwks.keys[0]!.kid)
-  const { payload } = await jwtVerify(token, createLocalJWKSet(issuer.jwks), { audience: 'dpi', issuer: 'https://dpi.hopital.fr' })
+  const { payload } = await jwtVerify(token, createLocalJWKSet(issuer.jwks), {
+    audience: 'dpi',
+    issuer: 'https://dpi.hopital.fr',
+  })
   t.equal(payload.familyName, 'Lefèvre', 'UTF-8 claims as they are (no header encoding)')
   t.equal(payload.sub, identity.sub)
 })
@@ -37,26 +63,49 @@ t.test('a token is reused for one session and upstream during the first half of 
   t.ok(issuer.generated, 'no key configured: one generated at start')
   const first = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value
   now += 29_000
-  t.equal(issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value, first, 'reused at 29 s of 60')
-  t.not(issuer.headerFor(identity, upstream, fields, 'session-b', FIRST_EXERCICE)!.value, first, 'another session gets its own')
+  t.equal(
+    issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value,
+    first,
+    'reused at 29 s of 60',
+  )
+  t.not(
+    issuer.headerFor(identity, upstream, fields, 'session-b', FIRST_EXERCICE)!.value,
+    first,
+    'another session gets its own',
+  )
   now += 1_000
   const renewed = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value
   t.not(renewed, first, 'renewed at half its life')
-  const { payload } = await jwtVerify(renewed, createLocalJWKSet(issuer.jwks), { audience: 'dpi', currentDate: new Date(now) })
+  const { payload } = await jwtVerify(renewed, createLocalJWKSet(issuer.jwks), {
+    audience: 'dpi',
+    currentDate: new Date(now),
+  })
   t.equal(payload.iat, Math.floor(now / 1000))
-  t.equal(issuer.headerFor(identity, { ...upstream, assertion: undefined }, fields, 'session-a', FIRST_EXERCICE), undefined, 'an upstream without assertion gets none')
+  t.equal(
+    issuer.headerFor(identity, { ...upstream, assertion: undefined }, fields, 'session-a', FIRST_EXERCICE),
+    undefined,
+    'an upstream without assertion gets none',
+  )
 })
 
 t.test('a forward-auth token names its route, and is never reused for another route', async (t) => {
   const issuer = await AssertionIssuer.create(configWith([]))
   const forDossiers = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE, 'dossiers')!.value
-  t.equal(issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE, 'dossiers')!.value, forDossiers, 'reused for the same route')
+  t.equal(
+    issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE, 'dossiers')!.value,
+    forDossiers,
+    'reused for the same route',
+  )
   const forAdmin = issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE, 'admin')!.value
   t.not(forAdmin, forDossiers, 'another route: another token')
-  const verify = async (token: string) => (await jwtVerify(token, createLocalJWKSet(issuer.jwks), { audience: 'dpi' })).payload
+  const verify = async (token: string) =>
+    (await jwtVerify(token, createLocalJWKSet(issuer.jwks), { audience: 'dpi' })).payload
   t.equal((await verify(forDossiers)).route, 'dossiers')
   t.equal((await verify(forAdmin)).route, 'admin')
-  t.notOk('route' in (await verify(issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value)), 'proxy mode: no route claim, as before')
+  t.notOk(
+    'route' in (await verify(issuer.headerFor(identity, upstream, fields, 'session-a', FIRST_EXERCICE)!.value)),
+    'proxy mode: no route claim, as before',
+  )
 })
 
 t.test('unusable keys and lifetimes are configuration errors with their line', async (t) => {

@@ -18,7 +18,11 @@ const MEDECIN = '899700218896'
 const KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 
 /** What a hospital's application would do in a few lines: verify, or refuse with the reason. */
-async function startVerifyingUpstream(jwksUrl: string, audience: string, issuer: string): Promise<{ url: string; server: Server; tokens: string[] }> {
+async function startVerifyingUpstream(
+  jwksUrl: string,
+  audience: string,
+  issuer: string,
+): Promise<{ url: string; server: Server; tokens: string[] }> {
   const jwks = createRemoteJWKSet(new URL(jwksUrl))
   const tokens: string[] = []
   const server = createServer((req, res) => {
@@ -30,7 +34,8 @@ async function startVerifyingUpstream(jwksUrl: string, audience: string, issuer:
     tokens.push(token)
     jwtVerify(token, jwks, { audience, issuer, algorithms: ['EdDSA', 'ES256'], maxTokenAge: '2m' }).then(
       ({ payload }) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payload })),
-      (err: { code?: string }) => res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ refused: err.code }))
+      (err: { code?: string }) =>
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ refused: err.code })),
     )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -50,14 +55,27 @@ t.before(async () => {
   base = `http://127.0.0.1:${port}`
   emulator = await startEmulator({
     port: 0,
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${base}/_psc/callback`], postLogoutRedirectUris: [`${base}/_psc/logged-out`] }]
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${base}/_psc/callback`],
+        postLogoutRedirectUris: [`${base}/_psc/logged-out`],
+      },
+    ],
   })
   app = await startVerifyingUpstream(`${base}/_psc/jwks.json`, 'dpi', base)
   other = await startVerifyingUpstream(`${base}/_psc/jwks.json`, 'labo', base)
-  const yaml = stackYaml({ port, issuer: emulator.issuer, upstreamUrl: app.url })
-    .replace(`app: { url: "${app.url}" }`, `app: { url: "${app.url}", assertion: { audience: dpi, ttl: 20s } }\n  labo: { url: "${other.url}", assertion: { audience: labo } }`)
-    .replace('  - name: application\n', '  - name: labo\n    match: { pathPrefix: /labo }\n    upstream: labo\n    access: authenticated\n  - name: application\n')
-    + 'assertion:\n  keys: ["${ASSERTION_KEY}"]\n'
+  const routesYaml = stackYaml({ port, issuer: emulator.issuer, upstreamUrl: app.url })
+    .replace(
+      `app: { url: "${app.url}" }`,
+      `app: { url: "${app.url}", assertion: { audience: dpi, ttl: 20s } }\n  labo: { url: "${other.url}", assertion: { audience: labo } }`,
+    )
+    .replace(
+      '  - name: application\n',
+      '  - name: labo\n    match: { pathPrefix: /labo }\n    upstream: labo\n    access: authenticated\n  - name: application\n',
+    )
+  const yaml = `${routesYaml}assertion:\n  keys: ["\${ASSERTION_KEY}"]\n`
   const { config } = loadConfigText(yaml, 'assertion.yaml', { TEST_CLIENT_SECRET: CLIENT_SECRET, ASSERTION_KEY: KEY })
   gateway = await buildGateway(config, { audit: { write: () => {} }, logStream: { write: () => true } as never })
   await gateway.psc.start()
@@ -75,13 +93,27 @@ t.test('a request through the gateway carries an assertion the upstream verifies
   const res = await client.get(`${base}/medecins/x`)
   t.equal(res.status, 200, res.body)
   const { payload } = JSON.parse(res.body) as { payload: Record<string, unknown> }
-  t.match(payload, { iss: base, aud: 'dpi', idNat: MEDECIN, professionCode: '10', familyName: String, jti: /^[0-9a-f-]{36}$/ })
+  t.match(payload, {
+    iss: base,
+    aud: 'dpi',
+    idNat: MEDECIN,
+    professionCode: '10',
+    familyName: String,
+    jti: /^[0-9a-f-]{36}$/,
+  })
   t.equal((payload.exp as number) - (payload.iat as number), 20)
-  t.equal(decodeProtectedHeader(app.tokens.at(-1)!).kid, ((await (await fetch(`${base}/_psc/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys[0]!.kid)
+  t.equal(
+    decodeProtectedHeader(app.tokens.at(-1)!).kid,
+    ((await (await fetch(`${base}/_psc/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys[0]!.kid,
+  )
 
   const again = await client.get(`${base}/medecins/y`)
   t.equal(again.status, 200)
-  t.equal(app.tokens.at(-1), app.tokens.at(-2), 'the same session and upstream reuse the token for the first half of its life')
+  t.equal(
+    app.tokens.at(-1),
+    app.tokens.at(-2),
+    'the same session and upstream reuse the token for the first half of its life',
+  )
 })
 
 t.test('a client-sent assertion never reaches the upstream', async (t) => {
@@ -98,8 +130,14 @@ t.test('the upstream refuses a request without it, expired, or made for another 
   // Signed with the gateway's own key and kid, but expired.
   const kid = decodeProtectedHeader(app.tokens.at(-1)!).kid!
   const now = Math.floor(Date.now() / 1000)
-  const expired = await new SignJWT({ idNat: MEDECIN }).setProtectedHeader({ alg: 'EdDSA', kid })
-    .setIssuer(base).setAudience('dpi').setIssuedAt(now - 120).setExpirationTime(now - 100).setJti('x').sign(await importPKCS8(KEY, 'EdDSA'))
+  const expired = await new SignJWT({ idNat: MEDECIN })
+    .setProtectedHeader({ alg: 'EdDSA', kid })
+    .setIssuer(base)
+    .setAudience('dpi')
+    .setIssuedAt(now - 120)
+    .setExpirationTime(now - 100)
+    .setJti('x')
+    .sign(await importPKCS8(KEY, 'EdDSA'))
   const late = await fetch(`${app.url}/medecins/x`, { headers: { 'x-psc-assertion': expired } })
   t.equal(late.status, 401)
   t.same(await late.json(), { refused: 'ERR_JWT_EXPIRED' })

@@ -16,23 +16,35 @@ import type { Identity } from '../../src/psc/identity.js'
 import { setScope, type RequestScope } from '../../src/scope.js'
 import { doctor, unitConfig, UNIT_SECRET } from '../helpers/unit.js'
 
-interface Echo { method: string; url: string; headers: IncomingHttpHeaders }
+interface Echo {
+  method: string
+  url: string
+  headers: IncomingHttpHeaders
+}
 
 /** Echoes what it received as JSON; paths starting with /base/slow answer after 2 s. */
-async function echoUpstream (t: Test): Promise<string> {
+async function echoUpstream(t: Test): Promise<string> {
   const server: Server = createServer((req, res) => {
     const body = JSON.stringify({ method: req.method ?? '', url: req.url ?? '', headers: req.headers } satisfies Echo)
-    const send = () => { if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(body) }
+    const send = () => {
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(body)
+    }
     if (req.url?.startsWith('/base/slow')) setTimeout(send, 2000).unref()
     else send()
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  )
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 /** A port nothing listens on. */
-async function closedPort (): Promise<number> {
+async function closedPort(): Promise<number> {
   const s = createServer()
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
   const { port } = s.address() as AddressInfo
@@ -46,39 +58,61 @@ interface ProxyApp {
   observed: Array<[string, string, number | string]>
 }
 
-async function proxyApp (t: Test, config: GatewayConfig, target: (config: GatewayConfig) => Omit<ForwardTarget, 'rules'>, trustProxy: string[] | false = false): Promise<ProxyApp> {
+async function proxyApp(
+  t: Test,
+  config: GatewayConfig,
+  target: (config: GatewayConfig) => Omit<ForwardTarget, 'rules'>,
+  trustProxy: string[] | false = false,
+): Promise<ProxyApp> {
   const rules = compileForwardingRules(config)
   const app = Fastify({
     trustProxy,
     // as the gateway does: what is matched and forwarded is the one normalised path
-    rewriteUrl (raw) {
+    rewriteUrl(raw) {
       const r = normalizeRequestTarget(raw.url ?? '')
       return r.ok ? r.path + r.query : '/invalid'
-    }
+    },
   })
   app.decorateRequest('pscScope', null)
   await app.register(fastifyCookie, { secret: [UNIT_SECRET], hook: false })
   const scopes: RequestScope[] = []
   const observed: ProxyApp['observed'] = []
-  app.addHook('onResponse', (request, _reply, done) => { if (request.pscScope) scopes.push(request.pscScope); done() })
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.pscScope) scopes.push(request.pscScope)
+    done()
+  })
   await registerForwarding(app, {
     config,
-    gate: (request, _reply, done) => { setScope(request, { decision: 'allow', route: 'application', target: { ...target(config), rules } }); done() },
+    gate: (request, _reply, done) => {
+      setScope(request, { decision: 'allow', route: 'application', target: { ...target(config), rules } })
+      done()
+    },
     targetOf: (request) => request.pscScope?.target,
     gatewayCookies: ['psc_session', 'psc_login'],
     upstreamObserver: {
-      response: (upstream, status, seconds) => { observed.push(['response', upstream, status]); if (!(seconds >= 0)) throw new Error('bad seconds') },
-      error: (upstream, error, seconds) => { observed.push(['error', upstream, (error as { code?: string }).code ?? String(error)]); if (!(seconds >= 0)) throw new Error('bad seconds') }
-    }
+      response: (upstream, status, seconds) => {
+        observed.push(['response', upstream, status])
+        if (!(seconds >= 0)) throw new Error('bad seconds')
+      },
+      error: (upstream, error, seconds) => {
+        observed.push(['error', upstream, (error as { code?: string }).code ?? String(error)])
+        if (!(seconds >= 0)) throw new Error('bad seconds')
+      },
+    },
   })
   await app.ready()
   t.teardown(() => app.close())
   return { app, scopes, observed }
 }
 
-const withIdentity = (identity: Identity | undefined, accessToken?: string) => (config: GatewayConfig) => ({ upstream: config.upstreams.app!, identity, exercice: FIRST_EXERCICE, accessToken })
+const withIdentity = (identity: Identity | undefined, accessToken?: string) => (config: GatewayConfig) => ({
+  upstream: config.upstreams.app!,
+  identity,
+  exercice: FIRST_EXERCICE,
+  accessToken,
+})
 
-t.test('the normalised path is forwarded, under the upstream\'s base path, with the raw query', async (t) => {
+t.test("the normalised path is forwarded, under the upstream's base path, with the raw query", async (t) => {
   const upstream = await echoUpstream(t)
   const { app, observed } = await proxyApp(t, unitConfig({ appUrl: `${upstream}/base` }), withIdentity(doctor()))
   const res = await app.inject({ url: '/dossiers/./a/../b//c?q=jean%20dupont&x=%2F' })
@@ -96,15 +130,15 @@ t.test('client identity headers are stripped, ours added; static upstream header
     url: '/page',
     headers: {
       'x-psc-idnat': '899999999999',
-      'X_PSC_Profession': '21',
+      X_PSC_Profession: '21',
       'x-psc-forged-extra': 'x',
       'x-app-secret': 'forged',
       'x-request-id': 'forged-id',
       forwarded: 'for=6.6.6.6',
       'x-real-ip': '6.6.6.6',
       cookie: 'psc_session=s%3Aabc.sig; app_pref=dark; psc_login=xyz',
-      'x-custom': 'kept'
-    }
+      'x-custom': 'kept',
+    },
   })
   const h = (res.json() as Echo).headers
   t.equal(h['x-psc-idnat'], '810000000001')
@@ -118,12 +152,12 @@ t.test('client identity headers are stripped, ours added; static upstream header
   t.equal(h.x_psc_profession, undefined, 'the underscore spelling is removed')
   t.equal(h['x-psc-forged-extra'], undefined, 'anything under the X-PSC- prefix is removed')
   t.equal(h['x-psc-specialty'], undefined, 'no value, no header')
-  t.equal(h['x-app-secret'], 's3cret-static', 'the static header is ours, not the client\'s')
+  t.equal(h['x-app-secret'], 's3cret-static', "the static header is ours, not the client's")
   t.not(h['x-request-id'], 'forged-id')
   t.match(h['x-request-id'], /^[0-9a-z-]+$/)
   t.equal(h.forwarded, undefined)
   t.equal(h['x-real-ip'], undefined)
-  t.equal(h.cookie, 'app_pref=dark', 'the gateway\'s cookies never reach the upstream')
+  t.equal(h.cookie, 'app_pref=dark', "the gateway's cookies never reach the upstream")
   t.equal(h['x-custom'], 'kept')
   t.equal(h.authorization, undefined, 'no access token unless the upstream asks for it')
 })
@@ -133,12 +167,19 @@ t.test('anonymous request (public route): no identity header at all, client copi
   const { app } = await proxyApp(t, unitConfig({ appUrl: `${upstream}/base` }), withIdentity(undefined))
   const res = await app.inject({ url: '/public', headers: { 'x-psc-idnat': '899999999999' } })
   const h = (res.json() as Echo).headers
-  t.same(Object.keys(h).filter((k) => k.startsWith('x-psc')), [])
+  t.same(
+    Object.keys(h).filter((k) => k.startsWith('x-psc')),
+    [],
+  )
 })
 
 t.test('the access token is sent as a bearer token only when the target carries one', async (t) => {
   const upstream = await echoUpstream(t)
-  const { app } = await proxyApp(t, unitConfig({ appUrl: `${upstream}/base` }), withIdentity(doctor(), 'access-token-1'))
+  const { app } = await proxyApp(
+    t,
+    unitConfig({ appUrl: `${upstream}/base` }),
+    withIdentity(doctor(), 'access-token-1'),
+  )
   const res = await app.inject({ url: '/api', headers: { authorization: 'Bearer forged' } })
   t.equal((res.json() as Echo).headers.authorization, 'Bearer access-token-1')
 })
@@ -147,7 +188,12 @@ t.test('X-Forwarded-*: built from the trusted chain only', async (t) => {
   const upstream = await echoUpstream(t)
   const config = unitConfig({ appUrl: `${upstream}/base` })
   const untrusting = await proxyApp(t, config, withIdentity(doctor()))
-  const spoof = { 'x-forwarded-for': '203.0.113.7, 10.0.0.2', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.test', host: 'gw.hopital.test' }
+  const spoof = {
+    'x-forwarded-for': '203.0.113.7, 10.0.0.2',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'evil.test',
+    host: 'gw.hopital.test',
+  }
   const a = (await untrusting.app.inject({ url: '/p', headers: spoof, remoteAddress: '127.0.0.1' })).json() as Echo
   t.equal(a.headers['x-forwarded-for'], '127.0.0.1', 'no trusted proxy: the peer address only')
   t.equal(a.headers['x-forwarded-proto'], 'http')
@@ -155,32 +201,51 @@ t.test('X-Forwarded-*: built from the trusted chain only', async (t) => {
 
   const trusting = await proxyApp(t, config, withIdentity(doctor()), ['127.0.0.1'])
   const b = (await trusting.app.inject({ url: '/p', headers: spoof, remoteAddress: '127.0.0.1' })).json() as Echo
-  t.equal(b.headers['x-forwarded-for'], '10.0.0.2, 127.0.0.1', 'the chain up to the first untrusted hop; the spoofed start is dropped')
+  t.equal(
+    b.headers['x-forwarded-for'],
+    '10.0.0.2, 127.0.0.1',
+    'the chain up to the first untrusted hop; the spoofed start is dropped',
+  )
   t.equal(b.headers['x-forwarded-proto'], 'https')
   t.equal(b.headers['x-forwarded-host'], 'evil.test', 'the host the trusted proxy says (and the route matched)')
 })
 
-t.test('upstream unreachable: 502 French page PSC_ERR_UPSTREAM_UNAVAILABLE, scope still allow, observer told', async (t) => {
-  const port = await closedPort()
-  const { app, scopes, observed } = await proxyApp(t, unitConfig({ appUrl: `http://127.0.0.1:${port}/base` }), withIdentity(doctor()))
-  const res = await app.inject({ url: '/dossiers?id=1', headers: { accept: 'text/html' } })
-  t.equal(res.statusCode, 502)
-  t.match(res.headers['content-type'], 'text/html')
-  t.match(res.body, '<title>Application indisponible</title>')
-  t.match(res.body, 'L&#39;application demandée est momentanément indisponible.')
-  t.match(res.body, 'href="/dossiers?id=1"', 'a retry link to the same page')
-  t.notMatch(res.body, 'ECONNREFUSED')
-  t.equal(scopes[0]?.decision, 'allow')
-  t.equal(scopes[0]?.reason, undefined)
-  t.same(observed, [['error', 'app', 'FST_REPLY_FROM_INTERNAL_SERVER_ERROR']], 'reply-from\'s error for a refused connection')
-  const json = await app.inject({ url: '/dossiers', headers: { accept: 'application/json' } })
-  t.equal(json.statusCode, 502)
-  t.equal(json.json().error, 'PSC_ERR_UPSTREAM_UNAVAILABLE')
-})
+t.test(
+  'upstream unreachable: 502 French page PSC_ERR_UPSTREAM_UNAVAILABLE, scope still allow, observer told',
+  async (t) => {
+    const port = await closedPort()
+    const { app, scopes, observed } = await proxyApp(
+      t,
+      unitConfig({ appUrl: `http://127.0.0.1:${port}/base` }),
+      withIdentity(doctor()),
+    )
+    const res = await app.inject({ url: '/dossiers?id=1', headers: { accept: 'text/html' } })
+    t.equal(res.statusCode, 502)
+    t.match(res.headers['content-type'], 'text/html')
+    t.match(res.body, '<title>Application indisponible</title>')
+    t.match(res.body, 'L&#39;application demandée est momentanément indisponible.')
+    t.match(res.body, 'href="/dossiers?id=1"', 'a retry link to the same page')
+    t.notMatch(res.body, 'ECONNREFUSED')
+    t.equal(scopes[0]?.decision, 'allow')
+    t.equal(scopes[0]?.reason, undefined)
+    t.same(
+      observed,
+      [['error', 'app', 'FST_REPLY_FROM_INTERNAL_SERVER_ERROR']],
+      "reply-from's error for a refused connection",
+    )
+    const json = await app.inject({ url: '/dossiers', headers: { accept: 'application/json' } })
+    t.equal(json.statusCode, 502)
+    t.equal(json.json().error, 'PSC_ERR_UPSTREAM_UNAVAILABLE')
+  },
+)
 
 t.test('upstream too slow: 504 French page PSC_ERR_UPSTREAM_TIMEOUT, scope still allow, observer told', async (t) => {
   const upstream = await echoUpstream(t)
-  const { app, scopes, observed } = await proxyApp(t, unitConfig({ appUrl: `${upstream}/base`, appTimeout: '200ms' }), withIdentity(doctor()))
+  const { app, scopes, observed } = await proxyApp(
+    t,
+    unitConfig({ appUrl: `${upstream}/base`, appTimeout: '200ms' }),
+    withIdentity(doctor()),
+  )
   const res = await app.inject({ url: '/slow', headers: { accept: 'text/html' } })
   t.equal(res.statusCode, 504)
   t.match(res.body, 'L&#39;application a mis trop de temps à répondre.')

@@ -8,7 +8,7 @@ t.test('control characters are removed; valid values, obs-text and numbers are k
     'x-ok': 'tab\tand latin-1 é',
     'content-length': 42,
     'set-cookie': ['a=1\u0000', 'b=2'],
-    'x-emoji': 'ok😀'
+    'x-emoji': 'ok😀',
   }
   const out = sanitizeResponseHeaders(headers)
   t.equal(out, headers, 'cleaned in place')
@@ -17,7 +17,7 @@ t.test('control characters are removed; valid values, obs-text and numbers are k
     'x-ok': 'tab\tand latin-1 é',
     'content-length': 42,
     'set-cookie': ['a=1', 'b=2'],
-    'x-emoji': 'ok'
+    'x-emoji': 'ok',
   })
 })
 
@@ -26,19 +26,22 @@ t.test('an array without a bad value is the same array', async (t) => {
   t.equal(sanitizeResponseHeaders({ 'set-cookie': cookies })['set-cookie'], cookies)
 })
 
-t.test('the upstream\'s hop-by-hop headers, and those its Connection header names, never reach the client', async (t) => {
-  const out = sanitizeResponseHeaders({
-    connection: 'keep-alive, X-Upstream-Hop',
-    'keep-alive': 'timeout=5, max=1000',
-    'x-upstream-hop': 'secret of the hop',
-    'proxy-connection': 'keep-alive',
-    'transfer-encoding': 'chunked',
-    upgrade: 'h2c',
-    te: 'trailers',
-    trailer: 'X-Checksum',
-    'proxy-authenticate': 'Basic',
-    'content-type': 'text/html',
-    'set-cookie': ['a=1']
-  })
-  t.same(out, { 'content-type': 'text/html', 'set-cookie': ['a=1'] })
-})
+t.test(
+  "the upstream's hop-by-hop headers, and those its Connection header names, never reach the client",
+  async (t) => {
+    const out = sanitizeResponseHeaders({
+      connection: 'keep-alive, X-Upstream-Hop',
+      'keep-alive': 'timeout=5, max=1000',
+      'x-upstream-hop': 'secret of the hop',
+      'proxy-connection': 'keep-alive',
+      'transfer-encoding': 'chunked',
+      upgrade: 'h2c',
+      te: 'trailers',
+      trailer: 'X-Checksum',
+      'proxy-authenticate': 'Basic',
+      'content-type': 'text/html',
+      'set-cookie': ['a=1'],
+    })
+    t.same(out, { 'content-type': 'text/html', 'set-cookie': ['a=1'] })
+  },
+)

@@ -28,7 +28,11 @@ t.test('an ADELI number becomes 0 + ADELI; an ADELI idNat is kept', async (t) =>
 })
 
 t.test('other national identifiers of a known shape pass as typed', async (t) => {
-  t.same(normaliseLoginHint('500000001815646/CPAT00045'), { ok: true, idNat: '500000001815646/CPAT00045', kind: 'other' })
+  t.same(normaliseLoginHint('500000001815646/CPAT00045'), {
+    ok: true,
+    idNat: '500000001815646/CPAT00045',
+    kind: 'other',
+  })
   t.equal(idNat(' 3123456789/ABC12 '), '3123456789/ABC12', 'FINESS-based, surrounding spaces trimmed')
   t.equal(idNat('ANS20231122132732'), 'ANS20231122132732', 'a test account')
 })
@@ -63,24 +67,34 @@ t.test('rppsOfIdNat', async (t) => {
   t.equal(rppsOfIdNat('8997002188961'), undefined)
 })
 
-t.test('property: never throws; a result is a short idNat of safe characters, and normalising it again keeps it', async () => {
-  fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.stringMatching(/^[0-9 .-]{0,30}$/), fc.anything()), (typed) => {
-      const r = normaliseLoginHint(typed)
-      if (!r.ok) return true
-      if (!/^[A-Za-z0-9/]{1,64}$/.test(r.idNat)) return false
-      const again = normaliseLoginHint(r.idNat)
-      return again.ok && again.idNat === r.idNat
-    }),
-    { numRuns: 5000 },
-  )
-})
+t.test(
+  'property: never throws; a result is a short idNat of safe characters, and normalising it again keeps it',
+  async () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.stringMatching(/^[0-9 .-]{0,30}$/), fc.anything()),
+        (typed) => {
+          const r = normaliseLoginHint(typed)
+          if (!r.ok) return true
+          if (!/^[A-Za-z0-9/]{1,64}$/.test(r.idNat)) return false
+          const again = normaliseLoginHint(r.idNat)
+          return again.ok && again.idNat === r.idNat
+        },
+      ),
+      { numRuns: 5000 },
+    )
+  },
+)
 
 t.test('property: any 11-digit RPPS, however grouped, gives 8 + the digits', async () => {
   fc.assert(
-    fc.property(fc.stringMatching(/^\d{11}$/), fc.array(fc.constantFrom(' ', '.', '-', '\u00a0'), { maxLength: 11 }), (rpps, seps) => {
-      const typed = [...rpps].map((d, i) => d + (seps[i] ?? '')).join('')
-      return idNat(typed) === '8' + rpps
-    }),
+    fc.property(
+      fc.stringMatching(/^\d{11}$/),
+      fc.array(fc.constantFrom(' ', '.', '-', '\u00a0'), { maxLength: 11 }),
+      (rpps, seps) => {
+        const typed = [...rpps].map((d, i) => d + (seps[i] ?? '')).join('')
+        return idNat(typed) === `8${rpps}`
+      },
+    ),
   )
 })

@@ -3,7 +3,9 @@ import t from 'tap'
 import { loadPractitioners, pscClaimsFor, pscIdTokenClaimsFor, pscSubFor } from '../../dev/emulator/index.js'
 import { identityFromPsc, primaryExercice, PscIdentityError, rppsFromIdNat } from '../../src/psc/map-user-info.js'
 
-const example = JSON.parse(readFileSync(new URL('../fixtures/userinfo-example.json', import.meta.url), 'utf8')) as Record<string, unknown>
+const example = JSON.parse(
+  readFileSync(new URL('../fixtures/userinfo-example.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>
 const idToken = { sub: 'f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:ANS20231122132732', acr: 'eidas1', authMode: 'CARD' }
 
 t.test('maps the real-shaped PSC payload', async (t) => {
@@ -23,9 +25,7 @@ t.test('maps the real-shaped PSC payload', async (t) => {
         category: 'C',
         familyName: 'Grominoch',
         givenName: 'Fistinien',
-        structures: [
-          { id: 'R81311', name: 'CABINET INDIVIDUEL PEDI PODO0023704', sector: 'SA07' },
-        ],
+        structures: [{ id: 'R81311', name: 'CABINET INDIVIDUEL PEDI PODO0023704', sector: 'SA07' }],
       },
     ],
   })
@@ -49,8 +49,14 @@ t.test('maps every shipped practitioner through the emulator claim builder', asy
     t.equal(identity.civility, p.civility)
     t.equal(identity.acr, p.acr)
     t.equal(identity.authMode, p.authMode)
-    t.same(identity.exercices.map((e) => e.professionCode), p.exercices.map((e) => e.professionCode))
-    t.same(identity.exercices.map((e) => e.structures.map((s) => s.id)), p.exercices.map((e) => e.structures.map((s) => s.id)))
+    t.same(
+      identity.exercices.map((e) => e.professionCode),
+      p.exercices.map((e) => e.professionCode),
+    )
+    t.same(
+      identity.exercices.map((e) => e.structures.map((s) => s.id)),
+      p.exercices.map((e) => e.structures.map((s) => s.id)),
+    )
   }
   const by = (idNat: string) => {
     const p = practitioners.find((x) => x.idNat === idNat)
@@ -60,7 +66,12 @@ t.test('maps every shipped practitioner through the emulator claim builder', asy
   const elodie = by('899700218896')
   t.equal(elodie.rpps, '99700218896')
   t.match(elodie.exercices[0], {
-    professionCode: '10', professionLabel: 'Médecin', category: 'C', specialtyCode: 'SM26', specialtyType: 'S', civility: 'DR',
+    professionCode: '10',
+    professionLabel: 'Médecin',
+    category: 'C',
+    specialtyCode: 'SM26',
+    specialtyType: 'S',
+    civility: 'DR',
   })
   t.match(elodie.exercices[0]?.structures[0], { name: 'Centre Hospitalier de Saint-Œuf', finess: '750000001' })
   t.equal(by('899700367915').exercices[0]?.professionLabel, 'Pharmacien')
@@ -69,7 +80,13 @@ t.test('maps every shipped practitioner through the emulator claim builder', asy
   t.equal(anne.exercices[0]?.category, 'M')
   const zoe = by('899700412345')
   t.equal(zoe.acr, 'eidas2')
-  t.same(zoe.exercices.map((e) => [e.professionLabel, e.specialtyCode]), [['Médecin', 'SM54'], ['Sage-Femme', undefined]])
+  t.same(
+    zoe.exercices.map((e) => [e.professionLabel, e.specialtyCode]),
+    [
+      ['Médecin', 'SM54'],
+      ['Sage-Femme', undefined],
+    ],
+  )
   const marc = by('500000001815646/CPAT00045')
   t.equal(marc.rpps, undefined)
   t.equal(marc.acr, 'eidas3')
@@ -134,13 +151,31 @@ t.test('fallbacks: preferred_username, exercice names, SubjectRefPro civility, u
   t.equal(identity.givenName, 'Élodie')
   t.equal(identity.civility, 'MME')
   t.equal(identity.acr, 'eidas2')
-  t.equal(identityFromPsc({ SubjectNameID: 'x', acr: 'eidas2' }, { sub: 's', acr: 'eidas1' }).acr, 'eidas1', 'ID token wins')
-  t.equal(identityFromPsc({ SubjectNameID: 'x', codeCivilite: 'M', SubjectRefPro: { codeCivilite: 'MME' } }, { sub: 's' }).civility, 'M')
+  t.equal(
+    identityFromPsc({ SubjectNameID: 'x', acr: 'eidas2' }, { sub: 's', acr: 'eidas1' }).acr,
+    'eidas1',
+    'ID token wins',
+  )
+  t.equal(
+    identityFromPsc({ SubjectNameID: 'x', codeCivilite: 'M', SubjectRefPro: { codeCivilite: 'MME' } }, { sub: 's' })
+      .civility,
+    'M',
+  )
 })
 
 t.test('exercices derived from SubjectRole when SubjectRefPro has none', async (t) => {
   const identity = identityFromPsc(
-    { SubjectNameID: 'x', SubjectRole: ['10^1.2.250.1.213.1.1.5.5', '93^1.2.250.1.213.1.1.5.5', '10^1.2.250.1.213.1.1.5.5', 'junk', '^1.2.250.1', 42] },
+    {
+      SubjectNameID: 'x',
+      SubjectRole: [
+        '10^1.2.250.1.213.1.1.5.5',
+        '93^1.2.250.1.213.1.1.5.5',
+        '10^1.2.250.1.213.1.1.5.5',
+        'junk',
+        '^1.2.250.1',
+        42,
+      ],
+    },
     { sub: 's' },
   )
   t.same(identity.exercices, [
@@ -159,7 +194,14 @@ t.test('missing or wrong-typed fields never throw (except idNat)', async (t) => 
       family_name: value,
       codeCivilite: value,
       SubjectRole: value,
-      SubjectRefPro: { codeCivilite: value, exercices: [value, { codeProfession: value, codeCategorieProfessionnelle: value, codeSavoirFaire: value, activities: value }, { activities: [value, { raisonSocialeSite: value }] }] },
+      SubjectRefPro: {
+        codeCivilite: value,
+        exercices: [
+          value,
+          { codeProfession: value, codeCategorieProfessionnelle: value, codeSavoirFaire: value, activities: value },
+          { activities: [value, { raisonSocialeSite: value }] },
+        ],
+      },
     }
     const identity = identityFromPsc(userinfo, { sub: 's', acr: value, authMode: value })
     t.equal(identity.idNat, 'ANS1')
@@ -169,11 +211,27 @@ t.test('missing or wrong-typed fields never throw (except idNat)', async (t) => 
     for (const e of identity.exercices) t.type(e.professionLabel, 'string')
   }
   t.same(identityFromPsc({ SubjectNameID: 'x', SubjectRefPro: 'nope' }, { sub: 's' }).exercices, [])
-  t.equal(identityFromPsc({ SubjectNameID: 'x', SubjectRefPro: { exercices: [{ codeProfession: 10 }] } }, { sub: 's' }).exercices[0]?.professionLabel, '', 'a numeric code is not a code')
+  t.equal(
+    identityFromPsc({ SubjectNameID: 'x', SubjectRefPro: { exercices: [{ codeProfession: 10 }] } }, { sub: 's' })
+      .exercices[0]?.professionLabel,
+    '',
+    'a numeric code is not a code',
+  )
 })
 
 t.test('missing idNat throws PscIdentityError naming the claim', async (t) => {
-  for (const userinfo of [undefined, null, 'str', 12, [], {}, { SubjectNameID: '' }, { SubjectNameID: 899700218896 }, { SubjectNameID: '', preferred_username: '  ' }, { SubjectNameID: null, preferred_username: [] }]) {
+  for (const userinfo of [
+    undefined,
+    null,
+    'str',
+    12,
+    [],
+    {},
+    { SubjectNameID: '' },
+    { SubjectNameID: 899700218896 },
+    { SubjectNameID: '', preferred_username: '  ' },
+    { SubjectNameID: null, preferred_username: [] },
+  ]) {
     t.throws(() => identityFromPsc(userinfo, { sub: 's' }), PscIdentityError)
   }
   try {
@@ -184,7 +242,10 @@ t.test('missing idNat throws PscIdentityError naming the claim', async (t) => {
     t.match((err as Error).message, /SubjectNameID.*preferred_username/)
   }
   t.throws(() => identityFromPsc({ SubjectNameID: 'x' }, { sub: '' }), { name: 'PscIdentityError', claim: 'sub' })
-  t.throws(() => identityFromPsc({ SubjectNameID: 'x' }, null as unknown as { sub: string }), { name: 'PscIdentityError', claim: 'sub' })
+  t.throws(() => identityFromPsc({ SubjectNameID: 'x' }, null as unknown as { sub: string }), {
+    name: 'PscIdentityError',
+    claim: 'sub',
+  })
 })
 
 t.test('a polluted-looking payload does not read through prototypes', async (t) => {

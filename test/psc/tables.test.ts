@@ -5,7 +5,9 @@ import { discoveryUrlFor, PSC_ENVIRONMENTS } from '../../src/psc/environments.js
 import { professionLabel, PROFESSIONS } from '../../src/psc/professions.js'
 
 t.test('profession table matches the TRE_G15 reference', async (t) => {
-  const reference = JSON.parse(readFileSync(new URL('../fixtures/professions.json', import.meta.url), 'utf8')) as { codes: Record<string, string> }
+  const reference = JSON.parse(readFileSync(new URL('../fixtures/professions.json', import.meta.url), 'utf8')) as {
+    codes: Record<string, string>
+  }
   t.same({ ...PROFESSIONS }, reference.codes)
   t.equal(professionLabel('10'), 'Médecin')
   t.equal(professionLabel('50'), 'Sage-Femme')
@@ -20,13 +22,17 @@ t.test('profession table matches the TRE_G15 reference', async (t) => {
 t.test('environments', async (t) => {
   t.same(PSC_ENVIRONMENTS.bas, {
     issuer: 'https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet',
-    discoveryUrl: 'https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration',
+    discoveryUrl:
+      'https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration',
   })
   t.same(PSC_ENVIRONMENTS.production, {
     issuer: 'https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet',
     discoveryUrl: 'https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration',
   })
-  t.equal(discoveryUrlFor('http://127.0.0.1:1/auth/realms/esante-wallet/'), 'http://127.0.0.1:1/auth/realms/esante-wallet/.well-known/wallet-openid-configuration')
+  t.equal(
+    discoveryUrlFor('http://127.0.0.1:1/auth/realms/esante-wallet/'),
+    'http://127.0.0.1:1/auth/realms/esante-wallet/.well-known/wallet-openid-configuration',
+  )
 })
 
 t.test('acrSatisfies: a returned level at or above the required one', async (t) => {

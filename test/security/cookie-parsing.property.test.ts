@@ -26,21 +26,36 @@ t.test('any Cookie header: the session and transaction cookies read without thro
   const value = fc.oneof(
     fc.string({ maxLength: 80 }),
     fc.string({ unit: 'binary-ascii', maxLength: 80 }),
-    fc.constantFrom('', '.', '..', '%', '%zz', '"', '=', ';', 'a'.repeat(300), sign('A'.repeat(43), 'another-secret-0123456789abcdef-0000'))
+    fc.constantFrom(
+      '',
+      '.',
+      '..',
+      '%',
+      '%zz',
+      '"',
+      '=',
+      ';',
+      'a'.repeat(300),
+      sign('A'.repeat(43), 'another-secret-0123456789abcdef-0000'),
+    ),
   )
-  const cookieHeader = fc.array(fc.tuple(fc.constantFrom('psc_session', 'psc_login', 'other', ''), value), { maxLength: 5 })
+  const cookieHeader = fc
+    .array(fc.tuple(fc.constantFrom('psc_session', 'psc_login', 'other', ''), value), { maxLength: 5 })
     .map((pairs) => pairs.map(([n, v]) => `${n}=${v}`).join('; '))
     // header values may not hold CR, LF or NUL on the wire
     .filter((h) => !/[\r\n\0]/.test(h) && /^[\t\x20-\x7e]*$/.test(h))
 
   let valid = 0
-  await fc.assert(fc.asyncProperty(cookieHeader, async (header) => {
-    const res = await app.inject({ method: 'GET', url: '/', headers: { cookie: header } })
-    if (res.statusCode !== 200) return false
-    const body = res.json() as { session: { kind: string } }
-    if (body.session.kind === 'valid') valid++
-    return true
-  }), { numRuns: 2000 })
+  await fc.assert(
+    fc.asyncProperty(cookieHeader, async (header) => {
+      const res = await app.inject({ method: 'GET', url: '/', headers: { cookie: header } })
+      if (res.statusCode !== 200) return false
+      const body = res.json() as { session: { kind: string } }
+      if (body.session.kind === 'valid') valid++
+      return true
+    }),
+    { numRuns: 2000 },
+  )
   t.equal(valid, 0, 'nothing unsigned by our secret is ever read as a valid session')
 
   const genuine = sign('B'.repeat(43), SECRET)

@@ -15,7 +15,8 @@ const LIMITED = `limits: { rateLimit: { max: 3, window: 1m } }\n${ROUTES}`
 t.test('login is limited per client address, with a French 429 page and Retry-After', async (t) => {
   const gw = await startTestGateway(LIMITED)
   t.teardown(() => gw.close())
-  for (let i = 0; i < 3; i++) t.not((await rawGet(gw.url, '/_psc/login?rd=/')).response?.status, 429, `attempt ${i + 1} passes`)
+  for (let i = 0; i < 3; i++)
+    t.not((await rawGet(gw.url, '/_psc/login?rd=/')).response?.status, 429, `attempt ${i + 1} passes`)
   const { response } = await rawGet(gw.url, '/_psc/login?rd=/')
   t.equal(response?.status, 429)
   t.match(response?.headers['retry-after'], /^\d+$/)
@@ -47,8 +48,16 @@ t.test('the client address comes through trusted proxies only', async (t) => {
   const untrusting = await startTestGateway(LIMITED)
   t.teardown(() => Promise.all([trusting.close(), untrusting.close()]))
   for (let i = 0; i < 3; i++) await rawGet(trusting.url, '/_psc/login', ['X-Forwarded-For: 203.0.113.1'])
-  t.equal((await rawGet(trusting.url, '/_psc/login', ['X-Forwarded-For: 203.0.113.1'])).response?.status, 429, 'one client behind the proxy is limited')
-  t.not((await rawGet(trusting.url, '/_psc/login', ['X-Forwarded-For: 203.0.113.2'])).response?.status, 429, 'another one behind the same proxy is not')
+  t.equal(
+    (await rawGet(trusting.url, '/_psc/login', ['X-Forwarded-For: 203.0.113.1'])).response?.status,
+    429,
+    'one client behind the proxy is limited',
+  )
+  t.not(
+    (await rawGet(trusting.url, '/_psc/login', ['X-Forwarded-For: 203.0.113.2'])).response?.status,
+    429,
+    'another one behind the same proxy is not',
+  )
 
   // Without trust, X-Forwarded-For is the client's own claim: changing it does not reset the count.
   for (let i = 0; i < 3; i++) await rawGet(untrusting.url, '/_psc/login', [`X-Forwarded-For: 198.51.100.${i}`])

@@ -34,7 +34,13 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const echo: Echo = { method: req.method ?? '', url: req.url ?? '', headers: req.headers as Echo['headers'], rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8') }
+      const echo: Echo = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers as Echo['headers'],
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString('utf8'),
+      }
       received.push(echo)
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
       res.end(JSON.stringify(echo))
@@ -43,8 +49,14 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
-    url, server, received,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) })
+    url,
+    server,
+    received,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -61,7 +73,10 @@ export interface TestGateway {
  * `body` is YAML with `upstreams:` and `routes:` (and any other top-level key); "UPSTREAM" in it
  * is replaced by the counting upstream's URL. `publicUrl` defaults to the gateway's own address.
  */
-export async function startTestGateway(body: string, opts: { publicUrl?: string; env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  body: string,
+  opts: { publicUrl?: string; env?: Record<string, string> } = {},
+): Promise<TestGateway> {
   const upstream = await startCountingUpstream()
   const reserved = await reservePort()
   const port = reserved.port
@@ -80,17 +95,32 @@ session:
   secrets: ["${SESSION_SECRET}"]
 ${body.replaceAll('UPSTREAM', upstream.url)}
 `
-  const { config } = loadConfigText(yaml, 'security-test.yaml', { TEST_CLIENT_SECRET: 'security-test-client-secret-1234', ...opts.env })
+  const { config } = loadConfigText(yaml, 'security-test.yaml', {
+    TEST_CLIENT_SECRET: 'security-test-client-secret-1234',
+    ...opts.env,
+  })
   const audit: AuditEvent[] = []
   const logs: string[] = []
-  const logStream = new Writable({ write(chunk: Buffer, _e, done) { logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)); done() } })
-  const gateway = await buildGateway(config, { audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) }, logStream: logStream as never })
+  const logStream = new Writable({
+    write(chunk: Buffer, _e, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+      done()
+    },
+  })
+  const gateway = await buildGateway(config, {
+    audit: { write: (e) => void audit.push(JSON.parse(JSON.stringify(e)) as AuditEvent) },
+    logStream: logStream as never,
+  })
   await gateway.listen(reserved)
   return {
-    url: `http://127.0.0.1:${port}`, gateway, upstream, audit, logs,
+    url: `http://127.0.0.1:${port}`,
+    gateway,
+    upstream,
+    audit,
+    logs,
     async close() {
       await gateway.close()
       await upstream.close()
-    }
+    },
   }
 }

@@ -12,7 +12,9 @@ const MEDECIN = '899700218896'
 const PHARMACIEN = '899700367915'
 
 let stack: Stack
-t.before(async () => { stack = await startStack() })
+t.before(async () => {
+  stack = await startStack()
+})
 t.teardown(() => stack.close())
 
 const SPOOFED = [
@@ -33,7 +35,7 @@ const SPOOFED = [
   'X-Original-URL: /admin',
   'X-Rewrite-URL: /admin',
   'X-Real-IP: 6.6.6.6',
-  'X-Request-Id: forged-request-id'
+  'X-Request-Id: forged-request-id',
 ]
 
 function forgedIn(echo: Echo): string[] {
@@ -50,7 +52,10 @@ t.test('a public route gets the identity namespace stripped too, every spelling,
   t.equal(response?.status, 200)
   const echo = JSON.parse(response!.body) as Echo
   t.same(forgedIn(echo), [], 'no client-sent identity or forwarding header reaches the upstream')
-  t.notOk(echo.rawHeaders.some((h) => /^x[-_]psc/i.test(h)), 'no X-PSC header at all for an anonymous request')
+  t.notOk(
+    echo.rawHeaders.some((h) => /^x[-_]psc/i.test(h)),
+    'no X-PSC header at all for an anonymous request',
+  )
   t.equal(echo.headers['x-forwarded-for'], '127.0.0.1', 'X-Forwarded-For replaced by the real peer')
   t.equal(echo.headers['x-forwarded-proto'], 'http')
   t.equal(echo.headers['x-forwarded-host'], new URL(stack.url).host)
@@ -59,10 +64,19 @@ t.test('a public route gets the identity namespace stripped too, every spelling,
 
 t.test('a folded (obs-fold) header line is refused before anything is forwarded', async (t) => {
   let forwarded = 0
-  const count = () => { forwarded++ }
+  const count = () => {
+    forwarded++
+  }
   stack.upstream.server.on('request', count)
-  t.teardown(() => { stack.upstream.server.off('request', count) })
-  const { response } = await rawGet(stack.url, '/public/x?format=json', ['X-Other: a', ' X-PSC-IdNat: forged', 'X-PSC-RPPS: a', '\tforged'])
+  t.teardown(() => {
+    stack.upstream.server.off('request', count)
+  })
+  const { response } = await rawGet(stack.url, '/public/x?format=json', [
+    'X-Other: a',
+    ' X-PSC-IdNat: forged',
+    'X-PSC-RPPS: a',
+    '\tforged',
+  ])
   t.equal(response?.status, 400)
   t.equal(forwarded, 0)
   t.equal((await rawGet(stack.url, '/public/x?format=json')).response?.status, 200, 'the gateway is still up')
@@ -70,10 +84,17 @@ t.test('a folded (obs-fold) header line is refused before anything is forwarded'
 
 t.test('a logged-in practitioner cannot claim another identity', async (t) => {
   const client = new BrowserLikeClient()
-  await loginThroughEmulator(client, stack.url + '/', PHARMACIEN)
-  const cookie = client.cookies(stack.url).map((c) => `${c.name}=${c.value}`).join('; ')
+  await loginThroughEmulator(client, `${stack.url}/`, PHARMACIEN)
+  const cookie = client
+    .cookies(stack.url)
+    .map((c) => `${c.name}=${c.value}`)
+    .join('; ')
   // the admin route is for the médecin's idNat only
-  const admin = await rawGet(stack.url, '/admin/x?format=json', [`Cookie: ${cookie}`, `X-PSC-IdNat: ${MEDECIN}`, `X_PSC_IDNAT: ${MEDECIN}`])
+  const admin = await rawGet(stack.url, '/admin/x?format=json', [
+    `Cookie: ${cookie}`,
+    `X-PSC-IdNat: ${MEDECIN}`,
+    `X_PSC_IDNAT: ${MEDECIN}`,
+  ])
   t.equal(admin.response?.status, 403, 'the decision uses the session, not the headers')
   const { response } = await rawGet(stack.url, '/dossier?format=json', [`Cookie: ${cookie}`, ...SPOOFED])
   const echo = JSON.parse(response!.body) as Echo
@@ -93,7 +114,11 @@ routes: [ { name: all, upstream: app, access: public } ]
   const partly = await startTestGateway(`trustedProxies: [127.0.0.0/8]\n${routes}`)
   const untrusting = await startTestGateway(`trustedProxies: [10.0.0.0/8]\n${routes}`)
   t.teardown(() => Promise.all([trusting.close(), partly.close(), untrusting.close()]))
-  const headers = ['X-Forwarded-For: 203.0.113.7, 10.1.2.3', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: dpi.hopital.example']
+  const headers = [
+    'X-Forwarded-For: 203.0.113.7, 10.1.2.3',
+    'X-Forwarded-Proto: https',
+    'X-Forwarded-Host: dpi.hopital.example',
+  ]
 
   const viaTrusted = JSON.parse((await rawGet(trusting.url, '/x', headers)).response!.body) as Echo
   t.equal(viaTrusted.headers['x-forwarded-for'], '203.0.113.7, 10.1.2.3, 127.0.0.1', 'chain kept, the peer appended')
@@ -113,16 +138,26 @@ routes: [ { name: all, upstream: app, access: public } ]
   t.equal(untrusting.audit.at(-1)?.client, '127.0.0.1')
 })
 
-t.test('a shared-secret header configured for the upstream cannot be supplied or overridden by the client', async (t) => {
-  const gw = await startTestGateway(`
+t.test(
+  'a shared-secret header configured for the upstream cannot be supplied or overridden by the client',
+  async (t) => {
+    const gw = await startTestGateway(
+      `
 upstreams:
   app: { url: "UPSTREAM", headers: { X-Gateway-Secret: "\${GATEWAY_SECRET}" } }
 routes: [ { name: all, upstream: app, access: public } ]
-`, { env: { GATEWAY_SECRET: 'shared-secret-value-7f3a' } })
-  t.teardown(() => gw.close())
-  const { response } = await rawGet(gw.url, '/x', ['X-Gateway-Secret: forged', 'x_gateway_secret: forged', 'X-GATEWAY-SECRET: forged'])
-  const echo = JSON.parse(response!.body) as Echo
-  t.same(forgedIn(echo), [])
-  t.equal(echo.headers['x-gateway-secret'], 'shared-secret-value-7f3a', 'the gateway sets the value it was given')
-  t.notOk(gw.logs.join('\n').includes('shared-secret-value-7f3a'), 'never logged')
-})
+`,
+      { env: { GATEWAY_SECRET: 'shared-secret-value-7f3a' } },
+    )
+    t.teardown(() => gw.close())
+    const { response } = await rawGet(gw.url, '/x', [
+      'X-Gateway-Secret: forged',
+      'x_gateway_secret: forged',
+      'X-GATEWAY-SECRET: forged',
+    ])
+    const echo = JSON.parse(response!.body) as Echo
+    t.same(forgedIn(echo), [])
+    t.equal(echo.headers['x-gateway-secret'], 'shared-secret-value-7f3a', 'the gateway sets the value it was given')
+    t.notOk(gw.logs.join('\n').includes('shared-secret-value-7f3a'), 'never logged')
+  },
+)

@@ -14,7 +14,9 @@ upstreams: { app: { url: "UPSTREAM" } }
 routes: [ { name: all, upstream: app, access: public } ]
 `)
   // 'request' fires as soon as a request head reaches the upstream, body or not
-  gw.upstream.server.on('request', () => { started++ })
+  gw.upstream.server.on('request', () => {
+    started++
+  })
 })
 t.teardown(() => gw.close())
 
@@ -30,7 +32,10 @@ t.test('an oversized head gets 431, and so do many cookies', async (t) => {
   const cookies = Array.from({ length: 200 }, (_, i) => `Cookie: c${i}=${'v'.repeat(40)}`)
   const many = await rawGet(gw.url, '/x', cookies)
   t.equal(many.response?.status, 431)
-  const oneLine = await rawGet(gw.url, '/x', [`Cookie: ${Array.from({ length: 400 }, (_, i) => `c${i}=v`).join('; ')}`, `X-Pad: ${'p'.repeat(6000)}`])
+  const oneLine = await rawGet(gw.url, '/x', [
+    `Cookie: ${Array.from({ length: 400 }, (_, i) => `c${i}=v`).join('; ')}`,
+    `X-Pad: ${'p'.repeat(6000)}`,
+  ])
   t.equal(oneLine.response?.status, 431)
   t.equal(started, before, 'nothing forwarded')
   await stillAlive(t)
@@ -51,7 +56,7 @@ const SMUGGLING: Record<string, string> = {
   'space before colon': `POST /x HTTP/1.1\r\n${H}\r\nTransfer-Encoding : chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
   'bare LF line ends': `GET /x HTTP/1.1\n${H}\n\n`,
   'NUL in a header value': `GET /x HTTP/1.1\r\n${H}\r\nX-A: a\u0000b\r\n\r\n`,
-  'missing Host in HTTP/1.1': `GET /x HTTP/1.1\r\nX-A: a\r\n\r\n`
+  'missing Host in HTTP/1.1': `GET /x HTTP/1.1\r\nX-A: a\r\n\r\n`,
 }
 
 t.test('request smuggling attempts: 400, connection closed, nothing forwarded', async (t) => {
@@ -69,7 +74,11 @@ t.test('request smuggling attempts: 400, connection closed, nothing forwarded', 
 t.test('a slow head (slowloris) is cut off at headersTimeout', async (t) => {
   const before = started
   const drip = Array.from({ length: 30 }, (_, i) => ({ data: `X-Drip-${i}: x\r\n`, delayMs: 200 }))
-  const res = await rawRequest(gw.url, `GET /x HTTP/1.1\r\n${H}\r\n`, { parts: drip, timeoutMs: 5000, expectResponses: 2 })
+  const res = await rawRequest(gw.url, `GET /x HTTP/1.1\r\n${H}\r\n`, {
+    parts: drip,
+    timeoutMs: 5000,
+    expectResponses: 2,
+  })
   t.notOk(res.timedOut, 'the gateway ended it, not us')
   t.ok(res.closed, 'connection closed')
   t.equal(res.response?.status ?? 408, 408, 'with a 408 when anything is answered')

@@ -14,7 +14,9 @@ const TX = 'psc_login'
 
 let clock = Date.now()
 let stack: Stack
-t.before(async () => { stack = await startStack({ now: () => clock }) })
+t.before(async () => {
+  stack = await startStack({ now: () => clock })
+})
 t.teardown(() => stack.close())
 
 /** Runs a login from `startUrl` up to PSC's redirect back, and returns the callback URL unvisited. */
@@ -63,7 +65,9 @@ t.test('an expired login transaction is refused', async (t) => {
   const client = new BrowserLikeClient()
   const callback = await callbackUrlOf(client, `${stack.url}/_psc/login?rd=/`)
   clock += 11 * 60_000 // session.loginTimeout is 10 minutes
-  t.teardown(() => { clock = Date.now() })
+  t.teardown(() => {
+    clock = Date.now()
+  })
   const res = await client.get(callback)
   t.equal(res.status, 400)
   t.notOk(hasSession(client))
@@ -96,7 +100,9 @@ t.test('a nonce that does not match the ID token is refused', async (t) => {
   t.equal(res.status, 400)
   t.notOk(hasSession(client))
   // openid-client compares the ID token's nonce claim with the one in the transaction
-  const failure = stack.audit.filter((e) => e.event === 'login' && e.outcome === 'failed').at(-1) as { reason?: string; detail?: string } | undefined
+  const failure = stack.audit.filter((e) => e.event === 'login' && e.outcome === 'failed').at(-1) as
+    | { reason?: string; detail?: string }
+    | undefined
   t.equal(failure?.reason, 'PSC_ERR_LOGIN_PSC_ERROR')
   t.match(failure?.detail, /JWT_CLAIM_COMPARISON_FAILED/, 'refused by the ID token claim check')
 })
@@ -104,7 +110,8 @@ t.test('a nonce that does not match the ID token is refused', async (t) => {
 t.test('parallel logins from several tabs work, and the transaction cookie stays bounded', async (t) => {
   const client = new BrowserLikeClient()
   const callbacks: string[] = []
-  for (const tab of ['/tab1', '/tab2', '/tab3']) callbacks.push(await callbackUrlOf(client, `${stack.url}/_psc/login?rd=${tab}`))
+  for (const tab of ['/tab1', '/tab2', '/tab3'])
+    callbacks.push(await callbackUrlOf(client, `${stack.url}/_psc/login?rd=${tab}`))
   const landed: string[] = []
   for (const cb of callbacks.reverse()) {
     const res = await client.get(cb)
@@ -123,24 +130,38 @@ t.test('parallel logins from several tabs work, and the transaction cookie stays
   t.equal(res.status, 200, 'requests still pass (no 431)')
 })
 
-t.test('session cookies: tampered, truncated, oversized, unsigned, foreign or removed secret are refused without a crash', async (t) => {
-  const client = new BrowserLikeClient()
-  await loginThroughEmulator(client, `${stack.url}/`, MEDECIN)
-  const good = decodeURIComponent(client.cookieValue(stack.url, 'psc_session')!)
-  const id = good.slice(0, good.lastIndexOf('.'))
-  const bad = [
-    // the first character changed (a random id starts with 'A' one time in 64: then 'B')
-    good.slice(0, -1), good.slice(0, 20), id, good + 'A', (good.startsWith('A') ? 'B' : 'A') + good.slice(1), sign(id, 'some-removed-secret-0123456789abcdef'),
-    sign('x'.repeat(43), SESSION_SECRET), sign(id + 'A', SESSION_SECRET), 'x'.repeat(4000), '.', '', '%', '\u00ff'
-  ]
-  for (const value of bad) {
-    const { response } = await rawGet(stack.url, '/dossier', [`Cookie: psc_session=${encodeURIComponent(value)}`])
-    t.equal(response?.status, 302, `refused: ${value.slice(0, 16)}`)
-    t.match(response?.headers.location, /^\/_psc\/login/)
-  }
-  const ok = await rawGet(stack.url, '/dossier?format=json', [`Cookie: psc_session=${encodeURIComponent(good)}`])
-  t.equal(ok.response?.status, 200, 'the genuine cookie still works: no crash, no lock-out')
-})
+t.test(
+  'session cookies: tampered, truncated, oversized, unsigned, foreign or removed secret are refused without a crash',
+  async (t) => {
+    const client = new BrowserLikeClient()
+    await loginThroughEmulator(client, `${stack.url}/`, MEDECIN)
+    const good = decodeURIComponent(client.cookieValue(stack.url, 'psc_session')!)
+    const id = good.slice(0, good.lastIndexOf('.'))
+    const bad = [
+      // the first character changed (a random id starts with 'A' one time in 64: then 'B')
+      good.slice(0, -1),
+      good.slice(0, 20),
+      id,
+      `${good}A`,
+      (good.startsWith('A') ? 'B' : 'A') + good.slice(1),
+      sign(id, 'some-removed-secret-0123456789abcdef'),
+      sign('x'.repeat(43), SESSION_SECRET),
+      sign(`${id}A`, SESSION_SECRET),
+      'x'.repeat(4000),
+      '.',
+      '',
+      '%',
+      '\u00ff',
+    ]
+    for (const value of bad) {
+      const { response } = await rawGet(stack.url, '/dossier', [`Cookie: psc_session=${encodeURIComponent(value)}`])
+      t.equal(response?.status, 302, `refused: ${value.slice(0, 16)}`)
+      t.match(response?.headers.location, /^\/_psc\/login/)
+    }
+    const ok = await rawGet(stack.url, '/dossier?format=json', [`Cookie: psc_session=${encodeURIComponent(good)}`])
+    t.equal(ok.response?.status, 200, 'the genuine cookie still works: no crash, no lock-out')
+  },
+)
 
 t.test('duplicated session cookies: neither is honoured, whichever comes first', async (t) => {
   const client = new BrowserLikeClient()
@@ -151,9 +172,16 @@ t.test('duplicated session cookies: neither is honoured, whichever comes first',
     const res = await rawGet(stack.url, '/dossier?format=json', [`Cookie: ${header}`])
     t.equal(res.response?.status, 400, `refused: ${header.slice(0, 20)}`)
     t.notMatch(res.response?.body ?? '', MEDECIN, 'never as the genuine session')
-    t.match(JSON.stringify(res.response?.headers ?? {}) + (res.response?.setCookie ?? []).join(), /psc_session=;/, 'the cookie is cleared')
+    t.match(
+      JSON.stringify(res.response?.headers ?? {}) + (res.response?.setCookie ?? []).join(),
+      /psc_session=;/,
+      'the cookie is cleared',
+    )
   }
-  const twoLines = await rawGet(stack.url, '/dossier?format=json', [`Cookie: psc_session=${forged}`, `Cookie: psc_session=${forged}`])
+  const twoLines = await rawGet(stack.url, '/dossier?format=json', [
+    `Cookie: psc_session=${forged}`,
+    `Cookie: psc_session=${forged}`,
+  ])
   t.equal(twoLines.response?.status, 400, 'two Cookie lines naming the session cookie: refused too')
   const audited = stack.audit.filter((e) => e.event === 'access' && e.reason === 'PSC_ERR_DUPLICATE_SESSION_COOKIE')
   t.ok(audited.length >= 3, 'each refusal is audited with its code')

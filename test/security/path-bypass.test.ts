@@ -66,14 +66,14 @@ const cases: Array<[string, Expect]> = [
   ['*', { status: 400 }],
   ['public/x', { status: 400 }],
   ['/_psc/../admin', { status: 302 }],
-  ['/public/../_psc/me', { status: 401 }]
+  ['/public/../_psc/me', { status: 401 }],
 ]
 
 t.test('each path trick is refused or judged on the path that is forwarded', async (t) => {
   for (const [target, expect] of cases) {
     const before = forwarded.length
     const auditBefore = stack.audit.length
-    const { response } = await rawGet(stack.url, target + (target.includes('?') ? '&' : '?') + 'format=json', [])
+    const { response } = await rawGet(stack.url, `${target + (target.includes('?') ? '&' : '?')}format=json`, [])
     t.equal(response?.status, expect.status, `${target}: status`)
     if (expect.status === 200 && response?.status === 200) {
       const echo = JSON.parse(response.body) as Echo
@@ -91,7 +91,11 @@ t.test('each path trick is refused or judged on the path that is forwarded', asy
 
 t.test('absolute-form targets are refused whatever the Host header says', async (t) => {
   const before = forwarded.length
-  for (const [target, host] of [['http://evil.example/public/x', 'evil.example'], ['http://127.0.0.1/public/x', 'other.example'], ['https://127.0.0.1/admin', '127.0.0.1']]) {
+  for (const [target, host] of [
+    ['http://evil.example/public/x', 'evil.example'],
+    ['http://127.0.0.1/public/x', 'other.example'],
+    ['https://127.0.0.1/admin', '127.0.0.1'],
+  ]) {
     const { response } = await rawGet(stack.url, target!, [`Host: ${host}`])
     t.equal(response?.status, 400, `${target} with Host ${host}`)
     t.match(response?.body, /Requête invalide/)
@@ -124,7 +128,7 @@ const ROUTES = [
   { name: 'ra', match: { pathPrefix: '/a' }, upstream: 'ua', access: 'public' as const },
   { name: 'rb', match: { pathPrefix: '/b/c' }, upstream: 'ub', access: 'public' as const },
   { name: 'rhost', match: { host: ['intranet.example'], pathPrefix: '/b' }, upstream: 'uc', access: 'public' as const },
-  { name: 'rest', match: {}, upstream: 'ud', access: 'public' as const }
+  { name: 'rest', match: {}, upstream: 'ud', access: 'public' as const },
 ]
 
 t.test('Host decides the route it names, and the host matched is the host forwarded', async (t) => {
@@ -142,32 +146,72 @@ t.test('Host decides the route it names, and the host matched is the host forwar
   t.equal(echo.headers['x-forwarded-host'], 'other.example')
 })
 
-t.test('property: for any target, the route chosen for the normalised path is the route it is forwarded under', async (t) => {
-  const gw = await startTestGateway(TABLE)
-  t.teardown(() => gw.close())
-  const table = compileRoutes(ROUTES)
-  const piece = fc.constantFrom('/', '//', 'a', 'b', 'c', 'A', '.', '..', '%2e', '%2E%2e', '%2f', '%5c', '%252e', ';', '%3b', '\\', '%00', '%c0%ae',
-    '%61', '%20', '~', '%7e', '#', '%23', '?', '?x=/a', '{', '%zz', 'x.', '@', ':')
-  const hosts = fc.constantFrom('intranet.example', 'other.example', 'Intranet.Example:80')
-  let forwardedCount = 0
-  await fc.assert(fc.asyncProperty(fc.array(piece, { maxLength: 10 }), hosts, async (parts, host) => {
-    const target = '/' + parts.join('')
-    const expected = normalizeRequestTarget(target)
-    const before = gw.upstream.received.length
-    const { response } = await rawGet(gw.url, target, [`Host: ${host}`])
-    if (!expected.ok) {
-      return response?.status === 400 && gw.upstream.received.length === before
-    }
-    // the pure decision on the normalised path...
-    const route = matchRoute(table, { host, method: 'GET', path: expected.path })!
-    // ...is what happened over the wire: forwarded once, under that route, with that very path
-    if (response?.status !== 200 || gw.upstream.received.length !== before + 1) return false
-    forwardedCount++
-    const echo = JSON.parse(response.body) as Echo
-    const again = normalizeRequestTarget(expected.path)
-    return echo.url === `/${route.upstream}${expected.path}${expected.query}` &&
-      again.ok && again.path === expected.path && // idempotent
-      !expected.path.split('/').some((s) => s === '..' || s === '.')
-  }), { numRuns: 200 })
-  t.ok(forwardedCount > 20, `a fair share of the runs was forwarded (${forwardedCount}/200)`)
-})
+t.test(
+  'property: for any target, the route chosen for the normalised path is the route it is forwarded under',
+  async (t) => {
+    const gw = await startTestGateway(TABLE)
+    t.teardown(() => gw.close())
+    const table = compileRoutes(ROUTES)
+    const piece = fc.constantFrom(
+      '/',
+      '//',
+      'a',
+      'b',
+      'c',
+      'A',
+      '.',
+      '..',
+      '%2e',
+      '%2E%2e',
+      '%2f',
+      '%5c',
+      '%252e',
+      ';',
+      '%3b',
+      '\\',
+      '%00',
+      '%c0%ae',
+      '%61',
+      '%20',
+      '~',
+      '%7e',
+      '#',
+      '%23',
+      '?',
+      '?x=/a',
+      '{',
+      '%zz',
+      'x.',
+      '@',
+      ':',
+    )
+    const hosts = fc.constantFrom('intranet.example', 'other.example', 'Intranet.Example:80')
+    let forwardedCount = 0
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 10 }), hosts, async (parts, host) => {
+        const target = `/${parts.join('')}`
+        const expected = normalizeRequestTarget(target)
+        const before = gw.upstream.received.length
+        const { response } = await rawGet(gw.url, target, [`Host: ${host}`])
+        if (!expected.ok) {
+          return response?.status === 400 && gw.upstream.received.length === before
+        }
+        // the pure decision on the normalised path...
+        const route = matchRoute(table, { host, method: 'GET', path: expected.path })!
+        // ...is what happened over the wire: forwarded once, under that route, with that very path
+        if (response?.status !== 200 || gw.upstream.received.length !== before + 1) return false
+        forwardedCount++
+        const echo = JSON.parse(response.body) as Echo
+        const again = normalizeRequestTarget(expected.path)
+        return (
+          echo.url === `/${route.upstream}${expected.path}${expected.query}` &&
+          again.ok &&
+          again.path === expected.path && // idempotent
+          !expected.path.split('/').some((s) => s === '..' || s === '.')
+        )
+      }),
+      { numRuns: 200 },
+    )
+    t.ok(forwardedCount > 20, `a fair share of the runs was forwarded (${forwardedCount}/200)`)
+  },
+)

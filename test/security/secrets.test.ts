@@ -22,12 +22,28 @@ t.test('logs, audit, error pages and /_psc/me never carry a secret or a token', 
   const cookie = decodeURIComponent(client.cookieValue(stack.url, 'psc_session')!)
   const sessionId = cookie.slice(0, cookie.lastIndexOf('.'))
   const record = (await stack.gateway.sessions.store.get(sessionId))!
-  const secrets = [CLIENT_SECRET, SESSION_SECRET, cookie, sessionId, record.accessToken, record.idToken, ...(record.refreshToken ? [record.refreshToken] : [])]
+  const secrets = [
+    CLIENT_SECRET,
+    SESSION_SECRET,
+    cookie,
+    sessionId,
+    record.accessToken,
+    record.idToken,
+    ...(record.refreshToken ? [record.refreshToken] : []),
+  ]
 
   // Collect every body the gateway itself answers, on purpose including error paths.
   const bodies: string[] = []
   const header = `Cookie: psc_session=${encodeURIComponent(cookie)}`
-  for (const path of ['/_psc/me', '/_psc/callback?state=x&code=y', '/_psc/callback?code=y', '/%zz', '/a;b', '/_psc/nothing', '/admin/x']) {
+  for (const path of [
+    '/_psc/me',
+    '/_psc/callback?state=x&code=y',
+    '/_psc/callback?code=y',
+    '/%zz',
+    '/a;b',
+    '/_psc/nothing',
+    '/admin/x',
+  ]) {
     for (const accept of ['text/html', 'application/json']) {
       const { response } = await rawGet(stack.url, path, [header, `Accept: ${accept}`])
       bodies.push(`${path} ${response?.status} ${JSON.stringify(response?.headers)} ${response?.body}`)
@@ -38,7 +54,11 @@ t.test('logs, audit, error pages and /_psc/me never carry a secret or a token', 
   t.match(JSON.parse(me.response!.body), { identity: { idNat: '899700218896' } }, '/_psc/me shows who, not how')
   // a broken cookie and a smuggling attempt end up in the logs as client errors
   await rawGet(stack.url, '/x', [`Cookie: psc_session=${encodeURIComponent(cookie)}x`])
-  await rawGet(stack.url, '/x', ['Content-Length: 1', 'Transfer-Encoding: chunked', 'Authorization: Bearer ' + record.accessToken])
+  await rawGet(stack.url, '/x', [
+    'Content-Length: 1',
+    'Transfer-Encoding: chunked',
+    `Authorization: Bearer ${record.accessToken}`,
+  ])
   // the session cookie, the authorization header and a spoofed token on a logged-in request
   await rawGet(stack.url, '/page?format=json', [header, `Authorization: Bearer ${record.accessToken}`])
   await client.get(`${stack.url}/_psc/logout`)
@@ -69,7 +89,7 @@ t.test('`check` prints no secret, for a valid or an invalid configuration', asyn
     ...process.env,
     PSC_CLIENT_SECRET: 'client-secret-VALUE-4f1e9a7c',
     SESSION_SECRET: 'session-secret-VALUE-0123456789abcdef-A1',
-    GATEWAY_SECRET: 'gateway-shared-secret-VALUE-77'
+    GATEWAY_SECRET: 'gateway-shared-secret-VALUE-77',
   }
   const inline = 'inline-session-secret-VALUE-0123456789-B2'
   const secrets = [env.PSC_CLIENT_SECRET, env.SESSION_SECRET, env.GATEWAY_SECRET, inline]
@@ -84,8 +104,16 @@ t.test('`check` prints no secret, for a valid or an invalid configuration', asyn
 
   // Invalid: a secret too short, a duplicated secret, an unknown key next to them.
   const bad = join(dir, 'bad.yaml')
-  writeFileSync(bad, CONFIG(env.PSC_CLIENT_SECRET, 'short-VALUE-x').replace('routes:', 'sesion: {}\nroutes:').replace(`"\${SESSION_SECRET}", "short-VALUE-x"`, `"\${SESSION_SECRET}", "\${SESSION_SECRET}", "short-VALUE-x"`))
-  const failed = await run(tsx, [cli, 'check', '--config', bad], { env }).then(() => undefined, (e: { code: number; stdout: string; stderr: string }) => e)
+  writeFileSync(
+    bad,
+    CONFIG(env.PSC_CLIENT_SECRET, 'short-VALUE-x')
+      .replace('routes:', 'sesion: {}\nroutes:')
+      .replace(`"\${SESSION_SECRET}", "short-VALUE-x"`, `"\${SESSION_SECRET}", "\${SESSION_SECRET}", "short-VALUE-x"`),
+  )
+  const failed = await run(tsx, [cli, 'check', '--config', bad], { env }).then(
+    () => undefined,
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  )
   t.ok(failed, 'check exits non-zero')
   t.equal(failed?.code, 1)
   const out = `${failed?.stdout}\n${failed?.stderr}`

@@ -6,7 +6,8 @@ import t from 'tap'
 import { cookieSecrets } from '../../src/session/cookies.js'
 import { BASE, brief, ENV, issuesOf, load, SECRET, SECRET2 } from '../config/fixture.js'
 
-const withAccepted = (entries: string) => BASE.replace('    - ${SESSION_SECRET}\n', `    - \${SESSION_SECRET}\n  acceptedSecrets:\n${entries}`)
+const withAccepted = (entries: string) =>
+  BASE.replace('    - ${SESSION_SECRET}\n', `    - \${SESSION_SECRET}\n  acceptedSecrets:\n${entries}`)
 
 t.test('accepted secrets load, and come after the signing ones', async (t) => {
   const { config } = load(withAccepted('    - ${SESSION_SECRET_NEXT}\n'), { ...ENV, SESSION_SECRET_NEXT: SECRET2 })
@@ -22,8 +23,12 @@ t.test('an empty substituted entry means no accepted secret', async (t) => {
 })
 
 t.test('a secret both signing and accepted, accepted twice, or short, is refused with its line', async (t) => {
-  t.same(brief(issuesOf(withAccepted('    - ${SESSION_SECRET}\n'))), ['10:session.acceptedSecrets[0]: this secret is already session.secrets[0]: a secret either signs (secrets) or only verifies (acceptedSecrets)'])
-  t.same(brief(issuesOf(withAccepted('    - ${A}\n    - ${A}\n'), { ...ENV, A: SECRET2 })), ['11:session.acceptedSecrets[1]: this secret is the same as session.acceptedSecrets[0]; each secret must be distinct'])
+  t.same(brief(issuesOf(withAccepted('    - ${SESSION_SECRET}\n'))), [
+    '10:session.acceptedSecrets[0]: this secret is already session.secrets[0]: a secret either signs (secrets) or only verifies (acceptedSecrets)',
+  ])
+  t.same(brief(issuesOf(withAccepted('    - ${A}\n    - ${A}\n'), { ...ENV, A: SECRET2 })), [
+    '11:session.acceptedSecrets[1]: this secret is the same as session.acceptedSecrets[0]; each secret must be distinct',
+  ])
   const short = brief(issuesOf(withAccepted('    - ${A}\n'), { ...ENV, A: 'short' }))
   t.equal(short.length, 1)
   t.match(short[0], /^10:session\.acceptedSecrets\/?\[?0\]?.*(32|characters)/)

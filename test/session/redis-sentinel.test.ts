@@ -21,9 +21,14 @@ t.test('the store finds the master through the Sentinels; no URL needed', async 
   const dir = mkdtempSync(join(tmpdir(), 'psc-sentinel-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const conf = join(dir, 'sentinel.conf')
-  writeFileSync(conf, `port ${sentinelPort}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor gwmaster 127.0.0.1 ${master.port} 1\n`)
+  writeFileSync(
+    conf,
+    `port ${sentinelPort}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor gwmaster 127.0.0.1 ${master.port} 1\n`,
+  )
   const sentinel = spawn(process.env.REDIS_SERVER ?? 'redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
-  t.teardown(() => { sentinel.kill('SIGTERM') })
+  t.teardown(() => {
+    sentinel.kill('SIGTERM')
+  })
 
   const yaml = `publicUrl: https://dpi.example.fr
 psc: { environment: bas, clientId: my-client, clientSecret: not-used-here }

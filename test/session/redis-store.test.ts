@@ -10,10 +10,24 @@ import { startRedis } from '../helpers/redis.js'
 function record(over: Partial<SessionRecord> = {}): SessionRecord {
   const now = Date.now()
   return {
-    identity: { sub: 'f:1:899700218896', idNat: '899700218896', rpps: '99700218896', familyName: 'Martin', givenName: 'Zoé', acr: 'eidas1', authMode: 'CARD', exercices: [] },
-    idToken: 'id-token', accessToken: 'access-token', refreshToken: 'refresh-token', accessTokenExpiresAt: now + 120_000,
-    createdAt: now, lastSeenAt: now, ref: 'ref-1',
-    ...over
+    identity: {
+      sub: 'f:1:899700218896',
+      idNat: '899700218896',
+      rpps: '99700218896',
+      familyName: 'Martin',
+      givenName: 'Zoé',
+      acr: 'eidas1',
+      authMode: 'CARD',
+      exercices: [],
+    },
+    idToken: 'id-token',
+    accessToken: 'access-token',
+    refreshToken: 'refresh-token',
+    accessTokenExpiresAt: now + 120_000,
+    createdAt: now,
+    lastSeenAt: now,
+    ref: 'ref-1',
+    ...over,
   } as SessionRecord
 }
 
@@ -55,7 +69,12 @@ t.test('a touch writes a copy: the record another request holds is not changed u
   const store = await storeFor(t, 'touch:')
   let now = Date.now()
   const manager = new SessionManager(store, { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }, () => now)
-  const { id } = await manager.create({ identity: record().identity, idToken: 'i', accessToken: 'a', accessTokenExpiresAt: now + 120_000 } as never)
+  const { id } = await manager.create({
+    identity: record().identity,
+    idToken: 'i',
+    accessToken: 'a',
+    accessTokenExpiresAt: now + 120_000,
+  } as never)
   const held = await store.get(id)
   const seenAt = held!.lastSeenAt
   now += 10 * 60_000
@@ -65,19 +84,38 @@ t.test('a touch writes a copy: the record another request holds is not changed u
   t.equal((await store.get(id))?.lastSeenAt, now, 'Redis has the new time')
 })
 
-t.test('shared values (CIBA state): of replicas taking at once, exactly one gets the value; TTL honoured', async (t) => {
-  const [a, b] = [await storeFor(t, 'shared:'), await storeFor(t, 'shared:')]
-  await a.putShared('ciba:request:x', '{"state":"approved"}', 60_000)
-  t.equal(await b.getShared('ciba:request:x'), '{"state":"approved"}', 'a second replica reads it')
-  const takes = await Promise.all([a.takeShared('ciba:request:x'), b.takeShared('ciba:request:x'), a.takeShared('ciba:request:x'), b.takeShared('ciba:request:x')])
-  t.same(takes.filter((v) => v !== undefined), ['{"state":"approved"}'], 'one take of four got it')
-  await a.putShared('ciba:request:short', 'x', 50)
-  await new Promise((r) => setTimeout(r, 150)) // time passing: past the 50 ms TTL
-  t.equal(await b.getShared('ciba:request:short'), undefined, 'expired after its TTL')
-  await a.putShared('ciba:request:cas', 'pending', 60_000)
-  const sets = await Promise.all([a.replaceShared('ciba:request:cas', 'pending', 'approved', 60_000), b.replaceShared('ciba:request:cas', 'pending', 'cancelled', 60_000)])
-  t.same(sets.filter(Boolean), [true], 'an outcome and a cancel at once: one compare-and-set wins')
-  t.equal(await b.getShared('ciba:request:cas'), sets[0] ? 'approved' : 'cancelled', 'and its value is the one kept')
-  t.equal(await a.replaceShared('ciba:request:none', 'pending', 'approved', 60_000), false, 'nothing to replace: nothing written')
-  t.equal(await a.getShared('ciba:request:none'), undefined)
-})
+t.test(
+  'shared values (CIBA state): of replicas taking at once, exactly one gets the value; TTL honoured',
+  async (t) => {
+    const [a, b] = [await storeFor(t, 'shared:'), await storeFor(t, 'shared:')]
+    await a.putShared('ciba:request:x', '{"state":"approved"}', 60_000)
+    t.equal(await b.getShared('ciba:request:x'), '{"state":"approved"}', 'a second replica reads it')
+    const takes = await Promise.all([
+      a.takeShared('ciba:request:x'),
+      b.takeShared('ciba:request:x'),
+      a.takeShared('ciba:request:x'),
+      b.takeShared('ciba:request:x'),
+    ])
+    t.same(
+      takes.filter((v) => v !== undefined),
+      ['{"state":"approved"}'],
+      'one take of four got it',
+    )
+    await a.putShared('ciba:request:short', 'x', 50)
+    await new Promise((r) => setTimeout(r, 150)) // time passing: past the 50 ms TTL
+    t.equal(await b.getShared('ciba:request:short'), undefined, 'expired after its TTL')
+    await a.putShared('ciba:request:cas', 'pending', 60_000)
+    const sets = await Promise.all([
+      a.replaceShared('ciba:request:cas', 'pending', 'approved', 60_000),
+      b.replaceShared('ciba:request:cas', 'pending', 'cancelled', 60_000),
+    ])
+    t.same(sets.filter(Boolean), [true], 'an outcome and a cancel at once: one compare-and-set wins')
+    t.equal(await b.getShared('ciba:request:cas'), sets[0] ? 'approved' : 'cancelled', 'and its value is the one kept')
+    t.equal(
+      await a.replaceShared('ciba:request:none', 'pending', 'approved', 60_000),
+      false,
+      'nothing to replace: nothing written',
+    )
+    t.equal(await a.getShared('ciba:request:none'), undefined)
+  },
+)

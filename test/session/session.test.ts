@@ -9,7 +9,10 @@ const MIN = 60_000
 const timeouts = { idleTimeoutMs: 30 * MIN, absoluteTimeoutMs: 8 * 60 * MIN }
 const fields = {
   identity: { sub: 's', idNat: '899700218896', familyName: 'A', givenName: 'B', acr: 'eidas1', exercices: [] },
-  idToken: 'id', accessToken: 'at', accessTokenExpiresAt: 0, ref: 'r'
+  idToken: 'id',
+  accessToken: 'at',
+  accessTokenExpiresAt: 0,
+  ref: 'r',
 }
 
 t.test('session ids are random, well-formed, and their reference does not reveal them', async (t) => {
@@ -20,7 +23,7 @@ t.test('session ids are random, well-formed, and their reference does not reveal
   t.notOk(sessionReference(id).includes(id.slice(0, 8)))
   t.equal(sessionReference(id), sessionReference(id))
   t.notOk(isWellFormedSessionId('short'))
-  t.notOk(isWellFormedSessionId('A'.repeat(42) + '/'))
+  t.notOk(isWellFormedSessionId(`${'A'.repeat(42)}/`))
 })
 
 t.test('timeouts: idle, absolute, and the store TTL follows whichever comes first', async (t) => {
@@ -45,7 +48,11 @@ t.test('the manager creates, loads, keeps alive and ends sessions', async (t) =>
   clock += 20 * MIN
   t.equal((await sessions.load(id)).kind, 'alive', '40 min after creation, 20 after last use')
   clock += 31 * MIN
-  t.same(await sessions.load(id), { kind: 'ended', why: 'idle-expired', sessionDurationMs: 70 * MIN }, 'ended at the last use (40 min) + the idle timeout (30 min)')
+  t.same(
+    await sessions.load(id),
+    { kind: 'ended', why: 'idle-expired', sessionDurationMs: 70 * MIN },
+    'ended at the last use (40 min) + the idle timeout (30 min)',
+  )
   t.same(await sessions.load(id), { kind: 'none' }, 'an ended session is deleted')
   const other = await sessions.create(fields)
   await sessions.end(other.id)
@@ -76,17 +83,32 @@ t.test('memory store: shared values (CIBA state) expire, and a take hands a valu
   await new Promise((r) => setTimeout(r, 60)) // time passing: past the 20 ms TTL
   t.equal(await store.getShared('short'), undefined, 'expired after its TTL')
   await store.putShared('cas', 'pending', 60_000)
-  t.equal(await store.replaceShared('cas', 'other', 'approved', 60_000), false, 'a compare-and-set against another value does nothing')
+  t.equal(
+    await store.replaceShared('cas', 'other', 'approved', 60_000),
+    false,
+    'a compare-and-set against another value does nothing',
+  )
   t.equal(await store.getShared('cas'), 'pending')
   t.equal(await store.replaceShared('cas', 'pending', 'approved', 60_000), true, 'against the value held, it replaces')
   t.equal(await store.getShared('cas'), 'approved')
-  t.equal(await store.replaceShared('gone', 'pending', 'approved', 60_000), false, 'nothing to replace: nothing written')
+  t.equal(
+    await store.replaceShared('gone', 'pending', 'approved', 60_000),
+    false,
+    'nothing to replace: nothing written',
+  )
   t.equal(await store.getShared('gone'), undefined)
 })
 
 t.test('memory store: back-channel indexes by sid and sub, one or several sessions each', async (t) => {
   const store = new MemorySessionStore(100)
-  const rec = (sub: string, sid: string) => ({ ...fields, identity: { ...fields.identity, sub }, pscSid: sid, createdAt: Date.now(), lastSeenAt: Date.now() }) as SessionRecord
+  const rec = (sub: string, sid: string) =>
+    ({
+      ...fields,
+      identity: { ...fields.identity, sub },
+      pscSid: sid,
+      createdAt: Date.now(),
+      lastSeenAt: Date.now(),
+    }) as SessionRecord
   await store.set('a1', rec('alice', 'sid-1'), 60_000)
   await store.set('a2', rec('alice', 'sid-2'), 60_000)
   await store.set('a3', rec('alice', 'sid-3'), 60_000)
@@ -110,11 +132,17 @@ t.test('memory store: back-channel indexes by sid and sub, one or several sessio
 t.test('memory store: sessions in the same structure share one copy of it', async (t) => {
   const store = new MemorySessionStore(100)
   const structure = () => ({ id: 'F750000001', name: 'Centre Hospitalier de Saint-Œuf', finess: '750000001' })
-  const rec = (sub: string) => ({
-    ...fields,
-    identity: { ...fields.identity, sub, exercices: [{ professionCode: '10', professionLabel: 'Médecin', structures: [structure()] }] },
-    createdAt: Date.now(), lastSeenAt: Date.now()
-  }) as SessionRecord
+  const rec = (sub: string) =>
+    ({
+      ...fields,
+      identity: {
+        ...fields.identity,
+        sub,
+        exercices: [{ professionCode: '10', professionLabel: 'Médecin', structures: [structure()] }],
+      },
+      createdAt: Date.now(),
+      lastSeenAt: Date.now(),
+    }) as SessionRecord
   await store.set('x', rec('x'), 60_000)
   await store.set('y', rec('y'), 60_000)
   const sx = (await store.get('x'))!.identity.exercices[0]!.structures[0]
@@ -136,15 +164,23 @@ t.test('verified cookies: a cookie is checked once, then recognised by its exact
   let unsignCalls = 0
   app.addHook('onRequest', async (request) => {
     const original = request.unsignCookie.bind(request)
-    request.unsignCookie = (v: string) => { unsignCalls++; return original(v) }
+    request.unsignCookie = (v: string) => {
+      unsignCalls++
+      return original(v)
+    }
   })
   app.get('/', async (request) => verified.read(request, 'psc_session'))
   const id = newSessionId()
-  const ask = async (cookie: string) => (await app.inject({ url: '/', headers: { cookie: `psc_session=${encodeURIComponent(cookie)}` } })).json()
+  const ask = async (cookie: string) =>
+    (await app.inject({ url: '/', headers: { cookie: `psc_session=${encodeURIComponent(cookie)}` } })).json()
   t.same(await ask(sign(id, NEW)), { kind: 'valid', id, signedWithOldSecret: false })
   t.same(await ask(sign(id, NEW)), { kind: 'valid', id, signedWithOldSecret: false })
   t.equal(unsignCalls, 1, 'the second request did not verify the signature again')
-  t.same(await ask(sign(id, OLD)), { kind: 'valid', id, signedWithOldSecret: true }, 'an old-secret cookie is still flagged for renewal')
+  t.same(
+    await ask(sign(id, OLD)),
+    { kind: 'valid', id, signedWithOldSecret: true },
+    'an old-secret cookie is still flagged for renewal',
+  )
   const tampered = sign(id, NEW).slice(0, -1) + (sign(id, NEW).endsWith('A') ? 'B' : 'A')
   t.match(await ask(tampered), { kind: 'invalid' }, 'another text is verified, and refused')
   t.match(await ask(tampered), { kind: 'invalid' }, 'refusals are not cached as valid')

@@ -4,12 +4,29 @@ import t from 'tap'
 import { MemorySessionStore } from '../../src/session/memory-store.js'
 import { SessionManager } from '../../src/session/manager.js'
 
-const identity = { sub: 'f:1:899700218896', idNat: '899700218896', familyName: 'Martin', givenName: 'Zoé', acr: 'eidas1', authMode: 'CARD', exercices: [] }
+const identity = {
+  sub: 'f:1:899700218896',
+  idNat: '899700218896',
+  familyName: 'Martin',
+  givenName: 'Zoé',
+  acr: 'eidas1',
+  authMode: 'CARD',
+  exercices: [],
+}
 
 t.test('memory store: a live session loads without a promise, a touch or an expiry with one', async (t) => {
   let now = Date.UTC(2026, 10, 28, 12)
-  const manager = new SessionManager(new MemorySessionStore(10), { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 }, () => now)
-  const { id, record } = await manager.create({ identity, idToken: 'i', accessToken: 'a', accessTokenExpiresAt: now + 120_000 } as never)
+  const manager = new SessionManager(
+    new MemorySessionStore(10),
+    { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 8 * 3600_000 },
+    () => now,
+  )
+  const { id, record } = await manager.create({
+    identity,
+    idToken: 'i',
+    accessToken: 'a',
+    accessTokenExpiresAt: now + 120_000,
+  } as never)
 
   const at = manager.load(id)
   t.notOk(at instanceof Promise, 'read at once')
@@ -26,6 +43,10 @@ t.test('memory store: a live session loads without a promise, a touch or an expi
   now += 31 * 60_000
   const ending = manager.load(id)
   t.ok(ending instanceof Promise)
-  t.same(await ending, { kind: 'ended', why: 'idle-expired', sessionDurationMs: 40 * 60_000 }, 'last use at 10 min + 30 min idle')
+  t.same(
+    await ending,
+    { kind: 'ended', why: 'idle-expired', sessionDurationMs: 40 * 60_000 },
+    'last use at 10 min + 30 min idle',
+  )
   t.same(manager.load(id), { kind: 'none' }, 'and it is gone')
 })

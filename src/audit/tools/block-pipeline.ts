@@ -20,10 +20,10 @@ const MAX_THREADS = 4
 const IN_FLIGHT_PER_THREAD = 3
 
 export interface BlockConsumer {
-  beginFile (file: string): void
+  beginFile(file: string): void
   /** a block's result, in file order; may return a promise (output backpressure) */
-  block (file: string, block: Buffer, result: BlockResult): void | Promise<void>
-  endFile (file: string, read: BlockReadResult): void
+  block(file: string, block: Buffer, result: BlockResult): void | Promise<void>
+  endFile(file: string, read: BlockReadResult): void
 }
 
 export interface PipelineOptions {
@@ -31,7 +31,12 @@ export interface PipelineOptions {
   threads?: number | undefined
 }
 
-export async function runBlocks (files: string[], task: BlockTask, consumer: BlockConsumer, options: PipelineOptions = {}): Promise<void> {
+export async function runBlocks(
+  files: string[],
+  task: BlockTask,
+  consumer: BlockConsumer,
+  options: PipelineOptions = {},
+): Promise<void> {
   const threads = options.threads ?? (isCheapPerLine(task) ? 0 : await defaultThreads(files))
   if (threads === 0) {
     const run = blockRunner(task)
@@ -66,7 +71,7 @@ export async function runBlocks (files: string[], task: BlockTask, consumer: Blo
   }
 }
 
-async function defaultThreads (files: string[]): Promise<number> {
+async function defaultThreads(files: string[]): Promise<number> {
   const cores = availableParallelism()
   if (cores < 2) return 0
   let bytes = 0
@@ -81,7 +86,7 @@ class BlockPool {
   #waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (err: Error) => void }>()
   #failure: Error | undefined
 
-  constructor (threads: number, task: BlockTask) {
+  constructor(threads: number, task: BlockTask) {
     for (let i = 0; i < threads; i++) {
       const worker = startModuleThread(WORKER, task)
       worker.on('message', (m: FromBlockWorker) => {
@@ -92,12 +97,14 @@ class BlockPool {
         else waiting.resolve(m.result)
       })
       worker.on('error', (err) => this.#fail(err))
-      worker.on('exit', (code) => this.#fail(new Error(`a worker thread of the audit command stopped (exit code ${code})`)))
+      worker.on('exit', (code) =>
+        this.#fail(new Error(`a worker thread of the audit command stopped (exit code ${code})`)),
+      )
       this.#workers.push(worker)
     }
   }
 
-  run (block: Buffer): Promise<BlockResult> {
+  run(block: Buffer): Promise<BlockResult> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure)
     const id = this.#nextId++
     const worker = this.#workers[this.#next++ % this.#workers.length]!
@@ -110,13 +117,13 @@ class BlockPool {
     return result
   }
 
-  #fail (err: Error): void {
+  #fail(err: Error): void {
     this.#failure ??= err
     for (const w of this.#waiting.values()) w.reject(err)
     this.#waiting.clear()
   }
 
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.#failure ??= new Error('closed')
     const workers = this.#workers
     this.#workers = []

@@ -22,12 +22,12 @@ export interface BlockResult {
  * Whether the task costs little per line, so that worker threads would cost more than they save:
  * a query with a filter on a field, whose lines are found by searching the block's bytes.
  */
-export function isCheapPerLine (task: BlockTask): boolean {
+export function isCheapPerLine(task: BlockTask): boolean {
   return task.chain === undefined && task.rows !== undefined && needlesOf(task.rows.filters).length > 0
 }
 
 /** Runs a task on blocks; made once per thread (keys and filters prepared once). */
-export function blockRunner (task: BlockTask): (block: Uint8Array) => BlockResult {
+export function blockRunner(task: BlockTask): (block: Uint8Array) => BlockResult {
   const keys = task.chain === undefined ? undefined : new KeyRing(task.chain.keys.map((k) => Buffer.from(k)))
   const expectSeq = task.chain?.expectSeq
   const makeRow = task.rows === undefined ? undefined : rowMaker(task.rows.filters, task.rows.format)

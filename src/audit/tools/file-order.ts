@@ -21,7 +21,7 @@ export class FileOrderError extends Error {}
 
 const EDGE_BYTES = 64 * 1024
 
-export async function orderAuditFiles (files: string[]): Promise<string[]> {
+export async function orderAuditFiles(files: string[]): Promise<string[]> {
   if (new Set(files).size !== files.length) throw new FileOrderError('a file is given twice')
   if (files.length < 2) return files
   const ends = await Promise.all(files.map(endsOf))
@@ -44,7 +44,8 @@ export async function orderAuditFiles (files: string[]): Promise<string[]> {
     runs.push(run)
   }
   const placed = runs.reduce((n, r) => n + r.length, 0)
-  if (placed !== ends.length) throw new FileOrderError('these files link to each other in a loop: they cannot be put in chain order')
+  if (placed !== ends.length)
+    throw new FileOrderError('these files link to each other in a loop: they cannot be put in chain order')
   const startOf = (r: Ends[]) => r[0]!.firstTime ?? ''
   const endOf = (r: Ends[]) => r[r.length - 1]!.lastTime ?? ''
   runs.sort((a, b) => (startOf(a) < startOf(b) ? -1 : startOf(a) > startOf(b) ? 1 : 0))
@@ -52,21 +53,24 @@ export async function orderAuditFiles (files: string[]): Promise<string[]> {
     const a = runs[i - 1]!
     const b = runs[i]!
     if (startOf(b) === '' || startOf(a) === startOf(b) || endOf(a) > startOf(b)) {
-      throw new FileOrderError(`cannot tell the order of ${a[a.length - 1]!.file} and ${b[0]!.file}: neither continues the other's chain and their times overlap. ` +
-        'Check each file on its own, or give them oldest first with --keep-order')
+      throw new FileOrderError(
+        `cannot tell the order of ${a[a.length - 1]!.file} and ${b[0]!.file}: neither continues the other's chain and their times overlap. ` +
+          'Check each file on its own, or give them oldest first with --keep-order',
+      )
     }
   }
   return runs.flat().map((e) => e.file)
 }
 
-async function endsOf (file: string): Promise<Ends> {
+async function endsOf(file: string): Promise<Ends> {
   const ends: Ends = { file }
   const take = (text: string, first: boolean) => {
     if (!text.startsWith('{')) return
     const time = /"time":"([^"]+)"/.exec(text)?.[1]
     if (first) {
       ends.firstTime = time
-      if (text.includes('"event":"chain-start"')) ends.links = /"previous":\{"seq":\d+,"mac":"([A-Za-z0-9_-]{43})"/.exec(text)?.[1]
+      if (text.includes('"event":"chain-start"'))
+        ends.links = /"previous":\{"seq":\d+,"mac":"([A-Za-z0-9_-]{43})"/.exec(text)?.[1]
     } else {
       ends.lastTime = time
       const mac = /,"mac":"([A-Za-z0-9_-]{43})"\}$/.exec(text)?.[1]
@@ -78,7 +82,10 @@ async function endsOf (file: string): Promise<Ends> {
     let first = true
     let last = ''
     await readLines(file, (text) => {
-      if (first && text.startsWith('{')) { take(text, true); first = false }
+      if (first && text.startsWith('{')) {
+        take(text, true)
+        first = false
+      }
       if (text.endsWith('"}')) last = text
     })
     take(last, false)
@@ -89,7 +96,10 @@ async function endsOf (file: string): Promise<Ends> {
     const { size } = await fh.stat()
     const head = Buffer.alloc(Math.min(EDGE_BYTES, size))
     await fh.read(head, 0, head.length, 0)
-    const firstLine = head.toString('utf8').split('\n').find((l) => l.startsWith('{'))
+    const firstLine = head
+      .toString('utf8')
+      .split('\n')
+      .find((l) => l.startsWith('{'))
     if (firstLine !== undefined) take(firstLine, true)
     const tail = Buffer.alloc(Math.min(EDGE_BYTES, size))
     await fh.read(tail, 0, tail.length, size - tail.length)
@@ -97,7 +107,10 @@ async function endsOf (file: string): Promise<Ends> {
     // The first piece of the tail may be a line cut by the window: only whole lines count.
     for (let i = lines.length - 1; i >= (tail.length < size ? 1 : 0); i--) {
       const l = lines[i]!.replace(/\r$/, '')
-      if (l.endsWith('"}')) { take(l, false); break }
+      if (l.endsWith('"}')) {
+        take(l, false)
+        break
+      }
     }
   } finally {
     await fh.close()

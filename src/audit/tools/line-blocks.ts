@@ -14,7 +14,10 @@ export interface BlockReadResult {
  * Calls `onBlock` with each block of whole lines, in file order. The last block may end without
  * "\n" (a file cut in the middle of a line). `onBlock` may return a promise (backpressure).
  */
-export async function readBlocks (file: string, onBlock: (block: Buffer) => void | Promise<void>): Promise<BlockReadResult> {
+export async function readBlocks(
+  file: string,
+  onBlock: (block: Buffer) => void | Promise<void>,
+): Promise<BlockReadResult> {
   const { stream, gzip } = await openLines(file)
   let rest: Buffer | undefined
   let lastByte = 10
@@ -43,7 +46,7 @@ export async function readBlocks (file: string, onBlock: (block: Buffer) => void
  * Calls `onLine` with each line of a block (without its "\n", nor a "\r" before it) and its index
  * in the block; returns the number of lines.
  */
-export function forEachLine (block: Uint8Array, onLine: (text: string, index: number) => void): number {
+export function forEachLine(block: Uint8Array, onLine: (text: string, index: number) => void): number {
   const buf = asBuffer(block)
   let start = 0
   let index = 0
@@ -59,7 +62,7 @@ export function forEachLine (block: Uint8Array, onLine: (text: string, index: nu
 }
 
 /** The lines of a block (as forEachLine counts them) without reading them. */
-export function countLines (block: Uint8Array): number {
+export function countLines(block: Uint8Array): number {
   const buf = asBuffer(block)
   let n = 0
   for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, nl + 1)) n++
@@ -67,7 +70,7 @@ export function countLines (block: Uint8Array): number {
 }
 
 /** Calls `onLine` with each line of a block that contains `needle` (which has no "\n"), in order. */
-export function forEachLineWith (block: Uint8Array, needle: Buffer, onLine: (text: string) => void): void {
+export function forEachLineWith(block: Uint8Array, needle: Buffer, onLine: (text: string) => void): void {
   const buf = asBuffer(block)
   let from = 0
   for (let i = buf.indexOf(needle, from); i !== -1; i = buf.indexOf(needle, from)) {
@@ -80,12 +83,12 @@ export function forEachLineWith (block: Uint8Array, needle: Buffer, onLine: (tex
   }
 }
 
-function asBuffer (block: Uint8Array): Buffer {
+function asBuffer(block: Uint8Array): Buffer {
   return Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength)
 }
 
 /** The first line of a block, as forEachLine gives it. */
-export function firstLineOf (block: Buffer): string {
+export function firstLineOf(block: Buffer): string {
   let nl = block.indexOf(10)
   if (nl === -1) nl = block.length
   return block.toString('utf8', 0, nl > 0 && block[nl - 1] === 13 ? nl - 1 : nl)

@@ -24,17 +24,23 @@ export interface ChainedLine {
 }
 
 /** The chained line's fixed parts; undefined when it has no mac suffix or no audit prefix. */
-export function parseChained (text: string): ChainedLine | undefined {
+export function parseChained(text: string): ChainedLine | undefined {
   const len = text.length
   const macAt = len - SUFFIX_LENGTH
   if (macAt < 0 || !text.startsWith(',"mac":"', macAt) || !text.endsWith('"}')) return undefined
   const prefix = PREFIX.exec(text)
   if (prefix === null) return undefined
-  return { seq: Number(prefix[1]), kid: prefix[2], mac: text.slice(macAt + 8, len - 2), macAt, fieldsAt: prefix[0].length }
+  return {
+    seq: Number(prefix[1]),
+    kid: prefix[2],
+    mac: text.slice(macAt + 8, len - 2),
+    macAt,
+    fieldsAt: prefix[0].length,
+  }
 }
 
 /** Whether the text has the mac suffix at all (a line without it is cut short or not an audit line). */
-export function hasMacSuffix (text: string): boolean {
+export function hasMacSuffix(text: string): boolean {
   const macAt = text.length - SUFFIX_LENGTH
   return macAt >= 0 && text.startsWith(',"mac":"', macAt) && text.endsWith('"}')
 }
@@ -43,12 +49,12 @@ export class KeyRing {
   // Buffers, not KeyObjects: on Node 20 an HMAC from a KeyObject costs more to set up per line.
   readonly byId = new Map<string, Buffer>()
 
-  constructor (keys: Buffer[]) {
+  constructor(keys: Buffer[]) {
     for (const k of keys) this.byId.set(keyIdOf(k), k)
   }
 
-  verdict (text: string, line: ChainedLine): Verdict {
-    const signed = text.slice(0, line.macAt) + '}'
+  verdict(text: string, line: ChainedLine): Verdict {
+    const signed = `${text.slice(0, line.macAt)}}`
     if (line.kid !== undefined) {
       const key = this.byId.get(line.kid)
       if (key === undefined) return Verdict.UnknownKey
@@ -60,12 +66,12 @@ export class KeyRing {
   }
 }
 
-function macOf (key: Buffer, signedText: string): string {
+function macOf(key: Buffer, signedText: string): string {
   return createHmac('sha256', key).update(signedText).digest('base64url')
 }
 
 /** The string value of the first `name` (e.g. `"time":"`) after `from`. */
-export function field (text: string, name: string, from: number): string | undefined {
+export function field(text: string, name: string, from: number): string | undefined {
   const i = text.indexOf(name, from)
   if (i === -1) return undefined
   const start = i + name.length
@@ -74,7 +80,7 @@ export function field (text: string, name: string, from: number): string | undef
 }
 
 /** Whether `line` (parsed from `text`) names `previousMac` as its prev: `"prev":"<mac>"` comes right before the mac. */
-export function linksTo (text: string, line: ChainedLine, previousMac: string): boolean {
+export function linksTo(text: string, line: ChainedLine, previousMac: string): boolean {
   return text.startsWith('"prev":"', line.macAt - 52) && text.startsWith(previousMac, line.macAt - 44)
 }
 
@@ -119,7 +125,7 @@ const GAP_VALUE = Buffer.from('gap"')
 const ACCESS_VALUE = Buffer.from('access"')
 
 /** Compares buf[a, a + la) with buf[b, b + lb) as strings (ASCII): <0, 0, >0. */
-function compareBytes (buf: Buffer, a: number, la: number, b: number, lb: number): number {
+function compareBytes(buf: Buffer, a: number, la: number, b: number, lb: number): number {
   const n = Math.min(la, lb)
   for (let i = 0; i < n; i++) {
     const d = buf[a + i]! - buf[b + i]!
@@ -133,7 +139,7 @@ function compareBytes (buf: Buffer, a: number, la: number, b: number, lb: number
  * them, `"v":1,"time":"…","event":"`, or -1 (then the fields are searched for). Saves two searches
  * through every line.
  */
-function usualTimeEnd (buf: Buffer, at: number, to: number): number {
+function usualTimeEnd(buf: Buffer, at: number, to: number): number {
   if (!bytesAt(buf, at, V1_TIME)) return -1
   const limit = Math.min(to, at + V1_TIME.length + 40)
   for (let i = at + V1_TIME.length; i < limit; i++) {
@@ -143,24 +149,24 @@ function usualTimeEnd (buf: Buffer, at: number, to: number): number {
   return -1
 }
 
-function sameBytes (buf: Buffer, a: number, b: number, n: number): boolean {
+function sameBytes(buf: Buffer, a: number, b: number, n: number): boolean {
   for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false
   return true
 }
 
 /** Whether buf[at, at + text.length) is `text` (ASCII). */
-function isText (buf: Buffer, at: number, text: string): boolean {
+function isText(buf: Buffer, at: number, text: string): boolean {
   for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false
   return true
 }
 
-function bytesAt (buf: Buffer, at: number, what: Buffer): boolean {
+function bytesAt(buf: Buffer, at: number, what: Buffer): boolean {
   if (at < 0 || at + what.length > buf.length) return false
   for (let i = 0; i < what.length; i++) if (buf[at + i] !== what[i]) return false
   return true
 }
 
-function isKeyIdByte (b: number): boolean {
+function isKeyIdByte(b: number): boolean {
   return (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b === 45 || b === 95
 }
 
@@ -170,7 +176,7 @@ function isKeyIdByte (b: number): boolean {
  * A line read back from its bytes differs from its text only if its bytes are not UTF-8, which no
  * line the gateway signs is. Anything unusual is left to the verifier (Verdict.None, not plain).
  */
-export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number | undefined): BlockCheck {
+export function checkBlock(block: Uint8Array, keys: KeyRing, expectSeq: number | undefined): BlockCheck {
   const buf = Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength)
   const verdicts: number[] = []
   let plain = true
@@ -197,7 +203,13 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
     let seq = -1
     let at = start + LINE_PREFIX.length
     let kidAt = -1
-    if (macAt > start && bytesAt(buf, macAt, MAC) && buf[end - 2] === 34 && buf[end - 1] === 125 && bytesAt(buf, start, LINE_PREFIX)) {
+    if (
+      macAt > start &&
+      bytesAt(buf, macAt, MAC) &&
+      buf[end - 2] === 34 &&
+      buf[end - 1] === 125 &&
+      bytesAt(buf, start, LINE_PREFIX)
+    ) {
       // seq: digits then ","
       let n = 0
       let digits = 0
@@ -212,14 +224,22 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
         at++
         if (bytesAt(buf, at, KID) && buf[at + 15] === 34 && buf[at + 16] === 44) {
           let ok = true
-          for (let i = at + 7; i < at + 15; i++) if (!isKeyIdByte(buf[i]!)) { ok = false; break }
+          for (let i = at + 7; i < at + 15; i++)
+            if (!isKeyIdByte(buf[i]!)) {
+              ok = false
+              break
+            }
           if (ok) {
             kidAt = at + 7
             at += 17
           }
         }
         // the mac: 43 base64url characters
-        for (let i = macAt + 8; i < end - 2; i++) if (!isKeyIdByte(buf[i]!)) { seq = -1; break }
+        for (let i = macAt + 8; i < end - 2; i++)
+          if (!isKeyIdByte(buf[i]!)) {
+            seq = -1
+            break
+          }
       }
     }
     if (seq === -1) {
@@ -246,7 +266,9 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
     } else {
       // The mac covers the line up to `,"mac":` with "}" in place of the ",": this block is ours.
       buf[macAt] = 125
-      const mac = createHmac('sha256', key).update(buf.subarray(start, macAt + 1)).digest('base64url')
+      const mac = createHmac('sha256', key)
+        .update(buf.subarray(start, macAt + 1))
+        .digest('base64url')
       buf[macAt] = 44
       verdict = isText(buf, macAt + 8, mac) ? Verdict.Authentic : Verdict.Edited
     }
@@ -257,11 +279,17 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
     if (index > 0 && plain) {
       timeEnd = usualTimeEnd(buf, at, macAt)
       access = timeEnd !== -1 && bytesAt(buf, timeEnd + 11, ACCESS_VALUE)
-      if (verdict !== Verdict.Authentic || seq !== prevSeq + 1 || prevMacAt === -1 || seq === expectSeq ||
-        !bytesAt(buf, macAt - 52, PREV) || !sameBytes(buf, prevMacAt + 8, macAt - 44, 43) ||
+      if (
+        verdict !== Verdict.Authentic ||
+        seq !== prevSeq + 1 ||
+        prevMacAt === -1 ||
+        seq === expectSeq ||
+        !bytesAt(buf, macAt - 52, PREV) ||
+        !sameBytes(buf, prevMacAt + 8, macAt - 44, 43) ||
         (timeEnd !== -1 ? bytesAt(buf, timeEnd + 11, GAP_VALUE) : indexWithin(buf, GAP, at, macAt) !== -1) ||
         // an access event whose time goes back: the verifier looks at each line and says where
-        (access && accessAt !== -1 && compareBytes(buf, timeAt, timeEnd - timeAt, accessAt, accessLen) < 0)) {
+        (access && accessAt !== -1 && compareBytes(buf, timeAt, timeEnd - timeAt, accessAt, accessLen) < 0)
+      ) {
         plain = false
       } else if (run === undefined || nl + 1 >= length) {
         // Times are read on the run's first line and on its last (the block's last line).
@@ -304,12 +332,12 @@ export function checkBlock (block: Uint8Array, keys: KeyRing, expectSeq: number 
 }
 
 /** Where `needle` is in buf[from, to), or -1 (Buffer.indexOf alone would search the whole block). */
-function indexWithin (buf: Buffer, needle: Buffer, from: number, to: number): number {
+function indexWithin(buf: Buffer, needle: Buffer, from: number, to: number): number {
   const i = buf.subarray(from, to).indexOf(needle)
   return i === -1 ? -1 : from + i
 }
 
-function timeOf (buf: Buffer, from: number, to: number): string | undefined {
+function timeOf(buf: Buffer, from: number, to: number): string | undefined {
   const i = indexWithin(buf, TIME, from, to)
   if (i === -1) return undefined
   const s = i + TIME.length

@@ -16,7 +16,7 @@ export interface ReadResult {
   gzip: boolean
 }
 
-export async function isGzip (file: string): Promise<boolean> {
+export async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, 'r')
   try {
     const buf = Buffer.alloc(2)
@@ -27,7 +27,7 @@ export async function isGzip (file: string): Promise<boolean> {
   }
 }
 
-export async function openLines (file: string): Promise<{ stream: Readable; gzip: boolean }> {
+export async function openLines(file: string): Promise<{ stream: Readable; gzip: boolean }> {
   const gzip = await isGzip(file)
   const raw = createReadStream(file, { highWaterMark: 1 << 20 })
   if (!gzip) return { stream: raw, gzip }
@@ -36,7 +36,7 @@ export async function openLines (file: string): Promise<{ stream: Readable; gzip
   return { stream: raw.pipe(gunzip), gzip }
 }
 
-export async function readLines (file: string, onLine: LineHandler): Promise<ReadResult> {
+export async function readLines(file: string, onLine: LineHandler): Promise<ReadResult> {
   const { stream, gzip } = await openLines(file)
   let rest: Buffer | undefined
   let lineNo = 0

@@ -41,15 +41,15 @@ interface Line {
   session?: unknown
 }
 
-function outcomeOf (e: Line): string {
+function outcomeOf(e: Line): string {
   const v = e.decision ?? e.outcome ?? e.cause
   return typeof v === 'string' ? v : ''
 }
 
 /** The output's first line (table and CSV headers). */
-export function headerOf (format: QueryFormat): string {
+export function headerOf(format: QueryFormat): string {
   if (format === 'table') return tableLine(Object.fromEntries(COLUMNS.map((c) => [c, c.toUpperCase()])) as Row)
-  if (format === 'csv') return COLUMNS.join(',') + '\n'
+  if (format === 'csv') return `${COLUMNS.join(',')}\n`
   return ''
 }
 
@@ -58,7 +58,7 @@ export function headerOf (format: QueryFormat): string {
  * match. Lines that are not audit events (another log on the same stdout) and chain markers never
  * match, unless asked for with `event`.
  */
-export function rowMaker (filters: QueryFilters, format: QueryFormat): (text: string) => string | undefined {
+export function rowMaker(filters: QueryFilters, format: QueryFormat): (text: string) => string | undefined {
   // Cheap substring checks before parsing: most lines of a big file are rejected without JSON.parse.
   const needles = needlesOf(filters)
   const statusMatch = filters.status === undefined ? undefined : statusMatcher(filters.status)
@@ -73,30 +73,46 @@ export function rowMaker (filters: QueryFilters, format: QueryFormat): (text: st
       return undefined
     }
     if (e.log !== undefined && e.log !== 'audit') return undefined
-    if (filters.event !== undefined ? e.event !== filters.event : (e.event === 'chain-start' || e.event === 'chain-head')) return undefined
+    if (filters.event !== undefined ? e.event !== filters.event : e.event === 'chain-start' || e.event === 'chain-head')
+      return undefined
     if (filters.idNat !== undefined && e.idNat !== filters.idNat) return undefined
     if (filters.route !== undefined && e.route !== filters.route) return undefined
     if (filters.client !== undefined && e.client !== filters.client) return undefined
     if (filters.session !== undefined && e.session !== filters.session) return undefined
-    if (prefix !== undefined && !(typeof e.path === 'string' && (prefix === '' || e.path === prefix || e.path.startsWith(prefix + '/')))) return undefined
+    if (
+      prefix !== undefined &&
+      !(typeof e.path === 'string' && (prefix === '' || e.path === prefix || e.path.startsWith(`${prefix}/`)))
+    )
+      return undefined
     if (statusMatch !== undefined && !(typeof e.status === 'number' && statusMatch(e.status))) return undefined
     if (filters.decision !== undefined && outcomeOf(e) !== filters.decision) return undefined
     const time = typeof e.time === 'string' ? e.time : ''
     if (filters.since !== undefined && time < filters.since) return undefined
     if (filters.until !== undefined && time >= filters.until) return undefined
-    if (format === 'json') return text + '\n'
+    if (format === 'json') return `${text}\n`
     const row: Row = {
-      time, event: str(e.event), decision: outcomeOf(e), idNat: str(e.idNat), route: str(e.route),
-      method: str(e.method), path: str(e.path), status: e.status === undefined ? '' : String(e.status)
+      time,
+      event: str(e.event),
+      decision: outcomeOf(e),
+      idNat: str(e.idNat),
+      route: str(e.route),
+      method: str(e.method),
+      path: str(e.path),
+      status: e.status === undefined ? '' : String(e.status),
     }
     return format === 'csv' ? csvLine(row) : tableLine(row)
   }
 }
 
 /** Texts a line must contain to match the filters (each field as JSON.stringify writes it). */
-export function needlesOf (filters: QueryFilters): string[] {
+export function needlesOf(filters: QueryFilters): string[] {
   const needles: string[] = []
-  for (const [name, value] of [['idNat', filters.idNat], ['route', filters.route], ['client', filters.client], ['session', filters.session]] as const) {
+  for (const [name, value] of [
+    ['idNat', filters.idNat],
+    ['route', filters.route],
+    ['client', filters.client],
+    ['session', filters.session],
+  ] as const) {
     if (value !== undefined) needles.push(`"${name}":${JSON.stringify(value)}`)
   }
   if (filters.pathPrefix !== undefined) needles.push(`"path":${JSON.stringify(filters.pathPrefix).slice(0, -1)}`)
@@ -104,7 +120,7 @@ export function needlesOf (filters: QueryFilters): string[] {
 }
 
 /** "403" or a class "4xx"; throws on anything else. */
-export function statusMatcher (text: string): (status: number) => boolean {
+export function statusMatcher(text: string): (status: number) => boolean {
   if (/^[1-5]\d\d$/.test(text)) {
     const n = Number(text)
     return (s) => s === n
@@ -117,35 +133,51 @@ export function statusMatcher (text: string): (status: number) => boolean {
   throw new Error(`expected an HTTP status (403) or a class (4xx), got ${JSON.stringify(text)}`)
 }
 
-function str (v: unknown): string {
+function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v)
 }
 
 // Fixed widths, so the table streams (no pass over the data to size columns); the path comes last
 // and is never cut.
-const WIDTHS: Record<(typeof COLUMNS)[number], number> = { time: 25, event: 8, decision: 17, idNat: 18, route: 21, method: 8, status: 7, path: 0 }
+const WIDTHS: Record<(typeof COLUMNS)[number], number> = {
+  time: 25,
+  event: 8,
+  decision: 17,
+  idNat: 18,
+  route: 21,
+  method: 8,
+  status: 7,
+  path: 0,
+}
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters a terminal row must not carry
 const CONTROL = /[\x00-\x1f\x7f]/g
 
-function cell (row: Row, c: (typeof COLUMNS)[number]): string {
+function cell(row: Row, c: (typeof COLUMNS)[number]): string {
   const v = row[c]
   const w = WIDTHS[c]
-  return v.length >= w ? v.slice(0, w - 2) + '… ' : v.padEnd(w)
+  return v.length >= w ? `${v.slice(0, w - 2)}… ` : v.padEnd(w)
 }
 
-function tableLine (row: Row): string {
+function tableLine(row: Row): string {
   // Control characters become "?" once over the whole line: one character for one, so the widths hold.
-  const line = cell(row, 'time') + cell(row, 'event') + cell(row, 'decision') + cell(row, 'idNat') + cell(row, 'route') + cell(row, 'method') +
-    cell(row, 'status') + row.path
-  return line.replace(CONTROL, '?') + '\n'
+  const line =
+    cell(row, 'time') +
+    cell(row, 'event') +
+    cell(row, 'decision') +
+    cell(row, 'idNat') +
+    cell(row, 'route') +
+    cell(row, 'method') +
+    cell(row, 'status') +
+    row.path
+  return `${line.replace(CONTROL, '?')}\n`
 }
 
-function csvLine (row: Row): string {
-  return COLUMNS.map((c) => csvCell(row[c])).join(',') + '\n'
+function csvLine(row: Row): string {
+  return `${COLUMNS.map((c) => csvCell(row[c])).join(',')}\n`
 }
 
 /** RFC 4180, and a leading = + - @ is neutralised so a spreadsheet never runs a cell as a formula. */
-export function csvCell (v: string): string {
+export function csvCell(v: string): string {
   const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe
 }

@@ -14,11 +14,14 @@ import type { VerifyReport } from './verify-report.js'
 export { csvCell, statusMatcher, type QueryFilters, type QueryFormat } from './query-rows.js'
 
 /** An instant from an ISO date/time ("2025-03-01", "2025-03-01T08:00:00Z") or an age ("2h": two hours ago). */
-export function parseInstant (text: string, now: number = Date.now()): string {
+export function parseInstant(text: string, now: number = Date.now()): string {
   const age = parseDuration(text)
   if (age !== undefined) return new Date(now - age).toISOString()
   const t = Date.parse(text)
-  if (Number.isNaN(t)) throw new Error(`expected an ISO 8601 date or time (2025-03-01, 2025-03-01T08:00:00Z) or an age (30m, 2h, 7d), got ${JSON.stringify(text)}`)
+  if (Number.isNaN(t))
+    throw new Error(
+      `expected an ISO 8601 date or time (2025-03-01, 2025-03-01T08:00:00Z) or an age (30m, 2h, 7d), got ${JSON.stringify(text)}`,
+    )
   return new Date(t).toISOString()
 }
 
@@ -30,7 +33,13 @@ export interface QueryOptions {
   threads?: number | undefined
 }
 
-export async function queryAuditFiles (files: string[], filters: QueryFilters, format: QueryFormat, out: Writable, options: QueryOptions = {}): Promise<{ matched: number; scanned: number; verify?: VerifyReport }> {
+export async function queryAuditFiles(
+  files: string[],
+  filters: QueryFilters,
+  format: QueryFormat,
+  out: Writable,
+  options: QueryOptions = {},
+): Promise<{ matched: number; scanned: number; verify?: VerifyReport }> {
   let matched = 0
   let scanned = 0
   let buffer = headerOf(format)
@@ -42,17 +51,22 @@ export async function queryAuditFiles (files: string[], filters: QueryFilters, f
   }
   const verifier = options.verifier
   const ordered = options.keepOrder === true ? files : await orderAuditFiles(files)
-  await runBlocks(ordered, { rows: { filters, format }, chain: verifier?.task }, {
-    beginFile: (file) => verifier?.beginFile(file),
-    block: (file, block, result) => {
-      scanned += result.lines
-      verifier?.block(file, block, result.check!)
-      matched += result.rows!.matched
-      buffer += result.rows!.text
-      if (buffer.length > 65536) return flush()
+  await runBlocks(
+    ordered,
+    { rows: { filters, format }, chain: verifier?.task },
+    {
+      beginFile: (file) => verifier?.beginFile(file),
+      block: (file, block, result) => {
+        scanned += result.lines
+        verifier?.block(file, block, result.check!)
+        matched += result.rows!.matched
+        buffer += result.rows!.text
+        if (buffer.length > 65536) return flush()
+      },
+      endFile: (file, read) => verifier?.endFile(file, read.endsWithNewline),
     },
-    endFile: (file, read) => verifier?.endFile(file, read.endsWithNewline)
-  }, { threads: options.threads })
+    { threads: options.threads },
+  )
   await flush()
   return verifier === undefined ? { matched, scanned } : { matched, scanned, verify: verifier.finish() }
 }

@@ -2,7 +2,7 @@
 import { BROWSER_MARK, hostPort, type ForwardAuthContract } from './contract.js'
 import { header, trustedProxyNote } from './text.js'
 
-export function caddyConfig (c: ForwardAuthContract): string {
+export function caddyConfig(c: ForwardAuthContract): string {
   const gateway = hostPort(c.gateway)
   const app = c.app.protocol === 'https:' ? c.app.origin : hostPort(c.app)
   const t = '\t'
@@ -23,7 +23,10 @@ ${t}${t}route {
 ${t}${t}${t}# 1. Enlever toute copie envoyée par le client des en-têtes que la passerelle pose
 ${t}${t}${t}#    (forward_auth ne remplace que ceux que sa réponse contient).
 ${c.clear.map((h) => `${t}${t}${t}request_header -${h}`).join('\n')}
-${c.clearPrefixes.flatMap((p) => (p.includes('-') ? [p, p.replaceAll('-', '_')] : [p])).map((p) => `${t}${t}${t}request_header -${p}*`).join('\n')}
+${c.clearPrefixes
+  .flatMap((p) => (p.includes('-') ? [p, p.replaceAll('-', '_')] : [p]))
+  .map((p) => `${t}${t}${t}request_header -${p}*`)
+  .join('\n')}
 
 ${t}${t}${t}# 2. Demander à la passerelle ; autorisé (2xx), copier ses en-têtes sur la requête. Sa
 ${t}${t}${t}#    réponse les nomme tous, vides quand ils n'ont pas de valeur.

@@ -9,7 +9,13 @@ import { identityHeaderNames } from '../../proxy/identity-headers.js'
 export const BROWSER_MARK = 'X-PSC-From-Browser'
 
 /** Headers the proxy's sub-request must not take from the client (the gateway would refuse a conflict). */
-export const ORIGINAL_REQUEST_HEADERS = ['X-Original-URI', 'X-Original-URL', 'X-Original-Method', 'X-Forwarded-Uri', 'X-Forwarded-Method'] as const
+export const ORIGINAL_REQUEST_HEADERS = [
+  'X-Original-URI',
+  'X-Original-URL',
+  'X-Original-Method',
+  'X-Forwarded-Uri',
+  'X-Forwarded-Method',
+] as const
 
 export interface ForwardAuthContract {
   /** the configuration file it was read from, for the header comment */
@@ -46,19 +52,32 @@ export interface ContractOptions {
 
 export class ContractError extends Error {}
 
-export function forwardAuthContract (config: GatewayConfig, source: string, options: ContractOptions = {}): ForwardAuthContract {
+export function forwardAuthContract(
+  config: GatewayConfig,
+  source: string,
+  options: ContractOptions = {},
+): ForwardAuthContract {
   const names = Object.keys(config.upstreams)
   const appName = options.upstream ?? (names.length === 1 ? names[0]! : undefined)
-  if (appName === undefined) throw new ContractError(`la configuration a plusieurs upstreams (${names.join(', ')}) : dites lequel le proxy protège avec --upstream NOM`)
+  if (appName === undefined)
+    throw new ContractError(
+      `la configuration a plusieurs upstreams (${names.join(', ')}) : dites lequel le proxy protège avec --upstream NOM`,
+    )
   const upstream = config.upstreams[appName]
-  if (upstream === undefined) throw new ContractError(`--upstream ${appName} : pas d'upstream de ce nom dans la configuration (${names.join(', ')})`)
+  if (upstream === undefined)
+    throw new ContractError(
+      `--upstream ${appName} : pas d'upstream de ce nom dans la configuration (${names.join(', ')})`,
+    )
   let gateway: URL
   try {
     gateway = new URL(options.gateway ?? defaultGatewayUrl(config))
   } catch {
-    throw new ContractError(`--gateway ${options.gateway ?? ''} : une URL http:// était attendue, par exemple http://10.0.0.5:8080`)
+    throw new ContractError(
+      `--gateway ${options.gateway ?? ''} : une URL http:// était attendue, par exemple http://10.0.0.5:8080`,
+    )
   }
-  if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:') throw new ContractError(`--gateway ${gateway.href} : une URL http:// ou https:// était attendue`)
+  if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:')
+    throw new ContractError(`--gateway ${gateway.href} : une URL http:// ou https:// était attendue`)
   const copy = uniqueNames(identityHeaderNames(config))
   const clear = uniqueNames(copy.flatMap((h) => (h.includes('-') ? [h, h.replaceAll('-', '_')] : [h])))
   const publicUrl = new URL(config.publicUrl)
@@ -74,18 +93,19 @@ export function forwardAuthContract (config: GatewayConfig, source: string, opti
     copy,
     clear,
     clearPrefixes: uniqueNames(config.headers.stripPrefixes),
-    noTrustedProxy: config.trustedProxies.length === 0
+    noTrustedProxy: config.trustedProxies.length === 0,
   }
 }
 
-function defaultGatewayUrl (config: GatewayConfig): string {
+function defaultGatewayUrl(config: GatewayConfig): string {
   const host = config.listen.host
-  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  const reachable =
+    host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   return `http://${reachable}:${config.listen.port}`
 }
 
 /** Header names are case-insensitive: the first spelling of each is kept. */
-function uniqueNames (names: readonly string[]): string[] {
+function uniqueNames(names: readonly string[]): string[] {
   const seen = new Set<string>()
   return names.filter((n) => {
     const key = n.toLowerCase()
@@ -96,11 +116,11 @@ function uniqueNames (names: readonly string[]): string[] {
 }
 
 /** "X-Remote-User" → "x_remote_user": nginx's variable suffix, HAProxy's variable name. */
-export function variableName (header: string): string {
+export function variableName(header: string): string {
   return header.toLowerCase().replaceAll('-', '_')
 }
 
 /** The application's address as host:port (the default port of its scheme when none is written). */
-export function hostPort (url: URL): string {
+export function hostPort(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`
 }

@@ -3,7 +3,7 @@
 import { BROWSER_MARK, type ForwardAuthContract } from './contract.js'
 import { header, trustedProxyNote } from './text.js'
 
-export function envoyConfig (c: ForwardAuthContract): string {
+export function envoyConfig(c: ForwardAuthContract): string {
   const lower = (h: string) => h.toLowerCase()
   return `${header(c, 'envoy', '#')}
 # Les http_filters du HttpConnectionManager, avant envoy.filters.http.router ; le cluster

@@ -15,16 +15,16 @@ const GENERATORS = {
   haproxy: haproxyConfig,
   'haproxy-lua': haproxyLua,
   traefik: traefikConfig,
-  envoy: envoyConfig
+  envoy: envoyConfig,
 } satisfies Record<string, (c: ForwardAuthContract) => string>
 
 export type ProxyKind = keyof typeof GENERATORS
 export const PROXY_KINDS = Object.keys(GENERATORS) as ProxyKind[]
 
-export function isProxyKind (name: string): name is ProxyKind {
+export function isProxyKind(name: string): name is ProxyKind {
   return Object.hasOwn(GENERATORS, name)
 }
 
-export function generateForwardAuth (proxy: ProxyKind, contract: ForwardAuthContract): string {
+export function generateForwardAuth(proxy: ProxyKind, contract: ForwardAuthContract): string {
   return GENERATORS[proxy](contract)
 }

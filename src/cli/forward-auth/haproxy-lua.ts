@@ -3,7 +3,7 @@
 // request, or its answer (login redirect, refusal page) to the browser.
 import type { ForwardAuthContract } from './contract.js'
 
-export function haproxyLua (c: ForwardAuthContract): string {
+export function haproxyLua(c: ForwardAuthContract): string {
   return `-- Généré par « psc-gateway forward-auth haproxy-lua » depuis ${c.source}.
 -- Action http-request lua.psc_forward_auth <passerelle host:port> <chemin> <en-têtes,séparés,par,virgules>
 -- Demande à la passerelle si la requête est autorisée (forme en-têtes : X-Original-URI,

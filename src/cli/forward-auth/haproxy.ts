@@ -6,9 +6,11 @@ import { header, trustedProxyNote } from './text.js'
 
 export const LUA_PATH = '/etc/haproxy/psc-forward-auth.lua'
 
-export function haproxyConfig (c: ForwardAuthContract): string {
+export function haproxyConfig(c: ForwardAuthContract): string {
   const clear = c.clear.map((h) => `    http-request del-header ${h}`)
-  const prefixes = c.clearPrefixes.flatMap((p) => (p.includes('-') ? [p, p.replaceAll('-', '_')] : [p])).map((p) => `    http-request del-header ${p} -m beg`)
+  const prefixes = c.clearPrefixes
+    .flatMap((p) => (p.includes('-') ? [p, p.replaceAll('-', '_')] : [p]))
+    .map((p) => `    http-request del-header ${p} -m beg`)
   return `${header(c, 'haproxy', '#')}
 # L'action Lua fait la sous-requête : psc-gateway forward-auth haproxy-lua > ${LUA_PATH}
 

@@ -2,7 +2,7 @@
 import { BROWSER_MARK, type ForwardAuthContract } from './contract.js'
 import { header, trustedProxyNote } from './text.js'
 
-export function ingressNginxConfig (c: ForwardAuthContract): string {
+export function ingressNginxConfig(c: ForwardAuthContract): string {
   const gateway = `${c.gateway.origin}`
   const q = (s: string) => JSON.stringify(s)
   const clearPrefixes = c.clearPrefixes.map((p) => `more_clear_input_headers '${p}*';`).join(' ')

@@ -2,10 +2,12 @@
 import { BROWSER_MARK, variableName, type ForwardAuthContract } from './contract.js'
 import { header, trustedProxyNote } from './text.js'
 
-export function nginxConfig (c: ForwardAuthContract): string {
+export function nginxConfig(c: ForwardAuthContract): string {
   const gateway = c.gateway.origin
   const app = c.app.origin + (c.app.pathname === '/' ? '' : c.app.pathname)
-  const copies = c.copy.map((h) => `        auth_request_set $psc_${variableName(h)} $upstream_http_${variableName(h)};`)
+  const copies = c.copy.map(
+    (h) => `        auth_request_set $psc_${variableName(h)} $upstream_http_${variableName(h)};`,
+  )
   const sets = c.copy.map((h) => `        proxy_set_header ${h} $psc_${variableName(h)};`)
   return `${header(c, 'nginx', '#')}
 server {

@@ -2,7 +2,7 @@
 import { BROWSER_MARK, type ForwardAuthContract } from './contract.js'
 import { header, trustedProxyNote } from './text.js'
 
-export function traefikConfig (c: ForwardAuthContract): string {
+export function traefikConfig(c: ForwardAuthContract): string {
   const q = (s: string) => JSON.stringify(s)
   const clear = c.clear.map((h) => `          ${q(h)}: ""`)
   return `${header(c, 'traefik', '#')}

@@ -13,4 +13,17 @@ import { log } from './log.js'
 import { assertion } from './assertion.js'
 import { accounts } from './accounts.js'
 
-export const SECTIONS = [server, psc, session, upstreams, routes, headers, lifecycle, limits, audit, assertion, log, accounts] as const
+export const SECTIONS = [
+  server,
+  psc,
+  session,
+  upstreams,
+  routes,
+  headers,
+  lifecycle,
+  limits,
+  audit,
+  assertion,
+  log,
+  accounts,
+] as const

@@ -5,18 +5,30 @@ import type { ConfigSection } from '../checks.js'
 import { publicUrlProblems } from '../../psc/public-url.js'
 
 export const serverSchema = {
-  listen: Type.Object({
-    host: Type.String({ default: '127.0.0.1' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 })
-  }, { additionalProperties: false, default: {} }),
-  publicUrl: Type.String({ pattern: '^https?://[^/\\s]+/?$', description: 'The origin browsers use, e.g. https://dpi.hopital.fr (no path; a trailing "/" is ignored)' }),
-  admin: Type.Object({
-    enabled: Type.Boolean({ default: true }),
-    host: Type.String({ default: '127.0.0.1' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 })
-  }, { additionalProperties: false, default: {} }),
-  prefix: Type.String({ pattern: '^/[A-Za-z0-9_-]+$', default: '/_psc', description: 'The gateway\'s own endpoints' }),
-  trustedProxies: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDRs whose X-Forwarded-* headers are trusted' })
+  listen: Type.Object(
+    {
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+  publicUrl: Type.String({
+    pattern: '^https?://[^/\\s]+/?$',
+    description: 'The origin browsers use, e.g. https://dpi.hopital.fr (no path; a trailing "/" is ignored)',
+  }),
+  admin: Type.Object(
+    {
+      enabled: Type.Boolean({ default: true }),
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
+    },
+    { additionalProperties: false, default: {} },
+  ),
+  prefix: Type.String({ pattern: '^/[A-Za-z0-9_-]+$', default: '/_psc', description: "The gateway's own endpoints" }),
+  trustedProxies: Type.Array(Type.String(), {
+    default: [],
+    description: 'Addresses or CIDRs whose X-Forwarded-* headers are trusted',
+  }),
 }
 
 type Written = { [K in keyof typeof serverSchema]: Static<(typeof serverSchema)[K]> }
@@ -32,17 +44,27 @@ export type ServerSettings = Omit<Written, 'publicUrl'> & {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
-function parsedUrl (text: string): URL | undefined {
-  try { return new URL(text) } catch { return undefined }
+function parsedUrl(text: string): URL | undefined {
+  try {
+    return new URL(text)
+  } catch {
+    return undefined
+  }
 }
 
 export const server: ConfigSection<keyof ServerSettings> = {
-  check (raw, checks) {
+  check(raw, checks) {
     const publicUrl = parsedUrl(raw.publicUrl)
     if (publicUrl === undefined) {
-      checks.error(['publicUrl'], `expected an origin like https://dpi.hopital.fr, got ${JSON.stringify(raw.publicUrl)}`)
+      checks.error(
+        ['publicUrl'],
+        `expected an origin like https://dpi.hopital.fr, got ${JSON.stringify(raw.publicUrl)}`,
+      )
     } else if (publicUrl.protocol === 'http:' && !LOOPBACK.has(publicUrl.hostname)) {
-      checks.warn(['publicUrl'], 'publicUrl is http:// on a non-loopback host: session cookies will travel in clear and lose the __Host- prefix; use https:// in production')
+      checks.warn(
+        ['publicUrl'],
+        'publicUrl is http:// on a non-loopback host: session cookies will travel in clear and lose the __Host- prefix; use https:// in production',
+      )
     }
     if (publicUrl === undefined) return
     // In production every rule holds; elsewhere (an emulator on 127.0.0.1, the BAS) only what the
@@ -53,7 +75,7 @@ export const server: ConfigSection<keyof ServerSettings> = {
       else if (p.rule !== 'loopback' && p.rule !== 'ip-address') checks.warn(['publicUrl'], p.message)
     }
   },
-  convert (raw) {
+  convert(raw) {
     const publicUrl = new URL(raw.publicUrl)
     return {
       listen: { ...raw.listen },
@@ -62,17 +84,17 @@ export const server: ConfigSection<keyof ServerSettings> = {
       secure: publicUrl.protocol === 'https:',
       admin: { ...raw.admin },
       prefix: raw.prefix,
-      trustedProxies: [...raw.trustedProxies]
+      trustedProxies: [...raw.trustedProxies],
     }
-  }
+  },
 }
 
 /** The origin of a checked publicUrl, e.g. for the PSC redirect URIs. */
-export function originOf (raw: { publicUrl: string }): string {
+export function originOf(raw: { publicUrl: string }): string {
   return new URL(raw.publicUrl).origin
 }
 
 /** Cookies and the PSC redirect URIs depend on it. */
-export function isSecure (raw: { publicUrl: string }): boolean {
+export function isSecure(raw: { publicUrl: string }): boolean {
   return new URL(raw.publicUrl).protocol === 'https:'
 }

@@ -20,7 +20,7 @@ export async function askForApproval(
   configuration: oidc.Configuration,
   psc: GatewayConfig['psc'],
   idNat: string,
-  bindingMessage: string
+  bindingMessage: string,
 ): Promise<BackchannelRequest> {
   return oidc.initiateBackchannelAuthentication(configuration, {
     scope: psc.scope,
@@ -28,7 +28,7 @@ export async function askForApproval(
     login_hint: idNat,
     binding_message: bindingMessage,
     // PSC's own parameter: where the notification goes (MOBILE: the e-CPS app)
-    channel: psc.ciba.channel
+    channel: psc.ciba.channel,
   })
 }
 
@@ -40,6 +40,9 @@ export async function askForApproval(
  */
 export function waitForApproval(configuration: oidc.Configuration, request: BackchannelRequest, signal: AbortSignal) {
   // An interval of 0 (or none) would make us hammer PSC: at least 1 s, 5 s when PSC says nothing.
-  const interval = Math.max(1, typeof request.interval === 'number' && Number.isFinite(request.interval) ? request.interval : 5)
+  const interval = Math.max(
+    1,
+    typeof request.interval === 'number' && Number.isFinite(request.interval) ? request.interval : 5,
+  )
   return oidc.pollBackchannelAuthenticationGrant(configuration, { ...request, interval }, undefined, { signal })
 }

@@ -3,7 +3,12 @@
 import type { CibaMode, CibaSettings } from '../../config/types.js'
 import { matchRoute, type RouteTable } from '../../policy/rules.js'
 
-export function cibaModeFor(settings: CibaSettings, routes: RouteTable, host: string | undefined, returnTo: string): CibaMode {
+export function cibaModeFor(
+  settings: CibaSettings,
+  routes: RouteTable,
+  host: string | undefined,
+  returnTo: string,
+): CibaMode {
   if (!settings.enabled) return 'redirect'
   const q = returnTo.indexOf('?')
   const path = q === -1 ? returnTo : returnTo.slice(0, q)

@@ -20,20 +20,23 @@ export class CibaLimits {
   constructor(
     private readonly store: SessionStore,
     private readonly settings: CibaSettings['limits'],
-    private readonly now: () => number = Date.now
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Whether a push may be sent to `idNat` for `client`; on success, release() when the request ends. */
   async admit(idNat: string, client: string): Promise<Admission> {
     const who = key(idNat)
     const s = this.settings
-    if (await this.#held(`ciba:cooldown:${who}`)) return { ok: false, limit: 'cooldown', retryAfterSeconds: Math.ceil(s.cooldownAfterDenialMs / 1000) }
+    if (await this.#held(`ciba:cooldown:${who}`))
+      return { ok: false, limit: 'cooldown', retryAfterSeconds: Math.ceil(s.cooldownAfterDenialMs / 1000) }
     // One waiting push per practitioner; a request refused for that counts against nothing.
     const release = await this.store.tryLock(`ciba:pending:${who}`, PENDING_LOCK_MS)
     if (release === undefined) return { ok: false, limit: 'pending', retryAfterSeconds: 30 }
     let refusal: Admission | undefined
-    if (!(await this.#count(`ciba:client:${key(client)}`, s.perClient))) refusal = { ok: false, limit: 'per_client', retryAfterSeconds: this.#windowLeft(s.perClient.windowMs) }
-    else if (!(await this.#count(`ciba:idnat:${who}`, s.perIdNat))) refusal = { ok: false, limit: 'per_idnat', retryAfterSeconds: this.#windowLeft(s.perIdNat.windowMs) }
+    if (!(await this.#count(`ciba:client:${key(client)}`, s.perClient)))
+      refusal = { ok: false, limit: 'per_client', retryAfterSeconds: this.#windowLeft(s.perClient.windowMs) }
+    else if (!(await this.#count(`ciba:idnat:${who}`, s.perIdNat)))
+      refusal = { ok: false, limit: 'per_idnat', retryAfterSeconds: this.#windowLeft(s.perIdNat.windowMs) }
     if (refusal === undefined) return { ok: true, release }
     await release()
     return refusal

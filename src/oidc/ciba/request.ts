@@ -28,7 +28,13 @@ export interface CibaRequest {
 /** A request's state as the store keeps it for the other replicas. */
 type SharedState = Omit<CibaRequest, 'id'>
 
-const FAILURES: ReadonlySet<unknown> = new Set<CibaFailure>(['denied', 'expired', 'psc_unavailable', 'failed', 'cancelled'])
+const FAILURES: ReadonlySet<unknown> = new Set<CibaFailure>([
+  'denied',
+  'expired',
+  'psc_unavailable',
+  'failed',
+  'cancelled',
+])
 
 /** The store key of a request: a hash of its id, so the store never holds the browser's secret. */
 export function sharedKey(id: string): string {
@@ -37,8 +43,16 @@ export function sharedKey(id: string): string {
 
 export function sharedText(r: CibaRequest): string {
   const state: SharedState = {
-    ref: r.ref, idNat: r.idNat, client: r.client, bindingMessage: r.bindingMessage, returnTo: r.returnTo, expiresAt: r.expiresAt,
-    state: r.state, fields: r.fields, failure: r.failure, reason: r.reason
+    ref: r.ref,
+    idNat: r.idNat,
+    client: r.client,
+    bindingMessage: r.bindingMessage,
+    returnTo: r.returnTo,
+    expiresAt: r.expiresAt,
+    state: r.state,
+    fields: r.fields,
+    failure: r.failure,
+    reason: r.reason,
   }
   return JSON.stringify(state)
 }
@@ -57,9 +71,17 @@ export function fromShared(id: string, raw: string | undefined): CibaRequest | u
   }
   if (typeof v !== 'object' || v === null) return undefined
   const s = v as Record<string, unknown>
-  const wellFormed = typeof s.ref === 'string' && typeof s.idNat === 'string' && typeof s.client === 'string' &&
-    typeof s.bindingMessage === 'string' && typeof s.returnTo === 'string' && safeReturnPath(s.returnTo) === s.returnTo &&
-    typeof s.expiresAt === 'number' && (s.failure === undefined || FAILURES.has(s.failure)) &&
-    (s.state === 'pending' || s.state === 'failed' || (s.state === 'approved' && typeof s.fields === 'object' && s.fields !== null))
+  const wellFormed =
+    typeof s.ref === 'string' &&
+    typeof s.idNat === 'string' &&
+    typeof s.client === 'string' &&
+    typeof s.bindingMessage === 'string' &&
+    typeof s.returnTo === 'string' &&
+    safeReturnPath(s.returnTo) === s.returnTo &&
+    typeof s.expiresAt === 'number' &&
+    (s.failure === undefined || FAILURES.has(s.failure)) &&
+    (s.state === 'pending' ||
+      s.state === 'failed' ||
+      (s.state === 'approved' && typeof s.fields === 'object' && s.fields !== null))
   return wellFormed ? { ...(s as unknown as SharedState), id } : undefined
 }

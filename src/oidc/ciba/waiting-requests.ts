@@ -61,7 +61,7 @@ export class CibaRequests {
       audit: AuditTrail
       log: CibaLog
       now?: () => number
-    }
+    },
   ) {}
 
   #now(): number {
@@ -73,9 +73,11 @@ export class CibaRequests {
     const { config, psc, limits } = this.deps
     const configuration = psc.configuration
     if (!configuration) return { kind: 'psc_unavailable', reason: 'PSC unreachable (discovery not loaded)' }
-    if (this.#pendingCount() >= config.psc.ciba.limits.maxPending) return { kind: 'limited', limit: 'busy', retryAfterSeconds: 30 }
+    if (this.#pendingCount() >= config.psc.ciba.limits.maxPending)
+      return { kind: 'limited', limit: 'busy', retryAfterSeconds: 30 }
     const admission = await limits.admit(idNat, client)
-    if (!admission.ok) return { kind: 'limited', limit: admission.limit, retryAfterSeconds: admission.retryAfterSeconds }
+    if (!admission.ok)
+      return { kind: 'limited', limit: admission.limit, retryAfterSeconds: admission.retryAfterSeconds }
     const bindingMessage = newBindingMessage(config.psc.ciba.bindingMessage)
     let backchannel: BackchannelRequest
     try {
@@ -84,7 +86,8 @@ export class CibaRequests {
       await admission.release()
       if (err instanceof oidc.ResponseBodyError && err.error === 'unknown_user_id') return { kind: 'unknown_id' }
       // the log and the audit say whose fault (the proxy, PSC, a certificate PSC refuses), as for a redirect login
-      if (isUpstreamFailure(err) || (err instanceof oidc.ResponseBodyError && err.status >= 500)) return { kind: 'psc_unavailable', reason: unreachableFailure(err)?.detail ?? describeOidcError(err) }
+      if (isUpstreamFailure(err) || (err instanceof oidc.ResponseBodyError && err.status >= 500))
+        return { kind: 'psc_unavailable', reason: unreachableFailure(err)?.detail ?? describeOidcError(err) }
       return { kind: 'failed', reason: describeOidcError(err) }
     }
     const id = randomBytes(32).toString('base64url')
@@ -99,7 +102,7 @@ export class CibaRequests {
       state: 'pending',
       abort: new AbortController(),
       release: admission.release,
-      pendingText: ''
+      pendingText: '',
     }
     request.pendingText = sharedText(request)
     try {
@@ -108,7 +111,14 @@ export class CibaRequests {
       // The other replicas could not follow it: given up here. PSC has sent the push, which
       // expires on its own; the trail says so.
       await admission.release().catch(() => undefined)
-      void this.deps.audit.emit({ event: 'ciba', outcome: 'failed', idNat, client, cibaRequest: request.ref, reason: `the session store could not keep the request: ${err instanceof Error ? err.message : String(err)}` })
+      void this.deps.audit.emit({
+        event: 'ciba',
+        outcome: 'failed',
+        idNat,
+        client,
+        cibaRequest: request.ref,
+        reason: `the session store could not keep the request: ${err instanceof Error ? err.message : String(err)}`,
+      })
       throw err
     }
     this.#requests.set(id, request)
@@ -123,7 +133,12 @@ export class CibaRequests {
     const r = fromShared(id, await this.deps.store.getShared(sharedKey(id)))
     // The replica that polled it stopped without a word (a crash): once expired, it is over.
     if (r?.state === 'pending' && this.#now() > r.expiresAt + LOST_AFTER_EXPIRY_MS) {
-      return { ...r, state: 'failed', failure: 'expired', reason: 'no outcome from the replica that polled it before the request expired' }
+      return {
+        ...r,
+        state: 'failed',
+        failure: 'expired',
+        reason: 'no outcome from the replica that polled it before the request expired',
+      }
     }
     return r
   }
@@ -163,7 +178,12 @@ export class CibaRequests {
     const raw = await this.deps.store.getShared(key)
     const shared = fromShared(id, raw)
     if (raw !== undefined && shared?.state === 'pending') {
-      const cancelled = sharedText({ ...shared, state: 'failed', failure: 'cancelled', reason: 'given up in the browser' })
+      const cancelled = sharedText({
+        ...shared,
+        state: 'failed',
+        failure: 'cancelled',
+        reason: 'given up in the browser',
+      })
       // Only if still pending: the polling replica may be writing the outcome at this instant.
       if (await this.deps.store.replaceShared(key, raw, cancelled, KEEP_ENDED_MS)) return
     }
@@ -177,10 +197,17 @@ export class CibaRequests {
     const pending = [...this.#requests.values()].filter((r) => r.state === 'pending')
     for (const r of this.#requests.values()) r.abort.abort()
     this.#requests.clear()
-    await Promise.all(pending.map((r) => {
-      const ended = sharedText({ ...r, state: 'failed', failure: 'failed', reason: 'the gateway replica that polled it stopped' })
-      return this.deps.store.replaceShared(sharedKey(r.id), r.pendingText, ended, KEEP_ENDED_MS).catch(() => false)
-    }))
+    await Promise.all(
+      pending.map((r) => {
+        const ended = sharedText({
+          ...r,
+          state: 'failed',
+          failure: 'failed',
+          reason: 'the gateway replica that polled it stopped',
+        })
+        return this.deps.store.replaceShared(sharedKey(r.id), r.pendingText, ended, KEEP_ENDED_MS).catch(() => false)
+      }),
+    )
   }
 
   /** Until its browser can no longer read it: its expiry, then a minute to read the outcome. */
@@ -197,9 +224,12 @@ export class CibaRequests {
   /** A browser that gave up through another replica marked the store's copy cancelled: stop polling. */
   #watchForCancel(r: Running): NodeJS.Timeout {
     const watch = setInterval(() => {
-      this.deps.store.getShared(sharedKey(r.id)).then((raw) => {
-        if (r.state === 'pending' && fromShared(r.id, raw)?.failure === 'cancelled') r.abort.abort()
-      }, () => undefined)
+      this.deps.store.getShared(sharedKey(r.id)).then(
+        (raw) => {
+          if (r.state === 'pending' && fromShared(r.id, raw)?.failure === 'cancelled') r.abort.abort()
+        },
+        () => undefined,
+      )
     }, WATCH_CANCEL_MS)
     watch.unref()
     return watch
@@ -218,7 +248,12 @@ export class CibaRequests {
     if (this.#closed) return
     // Collected or given up on this replica meanwhile: the browser has what it needs.
     if (r.failure !== 'cancelled' && this.#requests.get(r.id) === r) await this.#writeOutcome(r)
-    const outcome = r.state === 'approved' ? 'approved' : r.failure === 'psc_unavailable' || r.failure === undefined ? 'failed' : r.failure
+    const outcome =
+      r.state === 'approved'
+        ? 'approved'
+        : r.failure === 'psc_unavailable' || r.failure === undefined
+          ? 'failed'
+          : r.failure
     void audit.emit({ event: 'ciba', outcome, idNat: r.idNat, client: r.client, cibaRequest: r.ref, reason: r.reason })
     log.info({ cibaRequest: r.ref, outcome, reason: r.reason }, 'CIBA request ended')
   }
@@ -230,20 +265,35 @@ export class CibaRequests {
    */
   async #writeOutcome(r: Running): Promise<void> {
     try {
-      const written = await this.deps.store.replaceShared(sharedKey(r.id), r.pendingText, sharedText(r), this.#keepMs(r))
+      const written = await this.deps.store.replaceShared(
+        sharedKey(r.id),
+        r.pendingText,
+        sharedText(r),
+        this.#keepMs(r),
+      )
       this.#requests.delete(r.id)
       if (!written) {
         r.fields = undefined
         this.#fail(r, 'cancelled', 'given up in the browser (through another replica)')
       }
     } catch (err) {
-      this.deps.log.warn({ cibaRequest: r.ref, err: err instanceof Error ? err.message : String(err) }, 'CIBA: the outcome could not be written to the session store; only this replica can give it')
-      const forget = setTimeout(() => { if (this.#requests.get(r.id) === r) this.#requests.delete(r.id) }, this.#keepMs(r))
+      this.deps.log.warn(
+        { cibaRequest: r.ref, err: err instanceof Error ? err.message : String(err) },
+        'CIBA: the outcome could not be written to the session store; only this replica can give it',
+      )
+      const forget = setTimeout(() => {
+        if (this.#requests.get(r.id) === r) this.#requests.delete(r.id)
+      }, this.#keepMs(r))
       forget.unref()
     }
   }
 
-  async #pollUntilAnswered(r: Running, configuration: oidc.Configuration, backchannel: BackchannelRequest, signal: AbortSignal): Promise<void> {
+  async #pollUntilAnswered(
+    r: Running,
+    configuration: oidc.Configuration,
+    backchannel: BackchannelRequest,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { limits, log, config } = this.deps
     let unreachable = 0
     for (;;) {
@@ -260,7 +310,9 @@ export class CibaRequests {
         if (err instanceof oidc.ResponseBodyError) {
           if (err.error === 'access_denied') {
             this.#fail(r, 'denied', describeOidcError(err))
-            await limits.refused(r.idNat).catch((e: unknown) => log.warn({ err: describeOidcError(e) }, 'CIBA: could not record the cool-down'))
+            await limits
+              .refused(r.idNat)
+              .catch((e: unknown) => log.warn({ err: describeOidcError(e) }, 'CIBA: could not record the cool-down'))
           } else if (err.error === 'expired_token') {
             this.#fail(r, 'expired', describeOidcError(err))
           } else {
@@ -273,14 +325,27 @@ export class CibaRequests {
           break
         }
         if (err instanceof LoginFailure) {
-          this.#fail(r, (err.code === PSC_ERR.LOGIN_PSC_UNREACHABLE.code || err.code === PSC_ERR.LOGIN_OUTBOUND_PROXY.code) ? 'psc_unavailable' : 'failed', `${err.code}: ${err.detail}`)
+          this.#fail(
+            r,
+            err.code === PSC_ERR.LOGIN_PSC_UNREACHABLE.code || err.code === PSC_ERR.LOGIN_OUTBOUND_PROXY.code
+              ? 'psc_unavailable'
+              : 'failed',
+            `${err.code}: ${err.detail}`,
+          )
           break
         }
         if (isUpstreamFailure(err) && ++unreachable < MAX_UNREACHABLE && this.#now() < r.expiresAt) {
-          log.warn({ cibaRequest: r.ref, attempt: unreachable, reason: describeOidcError(err) }, 'CIBA: PSC unreachable while polling; polling again')
+          log.warn(
+            { cibaRequest: r.ref, attempt: unreachable, reason: describeOidcError(err) },
+            'CIBA: PSC unreachable while polling; polling again',
+          )
           continue
         }
-        this.#fail(r, isUpstreamFailure(err) ? 'psc_unavailable' : 'failed', `${isUpstreamFailure(err) ? 'PSC unreachable while polling: ' : ''}${describeOidcError(err)}`)
+        this.#fail(
+          r,
+          isUpstreamFailure(err) ? 'psc_unavailable' : 'failed',
+          `${isUpstreamFailure(err) ? 'PSC unreachable while polling: ' : ''}${describeOidcError(err)}`,
+        )
         break
       }
     }

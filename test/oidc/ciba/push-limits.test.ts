@@ -12,7 +12,7 @@ const LIMITS: CibaSettings['limits'] = {
   perIdNat: { max: 2, windowMs: 60_000 },
   perClient: { max: 3, windowMs: 60_000 },
   cooldownAfterDenialMs: 400,
-  maxPending: 10
+  maxPending: 10,
 }
 
 async function exercise(t: Test, replicas: [SessionStore, SessionStore]) {
@@ -20,7 +20,11 @@ async function exercise(t: Test, replicas: [SessionStore, SessionStore]) {
   const first = await a!.admit('899700218896', '10.0.0.1')
   t.equal(first.ok, true)
   const whileWaiting = await b!.admit('899700218896', '10.0.0.2')
-  t.same(whileWaiting, { ok: false, limit: 'pending', retryAfterSeconds: 30 }, 'one waiting push per practitioner, on any replica')
+  t.same(
+    whileWaiting,
+    { ok: false, limit: 'pending', retryAfterSeconds: 30 },
+    'one waiting push per practitioner, on any replica',
+  )
   if (first.ok) await first.release()
   const second = await b!.admit('899700218896', '10.0.0.2')
   t.equal(second.ok, true)
@@ -37,7 +41,11 @@ async function exercise(t: Test, replicas: [SessionStore, SessionStore]) {
   const r3 = await b!.admit('899700412345', '10.0.0.9')
   t.equal(r3.ok, true, 'third from this address')
   if (r3.ok) await r3.release()
-  t.match(await a!.admit('0012345678', '10.0.0.9'), { ok: false, limit: 'per_client' }, 'perClient counted across replicas')
+  t.match(
+    await a!.admit('0012345678', '10.0.0.9'),
+    { ok: false, limit: 'per_client' },
+    'perClient counted across replicas',
+  )
 
   await b!.refused('899700999993')
   t.match(await a!.admit('899700999993', '10.0.0.5'), { ok: false, limit: 'cooldown' }, 'cool-down after a refusal')
@@ -55,8 +63,13 @@ t.test('Redis store shared by two replicas', async (t) => {
   const redis = await startRedis()
   t.teardown(() => redis.close())
   const settings = { url: redis.url, keyPrefix: 'ciba-test:', commandTimeoutMs: 1000 }
-  const stores: [RedisSessionStore, RedisSessionStore] = [new RedisSessionStore(settings), new RedisSessionStore(settings)]
-  t.teardown(async () => { for (const s of stores) await s.close() })
+  const stores: [RedisSessionStore, RedisSessionStore] = [
+    new RedisSessionStore(settings),
+    new RedisSessionStore(settings),
+  ]
+  t.teardown(async () => {
+    for (const s of stores) await s.close()
+  })
   for (const s of stores) await s.ready(5000)
   await exercise(t, stores)
 })

@@ -5,7 +5,16 @@ import t from 'tap'
 import { fromShared, sharedKey, sharedText, type CibaRequest } from '../../../src/oidc/ciba/request.js'
 
 const ID = 'a'.repeat(43)
-const pending: CibaRequest = { id: ID, ref: 'ref-0123456789ab', idNat: '899700218896', client: '10.0.0.2', bindingMessage: '42', returnTo: '/dossier/42?onglet=bio', expiresAt: 1_700_000_000_000, state: 'pending' }
+const pending: CibaRequest = {
+  id: ID,
+  ref: 'ref-0123456789ab',
+  idNat: '899700218896',
+  client: '10.0.0.2',
+  bindingMessage: '42',
+  returnTo: '/dossier/42?onglet=bio',
+  expiresAt: 1_700_000_000_000,
+  state: 'pending',
+}
 
 t.test('what a replica writes, another reads back, without the id', async (t) => {
   const text = sharedText(pending)
@@ -32,7 +41,7 @@ t.test('a copy that is not one of ours is refused', async (t) => {
     ['an unknown failure kind', over({ state: 'failed', failure: 'some-new-failure' })],
     ['an unknown state', over({ state: 'done' })],
     ['approved with no session fields', over({ state: 'approved' })],
-    ['no expiry', over({ expiresAt: 'soon' })]
+    ['no expiry', over({ expiresAt: 'soon' })],
   ]
   for (const [name, raw] of cases) t.equal(fromShared(ID, raw), undefined, name)
 })
