@@ -110,6 +110,24 @@ t.test('an edited line: the report is still written, marked broken at the file a
   t.notMatch(html, /data-chain="verified"/)
 })
 
+t.test(
+  'a trail with a gap record: intact, the gap said at the top of the page and in chaine.csv; exit 3',
+  async (t) => {
+    const { dir } = await writeTrail({ gap: true })
+    const out = join(dir, 'rapport.html')
+    const r = cli(['report', dir, ...WINDOW, '--out', out])
+    t.equal(r.code, 3, r.err)
+    const html = readFileSync(out, 'utf8')
+    t.match(html, /data-chain="verified"/)
+    t.match(html, /data-gaps="7"/)
+    t.match(html, /Lacunes : 7 événement\(s\) perdu\(s\)/)
+    t.ok(html.indexOf('data-gaps') < html.indexOf('<section'), 'above the figures')
+    const folder = join(dir, 'csv')
+    t.equal(cli(['report', dir, ...WINDOW, '--format', 'csv', '--out', folder]).code, 3)
+    t.match(readFileSync(join(folder, 'chaine.csv'), 'utf8'), /Lacunes : 7 événement/)
+  },
+)
+
 t.test('usage mistakes: exit 2 with what was expected', async (t) => {
   const { dir } = await writeTrail()
   const cases: [string[], RegExp][] = [

@@ -76,8 +76,8 @@ function events(): AuditEvent[][] {
   ]
 }
 
-/** Writes the trail; returns its directory and files (oldest first). */
-export async function writeTrail(): Promise<{ dir: string; files: string[] }> {
+/** Writes the trail (with a gap record: events the gateway could not write); returns its directory and files (oldest first). */
+export async function writeTrail(options: { gap?: boolean } = {}): Promise<{ dir: string; files: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'audit-report-'))
   const file = join(dir, 'audit.log')
   const dest = new FileDestination(file, { hmacKey: KEY, checkEveryMs: 0 })
@@ -88,6 +88,11 @@ export async function writeTrail(): Promise<{ dir: string; files: string[] }> {
   renameSync(file, `${file}.1`)
   dest.reopen()
   for (const e of second!) sink.write(e)
+  if (options.gap === true) {
+    // As the outputs write it in the lost events' place (queued-sink.ts), chained like any line.
+    const gap = { v: 1, time: '2026-11-04T10:00:00.000Z', event: 'gap', lost: 7, from: '2026-11-04T09:59:00.000Z' }
+    sink.write({ ...gap, to: '2026-11-04T10:00:00.000Z', reason: 'queue-full' } as unknown as AuditEvent)
+  }
   await sink.close()
   writeFileSync(`${file}.1.gz`, gzipSync(readFileSync(`${file}.1`)))
   rmSync(`${file}.1`)
