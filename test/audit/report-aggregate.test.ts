@@ -2,7 +2,12 @@
 // time), the window's bounds, refusals per practitioner and address, CIBA outcomes, sessions
 // outside working hours (nights, weekends, configurable hours), and lines that are not events.
 import t from 'tap'
-import { DEFAULT_WORKING_HOURS, parseWorkingHours, ReportAggregator } from '../../src/audit/tools/report-aggregate.js'
+import {
+  DEFAULT_WORKING_HOURS,
+  MAX_KEPT,
+  parseWorkingHours,
+  ReportAggregator,
+} from '../../src/audit/tools/report-aggregate.js'
 import { reportSections } from '../../src/audit/tools/report-sections.js'
 import { reportWords } from '../../src/audit/tools/report-text.js'
 
@@ -129,4 +134,23 @@ t.test('sections: profession labels, top refused first, French and English words
   t.equal(byId.jours!.columns[0], 'Jour')
   const en = reportSections(a.figures, reportWords('en'))
   t.equal(en[0]!.columns[0], 'Day')
+})
+
+t.test('addresses, practitioners and off-hours sessions are capped: a scan cannot exhaust memory', async (t) => {
+  const a = new ReportAggregator(WINDOW)
+  const extra = 5
+  for (let i = 0; i < MAX_KEPT + extra; i++) {
+    const who = { idNat: `id${i}`, client: `c${i}`, session: `S${String(i).padStart(15, '0')}` }
+    a.add(access('2026-11-07T10:00:00.000Z', 'deny', who))
+    a.add(access('2026-11-07T10:00:00.000Z', 'allow', who))
+  }
+  const f = a.figures
+  t.equal(f.refusedClients.size, MAX_KEPT)
+  t.equal(f.refusedClientsOverflow, extra)
+  t.equal(f.refusedPractitioners.size, MAX_KEPT)
+  t.equal(f.refusedPractitionersOverflow, extra)
+  t.equal(f.offHours.size, MAX_KEPT)
+  t.equal(f.offHoursOverflow, extra)
+  const sections = reportSections(f, reportWords('fr'))
+  t.equal(sections.find((s) => s.id === 'adresses-refusees')!.overflow, extra, 'the report says how many were left out')
 })

@@ -60,6 +60,8 @@ export interface ReportFigures {
   routes: Map<string, RouteCounts>
   ciba: Map<string, number>
   refusedPractitioners: Map<string, number>
+  /** refusals of practitioners not kept once the table was full */
+  refusedPractitionersOverflow: number
   refusedClients: Map<string, number>
   /** refusals of addresses not kept once the table was full */
   refusedClientsOverflow: number
@@ -118,6 +120,7 @@ export class ReportAggregator {
       routes: new Map(),
       ciba: new Map(),
       refusedPractitioners: new Map(),
+      refusedPractitionersOverflow: 0,
       refusedClients: new Map(),
       refusedClientsOverflow: 0,
       offHours: new Map(),
@@ -226,13 +229,8 @@ export class ReportAggregator {
 
   #refused(idNat: string, client: string): void {
     const f = this.figures
-    // Practitioners are bounded by the staff; addresses are not (a scan), so they are capped.
-    if (idNat !== '') f.refusedPractitioners.set(idNat, (f.refusedPractitioners.get(idNat) ?? 0) + 1)
-    if (client === '') return
-    const n = f.refusedClients.get(client)
-    if (n !== undefined) f.refusedClients.set(client, n + 1)
-    else if (f.refusedClients.size < MAX_KEPT) f.refusedClients.set(client, 1)
-    else f.refusedClientsOverflow++
+    if (idNat !== '') f.refusedPractitionersOverflow += bumpCapped(f.refusedPractitioners, idNat)
+    if (client !== '') f.refusedClientsOverflow += bumpCapped(f.refusedClients, client)
   }
 
   #offHours(local: LocalTime, time: string, session: string, idNat: string, client: string, request: boolean): void {
@@ -269,6 +267,18 @@ export class ReportAggregator {
     s.night ||= night
     s.weekend ||= weekend
   }
+}
+
+/**
+ * Counts one more for `key`; 1 when the map is full and `key` not in it (counted apart): a trail
+ * from a scan of many addresses, or a forged one, cannot exhaust memory.
+ */
+function bumpCapped(map: Map<string, number>, key: string): number {
+  const n = map.get(key)
+  if (n !== undefined) map.set(key, n + 1)
+  else if (map.size < MAX_KEPT) map.set(key, 1)
+  else return 1
+  return 0
 }
 
 /** The n largest entries of a count map, largest first (ties by key, for a stable report). */

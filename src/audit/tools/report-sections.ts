@@ -82,6 +82,7 @@ export function reportSections(f: ReportFigures, w: ReportWords): ReportSection[
       note: w.noName,
       columns: [w.idNat, w.refusals],
       rows: top(f.refusedPractitioners, TOP_N),
+      overflow: f.refusedPractitionersOverflow > 0 ? f.refusedPractitionersOverflow : undefined,
     },
     {
       id: 'adresses-refusees',
