@@ -10,6 +10,7 @@ import {
   type QueryFormat,
 } from '../audit/tools/query.js'
 import type { Command } from './command.js'
+import { runAuditReport } from './audit-report.js'
 import { ChainVerifier, parseHead, UsageProblem, verifyAuditFiles } from '../audit/tools/verify.js'
 import { formatVerifyReport, verifyExitCode } from '../audit/tools/verify-report.js'
 
@@ -25,6 +26,13 @@ export const AUDIT_USAGE = `  audit verify FILE... [--key-env NAME]... [--key-fi
                            search audit files (filters ANDed; T: ISO 8601 date/time or an age like 2h, 7d;
                            D: allow, deny, login, reject, or a login outcome / logout cause; S: 403 or 4xx;
                            --verify: check the chain on the same pass, exit 1 when broken)
+  audit report FILE|DIR... --from DAY --to DAY [--format html|csv] [--out PATH] [--lang fr|en]
+                      [--working-hours 07:00-20:00] [--time-zone Europe/Paris] [--weekends-worked]
+                      [--key-env NAME]... [--key-file F]... [--expect-head SEQ:MAC]
+                           the security team's report over the days DAY..DAY (YYYY-MM-DD, inclusive):
+                           one HTML page (default; --out FILE, else stdout) or a folder of CSV files
+                           (--out DIR). The chain is verified on the same pass and the verdict heads
+                           the report. Exit 0 intact, 1 broken (report still written), 3 gaps
 `
 
 export interface AuditCommandOptions {
@@ -44,14 +52,21 @@ export interface AuditCommandOptions {
   since?: string | undefined
   until?: string | undefined
   format?: string | undefined
+  from?: string | undefined
+  to?: string | undefined
+  out?: string | undefined
+  lang?: string | undefined
+  'working-hours'?: string | undefined
+  'time-zone'?: string | undefined
+  'weekends-worked'?: boolean | undefined
 }
 
 export class AuditUsageError extends Error {}
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'Verify or search audit files.',
-  usage: 'verify|query FILE... [options]',
+  summary: 'Verify or search audit files, or report on them.',
+  usage: 'verify|query|report FILE... [options]',
   details: AUDIT_USAGE.replace(/^ {2}/gm, ''),
   positionals: true,
   options: {
@@ -88,7 +103,26 @@ export const auditCommand: Command = {
     event: { type: 'string', value: 'E', description: 'query: this event type' },
     since: { type: 'string', value: 'T', description: 'query: from T (ISO 8601, or an age like 2h, 7d)' },
     until: { type: 'string', value: 'T', description: 'query: until T' },
-    format: { type: 'string', value: 'F', description: 'query: table (default), json or csv' },
+    format: {
+      type: 'string',
+      value: 'F',
+      description: 'query: table (default), json or csv; report: html (default) or csv',
+    },
+    from: { type: 'string', value: 'DAY', description: 'report: first day (YYYY-MM-DD, local time)' },
+    to: { type: 'string', value: 'DAY', description: 'report: last day, included' },
+    out: { type: 'string', value: 'PATH', description: 'report: the HTML file, or the CSV folder' },
+    lang: { type: 'string', value: 'L', description: 'report: fr (default) or en' },
+    'working-hours': {
+      type: 'string',
+      value: 'HH:MM-HH:MM',
+      description: 'report: working hours (default 07:00-20:00)',
+    },
+    'time-zone': {
+      type: 'string',
+      value: 'TZ',
+      description: 'report: time zone of days and hours (default Europe/Paris)',
+    },
+    'weekends-worked': { type: 'boolean', description: 'report: Saturdays and Sundays are working days' },
   },
   async run({ values, positionals }) {
     return runAuditCommand(positionals, values as AuditCommandOptions)
@@ -101,13 +135,14 @@ export async function runAuditCommand(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const [sub, ...files] = args
-  if (sub !== 'verify' && sub !== 'query')
+  if (sub !== 'verify' && sub !== 'query' && sub !== 'report')
     throw new AuditUsageError(
-      sub === undefined ? 'audit needs a subcommand: verify or query' : `unknown audit subcommand "${sub}"`,
+      sub === undefined ? 'audit needs a subcommand: verify, query or report' : `unknown audit subcommand "${sub}"`,
     )
   if (files.length === 0) throw new AuditUsageError(`audit ${sub} needs at least one FILE`)
   try {
     if (options['expect-head'] !== undefined) parseHead(options['expect-head'])
+    if (sub === 'report') return await runAuditReport(files, options, readKeys(options, env))
     if (sub === 'verify') {
       const report = await verifyAuditFiles(files, readKeys(options, env), {
         expectHead: options['expect-head'],
