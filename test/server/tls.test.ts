@@ -213,7 +213,17 @@ t.test('start-up and check refuse unusable TLS files with the file and key', asy
   )
   const file = `${pki.dir}/mismatched.yaml`
   writeFileSync(file, yaml({ port, cert: first.certFile, key: other.keyFile }))
-  const [checked] = await runCliBatch([{ args: ['check', '--config', file] }])
+  const good = `${pki.dir}/good.yaml`
+  writeFileSync(good, yaml({ port, redirectPort: 8080, cert: first.certFile, key: first.keyFile }))
+  const [checked, accepted] = await runCliBatch([
+    { args: ['check', '--config', file] },
+    { args: ['check', '--config', good] },
+  ])
+  t.match(
+    accepted!.stdout,
+    /HTTPS: port 8443, certificate .*first\.pem, TLSv1\.2 or later, HTTP port 8080 redirects/,
+    'check describes the HTTPS listener',
+  )
   t.equal(checked!.code, 1, 'check exits 1')
   t.match(
     checked!.stderr,
