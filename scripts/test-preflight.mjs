@@ -44,6 +44,7 @@ const needs = {
   'rsyslog-gnutls': () => anyOf('/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', '/usr/lib/rsyslog/lmnsd_gtls.so'),
   openssl: () => onPath('openssl') || existsSync('/usr/bin/openssl'),
   python3: () => onPath('python3'),
+  systemd: () => onPath('systemd-analyze') || existsSync('/usr/bin/systemd-analyze'),
 }
 
 let missing = Object.keys(needs).filter((pkg) => !needs[pkg]())

@@ -98,6 +98,13 @@ export const checkCommand: Command = {
       `PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`,
     )
     out.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n`)
+    const tls = config.listen.tls
+    if (tls !== undefined) {
+      const redirect = config.listen.httpRedirect
+      out.write(
+        `HTTPS: port ${config.listen.port}, certificate ${tls.cert}, ${tls.minVersion} or later${redirect === undefined ? '' : `, HTTP port ${redirect.port} redirects`}\n`,
+      )
+    }
     out.write(`${describePscConnection(config)}\n`)
     if (config.accounts !== undefined) {
       const a = config.accounts

@@ -9,6 +9,7 @@ import { answerClientError } from '../ops/client-error.js'
 import { lazyChildLogger } from '../ops/request-logger.js'
 import { cookieSecrets } from '../session/cookies.js'
 import { rewriteUrl } from './request-hooks.js'
+import { httpsServerOptions } from './tls-options.js'
 
 export function createLogger(config: GatewayConfig, stream: DestinationStream | undefined): Logger {
   return pino(
@@ -30,6 +31,12 @@ export function createLogger(config: GatewayConfig, stream: DestinationStream | 
 }
 
 export async function createFastifyApp(config: GatewayConfig, logger: Logger): Promise<FastifyInstance> {
+  const http = {
+    maxHeaderSize: config.limits.maxHeaderSize,
+    headersTimeout: config.limits.headersTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4))),
+  }
+  const tls = config.listen.tls
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Requests are recorded once, in the audit trail; the operational log keeps to events.
@@ -48,13 +55,10 @@ export async function createFastifyApp(config: GatewayConfig, logger: Logger): P
     // by Node's parser before any of our code runs. Node checks the timeouts every
     // connectionsCheckingInterval, so it follows the smallest of them.
     requestTimeout: config.limits.requestTimeoutMs,
-    http: {
-      maxHeaderSize: config.limits.maxHeaderSize,
-      headersTimeout: config.limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(config.limits.headersTimeoutMs / 4))),
-    },
+    // fastify hands only `https` to https.createServer: the parser limits go along with the TLS settings.
+    ...(tls === undefined ? { http } : { https: { ...http, ...httpsServerOptions(tls) } }),
     rewriteUrl,
-  })
+  }) as unknown as FastifyInstance
   app.decorateRequest('pscScope', null)
   app.decorateRequest(AUDIT_FINISHED as unknown as string, false)
   // Cookies are parsed when read (session/request-cookies.ts), not by a hook on every request.

@@ -15,6 +15,7 @@ import type { GatewayMetrics } from '../ops/metrics.js'
 import { compileRoutes } from '../policy/rules.js'
 import { compileForwardingRules } from '../proxy/forwarding-rules.js'
 import type { SessionManager } from '../session/manager.js'
+import { listenSecure, type SecureListening } from './tls-listening.js'
 
 export interface Routing {
   /** the state a request starts with; it keeps it to the end, whatever reload does meanwhile */
@@ -83,12 +84,15 @@ export interface RunningParts {
   audit: AuditTrail
   auditOutput: AuditOutput
   drain: Drain
+  /** set by listen when listen.tls is on: the certificate watch and the HTTP redirect listener */
+  secure?: SecureListening
 }
 
 export async function listen(
-  { config, app, admin, psc }: RunningParts,
+  parts: RunningParts,
   on?: { handle: object },
-): Promise<{ url: string; adminUrl?: string }> {
+): Promise<{ url: string; adminUrl?: string; redirectUrl?: string }> {
+  const { config, app, admin, psc } = parts
   void psc.start()
   const url = await app.listen(
     on === undefined
@@ -96,14 +100,16 @@ export async function listen(
       : ({ host: config.listen.host, ...on } as never),
   )
   const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
-  return { url, adminUrl }
+  if (config.listen.tls !== undefined) parts.secure = await listenSecure(parts, config.listen.tls)
+  return { url, adminUrl, ...(parts.secure?.redirectUrl !== undefined && { redirectUrl: parts.secure.redirectUrl }) }
 }
 
 export async function close(
-  { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }: RunningParts,
+  { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain, secure }: RunningParts,
   graceMs: number,
 ): Promise<void> {
   psc.close()
+  await secure?.close()
   // lifecycle.shutdownDelay: the listener stays open answering 503 while the load balancer catches up.
   await drain.begin(config.lifecycle.shutdownDelayMs)
   const deadline = Date.now() + graceMs

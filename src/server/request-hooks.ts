@@ -11,6 +11,7 @@ import { HSTS_VALUE } from '../pages/html.js'
 import { sendCode } from '../pages/respond.js'
 import { normalizeRequestTarget } from '../policy/path.js'
 import { setScope } from '../scope.js'
+import { hstsHeader } from './tls-options.js'
 import { errorOutcome } from './error-outcome.js'
 
 const kTargetProblem = Symbol('psc.targetProblem')
@@ -83,10 +84,13 @@ export function registerRequestHooks(
     })
   }
   // One hook for what every request goes through first (one hook call per request, not three).
+  // listen.tls.hsts decides when the gateway serves HTTPS itself; behind a proxy, any https publicUrl gets it.
+  const tls = config.listen.tls
+  const hsts = tls !== undefined ? hstsHeader(tls) : config.secure ? HSTS_VALUE : undefined
   app.addHook('onRequest', (request, reply, done) => {
     ;(reply.raw as ResponseWithReply)[kReply] = reply
     reply.raw.on('close', auditAbortedResponse)
-    if (config.secure) reply.header('strict-transport-security', HSTS_VALUE)
+    if (hsts !== undefined) reply.header('strict-transport-security', hsts)
     if (drain.closing) {
       setScope(request, { decision: 'reject', reason: PSC_ERR.SHUTTING_DOWN.code })
       reply.header('connection', 'close')

@@ -29,6 +29,10 @@ export interface TestPki {
   strangerP12File: string
   /** a client certificate from the CA, valid for `days` */
   issueClient(name: string, days: number): { certFile: string; keyFile: string }
+  /** a server certificate from the CA for 127.0.0.1 and localhost, valid for `days` */
+  issueServer(name: string, days: number): { certFile: string; keyFile: string }
+  /** a server certificate from the CA for 127.0.0.1 that expired in 2020 */
+  issueExpiredServer(name: string): { certFile: string; keyFile: string }
   close(): void
 }
 
@@ -86,6 +90,8 @@ function issue(dir: string, ca: string, name: string, subject: string, days: num
     ...extArgs,
   ])
 }
+
+const SERVER_EXT = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
 
 export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'psc-pki-'))
@@ -145,6 +151,51 @@ export function makeTestPki(): TestPki {
     strangerP12File: f('stranger.p12'),
     issueClient(name, days) {
       issue(dir, 'test-ca', name, CLIENT_SUBJECT, days, 'extendedKeyUsage=clientAuth\n')
+      return { certFile: f(`${name}.pem`), keyFile: f(`${name}.key`) }
+    },
+    issueServer(name, days) {
+      issue(dir, 'test-ca', name, `/C=FR/O=Test/CN=${name}`, days, SERVER_EXT)
+      return { certFile: f(`${name}.pem`), keyFile: f(`${name}.key`) }
+    },
+    issueExpiredServer(name) {
+      // `x509 -req` cannot back-date; `openssl ca` takes explicit start and end dates.
+      openssl(dir, [
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${name}`,
+      ])
+      writeFileSync(
+        f(`${name}.cnf`),
+        `[ca]\ndefault_ca=d\n[d]\ndatabase=${name}.index\nnew_certs_dir=.\nserial=${name}.serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n`,
+      )
+      writeFileSync(f(`${name}.index`), '')
+      writeFileSync(f(`${name}.serial`), '01\n')
+      openssl(dir, [
+        'ca',
+        '-batch',
+        '-config',
+        `${name}.cnf`,
+        '-in',
+        `${name}.csr`,
+        '-cert',
+        'test-ca.pem',
+        '-keyfile',
+        'test-ca.key',
+        '-startdate',
+        '20200101000000Z',
+        '-enddate',
+        '20200102000000Z',
+        '-out',
+        `${name}.pem`,
+        '-notext',
+      ])
       return { certFile: f(`${name}.pem`), keyFile: f(`${name}.key`) }
     },
     close() {
