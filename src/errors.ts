@@ -132,6 +132,13 @@ export const PSC_ERR = Object.freeze({
     503,
     'account directory unavailable and no usable cached answer',
   ),
+
+  // The IT charter: the practitioner has not accepted its version in force yet.
+  CHARTER_REQUIRED: define(
+    'PSC_ERR_CHARTER_REQUIRED',
+    403,
+    'the current version of the IT charter is not accepted yet',
+  ),
 })
 
 /**

@@ -24,6 +24,8 @@ import type { SessionManager } from './session/manager.js'
 import { readRequestSession, renewCookieIfNeeded, type RequestSession } from './session/request-session.js'
 import { SessionStoreUnavailable } from './session/store.js'
 import { PSC_ERR } from './errors.js'
+import type { CharterRequirement } from './endpoints/charter-requirement.js'
+import { sendCharterRefusal } from './pages/charter-refusal.js'
 
 /** The reloadable part of the configuration, swapped as one piece by a reload. */
 export interface RoutingState {
@@ -42,6 +44,8 @@ export interface GateDeps {
   audit: AuditTrail
   /** whom the "account not open" page names (accounts.contact) */
   accountContact?: string
+  /** the IT charter to accept before any route but the public and exempt ones */
+  charter?: CharterRequirement
 }
 
 /**
@@ -63,12 +67,14 @@ export type CarryOut = (
   matched: Matched,
   read: ReadSession,
   outcome: Outcome,
-) => void
+) => void | Promise<void>
 
 /** What the gate learnt before the decision, carried to the steps after the session read. */
 export interface Matched {
   /** the normalised path and the query */
   url: string
+  /** the Host the route rules saw */
+  host: string
   state: RoutingState
   route: CompiledRoute | undefined
   upstream: UpstreamSettings | undefined
@@ -170,6 +176,11 @@ export function createAccessGate(deps: GateDeps) {
       })
     }
     if (outcome.kind === 'reject') return void sendCode(request, reply, outcome.code, { retryHref: url })
+    if (outcome.to === 'charter') {
+      const charterHref = `${prefix}/charter?rd=${encodeURIComponent(url)}`
+      if (outcome.via === 'status') return void sendCharterRefusal(request, reply, charterHref)
+      return void reply.header('cache-control', 'no-store').redirect(charterHref, 302)
+    }
     if (outcome.via === 'status')
       return void sendCode(request, reply, outcome.code, { loginHref, sessionExpired: expired })
     // A login can only finish on the public host: go there first, to the same page.
@@ -230,6 +241,7 @@ export function createDecisionSteps(deps: GateDeps) {
     target: RequestTarget,
     carryOut: CarryOut,
   ): void | Promise<void> {
+    if (deps.charter !== undefined) carryOut = charterFirst(deps.charter, carryOut)
     const matched = match(target, request)
     if (matched.route === undefined)
       return carryOut(request, reply, matched, NO_SESSION, decide(matched, NO_SESSION.state))
@@ -262,7 +274,7 @@ export function createDecisionSteps(deps: GateDeps) {
       onPublicHost: isPublicHost(request.host, publicHost),
       encodedTwiceForUpstream: upstream?.decodesTwice === true && encodedTwice(path),
     }
-    return { url, state, route, upstream, facts }
+    return { url, host: request.host, state, route, upstream, facts }
   }
 
   /** The memory store answers without a promise: no await (and no microtask) on that path. */
@@ -325,7 +337,7 @@ export function createDecisionSteps(deps: GateDeps) {
         return renewThenCarryOut(request, reply, matched, { ...read, session }, carryOut, needsAccount)
       }
     }
-    carryOut(request, reply, matched, read, outcome)
+    return carryOut(request, reply, matched, read, outcome)
   }
 
   function decide(matched: Matched, session: SessionState): Outcome {
@@ -381,7 +393,29 @@ export function createDecisionSteps(deps: GateDeps) {
         detail: `tokens not renewed: ${fresh.reason}`,
       }
     }
-    carryOut(request, reply, matched, renewed, decide(matched, renewed.state))
+    await carryOut(request, reply, matched, renewed, decide(matched, renewed.state))
+  }
+}
+
+/**
+ * Runs the IT charter's check on what the route rules allowed to a practitioner (public routes
+ * apart), then carries out the outcome, or the charter's instead.
+ */
+function charterFirst(charter: CharterRequirement, carryOut: CarryOut): CarryOut {
+  return (request, reply, matched, read, outcome) => {
+    if (outcome.kind !== 'allow' || outcome.identity === undefined || matched.route?.access === 'public')
+      return carryOut(request, reply, matched, read, outcome)
+    const q = matched.url.indexOf('?')
+    const asked = charter.check({
+      host: matched.host,
+      path: q === -1 ? matched.url : matched.url.slice(0, q),
+      redirectable:
+        matched.facts.kind === 'navigation' && (matched.facts.method === 'GET' || matched.facts.method === 'HEAD'),
+      idNat: outcome.identity.idNat,
+    })
+    if (asked instanceof Promise)
+      return asked.then((instead) => carryOut(request, reply, matched, read, instead ?? outcome))
+    return carryOut(request, reply, matched, read, asked ?? outcome)
   }
 }
 

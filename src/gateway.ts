@@ -31,6 +31,8 @@ import { registerRequestHooks } from './server/request-hooks.js'
 import { close, createRouting, listen, type RunningParts } from './server/gateway-lifecycle.js'
 import { createAccounts, createPscClient } from './server/psc-and-accounts.js'
 import { readinessChecks } from './server/readiness-checks.js'
+import { registerBrandingRoutes } from './endpoints/branding-routes.js'
+import { registerCharter } from './endpoints/charter-wiring.js'
 
 export interface GatewayOptions {
   /** where the operational log goes (default stdout) */
@@ -110,6 +112,8 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
+  const charter = registerCharter(app, { config, sessions, audit, now })
+  registerBrandingRoutes(app, config)
   const gateDeps = {
     config,
     state: routing.current,
@@ -118,6 +122,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     psc,
     audit,
     ...(accounts !== undefined && { accountContact: accounts.contact }),
+    ...(charter !== undefined && { charter }),
   }
   const gate = createAccessGate(gateDeps)
   const assertions = await AssertionIssuer.create(config, now)

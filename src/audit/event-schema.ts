@@ -212,6 +212,20 @@ export const SessionEventSchema = object(
   'Server-side session life',
 )
 
+export const CharterEventSchema = object(
+  {
+    ...Common,
+    event: Type.Literal('charter'),
+    outcome: Type.Literal('accepted', {
+      description: 'accepted: the practitioner accepted this version of the IT charter',
+    }),
+    idNat: Str('National identifier of the practitioner who accepted'),
+    charterVersion: Str('The version of the IT charter accepted (charter.version)'),
+    ...Type.Omit(Type.Object(OptionalRequestFacts), ['idNat']).properties,
+  },
+  "The IT charter (charte d'utilisation du SI) accepted: who, which version; the event's time is when",
+)
+
 export const ConfigEventSchema = object(
   {
     ...Common,
@@ -293,6 +307,7 @@ export const AuditEventSchema = Type.Union([
   SessionEventSchema,
   ConfigEventSchema,
   CibaEventSchema,
+  CharterEventSchema,
 ])
 
 /** The chain head, sent periodically to the outputs other than the file (stdout, syslog) so that a cut or replaced file shows. */
@@ -359,6 +374,7 @@ export type LogoutEvent = Static<typeof LogoutEventSchema>
 export type SessionEvent = Static<typeof SessionEventSchema>
 export type ConfigEvent = Static<typeof ConfigEventSchema>
 export type CibaEvent = Static<typeof CibaEventSchema>
+export type CharterEvent = Static<typeof CharterEventSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type ChainStart = Static<typeof ChainStartSchema>
 export type GapEvent = Static<typeof GapEventSchema>
@@ -372,6 +388,7 @@ export const AUDIT_LINE_SCHEMAS: TObject[] = [
   SessionEventSchema,
   ConfigEventSchema,
   CibaEventSchema,
+  CharterEventSchema,
   GapEventSchema,
   ChainStartSchema,
   ChainHeadSchema,

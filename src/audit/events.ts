@@ -6,6 +6,7 @@ export type {
   AccessEvent,
   AuditEvent,
   ChainStart,
+  CharterEvent,
   CibaEvent,
   ConfigEvent,
   LoginEvent,

@@ -9,6 +9,7 @@ import {
   type AccessEvent,
   type AuditEvent,
   type CibaEvent,
+  type CharterEvent,
   type ConfigEvent,
   type LoginEvent,
   type LogoutEvent,
@@ -41,7 +42,10 @@ type FilledByTrail =
   | 'aborted'
 
 /** An event a request caused; the request's own facts are filled in by the trail. */
-export type RequestEventInput = DistributiveOmit<LoginEvent | LogoutEvent | SessionEvent | CibaEvent, FilledByTrail>
+export type RequestEventInput = DistributiveOmit<
+  LoginEvent | LogoutEvent | SessionEvent | CibaEvent | CharterEvent,
+  FilledByTrail
+>
 /** An event outside any request. */
 export type StandaloneEventInput = DistributiveOmit<ConfigEvent | LogoutEvent | SessionEvent | CibaEvent, 'v' | 'time'>
 /** Any event but for its version and time. */

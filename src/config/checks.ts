@@ -16,6 +16,8 @@ export interface Checks {
   wrote(path: string[]): boolean
   /** the value at this path came from ${VAR} or ${file:...} (a secret kept out of the file) */
   substituted(path: string[]): boolean
+  /** the configuration file, to place and open the files it names (charter.file, branding.logo) */
+  source?: string
 }
 
 export interface Conversion {
@@ -58,5 +60,6 @@ export function collectChecks(src: ParsedSource): CollectedChecks {
     },
     wrote: (path) => src.doc.hasIn(path),
     substituted: (path) => src.substituted.has(pointerOf(path)),
+    source: src.file,
   }
 }

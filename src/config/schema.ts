@@ -15,6 +15,8 @@ import { AuditSchema } from './sections/audit.js'
 import { LogSchema } from './sections/log.js'
 import { AssertionSchema } from './sections/assertion.js'
 import { AccountsSchema, StructuresSchema } from './sections/accounts.js'
+import { CharterSchema } from './sections/charter.js'
+import { BrandingSchema } from './sections/branding.js'
 
 export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from './sections/headers.js'
 export type { UpstreamConfig } from './sections/upstreams.js'
@@ -37,6 +39,9 @@ export const ConfigSchema = Type.Object(
     // establishments and local accounts
     structures: Type.Optional(StructuresSchema),
     accounts: Type.Optional(AccountsSchema),
+    // the IT charter and the login page's branding
+    charter: Type.Optional(CharterSchema),
+    branding: BrandingSchema,
   },
   { additionalProperties: false },
 )

@@ -13,6 +13,9 @@ import type { RouteSettings } from './sections/routes.js'
 import type { HeaderSettings } from './sections/headers.js'
 import type { AccountsSettings, StructureSetConfig } from './sections/accounts.js'
 export type { AccountsSettings, LdapSettings } from './sections/accounts.js'
+import type { CharterSettings } from './sections/charter.js'
+import type { BrandingImage, BrandingSettings } from './sections/branding.js'
+export type { CharterSettings, BrandingImage, BrandingSettings }
 
 export type { IdentityHeader } from './sections/headers.js'
 export type { CibaMode, CibaSettings } from './sections/ciba.js'
@@ -28,6 +31,8 @@ type Converted =
   | 'headers'
   | 'structures'
   | 'accounts'
+  | 'charter'
+  | 'branding'
 
 export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> &
   ServerSettings & {
@@ -42,6 +47,10 @@ export type GatewayConfig = WithMs<Omit<RawConfig, '$schema' | Converted>> &
     accounts?: AccountsSettings
     /** the named establishments (top-level `structures`), each with its label; the routes hold their own copies */
     structures: Record<string, StructureSetConfig>
+    /** the IT charter to accept once per version; absent: none */
+    charter?: CharterSettings
+    /** what the login page says about the service and the establishment */
+    branding: BrandingSettings
   }
 
 export type { OutboundProxySetting, PscOutboundSettings, PscOnboardingSettings } from './psc-production-types.js'

@@ -7,6 +7,8 @@
 //         claim naming the route that allowed it
 //   401   no session: the login URL in Location and X-Auth-Request-Redirect
 //   403   refused by the route rules: the reason code in X-PSC-Error
+//   401/403 the IT charter not accepted yet: a navigation gets 401 and the charter page's URL
+//         (as a login); anything else 403 (PSC_ERR_CHARTER_REQUIRED)
 //   other refused before any rule (no route, bad original URI, untrusted peer...): X-PSC-Error
 // The body is the usual page (French, English by Accept-Language): Traefik shows it to the browser.
 import proxyAddr from '@fastify/proxy-addr'
@@ -15,6 +17,7 @@ import type { Readable } from 'node:stream'
 import type { GatewayConfig } from '../config/types.js'
 import { PSC_ERR } from '../errors.js'
 import { scopeOf, type CarryOut, type createDecisionSteps } from '../gate.js'
+import { sendCharterRefusal } from '../pages/charter-refusal.js'
 import { sendCode } from '../pages/respond.js'
 import { originalRequest } from '../policy/forwarded-request.js'
 import type { AssertionIssuer } from '../proxy/identity-assertion.js'
@@ -94,6 +97,14 @@ export async function registerForwardAuth(app: FastifyInstance, opts: ForwardAut
       return void reply.code(200).send()
     }
     reply.header(ERROR_HEADER, outcome.code)
+    if (outcome.kind === 'login' && outcome.to === 'charter') {
+      // The IT charter: a navigation is sent to its page the way a login is (401 and the URL for
+      // the proxy's redirect); anything else is refused with 403, which no proxy turns into a redirect.
+      const charterHref = `${config.publicUrl}${config.prefix}/charter?rd=${encodeURIComponent(matched.url)}`
+      if (outcome.via === 'status') return void sendCharterRefusal(request, reply, charterHref)
+      reply.header('location', charterHref).header(REDIRECT_HEADER, charterHref)
+      return void sendCode(request, reply, PSC_ERR.CHARTER_REQUIRED.code, { status: 401 })
+    }
     if (outcome.kind === 'login') {
       const login = `${config.publicUrl}${config.prefix}/login?rd=${encodeURIComponent(matched.url)}`
       reply.header('location', login).header(REDIRECT_HEADER, login)

@@ -5,7 +5,11 @@ import type { FastifyInstance } from 'fastify'
 import type { AuditTrail } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import { PSC_ERR } from '../errors.js'
+import { PAGE_HEADERS } from '../pages/html.js'
+import { pageLanguage } from '../pages/language.js'
 import { askedAfterExpiry } from '../pages/login-notice.js'
+import { loginPage } from '../pages/login-page.js'
+import { LOGO_PATH, PSC_BUTTON_PATH } from './branding-routes.js'
 import { sendCode } from '../pages/respond.js'
 import { safeReturnPath } from '../policy/return-path.js'
 import { sessionReference } from '../session/ids.js'
@@ -38,6 +42,8 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
   const prefix = config.prefix
   const loginPath = `${prefix}/login`
   const transactions = new LoginTransactions(config, now)
+  const b = config.branding
+  const branded = [b.service, b.establishment, b.logo, b.pscButton].some((v) => v !== undefined)
 
   // Per client address, each endpoint counted apart (see limits.rateLimit); the 429 page is built
   // by the gateway's error handler.
@@ -53,6 +59,24 @@ export async function registerAuthRoutes(app: FastifyInstance, opts: AuthRoutesO
     const offered = ciba?.loginPage(request, reply)
     if (offered !== undefined) return offered
     const returnTo = safeReturnPath((request.query as Record<string, unknown>).rd) ?? '/'
+    // A branded login page says where the practitioner is, with the PSC button (which comes back
+    // here with via=psc, straight to PSC).
+    if (branded && (request.query as Record<string, unknown>).via !== 'psc') {
+      endpointScope(request, 'login')
+      const lang = pageLanguage(request.headers['accept-language'])
+      return reply
+        .headers(PAGE_HEADERS)
+        .header('content-language', lang)
+        .send(
+          loginPage(lang, {
+            pscHref: `${loginPath}?rd=${encodeURIComponent(returnTo)}&via=psc`,
+            branding: config.branding,
+            logoHref: `${prefix}${LOGO_PATH}`,
+            buttonHref: `${prefix}${PSC_BUTTON_PATH}`,
+            sessionExpired: askedAfterExpiry(request.query),
+          }),
+        )
+    }
     // Sent here by a session that timed out: say so before PSC's page, with a button to go on.
     if (askedAfterExpiry(request.query)) {
       endpointScope(request, 'login', { reason: PSC_ERR.LOGIN_REQUIRED.code })

@@ -60,12 +60,13 @@ export type Outcome =
   | { readonly kind: 'allow'; readonly identity: Identity | undefined; readonly exercice: ExerciceInContext }
   /**
    * a login is needed: `redirect` sends a browser navigation to the login (or first to the public
-   * host, where the login can finish); `status` answers 401 with a link to it
+   * host, where the login can finish); `status` answers 401 with a link to it. `charter`: logged
+   * in, but the IT charter in force is not accepted yet (its page, or 403 for what is not a navigation)
    */
   | {
       readonly kind: 'login'
       readonly via: 'redirect' | 'status'
-      readonly to: 'login' | 'public-host'
+      readonly to: 'login' | 'public-host' | 'charter'
       readonly code: PscErrorCode
     }
   /** refused by the route's rules (403) */

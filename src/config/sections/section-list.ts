@@ -12,6 +12,8 @@ import { audit } from './audit.js'
 import { log } from './log.js'
 import { assertion } from './assertion.js'
 import { accounts } from './accounts.js'
+import { charter } from './charter.js'
+import { branding } from './branding.js'
 
 export const SECTIONS = [
   server,
@@ -26,4 +28,6 @@ export const SECTIONS = [
   assertion,
   log,
   accounts,
+  charter,
+  branding,
 ] as const
