@@ -15,6 +15,7 @@ import { AuditSchema } from './sections/audit.js'
 import { LogSchema } from './sections/log.js'
 import { AssertionSchema } from './sections/assertion.js'
 import { AccountsSchema, StructuresSchema } from './sections/accounts.js'
+import { DeclarationSchema } from './sections/declaration.js'
 
 export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from './sections/headers.js'
 export type { UpstreamConfig } from './sections/upstreams.js'
@@ -37,6 +38,8 @@ export const ConfigSchema = Type.Object(
     // establishments and local accounts
     structures: Type.Optional(StructuresSchema),
     accounts: Type.Optional(AccountsSchema),
+    // what the Datapass request asks (psc-gateway raccordement)
+    declaration: Type.Optional(DeclarationSchema),
   },
   { additionalProperties: false },
 )

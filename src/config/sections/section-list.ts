@@ -12,6 +12,7 @@ import { audit } from './audit.js'
 import { log } from './log.js'
 import { assertion } from './assertion.js'
 import { accounts } from './accounts.js'
+import { declaration } from './declaration.js'
 
 export const SECTIONS = [
   server,
@@ -26,4 +27,5 @@ export const SECTIONS = [
   assertion,
   log,
   accounts,
+  declaration,
 ] as const
