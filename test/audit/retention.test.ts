@@ -144,7 +144,9 @@ t.test(
         file,
         retention: parseRetention('3 months')!,
         now: () => now,
-        record: () => t.fail('nothing to record'),
+        record: () => {
+          t.fail('nothing to record')
+        },
       }),
       [],
     )
