@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox'
 import type { ConfigSection, Checks } from '../checks.js'
 import type { RawConfig } from '../schema.js'
 import { parseDuration } from '../duration.js'
-import { parseRetention, retentionMonths } from '../../audit/retention-period.js'
+import { parseRetention, retentionMonths, shortestMs } from '../../audit/retention-period.js'
 
 const Contact = (role: string) =>
   Type.Optional(
@@ -76,13 +76,23 @@ function checkStatedRetention(raw: RawConfig, checks: Checks): void {
         `Datapass would state ${stated} months, but the audit files are kept ${raw.audit.retention} (audit.retention${checks.lineOf(['audit', 'retention'])}): the data would outlive what is stated. State ${kept}, or shorten audit.retention`,
       )
   }
+  if (stated !== undefined && raw.audit.file !== undefined && period === undefined)
+    checks.error(
+      at,
+      `Datapass would state ${stated} months, but nothing removes the audit files (audit.file${checks.lineOf(['audit', 'file'])} has no audit.retention): set audit.retention and audit.rotatedEvery`,
+    )
   // A session holds the practitioner's identity for its whole life: it must not outlive the statement.
-  const months = stated ?? (period === undefined ? undefined : retentionMonths(period))
+  const keptMs =
+    period !== undefined && raw.audit.file !== undefined
+      ? shortestMs(period)
+      : stated === undefined
+        ? undefined
+        : stated * 28 * 86_400_000
   const absolute = parseDuration(raw.session.absoluteTimeout)
-  if (months !== undefined && absolute !== undefined && absolute > months * 28 * 86_400_000)
+  if (keptMs !== undefined && absolute !== undefined && absolute > keptMs)
     checks.error(
       ['session', 'absoluteTimeout'],
-      `a session lives up to ${raw.session.absoluteTimeout}, longer than the ${months} months the data are stated to be kept`,
+      `a session lives up to ${raw.session.absoluteTimeout}, longer than the data are kept (${period !== undefined && raw.audit.file !== undefined ? `audit.retention: ${raw.audit.retention}` : `declaration.retentionMonths: ${stated}`}): shorten the session, or keep longer`,
     )
 }
 
