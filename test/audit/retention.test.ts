@@ -10,62 +10,14 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync,
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { FileDestination } from '../../src/audit/fd-destination.js'
-import { QueuedSink } from '../../src/audit/queued-sink.js'
 import { applyAuditRetention } from '../../src/audit/retention.js'
 import { parseRetention } from '../../src/audit/retention-period.js'
-import { AuditTrail } from '../../src/audit/trail.js'
 import { verifyAuditFiles } from '../../src/audit/tools/verify.js'
 import { TYPESCRIPT_NODE_ARGS } from '../helpers/typescript-node.js'
 import { auditLineProblems } from './schema-lines.js'
+import { KEY, sixMonths } from './retention-files.js'
 
-const KEY = 'retention-test-key-0123456789abcdef0123456'
 const ROOT = join(import.meta.dirname, '..', '..')
-
-interface Trail {
-  dir: string
-  file: string
-  trail: AuditTrail
-  sink: QueuedSink
-  setClock(ms: number): void
-}
-
-/** Six months of events, rotated on the first of each month (logrotate's dateext; the oldest compressed). */
-async function sixMonths(): Promise<Trail> {
-  const dir = mkdtempSync(join(tmpdir(), 'audit-retention-'))
-  const file = join(dir, 'audit.log')
-  const dest = new FileDestination(file, { hmacKey: KEY, checkEveryMs: 0 })
-  const sink = new QueuedSink(dest)
-  let clock = 0
-  const trail = new AuditTrail(sink, { now: () => clock })
-  for (let month = 0; month < 6; month++) {
-    clock = Date.UTC(2025, month, 1, 8)
-    for (let i = 0; i < 10 + month; i++) {
-      await trail.write({
-        event: 'access',
-        decision: 'allow',
-        requestId: `m${month}-${i}`,
-        client: '10.0.0.2',
-        method: 'GET',
-        path: `/dossier/${i}`,
-        status: 200,
-        durationMs: 1,
-      })
-      clock += 3_600_000
-    }
-    await sink.flush()
-    if (month < 5) {
-      const rotated = `${file}-2025${String(month + 1).padStart(2, '0')}28`
-      renameSync(file, rotated)
-      dest.reopen()
-    }
-  }
-  // logrotate's compress: the oldest is gzip-compressed
-  const oldest = join(dir, 'audit.log-20250128')
-  writeFileSync(`${oldest}.gz`, gzipSync(readFileSync(oldest)))
-  rmSync(oldest)
-  return { dir, file, trail, sink, setClock: (ms) => (clock = ms) }
-}
 
 /** Lines of a file (gunzipped), and its last chained line's seq and mac. */
 function lastLineOf(path: string): { lines: number; seq: number; mac: string } {
@@ -169,6 +121,12 @@ t.test(
     t.notOk(alone.ok)
     t.match(alone.findings[0], { kind: 'removed', file: files[0], line: 1 })
     t.match(alone.findings[0]!.message, /first files are missing/)
+
+    // Removed by something else (logrotate's rotate N): accepted only when asked, and said.
+    const elsewhere = cli(['verify', '--key-env', 'AUDIT_HMAC_KEY', '--head-removed', ...files.slice(0, 2)])
+    t.equal(elsewhere.code, 0, elsewhere.out + elsewhere.err)
+    t.match(elsewhere.out, /continues from seq \d+ of a file not given, removed outside the gateway \(--head-removed\)/)
+    t.equal(cli(['verify', '--key-env', 'AUDIT_HMAC_KEY', ...files.slice(0, 2)]).code, 1)
 
     // A file missing in the middle is still an error.
     rmSync(join(dir, 'audit.log-20250428'))

@@ -68,6 +68,8 @@ export interface VerifyReport {
   removedByRetention?: RetentionRemoval[]
   /** the first file's chain continues from a removed file: the removal event that accounts for it */
   headRemovedByRetention?: RetentionRemoval
+  /** --head-removed: the first file's chain continues from a file removed by something other than the gateway */
+  headRemovedElsewhere?: { file: string; seq: number }
   /** the last authentic line: its seq:mac is what to keep for --expect-head next time */
   head?: ChainHeadSeen
   /** --expect-head: where the expected head was found */
@@ -110,6 +112,8 @@ export function formatVerifyReport(r: VerifyReport): string {
     const h = r.headRemovedByRetention
     out += `Retention: the chain starts after ${h.removed} (${h.lines} line(s), last seq ${h.lastSeq}), removed by the gateway under audit.retention (${h.file}:${h.line}); ${r.removedByRetention?.length ?? 1} file(s) removed in all\n`
   }
+  if (r.headRemovedElsewhere !== undefined)
+    out += `Note: ${r.headRemovedElsewhere.file} continues from seq ${r.headRemovedElsewhere.seq} of a file not given, removed outside the gateway (--head-removed): what it held is not checked\n`
   for (const k of r.keyChanges)
     out += `${k.file}:${k.line}: key change: from key id ${k.from ?? '(unknown)'} to ${k.to ?? '(unknown)'}, signed by the new key\n`
   if (r.files.length > 1) out += `Order checked: ${r.files.join(' ')}\n`

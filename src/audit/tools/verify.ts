@@ -32,6 +32,8 @@ export interface VerifyOptions {
   expectHead?: string | undefined
   /** check the files in the order given instead of putting them in chain order */
   keepOrder?: boolean | undefined
+  /** the oldest files were removed by something other than the gateway's retention: a missing head is no finding */
+  headRemoved?: boolean | undefined
   /** worker threads for the HMACs; 0: none; default: by the files' size and the cores */
   threads?: number | undefined
 }
@@ -85,9 +87,11 @@ export class ChainVerifier {
   /** the first chain-start names a line before it that is not in the files */
   #missingHead: { file: string; line: number; seq: number; mac: string } | undefined
   #removals: RetentionRemoval[] = []
+  #headRemovedElsewhere: boolean
 
-  constructor(keys: Buffer[], options: { expectHead?: string | undefined } = {}) {
+  constructor(keys: Buffer[], options: { expectHead?: string | undefined; headRemoved?: boolean | undefined } = {}) {
     this.#keys = new KeyRing(keys)
+    this.#headRemovedElsewhere = options.headRemoved === true
     this.#expect = options.expectHead === undefined ? undefined : parseHead(options.expectHead)
     this.report = {
       ok: true,
@@ -372,6 +376,7 @@ export class ChainVerifier {
     if (missing !== undefined) {
       const removal = this.#removals.find((m) => m.lastMac === missing.mac && m.lastSeq === missing.seq)
       if (removal !== undefined) r.headRemovedByRetention = removal
+      else if (this.#headRemovedElsewhere) r.headRemovedElsewhere = { file: missing.file, seq: missing.seq }
       else
         this.#add({
           file: missing.file,
@@ -379,7 +384,7 @@ export class ChainVerifier {
           kind: 'removed',
           message:
             `the chain's first files are missing: this chain continues from seq ${missing.seq} of a file not given, and no audit-retention event in these files accounts for it ` +
-            '(give the older files too, and the newest file, where the gateway records the files its retention removed)',
+            '(give the older files too, and the newest file, where the gateway records the files its retention removed; --head-removed if they were removed by something else, e.g. logrotate)',
         })
     }
     if (this.#expect !== undefined && r.expectedHeadAt === undefined) {
@@ -404,7 +409,10 @@ export async function verifyAuditFiles(
   keys: Buffer | Buffer[],
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const verifier = new ChainVerifier(Array.isArray(keys) ? keys : [keys], { expectHead: options.expectHead })
+  const verifier = new ChainVerifier(Array.isArray(keys) ? keys : [keys], {
+    expectHead: options.expectHead,
+    headRemoved: options.headRemoved,
+  })
   const ordered = options.keepOrder === true ? files : await orderAuditFiles(files)
   await runBlocks(
     ordered,
