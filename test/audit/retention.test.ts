@@ -6,10 +6,8 @@
 // head was missing without a word.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
 import { applyAuditRetention } from '../../src/audit/retention.js'
 import { parseRetention } from '../../src/audit/retention-period.js'
 import { verifyAuditFiles } from '../../src/audit/tools/verify.js'
