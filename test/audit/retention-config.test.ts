@@ -5,6 +5,8 @@
 import t from 'tap'
 import { ConfigError } from '../../src/config/config-error.js'
 import { loadConfigText } from '../../src/config/load.js'
+import { REDIS_INDEX_TTL_MS } from '../../src/config/sections/declaration.js'
+import { INDEX_TTL_MS } from '../../src/session/redis-store.js'
 
 function load(audit: string, extra = '', session = '') {
   return loadConfigText(
@@ -101,5 +103,19 @@ t.test('a session may not outlive the retention', async (t) => {
       load(`${FILE}  retention: 1 day\n  rotatedEvery: 1h`, '', '  idleTimeout: 30m\n  absoluteTimeout: 2d'),
     ),
     /session\.absoluteTimeout: a session lives up to 2d, longer than the data are kept \(audit\.retention: 1 day\)/,
+  )
+})
+
+t.test('nor the Redis store’s indexes, which name the practitioner', async (t) => {
+  t.equal(REDIS_INDEX_TTL_MS, INDEX_TTL_MS, 'the check knows how long the store keeps them')
+  t.match(
+    refusal(() =>
+      load(
+        `${FILE}  retention: 1 day\n  rotatedEvery: 1h`,
+        '',
+        '  store: { type: redis, url: "redis://127.0.0.1:6379" }',
+      ),
+    ),
+    /session\.store\.type: the Redis session store keeps its back-channel indexes \(the practitioner's sub\) for 48 h/,
   )
 })

@@ -58,6 +58,9 @@ export const DeclarationSchema = Type.Object(
   },
 )
 
+/** How long the Redis session store keeps its indexes (session/redis-store.ts INDEX_TTL_MS; a test keeps them equal). */
+export const REDIS_INDEX_TTL_MS = 48 * 3_600_000
+
 /** The stated retention must be what the gateway keeps: not more (files removed earlier), not less (data outlive it). */
 function checkStatedRetention(raw: RawConfig, checks: Checks): void {
   const stated = raw.declaration?.retentionMonths
@@ -89,6 +92,12 @@ function checkStatedRetention(raw: RawConfig, checks: Checks): void {
         ? undefined
         : stated * 28 * 86_400_000
   const absolute = parseDuration(raw.session.absoluteTimeout)
+  // The Redis store also keeps back-channel indexes naming the practitioner's sub for this long.
+  if (keptMs !== undefined && raw.session.store.type === 'redis' && REDIS_INDEX_TTL_MS > keptMs)
+    checks.error(
+      ['session', 'store', 'type'],
+      `the Redis session store keeps its back-channel indexes (the practitioner's sub) for 48 h, longer than the data are kept: keep them longer, or use the memory store`,
+    )
   if (keptMs !== undefined && absolute !== undefined && absolute > keptMs)
     checks.error(
       ['session', 'absoluteTimeout'],
