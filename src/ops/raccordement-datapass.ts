@@ -151,7 +151,7 @@ function retentionOf(config: GatewayConfig, toComplete: string[]): DatapassSheet
   if (a.file !== undefined && period !== undefined)
     return {
       months: retentionMonths(period),
-      how: `fichiers d'audit supprimés par la passerelle après ${a.retention} (rotation tous les ${a.rotatedEveryMs === undefined ? '?' : durationText(a.rotatedEveryMs)}) ; ${sessions}`,
+      how: `fichiers d'audit supprimés par la passerelle après ${period.count} ${period.unit === 'months' ? 'mois' : 'jours'} (rotation tous les ${a.rotatedEveryMs === undefined ? '?' : durationText(a.rotatedEveryMs)}) ; ${sessions}`,
     }
   if (a.file !== undefined) {
     toComplete.push('audit.retention (et audit.rotatedEvery)')

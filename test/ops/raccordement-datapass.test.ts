@@ -94,7 +94,7 @@ t.test('a full declaration and audit files the gateway removes: nothing left to 
   const md = formatDatapassSheet(s)
   t.match(
     md,
-    "| Durée de conservation (mois) | 12 — fichiers d'audit supprimés par la passerelle après 12 months (rotation tous les 1 j) ; sessions : au plus 8 h |",
+    "| Durée de conservation (mois) | 12 — fichiers d'audit supprimés par la passerelle après 12 mois (rotation tous les 1 j) ; sessions : au plus 8 h |",
   )
   t.match(md, '| Volumétrie | 300 praticiens ; 450 connexions par jour (environ 164250 par an) |')
   t.match(md, '| Date de mise en production | 2027-03-01 |')
