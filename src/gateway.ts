@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
 import { createAuditOutput, outputOf, type AuditOutput } from './audit/sinks.js'
+import { auditRetentionFor } from './audit/retention.js'
 import { AuditTrail } from './audit/trail.js'
 import type { PscClient } from './oidc/psc-client.js'
 import { loginTransactionCookieName, registerAuthRoutes } from './endpoints/gateway-endpoints.js'
@@ -97,6 +98,24 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     configHash: configHash(config),
   })
   auditSessionEnds(sessions, audit)
+  // Rotated audit files past audit.retention are removed now, every hour, and after each SIGUSR2.
+  const retention = auditRetentionFor(
+    config.audit,
+    (event) => audit.write(event as unknown as Parameters<AuditTrail['write']>[0]),
+    (err) =>
+      logger.error(
+        { err: { message: err.message } },
+        'audit retention: an old audit file could not be removed; tried again within the hour',
+      ),
+    now,
+  )
+  if (retention !== undefined) {
+    const reopen = auditOutput.reopen
+    auditOutput.reopen = () => {
+      reopen()
+      void retention.poke()
+    }
+  }
   const psc = createPscClient({ config, logger, metrics, audit, now })
   const accounts = createAccounts({ config, logger, metrics, now })
   const routing = createRouting(config, { logger, audit, metrics })
@@ -158,6 +177,9 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     listen: (on) => listen(parts, on),
     reload: routing.reload,
     reloadFrom: routing.reloadFrom,
-    close: (graceMs = config.lifecycle.shutdownGraceMs) => close(parts, graceMs),
+    close: (graceMs = config.lifecycle.shutdownGraceMs) => {
+      retention?.stop()
+      return close(parts, graceMs)
+    },
   }
 }

@@ -299,7 +299,25 @@ export const GapEventSchema = object(
   'Events were lost here (written in their place, chained like any line)',
 )
 
-// What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts).
+export const RetentionEventSchema = object(
+  {
+    ...Common,
+    event: Type.Literal('audit-retention'),
+    outcome: Type.Literal('removed'),
+    file: Str("The rotated audit file removed (its name, in the audit file's directory)"),
+    lines: Type.Integer({ minimum: 0, description: 'How many lines it held' }),
+    lastSeq: Type.Optional(Type.Integer({ minimum: 0, description: 'seq of its last chained line' })),
+    lastMac: Type.Optional(
+      Str('mac of its last chained line: audit verify matches it with the first file left, whose chain-start names it'),
+    ),
+    firstTime: Type.Optional(Str('Time of its first line, older than the retention')),
+    lastTime: Type.Optional(Str('Time of its last line')),
+    retention: Str('audit.retention in force, as written'),
+  },
+  'A rotated audit file older than audit.retention was removed by the gateway',
+)
+
+// What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts), retention events by audit/retention.ts.
 export const AuditEventSchema = Type.Union([
   AccessEventSchema,
   LoginEventSchema,
@@ -378,6 +396,7 @@ export type CharterEvent = Static<typeof CharterEventSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type ChainStart = Static<typeof ChainStartSchema>
 export type GapEvent = Static<typeof GapEventSchema>
+export type RetentionEvent = Static<typeof RetentionEventSchema>
 export type ChainHead = Static<typeof ChainHeadSchema>
 
 /** Every kind of line an output writes: the events, and the chain's own markers. */
@@ -389,6 +408,7 @@ export const AUDIT_LINE_SCHEMAS: TObject[] = [
   ConfigEventSchema,
   CibaEventSchema,
   CharterEventSchema,
+  RetentionEventSchema,
   GapEventSchema,
   ChainStartSchema,
   ChainHeadSchema,

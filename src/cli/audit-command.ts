@@ -14,11 +14,13 @@ import { runAuditReport } from './audit-report.js'
 import { ChainVerifier, parseHead, UsageProblem, verifyAuditFiles } from '../audit/tools/verify.js'
 import { formatVerifyReport, verifyExitCode } from '../audit/tools/verify-report.js'
 
-export const AUDIT_USAGE = `  audit verify FILE... [--key-env NAME]... [--key-file F]... [--expect-head SEQ:MAC] [--keep-order]
+export const AUDIT_USAGE = `  audit verify FILE... [--key-env NAME]... [--key-file F]... [--expect-head SEQ:MAC] [--keep-order] [--head-removed]
                            check the hash chain of audit files (any order; .gz read as is).
                            Keys: the variables NAME (default AUDIT_HMAC_KEY) and/or the files F, each
                            option repeatable (a line names its key by key id). --expect-head: the last
                            chain head sent off the host; refuses files cut short or replaced.
+                           The oldest files may be missing only if the gateway's retention removed them
+                           (its audit-retention events say so); --head-removed: removed by something else.
                            Exit 0 intact, 1 broken, 3 intact but the gateway recorded lost events (gaps)
   audit query FILE... [--idnat X] [--route R] [--decision D] [--event E] [--client IP] [--session REF]
                       [--path-prefix P] [--status S] [--since T] [--until T] [--format table|json|csv]
@@ -40,6 +42,7 @@ export interface AuditCommandOptions {
   'key-file'?: string[] | string | undefined
   'expect-head'?: string | undefined
   'keep-order'?: boolean | undefined
+  'head-removed'?: boolean | undefined
   verify?: boolean | undefined
   idnat?: string | undefined
   route?: string | undefined
@@ -88,6 +91,11 @@ export const auditCommand: Command = {
       description: 'verify: the chain head last seen elsewhere (syslog, log): proves nothing was cut or replaced',
     },
     'keep-order': { type: 'boolean', description: 'verify: check the files in the order given instead of chain order' },
+    'head-removed': {
+      type: 'boolean',
+      description:
+        "verify: the oldest files were removed by something other than the gateway's retention (logrotate's rotate N): accept a chain that starts after a file not given",
+    },
     client: { type: 'string', value: 'ADDR', description: 'query: this client address' },
     session: { type: 'string', value: 'REF', description: 'query: this session reference' },
     'path-prefix': { type: 'string', value: 'P', description: 'query: paths under P (whole segments)' },
@@ -147,6 +155,7 @@ export async function runAuditCommand(
       const report = await verifyAuditFiles(files, readKeys(options, env), {
         expectHead: options['expect-head'],
         keepOrder: options['keep-order'],
+        headRemoved: options['head-removed'],
       })
       process.stdout.write(formatVerifyReport(report))
       return verifyExitCode(report)
@@ -188,7 +197,10 @@ export async function runAuditCommand(
     }
     const verifier =
       options.verify === true
-        ? new ChainVerifier(readKeys(options, env), { expectHead: options['expect-head'] })
+        ? new ChainVerifier(readKeys(options, env), {
+            expectHead: options['expect-head'],
+            headRemoved: options['head-removed'],
+          })
         : undefined
     if (verifier === undefined && options['expect-head'] !== undefined)
       throw new AuditUsageError('--expect-head needs --verify with audit query')

@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../config/types.js'
 import { formatDoctorReport, runDoctor, type DoctorReport } from '../ops/doctor.js'
 import { DOCTOR_TEXT, type CliLanguage } from '../ops/doctor-text.js'
 import { buildOnboardingSheet, formatOnboardingSheet } from '../ops/raccordement.js'
+import { buildDatapassSheet, formatDatapassSheet } from '../ops/raccordement-datapass.js'
 
 type Out = { stdout: (s: string) => void; stderr: (s: string) => void }
 const std: Out = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }
@@ -72,7 +73,13 @@ export function raccordementCommand(
     return 1
   }
   const sheet = buildOnboardingSheet(config, { users: n, lang })
-  out.stdout(json ? `${JSON.stringify(sheet, null, 2)}\n` : formatOnboardingSheet(sheet))
+  // Datapass comes first at ANS: its sheet is printed before the per-environment form's.
+  const datapass = buildDatapassSheet(config)
+  out.stdout(
+    json
+      ? `${JSON.stringify({ ...sheet, datapass }, null, 2)}\n`
+      : `${formatDatapassSheet(datapass)}\n${formatOnboardingSheet(sheet)}`,
+  )
   return sheet.problems.length === 0 ? 0 : 1
 }
 

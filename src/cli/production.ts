@@ -33,7 +33,7 @@ export const raccordementCommand: Command = {
   summary: "What to enter in ANS's onboarding forms for this configuration, with ANS's rules checked.",
   usage: '--config FILE [--json] [--users N] [--lang fr|en]',
   details:
-    "Markdown by default, in French as ANS's forms (--lang en: the problems in English). Exit code 1 when a value\nbreaks an ANS rule or is missing.",
+    "Markdown by default, in French as ANS's forms (--lang en: the problems in English): first the Datapass request\n(data, recipients, retention, volume, contacts: the declaration section), then the per-environment form.\nExit code 1 when a value of the form breaks an ANS rule or is missing.",
   options: {
     config: CONFIG,
     json: JSON_OUTPUT,

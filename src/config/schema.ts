@@ -17,6 +17,7 @@ import { AssertionSchema } from './sections/assertion.js'
 import { AccountsSchema, StructuresSchema } from './sections/accounts.js'
 import { CharterSchema } from './sections/charter.js'
 import { BrandingSchema } from './sections/branding.js'
+import { DeclarationSchema } from './sections/declaration.js'
 
 export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from './sections/headers.js'
 export type { UpstreamConfig } from './sections/upstreams.js'
@@ -42,6 +43,8 @@ export const ConfigSchema = Type.Object(
     // the IT charter and the login page's branding
     charter: Type.Optional(CharterSchema),
     branding: BrandingSchema,
+    // what the Datapass request asks (psc-gateway raccordement)
+    declaration: Type.Optional(DeclarationSchema),
   },
   { additionalProperties: false },
 )

@@ -24,7 +24,7 @@ export interface RedisStoreSettings {
 }
 
 /** How long back-channel indexes live: longer than any session can. */
-const INDEX_TTL_MS = 48 * 3600_000
+export const INDEX_TTL_MS = 48 * 3600_000
 
 const hashId = (id: string) => createHash('sha256').update(id).digest('base64url')
 

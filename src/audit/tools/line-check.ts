@@ -86,7 +86,7 @@ export function linksTo(text: string, line: ChainedLine, previousMac: string): b
 
 /**
  * A block's lines after its first, when each simply follows the one before it: authentic, signed
- * by a known key id, next seq, linked by prev, not a gap record (a chain-start never links), not
+ * by a known key id, next seq, linked by prev, not a gap or retention record (a chain-start never links), not
  * the head the verifier looks for; the run's first and last lines have a time. The verifier then
  * takes note of the last one only.
  */
@@ -123,6 +123,9 @@ const V1_TIME = Buffer.from('"v":1,"time":"')
 const EVENT_AFTER_TIME = Buffer.from('","event":"')
 const GAP_VALUE = Buffer.from('gap"')
 const ACCESS_VALUE = Buffer.from('access"')
+// a retention removal is read by the verifier (it accounts for the chain's missing head)
+const RETENTION = Buffer.from('"event":"audit-retention"')
+const RETENTION_VALUE = Buffer.from('audit-retention"')
 
 /** Compares buf[a, a + la) with buf[b, b + lb) as strings (ASCII): <0, 0, >0. */
 function compareBytes(buf: Buffer, a: number, la: number, b: number, lb: number): number {
@@ -287,6 +290,9 @@ export function checkBlock(block: Uint8Array, keys: KeyRing, expectSeq: number |
         !bytesAt(buf, macAt - 52, PREV) ||
         !sameBytes(buf, prevMacAt + 8, macAt - 44, 43) ||
         (timeEnd !== -1 ? bytesAt(buf, timeEnd + 11, GAP_VALUE) : indexWithin(buf, GAP, at, macAt) !== -1) ||
+        (timeEnd !== -1
+          ? bytesAt(buf, timeEnd + 11, RETENTION_VALUE)
+          : indexWithin(buf, RETENTION, at, macAt) !== -1) ||
         // an access event whose time goes back: the verifier looks at each line and says where
         (access && accessAt !== -1 && compareBytes(buf, timeAt, timeEnd - timeAt, accessAt, accessLen) < 0)
       ) {

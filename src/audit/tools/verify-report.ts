@@ -32,6 +32,16 @@ export interface KeyChange {
   to: string | undefined
 }
 
+/** A rotated file the gateway removed under audit.retention, as its audit-retention event says. */
+export interface RetentionRemoval {
+  file: string
+  line: number
+  removed: string
+  lines: number
+  lastSeq?: number | undefined
+  lastMac?: string | undefined
+}
+
 export interface ChainHeadSeen {
   file: string
   line: number
@@ -54,6 +64,12 @@ export interface VerifyReport {
   /** events the gap records say were lost */
   lost: number
   keyChanges: KeyChange[]
+  /** files removed by the gateway's retention (audit-retention events); the chain may start after them */
+  removedByRetention?: RetentionRemoval[]
+  /** the first file's chain continues from a removed file: the removal event that accounts for it */
+  headRemovedByRetention?: RetentionRemoval
+  /** --head-removed: the first file's chain continues from a file removed by something other than the gateway */
+  headRemovedElsewhere?: { file: string; seq: number }
   /** the last authentic line: its seq:mac is what to keep for --expect-head next time */
   head?: ChainHeadSeen
   /** --expect-head: where the expected head was found */
@@ -92,6 +108,12 @@ export function formatVerifyReport(r: VerifyReport): string {
         .join('\n') +
       '\n'
   }
+  if (r.headRemovedByRetention !== undefined) {
+    const h = r.headRemovedByRetention
+    out += `Retention: the chain starts after ${h.removed} (${h.lines} line(s), last seq ${h.lastSeq}), removed by the gateway under audit.retention (${h.file}:${h.line}); ${r.removedByRetention?.length ?? 1} file(s) removed in all\n`
+  }
+  if (r.headRemovedElsewhere !== undefined)
+    out += `Note: ${r.headRemovedElsewhere.file} continues from seq ${r.headRemovedElsewhere.seq} of a file not given, removed outside the gateway (--head-removed): what it held is not checked\n`
   for (const k of r.keyChanges)
     out += `${k.file}:${k.line}: key change: from key id ${k.from ?? '(unknown)'} to ${k.to ?? '(unknown)'}, signed by the new key\n`
   if (r.files.length > 1) out += `Order checked: ${r.files.join(' ')}\n`

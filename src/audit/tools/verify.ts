@@ -14,6 +14,9 @@
 //   time-backwards  an access event's time is earlier than the access event's before it: they are
 //                written in the order their responses end, so the host's clock was set back (or
 //                lines were forged with the key); times around it cannot be trusted
+// A chain whose oldest files were removed by the gateway's retention is accepted: the first file
+// given continues from a file not given, and an audit-retention event in the files names that
+// file's last line (its seq and mac). Without such an event, the missing head is `removed`.
 // Not findings: gaps (events the gateway itself recorded as lost, in a signed `gap` line) and key
 // changes (a restart with a new key, in a signed `chain-start` with reason key-change) are listed
 // apart: the chain is intact, the trail says what it could not hold.
@@ -22,13 +25,15 @@ import type { BlockTask } from './block-task.js'
 import { orderAuditFiles } from './file-order.js'
 import { firstLineOf, forEachLine } from './line-blocks.js'
 import { field, hasMacSuffix, KeyRing, linksTo, parseChained, Verdict, type BlockCheck } from './line-check.js'
-import type { Finding, VerifyReport } from './verify-report.js'
+import type { Finding, RetentionRemoval, VerifyReport } from './verify-report.js'
 
 export interface VerifyOptions {
   /** "seq:mac" of a chain head seen earlier (syslog, operational log): it must be in the files */
   expectHead?: string | undefined
   /** check the files in the order given instead of putting them in chain order */
   keepOrder?: boolean | undefined
+  /** the oldest files were removed by something other than the gateway's retention: a missing head is no finding */
+  headRemoved?: boolean | undefined
   /** worker threads for the HMACs; 0: none; default: by the files' size and the cores */
   threads?: number | undefined
 }
@@ -79,9 +84,14 @@ export class ChainVerifier {
   /** the last access event: its time, and where it is */
   #lastAccess: { time: string; file: string; line: number } | undefined
   #expect: { seq: number; mac: string } | undefined
+  /** the first chain-start names a line before it that is not in the files */
+  #missingHead: { file: string; line: number; seq: number; mac: string } | undefined
+  #removals: RetentionRemoval[] = []
+  #headRemovedElsewhere: boolean
 
-  constructor(keys: Buffer[], options: { expectHead?: string | undefined } = {}) {
+  constructor(keys: Buffer[], options: { expectHead?: string | undefined; headRemoved?: boolean | undefined } = {}) {
     this.#keys = new KeyRing(keys)
+    this.#headRemovedElsewhere = options.headRemoved === true
     this.#expect = options.expectHead === undefined ? undefined : parseHead(options.expectHead)
     this.report = {
       ok: true,
@@ -238,6 +248,8 @@ export class ChainVerifier {
       }
       const previous = start.previous ?? null
       const last = this.#last
+      if (previous !== null && last === undefined && this.#missingHead === undefined)
+        this.#missingHead = { file, line: lineNo, seq: previous.seq, mac: previous.mac }
       if (previous !== null && last !== undefined && previous.mac !== last.mac) {
         this.#add({
           ...at,
@@ -258,6 +270,22 @@ export class ChainVerifier {
         report.lost += g.lost
         if (report.gaps.length < MAX_LISTED)
           report.gaps.push({ file, line: lineNo, lost: g.lost, from: g.from, to: g.to, reason: g.reason })
+      } catch {
+        /* authentic lines are JSON */
+      }
+    }
+    if (event === 'audit-retention') {
+      try {
+        const r = JSON.parse(`${signedText}}`) as { file: string; lines: number; lastSeq?: number; lastMac?: string }
+        if (this.#removals.length < MAX_LISTED)
+          this.#removals.push({
+            file,
+            line: lineNo,
+            removed: r.file,
+            lines: r.lines,
+            lastSeq: r.lastSeq,
+            lastMac: r.lastMac,
+          })
       } catch {
         /* authentic lines are JSON */
       }
@@ -343,6 +371,22 @@ export class ChainVerifier {
   finish(): VerifyReport {
     this.#closeGaps()
     const r = this.report
+    if (this.#removals.length > 0) r.removedByRetention = this.#removals
+    const missing = this.#missingHead
+    if (missing !== undefined) {
+      const removal = this.#removals.find((m) => m.lastMac === missing.mac && m.lastSeq === missing.seq)
+      if (removal !== undefined) r.headRemovedByRetention = removal
+      else if (this.#headRemovedElsewhere) r.headRemovedElsewhere = { file: missing.file, seq: missing.seq }
+      else
+        this.#add({
+          file: missing.file,
+          line: missing.line,
+          kind: 'removed',
+          message:
+            `the chain's first files are missing: this chain continues from seq ${missing.seq} of a file not given, and no audit-retention event in these files accounts for it ` +
+            '(give the older files too, and the newest file, where the gateway records the files its retention removed; --head-removed if they were removed by something else, e.g. logrotate)',
+        })
+    }
     if (this.#expect !== undefined && r.expectedHeadAt === undefined) {
       const lastFile = r.files[r.files.length - 1] ?? ''
       this.#add({
@@ -365,7 +409,10 @@ export async function verifyAuditFiles(
   keys: Buffer | Buffer[],
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const verifier = new ChainVerifier(Array.isArray(keys) ? keys : [keys], { expectHead: options.expectHead })
+  const verifier = new ChainVerifier(Array.isArray(keys) ? keys : [keys], {
+    expectHead: options.expectHead,
+    headRemoved: options.headRemoved,
+  })
   const ordered = options.keepOrder === true ? files : await orderAuditFiles(files)
   await runBlocks(
     ordered,

@@ -4,6 +4,8 @@ import type { ConfigSection } from '../checks.js'
 import { withMs } from '../duration-keys.js'
 import { Duration } from '../formats.js'
 import { checkAuditSettings, checkDeployment, DEFAULT_SYSLOG_PORTS } from '../audit-checks.js'
+import { checkAuditRetention } from '../audit-retention-checks.js'
+import { RETENTION_PATTERN } from '../../audit/retention-period.js'
 
 export const AuditSchema = Type.Object(
   {
@@ -63,6 +65,20 @@ export const AuditSchema = Type.Object(
           "How often the chain head (seq and mac of the file's last line) is sent to the other outputs (stdout, syslog) and the operational log, for audit verify --expect-head",
       },
       { timer: true },
+    ),
+    // --- retention of the audit files ---
+    retention: Type.Optional(
+      Type.String({
+        pattern: RETENTION_PATTERN,
+        description:
+          'How long the audit files are kept, e.g. "12 months" or "400 days": rotated files whose first event is older are removed by the gateway (at start, on SIGUSR2, and every hour), each removal audited. Needs audit.file and audit.rotatedEvery',
+      }),
+    ),
+    rotatedEvery: Type.Optional(
+      Duration({
+        description:
+          "How often logrotate (or the platform) rotates audit.file, e.g. 1d for logrotate's daily: the live file holds at most this much, and the gateway cannot remove it",
+      }),
     ),
     syslog: Type.Optional(
       Type.Object(
@@ -144,6 +160,7 @@ export const audit: ConfigSection<'audit'> = {
     const report = (path: string[], message: string) => checks.error(path, message)
     checkAuditSettings(raw, report)
     checkDeployment(raw, report)
+    checkAuditRetention(raw, checks)
   },
   convert: (raw) => {
     const audit = withMs(AuditSchema, raw.audit)

@@ -14,6 +14,7 @@ import { assertion } from './assertion.js'
 import { accounts } from './accounts.js'
 import { charter } from './charter.js'
 import { branding } from './branding.js'
+import { declaration } from './declaration.js'
 
 export const SECTIONS = [
   server,
@@ -30,4 +31,5 @@ export const SECTIONS = [
   accounts,
   charter,
   branding,
+  declaration,
 ] as const
