@@ -217,22 +217,43 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async deleteByRefs(refs: string[]): Promise<SessionSummary[]> {
-    const wanted = new Set(refs)
     const ended: SessionSummary[] = []
-    for (const [h, summary] of await this.#live({})) {
-      if (!wanted.has(summary.ref)) continue
-      const replies = await this.#run(() =>
-        this.#redis
-          .multi()
-          .del(`${this.#p}s:${h}`)
-          .zrem(`${this.#p}live`, h)
-          .hdel(`${this.#p}ends`, h)
-          .srem(`${this.#p}idnat:${summary.idNat}`, h)
-          .exec(),
-      )
-      if (replies?.[0]?.[1] === 1) ended.push(summary)
+    for (const ref of new Set(refs)) {
+      for (const [h, summary] of await this.#withRef(ref)) {
+        const replies = await this.#run(() =>
+          this.#redis
+            .multi()
+            .del(`${this.#p}s:${h}`)
+            .zrem(`${this.#p}live`, h)
+            .hdel(`${this.#p}ends`, h)
+            .srem(`${this.#p}idnat:${summary.idNat}`, h)
+            .exec(),
+        )
+        if (replies?.[0]?.[1] === 1) ended.push(summary)
+      }
     }
     return ended
+  }
+
+  /**
+   * A reference is the start of its session's key hash (the same SHA-256 of the id, ids.ts): Redis
+   * finds it by HSCAN MATCH on the ends hash, sending back only what matches.
+   */
+  async #withRef(ref: string): Promise<Array<[string, SessionSummary]>> {
+    if (!/^[A-Za-z0-9_-]+$/.test(ref)) return []
+    const found: Array<[string, SessionSummary]> = []
+    let cursor = '0'
+    do {
+      const [next, fields] = await this.#run(() =>
+        this.#redis.hscan(`${this.#p}ends`, cursor, 'MATCH', `${ref}*`, 'COUNT', 5000),
+      )
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        const summary = summaryIn(fields[i + 1]!)
+        if (summary?.ref === ref) found.push([fields[i]!, summary])
+      }
+      cursor = next
+    } while (cursor !== '0')
+    return found
   }
 
   async #live(filter: { idNat?: string }): Promise<Array<[string, SessionSummary]>> {
@@ -252,13 +273,8 @@ export class RedisSessionStore implements SessionStore {
     const entries = await this.#run(() => this.#redis.hmget(`${this.#p}ends`, ...hashes))
     const live: Array<[string, SessionSummary]> = []
     entries.forEach((entry, i) => {
-      if (entry === null) return
-      try {
-        const summary = (JSON.parse(entry) as { summary?: SessionSummary }).summary
-        if (summary !== undefined) live.push([hashes[i]!, summary])
-      } catch {
-        // a damaged entry is skipped, as by the sweep
-      }
+      const summary = entry === null ? undefined : summaryIn(entry)
+      if (summary !== undefined) live.push([hashes[i]!, summary])
     })
     return live
   }
@@ -409,6 +425,15 @@ function endsEntry(record: SessionRecord): string {
     lastSeenAt: record.lastSeenAt,
   }
   return JSON.stringify({ ...ended, summary: summaryOf(record) })
+}
+
+/** The summary in an ends entry; undefined for a damaged one (skipped, as by the sweep). */
+function summaryIn(entry: string): SessionSummary | undefined {
+  try {
+    return (JSON.parse(entry) as { summary?: SessionSummary }).summary
+  } catch {
+    return undefined
+  }
 }
 
 const UPDATE_IF_EXISTS = `if redis.call('exists', KEYS[1]) == 0 then return 0 end

@@ -137,6 +137,22 @@ for (const [kind, open] of stores) {
     t.equal((await plain.list({ idNat: '810000000001' })).length, 2)
   })
 
+  t.test(`${kind}: one reference among many ends exactly that session`, async (t) => {
+    const sessions = new SessionManager(await open(t), TIMEOUTS)
+    const created = []
+    for (let i = 0; i < 400; i++)
+      created.push(await sessions.create(sessionFields({ ...doctor(), idNat: `8100000${String(i).padStart(5, '0')}` })))
+    const target = created[237]!
+    t.same(
+      (await sessions.revoke({ ref: target.record.ref })).map((s) => s.ref),
+      [target.record.ref],
+    )
+    t.equal(await sessions.store.get(target.id), undefined)
+    t.equal((await sessions.list()).length, 399, 'every other session lives on')
+    t.same(await sessions.revoke({ ref: target.record.ref.slice(0, 4) }), [], 'a prefix of a reference ends nothing')
+    t.same(await sessions.revoke({ ref: '*' }), [], 'nor a pattern')
+  })
+
   t.test(`${kind}: an expired session leaves the list`, async (t) => {
     const store = await open(t)
     const sessions = new SessionManager(store, TIMEOUTS)
