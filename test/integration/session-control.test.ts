@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { AuditEvent } from '../../src/audit/events.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
+import { answerOnPhone, CIBA_YAML, startCiba, waitForEnd } from '../helpers/ciba.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
 import { freePort, startStack } from '../helpers/stack.js'
 
@@ -99,4 +100,28 @@ t.test('without admin.tokenFile the session API is off and says so', async (t) =
     stack.audit.find((e) => e.event === 'admin'),
     { outcome: 'refused', action: 'sessions-listed', reason: 'admin.tokenFile is not set' },
   )
+})
+
+t.test('a login by e-CPS notification (CIBA) is listed as such, and revoked like any other', async (t) => {
+  const adminPort = await freePort()
+  const stack = await startStack({
+    adminPort,
+    adminTokenFile: tokenFile,
+    pscYaml: CIBA_YAML(),
+    emulatorCiba: { intervalSeconds: 1 },
+  })
+  t.teardown(() => stack.close())
+  const admin = `http://127.0.0.1:${adminPort}`
+  const { browser } = await startCiba(stack, '997 002 188 96')
+  await answerOnPhone(stack, '899700218896', true)
+  t.equal((await waitForEnd(stack, browser)).status, 303)
+  t.equal((await browser.get(`${stack.url}/dossier?format=json`)).status, 200)
+
+  const { sessions } = (await (await fetch(`${admin}/sessions`, { headers: bearer })).json()) as {
+    sessions: Array<Record<string, string>>
+  }
+  t.match(sessions, [{ idNat: '899700218896', loginMethod: 'ciba', loginClient: '127.0.0.1' }])
+  const res = await fetch(`${admin}/sessions?practitioner=99700218896`, { method: 'DELETE', headers: bearer })
+  t.match(await res.json(), { revoked: [{ ref: sessions[0]!.ref, loginMethod: 'ciba' }] })
+  t.equal((await browser.get(`${stack.url}/dossier?format=json`)).status, 302)
 })
