@@ -163,3 +163,19 @@ for (const [kind, open] of stores) {
     t.same(await sessions.list({ idNat: record.identity.idNat }), [])
   })
 }
+
+t.test('a back-channel logout takes the sessions it ends out of the list, on both stores', async (t) => {
+  for (const [kind, open] of stores) {
+    const sessions = new SessionManager(await open(t), TIMEOUTS)
+    await sessions.create(sessionFields(doctor(), { pscSid: 'sid-a' }))
+    const kept = await sessions.create(sessionFields(pharmacist(), { pscSid: 'sid-b' }))
+    t.equal(await sessions.store.deleteWhere({ sid: 'sid-a' }), 1, kind)
+    t.same(await sessions.list({ idNat: '810000000001' }), [], `${kind}: not listed any more`)
+    t.same(
+      (await sessions.list()).map((s) => s.ref),
+      [kept.record.ref],
+      `${kind}: the others are`,
+    )
+    t.same(await sessions.revoke({ idNat: '810000000001' }), [], `${kind}: nothing left to revoke`)
+  }
+})
