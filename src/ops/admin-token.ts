@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs'
 export interface AdminTokenSettings {
   /** absent: the session API is off */
   tokenFile?: string | undefined
-  /** who holds it, for the audit */
-  tokenName: string
+  /** who holds it, for the audit (default admin) */
+  tokenName?: string | undefined
 }
 
 export type TokenCheck =
@@ -40,7 +40,7 @@ export function checkAdminToken(settings: AdminTokenSettings, authorization: str
     return { ok: false, why: 'refused', reason: authorization === undefined ? 'no token' : 'not a bearer token' }
   // Digests of equal length, so that neither the content nor the length of the token leaks by timing.
   const same = timingSafeEqual(digest(given), digest(read.token))
-  return same ? { ok: true, name: settings.tokenName } : { ok: false, why: 'refused', reason: 'wrong token' }
+  return same ? { ok: true, name: settings.tokenName ?? 'admin' } : { ok: false, why: 'refused', reason: 'wrong token' }
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest()

@@ -48,7 +48,7 @@ t.test('admin.tokenFile is checked at start-up, naming the file, the line and th
   t.notMatch(weak, /changeme/, 'the content is never echoed')
   t.equal(problems(yaml(`{ tokenFile: ${good}, tokenName: soc }`)), '')
   const { config } = loadConfigText(yaml(`{ tokenFile: ${good} }`), 'gateway.yaml', {})
-  t.same([config.admin.tokenFile, config.admin.tokenName], [good, 'admin'])
+  t.same([config.admin.tokenFile, config.admin.tokenName], [good, undefined])
 })
 
 t.test('the token is compared with what the file holds now', async (t) => {

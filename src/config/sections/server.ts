@@ -29,11 +29,12 @@ export const serverSchema = {
             'File holding the bearer token of the session API (/sessions), e.g. a mounted Kubernetes Secret; re-read at each call. Without it the session API is off',
         }),
       ),
-      tokenName: Type.String({
-        pattern: '^[A-Za-z0-9_.@-]{1,64}$',
-        default: 'admin',
-        description: 'Who holds that token (e.g. soc), named in the audit events of the session API',
-      }),
+      tokenName: Type.Optional(
+        Type.String({
+          pattern: '^[A-Za-z0-9_.@-]{1,64}$',
+          description: 'Who holds that token (e.g. soc), named in the audit events of the session API (default admin)',
+        }),
+      ),
     },
     { additionalProperties: false, default: {} },
   ),
