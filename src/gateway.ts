@@ -163,6 +163,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const admin = config.admin.enabled
     ? buildAdminApp(readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }), {
         metrics: metrics.registry,
+        sessionApi: { sessions, audit, token: config.admin },
       })
     : undefined
 

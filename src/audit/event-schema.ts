@@ -184,7 +184,7 @@ export const SessionEventSchema = object(
     outcome: Type.Union([Type.Literal('created'), Type.Literal('refreshed'), Type.Literal('ended')]),
     reason: Type.Optional(
       Str(
-        'Why a session ended: logout, replaced (a new login in the same browser), idle-expired, absolute-expired, backchannel, revoked, store-lost (the session store lost it: restart, eviction, Redis flushed)',
+        'Why a session ended: logout, replaced (a new login in the same browser), idle-expired, absolute-expired, backchannel, revoked, store-lost (the session store lost it: restart, eviction, Redis flushed), admin-revoked (ended through the admin session API, see the admin event), superseded (session.onePerPractitioner: the practitioner logged in again)',
       ),
     ),
     sessionDurationMs: Type.Optional(
@@ -224,6 +224,37 @@ export const CharterEventSchema = object(
     ...Type.Omit(Type.Object(OptionalRequestFacts), ['idNat']).properties,
   },
   "The IT charter (charte d'utilisation du SI) accepted: who, which version; the event's time is when",
+)
+
+export const AdminEventSchema = object(
+  {
+    ...Common,
+    event: Type.Literal('admin'),
+    action: Type.Union(
+      [Type.Literal('sessions-listed'), Type.Literal('session-revoked'), Type.Literal('practitioner-sessions-revoked')],
+      {
+        description:
+          "A call to the admin listener's session API: list the live sessions, end one (by its reference) or every session of a practitioner",
+      },
+    ),
+    outcome: Type.Union([Type.Literal('done'), Type.Literal('refused'), Type.Literal('failed')], {
+      description:
+        'done; refused: no or a wrong bearer token (401), or the session API is off; failed: the session store did not answer',
+    }),
+    by: Type.Optional(Str('Who asked: the name of the admin token (admin.tokenName); absent when refused')),
+    client: Str('Address the call came from (the admin listener sees no proxy)'),
+    requestId: Type.Optional(Str('The request id on the admin listener')),
+    idNat: Type.Optional(Str('The practitioner asked for (filter of a list, or whose sessions were ended)')),
+    session: Type.Optional(Str('session-revoked: the reference of the session asked for')),
+    sessionsEnded: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'References of the sessions this call ended (each also has a session event)',
+      }),
+    ),
+    sessionsListed: Type.Optional(Type.Integer({ minimum: 0, description: 'sessions-listed: how many were returned' })),
+    reason: Type.Optional(Str('refused or failed: why (never the token)')),
+  },
+  'The security team listed or ended sessions through the admin listener',
 )
 
 export const ConfigEventSchema = object(
@@ -326,6 +357,7 @@ export const AuditEventSchema = Type.Union([
   ConfigEventSchema,
   CibaEventSchema,
   CharterEventSchema,
+  AdminEventSchema,
 ])
 
 /** The chain head, sent periodically to the outputs other than the file (stdout, syslog) so that a cut or replaced file shows. */
@@ -393,6 +425,7 @@ export type SessionEvent = Static<typeof SessionEventSchema>
 export type ConfigEvent = Static<typeof ConfigEventSchema>
 export type CibaEvent = Static<typeof CibaEventSchema>
 export type CharterEvent = Static<typeof CharterEventSchema>
+export type AdminEvent = Static<typeof AdminEventSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type ChainStart = Static<typeof ChainStartSchema>
 export type GapEvent = Static<typeof GapEventSchema>
@@ -409,6 +442,7 @@ export const AUDIT_LINE_SCHEMAS: TObject[] = [
   CibaEventSchema,
   CharterEventSchema,
   RetentionEventSchema,
+  AdminEventSchema,
   GapEventSchema,
   ChainStartSchema,
   ChainHeadSchema,

@@ -4,6 +4,7 @@
 // hash reference), and no query string unless audit.includeQuery.
 export type {
   AccessEvent,
+  AdminEvent,
   AuditEvent,
   ChainStart,
   CharterEvent,

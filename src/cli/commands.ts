@@ -5,6 +5,7 @@ import { forwardAuthCommand } from './forward-auth.js'
 import { initCommand } from './init.js'
 import { checkCommand, serveCommand } from './serve.js'
 import { doctorCommand, raccordementCommand } from './production.js'
+import { sessionsCommand } from './sessions.js'
 
 const schemaCommand: Command = {
   name: 'schema',
@@ -27,4 +28,5 @@ export const COMMANDS: readonly Command[] = [
   initCommand,
   schemaCommand,
   auditCommand,
+  sessionsCommand,
 ]

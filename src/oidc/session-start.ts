@@ -14,7 +14,7 @@ import { sessionCookieOptions } from '../session/cookies.js'
 import { sessionReference } from '../session/ids.js'
 import type { NewSession, SessionManager } from '../session/manager.js'
 import { readRequestSession } from '../session/request-session.js'
-import { SessionStoreUnavailable } from '../session/store.js'
+import { SessionStoreUnavailable, type SessionRecord } from '../session/store.js'
 import { endpointScope } from '../endpoints/endpoint-scope.js'
 import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from './login-failure.js'
 
@@ -91,6 +91,8 @@ export async function startSession(
     fields = { ...fields, identity: { ...fields.identity, account: await deps.accounts.resolve(fields.identity) } }
   const account = fields.identity.account
   let id: string
+  let record: SessionRecord
+  let superseded: Awaited<ReturnType<SessionManager['create']>>['superseded'] = []
   // The store may fail at any step here; PSC has already said who this is (the audit names them).
   try {
     // A new id at every login: a cookie planted before login is never promoted (no fixation).
@@ -104,7 +106,10 @@ export async function startSession(
         session: sessionReference(previous.id),
       })
     }
-    ;({ id } = await sessions.create(fields))
+    ;({ id, record, superseded } = await sessions.create({
+      ...fields,
+      login: { method: loginMethod, client: request.ip },
+    }))
   } catch (err) {
     if (err instanceof SessionStoreUnavailable)
       throw new LoginFailure(PSC_ERR.LOGIN_STORE_UNAVAILABLE, err.reason, fields.identity.idNat)
@@ -130,6 +135,16 @@ export async function startSession(
     ...(account !== undefined && { account: account.status === 'found' ? account.login : account.status }),
   })
   audit.record(request, { event: 'session', outcome: 'created', ...who })
+  // session.onePerPractitioner: this login ended the practitioner's other sessions
+  for (const old of superseded)
+    audit.record(request, {
+      event: 'session',
+      outcome: 'ended',
+      reason: 'superseded',
+      session: old.ref,
+      idNat: old.idNat,
+      sessionDurationMs: Math.max(0, record.createdAt - old.createdAt),
+    })
   endpointScope(request, 'allow', who)
 }
 

@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client'
 import { PAGE_HEADERS, renderPage } from '../pages/html.js'
 import { pageLanguage } from '../pages/language.js'
 import { wantsJson } from '../pages/respond.js'
+import { registerSessionApi, type SessionApiDeps } from './admin-sessions.js'
 
 export interface CheckResult {
   ok: boolean
@@ -22,6 +23,8 @@ export interface AdminOptions {
   metrics?: Registry
   /** a check slower than this counts as failed (default 2 s: probes time out soon after) */
   checkTimeoutMs?: number
+  /** the security team's session API (/sessions), behind admin.tokenFile */
+  sessionApi?: SessionApiDeps
 }
 
 export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = {}): FastifyInstance {
@@ -65,7 +68,13 @@ export function buildAdminApp(checks: ReadinessCheck[], options: AdminOptions = 
       return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text)
     })
   }
-  const endpoints = ['/healthz', '/readyz', ...(registry ? ['/metrics'] : [])]
+  if (options.sessionApi) registerSessionApi(admin, options.sessionApi)
+  const endpoints = [
+    '/healthz',
+    '/readyz',
+    ...(registry ? ['/metrics'] : []),
+    ...(options.sessionApi ? ['/sessions'] : []),
+  ]
   admin.setNotFoundHandler((request, reply) => notFound(request, reply, endpoints))
   return admin
 }

@@ -3,7 +3,7 @@ import { SessionStoreUnavailable } from './store.js'
 import { VerifiedCookies } from './cookies.js'
 import { newSessionId, sessionReference } from './ids.js'
 import { remainingLifetimeMs, sessionState, touchIntervalMs, type SessionTimeouts } from './lifetime.js'
-import type { SessionRecord, SessionStore, StoreEndedSession } from './store.js'
+import type { SessionRecord, SessionStore, SessionSummary, StoreEndedSession } from './store.js'
 
 /** A session that ended without a request to see it end: for the audit trail. */
 export interface SessionEnd {
@@ -25,6 +25,17 @@ export type LoadedSession =
 
 export type NewSession = Omit<SessionRecord, 'createdAt' | 'lastSeenAt' | 'validatedAt' | 'ref'>
 
+/** Where a request came from, kept with the session when it is touched (for the security team's list). */
+export interface RequestSeen {
+  client: string
+  route: string
+}
+
+export interface SessionRules extends SessionTimeouts {
+  /** a new login ends the practitioner's other sessions */
+  onePerPractitioner?: boolean
+}
+
 export class SessionManager {
   readonly #touchEveryMs: number
   /** session cookies already verified against this gateway's secrets */
@@ -32,13 +43,17 @@ export class SessionManager {
 
   constructor(
     readonly store: SessionStore,
-    readonly timeouts: SessionTimeouts,
+    readonly timeouts: SessionRules,
     private readonly now: () => number = Date.now,
   ) {
     this.#touchEveryMs = touchIntervalMs(timeouts)
   }
 
-  async create(fields: NewSession): Promise<{ id: string; record: SessionRecord }> {
+  /**
+   * With onePerPractitioner, the practitioner's other sessions end once the new one exists; they
+   * are in `superseded`, for the caller to audit.
+   */
+  async create(fields: NewSession): Promise<{ id: string; record: SessionRecord; superseded: SessionSummary[] }> {
     const now = this.now()
     const id = newSessionId()
     const record: SessionRecord = {
@@ -49,18 +64,37 @@ export class SessionManager {
       ref: sessionReference(id),
     }
     await this.store.set(id, record, remainingLifetimeMs(record, now, this.timeouts))
-    return { id, record }
+    if (this.timeouts.onePerPractitioner !== true) return { id, record, superseded: [] }
+    const others = (await this.store.listSessions({ idNat: record.identity.idNat })).filter((s) => s.ref !== record.ref)
+    const superseded = others.length === 0 ? [] : await this.store.deleteByRefs(others.map((s) => s.ref))
+    return { id, record, superseded }
+  }
+
+  /** The live sessions, all or one practitioner's (idNat). */
+  list(filter: { idNat?: string } = {}): Promise<SessionSummary[]> {
+    return this.store.listSessions(filter)
+  }
+
+  /**
+   * Ends one session (by its reference) or every session of a practitioner, on every replica: the
+   * record is deleted from the store, which every request reads (no replica keeps a copy it would
+   * serve without reading), and a touch in flight does not write it back (store.update).
+   */
+  async revoke(target: { ref: string } | { idNat: string }): Promise<SessionSummary[]> {
+    if ('ref' in target) return this.store.deleteByRefs([target.ref])
+    const sessions = await this.store.listSessions({ idNat: target.idNat })
+    return sessions.length === 0 ? [] : this.store.deleteByRefs(sessions.map((s) => s.ref))
   }
 
   /** Without a promise when the store answers at once and nothing has to be written back. */
-  load(id: string): LoadedSession | Promise<LoadedSession> {
+  load(id: string, seen?: RequestSeen): LoadedSession | Promise<LoadedSession> {
     // A session logged out during a store outage is over, whatever the store still says.
     if (this.#pendingEnds.size > 0 && this.#pendingEnds.has(id)) return NO_SESSION
     const got = this.store.get(id)
-    return got instanceof Promise ? got.then((record) => this.#loaded(id, record)) : this.#loaded(id, got)
+    return got instanceof Promise ? got.then((record) => this.#loaded(id, record, seen)) : this.#loaded(id, got, seen)
   }
 
-  #loaded(id: string, record: SessionRecord | undefined): LoadedSession | Promise<LoadedSession> {
+  #loaded(id: string, record: SessionRecord | undefined, seen?: RequestSeen): LoadedSession | Promise<LoadedSession> {
     if (record === undefined) return NO_SESSION
     const now = this.now()
     const state = sessionState(record, now, this.timeouts)
@@ -75,17 +109,22 @@ export class SessionManager {
     }
     if (now - record.lastSeenAt >= this.#touchEveryMs) {
       // A copy: stores may hand the same record to concurrent requests (memory, Redis's decoded cache).
-      const touched = { ...record, lastSeenAt: now }
+      // The request's client and path ride along with the touch that is written anyway: no extra I/O.
+      const touched = {
+        ...record,
+        lastSeenAt: now,
+        ...(seen !== undefined && { lastClient: seen.client, lastRoute: seen.route }),
+      }
       return this.store
-        .set(id, touched, remainingLifetimeMs(touched, now, this.timeouts))
-        .then(() => ({ kind: 'alive', record: touched }))
+        .update(id, touched, remainingLifetimeMs(touched, now, this.timeouts))
+        .then((alive) => (alive ? { kind: 'alive', record: touched } : NO_SESSION))
     }
     return { kind: 'alive', record }
   }
 
   /** Writes back a changed record (e.g. refreshed tokens), keeping its lifetime. */
   async save(id: string, record: SessionRecord): Promise<void> {
-    await this.store.set(id, record, remainingLifetimeMs(record, this.now(), this.timeouts))
+    await this.store.update(id, record, remainingLifetimeMs(record, this.now(), this.timeouts))
   }
 
   /**

@@ -2,7 +2,14 @@
 // and by per-entry TTL, so memory stays flat whatever the traffic.
 import { LRUCache } from 'lru-cache'
 import type { Structure } from '../psc/identity.js'
-import type { SessionRecord, SessionStore, StoreEndedSession, StoreHealth } from './store.js'
+import {
+  summaryOf,
+  type SessionRecord,
+  type SessionStore,
+  type SessionSummary,
+  type StoreEndedSession,
+  type StoreHealth,
+} from './store.js'
 
 export class MemorySessionStore implements SessionStore {
   readonly kind = 'memory'
@@ -10,6 +17,8 @@ export class MemorySessionStore implements SessionStore {
   /** PSC sid / sub → our session id(s), for back-channel logout */
   readonly #bySid: SessionIndex = new Map()
   readonly #bySub: SessionIndex = new Map()
+  /** idNat → our session id(s), for the security team's list and revocation */
+  readonly #byIdNat: SessionIndex = new Map()
   readonly #remembered: LRUCache<string, true>
   readonly #locks = new Map<string, number>()
   readonly #sharedValues = new LRUCache<string, string>({ max: 10_000, ttlAutopurge: true })
@@ -55,6 +64,31 @@ export class MemorySessionStore implements SessionStore {
     this.#cache.set(id, record, { ttl: Math.max(1, ttlMs) })
     if (record.pscSid) index(this.#bySid, record.pscSid, id)
     index(this.#bySub, record.identity.sub, id)
+    index(this.#byIdNat, record.identity.idNat, id)
+  }
+
+  async update(id: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    if (!this.#cache.has(id)) return false
+    await this.set(id, record, ttlMs)
+    return true
+  }
+
+  async listSessions(filter: { idNat?: string }): Promise<SessionSummary[]> {
+    const records =
+      filter.idNat === undefined
+        ? [...this.#cache.values()]
+        : [...idsOf(this.#byIdNat, filter.idNat)].flatMap((id) => this.#cache.get(id) ?? [])
+    return records.map(summaryOf)
+  }
+
+  async deleteByRefs(refs: string[]): Promise<SessionSummary[]> {
+    const wanted = new Set(refs)
+    const ended: SessionSummary[] = []
+    for (const [id, record] of [...this.#cache.entries()]) {
+      if (!wanted.has(record.ref)) continue
+      if (this.#cache.delete(id)) ended.push(summaryOf(record))
+    }
+    return ended
   }
 
   async delete(id: string): Promise<void> {
@@ -161,6 +195,7 @@ export class MemorySessionStore implements SessionStore {
   #unindex(id: string, record: SessionRecord): void {
     if (record.pscSid) unindex(this.#bySid, record.pscSid, id)
     unindex(this.#bySub, record.identity.sub, id)
+    unindex(this.#byIdNat, record.identity.idNat, id)
   }
 }
 

@@ -6,8 +6,10 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import {
   SessionStoreUnavailable,
+  summaryOf,
   type SessionRecord,
   type SessionStore,
+  type SessionSummary,
   type StoreEndedSession,
   type StoreHealth,
 } from './store.js'
@@ -117,7 +119,15 @@ export class RedisSessionStore implements SessionStore {
       if (removed?.[1] !== 1 || typeof meta?.[1] !== 'string') continue
       try {
         const m = JSON.parse(meta[1]) as Omit<StoreEndedSession, 'why'>
-        this.#onEnded?.({ ...m, why: 'expired' })
+        await this.#redis.srem(`${this.#p}idnat:${m.idNat}`, h).catch(() => undefined)
+        this.#onEnded?.({
+          ref: m.ref,
+          idNat: m.idNat,
+          profession: m.profession,
+          createdAt: m.createdAt,
+          lastSeenAt: m.lastSeenAt,
+          why: 'expired',
+        })
       } catch {
         // not ours to judge: a damaged entry is skipped
       }
@@ -172,18 +182,109 @@ export class RedisSessionStore implements SessionStore {
     const ttl = Math.max(1, Math.ceil(ttlMs))
     const m = this.#redis.multi().set(`${this.#p}s:${h}`, JSON.stringify(record), 'PX', ttl)
     m.zadd(`${this.#p}live`, Date.now() + ttl, h)
-    const ended: Omit<StoreEndedSession, 'why'> = {
-      ref: record.ref,
-      idNat: record.identity.idNat,
-      profession: record.identity.exercices[0]?.professionCode,
-      createdAt: record.createdAt,
-      lastSeenAt: record.lastSeenAt,
-    }
-    m.hset(`${this.#p}ends`, h, JSON.stringify(ended))
-    if (record.pscSid)
-      m.sadd(`${this.#p}sid:${record.pscSid}`, h).pexpire(`${this.#p}sid:${record.pscSid}`, INDEX_TTL_MS)
-    m.sadd(`${this.#p}sub:${record.identity.sub}`, h).pexpire(`${this.#p}sub:${record.identity.sub}`, INDEX_TTL_MS)
+    m.hset(`${this.#p}ends`, h, endsEntry(record))
+    for (const key of this.#indexKeys(record)) m.sadd(key, h).pexpire(key, INDEX_TTL_MS)
     await this.#run(() => m.exec())
+  }
+
+  async update(id: string, record: SessionRecord, ttlMs: number): Promise<boolean> {
+    const h = this.#hashOf(id)
+    const ttl = Math.max(1, Math.ceil(ttlMs))
+    // One script, so that a session deleted by another replica (revoked) is never written back.
+    const written = await this.#run(() =>
+      this.#redis.eval(
+        UPDATE_IF_EXISTS,
+        3,
+        `${this.#p}s:${h}`,
+        `${this.#p}live`,
+        `${this.#p}ends`,
+        JSON.stringify(record),
+        String(ttl),
+        String(Date.now() + ttl),
+        h,
+        endsEntry(record),
+      ),
+    )
+    return written === 1
+  }
+
+  /**
+   * The live index gives the sessions not yet expired; the ends hash, written with each record,
+   * holds what the list shows of each (so listing never reads a record, its tokens included).
+   */
+  async listSessions(filter: { idNat?: string }): Promise<SessionSummary[]> {
+    return (await this.#live(filter)).map(([, summary]) => summary)
+  }
+
+  async deleteByRefs(refs: string[]): Promise<SessionSummary[]> {
+    const ended: SessionSummary[] = []
+    for (const ref of new Set(refs)) {
+      for (const [h, summary] of await this.#withRef(ref)) {
+        const replies = await this.#run(() =>
+          this.#redis
+            .multi()
+            .del(`${this.#p}s:${h}`)
+            .zrem(`${this.#p}live`, h)
+            .hdel(`${this.#p}ends`, h)
+            .srem(`${this.#p}idnat:${summary.idNat}`, h)
+            .exec(),
+        )
+        if (replies?.[0]?.[1] === 1) ended.push(summary)
+      }
+    }
+    return ended
+  }
+
+  /**
+   * A reference is the start of its session's key hash (the same SHA-256 of the id, ids.ts): Redis
+   * finds it by HSCAN MATCH on the ends hash, sending back only what matches.
+   */
+  async #withRef(ref: string): Promise<Array<[string, SessionSummary]>> {
+    if (!/^[A-Za-z0-9_-]+$/.test(ref)) return []
+    const found: Array<[string, SessionSummary]> = []
+    let cursor = '0'
+    do {
+      const [next, fields] = await this.#run(() =>
+        this.#redis.hscan(`${this.#p}ends`, cursor, 'MATCH', `${ref}*`, 'COUNT', 5000),
+      )
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        const summary = summaryIn(fields[i + 1]!)
+        if (summary?.ref === ref) found.push([fields[i]!, summary])
+      }
+      cursor = next
+    } while (cursor !== '0')
+    return found
+  }
+
+  async #live(filter: { idNat?: string }): Promise<Array<[string, SessionSummary]>> {
+    const now = Date.now()
+    let hashes: string[]
+    if (filter.idNat === undefined) {
+      hashes = await this.#run(() => this.#redis.zrangebyscore(`${this.#p}live`, `(${now}`, '+inf'))
+    } else {
+      const members = await this.#run(() => this.#redis.smembers(`${this.#p}idnat:${filter.idNat}`))
+      if (members.length === 0) return []
+      // ZSCORE one by one (ZMSCORE needs Redis 6.2), in one round trip
+      const scores =
+        (await this.#run(() => this.#redis.multi(members.map((h) => ['zscore', `${this.#p}live`, h])).exec())) ?? []
+      hashes = members.filter((_h, i) => Number(scores[i]?.[1] ?? 0) > now)
+    }
+    if (hashes.length === 0) return []
+    const entries = await this.#run(() => this.#redis.hmget(`${this.#p}ends`, ...hashes))
+    const live: Array<[string, SessionSummary]> = []
+    entries.forEach((entry, i) => {
+      const summary = entry === null ? undefined : summaryIn(entry)
+      if (summary !== undefined) live.push([hashes[i]!, summary])
+    })
+    return live
+  }
+
+  #indexKeys(record: SessionRecord): string[] {
+    return [
+      ...(record.pscSid ? [`${this.#p}sid:${record.pscSid}`] : []),
+      `${this.#p}sub:${record.identity.sub}`,
+      `${this.#p}idnat:${record.identity.idNat}`,
+    ]
   }
 
   async delete(id: string): Promise<void> {
@@ -313,6 +414,33 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 }
+
+/** What the sweep reports of an expired session, and what the admin list shows of a live one. */
+function endsEntry(record: SessionRecord): string {
+  const ended: Omit<StoreEndedSession, 'why'> = {
+    ref: record.ref,
+    idNat: record.identity.idNat,
+    profession: record.identity.exercices[0]?.professionCode,
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+  }
+  return JSON.stringify({ ...ended, summary: summaryOf(record) })
+}
+
+/** The summary in an ends entry; undefined for a damaged one (skipped, as by the sweep). */
+function summaryIn(entry: string): SessionSummary | undefined {
+  try {
+    return (JSON.parse(entry) as { summary?: SessionSummary }).summary
+  } catch {
+    return undefined
+  }
+}
+
+const UPDATE_IF_EXISTS = `if redis.call('exists', KEYS[1]) == 0 then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('zadd', KEYS[2], ARGV[3], ARGV[4])
+redis.call('hset', KEYS[3], ARGV[4], ARGV[5])
+return 1`
 
 function redisUrlParts(url: string): RedisOptions {
   const u = new URL(url)

@@ -18,7 +18,7 @@ export function readRequestSession(
 ): RequestSession | Promise<RequestSession> {
   const cookie = sessions.cookies.read(request, cookieName)
   if (cookie.kind !== 'valid') return cookie
-  const loaded = sessions.load(cookie.id)
+  const loaded = sessions.load(cookie.id, { client: request.ip, route: pathOf(request.url) })
   return loaded instanceof Promise ? loaded.then((l) => fromLoaded(cookie, l)) : fromLoaded(cookie, loaded)
 }
 
@@ -38,4 +38,11 @@ export function renewCookieIfNeeded(
   options: object,
 ): void {
   if (session.kind === 'alive' && session.signedWithOldSecret) reply.setCookie(cookieName, session.id, options)
+}
+
+/** The path of a request without its query (which may name a patient), cut to a readable length. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path
 }

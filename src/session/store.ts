@@ -18,6 +18,47 @@ export interface SessionRecord {
   validatedAt?: number
   /** sessionReference(id), computed once at creation so requests do not hash the id again */
   ref: string
+  /** How the practitioner logged in and from where, for the security team's list (sessions.md) */
+  login?: { method: string; client: string }
+  /** client address and path (no query) of the request that last renewed lastSeenAt */
+  lastClient?: string
+  lastRoute?: string
+}
+
+/** What the security team sees of a live session: never its id, a cookie or a token. */
+export interface SessionSummary {
+  ref: string
+  idNat: string
+  rpps?: string | undefined
+  familyName: string
+  givenName: string
+  createdAt: number
+  lastSeenAt: number
+  /** redirect or ciba */
+  loginMethod?: string | undefined
+  /** PSC authMode, e.g. CARD (CPS card) or MOBILE (e-CPS) */
+  authMode?: string | undefined
+  loginClient?: string | undefined
+  lastClient?: string | undefined
+  lastRoute?: string | undefined
+}
+
+export function summaryOf(record: SessionRecord): SessionSummary {
+  const i = record.identity
+  return {
+    ref: record.ref,
+    idNat: i.idNat,
+    rpps: i.rpps,
+    familyName: i.familyName,
+    givenName: i.givenName,
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+    loginMethod: record.login?.method,
+    authMode: i.authMode,
+    loginClient: record.login?.client,
+    lastClient: record.lastClient ?? record.login?.client,
+    lastRoute: record.lastRoute,
+  }
 }
 
 /** A session the store ended by itself (its TTL ran out, or it had to let it go), as little as the audit needs. */
@@ -53,6 +94,15 @@ export interface SessionStore {
   /** A store that can answer at once (memory) does, without a promise: this is on every request. */
   get(id: string): SessionRecord | undefined | Promise<SessionRecord | undefined>
   set(id: string, record: SessionRecord, ttlMs: number): Promise<void>
+  /**
+   * Writes a changed record only if its session still exists (a touch, refreshed tokens): a session
+   * revoked meanwhile stays ended instead of being written back. Whether it existed.
+   */
+  update(id: string, record: SessionRecord, ttlMs: number): Promise<boolean>
+  /** The live sessions, all or those of one practitioner (by the idNat index): for the admin API. */
+  listSessions(filter: { idNat?: string }): Promise<SessionSummary[]>
+  /** Ends the live sessions with these references; resolves with those it ended. */
+  deleteByRefs(refs: string[]): Promise<SessionSummary[]>
   delete(id: string): Promise<void>
   /**
    * The sessions this store loses when it closes (the memory store: every live one; a shared

@@ -107,6 +107,7 @@ t.test('every configuration example in the README and docs/ passes check', async
   copyFileSync(pki.clientKeyFile, join(pki.dir, 'psc-client.key'))
   copyFileSync(pki.caFile, join(pki.dir, 'ca-bundle.pem'))
   copyFileSync(pki.caFile, join(pki.dir, 'siem-ca.pem'))
+  writeFileSync(join(pki.dir, 'admin-token'), 'admin-token-0123456789abcdef-0123456789\n')
   // server paths the documentation names: configuration and secrets, the audit file's directory
   const localise = (text: string) =>
     text.replaceAll('/etc/psc-gateway/', `${pki.dir}/`).replaceAll('/var/log/psc-gateway/', `${pki.dir}/`)

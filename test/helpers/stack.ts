@@ -57,6 +57,10 @@ export interface StackOptions {
   redisUrl?: string
   /** enable the admin listener on this port */
   adminPort?: number
+  /** the admin listener's token file (opens its session API) */
+  adminTokenFile?: string
+  /** session.onePerPractitioner */
+  onePerPractitioner?: boolean
   /** the upstream receives the PSC access token */
   forwardAccessToken?: boolean
   /** publicUrl is https (TLS ends at a load balancer in front; the gateway itself listens on http) */
@@ -95,7 +99,7 @@ export function stackYaml(o: { port: number; issuer: string; upstreamUrl: string
   return `
 listen: { host: 127.0.0.1, port: ${o.port} }
 publicUrl: ${o.https ? 'https' : 'http'}://127.0.0.1:${o.port}
-admin: ${o.adminPort ? `{ enabled: true, host: 127.0.0.1, port: ${o.adminPort} }` : '{ enabled: false }'}
+admin: ${o.adminPort ? `{ enabled: true, host: 127.0.0.1, port: ${o.adminPort}${o.adminTokenFile ? `, tokenFile: "${o.adminTokenFile}", tokenName: soc` : ''} }` : '{ enabled: false }'}
 psc:
   environment: custom
   issuer: ${o.issuer}
@@ -109,7 +113,7 @@ ${o.revalidateEvery ? `  revalidateEvery: ${o.revalidateEvery}\n` : ''}${o.pscYa
 ${secrets}
   idleTimeout: ${o.idleTimeout ?? '30m'}
   absoluteTimeout: ${o.absoluteTimeout ?? '8h'}
-${o.redisUrl ? `  store: { type: redis, url: "${o.redisUrl}", keyPrefix: "test:" }\n` : ''}upstreams:
+${o.onePerPractitioner ? '  onePerPractitioner: true\n' : ''}${o.redisUrl ? `  store: { type: redis, url: "${o.redisUrl}", keyPrefix: "test:" }\n` : ''}upstreams:
   app: { url: "${o.upstreamUrl}"${o.upstreamTimeout ? `, timeout: ${o.upstreamTimeout}` : ''}${o.forwardAccessToken ? ', forwardAccessToken: true' : ''}${o.websocket ? ', websocket: true' : ''} }
 headers:
   encoding: ${o.encoding ?? 'percent'}

@@ -5,6 +5,7 @@ import type { Checks, ConfigSection } from '../checks.js'
 import type { RawConfig } from '../schema.js'
 import { loadServerCertificate } from '../server-certificate.js'
 import { publicUrlProblems } from '../../psc/public-url.js'
+import { readAdminToken } from '../../ops/admin-token.js'
 
 export const serverSchema = {
   listen: Type.Object(
@@ -69,6 +70,19 @@ export const serverSchema = {
       enabled: Type.Boolean({ default: true }),
       host: Type.String({ default: '127.0.0.1' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
+      tokenFile: Type.Optional(
+        Type.String({
+          minLength: 1,
+          description:
+            'File holding the bearer token of the session API (/sessions), e.g. a mounted Kubernetes Secret; re-read at each call. Without it the session API is off',
+        }),
+      ),
+      tokenName: Type.Optional(
+        Type.String({
+          pattern: '^[A-Za-z0-9_.@-]{1,64}$',
+          description: 'Who holds that token (e.g. soc), named in the audit events of the session API (default admin)',
+        }),
+      ),
     },
     { additionalProperties: false, default: {} },
   ),
@@ -117,6 +131,12 @@ export const server: ConfigSection<keyof ServerSettings> = {
         ['publicUrl'],
         'publicUrl is http:// on a non-loopback host: session cookies will travel in clear and lose the __Host- prefix; use https:// in production',
       )
+    }
+    if (raw.admin.tokenFile !== undefined) {
+      const read = readAdminToken(raw.admin.tokenFile)
+      if ('problem' in read) checks.error(['admin', 'tokenFile'], read.problem)
+      else if (!raw.admin.enabled)
+        checks.warn(['admin', 'tokenFile'], 'admin.enabled is false: the session API this token opens is not served')
     }
     if (publicUrl === undefined) return
     // In production every rule holds; elsewhere (an emulator on 127.0.0.1, the BAS) only what the

@@ -61,6 +61,10 @@ export const SessionSchema = Type.Object(
     idleTimeout: Duration({ default: '30m' }),
     absoluteTimeout: Duration({ default: '8h' }),
     loginTimeout: Duration({ default: '10m', description: 'How long a started login may take' }),
+    onePerPractitioner: Type.Boolean({
+      default: false,
+      description: "One session per practitioner: a new login ends the practitioner's other sessions (audited)",
+    }),
     store: StoreSchema,
   },
   { additionalProperties: false },
