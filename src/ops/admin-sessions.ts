@@ -37,7 +37,7 @@ const MESSAGES = {
     en: 'No live session has this reference (already ended, or a wrong reference).',
   },
   storeDown: {
-    fr: 'Le stockage des sessions ne répond pas : rien n’a été fait. Réessayez dans un instant.',
+    fr: "Le stockage des sessions ne répond pas : rien n'a été fait. Réessayez dans un instant.",
     en: 'The session store does not answer: nothing was done. Try again in a moment.',
   },
 } as const

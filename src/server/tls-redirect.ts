@@ -8,11 +8,11 @@ import { pageLanguage } from '../pages/language.js'
 const TEXT = {
   fr: {
     movedTitle: 'Adresse sécurisée',
-    moved: 'Cette application est servie en HTTPS. Suivez le lien vers l’adresse sécurisée.',
+    moved: "Cette application est servie en HTTPS. Suivez le lien vers l'adresse sécurisée.",
     follow: 'Continuer en HTTPS',
     refusedTitle: 'Connexion non sécurisée refusée',
     refused:
-      'Cette application n’accepte pas de données envoyées en clair (HTTP). Ouvrez-la à son adresse HTTPS et recommencez.',
+      "Cette application n'accepte pas de données envoyées en clair (HTTP). Ouvrez-la à son adresse HTTPS et recommencez.",
     open: 'Ouvrir en HTTPS',
   },
   en: {

@@ -50,7 +50,7 @@ const FR = {
   overflow: (n: number) => `… et ${n} de plus non détaillé(s) (table limitée).`,
   none: 'Aucun.',
   unknownProfession: '(inconnue)',
-  noName: 'La piste ne contient pas les noms : rapprochez les identifiants nationaux de l’annuaire (RPPS).',
+  noName: "La piste ne contient pas les noms : rapprochez les identifiants nationaux de l'annuaire (RPPS).",
   ciba: {
     requested: 'demandée',
     refused: 'non envoyée (limites, saisie)',
