@@ -58,7 +58,8 @@ function makeCa(dir: string, name: string): void {
   ])
 }
 
-function issue(dir: string, ca: string, name: string, subject: string, days: number, ext?: string): void {
+/** A new RSA key (`name`.key) and its certificate request (`name`.csr) for `subject`. */
+function keyAndRequest(dir: string, name: string, subject: string): void {
   openssl(dir, [
     'req',
     '-newkey',
@@ -71,6 +72,10 @@ function issue(dir: string, ca: string, name: string, subject: string, days: num
     '-subj',
     subject,
   ])
+}
+
+function issue(dir: string, ca: string, name: string, subject: string, days: number, ext?: string): void {
+  keyAndRequest(dir, name, subject)
   if (ext) writeFileSync(join(dir, `${name}.ext`), ext)
   const extArgs = ext ? ['-extfile', `${name}.ext`] : []
   openssl(dir, [
@@ -159,18 +164,7 @@ export function makeTestPki(): TestPki {
     },
     issueExpiredServer(name) {
       // `x509 -req` cannot back-date; `openssl ca` takes explicit start and end dates.
-      openssl(dir, [
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      ])
+      keyAndRequest(dir, name, `/CN=${name}`)
       writeFileSync(
         f(`${name}.cnf`),
         `[ca]\ndefault_ca=d\n[d]\ndatabase=${name}.index\nnew_certs_dir=.\nserial=${name}.serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n`,
