@@ -3,7 +3,7 @@
 // the log and the audit trail, never here.
 import { escapeHtml, PAGE_HEADERS, STYLE } from './html.js'
 import type { Language } from './language.js'
-import { SESSION_EXPIRED } from './problems.js'
+import { SESSION_EXPIRED } from './problems/session-problems.js'
 
 type Lang = Language
 

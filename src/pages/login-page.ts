@@ -5,7 +5,7 @@ import type { BrandingSettings } from '../config/types.js'
 import { BRANDING_STYLE, brandingHeader } from './branding-header.js'
 import { escapeHtml, STYLE } from './html.js'
 import type { Language } from './language.js'
-import { SESSION_EXPIRED } from './problems.js'
+import { SESSION_EXPIRED } from './problems/session-problems.js'
 
 /** The wording of ANS's button; French in every language, as the service's own name. */
 export const PSC_BUTTON_LABEL = 'Se connecter avec Pro Santé Connect'
