@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox'
 
 import { Common, object, RequestFacts, Str } from './schema-parts.js'
+
 export const AccessEventSchema = object(
   {
     ...Common,

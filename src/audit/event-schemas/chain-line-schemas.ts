@@ -4,6 +4,7 @@
 import { Type } from '@sinclair/typebox'
 
 import { Common, object, Str } from './schema-parts.js'
+
 export const GapEventSchema = object(
   {
     ...Common,

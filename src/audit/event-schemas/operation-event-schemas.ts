@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox'
 
 import { Common, object, OptionalRequestFacts, Str } from './schema-parts.js'
+
 export const AdminEventSchema = object(
   {
     ...Common,

@@ -3,6 +3,7 @@
 import { Type, type TProperties } from '@sinclair/typebox'
 
 import { AUDIT_SCHEMA_VERSION } from '../schema-version.js'
+
 export const Str = (description: string) => Type.String({ description })
 
 /** What every event carries, whatever happened. */

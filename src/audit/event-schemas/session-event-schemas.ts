@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox'
 
 import { Common, object, OptionalRequestFacts, RequestFacts, Str } from './schema-parts.js'
+
 export const LoginEventSchema = object(
   {
     ...Common,

@@ -4,6 +4,7 @@ import { PROFESSIONS } from '../../psc/professions.js'
 import type { DenialDetails } from '../../policy/decide.js'
 import type { Language } from '../language.js'
 import type { AreaTexts, Texts } from './problem-text.js'
+
 const professionNames = (codes: readonly string[], lang: Language): string =>
   codes
     .map((c) =>

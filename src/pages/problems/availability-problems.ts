@@ -1,6 +1,7 @@
 // The pages of a service the gateway needs that does not answer (session store, PSC, the outbound
 // proxy, the audit, the application, the directory), of a stopping instance, and of an internal error.
 import { type AreaTexts, OUTBOUND_PROXY, PROXY_SUPPORT, RETRY_SOON, type Texts } from './problem-text.js'
+
 const unavailable = (frTitle: string, fr: string, enTitle: string, en: string): Texts => ({
   fr: () => ({ title: frTitle, paragraphs: [fr, RETRY_SOON.fr] }),
   en: () => ({ title: enTitle, paragraphs: [en, RETRY_SOON.en] }),

@@ -1,6 +1,7 @@
 // The page of a request that waits for the IT charter to be accepted and cannot show it (not a
 // browser navigation): where to go to read it.
 import type { AreaTexts } from './problem-text.js'
+
 export const CHARTER_PROBLEMS = {
   PSC_ERR_CHARTER_REQUIRED: {
     fr: () => ({

@@ -1,6 +1,7 @@
 // The pages of a login that did not complete: what went wrong on the way back from PSC, and whom
 // to tell when it is the hospital's network or the gateway's certificate.
 import { type AreaTexts, OUTBOUND_PROXY, PROXY_SUPPORT, SUPPORT, type Texts } from './problem-text.js'
+
 const LOGIN_FAILED_AGAIN = { fr: 'Vous pouvez recommencer la connexion.', en: 'You can start the login again.' }
 const loginFailed = (fr: string, en: string): Texts => ({
   fr: () => ({ title: "La connexion n'a pas abouti", paragraphs: [fr, LOGIN_FAILED_AGAIN.fr, SUPPORT.fr] }),

@@ -3,6 +3,7 @@
 import type { PscErrorCode } from '../../errors.js'
 import type { DenialDetails } from '../../policy/decide.js'
 import type { Language } from '../language.js'
+
 /** The facts a page may use; each code reads the few it needs. */
 export interface ProblemContext {
   lang: Language

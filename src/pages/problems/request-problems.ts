@@ -2,6 +2,7 @@
 // application at that address, too large, too many, from another site, or the client gone.
 import type { Language } from '../language.js'
 import { type AreaTexts, SUPPORT, type Texts } from './problem-text.js'
+
 const badRequest = (fr: string, en: string): Texts => ({
   fr: () => ({
     title: 'Requête invalide',

@@ -1,6 +1,7 @@
 // The pages of a request with no usable session: a login is required (the session expired, a form
 // was lost), or the browser sent two session cookies.
 import { type AreaTexts, SUPPORT } from './problem-text.js'
+
 /** Said wherever a login is asked because the session timed out (the login pages read it too). */
 export const SESSION_EXPIRED = {
   fr: 'Votre session a expiré (inactivité prolongée ou durée maximale atteinte) : par sécurité, vous devez vous reconnecter.',
