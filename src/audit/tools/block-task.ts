@@ -1,6 +1,7 @@
 // What is done to each block of lines of `audit verify` / `audit query` (the per-line work: rows,
 // HMACs), on whichever thread runs it. A task is plain data, so it can be sent to a worker thread.
-import { checkBlock, KeyRing, type BlockCheck } from './line-check.js'
+import { checkBlock, type BlockCheck } from './block-check.js'
+import { KeyRing } from './line-check.js'
 import { countLines, forEachLine, forEachLineWith } from './line-blocks.js'
 import { needlesOf, rowMaker, type QueryFilters, type QueryFormat } from './query-rows.js'
 

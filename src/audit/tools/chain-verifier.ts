@@ -5,7 +5,8 @@
 import type { BlockTask } from './block-task.js'
 import { ChainEnds } from './chain-ends.js'
 import { firstLineOf, forEachLine } from './line-blocks.js'
-import { field, hasMacSuffix, KeyRing, linksTo, parseChained, Verdict, type BlockCheck } from './line-check.js'
+import type { BlockCheck } from './block-check.js'
+import { field, hasMacSuffix, KeyRing, linksTo, parseChained, Verdict } from './line-check.js'
 import type { Finding, VerifyReport } from './verify-report.js'
 
 interface Position {
@@ -96,7 +97,7 @@ export class ChainVerifier {
   }
 
   /**
-   * A block of lines and what its thread found (line-check.ts): when its lines after the first
+   * A block of lines and what its thread found (block-check.ts): when its lines after the first
    * simply follow each other, only its first and last lines are looked at; otherwise each line is.
    */
   block(file: string, block: Buffer, check: BlockCheck): void {
