@@ -14,14 +14,15 @@ import { LimitsSchema } from './sections/limits.js'
 import { AuditSchema } from './sections/audit.js'
 import { LogSchema } from './sections/log.js'
 import { AssertionSchema } from './sections/assertion.js'
-import { AccountsSchema, StructuresSchema } from './sections/accounts.js'
+import { AccountsSchema } from './sections/accounts.js'
+import { StructuresSchema } from './sections/structure-sets.js'
 import { CharterSchema } from './sections/charter.js'
 import { BrandingSchema } from './sections/branding.js'
 import { DeclarationSchema } from './sections/declaration.js'
 
 export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from './sections/headers.js'
 export type { UpstreamConfig } from './sections/upstreams.js'
-export type { StructureSetConfig } from './sections/accounts.js'
+export type { StructureSetConfig } from './sections/structure-sets.js'
 
 export const ConfigSchema = Type.Object(
   {

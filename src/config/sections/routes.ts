@@ -5,7 +5,8 @@ import { NonEmpty, PathPrefix } from '../formats.js'
 import { routeReachability, type RouteReach } from '../../policy/route-reachability.js'
 import type { RawConfig, RouteConfig } from '../schema.js'
 import { closest } from '../closest.js'
-import { AccessAccount, AccessGroups, AccessStructures, expandRouteStructures } from './accounts.js'
+import { AccessAccount, AccessGroups } from './accounts.js'
+import { AccessStructures, expandRouteStructures } from './structure-sets.js'
 
 const AccessSchema = Type.Union([
   Type.Literal('public', { description: 'Anyone, logged in or not (identity headers are still stripped)' }),
