@@ -8,15 +8,14 @@ import { createHash, randomBytes } from 'node:crypto'
 import * as oidc from 'openid-client'
 import type { AuditTrail } from '../../audit/trail.js'
 import type { GatewayConfig } from '../../config/types.js'
-import { PSC_ERR } from '../../errors.js'
 import type { NewSession } from '../../session/manager.js'
 import type { SessionStore } from '../../session/store.js'
-import { askForApproval, newBindingMessage, waitForApproval, type BackchannelRequest } from './flow.js'
+import { askForApproval, newBindingMessage, type BackchannelRequest } from './flow.js'
+import { failRequest, pollUntilAnswered } from './psc-polling.js'
 import type { CibaLimitName, CibaLimits } from './push-limits.js'
-import { describeOidcError, isUpstreamFailure, LoginFailure, unreachableFailure } from '../login-failure.js'
+import { describeOidcError, isUpstreamFailure, unreachableFailure } from '../login-failure.js'
 import type { PscClient } from '../psc-client.js'
-import { sessionFieldsFromTokens } from '../session-start.js'
-import { fromShared, sharedKey, sharedText, type CibaFailure, type CibaRequest } from './request.js'
+import { fromShared, sharedKey, sharedText, type CibaRequest } from './request.js'
 
 export type { CibaFailure, CibaRequest } from './request.js'
 
@@ -32,8 +31,6 @@ export interface CibaLog {
   warn(obj: object, msg: string): void
 }
 
-/** consecutive failures to reach PSC while polling before the request is given up */
-const MAX_UNREACHABLE = 3
 /** how long an ended request stays readable by its browser */
 const KEEP_ENDED_MS = 60_000
 /** how often the polling replica looks whether the browser gave up through another replica */
@@ -240,7 +237,7 @@ export class CibaRequests {
     const signal = AbortSignal.any([r.abort.signal, AbortSignal.timeout(Math.max(0, r.expiresAt - this.#now()))])
     const watch = this.#watchForCancel(r)
     try {
-      await this.#pollUntilAnswered(r, configuration, backchannel, signal)
+      await pollUntilAnswered(r, configuration, backchannel, signal, { ...this.deps, now: () => this.#now() })
     } finally {
       clearInterval(watch)
     }
@@ -274,7 +271,7 @@ export class CibaRequests {
       this.#requests.delete(r.id)
       if (!written) {
         r.fields = undefined
-        this.#fail(r, 'cancelled', 'given up in the browser (through another replica)')
+        failRequest(r, 'cancelled', 'given up in the browser (through another replica)')
       }
     } catch (err) {
       this.deps.log.warn(
@@ -286,74 +283,5 @@ export class CibaRequests {
       }, this.#keepMs(r))
       forget.unref()
     }
-  }
-
-  async #pollUntilAnswered(
-    r: Running,
-    configuration: oidc.Configuration,
-    backchannel: BackchannelRequest,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const { limits, log, config } = this.deps
-    let unreachable = 0
-    for (;;) {
-      try {
-        const tokens = await waitForApproval(configuration, backchannel, signal)
-        r.fields = await sessionFieldsFromTokens(configuration, config.psc, tokens, this.#now())
-        r.state = 'approved'
-        break
-      } catch (err) {
-        if (r.abort.signal.aborted) {
-          this.#fail(r, 'cancelled', 'given up in the browser')
-          break
-        }
-        if (err instanceof oidc.ResponseBodyError) {
-          if (err.error === 'access_denied') {
-            this.#fail(r, 'denied', describeOidcError(err))
-            await limits
-              .refused(r.idNat)
-              .catch((e: unknown) => log.warn({ err: describeOidcError(e) }, 'CIBA: could not record the cool-down'))
-          } else if (err.error === 'expired_token') {
-            this.#fail(r, 'expired', describeOidcError(err))
-          } else {
-            this.#fail(r, err.status >= 500 ? 'psc_unavailable' : 'failed', describeOidcError(err))
-          }
-          break
-        }
-        if (signal.aborted || (err instanceof Error && err.name === 'TimeoutError' && this.#now() >= r.expiresAt)) {
-          this.#fail(r, 'expired', 'no answer before the request expired')
-          break
-        }
-        if (err instanceof LoginFailure) {
-          this.#fail(
-            r,
-            err.code === PSC_ERR.LOGIN_PSC_UNREACHABLE.code || err.code === PSC_ERR.LOGIN_OUTBOUND_PROXY.code
-              ? 'psc_unavailable'
-              : 'failed',
-            `${err.code}: ${err.detail}`,
-          )
-          break
-        }
-        if (isUpstreamFailure(err) && ++unreachable < MAX_UNREACHABLE && this.#now() < r.expiresAt) {
-          log.warn(
-            { cibaRequest: r.ref, attempt: unreachable, reason: describeOidcError(err) },
-            'CIBA: PSC unreachable while polling; polling again',
-          )
-          continue
-        }
-        this.#fail(
-          r,
-          isUpstreamFailure(err) ? 'psc_unavailable' : 'failed',
-          `${isUpstreamFailure(err) ? 'PSC unreachable while polling: ' : ''}${describeOidcError(err)}`,
-        )
-        break
-      }
-    }
-  }
-
-  #fail(r: Running, failure: CibaFailure, reason: string): void {
-    r.state = 'failed'
-    r.failure = failure
-    r.reason = reason
   }
 }
