@@ -4,10 +4,10 @@ import * as oidc from 'openid-client'
 import type { PscAvailability } from '../policy/decide-request.js'
 import type { GatewayConfig } from '../config/types.js'
 import type { ClientCertificate } from '../config/client-certificate.js'
-import { OutboundHttp, type OutboundFailure } from './outbound-http.js'
-import { CERTIFICATE_WARNING_MS } from '../config/resolve-psc-production.js'
-import { diagnoseFailure, probeClientCertificate } from './client-certificate-probe.js'
-import { CertificateWatcher, type CertificateRenewal } from './certificate-watcher.js'
+import { OutboundHttp } from './outbound-http.js'
+import type { CertificateRenewal } from './certificate-watcher.js'
+import { ClientCertificateCare } from './client-certificate-care.js'
+import { diagnoseFailure } from './client-certificate-probe.js'
 import {
   PSC_ERR_CLIENT_CERTIFICATE,
   PSC_ERR_CLIENT_CERTIFICATE_REFUSED,
@@ -61,10 +61,8 @@ export class PscClient {
   #closed = false
   #retryMs = FIRST_RETRY_MS
   #started: Promise<void> | undefined
-  #certificateTimer: NodeJS.Timeout | undefined
-  /** PSC refused the client certificate in the TLS handshake (set by a call or the start-up probe) */
-  #refusal: { failure: OutboundFailure; since: number } | undefined
-  #watcher: CertificateWatcher | undefined
+  /** the client certificate's renewal, expiry warnings and refusal by PSC */
+  readonly #certificates: ClientCertificateCare
   /** every call to PSC goes through it: outbound proxy, CA bundle, client certificate */
   readonly http: OutboundHttp
 
@@ -74,11 +72,19 @@ export class PscClient {
     private readonly observer?: PscCallObserver,
     env: Record<string, string | undefined> = process.env,
     /** told when a renewed client certificate is in use (or could not be read) */
-    private readonly onCertificateRenewal?: (renewal: CertificateRenewal) => void,
+    onCertificateRenewal?: (renewal: CertificateRenewal) => void,
     /** how often the certificate files are looked at; 0: never */
-    private readonly certificatePollMs = 1000,
+    certificatePollMs = 1000,
   ) {
     this.http = new OutboundHttp(settings.outbound, env)
+    this.#certificates = new ClientCertificateCare({
+      http: this.http,
+      settings,
+      log,
+      tokenEndpoint: () => this.tokenEndpoint,
+      pollMs: certificatePollMs,
+      onRenewal: onCertificateRenewal,
+    })
   }
 
   /** The client certificate presented to PSC now (renewed files are picked up while running). */
@@ -102,10 +108,7 @@ export class PscClient {
         response.status >= 500 ? 'server_error' : response.status >= 400 ? 'client_error' : 'ok',
         seconds(),
       )
-      if (endpoint === 'token' && this.#refusal !== undefined) {
-        this.#refusal = undefined
-        this.log.info({ code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED }, 'PSC accepts the client certificate again')
-      }
+      if (endpoint === 'token') this.#certificates.accepted()
       return response
     } catch (err) {
       const name = (err as Error | undefined)?.name
@@ -117,7 +120,7 @@ export class PscClient {
       // openid-client passes fetch errors through: the login flow reads which part failed from them
       if (err instanceof Error) {
         const failure = await diagnoseFailure(this.http, err, url, Math.min(this.settings.httpTimeoutMs, 5000))
-        if (failure.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED) this.#certificateRefused(failure)
+        if (failure.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED) this.#certificates.refused(failure)
         Object.assign(err, { pscCode: failure.code, pscReason: failure.message })
       }
       throw err
@@ -150,95 +153,13 @@ export class PscClient {
     return typeof alias === 'string' ? alias : m.token_endpoint
   }
 
-  #certificateRefused(failure: OutboundFailure): void {
-    if (this.#refusal === undefined)
-      this.log.warn(
-        { code: failure.code, detail: failure.message },
-        'PSC refused the client certificate: no practitioner can log in until it is replaced',
-      )
-    this.#refusal = { failure, since: this.#refusal?.since ?? Date.now() }
-  }
-
-  /** After discovery (and after a renewal): one handshake with the token endpoint says whether PSC accepts the certificate. */
-  async #checkCertificateAccepted(): Promise<void> {
-    const url = this.tokenEndpoint
-    if (
-      url === undefined ||
-      this.settings.clientAuth !== 'tls_client_auth' ||
-      !url.startsWith('https:') ||
-      this.http.proxyOf(url) !== undefined
-    )
-      return
-    const probe = await probeClientCertificate(this.http, url, Math.min(this.settings.httpTimeoutMs, 5000))
-    if (probe.verdict === 'refused') this.#certificateRefused(probe.failure)
-    else if (probe.verdict === 'accepted' && this.#refusal !== undefined) {
-      this.#refusal = undefined
-      this.log.info({ code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED }, 'PSC accepts the client certificate again')
-    }
-  }
-
   /** Starts discovery in the background; resolves after the first attempt, whatever its outcome. */
   start(): Promise<void> {
     if (this.#started === undefined) {
-      this.#warnOfCertificateExpiry()
-      this.#watchCertificate()
+      this.#certificates.start()
       this.#started = this.#discover()
     }
     return this.#started
-  }
-
-  /** A renewed certificate (a Kubernetes Secret updated, files replaced) is used without a restart. */
-  #watchCertificate(): void {
-    const c = this.http.certificate
-    if (c === undefined || this.certificatePollMs <= 0) return
-    this.#watcher = new CertificateWatcher(c, this.certificatePollMs, (renewal) => {
-      if (renewal.outcome === 'renewed') {
-        this.http.replaceCertificate(renewal.certificate)
-        this.#refusal = undefined
-        const i = renewal.certificate.info
-        this.log.info(
-          {
-            subject: i.subject,
-            issuer: i.issuer,
-            serialNumber: i.serialNumber,
-            expires: new Date(i.validTo).toISOString(),
-            previousSerialNumber: renewal.previous.info.serialNumber,
-          },
-          'renewed client certificate for PSC in use from the next connection',
-        )
-        if (this.#certificateTimer) clearTimeout(this.#certificateTimer)
-        this.#warnOfCertificateExpiry()
-        void this.#checkCertificateAccepted()
-      } else {
-        this.log.warn(
-          { code: PSC_ERR_CLIENT_CERTIFICATE, detail: renewal.error },
-          'the client certificate files changed but cannot be used: the current certificate stays in use',
-        )
-      }
-      this.onCertificateRenewal?.(renewal)
-    })
-  }
-
-  /** At start-up, then daily: a warning in the log from 30 days before the certificate expires. */
-  #warnOfCertificateExpiry(): void {
-    const c = this.http.certificate
-    if (c === undefined || this.#closed) return
-    const left = c.info.validTo - Date.now()
-    const details = {
-      subject: c.info.subject,
-      issuer: c.info.issuer,
-      expires: new Date(c.info.validTo).toISOString(),
-      code: PSC_ERR_CLIENT_CERTIFICATE,
-    }
-    if (left <= 0)
-      this.log.warn(details, 'the client certificate presented to PSC has expired: PSC refuses the gateway; renew it')
-    else if (left < CERTIFICATE_WARNING_MS)
-      this.log.warn(
-        { ...details, daysLeft: Math.floor(left / 86_400_000) },
-        'the client certificate presented to PSC expires in less than 30 days: renew it',
-      )
-    this.#certificateTimer = setTimeout(() => this.#warnOfCertificateExpiry(), 86_400_000)
-    this.#certificateTimer.unref()
   }
 
   get configuration(): oidc.Configuration | undefined {
@@ -254,12 +175,12 @@ export class PscClient {
   /** Not ready with an expired client certificate either: PSC would refuse every login. */
   get status(): PscStatus {
     const c = this.http.certificate
-    if (this.#refusal !== undefined) {
+    if (this.#certificates.refusal !== undefined) {
       return {
         ready: false,
         code: PSC_ERR_CLIENT_CERTIFICATE_REFUSED,
-        reason: this.#refusal.failure.message,
-        since: this.#refusal.since,
+        reason: this.#certificates.refusal.failure.message,
+        since: this.#certificates.refusal.since,
       }
     }
     if (c !== undefined && c.info.validTo <= Date.now()) {
@@ -276,8 +197,7 @@ export class PscClient {
   close(): void {
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
-    if (this.#certificateTimer) clearTimeout(this.#certificateTimer)
-    this.#watcher?.close()
+    this.#certificates.close()
     void this.http.close()
   }
 
@@ -311,7 +231,7 @@ export class PscClient {
       this.#status = { ready: true, since: Date.now() }
       this.#retryMs = FIRST_RETRY_MS
       this.log.info({ discoveryUrl: s.discoveryUrl }, 'PSC discovery loaded')
-      await this.#checkCertificateAccepted()
+      await this.#certificates.checkAccepted()
     } catch (err) {
       const failure =
         err instanceof InconsistentDiscovery
