@@ -1,6 +1,6 @@
 // The house's rules of direction (docs/architecture.md), checked on the real import graph of src/:
 // pure rooms import no framework and do no I/O, the product (src/) never imports dev/ (the emulator, the demo),
-// the graph of files has no cycle, and the layout holds: one name per file, every command in cli/.
+// the graph of files has no cycle, and the layout holds: one name per file, every command in cli/, no file over 350 lines.
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -166,4 +166,14 @@ t.test('every file under src/ and dev/ starts with a comment that says what it i
     const first = lines[0]!.startsWith('#!') ? lines[1]! : lines[0]!
     t.match(first, /^\/\/ \S/, `${relative(ROOT, file)} starts with a one-line comment`)
   }
+})
+
+t.test('no file under src/ or dev/ is over 350 lines: small files, one concern each', async (t) => {
+  const MAX_LINES = 350
+  const ROOT = resolve(SRC, '..')
+  const long = [...sourceFiles(SRC), ...sourceFiles(join(ROOT, 'dev'))]
+    .map((file) => ({ file: relative(ROOT, file), lines: readFileSync(file, 'utf8').split('\n').length - 1 }))
+    .filter(({ lines }) => lines > MAX_LINES)
+    .map(({ file, lines }) => `${file}: ${lines} lines`)
+  t.same(long, [], `every file has at most ${MAX_LINES} lines (split a longer one by concern)`)
 })
