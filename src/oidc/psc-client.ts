@@ -1,5 +1,6 @@
 // The gateway's link to PSC: discovery through PSC's wallet document, retried with capped back-off
-// while PSC is unreachable, so the gateway starts (and serves public routes) without it.
+// while PSC is unreachable, so the gateway starts (and serves public routes) without it. Every call to
+// PSC is timed here; the client certificate's renewal and refusal are client-certificate-care.ts.
 import * as oidc from 'openid-client'
 import type { PscAvailability } from '../policy/decide-request.js'
 import type { GatewayConfig } from '../config/types.js'
