@@ -36,7 +36,9 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
     warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' },
-    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '5' },
+    // A CPU profile of the gateway on one route: --targets bare,session (the ratios need bare and session).
+    targets: { type: 'string', default: process.env.BENCH_TARGETS ?? 'bare,session,public' },
   },
 })
 const DURATION = positive(args.duration, 'duration')
@@ -44,6 +46,20 @@ const WARMUP = positive(args.warmup, 'warmup', true)
 const CONNECTIONS = positive(args.connections, 'connections')
 const ROUNDS = Math.floor(positive(args.rounds, 'rounds'))
 const LOAD = { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP }
+const TARGET_KEYS = { bare: 'bare proxy', session: 'gateway (session)', public: 'gateway (public)' } as const
+const TARGETS = targetList(args.targets)
+
+function targetList(value: string | undefined): Set<string> {
+  const keys = (value ?? '').split(',').map((k) => k.trim())
+  const unknown = keys.filter((k) => !(k in TARGET_KEYS))
+  if (unknown.length > 0 || !keys.includes('bare') || !keys.includes('session')) {
+    process.stderr.write(
+      `bench: --targets is a list of bare, session, public, with bare and session; got ${JSON.stringify(value)}\n`,
+    )
+    process.exit(2)
+  }
+  return new Set(keys.map((k) => TARGET_KEYS[k as keyof typeof TARGET_KEYS]))
+}
 
 function positive(value: string | undefined, name: string, zeroOk = false): number {
   const n = Number(value)
@@ -89,10 +105,10 @@ async function prepareTargets(bareUrl: string, gatewayUrl: string): Promise<Targ
   const cookie = `psc_session=${session}`
   const targets: Target[] = [
     // The bare proxy gets the very same request, cookie included (it forwards it upstream as is).
-    { label: 'bare proxy', url: `${bareUrl}/bench/item`, headers: { cookie } },
-    { label: 'gateway (session)', url: `${gatewayUrl}/bench/item`, headers: { cookie } },
-    { label: 'gateway (public)', url: `${gatewayUrl}/public/item` },
-  ]
+    { label: TARGET_KEYS.bare, url: `${bareUrl}/bench/item`, headers: { cookie } },
+    { label: TARGET_KEYS.session, url: `${gatewayUrl}/bench/item`, headers: { cookie } },
+    { label: TARGET_KEYS.public, url: `${gatewayUrl}/public/item` },
+  ].filter((t) => TARGETS.has(t.label))
   for (const t of targets) {
     const res = await fetch(t.url, { headers: t.headers, redirect: 'manual' })
     const body = await res.text()
@@ -201,12 +217,18 @@ async function main(): Promise<void> {
     ]),
   )
 
-  const perRound = rounds.map(([b, g, p]) => ({
-    ratio: g!.reqPerSec / b!.reqPerSec,
-    addedP99: g!.p99 - b!.p99,
-    ratioPublic: p!.reqPerSec / b!.reqPerSec,
-    addedP99Public: p!.p99 - b!.p99,
-  }))
+  const perRound = rounds.map((results) => {
+    const of = (label: string) => results.find((r) => r.label === label)
+    const b = of(TARGET_KEYS.bare)!
+    const g = of(TARGET_KEYS.session)!
+    const p = of(TARGET_KEYS.public)
+    return {
+      ratio: g.reqPerSec / b.reqPerSec,
+      addedP99: g.p99 - b.p99,
+      ratioPublic: p === undefined ? Number.NaN : p.reqPerSec / b.reqPerSec,
+      addedP99Public: p === undefined ? Number.NaN : p.p99 - b.p99,
+    }
+  })
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b)
     return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2

@@ -13,7 +13,8 @@ const answer = (reply: FromFileWriter) => port.postMessage(reply)
 port.on('message', (message: ToFileWriter) => {
   switch (message.kind) {
     case 'batch':
-      dest.writeBatch(message.bodies, (err) =>
+      // an empty batch (nothing but the chain-start to write) is an empty string
+      dest.writeBatch(message.lines === '' ? [] : message.lines.split('\n'), (err) =>
         answer(
           err ? { id: message.id, error: err.message } : { id: message.id, head: dest.format.sealer?.position ?? null },
         ),

@@ -99,6 +99,9 @@ export class AuditTrail {
   #now: () => number
   #lastMs = Number.NaN
   #lastIso = ''
+  /** the first millisecond of the second last formatted, and its ISO text up to the "." */
+  #secondStart = Number.NaN
+  #secondPrefix = ''
   #configHash: string | undefined
 
   constructor(sink: AuditSink, options: TrailOptions = {}) {
@@ -206,15 +209,26 @@ export class AuditTrail {
   }
 
   #time(): string {
-    // Many requests end within the same millisecond: format each millisecond once.
+    // Many requests end within the same millisecond: format each millisecond once, and each second
+    // once (the date and time up to the second), the milliseconds put after it.
     const ms = this.#now()
-    if (ms !== this.#lastMs) {
-      this.#lastMs = ms
-      this.#lastIso = new Date(ms).toISOString()
+    if (ms === this.#lastMs) return this.#lastIso
+    this.#lastMs = ms
+    const inSecond = ms - this.#secondStart
+    if (inSecond >= 0 && inSecond < 1000) {
+      this.#lastIso = `${this.#secondPrefix}${MILLISECONDS[inSecond]}Z`
+    } else {
+      const iso = new Date(ms).toISOString()
+      this.#secondStart = ms - (((ms % 1000) + 1000) % 1000)
+      this.#secondPrefix = iso.slice(0, iso.length - 4)
+      this.#lastIso = iso
     }
     return this.#lastIso
   }
 }
+
+/** "000" to "999": the milliseconds of an ISO time. */
+const MILLISECONDS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'))
 
 const REQUEST_FACTS = [
   'requestId',

@@ -55,7 +55,7 @@ export class WorkerDestination implements BatchDestination {
   writeBatch(bodies: string[], done: (err?: Error | null) => void): void {
     if (this.#closed) return done(new Error(`audit file ${this.path} is closed`))
     this.#worker ??= this.#spawn()
-    this.#ask(this.#worker, (id) => ({ kind: 'batch', id, bodies }), done)
+    this.#ask(this.#worker, (id) => ({ kind: 'batch', id, lines: bodies.join('\n') }), done)
   }
 
   /** The thread reopens the file before its next batch (SIGUSR2 after logrotate moved it). */

@@ -16,7 +16,7 @@ function cleanValue(value: string): string {
  * Node's to answer, never the upstream's "keep-alive, timeout=5". Upgrade too: WebSocket upgrades
  * go through the WebSocket proxy, not here. Transfer-Encoding: Node frames the answer itself.
  */
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -25,40 +25,39 @@ const HOP_BY_HOP = [
   'te',
   'trailer',
   'proxy-authenticate',
-] as const
+])
 
-function removeHopByHop(headers: Record<string, unknown>): void {
-  // and every header the upstream's Connection header names (RFC 9110 7.6.1)
-  const connection = headers.connection
+/** The names the upstream's Connection header lists beyond the usual hop-by-hop ones, lower-case. */
+function namedByConnection(connection: unknown): string[] | undefined {
   const named =
     typeof connection === 'string' ? connection : Array.isArray(connection) ? connection.join(',') : undefined
-  if (named !== undefined) {
-    for (const token of named.split(',')) {
-      const name = token.trim().toLowerCase()
-      if (name !== '') delete headers[name]
-    }
+  // "keep-alive" and "close", nearly every answer: nothing more to remove
+  if (named === undefined || named === 'keep-alive' || named === 'close') return undefined
+  const names: string[] = []
+  for (const token of named.split(',')) {
+    const name = token.trim().toLowerCase()
+    if (name !== '' && !HOP_BY_HOP.has(name)) names.push(name)
   }
-  for (const name of HOP_BY_HOP) if (name in headers) delete headers[name]
+  return names.length === 0 ? undefined : names
 }
 
 /**
- * Removes the upstream's hop-by-hop headers and the characters a header value may not carry, in
- * place (reply-from hands over its own copy), and returns the same object. Arrays (set-cookie) are
- * cleaned element by element; numbers are left as they are.
+ * The upstream's headers without its hop-by-hop headers (and those its Connection header names)
+ * and without the characters a header value may not carry. Names come from undici, lower-cased.
+ * A new object rather than deletes on reply-from's copy: every upstream answer has Connection and
+ * Keep-Alive, and a delete turns the object into a slow dictionary that fastify then walks again.
+ * Arrays (set-cookie) are cleaned element by element; numbers are left as they are.
  */
 export function sanitizeResponseHeaders<H extends Record<string, unknown>>(headers: H): H {
-  const writable = headers as Record<string, unknown>
-  removeHopByHop(writable)
-  for (const name in writable) {
-    const value = writable[name]
-    if (typeof value === 'string') {
-      const clean = cleanValue(value)
-      if (clean !== value) writable[name] = clean
-    } else if (Array.isArray(value)) {
-      if (value.some((v) => typeof v === 'string' && HAS_NOT_FIELD_VALUE.test(v))) {
-        writable[name] = value.map((v: unknown) => (typeof v === 'string' ? cleanValue(v) : v))
-      }
-    }
+  const named = namedByConnection(headers.connection)
+  const out: Record<string, unknown> = {}
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || (named !== undefined && named.includes(name))) continue
+    const value = headers[name]
+    if (typeof value === 'string') out[name] = cleanValue(value)
+    else if (Array.isArray(value) && value.some((v) => typeof v === 'string' && HAS_NOT_FIELD_VALUE.test(v)))
+      out[name] = value.map((v: unknown) => (typeof v === 'string' ? cleanValue(v) : v))
+    else out[name] = value
   }
-  return headers
+  return out as H
 }
