@@ -78,7 +78,9 @@ const print = (title: string, map: Map<string, number>) => {
 }
 process.stdout.write(
   `${files.length} profile(s): ${(total / 1000).toFixed(0)} ms sampled, ${(idle / 1000).toFixed(0)} ms idle, busy ${(busy / 1000).toFixed(0)} ms` +
-    (requests === undefined ? '' : `, ${((busy / requests) | 0).toFixed(0)} µs busy per request over ${requests} requests`) +
+    (requests === undefined
+      ? ''
+      : `, ${((busy / requests) | 0).toFixed(0)} µs busy per request over ${requests} requests`) +
     '\n',
 )
 print('self time by file or package (busy time)', byPlace)
