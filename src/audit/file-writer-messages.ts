@@ -9,11 +9,11 @@ export interface FileWriterSettings {
   checkEveryMs?: number | undefined
 }
 
+/**
+ * A batch's `lines`: its events joined by "\n" (JSON text never holds a raw newline): one string
+ * crosses to the thread at half the event loop's cost of an array of them.
+ */
 export type ToFileWriter =
-  /**
-   * `lines`: the batch's events joined by "\n" (JSON text never holds a raw newline): one string
-   * crosses to the thread at half the cost of an array of them, on the event loop.
-   */
   | { kind: 'batch'; id: number; lines: string }
   | { kind: 'reopen' }
   | { kind: 'close'; id: number }

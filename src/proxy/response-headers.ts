@@ -52,7 +52,7 @@ export function sanitizeResponseHeaders<H extends Record<string, unknown>>(heade
   const named = namedByConnection(headers.connection)
   const out: Record<string, unknown> = {}
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || (named !== undefined && named.includes(name))) continue
+    if (HOP_BY_HOP.has(name) || named?.includes(name)) continue
     const value = headers[name]
     if (typeof value === 'string') out[name] = cleanValue(value)
     else if (Array.isArray(value) && value.some((v) => typeof v === 'string' && HAS_NOT_FIELD_VALUE.test(v)))
