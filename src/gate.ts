@@ -91,13 +91,25 @@ export function createDecisionSteps(deps: GateDeps) {
     cookieName: config.session.cookieName,
   })
 
+  // The charter's step wraps the caller's carryOut once, not on every request (a closure each).
+  let given: CarryOut | undefined
+  let wrapped: CarryOut | undefined
+  const withCharter = (carryOut: CarryOut): CarryOut => {
+    if (deps.charter === undefined) return carryOut
+    if (carryOut !== given) {
+      given = carryOut
+      wrapped = charterFirst(deps.charter, carryOut)
+    }
+    return wrapped!
+  }
+
   return function decisionSteps(
     request: FastifyRequest,
     reply: FastifyReply,
     target: RequestTarget,
     carryOut: CarryOut,
   ): void | Promise<void> {
-    if (deps.charter !== undefined) carryOut = charterFirst(deps.charter, carryOut)
+    carryOut = withCharter(carryOut)
     const matched = match(target, request)
     if (matched.route === undefined)
       return carryOut(request, reply, matched, NO_SESSION, decide(matched, NO_SESSION.state))
