@@ -234,3 +234,69 @@ export async function measure(load: LoadSettings, target: Target, watched: Watch
   await new Promise((r) => setTimeout(r, 500))
   return m
 }
+
+/**
+ * The targets measured in turns: each gets its warm-up, then `slices` runs of duration / slices
+ * seconds each, the targets taking turns (order reversed every other slice), so that a change of
+ * the machine's speed during the round (other work on a shared VM) falls on all of them alike.
+ * Per target: req/s = requests / seconds measured, CPU per request = CPU / requests over its
+ * slices, percentiles over all its responses.
+ */
+export async function measureInTurns(
+  load: LoadSettings,
+  targets: Target[],
+  watched: Watched[],
+  slices: number,
+): Promise<Measured[]> {
+  const sliceSeconds = load.duration / slices
+  process.stdout.write(`  warm-up ${load.warmup} s each, then ${slices} turns of ${sliceSeconds} s per target ... `)
+  for (const t of targets) if (load.warmup > 0) await run(load, t.url, load.warmup, t.headers)
+  const acc = targets.map(() => ({
+    latencies: [] as number[],
+    requests: 0,
+    ok: 0,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    codes: new Map<string, number>(),
+    cpu: new Map<string, number>(),
+  }))
+  for (let s = 0; s < slices; s++) {
+    const order = s % 2 === 0 ? targets.map((_, i) => i) : targets.map((_, i) => targets.length - 1 - i)
+    for (const i of order) {
+      const t = targets[i]!
+      const a = acc[i]!
+      const before = cpuSnapshot(watched)
+      const result = await run(load, t.url, sliceSeconds, t.headers, (ms) => a.latencies.push(ms))
+      const after = cpuSnapshot(watched)
+      for (const name in after)
+        a.cpu.set(name, (a.cpu.get(name) ?? 0) + ((after[name] ?? Number.NaN) - (before[name] ?? Number.NaN)))
+      a.requests += result.requests.total
+      a.ok += result['2xx']
+      a.non2xx += result.non2xx
+      a.errors += result.errors
+      a.timeouts += result.timeouts
+      for (const [code, { count }] of Object.entries(result.statusCodeStats))
+        a.codes.set(code, (a.codes.get(code) ?? 0) + count)
+    }
+  }
+  const measured = targets.map((t, i): Measured => {
+    const a = acc[i]!
+    const sorted = Float64Array.from(a.latencies).sort()
+    const answered = a.requests || 1
+    return {
+      label: t.label,
+      reqPerSec: a.requests / load.duration,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      ok: a.ok,
+      non2xx: a.non2xx,
+      errors: a.errors,
+      timeouts: a.timeouts,
+      statusCodes: [...a.codes].map(([code, count]) => `${code}×${count}`).join(' '),
+      cpuPerRequestUs: Object.fromEntries([...a.cpu].map(([name, us]) => [name, us / answered])),
+    }
+  })
+  process.stdout.write(`${measured.map((m) => `${m.label} ${Math.round(m.reqPerSec)}`).join(', ')} req/s\n`)
+  return measured
+}

@@ -13,7 +13,7 @@
 // and gateway main-thread CPU per request ≤ 1.15 × bare's. Then the scaling part: the gateway run
 // as `serve` with workers 1, 2, ... (bench/worker-scaling.ts). The exit code is 0 even
 // when a target is missed (this is a report); it is 1 only when the bench itself could not run.
-import { buildDist, killAll, measure, startChild, stopChildren, type Measured, type Target } from './harness.js'
+import { buildDist, killAll, measureInTurns, startChild, stopChildren, type Measured, type Target } from './harness.js'
 import { hasMultiProcessMode, measureScaling, scalingTable, sessionCookie, workerCounts } from './worker-scaling.js'
 import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '5' },
+    // Turns per round: the measured seconds of each target cut in this many runs, the targets taking turns.
+    turns: { type: 'string', default: process.env.BENCH_TURNS ?? '5' },
     // A CPU profile of the gateway on one route: --targets bare,session (the ratios need bare and session).
     targets: { type: 'string', default: process.env.BENCH_TARGETS ?? 'bare,session,public' },
     // The scaling part: worker counts of `serve` (default 1 to the cores), or none.
@@ -49,6 +51,7 @@ const DURATION = positive(args.duration, 'duration')
 const WARMUP = positive(args.warmup, 'warmup', true)
 const CONNECTIONS = positive(args.connections, 'connections')
 const ROUNDS = Math.floor(positive(args.rounds, 'rounds'))
+const TURNS = Math.floor(positive(args.turns, 'turns'))
 const LOAD = { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP }
 const TARGET_KEYS = { bare: 'bare proxy', session: 'gateway (session)', public: 'gateway (public)' } as const
 const TARGETS = targetList(args.targets)
@@ -168,11 +171,10 @@ async function main(): Promise<void> {
     const targets = await prepareTargets(bare.url, gateway.url)
     // CPU per request of every process, to see where the time goes (the 2 cores are saturated).
     const watched = [upstreamChild, bareChild, gatewayChild].map((c) => ({ name: c.name, pid: c.proc.pid ?? -1 }))
-    // The machine's speed drifts (a shared VM): the targets are measured in reverse order every
-    // other round, and each round's ratio compares measurements a minute apart at most.
+    // The machine's speed drifts (a shared VM): the targets take turns within the round, so that a
+    // slower minute falls on each of them alike, and each round's ratio compares the same minutes.
     const order = round % 2 === 1 ? targets : [...targets].reverse()
-    const measured = new Map<string, Measured>()
-    for (const t of order) measured.set(t.label, await measure(LOAD, { ...t, label: t.label }, watched))
+    const measured = new Map((await measureInTurns(LOAD, order, watched, TURNS)).map((m) => [m.label, m]))
     rounds.push(targets.map((t) => measured.get(t.label)!))
     await stopChildren([bareChild, gatewayChild])
     gatewayStderr.push(...gatewayChild.stderr)
@@ -302,7 +304,8 @@ function loadAverage(): string {
 // The whole run is bounded: per round start-up, login, 3 × (warm-up + measure) and shutdown; per
 // worker count the same for one target.
 const scalingRuns = args.workers === 'none' ? 0 : (args.workers?.split(',').length ?? availableParallelism())
-const deadlineMs = (ROUNDS * (3 * (WARMUP + DURATION + 1) + 40) + scalingRuns * (WARMUP + DURATION + 50) + 90) * 1000
+const deadlineMs =
+  (ROUNDS * (3 * (WARMUP + DURATION + TURNS) + 40) + scalingRuns * (WARMUP + DURATION + 50) + 90) * 1000
 const watchdog = setTimeout(() => {
   process.stderr.write(`bench: still running after ${deadlineMs / 1000} s, giving up\n`)
   killAll('SIGKILL')
