@@ -15,6 +15,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { processAlive } from './ports.js'
 
 export const OPENSSL = process.env.OPENSSL_BIN ?? '/usr/bin/openssl'
 export const CLIENT_SUBJECT = '/C=FR/O=CH de Test/CN=psc-gateway-test'
@@ -158,15 +159,6 @@ const SHARED = join(tmpdir(), 'psc-test-pki')
 /** a base PKI older than this is made again (the tests read the certificates' days left) */
 const SHARED_MAX_AGE_MS = 3_600_000
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * The base PKI, made once per tap run and copied by every makeTestPki of that run: its five RSA
  * keys and eight openssl runs cost about two CPU-seconds, and about fifteen test files make one.
@@ -182,7 +174,7 @@ function sharedBase(): string {
   // what runs and test processes that ended left behind
   for (const name of readdirSync(SHARED)) {
     const [kind, pid] = name.split('-')
-    if ((kind === 'run' || kind === 'making') && !alive(Number(pid)))
+    if ((kind === 'run' || kind === 'making') && !processAlive(Number(pid)))
       rmSync(join(SHARED, name), { recursive: true, force: true })
   }
   const making = mkdtempSync(join(SHARED, `making-${process.pid}-`))

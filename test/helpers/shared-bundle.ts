@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
+import { processAlive } from './ports.js'
 import { until } from './until.js'
 
 const run = promisify(execFile)
@@ -48,13 +49,13 @@ function inputsKey(): string {
 
 /** true when the lock's holder is gone (a test killed while building) */
 function stale(lock: string): boolean {
+  let pid: number
   try {
-    process.kill(Number(readFileSync(join(lock, 'pid'), 'utf8')), 0)
-    return false
-  } catch (err) {
-    // ENOENT: released meanwhile; ESRCH: its holder is gone
-    return (err as NodeJS.ErrnoException).code === 'ESRCH'
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'))
+  } catch {
+    return false // released meanwhile
   }
+  return !processAlive(pid)
 }
 
 /** The lock is a folder holding its holder's pid, put in place whole by one rename. */
