@@ -19,6 +19,13 @@ const Common = {
     pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$',
     description: 'When it happened, ISO 8601 UTC with milliseconds',
   }),
+  worker: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'With workers > 1: the worker process that handled it (1 to workers); absent for what the primary itself wrote',
+    }),
+  ),
 }
 
 /** What an event caused by an HTTP request carries (all of it, once the response is done). */
@@ -348,7 +355,33 @@ export const RetentionEventSchema = object(
   'A rotated audit file older than audit.retention was removed by the gateway',
 )
 
-// What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts), retention events by audit/retention.ts.
+export const WorkerEventSchema = object(
+  {
+    ...Common,
+    event: Type.Literal('worker'),
+    outcome: Type.Union([Type.Literal('exited'), Type.Literal('restarted')], {
+      description:
+        'exited: a worker process ended without being asked (a crash, a kill); restarted: the primary started a new one in its place',
+    }),
+    worker: Type.Integer({ minimum: 1, description: 'The worker (1 to workers): a restarted one keeps its number' }),
+    pid: Type.Integer({ description: 'Its process id' }),
+    exitCode: Type.Optional(Type.Integer({ description: 'exited: its exit code, when it exited' })),
+    signal: Type.Optional(Str('exited: the signal that ended it (SIGKILL, SIGSEGV, ...), when one did')),
+    restarts: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'restarted: how many times this worker was restarted in a row' }),
+    ),
+    delayMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'restarted: how long the primary waited first (a crash loop waits longer)',
+      }),
+    ),
+  },
+  "One of `serve`'s worker processes (workers > 1) ended unasked, or was restarted, as the primary saw it",
+)
+
+// What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts), retention events by audit/retention.ts,
+// worker events by the cluster's primary (cluster/primary.ts).
 export const AuditEventSchema = Type.Union([
   AccessEventSchema,
   LoginEventSchema,
@@ -426,6 +459,7 @@ export type ConfigEvent = Static<typeof ConfigEventSchema>
 export type CibaEvent = Static<typeof CibaEventSchema>
 export type CharterEvent = Static<typeof CharterEventSchema>
 export type AdminEvent = Static<typeof AdminEventSchema>
+export type WorkerEvent = Static<typeof WorkerEventSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type ChainStart = Static<typeof ChainStartSchema>
 export type GapEvent = Static<typeof GapEventSchema>
@@ -443,6 +477,7 @@ export const AUDIT_LINE_SCHEMAS: TObject[] = [
   CharterEventSchema,
   RetentionEventSchema,
   AdminEventSchema,
+  WorkerEventSchema,
   GapEventSchema,
   ChainStartSchema,
   ChainHeadSchema,

@@ -1,0 +1,105 @@
+// One worker of `serve`'s cluster: takes the configuration the primary sends, builds the gateway
+// with an audit sink that goes to the primary (the one writer of the chain), listens on the public
+// port, and answers the primary: reloads, metrics, readiness, drain. It owns no file, no admin
+// listener and no signal but SIGTERM/SIGINT (drain): the primary reloads and reopens the audit file.
+import type { GatewayConfig } from '../config/types.js'
+import { runCheck } from '../ops/admin.js'
+import { isClusterMessage, type ToPrimary, type ToWorker, type WorkerReadiness } from './messages.js'
+import { portSharing } from './port-sharing.js'
+import { WorkerAuditSink, type SendToPrimary } from './worker-audit-sink.js'
+
+/** the environment variable that gives a worker its number (1 to workers; a restarted one keeps it) */
+export const WORKER_NUMBER_ENV = 'PSC_GATEWAY_WORKER'
+
+const CHECK_TIMEOUT_MS = 1500
+
+const send: SendToPrimary = (message, done) => {
+  if (process.send === undefined) throw new Error('not a cluster worker')
+  process.send(message, undefined, undefined, done)
+}
+
+function tell(message: ToPrimary): void {
+  send(message, () => {})
+}
+
+function configFromPrimary(): Promise<GatewayConfig> {
+  return new Promise((resolve) => {
+    const first = (m: unknown) => {
+      if (!isClusterMessage<ToWorker>(m) || m.type !== 'psc-cluster:config') return
+      process.off('message', first)
+      resolve(m.config)
+    }
+    process.on('message', first)
+  })
+}
+
+export async function runWorker(): Promise<void> {
+  const worker = Number(process.env[WORKER_NUMBER_ENV])
+  if (!Number.isInteger(worker) || worker < 1) throw new Error(`${WORKER_NUMBER_ENV} is not set: not a worker of serve`)
+  // The primary reloads and reopens the audit file; a signal sent to the whole group changes nothing here.
+  for (const signal of ['SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {})
+  const config = await configFromPrimary()
+  const [{ buildGateway }, { applyGatewayRuntimeTuning }] = await Promise.all([
+    import('../gateway.js'),
+    import('../ops/runtime-tuning.js'),
+  ])
+  applyGatewayRuntimeTuning()
+  const sink = new WorkerAuditSink(worker, send, {
+    mode: config.audit.onBackpressure,
+    maxQueuedEvents: config.audit.maxQueuedEvents,
+  })
+  const gateway = await buildGateway(config, { audit: sink, worker })
+  const log = gateway.app.log
+
+  let stopping: Promise<void> | undefined
+  const stop = (why: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ why }, 'worker draining')
+      try {
+        await gateway.close()
+      } finally {
+        process.exit(sink.unwritten > 0 ? 1 : 0)
+      }
+    })()
+    return stopping
+  }
+
+  process.on('message', (m: unknown) => {
+    if (!isClusterMessage<ToWorker>(m)) return
+    switch (m.type) {
+      case 'psc-cluster:config':
+        // The primary validated it, compared it with the start and audited it: only the state is swapped here.
+        try {
+          gateway.reload(m.config)
+        } catch (err) {
+          log.error({ error: (err as Error).message }, 'worker could not apply the reloaded configuration')
+        }
+        return
+      case 'psc-cluster:audit-state':
+        sink.setState(m.blocked, m.health)
+        return
+      case 'psc-cluster:ask':
+        void answer(m.id, m.what)
+        return
+      case 'psc-cluster:drain':
+        void stop('asked by the primary')
+    }
+  })
+  const answer = async (id: number, what: 'metrics' | 'readiness') => {
+    const value =
+      what === 'metrics'
+        ? await gateway.metrics.registry.getMetricsAsJSON()
+        : (Object.fromEntries(
+            await Promise.all(gateway.readiness.map(async (c) => [c.name, await runCheck(c, CHECK_TIMEOUT_MS)])),
+          ) as WorkerReadiness)
+    tell({ type: 'psc-cluster:answer', id, value })
+  }
+  // The primary is gone: nothing could be audited any more, so nothing more is served.
+  process.on('disconnect', () => {
+    if (stopping === undefined) process.exit(1)
+  })
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal))
+
+  const { url } = await gateway.listen(portSharing() === 'reuseport' ? { reusePort: true } : undefined)
+  tell({ type: 'psc-cluster:listening', url })
+}
