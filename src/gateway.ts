@@ -2,7 +2,7 @@
 // Request flow: rewriteUrl normalises the path once → reserved routes (endpoints/, oidc/) or the access gate
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
 // The parts live in server/: the fastify app, the per-request hooks, the error outcome, the lifecycle.
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
@@ -25,6 +25,7 @@ import { configHash } from './config/changes.js'
 import { registerForwarding } from './proxy/forward.js'
 import { SessionManager } from './session/manager.js'
 import { createSessionStore } from './session/create-store.js'
+import type { SessionStore } from './session/store.js'
 import { TokenKeeper } from './oidc/token-keeper.js'
 import { registerBackchannelLogout } from './oidc/backchannel-route.js'
 import { createFastifyApp, createLogger } from './server/fastify-app.js'
@@ -43,6 +44,10 @@ export interface GatewayOptions {
   now?: () => number
   /** default Node process metrics on /metrics (default true) */
   processMetrics?: boolean
+  /** the session store (default: the one config.session.store names); a cluster worker's reaches the primary */
+  sessionStore?: SessionStore
+  /** where the rate limits count (default: in this process); shared by the workers of a cluster */
+  rateLimitStore?: FastifyRateLimitStoreCtor
 }
 
 export interface Gateway {
@@ -74,7 +79,11 @@ export interface Gateway {
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = createLogger(config, options.logStream)
   const now = options.now ?? Date.now
-  const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
+  const sessions = new SessionManager(
+    options.sessionStore ?? createSessionStore(config.session.store),
+    config.session,
+    now,
+  )
   const auditOutput =
     options.audit !== undefined ? outputOf(options.audit) : createAuditOutput(config.audit, auditLogObserver(logger))
   const metrics = createGatewayMetrics({
@@ -127,7 +136,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
-  await app.register(rateLimit, { global: false })
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.rateLimitStore !== undefined && { store: options.rateLimitStore }),
+  })
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
