@@ -1,4 +1,5 @@
 // Calls and answers between two processes over their message channel (a cluster worker and its primary), for the state they share.
+import type { MessagePort } from 'node:worker_threads'
 import { SessionStoreUnavailable } from '../session/store.js'
 
 /**
@@ -182,12 +183,9 @@ export class RpcPeer {
 }
 
 /** A worker_threads MessagePort (tests, benches) as an RpcPort. */
-export function messagePortChannel(port: {
-  postMessage(message: unknown): void
-  on(event: string, listener: (...args: never[]) => void): unknown
-}): RpcPort {
+export function messagePortChannel(port: MessagePort): RpcPort {
   return {
     send: (message) => port.postMessage(message),
-    on: (event: string, listener: (...args: never[]) => void) => port.on(event, listener),
-  } as RpcPort
+    on: (event: string, listener: (...args: unknown[]) => void) => port.on(event, listener),
+  }
 }
