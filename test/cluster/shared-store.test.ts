@@ -187,7 +187,7 @@ t.test("each session the primary's store ends by itself is reported once, by one
   const primary = new MemorySessionStore(1000)
   const { workers } = cluster(t, primary, 3)
   const reports: Array<[number, StoreEndedSession]> = []
-  workers.forEach((w, i) => w.store.onEnded((e) => reports.push([i, e]), 20))
+  for (const [i, w] of workers.entries()) w.store.onEnded((e) => void reports.push([i, e]), 20)
   const round = () => Promise.all(workers.map((w) => w.store.health()))
   await round() // every worker has asked to be told
 
