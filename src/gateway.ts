@@ -2,7 +2,7 @@
 // Request flow: rewriteUrl normalises the path once → reserved routes (endpoints/, oidc/) or the access gate
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
 // The parts live in server/: the fastify app, the per-request hooks, the error outcome, the lifecycle.
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
@@ -51,8 +51,10 @@ export interface GatewayOptions {
   now?: () => number
   /** default Node process metrics on /metrics (default true) */
   processMetrics?: boolean
-  /** where sessions are kept (default: the store of config.session.store); a cluster's workers share the primary's */
+  /** the session store (default: the one config.session.store names); a cluster worker's reaches the primary */
   sessionStore?: SessionStore
+  /** where the rate limits count (default: in this process); shared by the workers of a cluster */
+  rateLimitStore?: FastifyRateLimitStoreCtor
   /**
    * This gateway is worker N of `serve`'s cluster: the primary owns the admin listener, the audit
    * retention, the sweep of expired sessions and the config events; the worker only serves requests.
@@ -128,7 +130,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
-  await app.register(rateLimit, { global: false })
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.rateLimitStore !== undefined && { store: options.rateLimitStore }),
+  })
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)

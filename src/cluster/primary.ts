@@ -21,8 +21,11 @@ import {
 } from './messages.js'
 import { portSharing } from './port-sharing.js'
 import { clusterReadiness } from './primary-readiness.js'
+import { PrimaryStoreServer } from './primary-store.js'
+import { RpcPeer } from './rpc.js'
+import { WindowCounts } from './shared-rate-limit.js'
 import { crashesInARow, restartDelayMs } from './restart-backoff.js'
-import { WORKER_NUMBER_ENV } from './worker.js'
+import { STORE_CALL_TIMEOUT_MS, WORKER_NUMBER_ENV } from './worker.js'
 
 /** How long the primary waits for a worker's answer (metrics, readiness) before going on without it. */
 const ANSWER_TIMEOUT_MS = 1500
@@ -56,6 +59,9 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   const parts = buildClusterPrimary(config)
   const { logger, audit, auditOutput, routing, sessions, metrics } = parts
   let stopping = false
+  // The memory store lives here, served to every worker; the rate limits count here for all of them.
+  const storeServer = config.session.store.type === 'memory' ? new PrimaryStoreServer(sessions.store) : undefined
+  const rateCounts = new WindowCounts()
 
   // ── the workers ──
   const slots: Slot[] = Array.from({ length: count }, (_, i) => ({
@@ -94,6 +100,9 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     slot.startedAt = Date.now()
     send(w, { type: 'psc-cluster:config', config: routing.current().config, reload: false })
     send(w, { type: 'psc-cluster:audit-state', ...auditState })
+    const peer = new RpcPeer(w, { timeoutMs: STORE_CALL_TIMEOUT_MS })
+    storeServer?.serve(peer)
+    rateCounts.serve(peer)
     w.on('message', (m: unknown) => {
       if (isClusterMessage<ToPrimary>(m)) fromWorker(slot, m)
     })

@@ -4,14 +4,20 @@
 // listener and no signal but SIGTERM/SIGINT (drain): the primary reloads and reopens the audit file.
 import type { GatewayConfig } from '../config/types.js'
 import { runCheck } from '../ops/admin.js'
+import { createSessionStore } from '../session/create-store.js'
+import { IpcSessionStore } from './ipc-session-store.js'
 import { isClusterMessage, type ToPrimary, type ToWorker, type WorkerReadiness } from './messages.js'
 import { portSharing } from './port-sharing.js'
+import { RpcPeer, type RpcPort } from './rpc.js'
+import { rateLimitStoreFor } from './shared-rate-limit.js'
 import { WorkerAuditSink, type SendToPrimary } from './worker-audit-sink.js'
 
 /** the environment variable that gives a worker its number (1 to workers; a restarted one keeps it) */
 export const WORKER_NUMBER_ENV = 'PSC_GATEWAY_WORKER'
 
 const CHECK_TIMEOUT_MS = 1500
+/** A call to the primary's store with no answer by then fails closed (503), as a Redis command timeout does. */
+export const STORE_CALL_TIMEOUT_MS = 2000
 
 const send: SendToPrimary = (message, done) => {
   if (process.send === undefined) throw new Error('not a cluster worker')
@@ -48,7 +54,17 @@ export async function runWorker(): Promise<void> {
     mode: config.audit.onBackpressure,
     maxQueuedEvents: config.audit.maxQueuedEvents,
   })
-  const gateway = await buildGateway(config, { audit: sink, worker })
+  // The memory store is the primary's, reached over the channel; Redis is reached by each worker itself.
+  // Rate limits count for the whole gateway: in the primary, or in Redis beside the sessions.
+  const peer = new RpcPeer(process as unknown as RpcPort, { timeoutMs: STORE_CALL_TIMEOUT_MS })
+  const sessionStore =
+    config.session.store.type === 'memory' ? new IpcSessionStore(peer) : createSessionStore(config.session.store)
+  const gateway = await buildGateway(config, {
+    audit: sink,
+    worker,
+    sessionStore,
+    rateLimitStore: rateLimitStoreFor(sessionStore, peer),
+  })
   const log = gateway.app.log
 
   let stopping: Promise<void> | undefined

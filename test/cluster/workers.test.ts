@@ -313,3 +313,4 @@ async function acrossWorkers(t: Test, store: 'memory' | 'redis') {
 }
 
 t.test('workers: 2 with the Redis session store', (t) => acrossWorkers(t, 'redis'))
+t.test('workers: 2 with the memory store, held by the primary', (t) => acrossWorkers(t, 'memory'))
