@@ -122,11 +122,13 @@ export const checkCommand: Command = {
   options: { config: CONFIG },
   async run(args) {
     const file = required(args, 'config', checkCommand)
-    const [{ loadOrRefuse }, { describePscConnection }, { compileRoutes, describeRouteTable }] = await Promise.all([
-      import('./config-file.js'),
-      import('./production-reports.js'),
-      import('../policy/rules.js'),
-    ])
+    const [{ loadOrRefuse }, { describePscConnection }, { compileRoutes, describeRouteTable }, { workerCount }] =
+      await Promise.all([
+        import('./config-file.js'),
+        import('./production-reports.js'),
+        import('../policy/rules.js'),
+        import('../config/sections/workers.js'),
+      ])
     const { config, warnings } = loadOrRefuse(file, process.env, 'check')
     const out = process.stdout
     out.write(`${file}: OK (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n\n`)
@@ -134,6 +136,10 @@ export const checkCommand: Command = {
       `PSC: ${config.psc.environment}, issuer ${config.psc.issuer}, client ${config.psc.clientId}, acr >= ${config.psc.acr}\n`,
     )
     out.write(`Public URL: ${config.publicUrl} (callback ${config.psc.redirectUri})\n`)
+    const workers = workerCount(config.workers)
+    out.write(
+      `Workers: ${workers === 1 ? '1 process' : `${workers} processes and a primary (audit, admin, reload)`}${config.workers === 'auto' ? ', auto: one per core' : ''}\n`,
+    )
     const tls = config.listen.tls
     if (tls !== undefined) {
       const redirect = config.listen.httpRedirect
