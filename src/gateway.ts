@@ -39,7 +39,7 @@ import {
   type RunningParts,
 } from './server/gateway-lifecycle.js'
 import { createAccounts, createPscClient } from './server/psc-and-accounts.js'
-import { readinessChecks } from './server/readiness-checks.js'
+import { heldChecks, readinessChecks } from './server/readiness-checks.js'
 import { registerBrandingRoutes } from './endpoints/branding-routes.js'
 import { registerCharter } from './endpoints/charter-wiring.js'
 
@@ -242,6 +242,10 @@ export interface ClusterPrimary {
   metrics: GatewayMetrics
   /** the configuration in force: a reload is validated, compared and audited here, once */
   routing: Routing
+  /** set `closing` at shutdown: /readyz says so */
+  drain: Drain
+  /** what the primary checks itself (config, sessions, audit, lifecycle) */
+  readiness: ReadinessCheck[]
   /** Audits the sessions a memory store loses, then closes the store and the audit outputs; what could not be written. */
   close(): Promise<number>
 }
@@ -279,6 +283,7 @@ export function buildClusterPrimary(config: GatewayConfig, options: ClusterPrima
   auditSessionEnds(sessions, audit)
   const retention = retentionOf(config, audit, auditOutput, logger, now)
   const routing = createRouting(config, { logger, audit, metrics })
+  const drain = new Drain()
   return {
     logger,
     auditOutput,
@@ -286,6 +291,8 @@ export function buildClusterPrimary(config: GatewayConfig, options: ClusterPrima
     sessions,
     metrics,
     routing,
+    drain,
+    readiness: heldChecks({ routing, sessions, auditOutput, drain }),
     async close() {
       retention?.stop()
       auditSessionsLostAtShutdown(sessions, audit)

@@ -9,8 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge } from 'prom-client'
 import type { AuditEventInput } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
-import { buildAdminApp, type ReadinessCheck } from '../ops/admin.js'
-import { sessionStoreCheck } from '../ops/readiness.js'
+import { buildAdminApp } from '../ops/admin.js'
 import { ClusterRegistry } from './cluster-metrics.js'
 import {
   isClusterMessage,
@@ -212,20 +211,8 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   auditStateTimer.unref()
 
   // ── the admin listener ──
-  const own: ReadinessCheck[] = [
-    {
-      name: 'config',
-      check: () => {
-        const state = routing.current()
-        return { ok: true, reason: `${state.config.source}: ${state.routes.routes.length} routes` }
-      },
-    },
-    { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
-    { name: 'audit', check: () => auditOutput.health() },
-    { name: 'lifecycle', check: () => (stopping ? { ok: false, reason: 'shutting down' } : { ok: true }) },
-  ]
   const checks = clusterReadiness({
-    own,
+    own: parts.readiness,
     fromWorkers: ['psc', 'sessions', ...(config.accounts !== undefined ? ['accounts'] : [])],
     ask: () => askAll<WorkerReadiness>('readiness'),
     expected: count,
@@ -265,6 +252,7 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     reopenAudit: () => auditOutput.reopen(),
     async stop() {
       stopping = true
+      parts.drain.closing = true
       for (const s of slots) clearTimeout(s.restartTimer)
       const { shutdownDelayMs, shutdownGraceMs } = config.lifecycle
       const gone = live().map(
