@@ -58,6 +58,19 @@ t.test('check prints the worker count; serve and check refuse a bad one with fil
   t.match(results[4]!.stderr, /not starting/, 'serve says it does not start')
 })
 
+t.test('more than one worker needs a port of its own: not 0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'psc-workers-port-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const f = join(dir, 'port0.yaml')
+  writeFileSync(
+    f,
+    `workers: 2\n${stackYaml({ port: 0, issuer: 'http://127.0.0.1:9/', upstreamUrl: 'http://127.0.0.1:9' })}`,
+  )
+  const [r] = await runCliBatch([{ args: ['check', '--config', f], env: { TEST_CLIENT_SECRET: CLIENT_SECRET } }])
+  t.equal(r!.code, 1)
+  t.match(r!.stderr, /port0\.yaml:\d+:\d+: listen\.port: with workers other than 1, give the port/)
+})
+
 t.test('auto: one per core, at most 64', async (t) => {
   t.equal(
     workerCount('auto', () => 6),

@@ -20,5 +20,10 @@ export function workerCount(setting: number | 'auto', cores: () => number = avai
 }
 
 export const workers: ConfigSection<'workers'> = {
+  check(raw, checks) {
+    // Each worker binds the port itself (SO_REUSEPORT): port 0 would give each one a port of its own.
+    if (raw.workers !== 1 && raw.listen.port === 0)
+      checks.error(['listen', 'port'], 'with workers other than 1, give the port: every worker listens on it')
+  },
   convert: (raw) => ({ workers: raw.workers }),
 }
