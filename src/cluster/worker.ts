@@ -44,6 +44,19 @@ export async function runWorker(): Promise<void> {
   if (!Number.isInteger(worker) || worker < 1) throw new Error(`${WORKER_NUMBER_ENV} is not set: not a worker of serve`)
   // The primary reloads and reopens the audit file; a signal sent to the whole group changes nothing here.
   for (const signal of ['SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {})
+  // What the primary says while the gateway is being built (a stop, its audit outputs' state) is kept, not lost.
+  let stopAsked: string | undefined
+  let auditState: { blocked: boolean; health: { ok: boolean; reason?: string } } | undefined
+  const early = (m: unknown) => {
+    if (!isClusterMessage<ToWorker>(m)) return
+    if (m.type === 'psc-cluster:drain') stopAsked = 'asked by the primary'
+    if (m.type === 'psc-cluster:audit-state') auditState = m
+  }
+  const earlySignal = (signal: NodeJS.Signals) => {
+    stopAsked = signal
+  }
+  process.on('message', early)
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, earlySignal)
   const config = await configFromPrimary()
   const [{ buildGateway }, { applyGatewayRuntimeTuning }] = await Promise.all([
     import('../gateway.js'),
@@ -114,7 +127,13 @@ export async function runWorker(): Promise<void> {
   process.on('disconnect', () => {
     if (stopping === undefined) process.exit(1)
   })
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal))
+  process.off('message', early)
+  if (auditState !== undefined) sink.setState(auditState.blocked, auditState.health)
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.off(signal, earlySignal)
+    process.on(signal, () => void stop(signal))
+  }
+  if (stopAsked !== undefined) return void stop(stopAsked)
 
   const { url } = await gateway.listen(portSharing() === 'reuseport' ? { reusePort: true } : undefined)
   tell({ type: 'psc-cluster:listening', url })
