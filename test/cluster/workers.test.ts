@@ -16,7 +16,7 @@ import { assertAuditLines } from '../audit/schema-lines.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
 import { CLI, runShell } from '../helpers/cli.js'
 import { loginThroughEmulator } from '../helpers/emulator-login.js'
-import { spawnGateway, until, type GatewayProcess } from '../helpers/gateway-process.js'
+import { spawnGateway, until } from '../helpers/gateway-process.js'
 import { startRedis } from '../helpers/redis.js'
 import { emulatorClientFor, freePort, stackYaml } from '../helpers/stack.js'
 
