@@ -31,6 +31,55 @@ export const STORE_RPC = {
   ended: 'store.ended',
 } as const
 
+/** What an argument of a call must be, checked before the store sees it. */
+export type ArgKind = 'string' | 'strings' | 'ms' | 'window' | 'version' | 'object'
+
+const argOk: Record<ArgKind, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  strings: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+  ms: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+  /** a window of zero would count every hit as the first: never limited */
+  window: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+  version: (v) => v === null || v === undefined || Number.isSafeInteger(v),
+  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+}
+
+const STORE_ARGS: Record<string, ArgKind[]> = {
+  [STORE_RPC.get]: ['string', 'version'],
+  [STORE_RPC.set]: ['string', 'object', 'ms'],
+  [STORE_RPC.update]: ['string', 'object', 'ms'],
+  [STORE_RPC.delete]: ['string'],
+  [STORE_RPC.deleteWhere]: ['object'],
+  [STORE_RPC.deleteByRefs]: ['strings'],
+  [STORE_RPC.listSessions]: ['object'],
+  [STORE_RPC.rememberOnce]: ['string', 'ms'],
+  [STORE_RPC.putShared]: ['string', 'string', 'ms'],
+  [STORE_RPC.getShared]: ['string'],
+  [STORE_RPC.takeShared]: ['string'],
+  [STORE_RPC.replaceShared]: ['string', 'string', 'string', 'ms'],
+  [STORE_RPC.tryLock]: ['string', 'ms'],
+  [STORE_RPC.unlock]: ['string'],
+  [STORE_RPC.watchEnds]: ['window'],
+}
+
+/**
+ * `peer`, whose handlers first check their arguments against `kinds` (by method): a call of another
+ * shape is refused with an error naming the method and the argument's position, never its value.
+ */
+export function typedHandlers(peer: RpcPeer, kinds: Record<string, ArgKind[]>): Pick<RpcPeer, 'handle'> {
+  return {
+    handle<A extends unknown[]>(method: string, handler: (...args: A) => unknown): void {
+      const expected = kinds[method] ?? []
+      peer.handle(method, (...args: unknown[]) => {
+        if (args.length > expected.length) throw new TypeError(`${method}: ${args.length} arguments`)
+        for (const [i, kind] of expected.entries())
+          if (!argOk[kind](args[i])) throw new TypeError(`${method}: argument ${i + 1} is not ${kind}`)
+        return handler(...(args as A))
+      })
+    },
+  }
+}
+
 /** Ends kept for a worker to report while none listens (all restarting): the audit must not lose them. */
 const MAX_UNREPORTED = 10_000
 
@@ -54,10 +103,11 @@ export class PrimaryStoreServer {
     this.#store = store
   }
 
-  /** Answers the store calls of the worker at the other end of `peer`. */
-  serve(peer: RpcPeer): void {
+  /** Answers the store calls of the worker at the other end of `peer`; a call whose arguments are not of their types is refused. */
+  serve(rpc: RpcPeer): void {
     const store = this.#store
     const r = STORE_RPC
+    const peer = typedHandlers(rpc, STORE_ARGS)
     peer.handle(r.get, (id: string, known: number | null) => {
       const got = store.get(id)
       return got instanceof Promise ? got.then((record) => this.#reply(record, known)) : this.#reply(got, known)
@@ -79,11 +129,19 @@ export class PrimaryStoreServer {
     peer.handle(r.unlock, (token: string) => this.#unlock(token))
     peer.handle(r.health, () => store.health())
     peer.handle(r.size, () => store.size())
-    peer.handle(r.watchEnds, (sweepEveryMs: number) => this.#watch(peer, sweepEveryMs))
-    peer.handle(r.unwatchEnds, () => {
-      const at = this.#listeners.indexOf(peer)
+    peer.handle(r.watchEnds, (sweepEveryMs: number) => this.#watch(rpc, sweepEveryMs))
+    const unwatch = () => {
+      const at = this.#listeners.indexOf(rpc)
       if (at >= 0) this.#listeners.splice(at, 1)
-    })
+    }
+    peer.handle(r.unwatchEnds, unwatch)
+    // A worker gone (crashed, restarted) is let go at once, not kept until the next end is reported.
+    rpc.onClose(unwatch)
+  }
+
+  /** Workers told of the sessions that end by themselves (a gone one is let go at once). */
+  get watchers(): number {
+    return this.#listeners.length
   }
 
   /** Locks held by workers (a worker that died holding one: it lapses at its TTL, as in the store). */

@@ -13,6 +13,8 @@ import { buildAdminApp } from '../ops/admin.js'
 import { ClusterRegistry } from './cluster-metrics.js'
 import {
   isClusterMessage,
+  messageKind,
+  toPrimary,
   type ToPrimary,
   type ToWorker,
   type WorkerMetrics,
@@ -45,7 +47,10 @@ export interface RunningCluster {
   reloadFrom(load: () => GatewayConfig): void
   /** SIGUSR2: reopens the audit file (the primary holds it) */
   reopenAudit(): void
-  /** drains every worker, waits for them, then flushes the audit; resolves with the events that could not be written */
+  /**
+   * Drains every worker, waits for them, then flushes the audit; resolves with the events that could
+   * not be written (a worker that did not stop cleanly counts as one at least).
+   */
   stop(): Promise<number>
   log: { info(o: object, msg: string): void; error(o: object, msg: string): void }
 }
@@ -58,6 +63,9 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   const parts = buildClusterPrimary(config)
   const { logger, audit, auditOutput, routing, sessions, metrics } = parts
   let stopping = false
+  /** audit events that reached the primary but could not be written, and workers that did not stop cleanly */
+  let lost = 0
+  const unclean: number[] = []
   // The memory store lives here, served to every worker; the rate limits count here for all of them.
   const storeServer = config.session.store.type === 'memory' ? new PrimaryStoreServer(sessions.store) : undefined
   const rateCounts = new WindowCounts()
@@ -99,12 +107,27 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     slot.startedAt = Date.now()
     send(w, { type: 'psc-cluster:config', config: routing.current().config, reload: false })
     send(w, { type: 'psc-cluster:audit-state', ...auditState })
-    const peer = new RpcPeer(w, { timeoutMs: STORE_CALL_TIMEOUT_MS })
+    const dropped = (kind: string, why: string) =>
+      logger.error({ worker: slot.n, kind }, `worker message dropped: ${why}`)
+    const peer = new RpcPeer(w, {
+      timeoutMs: STORE_CALL_TIMEOUT_MS,
+      onMalformed: (m) => dropped(messageKind(m), 'not a store call of the expected shape'),
+    })
     storeServer?.serve(peer)
     rateCounts.serve(peer)
     w.on('message', (m: unknown) => {
-      if (isClusterMessage<ToPrimary>(m)) fromWorker(slot, m)
+      // Only a message of the expected shape is used; another is logged (its type, never its content) and dropped.
+      if (!isClusterMessage(m)) return
+      const ok = toPrimary(m)
+      if (ok === undefined) return dropped(messageKind(m), 'not of the expected shape')
+      try {
+        fromWorker(slot, ok)
+      } catch (err) {
+        dropped(ok.type, err instanceof Error ? err.name : 'error')
+      }
     })
+    // A send that fails (the channel closing under it) is an 'error' event: unheard, it would end the primary.
+    w.on('error', (err: Error) => logger.error({ worker: slot.n, error: err.message }, 'worker channel error'))
     w.once('exit', (code, signal) => exited(slot, w, code, signal))
     return w
   }
@@ -112,7 +135,16 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   function fromWorker(slot: Slot, m: ToPrimary): void {
     switch (m.type) {
       case 'psc-cluster:audit': {
-        const w = auditOutput.write(m.event)
+        // The worker's number is the one the primary gave it: a worker cannot write in another's name.
+        ;(m.event as { worker?: number }).worker = slot.n
+        let w: void | Promise<void>
+        try {
+          w = auditOutput.write(m.event)
+        } catch (err) {
+          // An event that cannot be written is lost (logged by its kind only): serve's exit code says so.
+          lost++
+          throw err
+        }
         if (w !== undefined) {
           refreshAuditState()
           void w.then(refreshAuditState)
@@ -180,6 +212,8 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
                 resolve(undefined)
               }, ANSWER_TIMEOUT_MS)
               questions.set(id, (value) => {
+                // An answer of the other kind is no answer: the worker counts as silent.
+                if (Array.isArray(value) !== (what === 'metrics')) return
                 clearTimeout(timer)
                 questions.delete(id)
                 resolve({ worker: s.n, value: value as T })
@@ -231,6 +265,7 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     url = await ready
   } catch (err) {
     stopping = true
+    clearInterval(auditStateTimer)
     for (const s of live()) s.worker!.process.kill('SIGKILL')
     await parts.close()
     throw err
@@ -264,8 +299,13 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
             const one = () => {
               if (--left === 0) resolve()
             }
+            // A worker that exits 1 (events its channel refused, a drain that failed) or is killed may have lost events.
             if (w.isDead()) left--
-            else w.once('exit', one)
+            else
+              w.once('exit', (code, signal) => {
+                if (code !== 0 || signal !== null) unclean.push(s.n)
+                one()
+              })
             if (!w.isConnected()) left--
             else w.once('disconnect', one)
             if (left === 0) resolve()
@@ -283,7 +323,11 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
       clearTimeout(cutoff)
       clearInterval(auditStateTimer)
       await admin?.close()
-      return parts.close()
+      const unwritten = await parts.close()
+      if (unclean.length > 0)
+        logger.error({ workers: unclean }, 'worker(s) did not stop cleanly: their last audit events may be lost')
+      // Each worker that did not stop cleanly counts as one event lost at least: the exit code must say so.
+      return unwritten + lost + unclean.length
     },
   }
 }

@@ -33,6 +33,30 @@ export interface RpcOptions {
   /** a call with no answer by then rejects with SessionStoreUnavailable: the caller fails closed */
   timeoutMs: number
   now?: () => number
+  /** a message tagged as ours whose shape is not one of ours: dropped, then told here (to log its type, not its content) */
+  onMalformed?: (message: unknown) => void
+}
+
+const isWire = (m: Record<string, unknown>): boolean => {
+  switch (m.pscRpc) {
+    case 'call':
+      return Number.isSafeInteger(m.id) && typeof m.m === 'string' && Array.isArray(m.a)
+    case 'reply': {
+      if (!Number.isSafeInteger(m.id)) return false
+      const e = m.e as Record<string, unknown> | undefined | null
+      return (
+        e === undefined ||
+        (typeof e === 'object' &&
+          e !== null &&
+          typeof e.message === 'string' &&
+          (e.unavailable === undefined || typeof e.unavailable === 'string'))
+      )
+    }
+    case 'notice':
+      return typeof m.t === 'string'
+    default:
+      return false
+  }
 }
 
 /**
@@ -44,6 +68,8 @@ export class RpcPeer {
   readonly #port: RpcPort
   readonly #timeoutMs: number
   readonly #now: () => number
+  readonly #onMalformed: ((message: unknown) => void) | undefined
+  readonly #onClose: Array<() => void> = []
   readonly #handlers = new Map<string, (...args: unknown[]) => unknown>()
   readonly #notices = new Map<string, (data: unknown) => void>()
   /** insertion order is deadline order: every call waits the same timeoutMs */
@@ -56,6 +82,7 @@ export class RpcPeer {
     this.#port = port
     this.#timeoutMs = options.timeoutMs
     this.#now = options.now ?? Date.now
+    this.#onMalformed = options.onMalformed
     port.on('message', (message) => this.#receive(message))
     const events = port as unknown as { on(event: string, listener: () => void): unknown }
     for (const event of ['disconnect', 'exit', 'close']) events.on(event, () => this.close(`peer ${event}`))
@@ -109,6 +136,7 @@ export class RpcPeer {
     const pending = [...this.#pending.values()]
     this.#pending.clear()
     for (const p of pending) p.reject(new SessionStoreUnavailable(`the primary process is unreachable (${reason})`))
+    for (const listener of this.#onClose.splice(0)) listener()
   }
 
   #send(message: Wire): void {
@@ -134,8 +162,16 @@ export class RpcPeer {
     }
   }
 
+  /** Called once, when the other end is gone (so that what is kept for it can be let go). */
+  onClose(listener: () => void): void {
+    if (this.#gone !== undefined) listener()
+    else this.#onClose.push(listener)
+  }
+
   #receive(message: unknown): void {
     if (typeof message !== 'object' || message === null || !('pscRpc' in message)) return
+    // The other end is a process of ours, but a message is used only for the shape it must have.
+    if (!isWire(message as Record<string, unknown>)) return this.#onMalformed?.(message)
     const m = message as Wire
     if (m.pscRpc === 'reply') {
       const p = this.#pending.get(m.id)

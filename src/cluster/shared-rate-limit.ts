@@ -3,6 +3,7 @@ import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/
 import { LRUCache } from 'lru-cache'
 import { RedisSessionStore } from '../session/redis-store.js'
 import { SessionStoreUnavailable, type SessionStore } from '../session/store.js'
+import { typedHandlers } from './primary-store.js'
 import type { RpcPeer } from './rpc.js'
 
 /** The count of `key` in its window with this hit, and the milliseconds left in that window. */
@@ -88,7 +89,9 @@ export class WindowCounts implements RateCounter {
 
   /** Counts the hits of the worker at the other end of `peer`. */
   serve(peer: RpcPeer): void {
-    peer.handle(RATE_HIT, (key: string, windowMs: number) => this.hitNow(key, windowMs))
+    typedHandlers(peer, { [RATE_HIT]: ['string', 'window'] }).handle(RATE_HIT, (key: string, windowMs: number) =>
+      this.hitNow(key, windowMs),
+    )
   }
 }
 

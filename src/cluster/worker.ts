@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../config/types.js'
 import { runCheck } from '../ops/admin.js'
 import { createSessionStore } from '../session/create-store.js'
 import { IpcSessionStore } from './ipc-session-store.js'
-import { isClusterMessage, type ToPrimary, type ToWorker, type WorkerReadiness } from './messages.js'
+import { messageKind, toWorker, type ToPrimary, type WorkerReadiness } from './messages.js'
 import { portSharing } from './port-sharing.js'
 import { RpcPeer, type RpcPort } from './rpc.js'
 import { rateLimitStoreFor } from './shared-rate-limit.js'
@@ -30,8 +30,9 @@ function tell(message: ToPrimary): void {
 
 function configFromPrimary(): Promise<GatewayConfig> {
   return new Promise((resolve) => {
-    const first = (m: unknown) => {
-      if (!isClusterMessage<ToWorker>(m) || m.type !== 'psc-cluster:config') return
+    const first = (message: unknown) => {
+      const m = toWorker(message)
+      if (m?.type !== 'psc-cluster:config') return
       process.off('message', first)
       resolve(m.config)
     }
@@ -47,8 +48,9 @@ export async function runWorker(): Promise<void> {
   // What the primary says while the gateway is being built (a stop, its audit outputs' state) is kept, not lost.
   let stopAsked: string | undefined
   let auditState: { blocked: boolean; health: { ok: boolean; reason?: string } } | undefined
-  const early = (m: unknown) => {
-    if (!isClusterMessage<ToWorker>(m)) return
+  const early = (message: unknown) => {
+    const m = toWorker(message)
+    if (m === undefined) return
     if (m.type === 'psc-cluster:drain') stopAsked = 'asked by the primary'
     if (m.type === 'psc-cluster:audit-state') auditState = m
   }
@@ -57,6 +59,15 @@ export async function runWorker(): Promise<void> {
   }
   process.on('message', early)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, earlySignal)
+  // The primary is gone (crashed, killed): nothing could be audited any more, so nothing more is
+  // served. Watched from the start: a primary lost while the gateway is being built must not leave a
+  // worker that goes on to listen; once draining, the drain's own exit code says what was lost.
+  let stopping: Promise<void> | undefined
+  const orphaned = () => {
+    if (stopping === undefined) process.exit(1)
+  }
+  process.on('disconnect', orphaned)
+  if (process.connected !== true) return orphaned()
   const config = await configFromPrimary()
   const [{ buildGateway }, { applyGatewayRuntimeTuning }] = await Promise.all([
     import('../gateway.js'),
@@ -80,21 +91,28 @@ export async function runWorker(): Promise<void> {
   })
   const log = gateway.app.log
 
-  let stopping: Promise<void> | undefined
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ why }, 'worker draining')
+      let failed = false
       try {
         await gateway.close()
+      } catch (err) {
+        // The primary reads the exit code: a drain that failed may have lost audit events.
+        failed = true
+        log.error({ error: err instanceof Error ? err.message : String(err) }, 'worker drain failed')
       } finally {
-        process.exit(sink.unwritten > 0 ? 1 : 0)
+        process.exit(failed || sink.unwritten > 0 ? 1 : 0)
       }
     })()
     return stopping
   }
 
-  process.on('message', (m: unknown) => {
-    if (!isClusterMessage<ToWorker>(m)) return
+  process.on('message', (message: unknown) => {
+    if (typeof message !== 'object' || message === null || 'pscRpc' in message) return
+    const m = toWorker(message)
+    if (m === undefined)
+      return log.error({ kind: messageKind(message) }, 'primary message dropped: not of the expected shape')
     switch (m.type) {
       case 'psc-cluster:config':
         // The primary validated it, compared it with the start and audited it: only the state is swapped here.
@@ -123,10 +141,6 @@ export async function runWorker(): Promise<void> {
           ) as WorkerReadiness)
     tell({ type: 'psc-cluster:answer', id, value })
   }
-  // The primary is gone: nothing could be audited any more, so nothing more is served.
-  process.on('disconnect', () => {
-    if (stopping === undefined) process.exit(1)
-  })
   process.off('message', early)
   if (auditState !== undefined) sink.setState(auditState.blocked, auditState.health)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -134,6 +148,7 @@ export async function runWorker(): Promise<void> {
     process.on(signal, () => void stop(signal))
   }
   if (stopAsked !== undefined) return void stop(stopAsked)
+  if (process.connected !== true) return orphaned()
 
   const { url } = await gateway.listen(portSharing() === 'reuseport' ? { reusePort: true } : undefined)
   tell({ type: 'psc-cluster:listening', url })
