@@ -12,7 +12,8 @@ export const serveCommand: Command = {
   summary: 'Run the gateway.',
   usage: '--config FILE',
   details:
-    'SIGHUP (or a change of FILE) reloads routes, upstreams and headers; SIGUSR2 reopens the audit file;\nSIGTERM drains requests in flight, then stops.',
+    'SIGHUP (or a change of FILE) reloads routes, upstreams and headers; SIGUSR2 reopens the audit file;\nSIGTERM drains requests in flight, then stops (exit 1 if audit events were lost).\n' +
+    'workers: in FILE: 1 (the default; Kubernetes: scale with replicas) or auto / N on a VM: a primary\nprocess holds the audit file, the admin port and the reload, and N workers serve the public port.',
   options: { config: CONFIG },
   async run(args) {
     const configFile = required(args, 'config', serveCommand)
