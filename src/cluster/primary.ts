@@ -119,7 +119,11 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
       // Only a message of the expected shape is used; another is logged (its type, never its content) and dropped.
       if (!isClusterMessage(m)) return
       const ok = toPrimary(m)
-      if (ok === undefined) return dropped(messageKind(m), 'not of the expected shape')
+      if (ok === undefined) {
+        // An audit event that cannot be written is one lost: serve's exit code says so.
+        if (m.type === 'psc-cluster:audit') lost++
+        return dropped(messageKind(m), 'not of the expected shape')
+      }
       try {
         fromWorker(slot, ok)
       } catch (err) {
@@ -141,7 +145,6 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
         try {
           w = auditOutput.write(m.event)
         } catch (err) {
-          // An event that cannot be written is lost (logged by its kind only): serve's exit code says so.
           lost++
           throw err
         }
