@@ -60,12 +60,9 @@ export async function runWorker(): Promise<void> {
   process.on('message', early)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, earlySignal)
   // The primary is gone (crashed, killed): nothing could be audited any more, so nothing more is
-  // served. Watched from the start: a primary lost while the gateway is being built must not leave a
-  // worker that goes on to listen; once draining, the drain's own exit code says what was lost.
-  let stopping: Promise<void> | undefined
-  const orphaned = () => {
-    if (stopping === undefined) process.exit(1)
-  }
+  // served, not even the end of a drain (its responses would go unaudited). Watched from the start:
+  // a primary lost while the gateway is being built must not leave a worker that goes on to listen.
+  const orphaned = () => process.exit(1)
   process.on('disconnect', orphaned)
   if (process.connected !== true) return orphaned()
   const config = await configFromPrimary()
@@ -91,6 +88,7 @@ export async function runWorker(): Promise<void> {
   })
   const log = gateway.app.log
 
+  let stopping: Promise<void> | undefined
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ why }, 'worker draining')
