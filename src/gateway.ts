@@ -2,7 +2,7 @@
 // Request flow: rewriteUrl normalises the path once → reserved routes (endpoints/, oidc/) or the access gate
 // (gate.ts) → proxy (proxy/) → one audit line per decision when the response is done.
 // The parts live in server/: the fastify app, the per-request hooks, the error outcome, the lifecycle.
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { AuditSink } from './audit/events.js'
@@ -17,21 +17,29 @@ import { createAccessGate, createDecisionSteps } from './gate.js'
 import { registerForwardAuth } from './endpoints/forward-auth-route.js'
 import { registerJwks } from './endpoints/jwks-route.js'
 import { AssertionIssuer } from './proxy/identity-assertion.js'
-import { buildAdminApp } from './ops/admin.js'
+import { buildAdminApp, type ReadinessCheck } from './ops/admin.js'
 import { Drain } from './ops/drain.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
-import { auditLogObserver, auditSessionEnds } from './ops/audit-wiring.js'
+import { auditLogObserver, auditSessionEnds, auditSessionsLostAtShutdown } from './ops/audit-wiring.js'
 import { configHash } from './config/changes.js'
 import { registerForwarding } from './proxy/forward.js'
 import { SessionManager } from './session/manager.js'
 import { createSessionStore } from './session/create-store.js'
+import type { SessionStore } from './session/store.js'
 import { TokenKeeper } from './oidc/token-keeper.js'
 import { registerBackchannelLogout } from './oidc/backchannel-route.js'
 import { createFastifyApp, createLogger } from './server/fastify-app.js'
 import { registerRequestHooks } from './server/request-hooks.js'
-import { close, createRouting, listen, type RunningParts } from './server/gateway-lifecycle.js'
+import {
+  close,
+  createRouting,
+  listen,
+  type ListenOn,
+  type Routing,
+  type RunningParts,
+} from './server/gateway-lifecycle.js'
 import { createAccounts, createPscClient } from './server/psc-and-accounts.js'
-import { readinessChecks } from './server/readiness-checks.js'
+import { heldChecks, readinessChecks } from './server/readiness-checks.js'
 import { registerBrandingRoutes } from './endpoints/branding-routes.js'
 import { registerCharter } from './endpoints/charter-wiring.js'
 
@@ -43,6 +51,15 @@ export interface GatewayOptions {
   now?: () => number
   /** default Node process metrics on /metrics (default true) */
   processMetrics?: boolean
+  /** the session store (default: the one config.session.store names); a cluster worker's reaches the primary */
+  sessionStore?: SessionStore
+  /** where the rate limits count (default: in this process); shared by the workers of a cluster */
+  rateLimitStore?: FastifyRateLimitStoreCtor
+  /**
+   * This gateway is worker N of `serve`'s cluster: the primary owns the admin listener, the audit
+   * retention, the sweep of expired sessions and the config events; the worker only serves requests.
+   */
+  worker?: number
 }
 
 export interface Gateway {
@@ -54,11 +71,13 @@ export interface Gateway {
   metrics: GatewayMetrics
   /** the audit outputs: reopen() on SIGUSR2, droppedEvents for metrics */
   audit: AuditOutput
+  /** what /readyz checks (a cluster's primary asks its workers for theirs) */
+  readiness: ReadinessCheck[]
   /**
    * Listens on the configured addresses; resolves with the actual URLs. `on.handle`: a socket
    * already bound (a test's reserved port, or one handed over by a supervisor) instead of listen.port.
    */
-  listen(on?: { handle: object }): Promise<{ url: string; adminUrl?: string }>
+  listen(on?: ListenOn): Promise<{ url: string; adminUrl?: string }>
   /**
    * Swaps in a new configuration's routes, upstreams and headers, atomically: requests in flight
    * finish under the state they started with. Throws (keeping the current state) when the new
@@ -72,9 +91,14 @@ export interface Gateway {
 }
 
 export async function buildGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = createLogger(config, options.logStream)
+  const logger = createLogger(config, options.logStream, options.worker)
   const now = options.now ?? Date.now
-  const sessions = new SessionManager(createSessionStore(config.session.store), config.session, now)
+  const worker = options.worker
+  const sessions = new SessionManager(
+    options.sessionStore ?? createSessionStore(config.session.store),
+    config.session,
+    now,
+  )
   const auditOutput =
     options.audit !== undefined ? outputOf(options.audit) : createAuditOutput(config.audit, auditLogObserver(logger))
   const metrics = createGatewayMetrics({
@@ -90,32 +114,11 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     now,
   })
   audit.setConfigHash(configHash(config))
-  void audit.emit({
-    event: 'config',
-    outcome: 'loaded',
-    source: config.source,
-    routes: config.routes.length,
-    configHash: configHash(config),
-  })
-  auditSessionEnds(sessions, audit)
-  // Rotated audit files past audit.retention are removed now, every hour, and after each SIGUSR2.
-  const retention = auditRetentionFor(
-    config.audit,
-    (event) => audit.write(event as unknown as Parameters<AuditTrail['write']>[0]),
-    (err) =>
-      logger.error(
-        { err: { message: err.message } },
-        'audit retention: an old audit file could not be removed; tried again within the hour',
-      ),
-    now,
-  )
-  if (retention !== undefined) {
-    const reopen = auditOutput.reopen
-    auditOutput.reopen = () => {
-      reopen()
-      void retention.poke()
-    }
+  if (worker === undefined) {
+    auditConfigLoaded(audit, config)
+    auditSessionEnds(sessions, audit)
   }
+  const retention = worker === undefined ? retentionOf(config, audit, auditOutput, logger, now) : undefined
   const psc = createPscClient({ config, logger, metrics, audit, now })
   const accounts = createAccounts({ config, logger, metrics, now })
   const routing = createRouting(config, { logger, audit, metrics })
@@ -127,7 +130,10 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
 
   // Only routes that opt in (login, callback) are limited; proxied routes never are. Keyed on
   // request.ip: the client address as seen through trustedProxies only.
-  await app.register(rateLimit, { global: false })
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.rateLimitStore !== undefined && { store: options.rateLimitStore }),
+  })
   await registerAuthRoutes(app, { config, psc, sessions, audit, now, ...(accounts !== undefined && { accounts }) })
   if (config.psc.backchannelLogout) await registerBackchannelLogout(app, { config, psc, store: sessions.store, audit })
   const tokens = new TokenKeeper(psc, sessions, config.psc.revalidateEveryMs, now, accounts)
@@ -160,12 +166,11 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     upstreamObserver: metrics.upstream,
   })
 
-  const admin = config.admin.enabled
-    ? buildAdminApp(readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts }), {
-        metrics: metrics.registry,
-        sessionApi: { sessions, audit, token: config.admin },
-      })
-    : undefined
+  const readiness = readinessChecks({ psc, routing, sessions, auditOutput, drain, accounts })
+  const admin =
+    config.admin.enabled && worker === undefined
+      ? buildAdminApp(readiness, { metrics: metrics.registry, sessionApi: { sessions, audit, token: config.admin } })
+      : undefined
 
   const parts: RunningParts = { config, app, admin, psc, sessions, accounts, audit, auditOutput, drain }
   return {
@@ -175,12 +180,124 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
     sessions,
     metrics,
     audit: auditOutput,
+    readiness,
     listen: (on) => listen(parts, on),
     reload: routing.reload,
     reloadFrom: routing.reloadFrom,
     close: (graceMs = config.lifecycle.shutdownGraceMs) => {
       retention?.stop()
       return close(parts, graceMs)
+    },
+  }
+}
+
+function auditConfigLoaded(audit: AuditTrail, config: GatewayConfig): void {
+  void audit.emit({
+    event: 'config',
+    outcome: 'loaded',
+    source: config.source,
+    routes: config.routes.length,
+    configHash: configHash(config),
+  })
+}
+
+/** Rotated audit files past audit.retention are removed now, every hour, and after each SIGUSR2. */
+function retentionOf(
+  config: GatewayConfig,
+  audit: AuditTrail,
+  auditOutput: AuditOutput,
+  logger: ReturnType<typeof createLogger>,
+  now: () => number,
+): ReturnType<typeof auditRetentionFor> {
+  const retention = auditRetentionFor(
+    config.audit,
+    (event) => audit.write(event as unknown as Parameters<AuditTrail['write']>[0]),
+    (err) =>
+      logger.error(
+        { err: { message: err.message } },
+        'audit retention: an old audit file could not be removed; tried again within the hour',
+      ),
+    now,
+  )
+  if (retention !== undefined) {
+    const reopen = auditOutput.reopen
+    auditOutput.reopen = () => {
+      reopen()
+      void retention.poke()
+    }
+  }
+  return retention
+}
+
+/** The parts of `serve`'s cluster primary: what is held once for every worker. */
+export interface ClusterPrimary {
+  logger: ReturnType<typeof createLogger>
+  /** the one audit output every worker's events are written to, in the order they arrive */
+  auditOutput: AuditOutput
+  /** the primary's own events (config, worker, admin) */
+  audit: AuditTrail
+  /** the session store as the primary sees it: the admin session API, the sweep of expired sessions */
+  sessions: SessionManager
+  /** the primary's own metrics (audit outputs, sessions, reloads); the workers' come from them */
+  metrics: GatewayMetrics
+  /** the configuration in force: a reload is validated, compared and audited here, once */
+  routing: Routing
+  /** set `closing` at shutdown: /readyz says so */
+  drain: Drain
+  /** what the primary checks itself (config, sessions, audit, lifecycle) */
+  readiness: ReadinessCheck[]
+  /** Audits the sessions a memory store loses, then closes the store and the audit outputs; what could not be written. */
+  close(): Promise<number>
+}
+
+export interface ClusterPrimaryOptions {
+  logStream?: DestinationStream
+  now?: () => number
+  /** the store the primary holds (default: the one config.session.store names) */
+  sessionStore?: SessionStore
+}
+
+/** Builds what `serve`'s primary holds for its workers: the audit output and trail, the sessions, the routing state. */
+export function buildClusterPrimary(config: GatewayConfig, options: ClusterPrimaryOptions = {}): ClusterPrimary {
+  const logger = createLogger(config, options.logStream)
+  const now = options.now ?? Date.now
+  const sessions = new SessionManager(
+    options.sessionStore ?? createSessionStore(config.session.store),
+    config.session,
+    now,
+  )
+  const auditOutput = createAuditOutput(config.audit, auditLogObserver(logger))
+  const metrics = createGatewayMetrics({
+    activeSessions: () => sessions.store.size(),
+    auditDropped: () => auditOutput.droppedEvents,
+    auditWriteFailures: () => auditOutput.writeFailures,
+    auditWritable: () => auditOutput.health().ok,
+  })
+  const audit = new AuditTrail(auditOutput, {
+    includeQuery: config.audit.includeQuery,
+    reservedPrefix: config.prefix,
+    now,
+  })
+  audit.setConfigHash(configHash(config))
+  auditConfigLoaded(audit, config)
+  auditSessionEnds(sessions, audit)
+  const retention = retentionOf(config, audit, auditOutput, logger, now)
+  const routing = createRouting(config, { logger, audit, metrics })
+  const drain = new Drain()
+  return {
+    logger,
+    auditOutput,
+    audit,
+    sessions,
+    metrics,
+    routing,
+    drain,
+    readiness: heldChecks({ routing, sessions, auditOutput, drain }),
+    async close() {
+      retention?.stop()
+      auditSessionsLostAtShutdown(sessions, audit)
+      await sessions.store.close()
+      return auditOutput.close(config.audit.shutdownWaitMs)
     },
   }
 }

@@ -15,7 +15,7 @@ import {
   GapEventSchema,
   RetentionEventSchema,
 } from './event-schemas/chain-line-schemas.js'
-import { AdminEventSchema, ConfigEventSchema } from './event-schemas/operation-event-schemas.js'
+import { AdminEventSchema, ConfigEventSchema, WorkerEventSchema } from './event-schemas/operation-event-schemas.js'
 import {
   CharterEventSchema,
   CibaEventSchema,
@@ -40,8 +40,10 @@ export {
   LogoutEventSchema,
   RetentionEventSchema,
   SessionEventSchema,
+  WorkerEventSchema,
 }
-// What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts), retention events by audit/retention.ts.
+// What the gateway's rooms emit; gap events are written by the outputs themselves (queued-sink.ts), retention events by audit/retention.ts,
+// worker events by the cluster's primary (cluster/primary.ts).
 export const AuditEventSchema = Type.Union([
   AccessEventSchema,
   LoginEventSchema,
@@ -61,6 +63,7 @@ export type ConfigEvent = Static<typeof ConfigEventSchema>
 export type CibaEvent = Static<typeof CibaEventSchema>
 export type CharterEvent = Static<typeof CharterEventSchema>
 export type AdminEvent = Static<typeof AdminEventSchema>
+export type WorkerEvent = Static<typeof WorkerEventSchema>
 export type AuditEvent = Static<typeof AuditEventSchema>
 export type ChainStart = Static<typeof ChainStartSchema>
 export type GapEvent = Static<typeof GapEventSchema>
@@ -78,6 +81,7 @@ export const AUDIT_LINE_SCHEMAS: TObject[] = [
   CharterEventSchema,
   RetentionEventSchema,
   AdminEventSchema,
+  WorkerEventSchema,
   GapEventSchema,
   ChainStartSchema,
   ChainHeadSchema,

@@ -19,6 +19,7 @@ import { StructuresSchema } from './sections/structure-sets.js'
 import { CharterSchema } from './sections/charter.js'
 import { BrandingSchema } from './sections/branding.js'
 import { DeclarationSchema } from './sections/declaration.js'
+import { WorkersSchema } from './sections/workers.js'
 
 export { IDENTITY_FIELDS, DEFAULT_IDENTITY_HEADERS, type IdentityField } from './sections/headers.js'
 export type { UpstreamConfig } from './sections/upstreams.js'
@@ -28,6 +29,7 @@ export const ConfigSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
     ...serverSchema,
+    workers: WorkersSchema,
     psc: PscSchema,
     session: SessionSchema,
     upstreams: UpstreamsSchema,

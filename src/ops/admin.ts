@@ -103,7 +103,8 @@ function notFound(request: FastifyRequest, reply: FastifyReply, endpoints: strin
     .send(renderPage({ lang, title, paragraphs: [message], links: endpoints.map((e) => ({ href: e, label: e })) }))
 }
 
-async function runCheck(c: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
+/** A check run with a deadline: a thrown error or no answer within timeoutMs is a failure. */
+export async function runCheck(c: ReadinessCheck, timeoutMs: number): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined
   try {
     const timeout = new Promise<CheckResult>((resolve) => {

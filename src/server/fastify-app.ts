@@ -11,11 +11,12 @@ import { cookieSecrets } from '../session/cookies.js'
 import { rewriteUrl } from './request-hooks.js'
 import { httpsServerOptions } from './tls-options.js'
 
-export function createLogger(config: GatewayConfig, stream: DestinationStream | undefined): Logger {
+/** `worker`: this process is one worker of `serve`'s cluster, named on each of its lines. */
+export function createLogger(config: GatewayConfig, stream: DestinationStream | undefined, worker?: number): Logger {
   return pino(
     {
       level: config.log.level,
-      base: { log: 'app' },
+      base: worker === undefined ? { log: 'app' } : { log: 'app', worker },
       redact: [
         'req.headers.cookie',
         'req.headers.authorization',

@@ -88,16 +88,24 @@ export interface RunningParts {
   secure?: SecureListening
 }
 
+/**
+ * `handle`: a socket already bound. `reusePort`: one worker of a cluster binding the port itself
+ * (SO_REUSEPORT, the kernel spreads connections; exclusive, so that the cluster's primary is not asked).
+ */
+export type ListenOn = { handle: object } | { reusePort: true }
+
 export async function listen(
   parts: RunningParts,
-  on?: { handle: object },
+  on?: ListenOn,
 ): Promise<{ url: string; adminUrl?: string; redirectUrl?: string }> {
   const { config, app, admin, psc } = parts
   void psc.start()
   const url = await app.listen(
     on === undefined
       ? { host: config.listen.host, port: config.listen.port }
-      : ({ host: config.listen.host, ...on } as never),
+      : 'handle' in on
+        ? ({ host: config.listen.host, ...on } as never)
+        : ({ host: config.listen.host, port: config.listen.port, reusePort: true, exclusive: true } as never),
   )
   const adminUrl = admin ? await admin.listen({ host: config.admin.host, port: config.admin.port }) : undefined
   if (config.listen.tls !== undefined) parts.secure = await listenSecure(parts, config.listen.tls)

@@ -39,6 +39,27 @@ export function readinessChecks({
               ...(psc.status.code === PSC_ERR_CLIENT_CERTIFICATE_REFUSED && { reportOnly: true }),
             },
     },
+    ...heldChecks({ routing, sessions, auditOutput, drain }),
+    ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : []),
+  ]
+}
+
+/**
+ * The checks of what a process holds itself: its configuration, its session store, its audit
+ * outputs, its shutdown. A cluster's primary holds these for its workers (and asks them the rest).
+ */
+export function heldChecks({
+  routing,
+  sessions,
+  auditOutput,
+  drain,
+}: {
+  routing: Routing
+  sessions: SessionManager
+  auditOutput: AuditOutput
+  drain: Drain
+}): ReadinessCheck[] {
+  return [
     {
       name: 'config',
       check: () => {
@@ -49,6 +70,5 @@ export function readinessChecks({
     { name: 'sessions', check: () => sessionStoreCheck(sessions.store) },
     { name: 'audit', check: () => auditOutput.health() },
     { name: 'lifecycle', check: () => (drain.closing ? { ok: false, reason: 'shutting down' } : { ok: true }) },
-    ...(accounts !== undefined ? [{ name: 'accounts', check: () => accountDirectoryCheck(accounts) }] : []),
   ]
 }

@@ -86,6 +86,11 @@ export class RedisSessionStore implements SessionStore {
     await this.#index.sweep((ended) => this.#onEnded?.(ended))
   }
 
+  /** The connection and key prefix, for counts kept beside the sessions (rate limits shared by processes). */
+  get redis(): { connection: Redis; keyPrefix: string } {
+    return { connection: this.#redis, keyPrefix: this.#p }
+  }
+
   /** Resolves once connected, or rejects after `timeoutMs` (start-up does not wait for ever). */
   async ready(timeoutMs: number): Promise<void> {
     if (this.#redis.status === 'ready') return

@@ -188,6 +188,7 @@ t.test(
     t.teardown(() => rs.stop())
     const hold = setInterval(() => {}, 1000)
     t.teardown(() => clearInterval(hold))
+    const failing: string[] = []
     const out = createAuditOutput(
       {
         stdout: false,
@@ -205,9 +206,13 @@ t.test(
           maxQueuedEvents: 5,
         },
       },
-      { failing: () => {} },
+      { failing: (_n, err) => failing.push(err.message) },
     )
     await rs.stop()
+    // The output learns that the collector is gone from a write that fails; until then a full queue
+    // loses events as 'queue-full', not 'unwritable'.
+    out.write(event('probe'))
+    await until('the output to find the collector gone', async () => failing.length > 0)
     for (let i = 0; i < 30; i++) out.write(event(`lost-${i}`))
     await new Promise((r) => setTimeout(r, 300)) // time passing: the drop mode must not hold anything while the collector is gone
     t.equal(out.admit(200), undefined, 'requests are never held in drop mode')

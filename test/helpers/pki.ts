@@ -2,9 +2,20 @@
 // emulator's server certificate (127.0.0.1, localhost), a client certificate from the CA (PEM and
 // PKCS#12), and a client certificate from another CA that PSC does not trust.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { processAlive } from './ports.js'
 
 export const OPENSSL = process.env.OPENSSL_BIN ?? '/usr/bin/openssl'
 export const CLIENT_SUBJECT = '/C=FR/O=CH de Test/CN=psc-gateway-test'
@@ -98,8 +109,8 @@ function issue(dir: string, ca: string, name: string, subject: string, days: num
 
 const SERVER_EXT = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
 
-export function makeTestPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'psc-pki-'))
+/** The CAs, the server, client and stranger certificates and their PKCS#12 files, made in `dir`. */
+function makeBase(dir: string): void {
   makeCa(dir, 'test-ca')
   makeCa(dir, 'stranger-ca')
   issue(
@@ -141,6 +152,44 @@ export function makeTestPki(): TestPki {
     '-passout',
     `pass:${P12_PASSWORD}`,
   ])
+}
+
+/** Where one tap run keeps its base PKI: its runner's pid names it. */
+const SHARED = join(tmpdir(), 'psc-test-pki')
+/** a base PKI older than this is made again (the tests read the certificates' days left) */
+const SHARED_MAX_AGE_MS = 3_600_000
+
+/**
+ * The base PKI, made once per tap run and copied by every makeTestPki of that run: its five RSA
+ * keys and eight openssl runs cost about two CPU-seconds, and about fifteen test files make one.
+ * Made in a folder of its own, then renamed into place whole: concurrent test files never read a
+ * half-made one (the loser of the race drops its own).
+ */
+function sharedBase(): string {
+  const final = join(SHARED, `run-${process.ppid}`)
+  const made = statSync(final, { throwIfNoEntry: false })
+  if (made && Date.now() - made.mtimeMs < SHARED_MAX_AGE_MS) return final
+  if (made) rmSync(final, { recursive: true, force: true })
+  mkdirSync(SHARED, { recursive: true })
+  // what runs and test processes that ended left behind
+  for (const name of readdirSync(SHARED)) {
+    const [kind, pid] = name.split('-')
+    if ((kind === 'run' || kind === 'making') && !processAlive(Number(pid)))
+      rmSync(join(SHARED, name), { recursive: true, force: true })
+  }
+  const making = mkdtempSync(join(SHARED, `making-${process.pid}-`))
+  makeBase(making)
+  try {
+    renameSync(making, final)
+  } catch {
+    rmSync(making, { recursive: true, force: true })
+  }
+  return final
+}
+
+export function makeTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'psc-pki-'))
+  cpSync(sharedBase(), dir, { recursive: true })
   const f = (n: string) => join(dir, n)
   return {
     dir,

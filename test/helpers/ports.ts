@@ -84,14 +84,15 @@ function claim(port: number): boolean {
       return true
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      if (alive(Number(readFileSync(file, 'utf8')))) return false
+      if (processAlive(Number(readFileSync(file, 'utf8')))) return false
       rmSync(file, { force: true }) // its process died without releasing it
     }
   }
   return false
 }
 
-function alive(pid: number): boolean {
+/** whether a process of this pid runs (EPERM: it does, under another user) */
+export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)

@@ -10,6 +10,7 @@ import { startDemoApp, type RunningDemoApp } from '../../dev/demo/app.js'
 import { startEmulator, type RunningEmulator } from '../../dev/emulator/index.js'
 import type { EmulatorCibaOptions } from '../../dev/emulator/ciba-backchannel.js'
 import { buildGateway, type Gateway } from '../../src/gateway.js'
+import { RedisSessionStore } from '../../src/session/redis-store.js'
 import { reservePort } from './ports.js'
 
 export const CLIENT_ID = 'psc-gateway-test'
@@ -193,6 +194,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     now: opts.now,
   })
   if (opts.issuer === undefined) await gateway.psc.start()
+  // The gateway listens before its Redis connection is up (readiness says so, and a load balancer
+  // waits for /readyz); a test's first request must not race that connection (it would get 503).
+  if (gateway.sessions.store instanceof RedisSessionStore) await gateway.sessions.store.ready(15_000)
   const { url } = await gateway.listen(reserved)
   return {
     gateway,

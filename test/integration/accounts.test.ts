@@ -20,6 +20,11 @@ const INFIRMIER = '0012345678' // ADELI, no RPPS: no account
 const ETUDIANT = '899700555555' // médecin étudiant, no structure: two directory entries (an account created twice)
 const PSY = '899700999993' // in the directory, the account disabled (userAccountControl 514)
 
+// A slapd with its own CA, an emulator, a gateway, then seven tests with real timeouts (frozen and
+// stopped directory): about 50 s of tests after up to a minute of start-up on a loaded 2-core
+// machine, past tap's 120 s per file.
+t.setTimeout(300_000)
+
 interface Echo {
   headers: Record<string, string | undefined>
 }

@@ -121,7 +121,14 @@ t.test('two replicas share sessions through Redis', async (t) => {
   t.equal(status, 200, 'the same session works again after the Redis restart')
   t.equal((await fetch(`${a.adminUrl}/readyz`)).status, 200, 'ready again')
 
-  // Logout through B: A refuses the session at once.
+  // Logout through B: A refuses the session at once. B must have its Redis connection back first:
+  // a logout it cannot write yet is retried later, and A would rightly serve the session meanwhile.
+  await until(
+    'replica B to reach Redis again',
+    async () =>
+      ((await (await fetch(`${b.adminUrl}/readyz`)).json()) as { degraded?: string[] }).degraded === undefined,
+    15_000,
+  )
   const logout = await client.get(`${b.url}/_psc/logout`)
   t.equal(logout.status, 302)
   client.setCookie(a.url, { name: 'psc_session', value: cookie })

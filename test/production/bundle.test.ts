@@ -11,11 +11,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { makeTestPki } from '../helpers/pki.js'
+import { sharedBundle } from '../helpers/shared-bundle.js'
 import { freePort } from '../helpers/ports.js'
 import { until } from '../helpers/until.js'
 
 const run = promisify(execFile)
-const ROOT = join(import.meta.dirname, '..', '..')
 t.setTimeout(480_000) // a build, npm ci --omit=dev and compressing a Node binary on a loaded 2-core machine
 
 const work = mkdtempSync(join(tmpdir(), 'psc-bundle-test-'))
@@ -48,10 +48,8 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
 }
 
 t.test('npm run bundle, then the extracted bundle runs offline', async (t) => {
-  const { stdout } = await run('npm', ['run', '--silent', 'bundle', '--', '--out', join(work, 'out')], {
-    cwd: ROOT,
-    maxBuffer: 64 * 1024 * 1024,
-  })
+  // built once for this file and test/docs/vm.test.ts (the same `npm run bundle`)
+  const { stdout } = await sharedBundle(420_000)
   const archive = stdout.trim().split('\n').at(-1)!
   t.match(archive, /psc-gateway-[\d.]+-linux-x64\.tar\.gz$/)
   const opt = join(work, 'opt')

@@ -1,5 +1,5 @@
 // The schemas of the events of the gateway's operation: the admin session API used, and the
-// configuration in force changed (or a change refused).
+// configuration in force changed (or a change refused), a worker process of serve ended or restarted.
 import { Type } from '@sinclair/typebox'
 
 import { Common, object, OptionalRequestFacts, Str } from './schema-parts.js'
@@ -89,4 +89,29 @@ export const ConfigEventSchema = object(
     ...OptionalRequestFacts,
   },
   'The configuration in force changed (or a change was refused)',
+)
+
+export const WorkerEventSchema = object(
+  {
+    ...Common,
+    event: Type.Literal('worker'),
+    outcome: Type.Union([Type.Literal('exited'), Type.Literal('restarted')], {
+      description:
+        'exited: a worker process ended without being asked (a crash, a kill); restarted: the primary started a new one in its place',
+    }),
+    worker: Type.Integer({ minimum: 1, description: 'The worker (1 to workers): a restarted one keeps its number' }),
+    pid: Type.Integer({ description: 'Its process id' }),
+    exitCode: Type.Optional(Type.Integer({ description: 'exited: its exit code, when it exited' })),
+    signal: Type.Optional(Str('exited: the signal that ended it (SIGKILL, SIGSEGV, ...), when one did')),
+    restarts: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'restarted: how many times this worker was restarted in a row' }),
+    ),
+    delayMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'restarted: how long the primary waited first (a crash loop waits longer)',
+      }),
+    ),
+  },
+  "One of `serve`'s worker processes (workers > 1) ended unasked, or was restarted, as the primary saw it",
 )

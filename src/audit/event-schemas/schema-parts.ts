@@ -13,6 +13,13 @@ export const Common = {
     pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$',
     description: 'When it happened, ISO 8601 UTC with milliseconds',
   }),
+  worker: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'With workers > 1: the worker process that handled it (1 to workers); absent for what the primary itself wrote',
+    }),
+  ),
 }
 
 /** What an event caused by an HTTP request carries (all of it, once the response is done). */

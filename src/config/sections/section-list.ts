@@ -15,9 +15,11 @@ import { accounts } from './accounts.js'
 import { charter } from './charter.js'
 import { branding } from './branding.js'
 import { declaration } from './declaration.js'
+import { workers } from './workers.js'
 
 export const SECTIONS = [
   server,
+  workers,
   psc,
   session,
   upstreams,
