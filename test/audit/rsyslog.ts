@@ -128,7 +128,7 @@ action(type="omfile" file="${out}" template="raw" flushOnTXEnd="on" asyncWriting
       child.stdout!.on('data', (c: Buffer) => log.push(c.toString()))
       child.stderr!.on('data', (c: Buffer) => log.push(c.toString()))
       process.once('exit', () => child?.kill('SIGKILL'))
-      // Ready when the TLS port accepts connections.
+      // Ready when the TLS port accepts connections and the UDP port is bound.
       const deadline = Date.now() + 20_000
       for (;;) {
         const ok = await new Promise<boolean>((resolve) => {
@@ -144,7 +144,8 @@ action(type="omfile" file="${out}" template="raw" flushOnTXEnd="on" asyncWriting
             () => resolve(false),
           )
         })
-        if (ok) return
+        // UDP has no handshake: datagrams sent before imudp binds are lost, so its socket must be bound too.
+        if (ok && udpBound(udpPort)) return
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`rsyslogd did not start: ${log.join('')}`)
         await new Promise((r) => setTimeout(r, 100))
       }
@@ -160,4 +161,12 @@ action(type="omfile" file="${out}" template="raw" flushOnTXEnd="on" asyncWriting
   }
   await rs.start()
   return rs
+}
+
+/** Whether a socket is bound to 127.0.0.1:port over UDP (a line of /proc/net/udp). */
+function udpBound(port: number): boolean {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .some((line) => line.trim().split(/\s+/)[1] === local)
 }
