@@ -5,32 +5,14 @@
 // audit events: serve's exit code says so (1). A second SIGTERM during the drain is logged, and
 // neither cuts the drain short nor closes twice.
 import { execFileSync } from 'node:child_process'
-import { connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { startEmulator } from '../../dev/emulator/index.js'
 import { spawnGateway, until } from '../helpers/gateway-process.js'
+import { accepts } from '../helpers/listening.js'
+import { processAlive as alive } from '../helpers/ports.js'
 import { emulatorClientFor, freePort, stackYaml } from '../helpers/stack.js'
 
 t.setTimeout(300_000)
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
 
 async function startCluster(t: Test, name: string, workers = 2) {
   const [port, adminPort] = [await freePort(), await freePort()]

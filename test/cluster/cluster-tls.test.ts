@@ -8,6 +8,7 @@ import t from 'tap'
 import { spawnGateway, until } from '../helpers/gateway-process.js'
 import { makeTestPki } from '../helpers/pki.js'
 import { freePort } from '../helpers/ports.js'
+import { tlsGatewayYaml } from '../helpers/tls-gateway.js'
 
 t.setTimeout(300_000)
 
@@ -44,30 +45,7 @@ const redirected = (port: number, path: string) =>
 
 t.test('workers: 2 with listen.tls: TLS from every worker, a renewal picked up by each, the redirect', async (t) => {
   const [port, redirectPort] = [await freePort(), await freePort()]
-  const yaml = `workers: 2
-listen:
-  host: 127.0.0.1
-  port: ${port}
-  tls: { cert: ${live.cert}, key: ${live.key} }
-  httpRedirect: { port: ${redirectPort} }
-publicUrl: https://127.0.0.1:${port}
-admin: { enabled: false }
-lifecycle: { watchConfig: false }
-psc:
-  environment: custom
-  issuer: http://127.0.0.1:9
-  clientId: tls-test
-  clientSecret: tls-test-client-secret-0123456789
-  allowInsecureHttp: true
-session:
-  secrets: ["tls-test-session-secret-0123456789abcdef-AAAA"]
-upstreams:
-  app: { url: "http://127.0.0.1:9" }
-routes:
-  - name: application
-    upstream: app
-    access: authenticated
-`
+  const yaml = `${tlsGatewayYaml({ head: 'workers: 2', port, redirectPort, ...live })}lifecycle: { watchConfig: false }\n`
   const gateway = spawnGateway(yaml, 'cluster-tls')
   t.teardown(() => gateway.stop('SIGKILL'))
   const out = () => gateway.output.join('')
