@@ -44,11 +44,15 @@ export const serveCommand: Command = {
       watchFile(configFile, { interval: 1000, persistent: false }, (now, before) => {
         if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload()
       })
-    stopOnSignals(async (signal) => {
-      const unwritten = await shutdown(running, config, signal)
-      // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
-      if (unwritten > 0) throw new Error(`${unwritten} audit event(s) could not be written`)
-    })
+    stopOnSignals(
+      async (signal) => {
+        const unwritten = await shutdown(running, config, signal)
+        // The count went to stderr already (audit/sinks.ts); the exit code tells the supervisor.
+        if (unwritten > 0) throw new Error(`${unwritten} audit event(s) could not be written`)
+      },
+      (signal) =>
+        running.log.info({ signal }, 'psc-gateway shutdown already under way: signal ignored, the drain goes on'),
+    )
     return undefined
   },
 }
@@ -63,8 +67,12 @@ interface Running {
 }
 
 async function startOne(config: LoadedConfig['config']): Promise<Running> {
-  const { buildGateway } = await import('../gateway.js')
+  const [{ buildGateway }, { waitForStore }] = await Promise.all([
+    import('../gateway.js'),
+    import('../session/store-ready.js'),
+  ])
   const gateway = await buildGateway(config)
+  await waitForStore(gateway.sessions.store, gateway.app.log)
   const { url, adminUrl } = await gateway.listen()
   gateway.app.log.info({ url, adminUrl, publicUrl: config.publicUrl }, 'psc-gateway listening')
   return {

@@ -7,7 +7,6 @@ import {
   type SessionRecord,
   type SessionStore,
   type SessionSummary,
-  type StoreEndedSession,
   type StoreHealth,
 } from '../session/store.js'
 
@@ -23,6 +22,10 @@ const KNOWN_MAX = 4_000
 /** how often size() (a metric) is refreshed from the primary */
 const SIZE_EVERY_MS = 15_000
 
+/**
+ * No onEnded: the sessions the primary's store ends by itself are audited by the primary, once;
+ * a worker is never told of them.
+ */
 export class IpcSessionStore implements SessionStore {
   readonly kind = 'memory'
   readonly #peer: RpcPeer
@@ -112,17 +115,6 @@ export class IpcSessionStore implements SessionStore {
     }
   }
 
-  /**
-   * Each session the primary's store ends by itself is told to one worker only (so that it is
-   * audited once): this one, while it is the first listening.
-   */
-  onEnded(listener: (ended: StoreEndedSession) => void, sweepEveryMs: number): void {
-    this.#peer.onNotice(R.ended, (ended) => {
-      listener(ended as StoreEndedSession)
-    })
-    this.#peer.call(R.watchEnds, sweepEveryMs).catch(() => undefined)
-  }
-
   /** the primary's count, as of the last refresh (a metric) */
   size(): number {
     return this.#size
@@ -132,8 +124,6 @@ export class IpcSessionStore implements SessionStore {
   async close(): Promise<void> {
     this.#closed = true
     clearInterval(this.#sizeTimer)
-    // Expiries go to another worker from now on.
-    await this.#peer.call(R.unwatchEnds).catch(() => undefined)
     this.#known.clear()
   }
 

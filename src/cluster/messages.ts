@@ -26,6 +26,8 @@ export type WorkerReadiness = Record<string, CheckResult>
 /** worker → primary */
 export type ToPrimary =
   | { type: 'psc-cluster:audit'; event: AuditEvent }
+  /** how far the worker's start went (named when it does not listen in time) */
+  | { type: 'psc-cluster:starting'; step: string }
   | { type: 'psc-cluster:listening'; url: string }
   | { type: 'psc-cluster:answer'; id: number; value: WorkerMetrics | WorkerReadiness }
 
@@ -53,6 +55,8 @@ export function toPrimary(m: unknown): ToPrimary | undefined {
         ? m
         : undefined
     }
+    case 'psc-cluster:starting':
+      return typeof m.step === 'string' && m.step.length <= 100 ? m : undefined
     case 'psc-cluster:listening':
       return typeof m.url === 'string' ? m : undefined
     case 'psc-cluster:answer':

@@ -1,6 +1,6 @@
-// The primary's side of the memory session store shared by the workers: every store method answered over each worker's channel, and each expiry reported once.
+// The primary's side of the memory session store shared by the workers: every store method answered over each worker's channel.
 import type { RpcPeer } from './rpc.js'
-import type { SessionRecord, SessionStore, StoreEndedSession } from '../session/store.js'
+import type { SessionRecord, SessionStore } from '../session/store.js'
 
 /**
  * What `get` answers: nothing (no such session), the version the worker already holds (a number:
@@ -8,7 +8,11 @@ import type { SessionRecord, SessionStore, StoreEndedSession } from '../session/
  */
 export type GetReply = number | [version: number, record: SessionRecord] | undefined | null
 
-/** The store methods on the channel, and the notice that carries an expiry. */
+/**
+ * The store methods on the channel. None tells a worker of the sessions that end by themselves: the
+ * primary audits those itself (one listener on its store), so each is audited once, and no worker
+ * can take that over (a call to another method is refused as unknown).
+ */
 export const STORE_RPC = {
   get: 'store.get',
   set: 'store.set',
@@ -26,9 +30,6 @@ export const STORE_RPC = {
   unlock: 'store.unlock',
   health: 'store.health',
   size: 'store.size',
-  watchEnds: 'store.watchEnds',
-  unwatchEnds: 'store.unwatchEnds',
-  ended: 'store.ended',
 } as const
 
 /** What an argument of a call must be, checked before the store sees it. */
@@ -59,7 +60,6 @@ const STORE_ARGS: Record<string, ArgKind[]> = {
   [STORE_RPC.replaceShared]: ['string', 'string', 'string', 'ms'],
   [STORE_RPC.tryLock]: ['string', 'ms'],
   [STORE_RPC.unlock]: ['string'],
-  [STORE_RPC.watchEnds]: ['window'],
 }
 
 /**
@@ -80,13 +80,9 @@ export function typedHandlers(peer: RpcPeer, kinds: Record<string, ArgKind[]>): 
   }
 }
 
-/** Ends kept for a worker to report while none listens (all restarting): the audit must not lose them. */
-const MAX_UNREPORTED = 10_000
-
 /**
- * Serves one store to any number of workers (serve() once per worker's channel). The store's own
- * sweep finds the sessions that ended by themselves; each end goes to one worker that listens
- * (the first still connected), which audits it as a single process would: once in all.
+ * Serves one store to any number of workers (serve() once per worker's channel). The sessions that
+ * end by themselves are not the workers' business: the store's one listener is the primary's audit.
  */
 export class PrimaryStoreServer {
   readonly #store: SessionStore
@@ -95,9 +91,6 @@ export class PrimaryStoreServer {
   #nextVersion = 1
   readonly #locks = new Map<string, { release: () => Promise<void>; timer: NodeJS.Timeout }>()
   #nextLock = 1
-  readonly #listeners: RpcPeer[] = []
-  readonly #unreported: StoreEndedSession[] = []
-  #sweepEveryMs: number | undefined
 
   constructor(store: SessionStore) {
     this.#store = store
@@ -129,19 +122,6 @@ export class PrimaryStoreServer {
     peer.handle(r.unlock, (token: string) => this.#unlock(token))
     peer.handle(r.health, () => store.health())
     peer.handle(r.size, () => store.size())
-    peer.handle(r.watchEnds, (sweepEveryMs: number) => this.#watch(rpc, sweepEveryMs))
-    const unwatch = () => {
-      const at = this.#listeners.indexOf(rpc)
-      if (at >= 0) this.#listeners.splice(at, 1)
-    }
-    peer.handle(r.unwatchEnds, unwatch)
-    // A worker gone (crashed, restarted) is let go at once, not kept until the next end is reported.
-    rpc.onClose(unwatch)
-  }
-
-  /** Workers told of the sessions that end by themselves (a gone one is let go at once). */
-  get watchers(): number {
-    return this.#listeners.length
   }
 
   /** Locks held by workers (a worker that died holding one: it lapses at its TTL, as in the store). */
@@ -175,30 +155,5 @@ export class PrimaryStoreServer {
     this.#locks.delete(token)
     clearTimeout(held.timer)
     await held.release()
-  }
-
-  #watch(peer: RpcPeer, sweepEveryMs: number): void {
-    if (!this.#listeners.includes(peer)) this.#listeners.push(peer)
-    // One sweep, as often as the most demanding worker asks (they share one configuration).
-    if (this.#sweepEveryMs === undefined || sweepEveryMs < this.#sweepEveryMs) {
-      this.#sweepEveryMs = sweepEveryMs
-      this.#store.onEnded?.((ended) => this.#report(ended), sweepEveryMs)
-    }
-    for (const ended of this.#unreported.splice(0)) this.#report(ended)
-  }
-
-  #report(ended: StoreEndedSession): void {
-    for (;;) {
-      const to = this.#listeners[0]
-      if (to === undefined) {
-        if (this.#unreported.length < MAX_UNREPORTED) this.#unreported.push(ended)
-        return
-      }
-      if (to.open) {
-        to.notify(STORE_RPC.ended, ended)
-        if (to.open) return
-      }
-      this.#listeners.shift()
-    }
   }
 }

@@ -3,7 +3,8 @@
 // one writer of the chained file, fed by the workers over IPC, in the order events arrive), the
 // admin listener (/healthz, /readyz, one /metrics for all, the session API), the configuration in
 // force (a reload is validated and audited here once, then sent to every worker), the drain at
-// shutdown, and the restart of a worker that ends unasked (audited, with a backoff).
+// shutdown, and the restart of a worker that ends unasked (audited, with a backoff) or does not
+// listen by its start's deadline.
 import cluster, { type Worker } from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge } from 'prom-client'
@@ -25,11 +26,9 @@ import { clusterReadiness } from './primary-readiness.js'
 import { PrimaryStoreServer } from './primary-store.js'
 import { RpcPeer } from './rpc.js'
 import { WindowCounts } from './shared-rate-limit.js'
+import { WorkerQuestions } from './worker-questions.js'
 import { crashesInARow, restartDelayMs } from './restart-backoff.js'
-import { STORE_CALL_TIMEOUT_MS, WORKER_NUMBER_ENV } from './worker.js'
-
-/** How long the primary waits for a worker's answer (metrics, readiness) before going on without it. */
-const ANSWER_TIMEOUT_MS = 1500
+import { STORE_CALL_TIMEOUT_MS, WORKER_NUMBER_ENV, WORKER_START_DEADLINE_MS } from './worker.js'
 
 interface Slot {
   n: number
@@ -38,6 +37,9 @@ interface Slot {
   startedAt: number
   crashes: number
   restartTimer?: NodeJS.Timeout | undefined
+  /** the start's deadline, and the last step of its start the worker told */
+  startTimer?: NodeJS.Timeout | undefined
+  step?: string | undefined
 }
 
 export interface RunningCluster {
@@ -105,6 +107,8 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     slot.worker = w
     slot.listening = false
     slot.startedAt = Date.now()
+    slot.step = undefined
+    slot.startTimer = setTimeout(() => late(slot, w), WORKER_START_DEADLINE_MS)
     send(w, { type: 'psc-cluster:config', config: routing.current().config, reload: false })
     send(w, { type: 'psc-cluster:audit-state', ...auditState })
     const dropped = (kind: string, why: string) =>
@@ -154,7 +158,11 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
         }
         return
       }
+      case 'psc-cluster:starting':
+        slot.step = m.step
+        return
       case 'psc-cluster:listening':
+        clearTimeout(slot.startTimer)
         slot.listening = true
         if (started !== undefined && slots.every((s) => s.listening)) {
           const s = started
@@ -163,11 +171,31 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
         }
         return
       case 'psc-cluster:answer':
-        questions.get(m.id)?.(m.value)
+        questions.answered(m.id, m.value)
     }
   }
 
+  /** The worker did not listen by its deadline, and has not exited either: it is not waited for. */
+  function late(slot: Slot, w: Worker): void {
+    if (slot.worker !== w || slot.listening || stopping) return
+    const step = slot.step ?? 'no word from it since it was forked'
+    const facts = { worker: slot.n, pid: w.process.pid ?? 0, deadlineMs: WORKER_START_DEADLINE_MS, step }
+    if (started !== undefined) {
+      logger.error(facts, 'worker did not start in time: stopping the others')
+      const s = started
+      started = undefined
+      s.reject(
+        new Error(`worker ${slot.n} did not listen within ${WORKER_START_DEADLINE_MS / 1000} s (last step: ${step})`),
+      )
+      return
+    }
+    // A restarted worker: killed, it is restarted as one that crashed (with the backoff).
+    logger.error(facts, 'restarted worker did not listen in time: killed')
+    w.process.kill('SIGKILL')
+  }
+
   function exited(slot: Slot, w: Worker, code: number | null, signal: string | null): void {
+    clearTimeout(slot.startTimer)
     if (slot.worker === w) {
       slot.worker = undefined
       slot.listening = false
@@ -198,34 +226,14 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   }
 
   // ── questions to the workers (metrics, readiness) ──
-  let nextId = 0
-  const questions = new Map<number, (value: WorkerMetrics | WorkerReadiness) => void>()
-  function askAll<T extends WorkerMetrics | WorkerReadiness>(
-    what: 'metrics' | 'readiness',
-  ): Promise<Array<{ worker: number; value: T }>> {
-    return Promise.all(
+  const questions = new WorkerQuestions()
+  const askAll = <T extends WorkerMetrics | WorkerReadiness>(what: 'metrics' | 'readiness') =>
+    questions.ask<T>(
+      what,
       live()
         .filter((s) => s.listening)
-        .map(
-          (s) =>
-            new Promise<{ worker: number; value: T } | undefined>((resolve) => {
-              const id = ++nextId
-              const timer = setTimeout(() => {
-                questions.delete(id)
-                resolve(undefined)
-              }, ANSWER_TIMEOUT_MS)
-              questions.set(id, (value) => {
-                // An answer of the other kind is no answer: the worker counts as silent.
-                if (Array.isArray(value) !== (what === 'metrics')) return
-                clearTimeout(timer)
-                questions.delete(id)
-                resolve({ worker: s.n, value: value as T })
-              })
-              send(s.worker!, { type: 'psc-cluster:ask', id, what })
-            }),
-        ),
-    ).then((all) => all.filter((a) => a !== undefined))
-  }
+        .map((s) => ({ n: s.n, send: (m: ToWorker) => send(s.worker!, m) })),
+    )
 
   // ── the audit outputs' state, passed on to the workers (block mode: requests wait while full) ──
   let auditState: { blocked: boolean; health: ReturnType<typeof auditOutput.health> } = {
@@ -269,6 +277,7 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   } catch (err) {
     stopping = true
     clearInterval(auditStateTimer)
+    for (const s of slots) clearTimeout(s.startTimer)
     for (const s of live()) s.worker!.process.kill('SIGKILL')
     await parts.close()
     throw err
@@ -291,7 +300,10 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     async stop() {
       stopping = true
       parts.drain.closing = true
-      for (const s of slots) clearTimeout(s.restartTimer)
+      for (const s of slots) {
+        clearTimeout(s.restartTimer)
+        clearTimeout(s.startTimer)
+      }
       const { shutdownDelayMs, shutdownGraceMs } = config.lifecycle
       const gone = live().map(
         (s) =>

@@ -5,6 +5,8 @@
 import type { GatewayConfig } from '../config/types.js'
 import { runCheck } from '../ops/admin.js'
 import { createSessionStore } from '../session/create-store.js'
+import { STORE_WAIT_MS, waitForStore } from '../session/store-ready.js'
+import type { SessionStore } from '../session/store.js'
 import { IpcSessionStore } from './ipc-session-store.js'
 import { messageKind, toWorker, type ToPrimary, type WorkerReadiness } from './messages.js'
 import { portSharing } from './port-sharing.js'
@@ -16,8 +18,17 @@ import { WorkerAuditSink, type SendToPrimary } from './worker-audit-sink.js'
 export const WORKER_NUMBER_ENV = 'PSC_GATEWAY_WORKER'
 
 const CHECK_TIMEOUT_MS = 1500
+/** why a worker drains when the primary tells it to */
+const ASKED = 'asked by the primary'
 /** A call to the primary's store with no answer by then fails closed (503), as a Redis command timeout does. */
 export const STORE_CALL_TIMEOUT_MS = 2000
+
+/**
+ * How long a worker may take from its fork to listening: the session store's wait, and 15 s to load
+ * and build the gateway (a worker takes 1 to 2 s on a VM). Past it, a worker that hangs without
+ * exiting is not waited for: at start, serve stops (exit 1); later, the worker is killed and restarted.
+ */
+export const WORKER_START_DEADLINE_MS = STORE_WAIT_MS + 15_000
 
 const send: SendToPrimary = (message, done) => {
   if (process.send === undefined) throw new Error('not a cluster worker')
@@ -51,7 +62,7 @@ export async function runWorker(): Promise<void> {
   const early = (message: unknown) => {
     const m = toWorker(message)
     if (m === undefined) return
-    if (m.type === 'psc-cluster:drain') stopAsked = 'asked by the primary'
+    if (m.type === 'psc-cluster:drain') stopAsked = ASKED
     if (m.type === 'psc-cluster:audit-state') auditState = m
   }
   const earlySignal = (signal: NodeJS.Signals) => {
@@ -66,6 +77,7 @@ export async function runWorker(): Promise<void> {
   process.on('disconnect', orphaned)
   if (process.connected !== true) return orphaned()
   const config = await configFromPrimary()
+  tell({ type: 'psc-cluster:starting', step: 'building the gateway' })
   const [{ buildGateway }, { applyGatewayRuntimeTuning }] = await Promise.all([
     import('../gateway.js'),
     import('../ops/runtime-tuning.js'),
@@ -78,7 +90,7 @@ export async function runWorker(): Promise<void> {
   // The memory store is the primary's, reached over the channel; Redis is reached by each worker itself.
   // Rate limits count for the whole gateway: in the primary, or in Redis beside the sessions.
   const peer = new RpcPeer(process as unknown as RpcPort, { timeoutMs: STORE_CALL_TIMEOUT_MS })
-  const sessionStore =
+  const sessionStore: SessionStore =
     config.session.store.type === 'memory' ? new IpcSessionStore(peer) : createSessionStore(config.session.store)
   const gateway = await buildGateway(config, {
     audit: sink,
@@ -90,7 +102,13 @@ export async function runWorker(): Promise<void> {
 
   let stopping: Promise<void> | undefined
   const stop = (why: string): Promise<void> => {
-    stopping ??= (async () => {
+    // Another signal during the drain (the primary's word after the group's SIGTERM is the usual
+    // case, not told): the drain under way goes on, once.
+    if (stopping !== undefined) {
+      if (why !== ASKED) log.info({ signal: why }, 'worker drain already under way: signal ignored')
+      return stopping
+    }
+    stopping = (async () => {
       log.info({ why }, 'worker draining')
       let failed = false
       try {
@@ -127,7 +145,7 @@ export async function runWorker(): Promise<void> {
         void answer(m.id, m.what)
         return
       case 'psc-cluster:drain':
-        void stop('asked by the primary')
+        void stop(ASKED)
     }
   })
   const answer = async (id: number, what: 'metrics' | 'readiness') => {
@@ -148,6 +166,13 @@ export async function runWorker(): Promise<void> {
   if (stopAsked !== undefined) return void stop(stopAsked)
   if (process.connected !== true) return orphaned()
 
+  if (sessionStore.ready !== undefined) {
+    tell({ type: 'psc-cluster:starting', step: 'waiting for the session store' })
+    await waitForStore(sessionStore, log)
+    // Told to stop meanwhile: the drain is under way, nothing more to open.
+    if (stopping !== undefined) return
+  }
+  tell({ type: 'psc-cluster:starting', step: 'opening the public port' })
   const { url } = await gateway.listen(portSharing() === 'reuseport' ? { reusePort: true } : undefined)
   tell({ type: 'psc-cluster:listening', url })
 }

@@ -33,7 +33,8 @@ export class RedisSessionStore implements SessionStore {
   #health: StoreHealth = { ok: false, reason: 'connecting to Redis' }
   #size = 0
   #sizeTimer: NodeJS.Timeout
-  #sweepTimer: NodeJS.Timeout
+  /** Only a store asked to report ends sweeps: another's ZREM would take an end and report it to no one. */
+  #sweepTimer: NodeJS.Timeout | undefined
   #onEnded: ((ended: StoreEndedSession) => void) | undefined
   readonly #index: RedisSessionIndex
   readonly #shared: RedisSharedValues
@@ -62,13 +63,13 @@ export class RedisSessionStore implements SessionStore {
     })
     this.#sizeTimer = setInterval(() => void this.#refreshSize(), 15_000)
     this.#sizeTimer.unref()
-    this.#sweepTimer = this.#startSweep(30_000)
   }
 
   /**
    * Expired sessions vanish from Redis without a word: the `live` index (session hash → expiry time)
    * and the `ends` hash (what the audit needs of each session) let a sweep find them. Every replica
-   * sweeps; the one whose ZREM removes an entry reports it, so each end is reported once.
+   * that reports ends sweeps (a cluster's workers do not: their primary does); the one whose ZREM
+   * removes an entry reports it, so each end is reported once.
    */
   onEnded(listener: (ended: StoreEndedSession) => void, sweepEveryMs: number): void {
     this.#onEnded = listener

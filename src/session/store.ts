@@ -136,5 +136,7 @@ export interface SessionStore {
   onEnded?(listener: (ended: StoreEndedSession) => void, sweepEveryMs: number): void
   /** live sessions, approximately (for metrics) */
   size(): number
+  /** A store that connects to a server (Redis): resolves once connected, rejects after `timeoutMs`. */
+  ready?(timeoutMs: number): Promise<void>
   close(): Promise<void>
 }

@@ -2,40 +2,23 @@
 // message): its workers must not stay behind listening on the public port with no one to write their
 // audit events. SIGTERM while a crashed worker waits for its restart (backoff): no worker is started
 // during the drain, and the stop is clean (exit 0). A worker killed during the drain may have lost
-// audit events: serve's exit code says so (1).
+// audit events: serve's exit code says so (1). A second SIGTERM during the drain is logged, and
+// neither cuts the drain short nor closes twice.
 import { execFileSync } from 'node:child_process'
-import { connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { startEmulator } from '../../dev/emulator/index.js'
 import { spawnGateway, until } from '../helpers/gateway-process.js'
+import { accepts } from '../helpers/listening.js'
+import { processAlive as alive } from '../helpers/ports.js'
 import { emulatorClientFor, freePort, stackYaml } from '../helpers/stack.js'
 
 t.setTimeout(300_000)
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
-
-async function startCluster(t: Test, name: string) {
+async function startCluster(t: Test, name: string, workers = 2) {
   const [port, adminPort] = [await freePort(), await freePort()]
   const emulator = await startEmulator({ port: 0, clients: [emulatorClientFor(port)] })
   t.teardown(() => emulator.close())
-  const yaml = `workers: 2\n${stackYaml({
+  const yaml = `workers: ${workers}\n${stackYaml({
     port,
     adminPort,
     issuer: emulator.issuer,
@@ -110,3 +93,17 @@ t.test('a worker killed during the drain: serve exits 1 (audit events may be los
   t.equal(await code, 1, 'the exit code says events may be lost')
   t.match(gateway.output.join(''), /did not stop cleanly/, 'and the log names why')
 })
+
+for (const workers of [1, 2])
+  t.test(`workers: ${workers}, a second SIGTERM during the drain: logged, the drain goes on, exit 0`, async (t) => {
+    const { gateway, count } = await startCluster(t, `second-signal-${workers}`, workers)
+    const code = gateway.stop('SIGTERM')
+    await until('the drain begun', async () => count(/shutting down: not ready/) === 1, 60_000)
+    // shutdownDelay (3 s) keeps the drain going: the second signal comes in the middle of it.
+    gateway.child.kill('SIGTERM')
+    await until('the second signal logged', async () => count(/shutdown already under way/) === 1, 60_000)
+    t.equal(await code, 0, 'the drain ends cleanly, not cut short')
+    t.match(gateway.output.join(''), /"signal":"SIGTERM"[^\n]*shutdown already under way: signal ignored/)
+    t.equal(count(/stopped cleanly/), 1, 'one stop, not two')
+    t.equal(count(/shutting down: not ready/), 1, 'one drain')
+  })

@@ -94,16 +94,3 @@ t.test('a store or rate-limit call with arguments of the wrong type is refused, 
   await worker.call(STORE_RPC.putShared, 'k', 'v', 1000)
   t.equal(await worker.call(STORE_RPC.getShared, 'k'), 'v', 'a call of the right shape still runs')
 })
-
-t.test('a worker gone is let go by the store server at once', async (t) => {
-  const { worker, primary, close } = pair()
-  t.teardown(close)
-  const store = new MemorySessionStore(100)
-  t.teardown(() => store.close())
-  const server = new PrimaryStoreServer(store)
-  server.serve(primary)
-  await worker.call(STORE_RPC.watchEnds, 1000)
-  t.equal(server.watchers, 1)
-  primary.close('peer exit')
-  t.equal(server.watchers, 0, 'not kept until the next end is reported')
-})

@@ -1,15 +1,15 @@
 // The memory store held by the primary and used by two workers over their channels (worker_threads
 // ports in one process): every store method round-trips, a revoke on one side is seen at once on
-// the other, a session's record crosses only when it changed, each expiry is reported once, and a
-// primary that cannot answer fails the workers closed.
+// the other, a session's record crosses only when it changed, each expiry is audited by the primary
+// alone (no worker can take that over), and a primary that cannot answer fails the workers closed.
 import { MessageChannel } from 'node:worker_threads'
 import t, { type Test } from 'tap'
 import { IpcSessionStore } from '../../src/cluster/ipc-session-store.js'
 import { PrimaryStoreServer } from '../../src/cluster/primary-store.js'
-import { messagePortChannel, RpcPeer } from '../../src/cluster/rpc.js'
+import { messagePortChannel, RpcPeer, RpcRemoteError } from '../../src/cluster/rpc.js'
 import { SessionManager } from '../../src/session/manager.js'
 import { MemorySessionStore } from '../../src/session/memory-store.js'
-import { SessionStoreUnavailable, type SessionStore, type StoreEndedSession } from '../../src/session/store.js'
+import { SessionStoreUnavailable, type SessionStore } from '../../src/session/store.js'
 import { doctor, FlakyStore, sessionFields } from '../helpers/unit.js'
 import { until } from '../helpers/until.js'
 
@@ -183,36 +183,38 @@ t.test('a record crosses the channel when it changed, not on every read', async 
   t.equal((await w.store.get(id))?.accessToken, 'access-token-2')
 })
 
-t.test("each session the primary's store ends by itself is reported once, by one worker", async (t) => {
-  const primary = new MemorySessionStore(1000)
-  const { workers } = cluster(t, primary, 3)
-  const reports: Array<[number, StoreEndedSession]> = []
-  for (const [i, w] of workers.entries()) w.store.onEnded((e) => void reports.push([i, e]), 20)
-  const round = () => Promise.all(workers.map((w) => w.store.health()))
-  await round() // every worker has asked to be told
+t.test(
+  "each session the primary's store ends by itself is audited by the primary, once: no worker can take it over",
+  async (t) => {
+    const primary = new MemorySessionStore(1000)
+    const { workers } = cluster(t, primary, 3)
+    // As serve's primary does (auditSessionEnds): the one listener on its store (a short idle timeout: a sweep every 250 ms).
+    const audited: string[] = []
+    new SessionManager(primary, { ...TIMEOUTS, idleTimeoutMs: 1000 }).watchEnds((e) => void audited.push(e.ref))
+    // A worker asks to be told of the ends (to audit them itself): refused, as any unknown method.
+    for (const w of workers) {
+      const asked = await w.peer.call('store.watchEnds', 20).catch((e: unknown) => e)
+      t.ok(asked instanceof RpcRemoteError, 'the call to take expiries over is refused')
+      t.match(asked, { message: /no handler for store\.watchEnds/ })
+    }
+    // A worker's session manager watching its store is told nothing: the store has no such path.
+    const told: string[] = []
+    for (const w of workers) new SessionManager(w.store, TIMEOUTS).watchEnds((e) => void told.push(e.ref))
+    t.equal((workers[0]!.store as { onEnded?: unknown }).onEnded, undefined, "a worker's store reports no end")
 
-  const record = (ref: string) => ({ ...sessionFields(), createdAt: Date.now(), lastSeenAt: Date.now(), ref })
-  await workers[1]!.store.set('short-1', record('ref-short-1'), 30)
-  await until('the first report', async () => reports.length >= 1, 10_000, 10)
-  // Whatever else the primary sent before answering these calls has arrived (one channel keeps order).
-  await round()
-  t.same(
-    reports.map(([, e]) => [e.ref, e.why]),
-    [['ref-short-1', 'expired']],
-    'reported once, not once per worker',
-  )
-
-  // The worker that was told dies: the next end goes to another one, still once.
-  const told = reports[0]![0]
-  workers[told]!.exit()
-  await until('the channel closed', async () => !workers[told]!.peer.open, 10_000, 10)
-  await workers[(told + 1) % 3]!.store.set('short-2', record('ref-short-2'), 30)
-  await until('the second report', async () => reports.length >= 2, 10_000, 10)
-  await Promise.all(workers.filter((_w, i) => i !== told).map((w) => w.store.health()))
-  t.equal(reports.length, 2)
-  t.equal(reports[1]![1].ref, 'ref-short-2')
-  t.not(reports[1]![0], told, 'told to a worker still alive')
-})
+    const record = (ref: string) => ({ ...sessionFields(), createdAt: Date.now(), lastSeenAt: Date.now(), ref })
+    await workers[1]!.store.set('short-1', record('ref-short-1'), 30)
+    await until('the end audited', async () => audited.length >= 1, 10_000, 10)
+    // Whatever else the primary would have sent before answering these calls has arrived (one channel keeps order).
+    await Promise.all(workers.map((w) => w.store.health()))
+    t.same(audited, ['ref-short-1'], 'audited once, by the primary')
+    t.same(told, [], 'and by no worker')
+    t.notOk(
+      workers.some((w) => w.sent.some((m) => (m as { pscRpc?: string }).pscRpc === 'notice')),
+      'no worker was sent a notice of it',
+    )
+  },
+)
 
 t.test('the primary cannot answer: the workers fail closed, never "no session"', async (t) => {
   const primary = new FlakyStore()

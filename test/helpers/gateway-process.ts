@@ -19,8 +19,8 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Writes `yaml` to a temporary file and starts `serve` on it; the process dies with the test. */
-export function spawnGateway(yaml: string, name = 'gateway'): GatewayProcess {
+/** Writes `yaml` to a temporary file and starts `serve` on it (with `env` added); the process dies with the test. */
+export function spawnGateway(yaml: string, name = 'gateway', env: Record<string, string> = {}): GatewayProcess {
   const file = join(mkdtempSync(join(tmpdir(), 'psc-gw-')), `${name}.yaml`)
   writeFileSync(file, yaml)
   const child = spawn(
@@ -28,7 +28,7 @@ export function spawnGateway(yaml: string, name = 'gateway'): GatewayProcess {
     [...TYPESCRIPT_NODE_ARGS, join(ROOT, 'src', 'cli.ts'), 'serve', '--config', file],
     {
       cwd: ROOT,
-      env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET },
+      env: { ...process.env, TEST_CLIENT_SECRET: CLIENT_SECRET, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

@@ -12,6 +12,7 @@ import { runCliBatch } from '../helpers/cli.js'
 import { buildGateway } from '../../src/gateway.js'
 import { makeTestPki } from '../helpers/pki.js'
 import { freePort } from '../helpers/ports.js'
+import { tlsGatewayYaml } from '../helpers/tls-gateway.js'
 import { until } from '../helpers/until.js'
 
 const pki = makeTestPki()
@@ -26,30 +27,7 @@ copyFileSync(first.certFile, live.cert)
 copyFileSync(first.keyFile, live.key)
 
 function yaml(o: { port: number; redirectPort?: number; cert?: string; key?: string; extra?: string }): string {
-  return `
-listen:
-  host: 127.0.0.1
-  port: ${o.port}
-  tls:
-    cert: ${o.cert ?? live.cert}
-    key: ${o.key ?? live.key}
-${o.extra ?? ''}${o.redirectPort === undefined ? '' : `  httpRedirect: { port: ${o.redirectPort} }\n`}publicUrl: https://127.0.0.1:${o.port}
-admin: { enabled: false }
-psc:
-  environment: custom
-  issuer: http://127.0.0.1:9
-  clientId: tls-test
-  clientSecret: tls-test-client-secret-0123456789
-  allowInsecureHttp: true
-session:
-  secrets: ["tls-test-session-secret-0123456789abcdef-AAAA"]
-upstreams:
-  app: { url: "http://127.0.0.1:9" }
-routes:
-  - name: application
-    upstream: app
-    access: authenticated
-`
+  return tlsGatewayYaml({ ...o, cert: o.cert ?? live.cert, key: o.key ?? live.key })
 }
 
 function handshake(port: number, options: ConnectionOptions = {}) {

@@ -6,6 +6,7 @@ import { RedisSessionStore } from '../../src/session/redis-store.js'
 import { SessionManager } from '../../src/session/manager.js'
 import type { SessionRecord } from '../../src/session/store.js'
 import { startRedis } from '../helpers/redis.js'
+import { until } from '../helpers/until.js'
 
 function record(over: Partial<SessionRecord> = {}): SessionRecord {
   const now = Date.now()
@@ -119,3 +120,17 @@ t.test(
     t.equal(await a.getShared('ciba:request:none'), undefined)
   },
 )
+
+t.test('a store not asked to report ends never sweeps: the end stays for the one that reports', async (t) => {
+  // A cluster's worker: its store serves requests but reports no end (its primary audits them).
+  // Were it to sweep, its ZREM would take the end and tell no one: an expiry never audited.
+  const worker = await storeFor(t, 'quiet:')
+  await worker.set('Q'.repeat(43), record({ ref: 'ref-quiet' }), 50)
+  // Longer than the period such a store swept at by itself (30 s): nothing else can be awaited.
+  await new Promise((r) => setTimeout(r, 31_000))
+  const primary = await storeFor(t, 'quiet:')
+  const ended: string[] = []
+  primary.onEnded((e) => ended.push(`${e.ref} ${e.why}`), 100)
+  await until('the end reported', async () => ended.length > 0, 10_000)
+  t.same(ended, ['ref-quiet expired'], 'reported once, by the store that reports')
+})
