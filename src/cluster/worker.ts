@@ -24,11 +24,12 @@ const ASKED = 'asked by the primary'
 export const STORE_CALL_TIMEOUT_MS = 2000
 
 /**
- * How long a worker may take from its fork to listening: the session store's wait, and 15 s to load
- * and build the gateway (a worker takes 1 to 2 s on a VM). Past it, a worker that hangs without
- * exiting is not waited for: at start, serve stops (exit 1); later, the worker is killed and restarted.
+ * How long a worker may take from its fork to listening: the session store's wait, and 55 s to load
+ * and build the gateway (a worker takes 1 to 2 s on a quiet VM, over 20 s on a 2-core VM at load 20).
+ * Past it, a worker that hangs without exiting is not waited for: at start, serve stops (exit 1);
+ * later, the worker is killed and restarted.
  */
-export const WORKER_START_DEADLINE_MS = STORE_WAIT_MS + 15_000
+export const WORKER_START_DEADLINE_MS = STORE_WAIT_MS + 55_000
 
 const send: SendToPrimary = (message, done) => {
   if (process.send === undefined) throw new Error('not a cluster worker')

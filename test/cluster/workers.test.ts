@@ -252,9 +252,13 @@ async function acrossWorkers(t: Test, store: 'memory' | 'redis') {
 
   // SIGKILL one worker: the primary audits it and starts another with the same number.
   const primaryPid = c.gateway.child.pid!
-  const workers = execFileSync('pgrep', ['-P', String(primaryPid)], { encoding: 'utf8' })
+  // Live children only: a process that exited and is not reaped yet (state Z) is no worker.
+  const workers = execFileSync('ps', ['-o', 'pid=,stat=', '--ppid', String(primaryPid)], { encoding: 'utf8' })
     .trim()
     .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, stat]) => !stat!.startsWith('Z'))
+    .map(([pid]) => pid!)
   t.equal(workers.length, 2, 'two worker processes')
   process.kill(Number(workers[0]), 'SIGKILL')
   await until('the restart audited', async () =>
@@ -266,6 +270,8 @@ async function acrossWorkers(t: Test, store: 'memory' | 'redis') {
     c.lines().find((l) => l.event === 'worker' && l.outcome === 'restarted'),
     { worker: exited!.worker, restarts: 1, delayMs: 0 },
   )
+  // The log reaches the pipe on its own schedule, not with the audit line: wait for it.
+  await until('the exit logged', async () => /worker exited unasked/.test(c.gateway.output.join('')))
   t.match(c.gateway.output.join(''), /worker exited unasked/, 'and logged')
   await until('both workers ready again', async () => (await fetch(`${c.adminUrl}/readyz`)).status === 200)
   const afterRestart = await onBothWorkers(t, c, anonymous, '/nouvelle')
