@@ -75,5 +75,5 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
 # SIGTERM (docker stop, Kubernetes): not ready, 503 for lifecycle.shutdownDelay, requests in flight
 # finish within lifecycle.shutdownGrace, exit 0 with "psc-gateway stopped cleanly" in the log.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "dist/cli.js"]
 CMD ["serve", "--config", "/etc/psc-gateway/gateway.yaml"]

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { GATEWAY_NODE_FLAGS } from '../src/ops/runtime-tuning.js'
 import { startEmulatorProcess } from './emulator-process.js'
 import { descendants } from './process-tree.js'
 import { freePort, waitForPort } from '../test/helpers/ports.js'
@@ -34,7 +35,10 @@ const yaml = readFileSync(join(HERE, 'gateway.bench.yaml'), 'utf8')
 const configFile = `${auditFile}.yaml`
 writeFileSync(configFile, workers > 1 ? `workers: ${workers}\n${yaml}` : yaml)
 
-const gateway = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', '--config', configFile], {
+// As the image's entrypoint runs it (harness.ts's gatewayNodeFlags is not imported: harness.ts would
+// install its signal handlers in this process).
+const nodeFlags = process.env.BENCH_NODE_FLAGS === 'none' ? [] : GATEWAY_NODE_FLAGS
+const gateway = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist', 'cli.js'), 'serve', '--config', configFile], {
   cwd: ROOT,
   // its own process group: the primary and its workers are stopped together
   detached: true,

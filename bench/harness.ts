@@ -5,8 +5,17 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { GATEWAY_NODE_FLAGS } from '../src/ops/runtime-tuning.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/**
+ * Node's command-line flags for a gateway process, as the image's entrypoint gives them;
+ * BENCH_NODE_FLAGS=none leaves them out, to measure what they change.
+ */
+export function gatewayNodeFlags(): string[] {
+  return process.env.BENCH_NODE_FLAGS === 'none' ? [] : [...GATEWAY_NODE_FLAGS]
+}
 
 export interface LoadSettings {
   connections: number

@@ -1,8 +1,11 @@
 // The gateway process of `npm run bench:sessions`: the compiled gateway (dist/, as in production),
 // alone in its process. Reads its YAML from stdin's first line (JSON string), listens, prints READY;
 // then on a line `fill <cookie-session-id> <N>` creates N sessions shaped like that one and prints
-// `FILLED {rss, heapUsed, samples}` (sample ids to check over HTTP).
+// `FILLED {rss, heapUsed, samples}` (sample ids to check over HTTP). DIAG=1: also prints to stderr
+// where the RSS goes (memoryUsage, V8's heap spaces, /proc's anonymous vs file-backed pages).
 import { createInterface } from 'node:readline'
+import { readFileSync } from 'node:fs'
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
 import { loadConfigText } from '../dist/config/load.js'
 import { buildGateway } from '../dist/gateway.js'
 
@@ -47,6 +50,16 @@ for (;;) {
   }
   globalThis.gc?.()
   const after = process.memoryUsage()
+  if (process.env.DIAG) {
+    const m = (b) => (b / 2 ** 20).toFixed(1)
+    process.stderr.write(`DIAG before ${JSON.stringify(Object.fromEntries(Object.entries(before).map(([k, v]) => [k, m(v)])))}\n`)
+    process.stderr.write(`DIAG after ${JSON.stringify(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, m(v)])))}\n`)
+    for (const s of getHeapSpaceStatistics()) process.stderr.write(`DIAG space ${s.space_name} size ${m(s.space_size)} used ${m(s.space_used_size)} avail ${m(s.space_available_size)} phys ${m(s.physical_space_size)}\n`)
+    const h = getHeapStatistics()
+    process.stderr.write(`DIAG heap total ${m(h.total_heap_size)} phys ${m(h.total_physical_size)} used ${m(h.used_heap_size)} malloced ${m(h.malloced_memory)} peakmalloc ${m(h.peak_malloced_memory)} limit ${m(h.heap_size_limit)} ext ${m(h.external_memory)}\n`)
+    process.stderr.write(readFileSync('/proc/self/smaps_rollup', 'utf8').split('\n').filter((l) => /Rss|Anon|Private|Shared/.test(l)).map((l) => `DIAG ${l}`).join('\n') + '\n')
+    process.stderr.write(readFileSync('/proc/self/status', 'utf8').split('\n').filter((l) => /Threads|VmRSS|RssAnon|RssFile/.test(l)).map((l) => `DIAG ${l}`).join('\n') + '\n')
+  }
   process.stdout.write(`FILLED ${JSON.stringify({ before, after, size: gateway.sessions.store.size(), samples })}\n`)
 }
 await gateway.close()

@@ -15,7 +15,7 @@ import { startEmulator } from '../dev/emulator/index.js'
 import { BrowserLikeClient } from '../test/helpers/browser-like-client.js'
 import { loginThroughEmulator } from '../test/helpers/emulator-login.js'
 import { CLIENT_ID, CLIENT_SECRET, SESSION_SECRET, freePort, stackYaml } from '../test/helpers/stack.js'
-import { buildDist, ROOT } from './harness.js'
+import { buildDist, gatewayNodeFlags, ROOT } from './harness.js'
 
 const { values } = parseArgs({
   options: { sessions: { type: 'string', default: process.env.BENCH_SESSIONS ?? '50000' } },
@@ -40,10 +40,14 @@ async function main(): Promise<void> {
       },
     ],
   })
-  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'bench', 'memory-sessions-child.mjs')], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [...gatewayNodeFlags(), '--expose-gc', join(ROOT, 'bench', 'memory-sessions-child.mjs')],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
   const out = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
   const expect = async (prefix: string) => {
     for (;;) {

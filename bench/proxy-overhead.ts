@@ -13,7 +13,16 @@
 // and gateway main-thread CPU per request ≤ 1.15 × bare's. Then the scaling part: the gateway run
 // as `serve` with workers 1, 2, ... (bench/worker-scaling.ts). The exit code is 0 even
 // when a target is missed (this is a report); it is 1 only when the bench itself could not run.
-import { buildDist, killAll, measureInTurns, startChild, stopChildren, type Measured, type Target } from './harness.js'
+import {
+  buildDist,
+  gatewayNodeFlags,
+  killAll,
+  measureInTurns,
+  startChild,
+  stopChildren,
+  type Measured,
+  type Target,
+} from './harness.js'
 import { hasMultiProcessMode, measureScaling, scalingTable, sessionCookie, workerCounts } from './worker-scaling.js'
 import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
@@ -165,7 +174,7 @@ async function main(): Promise<void> {
         'gateway',
         'gateway-server.ts',
         [upstream.url, AUDIT_FILE],
-        PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'gateway')] : [],
+        [...gatewayNodeFlags(), ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, 'gateway')] : [])],
       ),
     ])
     const targets = await prepareTargets(bare.url, gateway.url)

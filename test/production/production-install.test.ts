@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { GATEWAY_NODE_FLAGS } from '../../src/ops/runtime-tuning.js'
 import { startDemoApp } from '../../dev/demo/app.js'
 import { startEmulator } from '../../dev/emulator/index.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
@@ -60,7 +61,8 @@ t.test('the Dockerfile runtime stage is what this test runs', async (t) => {
     t.ok(runtime.removed.includes(p), `${p} removed`)
   t.equal(runtime.user, '1000:1000', 'uid 1000')
   t.ok(runtime.user && !/^(0|root)(:|$)/.test(runtime.user), `non-root user (${runtime.user})`)
-  t.same(runtime.entrypoint, ['node', 'dist/cli.js'])
+  // node's flags for a gateway process go on its command line (src/ops/runtime-tuning.ts)
+  t.same(runtime.entrypoint, ['node', ...GATEWAY_NODE_FLAGS, 'dist/cli.js'])
   t.same(runtime.cmd, ['serve', '--config', '/etc/psc-gateway/gateway.yaml'])
   t.match(runtime.healthcheck?.join(' '), /\/healthz/)
   const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
