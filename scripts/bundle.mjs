@@ -65,7 +65,7 @@ try {
   const launcher = join(stage, 'bin', 'psc-gateway')
   writeFileSync(
     launcher,
-    '#!/bin/sh\n# psc-gateway with the Node.js of this bundle, whatever the machine has.\nhere="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"\nexec "$here/node/bin/node" "$here/dist/cli.js" "$@"\n',
+    '#!/bin/sh\n# psc-gateway with the Node.js of this bundle, whatever the machine has.\nhere="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"\n# The young generation capped as Node 20 had it (runtime-tuning.ts says why).\nexec "$here/node/bin/node" --max-semi-space-size=16 "$here/dist/cli.js" "$@"\n',
   )
   chmodSync(launcher, 0o755)
   cpSync(join(root, 'deploy', 'systemd'), join(stage, 'systemd'), { recursive: true })
