@@ -230,8 +230,8 @@ t.test(
     t.equal(scopes[0]?.reason, undefined)
     t.same(
       observed,
-      [['error', 'app', 'FST_REPLY_FROM_INTERNAL_SERVER_ERROR']],
-      "reply-from's error for a refused connection",
+      [['error', 'app', 'ECONNREFUSED']],
+      "undici's error for a refused connection (metrics: kind 'refused')",
     )
     const json = await app.inject({ url: '/dossiers', headers: { accept: 'application/json' } })
     t.equal(json.statusCode, 502)
@@ -250,7 +250,7 @@ t.test('upstream too slow: 504 French page PSC_ERR_UPSTREAM_TIMEOUT, scope still
   t.equal(res.statusCode, 504)
   t.match(res.body, 'L&#39;application a mis trop de temps à répondre.')
   t.equal(scopes[0]?.decision, 'allow')
-  t.same(observed, [['error', 'app', 'FST_REPLY_FROM_GATEWAY_TIMEOUT']])
+  t.same(observed, [['error', 'app', 'UND_ERR_HEADERS_TIMEOUT']], "undici's headers timeout (metrics: kind 'timeout')")
   const json = await app.inject({ url: '/slow', headers: { accept: 'application/json' } })
   t.equal(json.json().error, 'PSC_ERR_UPSTREAM_TIMEOUT')
 })
