@@ -67,7 +67,7 @@ type Headers = Record<string, string | string[] | undefined>
  * lower-cased.
  * A new object rather than deletes on the client's: a delete (or an undefined stored where a
  * string was) turns a header object into a slow dictionary (or deprecates its hidden class), and
- * reply-from and undici copy and walk it again on every request.
+ * undici walks it again on every request.
  */
 export function clientHeadersForUpstream(
   headers: Headers,
