@@ -28,7 +28,7 @@ import { RpcPeer } from './rpc.js'
 import { WindowCounts } from './shared-rate-limit.js'
 import { WorkerQuestions } from './worker-questions.js'
 import { crashesInARow, restartDelayMs } from './restart-backoff.js'
-import { STORE_CALL_TIMEOUT_MS, WORKER_NUMBER_ENV, WORKER_START_DEADLINE_MS } from './worker.js'
+import { STORE_CALL_TIMEOUT_MS, WORKER_NUMBER_ENV } from './worker.js'
 
 interface Slot {
   n: number
@@ -108,7 +108,8 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     slot.listening = false
     slot.startedAt = Date.now()
     slot.step = undefined
-    slot.startTimer = setTimeout(() => late(slot, w), WORKER_START_DEADLINE_MS)
+    const deadlineMs = routing.current().config.lifecycle.workerStartTimeoutMs
+    slot.startTimer = setTimeout(() => late(slot, w, deadlineMs), deadlineMs)
     send(w, { type: 'psc-cluster:config', config: routing.current().config, reload: false })
     send(w, { type: 'psc-cluster:audit-state', ...auditState })
     const dropped = (kind: string, why: string) =>
@@ -176,17 +177,15 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   }
 
   /** The worker did not listen by its deadline, and has not exited either: it is not waited for. */
-  function late(slot: Slot, w: Worker): void {
+  function late(slot: Slot, w: Worker, deadlineMs: number): void {
     if (slot.worker !== w || slot.listening || stopping) return
     const step = slot.step ?? 'no word from it since it was forked'
-    const facts = { worker: slot.n, pid: w.process.pid ?? 0, deadlineMs: WORKER_START_DEADLINE_MS, step }
+    const facts = { worker: slot.n, pid: w.process.pid ?? 0, deadlineMs, step }
     if (started !== undefined) {
       logger.error(facts, 'worker did not start in time: stopping the others')
       const s = started
       started = undefined
-      s.reject(
-        new Error(`worker ${slot.n} did not listen within ${WORKER_START_DEADLINE_MS / 1000} s (last step: ${step})`),
-      )
+      s.reject(new Error(`worker ${slot.n} did not listen within ${deadlineMs / 1000} s (last step: ${step})`))
       return
     }
     // A restarted worker: killed, it is restarted as one that crashed (with the backoff).
