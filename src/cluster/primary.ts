@@ -13,6 +13,7 @@ import type { GatewayConfig } from '../config/types.js'
 import { buildAdminApp } from '../ops/admin.js'
 import { ClusterRegistry } from './cluster-metrics.js'
 import {
+  eventsIn,
   isClusterMessage,
   messageKind,
   toPrimary,
@@ -28,7 +29,7 @@ import { RpcPeer } from './rpc.js'
 import { WindowCounts } from './shared-rate-limit.js'
 import { WorkerQuestions } from './worker-questions.js'
 import { crashesInARow, restartDelayMs } from './restart-backoff.js'
-import { STORE_CALL_TIMEOUT_MS, WORKER_NUMBER_ENV, WORKER_START_DEADLINE_MS } from './worker.js'
+import { STORE_CALL_TIMEOUT_MS, WORKER_NUMBER_ENV } from './worker.js'
 
 interface Slot {
   n: number
@@ -108,7 +109,8 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     slot.listening = false
     slot.startedAt = Date.now()
     slot.step = undefined
-    slot.startTimer = setTimeout(() => late(slot, w), WORKER_START_DEADLINE_MS)
+    const deadlineMs = routing.current().config.lifecycle.workerStartTimeoutMs
+    slot.startTimer = setTimeout(() => late(slot, w, deadlineMs), deadlineMs)
     send(w, { type: 'psc-cluster:config', config: routing.current().config, reload: false })
     send(w, { type: 'psc-cluster:audit-state', ...auditState })
     const dropped = (kind: string, why: string) =>
@@ -125,7 +127,7 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
       const ok = toPrimary(m)
       if (ok === undefined) {
         // An audit event that cannot be written is one lost: serve's exit code says so.
-        if (m.type === 'psc-cluster:audit') lost++
+        if (m.type === 'psc-cluster:audit') lost += eventsIn(m)
         return dropped(messageKind(m), 'not of the expected shape')
       }
       try {
@@ -143,18 +145,19 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   function fromWorker(slot: Slot, m: ToPrimary): void {
     switch (m.type) {
       case 'psc-cluster:audit': {
-        // The worker's number is the one the primary gave it: a worker cannot write in another's name.
-        ;(m.event as { worker?: number }).worker = slot.n
-        let w: void | Promise<void>
-        try {
-          w = auditOutput.write(m.event)
-        } catch (err) {
-          lost++
-          throw err
+        let last: Promise<void> | undefined
+        // counted lost until written: a write that throws leaves the rest of the batch unwritten
+        lost += m.events.length
+        for (const event of m.events) {
+          // The worker's number is the one the primary gave it: a worker cannot write in another's name.
+          ;(event as { worker?: number }).worker = slot.n
+          last = auditOutput.write(event) ?? last
+          lost--
         }
-        if (w !== undefined) {
+        // one queue, in order: the batch's last write done is the whole batch done
+        if (last !== undefined) {
           refreshAuditState()
-          void w.then(refreshAuditState)
+          void last.then(refreshAuditState)
         }
         return
       }
@@ -176,17 +179,15 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   }
 
   /** The worker did not listen by its deadline, and has not exited either: it is not waited for. */
-  function late(slot: Slot, w: Worker): void {
+  function late(slot: Slot, w: Worker, deadlineMs: number): void {
     if (slot.worker !== w || slot.listening || stopping) return
     const step = slot.step ?? 'no word from it since it was forked'
-    const facts = { worker: slot.n, pid: w.process.pid ?? 0, deadlineMs: WORKER_START_DEADLINE_MS, step }
+    const facts = { worker: slot.n, pid: w.process.pid ?? 0, deadlineMs, step }
     if (started !== undefined) {
       logger.error(facts, 'worker did not start in time: stopping the others')
       const s = started
       started = undefined
-      s.reject(
-        new Error(`worker ${slot.n} did not listen within ${WORKER_START_DEADLINE_MS / 1000} s (last step: ${step})`),
-      )
+      s.reject(new Error(`worker ${slot.n} did not listen within ${deadlineMs / 1000} s (last step: ${step})`))
       return
     }
     // A restarted worker: killed, it is restarted as one that crashed (with the backoff).

@@ -5,7 +5,7 @@
 import type { GatewayConfig } from '../config/types.js'
 import { runCheck } from '../ops/admin.js'
 import { createSessionStore } from '../session/create-store.js'
-import { STORE_WAIT_MS, waitForStore } from '../session/store-ready.js'
+import { waitForStore } from '../session/store-ready.js'
 import type { SessionStore } from '../session/store.js'
 import { IpcSessionStore } from './ipc-session-store.js'
 import { messageKind, toWorker, type ToPrimary, type WorkerReadiness } from './messages.js'
@@ -22,14 +22,6 @@ const CHECK_TIMEOUT_MS = 1500
 const ASKED = 'asked by the primary'
 /** A call to the primary's store with no answer by then fails closed (503), as a Redis command timeout does. */
 export const STORE_CALL_TIMEOUT_MS = 2000
-
-/**
- * How long a worker may take from its fork to listening: the session store's wait, and 55 s to load
- * and build the gateway (a worker takes 1 to 2 s on a quiet VM, over 20 s on a 2-core VM at load 20).
- * Past it, a worker that hangs without exiting is not waited for: at start, serve stops (exit 1);
- * later, the worker is killed and restarted.
- */
-export const WORKER_START_DEADLINE_MS = STORE_WAIT_MS + 55_000
 
 const send: SendToPrimary = (message, done) => {
   if (process.send === undefined) throw new Error('not a cluster worker')

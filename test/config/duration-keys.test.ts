@@ -42,3 +42,11 @@ t.test('durations the gateway waits for with a timer fit in one (else Node waits
     'session lifetimes are compared with clocks, not timers: no such limit',
   )
 })
+
+t.test('a worker start deadline shorter than the store wait is refused at its line; the default is 60s', async (t) => {
+  t.same(brief(issuesOf(`${BASE}lifecycle:\n  workerStartTimeout: 5s\n`)), [
+    '23:lifecycle.workerStartTimeout: at least 10s: a worker waits up to 5s for its session store before it listens',
+  ])
+  t.equal(load(`${BASE}lifecycle:\n  workerStartTimeout: 10s\n`).config.lifecycle.workerStartTimeoutMs, 10_000)
+  t.equal(load(BASE).config.lifecycle.workerStartTimeoutMs, 60_000)
+})

@@ -49,7 +49,12 @@ t.test('a valid file resolves, with defaults', async (t) => {
   })
   t.equal(config.psc.backchannelLogout, true)
   t.equal(config.psc.revalidateEveryMs, undefined)
-  t.same(config.lifecycle, { shutdownGraceMs: 25_000, watchConfig: true, shutdownDelayMs: 0 })
+  t.same(config.lifecycle, {
+    shutdownGraceMs: 25_000,
+    watchConfig: true,
+    shutdownDelayMs: 0,
+    workerStartTimeoutMs: 60_000,
+  })
   t.equal(config.routes[1]!.match.pathPrefix, '/')
   t.equal(config.routes[0]!.match.pathPrefix, '/admin')
   t.equal(config.headers.encoding, 'percent')

@@ -1,6 +1,7 @@
 // lifecycle: shutdown and configuration reload.
 import { Type } from '@sinclair/typebox'
 import type { ConfigSection } from '../checks.js'
+import { parseDuration } from '../duration.js'
 import { withMs } from '../duration-keys.js'
 import { Duration } from '../formats.js'
 
@@ -21,6 +22,16 @@ export const LifecycleSchema = Type.Object(
       },
       { timer: true, zero: true },
     ),
+    // A worker's start is its session store's wait (5 s) plus loading and building the gateway:
+    // 1 to 2 s on a quiet VM, over 20 s on a 2-core VM at load 20.
+    workerStartTimeout: Duration(
+      {
+        default: '60s',
+        description:
+          'With workers: how long a worker may take from its start to listening. Past it, at start serve stops (exit 1); later, the worker is killed and restarted',
+      },
+      { timer: true },
+    ),
     watchConfig: Type.Boolean({
       default: true,
       description: 'Reload routes, upstreams and headers when the file changes (also on SIGHUP)',
@@ -29,6 +40,18 @@ export const LifecycleSchema = Type.Object(
   { additionalProperties: false, default: {} },
 )
 
+/** A worker waits this long for its session store before it listens: its start needs more. */
+export const MIN_WORKER_START_MS = 10_000
+
 export const lifecycle: ConfigSection<'lifecycle'> = {
+  check(raw, checks) {
+    const text = raw.lifecycle.workerStartTimeout
+    const ms = text === undefined ? undefined : parseDuration(text)
+    if (ms !== undefined && ms < MIN_WORKER_START_MS)
+      checks.error(
+        ['lifecycle', 'workerStartTimeout'],
+        `at least ${MIN_WORKER_START_MS / 1000}s: a worker waits up to 5s for its session store before it listens`,
+      )
+  },
   convert: (raw) => ({ lifecycle: withMs(LifecycleSchema, raw.lifecycle) }),
 }
