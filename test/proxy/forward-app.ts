@@ -3,7 +3,7 @@
 // request: shared by the forwarding tests.
 import fastifyCookie from '@fastify/cookie'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import type { GatewayConfig } from '../../src/config/types.js'
@@ -14,6 +14,23 @@ import { registerForwarding, type ForwardTarget, type Forwarding } from '../../s
 import type { Identity } from '../../src/psc/identity.js'
 import { setScope, type RequestScope } from '../../src/scope.js'
 import { UNIT_SECRET } from '../helpers/unit.js'
+
+/** An upstream on 127.0.0.1 (closed with the test); its URL. */
+export async function upstreamServer(
+  t: Test,
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
+  const server: Server = createServer(handle)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  )
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
 
 /** A port nothing listens on. */
 export async function closedPort(): Promise<number> {

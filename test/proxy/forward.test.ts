@@ -2,11 +2,10 @@
 // under the upstream's base path, the client's headers without anything in the gateway's name, our
 // identity, static and forwarding headers) and what the client gets when the upstream fails. The
 // gateway side is fastify's inject; the upstream is a tiny HTTP server on 127.0.0.1 that echoes.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
 import t, { type Test } from 'tap'
 import { doctor, unitConfig } from '../helpers/unit.js'
-import { closedPort, proxyApp, withIdentity } from './forward-app.js'
+import { closedPort, proxyApp, upstreamServer, withIdentity } from './forward-app.js'
 
 interface Echo {
   method: string
@@ -15,8 +14,8 @@ interface Echo {
 }
 
 /** Echoes what it received as JSON; paths starting with /base/slow answer after 2 s. */
-async function echoUpstream(t: Test): Promise<string> {
-  const server: Server = createServer((req, res) => {
+function echoUpstream(t: Test): Promise<string> {
+  return upstreamServer(t, (req, res) => {
     const body = JSON.stringify({ method: req.method ?? '', url: req.url ?? '', headers: req.headers } satisfies Echo)
     const send = () => {
       if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(body)
@@ -24,15 +23,6 @@ async function echoUpstream(t: Test): Promise<string> {
     if (req.url?.startsWith('/base/slow')) setTimeout(send, 2000).unref()
     else send()
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.teardown(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  )
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 t.test("the normalised path is forwarded, under the upstream's base path, with the raw query", async (t) => {

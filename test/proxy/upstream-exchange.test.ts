@@ -4,35 +4,14 @@
 // the limit mid-stream, a timeout after the head, an invalid status, and the headers the gateway set
 // before forwarding. Real HTTP servers on 127.0.0.1, a real fastify listener, Node's HTTP client.
 import { createHash } from 'node:crypto'
-import {
-  Agent,
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import t, { type Test } from 'tap'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { UpstreamPools } from '../../src/proxy/upstream-pools.js'
 import { clearCookieNow, setCookieNow } from '../../src/session/cookies.js'
 import { doctor, unitConfig } from '../helpers/unit.js'
 import { until } from '../helpers/until.js'
-import { proxyApp, withIdentity, type ProxyApp } from './forward-app.js'
-
-async function upstreamServer(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server: Server = createServer(handle)
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.teardown(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  )
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
+import { proxyApp, upstreamServer, withIdentity, type ProxyApp } from './forward-app.js'
 
 /** The gateway's forwarding route listening on 127.0.0.1, forwarding to `upstream`. */
 async function listeningProxy(
