@@ -53,6 +53,7 @@ export const AuditEventSchema = Type.Union([
   CibaEventSchema,
   CharterEventSchema,
   AdminEventSchema,
+  WorkerEventSchema,
 ])
 
 export type AccessEvent = Static<typeof AccessEventSchema>

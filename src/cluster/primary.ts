@@ -8,7 +8,6 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge } from 'prom-client'
-import type { AuditEventInput } from '../audit/trail.js'
 import type { GatewayConfig } from '../config/types.js'
 import { buildAdminApp } from '../ops/admin.js'
 import { ClusterRegistry } from './cluster-metrics.js'
@@ -205,7 +204,7 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
     const pid = w.process.pid ?? 0
     const facts = { worker: slot.n, pid, ...(code !== null && { exitCode: code }), ...(signal !== null && { signal }) }
     logger.error(facts, 'worker exited unasked')
-    void audit.write({ event: 'worker', outcome: 'exited', ...facts } as unknown as AuditEventInput)
+    void audit.write({ event: 'worker', outcome: 'exited', ...facts })
     if (started !== undefined) {
       // A worker that cannot start (port taken, a file it cannot read) would fail again: serve stops.
       const s = started
@@ -222,7 +221,7 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
       restarts.inc()
       const restarted = { worker: slot.n, pid: next.process.pid ?? 0, restarts: slot.crashes, delayMs }
       logger.warn(restarted, 'worker restarted')
-      void audit.write({ event: 'worker', outcome: 'restarted', ...restarted } as unknown as AuditEventInput)
+      void audit.write({ event: 'worker', outcome: 'restarted', ...restarted })
     }, delayMs)
   }
 

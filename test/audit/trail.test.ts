@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { AuditEventSchema } from '../../src/audit/event-schema.js'
+import { AuditEventSchema, type LoginEvent } from '../../src/audit/event-schema.js'
 import { auditEventsJsonSchemaText } from '../../src/audit/event-schema.js'
 import { assertAuditLines } from './schema-lines.js'
 import { BrowserLikeClient } from '../helpers/browser-like-client.js'
@@ -133,7 +133,9 @@ t.test('every request produces exactly one access event, complete, schema-valid'
     { decision: 'allow', status: 200 },
   )
 
-  const login = stack.audit.find((e) => e.event === 'login' && e.outcome === 'succeeded' && e.idNat === MEDECIN)
+  const login = stack.audit.find(
+    (e): e is LoginEvent => e.event === 'login' && e.outcome === 'succeeded' && e.idNat === MEDECIN,
+  )
   t.match(login, {
     acr: 'eidas1',
     authMode: String,

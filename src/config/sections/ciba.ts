@@ -61,7 +61,8 @@ export const CibaSchema = Type.Object(
         maxPending: Type.Integer({
           minimum: 1,
           default: 1000,
-          description: 'Most CIBA requests waiting at once in this gateway',
+          description:
+            'Most CIBA requests waiting at once in one gateway process: each worker (workers:) and each replica polls PSC for its own, up to this many',
         }),
       },
       { additionalProperties: false, default: {} },
