@@ -22,7 +22,7 @@ import { Drain } from './ops/drain.js'
 import { createGatewayMetrics, teeAuditSinks, type GatewayMetrics } from './ops/metrics.js'
 import { auditLogObserver, auditSessionEnds, auditSessionsLostAtShutdown } from './ops/audit-wiring.js'
 import { configHash } from './config/changes.js'
-import { registerForwarding } from './proxy/forward.js'
+import { registerForwarding, type Forwarding } from './proxy/forward.js'
 import { SessionManager } from './session/manager.js'
 import { createSessionStore } from './session/create-store.js'
 import type { SessionStore } from './session/store.js'
@@ -121,7 +121,14 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const retention = worker === undefined ? retentionOf(config, audit, auditOutput, logger, now) : undefined
   const psc = createPscClient({ config, logger, metrics, audit, now })
   const accounts = createAccounts({ config, logger, metrics, now })
-  const routing = createRouting(config, { logger, audit, metrics })
+  // Forwarding is registered below, once the app exists; a reload cannot come before that.
+  let forwarding: Forwarding | undefined
+  const routing = createRouting(config, {
+    logger,
+    audit,
+    metrics,
+    onReload: (next) => forwarding?.upstreamsChanged(next.upstreams),
+  })
 
   const app = await createFastifyApp(config, logger)
   const drain = new Drain()
@@ -153,7 +160,7 @@ export async function buildGateway(config: GatewayConfig, options: GatewayOption
   const assertions = await AssertionIssuer.create(config, now)
   registerJwks(app, config.prefix, assertions)
   await registerForwardAuth(app, { config, steps: createDecisionSteps(gateDeps), assertions })
-  await registerForwarding(app, {
+  forwarding = await registerForwarding(app, {
     assertions,
     config,
     gate,

@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditTrail } from '../audit/trail.js'
 import type { SessionState } from '../policy/decide-request.js'
+import { clearCookieNow } from '../session/cookies.js'
 import { sessionReference } from '../session/ids.js'
 import type { SessionManager } from '../session/manager.js'
 import { readRequestSession, type RequestSession } from '../session/request-session.js'
@@ -36,13 +37,13 @@ export function createSessionRead(cookieName: string, sessions: SessionManager, 
       case 'none':
         return NO_SESSION
       case 'invalid':
-        reply.clearCookie(cookieName, { path: '/' })
+        clearCookieNow(reply, cookieName)
         return { session, state: NO_SESSION.state, detail: session.problem }
       case 'duplicated':
-        reply.clearCookie(cookieName, { path: '/' })
+        clearCookieNow(reply, cookieName)
         return { session, state: CONFLICT, detail: 'session cookie sent twice' }
       case 'ended': {
-        reply.clearCookie(cookieName, { path: '/' })
+        clearCookieNow(reply, cookieName)
         const ref = sessionReference(session.id)
         audit.record(request, { event: 'logout', cause: session.why, session: ref })
         audit.record(request, { event: 'session', outcome: 'ended', reason: session.why, session: ref })

@@ -6,6 +6,7 @@ import type { AuditTrail } from '../audit/trail.js'
 import { PSC_ERR } from '../errors.js'
 import type { TokenKeeper } from '../oidc/token-keeper.js'
 import type { Outcome, SessionState } from '../policy/decide-request.js'
+import { clearCookieNow } from '../session/cookies.js'
 import { sessionReference } from '../session/ids.js'
 import type { SessionManager } from '../session/manager.js'
 import type { RequestSession } from '../session/request-session.js'
@@ -76,7 +77,7 @@ export function createTokenRenewal(deps: {
       await sessions.endEventually(alive.id)
       audit.record(request, { event: 'logout', cause: 'revoked', reason: fresh.reason, ...who })
       audit.record(request, { event: 'session', outcome: 'ended', reason: 'revoked', ...who })
-      reply.clearCookie(cookieName, { path: '/' })
+      clearCookieNow(reply, cookieName)
       return { session: NO_SESSION.session, state: REVOKED, detail: `session revoked by PSC: ${fresh.reason}` }
     }
     return {

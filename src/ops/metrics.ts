@@ -271,7 +271,7 @@ export function loginFailureKind(code: string | undefined): LoginFailureKind {
   return (code !== undefined ? LOGIN_FAILURE_KIND_OF[code] : undefined) ?? 'other'
 }
 
-/** reply-from's errors (and their undici causes) → a fixed vocabulary. */
+/** Upstream errors (undici's and Node's codes, and reply-from's for WebSocket) → a fixed vocabulary. */
 export function upstreamErrorKind(error: unknown): string {
   const codes: string[] = []
   for (
@@ -296,7 +296,7 @@ export function upstreamErrorKind(error: unknown): string {
   if (has('ECONNRESET')) return 'reset'
   if (has('ENOTFOUND', 'EAI_AGAIN', 'FST_REPLY_FROM_SERVICE_UNAVAILABLE')) return 'unresolved'
   if (has('UND_ERR_SOCKET')) return 'socket'
-  if (has('FST_REPLY_FROM_BAD_GATEWAY')) return 'bad_response'
+  if (has('FST_REPLY_FROM_BAD_GATEWAY', 'PSC_UPSTREAM_BAD_STATUS')) return 'bad_response'
   return 'other'
 }
 

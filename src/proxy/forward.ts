@@ -1,12 +1,11 @@
-// Forwarding an authorised request to its upstream: HTTP with @fastify/reply-from (undici), WebSocket
-// upgrades with @fastify/http-proxy. The access gate runs before (onRequest); here the request is
-// already allowed and carries its route, upstream and identity. The path sent upstream is the
-// normalised path that was authorised.
+// Forwarding an authorised request to its upstream: HTTP by our own exchange on undici's dispatch API
+// (upstream-exchange.ts, one pool per upstream origin), WebSocket upgrades by @fastify/http-proxy.
+// The access gate runs before (onRequest); here the request is already allowed and carries its
+// route, upstream and identity. The path sent upstream is the normalised path that was authorised.
 import httpProxy from '@fastify/http-proxy'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
-import replyFrom from '@fastify/reply-from'
 import type { ConstraintStrategy, Handler, HTTPVersion } from 'find-my-way'
 import type { GatewayConfig, UpstreamSettings } from '../config/types.js'
 import type { Identity } from '../psc/identity.js'
@@ -17,8 +16,9 @@ import type { AssertionIssuer } from './identity-assertion.js'
 import { identityHeaderValues } from './identity-headers.js'
 import type { ForwardingRules } from './forwarding-rules.js'
 import { BodyTooLarge, limitedBody } from './body-limit.js'
-import { sanitizeResponseHeaders } from './response-headers.js'
 import { clientHeadersForUpstream } from './strip-headers.js'
+import { UpstreamExchange, type ExchangeEnds } from './upstream-exchange.js'
+import { UpstreamPools } from './upstream-pools.js'
 
 /** What the access gate hands over for an allowed request. */
 export interface ForwardTarget {
@@ -93,7 +93,12 @@ export function identityHeadersOf(
   return values
 }
 
-export async function registerForwarding(app: FastifyInstance, opts: ForwardOptions): Promise<void> {
+/** What the composition root keeps of forwarding: a reload changes the upstreams. */
+export interface Forwarding {
+  upstreamsChanged(upstreams: Record<string, UpstreamSettings>): void
+}
+
+export async function registerForwarding(app: FastifyInstance, opts: ForwardOptions): Promise<Forwarding> {
   const { config, targetOf } = opts
   const gatewayCookies = new Set(opts.gatewayCookies)
   const observer = opts.upstreamObserver
@@ -136,67 +141,64 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
     return headers
   }
 
-  function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { statusCode?: number } }) {
-    const tooLarge = bodyTooLargeIn(error)
-    if (tooLarge !== undefined) {
+  const pools = new UpstreamPools(config.upstreams)
+  const ends: ExchangeEnds = {
+    answered(request, status) {
+      const target = targetOf(request)
+      if (target) observer?.response(target.upstream.name, status, secondsSinceForwarded(request))
+    },
+    failed(request, reply, error) {
+      const tooLarge = bodyTooLargeIn(error)
       // The client's body went over the limit while it streamed: the upstream request was aborted.
-      return void reply.code(413).send(tooLarge)
-    }
-    const target = targetOf(reply.request)
-    const code = error.statusCode === 504 ? PSC_ERR.UPSTREAM_TIMEOUT.code : PSC_ERR.UPSTREAM_UNAVAILABLE.code
-    if (target) observer?.error(target.upstream.name, error, secondsSinceForwarded(reply.request))
-    reply.request.log.warn(
-      {
-        code,
-        upstream: target?.upstream.name,
-        err: { message: error.message, code: (error as { code?: string }).code },
-      },
-      'upstream error',
-    )
-    sendCode(reply.request, reply, code, { retryHref: reply.request.url })
+      if (tooLarge !== undefined) return void reply.code(413).send(tooLarge)
+      const target = targetOf(request)
+      const code = isTimeout(error) ? PSC_ERR.UPSTREAM_TIMEOUT.code : PSC_ERR.UPSTREAM_UNAVAILABLE.code
+      if (target) observer?.error(target.upstream.name, error, secondsSinceForwarded(request))
+      request.log.warn(
+        {
+          code,
+          upstream: target?.upstream.name,
+          err: { message: error.message, code: (error as { code?: string }).code },
+        },
+        'upstream error',
+      )
+      sendCode(request, reply, code, { retryHref: request.url })
+    },
+    broken(request, error) {
+      request.log.warn(
+        {
+          upstream: targetOf(request)?.upstream.name,
+          err: { message: error.message, code: (error as { code?: string }).code },
+        },
+        'upstream error after the response started: response cut',
+      )
+    },
   }
 
-  // HTTP: reply-from, called by our own route. The gate has already matched the route on the one
-  // normalised path (dot segments resolved, encoded "/" and "\\" refused), so http-proxy's own
-  // handler would only do that work again: it parses the destination three times with new URL and
-  // re-decodes the prefix on every request, about a tenth of the gateway's CPU per request.
-  // reply-from keeps its own traversal and origin checks.
-  const replyOptions = {
-    rewriteRequestHeaders: (request: FastifyRequest, headers: IncomingHttpHeaders) => {
-      const target = targetOf(request)
-      return target ? upstreamHeaders(request, headers, target) : headers
-    },
-    rewriteHeaders: sanitizeResponseHeaders,
-    onError: onUpstreamError,
-    onResponse: (request: FastifyRequest, reply: FastifyReply, res: { statusCode: number; stream: unknown }) => {
-      const target = targetOf(request)
-      if (target) observer?.response(target.upstream.name, res.statusCode, secondsSinceForwarded(request))
-      return reply.send(res.stream)
-    },
-    // The gate already decided; reply-from must not retry a request on its own (side effects).
-    retryDelay: () => null,
-  }
-  // Options of reply.from per upstream, made once: no object spread per request. A reload brings new
-  // UpstreamSettings objects, hence new entries; the old ones go with them.
-  const fromOptionsByUpstream = new WeakMap<UpstreamSettings, object>()
-  const fromOptionsFor = (upstream: UpstreamSettings): object => {
-    let made = fromOptionsByUpstream.get(upstream)
-    if (made === undefined) {
-      const url = upstream.url
-      made = { ...replyOptions, getUpstream: () => url, timeout: upstream.timeoutMs }
-      fromOptionsByUpstream.set(upstream, made)
-    }
-    return made
-  }
+  // HTTP: our own route. The gate has already matched the route on the one normalised path (dot
+  // segments resolved, encoded "/" and "\\" refused, nothing outside ASCII), so the path is sent as
+  // it is, under the upstream's base path, with the raw query string: no URL parse per request.
   const forward = (request: FastifyRequest, reply: FastifyReply) => {
     const target = targetOf(request)
     if (!target) throw new Error('request reached the proxy without an access decision')
-    // Exactly the normalised path that was authorised; reply-from adds the raw query string.
-    const q = request.url.indexOf('?')
-    const path = q === -1 ? request.url : request.url.slice(0, q)
+    const link = pools.linkOf(target.upstream)
+    const headers = upstreamHeaders(request, request.headers, target)
+    headers.host = link.host
+    const url = request.url
     request.pscForwardedAt = performance.now()
-    return reply.from((target.rules.basePath.get(target.upstream.name) ?? '') + path, fromOptionsFor(target.upstream))
+    link.pool.dispatch(
+      {
+        path: (target.rules.basePath.get(target.upstream.name) ?? '') + url,
+        method: request.method as 'GET',
+        headers,
+        body: (request.body as Readable | undefined) ?? null,
+        headersTimeout: link.timeout,
+        bodyTimeout: link.timeout,
+      },
+      new UpstreamExchange(request, reply, ends),
+    )
   }
+  app.addHook('onClose', () => pools.close())
 
   const websocket = Object.values(config.upstreams).some((u) => u.websocket)
   // Upgrades go to http-proxy's WebSocket proxy: a route constraint sends it exactly the requests
@@ -206,7 +208,6 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
   await app.register(async (scope) => {
     scope.addHook('onRequest', opts.gate)
     await scope.register(async (http) => {
-      await http.register(replyFrom, { disableRequestLogging: true })
       // Bodies are streamed to the upstream as they come, never parsed, up to limits.maxBodySize.
       const maxBodySize = config.limits.maxBodySize
       const passThrough = (
@@ -245,9 +246,16 @@ export async function registerForwarding(app: FastifyInstance, opts: ForwardOpti
       },
     } as never)
   })
+  return { upstreamsChanged: (upstreams) => pools.keepOnly(upstreams) }
 }
 
-/** undici and reply-from wrap the body stream's error: look for ours along the causes. */
+/** Timed out connecting, or waiting for the answer's head (upstream.timeout). */
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+}
+
+/** undici may wrap the body stream's error: look for ours along the causes. */
 function bodyTooLargeIn(error: unknown): BodyTooLarge | undefined {
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
     if (e instanceof BodyTooLarge) return e

@@ -44,8 +44,8 @@ function namedByConnection(connection: unknown): string[] | undefined {
 /**
  * The upstream's headers without its hop-by-hop headers (and those its Connection header names)
  * and without the characters a header value may not carry. Names come from undici, lower-cased.
- * A new object rather than deletes on reply-from's copy: every upstream answer has Connection and
- * Keep-Alive, and a delete turns the object into a slow dictionary that fastify then walks again.
+ * A new object rather than deletes on undici's: every upstream answer has Connection and
+ * Keep-Alive, and a delete turns the object into a slow dictionary that is then walked again.
  * Arrays (set-cookie) are cleaned element by element; numbers are left as they are.
  */
 export function sanitizeResponseHeaders<H extends Record<string, unknown>>(headers: H): H {

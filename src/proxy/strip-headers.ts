@@ -22,7 +22,8 @@ const FORWARDING_HEADERS = new Set([
  * Hop-by-hop headers of the client's connection (RFC 9110 §7.6.1, and the legacy Proxy-Connection):
  * they describe that connection, not the request, and undici refuses several of them outright.
  * Expect is answered by the gateway itself (Node sends the 100 Continue), so it is not passed on.
- * Connection, and the headers it lists, reply-from removes before we see the headers.
+ * Connection, and the headers it lists, are removed too (clientHeadersForUpstream), before the
+ * gateway adds its own: a client cannot name one of ours away.
  */
 const HOP_BY_HOP = new Set([
   'keep-alive',
@@ -61,11 +62,12 @@ type Headers = Record<string, string | string[] | undefined>
 
 /**
  * The client's headers as the upstream may see them, in a new object: none in the gateway's
- * namespace, none of the forwarding headers, no hop-by-hop header, and the Cookie header without
- * the gateway's cookies. Names come from Node, lower-cased.
+ * namespace, none of the forwarding headers, no hop-by-hop header (Connection and the headers it
+ * names among them), and the Cookie header without the gateway's cookies. Names come from Node,
+ * lower-cased.
  * A new object rather than deletes on the client's: a delete (or an undefined stored where a
  * string was) turns a header object into a slow dictionary (or deprecates its hidden class), and
- * reply-from and undici copy and walk it again on every request.
+ * undici walks it again on every request.
  */
 export function clientHeadersForUpstream(
   headers: Headers,
@@ -73,9 +75,12 @@ export function clientHeadersForUpstream(
   ownCookies: ReadonlySet<string>,
 ): Headers {
   const out: Headers = {}
+  const named = namedByConnection(headers.connection)
   for (const name in headers) {
     const value = headers[name]
-    if (value === undefined || HOP_BY_HOP.has(name) || isGatewayOwnedHeader(name, rules)) continue
+    if (value === undefined || name === 'connection' || HOP_BY_HOP.has(name) || isGatewayOwnedHeader(name, rules))
+      continue
+    if (named?.includes(name)) continue
     if (name === 'cookie' && typeof value === 'string') {
       const kept = withoutCookies(value, ownCookies)
       if (kept !== undefined) out.cookie = kept
@@ -84,6 +89,16 @@ export function clientHeadersForUpstream(
     out[name] = value
   }
   return out
+}
+
+/** The header names a Connection header lists, lower-case; undefined for none beyond Keep-Alive. */
+function namedByConnection(connection: string | string[] | undefined): string[] | undefined {
+  // "keep-alive", what most clients send: Keep-Alive is removed anyway
+  if (connection === undefined || connection === 'keep-alive') return undefined
+  const names: string[] = []
+  for (const token of (typeof connection === 'string' ? connection : connection.join(',')).split(','))
+    if (token.trim() !== '') names.push(token.trim().toLowerCase())
+  return names
 }
 
 /**

@@ -31,7 +31,18 @@ function compileState(config: GatewayConfig): RoutingState {
 /** The routes, upstreams and headers in force, swapped whole by a reload. */
 export function createRouting(
   config: GatewayConfig,
-  { logger, audit, metrics }: { logger: Logger; audit: AuditTrail; metrics: GatewayMetrics },
+  {
+    logger,
+    audit,
+    metrics,
+    onReload,
+  }: {
+    logger: Logger
+    audit: AuditTrail
+    metrics: GatewayMetrics
+    /** told of the configuration a reload put in force (forwarding: the upstreams' connection pools) */
+    onReload?: (next: GatewayConfig) => void
+  },
 ): Routing {
   let state = compileState(config)
   function reload(next: GatewayConfig): void {
@@ -39,6 +50,7 @@ export function createRouting(
     const blockers = describeReloadBlockers(config, next)
     if (blockers.length > 0) throw new Error(`these settings need a restart: ${blockers.join(', ')}`)
     state = compileState(next)
+    onReload?.(next)
     audit.setConfigHash(configHash(next))
     logger.level = next.log.level
   }

@@ -2,7 +2,7 @@
 // them and with the accepted ones (key rotation). @fastify/cookie does the HMAC; this file decides
 // what a valid cookie is.
 import type { CookieSerializeOptions } from '@fastify/cookie'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { isWellFormedSessionId } from './ids.js'
 import { requestCookies } from './request-cookies.js'
@@ -12,10 +12,29 @@ export interface CookieSettings {
   maxAgeSeconds: number
 }
 
-export function sessionCookieOptions(s: CookieSettings): CookieSerializeOptions {
+/** Options of a cookie the gateway writes itself: never "auto" (ours say whether they are Secure). */
+export type OwnCookieOptions = CookieSerializeOptions & { secure?: boolean }
+
+export function sessionCookieOptions(s: CookieSettings): OwnCookieOptions {
   // __Host- cookies must be Secure, Path=/ and have no Domain: the browser enforces that nobody
   // on a sibling sub-domain can plant or overwrite ours.
   return { path: '/', httpOnly: true, sameSite: 'lax', secure: s.secure, signed: true, maxAge: s.maxAgeSeconds }
+}
+
+/**
+ * Sets a cookie on the reply's headers at once, as @fastify/cookie's setCookie would have written it
+ * (SameSite=Lax unless said, signed when asked). setCookie waits for fastify's onSend hook, which a
+ * forwarded answer (written straight to Node's response, proxy/upstream-exchange.ts) never runs:
+ * the cookies the gate sets before forwarding go through here.
+ */
+export function setCookieNow(reply: FastifyReply, name: string, value: string, options: OwnCookieOptions): void {
+  const opts = { sameSite: 'lax' as const, ...options }
+  reply.header('set-cookie', reply.server.serializeCookie(name, opts.signed ? reply.signCookie(value) : value, opts))
+}
+
+/** Clears a cookie at once (as @fastify/cookie's clearCookie, path "/"): see setCookieNow. */
+export function clearCookieNow(reply: FastifyReply, name: string): void {
+  setCookieNow(reply, name, '', { path: '/', expires: new Date(0), maxAge: 0 })
 }
 
 /**

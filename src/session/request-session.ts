@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { LoadedSession, SessionManager } from './manager.js'
 import type { SessionRecord } from './store.js'
+import { setCookieNow, type OwnCookieOptions } from './cookies.js'
 
 export type RequestSession =
   | { kind: 'none' }
@@ -35,9 +36,9 @@ export function renewCookieIfNeeded(
   reply: FastifyReply,
   session: RequestSession,
   cookieName: string,
-  options: object,
+  options: OwnCookieOptions,
 ): void {
-  if (session.kind === 'alive' && session.signedWithOldSecret) reply.setCookie(cookieName, session.id, options)
+  if (session.kind === 'alive' && session.signedWithOldSecret) setCookieNow(reply, cookieName, session.id, options)
 }
 
 /** The path of a request without its query (which may name a patient), cut to a readable length. */

@@ -2,19 +2,10 @@
 // under the upstream's base path, the client's headers without anything in the gateway's name, our
 // identity, static and forwarding headers) and what the client gets when the upstream fails. The
 // gateway side is fastify's inject; the upstream is a tiny HTTP server on 127.0.0.1 that echoes.
-import fastifyCookie from '@fastify/cookie'
-import Fastify, { type FastifyInstance } from 'fastify'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
 import t, { type Test } from 'tap'
-import type { GatewayConfig } from '../../src/config/types.js'
-import { FIRST_EXERCICE } from '../../src/policy/exercice-in-context.js'
-import { normalizeRequestTarget } from '../../src/policy/path.js'
-import { compileForwardingRules } from '../../src/proxy/forwarding-rules.js'
-import { registerForwarding, type ForwardTarget } from '../../src/proxy/forward.js'
-import type { Identity } from '../../src/psc/identity.js'
-import { setScope, type RequestScope } from '../../src/scope.js'
-import { doctor, unitConfig, UNIT_SECRET } from '../helpers/unit.js'
+import { doctor, unitConfig } from '../helpers/unit.js'
+import { closedPort, proxyApp, upstreamServer, withIdentity } from './forward-app.js'
 
 interface Echo {
   method: string
@@ -23,8 +14,8 @@ interface Echo {
 }
 
 /** Echoes what it received as JSON; paths starting with /base/slow answer after 2 s. */
-async function echoUpstream(t: Test): Promise<string> {
-  const server: Server = createServer((req, res) => {
+function echoUpstream(t: Test): Promise<string> {
+  return upstreamServer(t, (req, res) => {
     const body = JSON.stringify({ method: req.method ?? '', url: req.url ?? '', headers: req.headers } satisfies Echo)
     const send = () => {
       if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(body)
@@ -32,85 +23,7 @@ async function echoUpstream(t: Test): Promise<string> {
     if (req.url?.startsWith('/base/slow')) setTimeout(send, 2000).unref()
     else send()
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.teardown(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  )
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address() as AddressInfo
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-interface ProxyApp {
-  app: FastifyInstance
-  scopes: RequestScope[]
-  observed: Array<[string, string, number | string]>
-}
-
-async function proxyApp(
-  t: Test,
-  config: GatewayConfig,
-  target: (config: GatewayConfig) => Omit<ForwardTarget, 'rules'>,
-  trustProxy: string[] | false = false,
-): Promise<ProxyApp> {
-  const rules = compileForwardingRules(config)
-  const app = Fastify({
-    trustProxy,
-    // as the gateway does: what is matched and forwarded is the one normalised path
-    rewriteUrl(raw) {
-      const r = normalizeRequestTarget(raw.url ?? '')
-      return r.ok ? r.path + r.query : '/invalid'
-    },
-  })
-  app.decorateRequest('pscScope', null)
-  await app.register(fastifyCookie, { secret: [UNIT_SECRET], hook: false })
-  const scopes: RequestScope[] = []
-  const observed: ProxyApp['observed'] = []
-  app.addHook('onResponse', (request, _reply, done) => {
-    if (request.pscScope) scopes.push(request.pscScope)
-    done()
-  })
-  await registerForwarding(app, {
-    config,
-    gate: (request, _reply, done) => {
-      setScope(request, { decision: 'allow', route: 'application', target: { ...target(config), rules } })
-      done()
-    },
-    targetOf: (request) => request.pscScope?.target,
-    gatewayCookies: ['psc_session', 'psc_login'],
-    upstreamObserver: {
-      response: (upstream, status, seconds) => {
-        observed.push(['response', upstream, status])
-        if (!(seconds >= 0)) throw new Error('bad seconds')
-      },
-      error: (upstream, error, seconds) => {
-        observed.push(['error', upstream, (error as { code?: string }).code ?? String(error)])
-        if (!(seconds >= 0)) throw new Error('bad seconds')
-      },
-    },
-  })
-  await app.ready()
-  t.teardown(() => app.close())
-  return { app, scopes, observed }
-}
-
-const withIdentity = (identity: Identity | undefined, accessToken?: string) => (config: GatewayConfig) => ({
-  upstream: config.upstreams.app!,
-  identity,
-  exercice: FIRST_EXERCICE,
-  accessToken,
-})
 
 t.test("the normalised path is forwarded, under the upstream's base path, with the raw query", async (t) => {
   const upstream = await echoUpstream(t)
@@ -230,8 +143,8 @@ t.test(
     t.equal(scopes[0]?.reason, undefined)
     t.same(
       observed,
-      [['error', 'app', 'FST_REPLY_FROM_INTERNAL_SERVER_ERROR']],
-      "reply-from's error for a refused connection",
+      [['error', 'app', 'ECONNREFUSED']],
+      "undici's error for a refused connection (metrics: kind 'refused')",
     )
     const json = await app.inject({ url: '/dossiers', headers: { accept: 'application/json' } })
     t.equal(json.statusCode, 502)
@@ -250,7 +163,7 @@ t.test('upstream too slow: 504 French page PSC_ERR_UPSTREAM_TIMEOUT, scope still
   t.equal(res.statusCode, 504)
   t.match(res.body, 'L&#39;application a mis trop de temps à répondre.')
   t.equal(scopes[0]?.decision, 'allow')
-  t.same(observed, [['error', 'app', 'FST_REPLY_FROM_GATEWAY_TIMEOUT']])
+  t.same(observed, [['error', 'app', 'UND_ERR_HEADERS_TIMEOUT']], "undici's headers timeout (metrics: kind 'timeout')")
   const json = await app.inject({ url: '/slow', headers: { accept: 'application/json' } })
   t.equal(json.json().error, 'PSC_ERR_UPSTREAM_TIMEOUT')
 })
