@@ -2,16 +2,26 @@
 // the upstream down (backpressure, nothing buffered whole), a client that goes away aborts the
 // upstream request, HEAD / 204 / 304 carry no body on a connection that stays usable, a body over
 // the limit mid-stream, a timeout after the head, an invalid status, and the headers the gateway set
-// before forwarding. Real HTTP servers on 127.0.0.1, a real fastify listener, Node's HTTP client.
+// before forwarding, an https upstream's certificate checked. Real HTTP servers on 127.0.0.1, a real fastify listener, Node's HTTP client.
 import { createHash } from 'node:crypto'
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import * as tls from 'node:tls'
 import t, { type Test } from 'tap'
 import type { GatewayConfig } from '../../src/config/types.js'
 import { UpstreamPools } from '../../src/proxy/upstream-pools.js'
 import { clearCookieNow, setCookieNow } from '../../src/session/cookies.js'
+import { makeTestPki } from '../helpers/pki.js'
 import { doctor, unitConfig } from '../helpers/unit.js'
 import { until } from '../helpers/until.js'
 import { proxyApp, upstreamServer, withIdentity, type ProxyApp } from './forward-app.js'
+
+// Node 24's (tls.getCACertificates, tls.setDefaultCACertificates), not yet in @types/node here
+const { getCACertificates, setDefaultCACertificates } = tls as typeof tls & {
+  getCACertificates(type: 'default'): string[]
+  setDefaultCACertificates(certs: string[]): void
+}
 
 /** The gateway's forwarding route listening on 127.0.0.1, forwarding to `upstream`. */
 async function listeningProxy(
@@ -289,3 +299,33 @@ async function httpGetJson(url: string): Promise<{ status: number; body: { error
     req.end()
   })
 }
+
+t.test("an https upstream: its certificate is checked against the process's CA roots", async (t) => {
+  const pki = makeTestPki()
+  let reached = 0
+  const server = createHttpsServer({ cert: pki.serverCert, key: pki.serverKey }, (_req, res) => {
+    reached++
+    res.end('from the https upstream')
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  const upstream = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  // a certificate from a CA the process does not trust: refused before any request goes out (fail closed)
+  const untrusting = await listeningProxy(t, upstream)
+  const refused = await httpGetJson(`${untrusting.url}/x`)
+  t.equal(refused.status, 502)
+  t.equal(refused.body.error, 'PSC_ERR_UPSTREAM_UNAVAILABLE')
+  t.equal(reached, 0, 'the upstream never got the request (nor the identity headers)')
+
+  // the hospital's CA added to the roots (NODE_EXTRA_CA_CERTS at start does the same): forwarded
+  setDefaultCACertificates([...getCACertificates('default'), pki.caPem])
+  const trusting = await listeningProxy(t, upstream)
+  const res = await get(`${trusting.url}/x`)
+  t.equal(res.statusCode, 200)
+  t.equal((await readAll(res)).toString(), 'from the https upstream')
+  t.equal(reached, 1)
+})
