@@ -320,6 +320,7 @@ t.test("an https upstream: its certificate is checked against the process's CA r
   t.equal(refused.status, 502)
   t.equal(refused.body.error, 'PSC_ERR_UPSTREAM_UNAVAILABLE')
   t.equal(reached, 0, 'the upstream never got the request (nor the identity headers)')
+  t.match(untrusting.observed, [['error', 'app', /CERT|VERIFY|SIGNATURE/]], 'the certificate error is told')
 
   // the hospital's CA added to the roots (NODE_EXTRA_CA_CERTS at start does the same): forwarded
   setDefaultCACertificates([...getCACertificates('default'), pki.caPem])
