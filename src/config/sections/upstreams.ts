@@ -28,11 +28,8 @@ const UpstreamAssertionSchema = Type.Object(
 
 export const UpstreamSchema = Type.Object(
   {
-    url: Type.String({
-      pattern: HttpUrl.pattern,
-      description:
-        "The application's base URL, http:// or https:// (an https upstream's certificate is checked against Node's CA roots and NODE_EXTRA_CA_CERTS)",
-    }),
+    // https: the certificate is checked against Node's CA roots and NODE_EXTRA_CA_CERTS (docs/deployment.md)
+    url: HttpUrl,
     assertion: Type.Optional(UpstreamAssertionSchema),
     websocket: Type.Boolean({ default: false, description: 'Also proxy WebSocket upgrades' }),
     timeout: Type.Optional(Duration({}, { timer: true })),
