@@ -25,8 +25,7 @@ export type WorkerReadiness = Record<string, CheckResult>
 
 /** worker → primary */
 export type ToPrimary =
-  /** the audit events of one turn of the worker's event loop, in the order they were written */
-  | { type: 'psc-cluster:audit'; events: AuditEvent[] }
+  | { type: 'psc-cluster:audit'; event: AuditEvent }
   /** how far the worker's start went (named when it does not listen in time) */
   | { type: 'psc-cluster:starting'; step: string }
   | { type: 'psc-cluster:listening'; url: string }
@@ -43,17 +42,18 @@ export function isClusterMessage<T extends { type: string }>(message: unknown): 
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** An audit event must be a plain object the trail made (its version, time and event kind), so that writing it cannot throw. */
-const isTrailEvent = (e: unknown): boolean =>
-  isRecord(e) && typeof e.v === 'number' && typeof e.time === 'string' && typeof e.event === 'string'
-
-/** A worker's message with the shape its type promises, or undefined. */
+/**
+ * A worker's message with the shape its type promises, or undefined. An audit event must be a plain
+ * object the trail made (its version, time and event kind), so that writing it cannot throw.
+ */
 export function toPrimary(m: unknown): ToPrimary | undefined {
   if (!isClusterMessage<ToPrimary>(m)) return undefined
   switch (m.type) {
     case 'psc-cluster:audit': {
-      const events: unknown = m.events
-      return Array.isArray(events) && events.length > 0 && events.every(isTrailEvent) ? m : undefined
+      const e: unknown = m.event
+      return isRecord(e) && typeof e.v === 'number' && typeof e.time === 'string' && typeof e.event === 'string'
+        ? m
+        : undefined
     }
     case 'psc-cluster:starting':
       return typeof m.step === 'string' && m.step.length <= 100 ? m : undefined
@@ -65,10 +65,6 @@ export function toPrimary(m: unknown): ToPrimary | undefined {
       return undefined
   }
 }
-
-/** How many audit events a worker's audit message carried (one dropped whole counts them all lost). */
-export const eventsIn = (m: { type: string; events?: unknown }): number =>
-  Array.isArray(m.events) ? Math.max(1, m.events.length) : 1
 
 /** The primary's message with the shape its type promises, or undefined. */
 export function toWorker(m: unknown): ToWorker | undefined {

@@ -12,7 +12,6 @@ import type { GatewayConfig } from '../config/types.js'
 import { buildAdminApp } from '../ops/admin.js'
 import { ClusterRegistry } from './cluster-metrics.js'
 import {
-  eventsIn,
   isClusterMessage,
   messageKind,
   toPrimary,
@@ -126,7 +125,7 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
       const ok = toPrimary(m)
       if (ok === undefined) {
         // An audit event that cannot be written is one lost: serve's exit code says so.
-        if (m.type === 'psc-cluster:audit') lost += eventsIn(m)
+        if (m.type === 'psc-cluster:audit') lost++
         return dropped(messageKind(m), 'not of the expected shape')
       }
       try {
@@ -144,19 +143,18 @@ export async function runPrimary(config: GatewayConfig, count: number): Promise<
   function fromWorker(slot: Slot, m: ToPrimary): void {
     switch (m.type) {
       case 'psc-cluster:audit': {
-        let last: Promise<void> | undefined
-        // counted lost until written: a write that throws leaves the rest of the batch unwritten
-        lost += m.events.length
-        for (const event of m.events) {
-          // The worker's number is the one the primary gave it: a worker cannot write in another's name.
-          ;(event as { worker?: number }).worker = slot.n
-          last = auditOutput.write(event) ?? last
-          lost--
+        // The worker's number is the one the primary gave it: a worker cannot write in another's name.
+        ;(m.event as { worker?: number }).worker = slot.n
+        let w: void | Promise<void>
+        try {
+          w = auditOutput.write(m.event)
+        } catch (err) {
+          lost++
+          throw err
         }
-        // one queue, in order: the batch's last write done is the whole batch done
-        if (last !== undefined) {
+        if (w !== undefined) {
           refreshAuditState()
-          void last.then(refreshAuditState)
+          void w.then(refreshAuditState)
         }
         return
       }

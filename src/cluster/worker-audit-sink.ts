@@ -1,7 +1,5 @@
 // A worker's audit sink: every event goes to the primary over the IPC channel, stamped with the
 // worker's number, and the primary writes it to the one chained trail, in the order it arrives. The
-// events of one turn of the event loop go as one message: a message per request costs the worker and
-// the primary more than the event itself. The
 // primary's outputs keep their own backpressure (block or drop, counted as in one process); this sink
 // only passes it on: while the primary says its outputs cannot take more (block mode), new requests
 // wait in admit() and writes return a promise, as the queued sink does in one process.
@@ -21,8 +19,6 @@ export class WorkerAuditSink implements AuditSink {
   /** events handed to the channel whose write has not completed yet */
   #inFlight = 0
   #unwritten = 0
-  /** events written during this turn of the event loop, sent together at its end */
-  #batch: AuditEvent[] = []
   #waiting: Array<() => void> = []
   #idle: Array<() => void> = []
 
@@ -37,18 +33,12 @@ export class WorkerAuditSink implements AuditSink {
     // The number is written last: the event keeps the shape the trail gave it.
     ;(event as AuditEvent & { worker: number }).worker = this.#worker
     this.#inFlight++
-    if (this.#batch.push(event) === 1) setImmediate(this.#sendBatch)
-    return this.whenRoom()
-  }
-
-  readonly #sendBatch = (): void => {
-    const events = this.#batch
-    this.#batch = []
     try {
-      this.#send({ type: 'psc-cluster:audit', events }, (err) => this.#sent(err, events.length))
+      this.#send({ type: 'psc-cluster:audit', event }, (err) => this.#sent(err))
     } catch (err) {
-      this.#sent(err as Error, events.length)
+      this.#sent(err as Error)
     }
+    return this.whenRoom()
   }
 
   /** Resolves when the primary can take more (block mode); undefined when it can now. */
@@ -89,7 +79,7 @@ export class WorkerAuditSink implements AuditSink {
     return this.#unwritten
   }
 
-  /** Resolves once every event written so far has been handed to the channel (this turn's at its end). */
+  /** Resolves once every event written so far has been handed to the channel. */
   flush(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve()
     return new Promise((resolve) => this.#idle.push(resolve))
@@ -104,9 +94,9 @@ export class WorkerAuditSink implements AuditSink {
     return this.#mode === 'block' && (this.#blocked || this.#inFlight >= this.#maxInFlight)
   }
 
-  #sent(err: Error | null, events: number): void {
-    this.#inFlight -= events
-    if (err !== null) this.#unwritten += events
+  #sent(err: Error | null): void {
+    this.#inFlight--
+    if (err !== null) this.#unwritten++
     if (this.#inFlight === 0) {
       const idle = this.#idle
       this.#idle = []
