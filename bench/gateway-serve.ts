@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { GATEWAY_NODE_FLAGS } from '../src/ops/runtime-tuning.js'
+import { gatewayBenchEnv } from './bench-env.js'
 import { startEmulatorProcess } from './emulator-process.js'
 import { descendants } from './process-tree.js'
 import { freePort, waitForPort } from '../test/helpers/ports.js'
@@ -46,12 +47,7 @@ const gateway = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist', 'cli.j
   env: {
     ...process.env,
     NODE_ENV: 'production',
-    BENCH_GATEWAY_PORT: String(port),
-    BENCH_CLIENT_SECRET: clientSecret,
-    BENCH_UPSTREAM_URL: upstreamUrl,
-    PSC_ISSUER: emulator.issuer,
-    BENCH_AUDIT_FILE: auditFile,
-    BENCH_AUDIT_KEY: randomBytes(32).toString('hex'),
+    ...gatewayBenchEnv({ port, clientSecret, upstreamUrl, issuer: emulator.issuer, auditFile }),
   },
 })
 const killGroup = () => {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { pino } from 'pino'
+import { gatewayBenchEnv } from './bench-env.js'
 import { startEmulatorProcess } from './emulator-process.js'
 import { freePort } from '../test/helpers/stack.js'
 
@@ -42,14 +43,10 @@ const publicUrl = `http://127.0.0.1:${port}`
 
 // The emulator runs in its own process: see bench/emulator-process.ts for why.
 const emulator = await startEmulatorProcess(CLIENT_ID, clientSecret, publicUrl)
-const { config, warnings } = loadConfigFile(join(dirname(fileURLToPath(import.meta.url)), 'gateway.bench.yaml'), {
-  BENCH_GATEWAY_PORT: String(port),
-  BENCH_CLIENT_SECRET: clientSecret,
-  BENCH_UPSTREAM_URL: upstreamUrl,
-  PSC_ISSUER: emulator.issuer,
-  BENCH_AUDIT_FILE: auditFile,
-  BENCH_AUDIT_KEY: randomBytes(32).toString('hex'),
-})
+const { config, warnings } = loadConfigFile(
+  join(dirname(fileURLToPath(import.meta.url)), 'gateway.bench.yaml'),
+  gatewayBenchEnv({ port, clientSecret, upstreamUrl, issuer: emulator.issuer, auditFile }),
+)
 for (const w of warnings) process.stderr.write(`config warning: ${w}\n`)
 // BENCH_REDIS_URL: the same gateway with the Redis session store (bench/session-stores.ts).
 if (process.env.BENCH_REDIS_URL) {
